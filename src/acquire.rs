@@ -1,0 +1,202 @@
+//! The pipeline shared by `credential`, `env` and `exec`: serve from the cache,
+//! or take the lock, look again, fetch a fresh identity token, exchange it,
+//! and cache the result.
+
+use crate::cache::{CacheKey, Claim, Entry, TokenCache};
+use crate::config::AnthropicConfig;
+use crate::error::{Error, Result};
+use crate::jwt::{self, human_duration, rfc3339};
+use crate::output;
+use crate::provider::anthropic;
+use crate::secret::Secret;
+use crate::settings::Settings;
+use crate::source::{self, Origin};
+
+#[derive(Debug, Clone, Copy)]
+pub struct Freshness {
+    pub min_ttl: i64,
+    pub force_refresh: bool,
+}
+
+impl From<&crate::cli::FreshnessArgs> for Freshness {
+    fn from(a: &crate::cli::FreshnessArgs) -> Self {
+        Freshness {
+            min_ttl: a.min_ttl as i64,
+            force_refresh: a.force_refresh,
+        }
+    }
+}
+
+/// A token ready to hand out.
+pub struct Token {
+    pub access_token: Secret<String>,
+    pub token_type: String,
+    pub expires_at: i64,
+}
+
+impl From<Entry> for Token {
+    fn from(e: Entry) -> Self {
+        Token {
+            access_token: e.access_token,
+            token_type: e.token_type,
+            expires_at: e.expires_at,
+        }
+    }
+}
+
+/// Configuration only: never a token. Changing any field selects another file.
+pub fn anthropic_cache_key(profile: &str, cfg: &AnthropicConfig) -> CacheKey {
+    CacheKey::new(
+        "anthropic",
+        &[
+            ("profile", profile),
+            ("base_url", cfg.base_url().trim_end_matches('/')),
+            ("organization_id", &cfg.organization_id),
+            ("federation_rule_id", &cfg.federation_rule_id),
+            (
+                "service_account_id",
+                cfg.service_account_id.as_deref().unwrap_or(""),
+            ),
+            ("workspace_id", cfg.workspace_id.as_deref().unwrap_or("")),
+            ("identity", &cfg.identity.spec()),
+        ],
+    )
+}
+
+pub fn anthropic_token(
+    settings: &Settings,
+    cfg: &AnthropicConfig,
+    fresh: Freshness,
+) -> Result<Token> {
+    let key = anthropic_cache_key(&settings.profile, cfg);
+    let cache = TokenCache::new(settings.cache_dir.clone());
+    let started = jwt::now();
+    if !fresh.force_refresh
+        && let Some(e) = cache.read(&key)
+    {
+        if e.is_fresh(started, fresh.min_ttl) {
+            output::info(&format!(
+                "serving the cached token (expires in {})",
+                human_duration(e.expires_at - started)
+            ));
+            return Ok(e.into());
+        }
+        output::info("the cached token is too close to expiry; exchanging a new one");
+    }
+    let guard = cache.lock(&key)?;
+    // Another process may have exchanged while we waited for the lock.
+    if let Some(e) = cache.read(&key) {
+        let now = jwt::now();
+        let usable = if fresh.force_refresh {
+            e.obtained_at >= started && e.expires_at > now
+        } else {
+            e.is_fresh(now, fresh.min_ttl)
+        };
+        if usable {
+            output::info("another keyless process just exchanged; using its token");
+            return Ok(e.into());
+        }
+    }
+    let entry = exchange_anthropic(&cache, cfg)?;
+    cache.write(&guard, &key, &entry);
+    Ok(entry.into())
+}
+
+fn exchange_anthropic(cache: &TokenCache, cfg: &AnthropicConfig) -> Result<Entry> {
+    let identity = source::fetch(&cfg.identity)?;
+    let what = identity.origin.describe();
+    let now = jwt::now();
+    let (claims, warning) = jwt::check_assertion(identity.token.expose(), &what, now)?;
+    if let Some(w) = warning {
+        output::warn(&w);
+    }
+    output::debug(&format!(
+        "identity token: iss={} sub={} aud={} exp={}{}",
+        claims.iss.as_deref().unwrap_or("-"),
+        claims.sub.as_deref().unwrap_or("-"),
+        claims.aud.join(","),
+        claims.exp.map(rfc3339).unwrap_or_default(),
+        claims
+            .jti
+            .as_deref()
+            .map(|j| format!(" jti={j}"))
+            .unwrap_or_default()
+    ));
+    let digest = jwt::digest(identity.token.expose());
+    let exp = claims.exp.unwrap_or(now);
+    if let Claim::AlreadyExchanged(at) = cache.claim_assertion(&digest, exp, now) {
+        return Err(already_exchanged(&identity.origin, &what, at, &claims, now));
+    }
+    let rt = crate::http::runtime()?;
+    let client = crate::http::client()?;
+    let result = rt.block_on(anthropic::jwt_bearer_exchange(
+        &client,
+        cfg,
+        &identity.token,
+        &claims,
+    ));
+    let minted = match result {
+        Ok(m) => m,
+        Err(e) => {
+            if e.not_sent {
+                // The request never left this machine: the JWT is unspent.
+                cache.release_claim(&digest);
+            }
+            return Err(e.error);
+        }
+    };
+    let obtained_at = jwt::now();
+    output::info(&format!(
+        "minted a token valid for {}",
+        human_duration(minted.expires_in)
+    ));
+    Ok(Entry {
+        access_token: minted.access_token,
+        token_type: minted.token_type,
+        expires_at: obtained_at + minted.expires_in,
+        obtained_at,
+    })
+}
+
+/// keyless never presents a JWT twice: the provider would deny it (`jti_reused`)
+/// and, worse, blame the rule. Say what happened and when a new one is due.
+fn already_exchanged(
+    origin: &Origin,
+    what: &str,
+    at: i64,
+    claims: &jwt::Inspected,
+    now: i64,
+) -> Error {
+    let when = if at > 0 {
+        format!(" at {} ({} ago)", rfc3339(at), human_duration(now - at))
+    } else {
+        String::new()
+    };
+    let mut e = Error::sign_in(format!(
+        "{what} was already exchanged{when}; identity tokens are single-use, so keyless will not send it again"
+    ));
+    match origin {
+        Origin::File(_) => {
+            if let (Some(iat), Some(exp)) = (claims.iat, claims.exp) {
+                // Kubelet and SPIFFE helpers rotate at about 80% of the lifetime.
+                let rotate = iat + (exp - iat) * 4 / 5;
+                let due = if rotate > now {
+                    format!("around {} (in {})", rfc3339(rotate), human_duration(rotate - now))
+                } else {
+                    "any moment now".to_string()
+                };
+                e = e.detail(format!(
+                    "the file will likely be rotated {due}; the token in it expires at {}",
+                    rfc3339(exp)
+                ));
+            }
+            e.hint("wait for the file to rotate, or raise --min-ttl less often; a cached token is served meanwhile when one is fresh")
+        }
+        Origin::EnvValue => e.hint(
+            "put a fresh token in ANTHROPIC_IDENTITY_TOKEN, or use a file or command source that rotates",
+        ),
+        Origin::Command(_) => e.hint(
+            "the command printed a token it had printed before; make it mint a new one on each run",
+        ),
+    }
+}

@@ -1,0 +1,410 @@
+//! The on-disk token cache: one 0600 JSON file per cache key, a `.lock` file
+//! of its own, and a ledger of assertions already exchanged.
+//!
+//! The protocol is: read; on a miss, lock, read again, exchange, write, unlock.
+//! N processes on a cold cache therefore make one exchange. Anything odd about
+//! a cache file (corrupt, foreign, unsafe mode) makes it a miss that the next
+//! write replaces. An unusable cache directory degrades to no caching with one
+//! warning. The read path makes no network call, no keyring call and no lock.
+
+use std::fs::{File, OpenOptions};
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+#[cfg(unix)]
+use std::os::unix::fs::OpenOptionsExt;
+
+use crate::error::{Error, Result};
+use crate::output;
+use crate::private_fs::{self, Read0600};
+use crate::secret::Secret;
+
+const CACHE_VERSION: u32 = 1;
+/// Longest a caller waits for another process's exchange (or sign-in).
+pub const LOCK_TIMEOUT: Duration = Duration::from_secs(330);
+
+/// A digest of configuration only: never of a token or assertion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheKey {
+    pub provider: &'static str,
+    pub hex: String,
+}
+
+impl CacheKey {
+    /// `parts` are the configuration fields that decide which token comes out:
+    /// profile, base URL, organization, rule, service account, workspace,
+    /// identity source. Order matters and is fixed by the caller.
+    pub fn new(provider: &'static str, parts: &[(&str, &str)]) -> Self {
+        let mut h = Sha256::new();
+        h.update(b"keyless-cache-v1\0");
+        h.update(provider.as_bytes());
+        for (k, v) in parts {
+            h.update(b"\0");
+            h.update(k.as_bytes());
+            h.update(b"=");
+            h.update(v.as_bytes());
+        }
+        CacheKey {
+            provider,
+            hex: crate::jwt::hex(&h.finalize()[..16]),
+        }
+    }
+    fn stem(&self) -> String {
+        format!("{}-{}", self.provider, self.hex)
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct EntryFile {
+    version: u32,
+    cache_key: String,
+    provider: String,
+    access_token: String,
+    token_type: String,
+    expires_at: i64,
+    obtained_at: i64,
+}
+
+/// A cached token.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub access_token: Secret<String>,
+    pub token_type: String,
+    pub expires_at: i64,
+    pub obtained_at: i64,
+}
+
+impl Entry {
+    pub fn lifetime(&self) -> i64 {
+        self.expires_at - self.obtained_at
+    }
+    /// Served while remaining life exceeds min(min_ttl, lifetime / 2).
+    pub fn is_fresh(&self, now: i64, min_ttl: i64) -> bool {
+        let needed = min_ttl.min(self.lifetime() / 2).max(0);
+        self.expires_at - now > needed
+    }
+}
+
+pub struct TokenCache {
+    dir: PathBuf,
+}
+
+static WARNED_UNUSABLE: AtomicBool = AtomicBool::new(false);
+
+/// Holds the per-key lock; writes take it as proof.
+pub struct LockGuard {
+    _file: Option<File>,
+}
+
+/// What the single-use ledger says about an assertion.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Claim {
+    /// Never exchanged before; now recorded.
+    Fresh,
+    /// Already exchanged at this Unix time.
+    AlreadyExchanged(i64),
+    /// No ledger (unusable cache dir): cannot tell.
+    Unknown,
+}
+
+impl TokenCache {
+    pub fn new(dir: PathBuf) -> Self {
+        TokenCache { dir }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn entry_path(&self, key: &CacheKey) -> PathBuf {
+        self.dir.join(format!("{}.json", key.stem()))
+    }
+
+    /// The fast path: one open, one fstat, one read, one parse.
+    pub fn read(&self, key: &CacheKey) -> Option<Entry> {
+        let path = self.entry_path(key);
+        let bytes = match private_fs::read_private(&path, 0o077, 64 * 1024) {
+            Ok(Read0600::Data(b)) => b,
+            Ok(Read0600::Missing) => return None,
+            Ok(Read0600::Unsafe(u)) => {
+                output::warn(&format!(
+                    "ignoring the cached token: {}; it will be replaced",
+                    u.describe(&path)
+                ));
+                return None;
+            }
+            Err(e) => {
+                output::debug(&format!("cache read {}: {e}", path.display()));
+                return None;
+            }
+        };
+        let parsed: EntryFile = match serde_json::from_slice(&bytes) {
+            Ok(p) => p,
+            Err(e) => {
+                output::info(&format!(
+                    "cache file {} is corrupt ({e}); treating it as a miss",
+                    path.display()
+                ));
+                return None;
+            }
+        };
+        if parsed.version != CACHE_VERSION
+            || parsed.cache_key != key.hex
+            || parsed.provider != key.provider
+            || parsed.access_token.is_empty()
+        {
+            output::info(&format!(
+                "cache file {} belongs to another configuration or version; treating it as a miss",
+                path.display()
+            ));
+            return None;
+        }
+        Some(Entry {
+            access_token: Secret::new(parsed.access_token),
+            token_type: parsed.token_type,
+            expires_at: parsed.expires_at,
+            obtained_at: parsed.obtained_at,
+        })
+    }
+
+    fn usable_dir(&self) -> bool {
+        match private_fs::ensure_dir(&self.dir) {
+            Ok(()) => true,
+            Err(msg) => {
+                if !WARNED_UNUSABLE.swap(true, Ordering::Relaxed) {
+                    output::warn(&format!(
+                        "token cache disabled: {msg}; every call will exchange a new token"
+                    ));
+                }
+                false
+            }
+        }
+    }
+
+    /// Take the lock for `key`, waiting for another process's exchange.
+    pub fn lock(&self, key: &CacheKey) -> Result<LockGuard> {
+        if !self.usable_dir() {
+            return Ok(LockGuard { _file: None });
+        }
+        let path = self.dir.join(format!("{}.lock", key.stem()));
+        let mut o = OpenOptions::new();
+        o.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        o.mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC);
+        let file = match o.open(&path) {
+            Ok(f) => f,
+            Err(e) => {
+                if !WARNED_UNUSABLE.swap(true, Ordering::Relaxed) {
+                    output::warn(&format!(
+                        "token cache disabled: cannot open {}: {}",
+                        path.display(),
+                        crate::error::io_reason(&e)
+                    ));
+                }
+                return Ok(LockGuard { _file: None });
+            }
+        };
+        match file.try_lock() {
+            Ok(()) => return Ok(LockGuard { _file: Some(file) }),
+            Err(std::fs::TryLockError::WouldBlock) => {}
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(Error::io("cannot lock", &path, &e));
+            }
+        }
+        output::info("another keyless process is exchanging; waiting for it");
+        // A blocking lock on a helper thread, so the wait is bounded without polling.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let r = file.lock().map(|()| file);
+            let _ = tx.send(r);
+        });
+        match rx.recv_timeout(LOCK_TIMEOUT) {
+            Ok(Ok(file)) => Ok(LockGuard { _file: Some(file) }),
+            Ok(Err(e)) => Err(Error::io("cannot lock", &path, &e)),
+            Err(_) => Err(Error::failure(format!(
+                "gave up after {}s waiting for another keyless process holding {}",
+                LOCK_TIMEOUT.as_secs(),
+                path.display()
+            ))
+            .hint("if no other keyless is running, remove the lock file and retry")),
+        }
+    }
+
+    /// Write `entry` for `key`. Failures degrade to a warning: the token is
+    /// still good for this caller.
+    pub fn write(&self, _guard: &LockGuard, key: &CacheKey, entry: &Entry) {
+        if _guard._file.is_none() {
+            return;
+        }
+        let file = EntryFile {
+            version: CACHE_VERSION,
+            cache_key: key.hex.clone(),
+            provider: key.provider.to_string(),
+            access_token: entry.access_token.expose().clone(),
+            token_type: entry.token_type.clone(),
+            expires_at: entry.expires_at,
+            obtained_at: entry.obtained_at,
+        };
+        let path = self.entry_path(key);
+        let bytes = serde_json::to_vec(&file).unwrap_or_default();
+        if let Err(e) = private_fs::write_atomic(&path, &bytes) {
+            output::warn(&format!(
+                "cannot write the token cache {}: {}",
+                path.display(),
+                crate::error::io_reason(&e)
+            ));
+        }
+    }
+
+    /// Remove the cached token for `key` (under its lock).
+    pub fn remove(&self, _guard: &LockGuard, key: &CacheKey) {
+        let _ = std::fs::remove_file(self.entry_path(key));
+    }
+
+    fn ledger_dir(&self) -> PathBuf {
+        self.dir.join("exchanged")
+    }
+
+    /// Record that an assertion with this digest is about to be exchanged.
+    /// Creating the record is atomic (O_EXCL), so two processes can never
+    /// both spend one JWT, even under different cache keys.
+    pub fn claim_assertion(&self, digest: &str, exp: i64, now: i64) -> Claim {
+        let dir = self.ledger_dir();
+        if !self.usable_dir() || private_fs::ensure_dir(&dir).is_err() {
+            return Claim::Unknown;
+        }
+        self.prune_ledger(&dir, now);
+        let path = dir.join(digest);
+        let mut o = OpenOptions::new();
+        o.write(true).create_new(true);
+        #[cfg(unix)]
+        o.mode(0o600);
+        match o.open(&path) {
+            Ok(mut f) => {
+                use std::io::Write;
+                let _ = write!(f, "{{\"exp\":{exp},\"exchanged_at\":{now}}}");
+                Claim::Fresh
+            }
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => {
+                let at = std::fs::read(&path)
+                    .ok()
+                    .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+                    .and_then(|v| v.get("exchanged_at").and_then(|x| x.as_i64()))
+                    .unwrap_or(0);
+                Claim::AlreadyExchanged(at)
+            }
+            Err(_) => Claim::Unknown,
+        }
+    }
+
+    /// Forget a claim whose exchange never reached the server (connection refused).
+    pub fn release_claim(&self, digest: &str) {
+        let _ = std::fs::remove_file(self.ledger_dir().join(digest));
+    }
+
+    /// Drop records of assertions that expired more than a minute ago: they
+    /// can never be presented again.
+    fn prune_ledger(&self, dir: &Path, now: i64) {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            let exp = std::fs::read(&p)
+                .ok()
+                .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+                .and_then(|v| v.get("exp").and_then(|x| x.as_i64()));
+            if matches!(exp, Some(x) if x + 60 < now) {
+                let _ = std::fs::remove_file(&p);
+            }
+        }
+    }
+
+    /// Every cache file for `provider` (for logout and status).
+    pub fn entries_for(&self, provider: &str) -> Vec<PathBuf> {
+        let prefix = format!("{provider}-");
+        std::fs::read_dir(&self.dir)
+            .map(|rd| {
+                rd.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| {
+                        p.file_name()
+                            .and_then(|n| n.to_str())
+                            .is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".json"))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn entry(exp: i64, obtained: i64) -> Entry {
+        Entry {
+            access_token: Secret::new("sk-ant-oat01-test".into()),
+            token_type: "Bearer".into(),
+            expires_at: exp,
+            obtained_at: obtained,
+        }
+    }
+
+    #[test]
+    fn freshness_uses_min_of_min_ttl_and_half_life() {
+        // 600 s token, min-ttl 300: fresh while more than 300 s remain.
+        let e = entry(1600, 1000);
+        assert!(e.is_fresh(1299, 300));
+        assert!(!e.is_fresh(1300, 300));
+        // 120 s token: half-life (60) wins over min-ttl 300.
+        let e = entry(1120, 1000);
+        assert!(e.is_fresh(1059, 300));
+        assert!(!e.is_fresh(1060, 300));
+    }
+
+    #[test]
+    fn round_trip_and_foreign_files() {
+        let t = tempfile::tempdir().unwrap();
+        let c = TokenCache::new(t.path().join("c"));
+        let k = CacheKey::new("anthropic", &[("profile", "default")]);
+        let other = CacheKey::new("anthropic", &[("profile", "other")]);
+        assert!(c.read(&k).is_none());
+        let g = c.lock(&k).unwrap();
+        c.write(&g, &k, &entry(2000, 1000));
+        let got = c.read(&k).unwrap();
+        assert_eq!(got.expires_at, 2000);
+        let mode = std::fs::metadata(c.entry_path(&k))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+        // a file copied under another key's name is foreign: a miss
+        std::fs::copy(c.entry_path(&k), c.entry_path(&other)).unwrap();
+        assert!(c.read(&other).is_none());
+        // corrupt: a miss
+        std::fs::write(c.entry_path(&k), b"{not json").unwrap();
+        assert!(c.read(&k).is_none());
+    }
+
+    #[test]
+    fn ledger_claims_once() {
+        let t = tempfile::tempdir().unwrap();
+        let c = TokenCache::new(t.path().to_path_buf());
+        assert_eq!(c.claim_assertion("abc", 2000, 1000), Claim::Fresh);
+        assert_eq!(
+            c.claim_assertion("abc", 2000, 1001),
+            Claim::AlreadyExchanged(1000)
+        );
+        // expired records are pruned
+        assert_eq!(c.claim_assertion("def", 2000, 5000), Claim::Fresh);
+        assert_eq!(c.claim_assertion("abc", 2000, 5001), Claim::Fresh);
+    }
+}

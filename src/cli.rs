@@ -1,0 +1,246 @@
+//! The command line, as clap derive definitions. Help text, the man pages and
+//! the shell completions are all generated from these definitions.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::env_vars;
+
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  failure not covered below
+  2  usage error
+  3  sign-in required: no identity token can be had right now
+  4  network failure, timeout, or an endpoint that does not answer as the API should
+  5  denied by the provider or the identity provider
+  6  configuration missing or invalid
+  exec returns its child's exit code.";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "keyless",
+    version,
+    about = "Short-lived Claude API tokens from workload identity federation: no static API keys",
+    long_about = "keyless trades a short-lived OIDC JWT from an identity provider you already trust \
+for a short-lived Claude API access token (Anthropic workload identity federation), caches it, \
+and hands it to other programs.",
+    after_help = EXIT_CODES,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Directory holding config.json [default: ~/.config/keyless on Linux]
+    #[arg(long, global = true, env = env_vars::KEYLESS_CONFIG_DIR, value_name = "DIR")]
+    pub config_dir: Option<PathBuf>,
+    /// Named profile to use
+    #[arg(long, global = true, env = env_vars::KEYLESS_PROFILE, default_value = "default", value_name = "NAME")]
+    pub profile: String,
+    /// More detail on stderr (-v steps, -vv debug); never secrets
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only errors on stderr
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Record federation identifiers and the identity source in the config
+    #[command(subcommand)]
+    Setup(SetupCommand),
+    /// Print a valid short-lived token (cached; exchanged only when needed)
+    Credential(CredentialArgs),
+    /// Print shell assignments that hand the token to programs: eval "$(keyless env)"
+    Env(EnvArgs),
+    /// Run a program with the token in its environment (never in its argv)
+    Exec(ExecArgs),
+    /// Serve a local stand-in identity provider and Anthropic token endpoint
+    Sandbox(SandboxArgs),
+    /// Try keyless end to end against an in-process sandbox, with no account
+    Demo,
+    /// Print a shell completion script
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SetupCommand {
+    /// Configure Anthropic workload identity federation for the profile
+    Anthropic(SetupAnthropicArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SetupAnthropicArgs {
+    /// Federation rule ID (fdrl_…)
+    #[arg(long, value_name = "fdrl_…")]
+    pub federation_rule_id: Option<String>,
+    /// Organization ID (a UUID)
+    #[arg(long, value_name = "UUID")]
+    pub organization_id: Option<String>,
+    /// Service account ID (svac_…)
+    #[arg(long, value_name = "svac_…")]
+    pub service_account_id: Option<String>,
+    /// Workspace ID (wrkspc_…, or `default`); needed when the rule covers several workspaces
+    #[arg(long, value_name = "wrkspc_…|default")]
+    pub workspace_id: Option<String>,
+    /// API base URL; https, or http on 127.0.0.1, localhost or [::1]
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Where the identity JWT comes from: file:PATH, env, or command:PROGRAM ARGS…
+    #[arg(long, value_name = "SOURCE")]
+    pub identity: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Provider {
+    /// Anthropic (Claude API)
+    Anthropic,
+}
+
+impl Provider {
+    pub fn name(self) -> &'static str {
+        match self {
+            Provider::Anthropic => "anthropic",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct FreshnessArgs {
+    /// Serve a cached token only while more than min(SECS, half its lifetime) remains
+    #[arg(long, env = env_vars::KEYLESS_MIN_TTL, default_value_t = 300, value_name = "SECS")]
+    pub min_ttl: u32,
+    /// Exchange a new token even if the cache holds a fresh one
+    #[arg(long)]
+    pub force_refresh: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TokenFormat {
+    /// The bare token (a trailing newline only on a terminal)
+    Token,
+    /// {"access_token","token_type","expires_at","expiration"}
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct CredentialArgs {
+    /// Which provider's token to print
+    #[arg(value_enum)]
+    pub provider: Provider,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = TokenFormat::Token)]
+    pub format: TokenFormat,
+    #[command(flatten)]
+    pub freshness: FreshnessArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShellKind {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+    Dotenv,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct EnvArgs {
+    /// Provider to serve (repeatable) [default: every configured provider]
+    #[arg(long = "type", value_enum, value_name = "PROVIDER")]
+    pub types: Vec<Provider>,
+    /// Output syntax [default: from $SHELL, else bash]
+    #[arg(long, value_enum)]
+    pub shell: Option<ShellKind>,
+    /// Leave ANTHROPIC_API_KEY alone (it outranks the token in every SDK)
+    #[arg(long)]
+    pub keep_api_key: bool,
+    #[command(flatten)]
+    pub freshness: FreshnessArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "The child gets ANTHROPIC_AUTH_TOKEN (and ANTHROPIC_BASE_URL when the profile \
+sets one) and loses ANTHROPIC_API_KEY. On Unix keyless replaces itself with the child, so signals and \
+the exit status are the child's own. A command that is not found exits 127; one that cannot be \
+executed exits 126."
+)]
+pub struct ExecArgs {
+    /// Provider to serve (repeatable) [default: every configured provider]
+    #[arg(long = "type", value_enum, value_name = "PROVIDER")]
+    pub types: Vec<Provider>,
+    /// Leave ANTHROPIC_API_KEY alone (it outranks the token in every SDK)
+    #[arg(long)]
+    pub keep_api_key: bool,
+    #[command(flatten)]
+    pub freshness: FreshnessArgs,
+    /// The program and its arguments
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<std::ffi::OsString>,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct SandboxArgs {
+    #[command(subcommand)]
+    pub command: Option<SandboxCommand>,
+    #[command(flatten)]
+    pub serve: SandboxServeArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SandboxServeArgs {
+    /// Port on 127.0.0.1 (0 picks a free one)
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// JSON file of trusted issuers and federation rules (see the README)
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+    /// Lifetime of tokens minted by the default rule, in seconds
+    #[arg(long, default_value_t = 600, value_name = "SECS")]
+    pub token_lifetime: u32,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SandboxCommand {
+    /// Print a fresh identity JWT from a running sandbox (an identity source for tests and demos)
+    IdentityToken(IdentityTokenArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IdentityTokenArgs {
+    /// The sandbox's URL, as it printed it
+    #[arg(long, value_name = "URL")]
+    pub issuer: String,
+    /// The token's subject
+    #[arg(long, default_value = "sandbox-workload")]
+    pub subject: String,
+    /// The token's audience
+    #[arg(long, default_value = "https://api.anthropic.com")]
+    pub audience: String,
+    /// The token's lifetime in seconds
+    #[arg(long, default_value_t = 300)]
+    pub lifetime: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// The clap command, for help, man pages and completions.
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}

@@ -1,0 +1,131 @@
+//! `keyless demo`: setup, credential and a Messages call against an
+//! in-process sandbox, in a throwaway config dir, narrated on stderr.
+//! The model's reply is the payload, on stdout.
+
+use crate::acquire::{self, Freshness};
+use crate::cli::SetupAnthropicArgs;
+use crate::error::{Error, Result};
+use crate::jwt::{self, human_duration, rfc3339};
+use crate::output;
+use crate::redact::mask_token;
+use crate::sandbox::{self, rules};
+use crate::settings::Settings;
+
+pub fn run() -> Result<()> {
+    let say = |s: &str| output::note(s);
+    let tmp = tempfile::Builder::new()
+        .prefix("keyless-demo-")
+        .tempdir()
+        .map_err(|e| Error::failure(format!("cannot create a temporary directory: {e}")))?;
+    say(
+        "keyless demo: everything below runs against a local sandbox (a stand-in, not the Claude API),",
+    );
+    say(&format!(
+        "with a throwaway config in {}.\n",
+        tmp.path().display()
+    ));
+
+    let bg = sandbox::Background::start(&sandbox::Options {
+        port: 0,
+        rules: None,
+        token_lifetime: 600,
+    })?;
+    let url = bg.state.url.clone();
+    say(&format!(
+        "1. Started the sandbox on {url}: an OIDC issuer and an Anthropic-compatible token endpoint."
+    ));
+
+    let settings = Settings {
+        config_dir: tmp.path().join("config"),
+        cache_dir: tmp.path().join("cache"),
+        profile: "default".into(),
+    };
+    let exe = std::env::current_exe()
+        .map_err(|e| Error::failure(format!("cannot find the keyless executable: {e}")))?
+        .display()
+        .to_string();
+    let setup_argv = sandbox::setup_command(&url, &exe);
+    say("2. keyless setup: record the federation identifiers and where identity tokens come from:");
+    say(&format!("   keyless {}", shell_words::join(&setup_argv)));
+    let args = SetupAnthropicArgs {
+        federation_rule_id: Some(rules::SANDBOX_RULE.into()),
+        organization_id: Some(rules::SANDBOX_ORG.into()),
+        service_account_id: Some(rules::SANDBOX_SA.into()),
+        workspace_id: Some(rules::SANDBOX_WORKSPACE.into()),
+        base_url: Some(url.clone()),
+        identity: Some(setup_argv.last().cloned().unwrap_or_default()),
+    };
+    crate::commands::setup::run(&settings, &crate::cli::SetupCommand::Anthropic(args))?;
+
+    let loaded = settings.load_config()?;
+    let cfg = settings.anthropic(&loaded)?;
+    let fresh = Freshness {
+        min_ttl: 300,
+        force_refresh: false,
+    };
+    say(
+        "\n3. keyless credential anthropic: mint a fresh identity JWT, exchange it (RFC 7523 jwt-bearer), cache the result.",
+    );
+    let started = std::time::Instant::now();
+    let token = acquire::anthropic_token(&settings, &cfg, fresh)?;
+    say(&format!(
+        "   got {} (expires {}, in {}) in {} ms",
+        mask_token(token.access_token.expose()),
+        rfc3339(token.expires_at),
+        human_duration(token.expires_at - jwt::now()),
+        started.elapsed().as_millis()
+    ));
+    let started = std::time::Instant::now();
+    let again = acquire::anthropic_token(&settings, &cfg, fresh)?;
+    say(&format!(
+        "   asked again: served from the on-disk cache in {} µs, no network{}",
+        started.elapsed().as_micros(),
+        if again.access_token == token.access_token {
+            ""
+        } else {
+            " (a new token?)"
+        }
+    ));
+
+    say("\n4. A Messages call with the token as Authorization: Bearer, as the SDKs send it:");
+    let reply = messages_call(&url, token.access_token.expose())?;
+    say(&format!("   POST {url}/v1/messages → 200"));
+    say("\nIn real use: keyless setup anthropic … once, then `keyless exec -- your-program`,");
+    say(
+        "`eval \"$(keyless env)\"`, or \"apiKeyHelper\": \"keyless credential anthropic\" for Claude Code.",
+    );
+    output::payload(&reply, true)
+        .map_err(|e| Error::failure(format!("cannot write to stdout: {e}")))
+}
+
+fn messages_call(url: &str, token: &str) -> Result<String> {
+    let rt = crate::http::runtime()?;
+    let client = crate::http::client()?;
+    let endpoint = format!("{url}/v1/messages");
+    let body = serde_json::json!({
+        "model": "claude-sandbox-1",
+        "max_tokens": 64,
+        "messages": [{"role": "user", "content": "Hello from keyless demo"}],
+    });
+    let req = client
+        .post(&endpoint)
+        .bearer_auth(token)
+        .header("anthropic-version", "2023-06-01")
+        .header("content-type", "application/json")
+        .body(body.to_string());
+    let resp = rt
+        .block_on(crate::http::send(req, &endpoint))
+        .map_err(|f| Error::network(f.message().to_string()))?;
+    if resp.status != 200 {
+        return Err(Error::failure(format!(
+            "the sandbox answered {}",
+            resp.status
+        )));
+    }
+    let v: serde_json::Value = serde_json::from_slice(&resp.body)
+        .map_err(|_| Error::failure("the sandbox's reply is not JSON"))?;
+    Ok(v["content"][0]["text"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string())
+}

@@ -1,0 +1,9 @@
+//! One file per subcommand: its handler, taking resolved settings and its args.
+
+pub mod completions;
+pub mod credential;
+pub mod demo;
+pub mod env;
+pub mod exec;
+pub mod sandbox;
+pub mod setup;

@@ -1,0 +1,109 @@
+//! `keyless sandbox`: serve the stand-in on 127.0.0.1 until interrupted, or
+//! (`sandbox identity-token`) fetch a workload JWT from a running one.
+
+use crate::cli::{IdentityTokenArgs, SandboxArgs, SandboxCommand};
+use crate::error::{Error, Result};
+use crate::output;
+use crate::sandbox::{self, Options, rules};
+
+pub fn run(args: &SandboxArgs) -> Result<()> {
+    match &args.command {
+        Some(SandboxCommand::IdentityToken(a)) => identity_token(a),
+        None => serve(&args.serve),
+    }
+}
+
+fn serve(a: &crate::cli::SandboxServeArgs) -> Result<()> {
+    let opts = Options {
+        port: a.port,
+        rules: a.rules.clone(),
+        token_lifetime: a.token_lifetime as i64,
+    };
+    let (listener, state) = sandbox::prepare(&opts)?;
+    let exe = std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| "keyless".into());
+    let url = state.url.clone();
+    let setup = sandbox::setup_command(&url, &exe);
+    let banner = format!(
+        "keyless sandbox: a local stand-in for an identity provider and for Anthropic's token endpoint.\n\
+It is not the Claude API: its tokens work only against it, and it binds loopback only.\n\
+listening on {url}\n\
+\n\
+  OIDC issuer        {url}  (discovery, /jwks, client_credentials at /oauth2/token)\n\
+  token exchange     {url}/v1/oauth/token\n\
+  API                {url}/v1/models, {url}/v1/messages\n\
+  organization       {org}\n\
+  rules              {rules}\n\
+\n\
+Point keyless at it:\n\
+  keyless {setup}\n\
+  keyless credential anthropic\n\
+\n\
+Press Ctrl-C to stop.\n",
+        org = rules::SANDBOX_ORG,
+        rules = match &opts.rules {
+            Some(p) => p.display().to_string(),
+            None => format!(
+                "{} (subject sandbox-workload*, audience https://api.anthropic.com), {} (denies everything)",
+                rules::SANDBOX_RULE,
+                rules::SANDBOX_DENY_RULE
+            ),
+        },
+        setup = shell_words::join(&setup),
+    );
+    output::payload(&banner, false)
+        .map_err(|e| Error::failure(format!("cannot write to stdout: {e}")))?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::failure(format!("cannot start the async runtime: {e}")))?;
+    rt.block_on(sandbox::serve(listener, state, shutdown_signal()))
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+fn identity_token(a: &IdentityTokenArgs) -> Result<()> {
+    let url = format!("{}/oauth2/token", a.issuer.trim_end_matches('/'));
+    let rt = crate::http::runtime()?;
+    let client = crate::http::client()?;
+    let form = [
+        ("grant_type", "client_credentials".to_string()),
+        ("client_id", a.subject.clone()),
+        ("audience", a.audience.clone()),
+        ("lifetime", a.lifetime.to_string()),
+    ];
+    let resp = rt
+        .block_on(crate::http::send(client.post(&url).form(&form), &url))
+        .map_err(|f| {
+            Error::network(format!("cannot get an identity token: {}", f.message()))
+                .hint("is `keyless sandbox` running at that URL?")
+        })?;
+    if resp.status != 200 {
+        return Err(Error::denied(format!(
+            "the sandbox issuer at {url} answered {}",
+            resp.status
+        )));
+    }
+    let v: serde_json::Value = serde_json::from_slice(&resp.body)
+        .map_err(|_| Error::network(format!("{url} did not answer with JSON")))?;
+    let jwt = v
+        .get("access_token")
+        .and_then(|t| t.as_str())
+        .ok_or_else(|| Error::network(format!("{url} returned no access_token")))?;
+    output::payload(jwt, output::stdout_is_terminal())
+        .map_err(|e| Error::failure(format!("cannot write to stdout: {e}")))
+}

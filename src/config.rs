@@ -1,0 +1,291 @@
+//! The versioned config file: `<config dir>/config.json`.
+//!
+//! It holds only non-secret federation identifiers, per named profile. It is
+//! written atomically at 0600 in a 0700 directory, and refused when it is a
+//! symlink or writable by others. Keys this version does not know are kept on
+//! rewrite, so an older keyless never drops what a newer one saved.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::private_fs::{self, Read0600};
+
+pub const CONFIG_VERSION: u32 = 1;
+pub const CONFIG_FILE: &str = "config.json";
+pub const DEFAULT_ANTHROPIC_BASE_URL: &str = "https://api.anthropic.com";
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ConfigFile {
+    pub version: u32,
+    #[serde(default)]
+    pub profiles: BTreeMap<String, Profile>,
+    #[serde(flatten)]
+    pub unknown: BTreeMap<String, serde_json::Value>,
+}
+
+impl Default for ConfigFile {
+    fn default() -> Self {
+        ConfigFile {
+            version: CONFIG_VERSION,
+            profiles: BTreeMap::new(),
+            unknown: BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Profile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anthropic: Option<AnthropicConfig>,
+    #[serde(flatten)]
+    pub unknown: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AnthropicConfig {
+    pub federation_rule_id: String,
+    pub organization_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_account_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+    pub identity: IdentitySource,
+}
+
+impl AnthropicConfig {
+    pub fn base_url(&self) -> &str {
+        self.base_url
+            .as_deref()
+            .unwrap_or(DEFAULT_ANTHROPIC_BASE_URL)
+    }
+    pub fn uses_default_base_url(&self) -> bool {
+        self.base_url().trim_end_matches('/') == DEFAULT_ANTHROPIC_BASE_URL
+    }
+}
+
+/// Where the identity JWT comes from.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum IdentitySource {
+    /// A file re-read on every exchange (Kubernetes projected tokens, SPIFFE helper).
+    File { path: String },
+    /// `ANTHROPIC_IDENTITY_TOKEN_FILE`, then `ANTHROPIC_IDENTITY_TOKEN`.
+    Env,
+    /// A program that prints a JWT, run without a shell.
+    Command { argv: Vec<String> },
+}
+
+impl IdentitySource {
+    /// Parse `file:PATH`, `env` or `command:PROGRAM ARGS…` (split like a POSIX
+    /// shell splits words, but never run by one).
+    pub fn parse(spec: &str) -> Result<Self> {
+        let hint = "use file:PATH, env, or command:PROGRAM ARGS…";
+        if spec == "env" {
+            return Ok(IdentitySource::Env);
+        }
+        if let Some(path) = spec.strip_prefix("file:") {
+            if path.is_empty() {
+                return Err(Error::usage("--identity file: needs a path").hint(hint));
+            }
+            return Ok(IdentitySource::File {
+                path: path.to_string(),
+            });
+        }
+        if let Some(cmd) = spec.strip_prefix("command:") {
+            let argv = shell_words::split(cmd).map_err(|e| {
+                Error::usage(format!(
+                    "cannot split the --identity command into words: {e}"
+                ))
+                .hint("quote arguments with spaces as a POSIX shell would")
+            })?;
+            if argv.is_empty() {
+                return Err(Error::usage("--identity command: needs a program").hint(hint));
+            }
+            return Ok(IdentitySource::Command { argv });
+        }
+        Err(Error::usage(format!("unknown identity source {spec:?}")).hint(hint))
+    }
+
+    /// The inverse of [`IdentitySource::parse`], for display and cache keys.
+    pub fn spec(&self) -> String {
+        match self {
+            IdentitySource::File { path } => format!("file:{path}"),
+            IdentitySource::Env => "env".to_string(),
+            IdentitySource::Command { argv } => format!("command:{}", shell_words::join(argv)),
+        }
+    }
+}
+
+/// The config file as found on disk, with the path it came from.
+pub struct LoadedConfig {
+    pub path: PathBuf,
+    pub file: ConfigFile,
+    pub existed: bool,
+}
+
+pub fn config_path(dir: &Path) -> PathBuf {
+    dir.join(CONFIG_FILE)
+}
+
+/// Load `<dir>/config.json`. A missing file is an empty config; anything
+/// unsafe or unparsable is an error (exit 6) naming the file.
+pub fn load(dir: &Path) -> Result<LoadedConfig> {
+    let path = config_path(dir);
+    let fix = |what: String| Error::config(format!("refusing to use the config file: {what}"));
+    let bytes = match private_fs::read_private(&path, 0o022, 4 << 20) {
+        Ok(Read0600::Missing) => {
+            return Ok(LoadedConfig {
+                path,
+                file: ConfigFile::default(),
+                existed: false,
+            });
+        }
+        Ok(Read0600::Unsafe(u)) => {
+            let hint = match u {
+                private_fs::Unsafe::Symlink => format!(
+                    "replace the link with a regular file: cp --remove-destination \"$(readlink -f {0})\" {0}",
+                    path.display()
+                ),
+                private_fs::Unsafe::Loose(_) => format!("chmod 600 {}", path.display()),
+                private_fs::Unsafe::NotOwned => {
+                    format!(
+                        "chown $(id -u) {} or choose another --config-dir",
+                        path.display()
+                    )
+                }
+                private_fs::Unsafe::WrongType => format!("remove {}", path.display()),
+            };
+            return Err(fix(u.describe(&path)).hint(hint));
+        }
+        Ok(Read0600::Data(b)) => b,
+        Err(e) => return Err(Error::io("cannot read the config file", &path, &e).kind_config()),
+    };
+    check_dir(dir)?;
+    let file: ConfigFile = serde_json::from_slice(&bytes).map_err(|e| {
+        Error::config(format!(
+            "invalid JSON in {} at line {}, column {}: {}",
+            path.display(),
+            e.line(),
+            e.column(),
+            strip_position(&e.to_string())
+        ))
+        .hint("fix the file by hand, or move it away and run `keyless setup` again")
+    })?;
+    if file.version > CONFIG_VERSION {
+        return Err(Error::config(format!(
+            "{} has version {}, but this keyless reads version {CONFIG_VERSION}",
+            path.display(),
+            file.version
+        ))
+        .hint("upgrade keyless, or use another --config-dir"));
+    }
+    Ok(LoadedConfig {
+        path,
+        file,
+        existed: true,
+    })
+}
+
+fn check_dir(dir: &Path) -> Result<()> {
+    if let Ok(meta) = std::fs::symlink_metadata(dir)
+        && let Err(u) = private_fs::check(&meta, 0o022)
+        && u != private_fs::Unsafe::Symlink
+    {
+        return Err(Error::config(format!(
+            "refusing to use the config directory: {}",
+            u.describe(dir)
+        ))
+        .hint(format!("chmod 700 {}", dir.display())));
+    }
+    Ok(())
+}
+
+fn strip_position(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg.to_string(),
+    }
+}
+
+impl LoadedConfig {
+    pub fn save(&self, dir: &Path) -> Result<()> {
+        private_fs::ensure_dir(dir)
+            .map_err(|m| Error::config(format!("cannot prepare the config directory: {m}")))?;
+        let mut text = serde_json::to_string_pretty(&self.file)
+            .map_err(|e| Error::failure(format!("cannot serialize the config: {e}")))?;
+        text.push('\n');
+        private_fs::write_atomic(&self.path, text.as_bytes())
+            .map_err(|e| Error::io("cannot write the config file", &self.path, &e).kind_config())
+    }
+}
+
+impl Error {
+    pub fn kind_config(mut self) -> Self {
+        self.kind = crate::error::Kind::Config;
+        self
+    }
+}
+
+/// Profile names: letters, digits, `_`, `.`, `-`; not starting with `.`.
+pub fn validate_profile_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::usage(format!("invalid profile name {name:?}"))
+            .hint("use letters, digits, '_', '-' and '.', not starting with '.'"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identity_specs_round_trip() {
+        for s in [
+            "env",
+            "file:/var/run/token",
+            "command:gcloud auth print-identity-token '--audiences=a b'",
+        ] {
+            let parsed = IdentitySource::parse(s).unwrap();
+            assert_eq!(IdentitySource::parse(&parsed.spec()).unwrap(), parsed);
+        }
+        assert_eq!(
+            IdentitySource::parse("command:a 'b c'").unwrap(),
+            IdentitySource::Command {
+                argv: vec!["a".into(), "b c".into()]
+            }
+        );
+        assert!(IdentitySource::parse("file:").is_err());
+        assert!(IdentitySource::parse("command:").is_err());
+        assert!(IdentitySource::parse("gcp").is_err());
+    }
+
+    #[test]
+    fn unknown_keys_survive_a_rewrite() {
+        let text = r#"{"version":1,"future":{"x":1},"profiles":{"default":{"openai":{"y":2}}}}"#;
+        let f: ConfigFile = serde_json::from_str(text).unwrap();
+        let back = serde_json::to_value(&f).unwrap();
+        assert_eq!(back["future"]["x"], 1);
+        assert_eq!(back["profiles"]["default"]["openai"]["y"], 2);
+    }
+
+    #[test]
+    fn profile_names() {
+        assert!(validate_profile_name("default").is_ok());
+        assert!(validate_profile_name("ci.prod-2").is_ok());
+        assert!(validate_profile_name(".hidden").is_err());
+        assert!(validate_profile_name("a/b").is_err());
+    }
+}

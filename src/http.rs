@@ -1,0 +1,125 @@
+//! The HTTP client for exchanges: rustls with the OS trust store, no
+//! redirects, a 30 s timeout, capped response bodies.
+//!
+//! Built only on the miss path: the cache-hit path never reaches this module,
+//! so it pays for no TLS setup and no runtime.
+
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+
+pub const TIMEOUT: Duration = Duration::from_secs(30);
+/// Responses larger than this are not parsed (SDK parity).
+pub const MAX_BODY: usize = 1 << 20;
+
+pub const USER_AGENT: &str = concat!("keyless/", env!("CARGO_PKG_VERSION"));
+
+/// A single-threaded runtime for the few requests a command makes.
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::failure(format!("cannot start the async runtime: {e}")))
+}
+
+/// Proxies come from `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` (reqwest's default).
+pub fn client() -> Result<reqwest::Client> {
+    // reqwest is built without a provider; ring is ours. Err = already installed.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(TIMEOUT)
+        .connect_timeout(Duration::from_secs(10))
+        .user_agent(USER_AGENT)
+        .build()
+        .map_err(|e| Error::failure(format!("cannot build the HTTP client: {e}")))
+}
+
+/// A response read in full, up to [`MAX_BODY`].
+pub struct Response {
+    pub status: u16,
+    pub request_id: Option<String>,
+    pub location: Option<String>,
+    pub content_type: String,
+    pub body: Vec<u8>,
+}
+
+/// Why a request produced no response.
+pub enum Failure {
+    /// Never reached the server: the request was certainly not processed.
+    NotSent(String),
+    /// Sent, then failed (timeout, reset, oversized body): it may have been processed.
+    Ambiguous(String),
+}
+
+impl Failure {
+    pub fn message(&self) -> &str {
+        match self {
+            Failure::NotSent(m) | Failure::Ambiguous(m) => m,
+        }
+    }
+}
+
+fn describe(e: &reqwest::Error, url: &str) -> Failure {
+    let root = {
+        let mut s: &dyn std::error::Error = e;
+        while let Some(next) = s.source() {
+            s = next;
+        }
+        s.to_string()
+    };
+    if e.is_timeout() {
+        Failure::Ambiguous(format!(
+            "no answer from {url} within {}s",
+            TIMEOUT.as_secs()
+        ))
+    } else if e.is_connect() {
+        Failure::NotSent(format!("cannot connect to {url}: {root}"))
+    } else {
+        Failure::Ambiguous(format!("request to {url} failed: {root}"))
+    }
+}
+
+pub async fn send(
+    req: reqwest::RequestBuilder,
+    url: &str,
+) -> std::result::Result<Response, Failure> {
+    let mut resp = req.send().await.map_err(|e| describe(&e, url))?;
+    let header = |name: &str| {
+        resp.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(crate::redact::server_text)
+    };
+    let status = resp.status().as_u16();
+    let request_id = header("request-id");
+    let location = header("location");
+    let content_type = header("content-type").unwrap_or_default();
+    if resp.content_length().is_some_and(|n| n > MAX_BODY as u64) {
+        return Err(Failure::Ambiguous(format!(
+            "{url} answered {status} with a body larger than 1 MiB; not reading it"
+        )));
+    }
+    let mut body = Vec::new();
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > MAX_BODY {
+                    return Err(Failure::Ambiguous(format!(
+                        "{url} answered {status} with a body larger than 1 MiB; not reading it"
+                    )));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => break,
+            Err(e) => return Err(describe(&e, url)),
+        }
+    }
+    Ok(Response {
+        status,
+        request_id,
+        location,
+        content_type,
+        body,
+    })
+}

@@ -1,0 +1,74 @@
+//! Stdout is for payload, stderr is for people.
+//!
+//! Every byte keyless writes goes through this module. [`payload`] writes the
+//! command's result to stdout; [`warn`], [`info`] and [`debug`] write to stderr
+//! according to `-q`/`-v`/`-vv`. Nothing here ever receives a secret: callers
+//! pass masked or redacted text.
+
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicI8, Ordering};
+
+/// -1 quiet, 0 default, 1 `-v`, 2 `-vv`.
+static VERBOSITY: AtomicI8 = AtomicI8::new(0);
+
+pub fn set_verbosity(quiet: bool, verbose: u8) {
+    let v = if quiet { -1 } else { verbose.min(2) as i8 };
+    VERBOSITY.store(v, Ordering::Relaxed);
+}
+
+pub fn verbosity() -> i8 {
+    VERBOSITY.load(Ordering::Relaxed)
+}
+
+fn stderr_line(prefix: &str, msg: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{prefix}{msg}");
+}
+
+/// A warning: shown unless `--quiet`.
+pub fn warn(msg: &str) {
+    if verbosity() >= 0 {
+        stderr_line("warning: ", msg);
+    }
+}
+
+/// Narration a person asked for (setup summaries, demo steps): shown unless `--quiet`.
+pub fn note(msg: &str) {
+    if verbosity() >= 0 {
+        stderr_line("", msg);
+    }
+}
+
+/// Progress shown at `-v`.
+pub fn info(msg: &str) {
+    if verbosity() >= 1 {
+        stderr_line("keyless: ", msg);
+    }
+}
+
+/// Detail shown at `-vv`.
+pub fn debug(msg: &str) {
+    if verbosity() >= 2 {
+        stderr_line("keyless: debug: ", msg);
+    }
+}
+
+/// An error, always shown.
+pub fn error(err: &crate::error::Error) {
+    stderr_line("", &err.to_string());
+}
+
+/// Write the command's payload to stdout in one write. A trailing newline is
+/// added only when asked (callers decide by the output mode).
+pub fn payload(text: &str, newline: bool) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    if newline {
+        out.write_all(b"\n")?;
+    }
+    out.flush()
+}
+
+pub fn stdout_is_terminal() -> bool {
+    std::io::stdout().is_terminal()
+}

@@ -1,0 +1,237 @@
+//! Private files: 0700 directories, 0600 files, atomic writes, no symlinks.
+//!
+//! Config, cache and secret files all go through here. Writes go to a temporary
+//! file in the same directory, are fsynced, then renamed over the target, so a
+//! crash mid-write leaves either the old file or the new one, never half of one.
+//! Reads refuse symlinks and files that others can write.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::path::Path;
+
+#[cfg(unix)]
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+
+/// The problem found with a file or directory's ownership or mode.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Unsafe {
+    Symlink,
+    NotOwned,
+    /// Group or others have the bits in `mask`.
+    Loose(u32),
+    WrongType,
+}
+
+impl Unsafe {
+    pub fn describe(&self, path: &Path) -> String {
+        match self {
+            Unsafe::Symlink => format!("{} is a symbolic link", path.display()),
+            Unsafe::NotOwned => format!("{} is owned by another user", path.display()),
+            Unsafe::Loose(mode) => format!(
+                "{} has mode {:o}, so other users can {}",
+                path.display(),
+                mode & 0o777,
+                if mode & 0o022 != 0 {
+                    "change it"
+                } else {
+                    "read it"
+                }
+            ),
+            Unsafe::WrongType => format!("{} is not a regular file or directory", path.display()),
+        }
+    }
+}
+
+#[cfg(unix)]
+fn euid() -> u32 {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
+}
+
+/// Check a path's own metadata (not following links): not a symlink, owned by
+/// us, and no group/other bits from `forbidden` (0o022 = writable by others,
+/// 0o077 = any access by others).
+#[cfg(unix)]
+pub fn check(meta: &fs::Metadata, forbidden: u32) -> Result<(), Unsafe> {
+    if meta.file_type().is_symlink() {
+        return Err(Unsafe::Symlink);
+    }
+    if !meta.is_file() && !meta.is_dir() {
+        return Err(Unsafe::WrongType);
+    }
+    if meta.uid() != euid() {
+        return Err(Unsafe::NotOwned);
+    }
+    if meta.mode() & forbidden != 0 {
+        return Err(Unsafe::Loose(meta.mode()));
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+pub fn check(meta: &fs::Metadata, _forbidden: u32) -> Result<(), Unsafe> {
+    if meta.file_type().is_symlink() {
+        return Err(Unsafe::Symlink);
+    }
+    Ok(())
+}
+
+/// Create `dir` (and parents) with mode 0700 if missing. An existing directory
+/// that we own with loose bits is tightened to 0700; one that is a symlink or
+/// owned by someone else is refused.
+pub fn ensure_dir(dir: &Path) -> Result<(), String> {
+    match fs::symlink_metadata(dir) {
+        Ok(meta) => match check(&meta, 0o077) {
+            Ok(()) if meta.is_dir() => Ok(()),
+            Ok(()) => Err(format!("{} is not a directory", dir.display())),
+            #[cfg(unix)]
+            Err(Unsafe::Loose(_)) if meta.is_dir() => {
+                fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(|e| {
+                    format!(
+                        "cannot restrict {} to mode 700: {}",
+                        dir.display(),
+                        crate::error::io_reason(&e)
+                    )
+                })
+            }
+            Err(u) => Err(u.describe(dir)),
+        },
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            let mut b = fs::DirBuilder::new();
+            b.recursive(true);
+            #[cfg(unix)]
+            b.mode(0o700);
+            b.create(dir).map_err(|e| {
+                format!(
+                    "cannot create {}: {}",
+                    dir.display(),
+                    crate::error::io_reason(&e)
+                )
+            })
+        }
+        Err(e) => Err(format!(
+            "cannot inspect {}: {}",
+            dir.display(),
+            crate::error::io_reason(&e)
+        )),
+    }
+}
+
+/// Atomically replace `path` with `bytes`, mode 0600. The parent must exist.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = path
+        .parent()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no parent"))?;
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    // tempfile creates the file with O_EXCL and mode 0600 on Unix.
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    #[cfg(unix)]
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Open `path` for reading without following a final symlink.
+pub fn open_nofollow(path: &Path) -> io::Result<File> {
+    let mut o = OpenOptions::new();
+    o.read(true);
+    #[cfg(unix)]
+    o.custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC);
+    o.open(path)
+}
+
+/// Read a private file: `Ok(None)` when absent; `Err(Unsafe)`-style message
+/// when it is a symlink, not ours, or readable by others (`forbidden` bits).
+pub enum Read0600 {
+    Missing,
+    Unsafe(Unsafe),
+    Data(Vec<u8>),
+}
+
+pub fn read_private(path: &Path, forbidden: u32, max: u64) -> io::Result<Read0600> {
+    let file = match open_nofollow(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Read0600::Missing),
+        #[cfg(unix)]
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            return Ok(Read0600::Unsafe(Unsafe::Symlink));
+        }
+        Err(e) => return Err(e),
+    };
+    let meta = file.metadata()?;
+    if let Err(u) = check(&meta, forbidden) {
+        return Ok(Read0600::Unsafe(u));
+    }
+    if !meta.is_file() {
+        return Ok(Read0600::Unsafe(Unsafe::WrongType));
+    }
+    let mut buf = Vec::with_capacity(meta.len().min(max) as usize);
+    file.take(max).read_to_end(&mut buf)?;
+    Ok(Read0600::Data(buf))
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_is_0600_and_dir_0700() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path().join("a/b");
+        ensure_dir(&dir).unwrap();
+        assert_eq!(fs::metadata(&dir).unwrap().mode() & 0o777, 0o700);
+        let f = dir.join("x.json");
+        write_atomic(&f, b"{}").unwrap();
+        assert_eq!(fs::metadata(&f).unwrap().mode() & 0o777, 0o600);
+        write_atomic(&f, b"{\"a\":1}").unwrap();
+        assert_eq!(fs::read(&f).unwrap(), b"{\"a\":1}");
+        // no temporary files left behind
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn loose_dir_is_tightened_and_symlink_refused() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path().join("d");
+        fs::create_dir(&dir).unwrap();
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+        ensure_dir(&dir).unwrap();
+        assert_eq!(fs::metadata(&dir).unwrap().mode() & 0o777, 0o700);
+        let link = t.path().join("l");
+        std::os::unix::fs::symlink(&dir, &link).unwrap();
+        assert!(ensure_dir(&link).unwrap_err().contains("symbolic link"));
+    }
+
+    #[test]
+    fn read_private_refuses_symlinks_and_loose_files() {
+        let t = tempfile::tempdir().unwrap();
+        let f = t.path().join("f");
+        fs::write(&f, b"x").unwrap();
+        fs::set_permissions(&f, fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(matches!(
+            read_private(&f, 0o077, 10).unwrap(),
+            Read0600::Unsafe(Unsafe::Loose(_))
+        ));
+        assert!(matches!(
+            read_private(&f, 0o022, 10).unwrap(),
+            Read0600::Data(_)
+        ));
+        let l = t.path().join("l");
+        std::os::unix::fs::symlink(&f, &l).unwrap();
+        assert!(matches!(
+            read_private(&l, 0o022, 10).unwrap(),
+            Read0600::Unsafe(Unsafe::Symlink)
+        ));
+        assert!(matches!(
+            read_private(&t.path().join("none"), 0o022, 10).unwrap(),
+            Read0600::Missing
+        ));
+    }
+}

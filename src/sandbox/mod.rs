@@ -1,0 +1,204 @@
+//! `keyless sandbox`: a local stand-in for an OIDC identity provider and for
+//! Anthropic's token endpoint and API, bound to 127.0.0.1 only.
+//!
+//! It validates assertions the way the reference describes the real service
+//! (signature via the issuer's JWKS, iss, aud, exp/iat/nbf with 30 s skew,
+//! maximum lifetime, single-use jti, rule matching, workspace) and serves
+//! `GET /v1/models` and `POST /v1/messages` to live tokens it minted. It is
+//! not the Claude API and never forwards anything anywhere.
+
+mod api;
+mod federation;
+mod issuer;
+mod keys;
+pub mod rules;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::error::{Error, Result};
+use keys::SigningKey;
+use rules::RulesFile;
+
+/// What the sandbox remembers about a token it minted.
+#[derive(Clone)]
+pub struct MintedInfo {
+    pub expires_at: i64,
+    pub organization_id: String,
+    pub workspace_id: String,
+}
+
+/// One exchange attempt, like the Console's authentication history.
+#[derive(Clone, serde::Serialize)]
+pub struct HistoryEvent {
+    pub request_id: String,
+    pub federation_rule_id: String,
+    pub outcome: String,
+    pub reason: Option<String>,
+    pub subject: Option<String>,
+    pub jti: Option<String>,
+}
+
+pub struct State {
+    pub url: String,
+    pub key: SigningKey,
+    pub rules: RulesFile,
+    pub used_jti: Mutex<HashSet<(String, String)>>,
+    pub minted: Mutex<HashMap<String, MintedInfo>>,
+    pub history: Mutex<Vec<HistoryEvent>>,
+    pub exchanges: AtomicU64,
+    pub jwks_cache: Mutex<HashMap<String, serde_json::Value>>,
+}
+
+impl State {
+    pub fn new(url: String, rules: RulesFile) -> Self {
+        State {
+            url,
+            key: SigningKey::generate(),
+            rules,
+            used_jti: Mutex::new(HashSet::new()),
+            minted: Mutex::new(HashMap::new()),
+            history: Mutex::new(Vec::new()),
+            exchanges: AtomicU64::new(0),
+            jwks_cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Rule issuers may say "self" for the sandbox's own issuer.
+    pub fn issuer_url<'a>(&'a self, s: &'a str) -> &'a str {
+        if s == "self" { &self.url } else { s }
+    }
+}
+
+pub fn router(state: Arc<State>) -> Router {
+    Router::new()
+        .route("/.well-known/openid-configuration", get(issuer::discovery))
+        .route("/jwks", get(issuer::jwks))
+        .route("/oauth2/token", post(issuer::token))
+        .route("/v1/oauth/token", post(federation::exchange))
+        .route("/v1/models", get(api::models))
+        .route("/v1/messages", post(api::messages))
+        .route("/_sandbox/history", get(api::history))
+        .with_state(state)
+}
+
+pub struct Options {
+    pub port: u16,
+    pub rules: Option<std::path::PathBuf>,
+    pub token_lifetime: i64,
+}
+
+fn bind(port: u16) -> Result<std::net::TcpListener> {
+    let l = std::net::TcpListener::bind(("127.0.0.1", port)).map_err(|e| {
+        Error::failure(format!(
+            "cannot listen on 127.0.0.1:{port}: {}",
+            crate::error::io_reason(&e)
+        ))
+        .hint("choose another --port, or 0 for a free one")
+    })?;
+    l.set_nonblocking(true)
+        .map_err(|e| Error::failure(format!("cannot configure the listener: {e}")))?;
+    Ok(l)
+}
+
+fn rules_for(opts: &Options) -> Result<RulesFile> {
+    match &opts.rules {
+        Some(p) => rules::load(p),
+        None => Ok(rules::defaults(opts.token_lifetime)),
+    }
+}
+
+/// Bind and prepare; the caller decides where it runs.
+pub fn prepare(opts: &Options) -> Result<(std::net::TcpListener, Arc<State>)> {
+    let rules = rules_for(opts)?;
+    let listener = bind(opts.port)?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| Error::failure(format!("cannot read the listening address: {e}")))?;
+    let url = format!("http://127.0.0.1:{}", addr.port());
+    Ok((listener, Arc::new(State::new(url, rules))))
+}
+
+pub async fn serve(
+    listener: std::net::TcpListener,
+    state: Arc<State>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    let listener = tokio::net::TcpListener::from_std(listener)
+        .map_err(|e| Error::failure(format!("cannot use the listener: {e}")))?;
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(|e| Error::failure(format!("the sandbox server failed: {e}")))
+}
+
+/// A sandbox on a thread of its own, for `keyless demo`. Dropped = stopped.
+pub struct Background {
+    pub state: Arc<State>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Background {
+    pub fn start(opts: &Options) -> Result<Self> {
+        let (listener, state) = prepare(opts)?;
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let st = state.clone();
+        let rt = crate::http::runtime()?;
+        let thread = std::thread::spawn(move || {
+            let _ = rt.block_on(serve(listener, st, async {
+                let _ = rx.await;
+            }));
+        });
+        Ok(Background {
+            state,
+            stop: Some(tx),
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// The `keyless setup anthropic …` command that points at a sandbox.
+pub fn setup_command(url: &str, exe: &str) -> Vec<String> {
+    vec![
+        "setup".into(),
+        "anthropic".into(),
+        "--base-url".into(),
+        url.into(),
+        "--federation-rule-id".into(),
+        rules::SANDBOX_RULE.into(),
+        "--organization-id".into(),
+        rules::SANDBOX_ORG.into(),
+        "--service-account-id".into(),
+        rules::SANDBOX_SA.into(),
+        "--workspace-id".into(),
+        rules::SANDBOX_WORKSPACE.into(),
+        "--identity".into(),
+        format!(
+            "command:{} sandbox identity-token --issuer {url}",
+            shell_words::quote(exe)
+        ),
+    ]
+}
+
+pub fn new_id(prefix: &str) -> String {
+    use rand::RngCore;
+    let mut b = [0u8; 12];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    format!("{prefix}{}", crate::jwt::hex(&b))
+}

@@ -1,0 +1,77 @@
+//! Resolve flags, environment and defaults once, into the paths and names
+//! every command uses. The only place that decides where files live.
+
+use std::path::PathBuf;
+
+use crate::cli::GlobalArgs;
+use crate::config;
+use crate::env_vars;
+use crate::error::{Error, Result};
+
+pub struct Settings {
+    pub config_dir: PathBuf,
+    pub cache_dir: PathBuf,
+    pub profile: String,
+}
+
+fn project_dirs() -> Option<directories::ProjectDirs> {
+    directories::ProjectDirs::from("", "", "keyless")
+}
+
+fn no_home(what: &str, var: &str) -> Error {
+    Error::config(format!(
+        "cannot determine the {what} directory: no home directory"
+    ))
+    .hint(format!("set HOME, or set {var}"))
+}
+
+impl Settings {
+    pub fn resolve(global: &GlobalArgs) -> Result<Self> {
+        config::validate_profile_name(&global.profile)?;
+        let config_dir = match &global.config_dir {
+            Some(d) if !d.as_os_str().is_empty() => d.clone(),
+            _ => project_dirs()
+                .map(|p| p.config_dir().to_path_buf())
+                .ok_or_else(|| no_home("config", env_vars::KEYLESS_CONFIG_DIR))?,
+        };
+        let cache_dir = match std::env::var_os(env_vars::KEYLESS_CACHE_DIR) {
+            Some(d) if !d.is_empty() => PathBuf::from(d),
+            _ => project_dirs()
+                .map(|p| p.cache_dir().to_path_buf())
+                .ok_or_else(|| no_home("cache", env_vars::KEYLESS_CACHE_DIR))?,
+        };
+        Ok(Settings {
+            config_dir,
+            cache_dir,
+            profile: global.profile.clone(),
+        })
+    }
+
+    pub fn load_config(&self) -> Result<config::LoadedConfig> {
+        config::load(&self.config_dir)
+    }
+
+    /// The profile's Anthropic configuration, or exit 6 with the setup command.
+    pub fn anthropic(&self, loaded: &config::LoadedConfig) -> Result<config::AnthropicConfig> {
+        loaded
+            .file
+            .profiles
+            .get(&self.profile)
+            .and_then(|p| p.anthropic.clone())
+            .ok_or_else(|| {
+                Error::config(format!(
+                    "profile {:?} has no Anthropic configuration in {}",
+                    self.profile,
+                    loaded.path.display()
+                ))
+                .hint(format!(
+                    "run `keyless{} setup anthropic --federation-rule-id fdrl_… --organization-id <uuid> --identity …`",
+                    if self.profile == "default" {
+                        String::new()
+                    } else {
+                        format!(" --profile {}", self.profile)
+                    }
+                ))
+            })
+    }
+}

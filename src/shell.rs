@@ -1,0 +1,109 @@
+//! Shell syntax for `keyless env`: every value is quoted so that nothing in it
+//! (quotes, `$()`, backticks, newlines) can end the quoting.
+
+use crate::cli::ShellKind;
+use crate::error::{Error, Result};
+use crate::handoff::Assignment;
+
+/// The syntax for the user's shell, from `$SHELL`'s basename.
+pub fn from_env() -> ShellKind {
+    let shell = std::env::var(crate::env_vars::SHELL).unwrap_or_default();
+    let name = shell.rsplit('/').next().unwrap_or("");
+    match name {
+        "zsh" => ShellKind::Zsh,
+        "fish" => ShellKind::Fish,
+        "pwsh" | "powershell" | "pwsh.exe" | "powershell.exe" => ShellKind::Powershell,
+        _ => ShellKind::Bash,
+    }
+}
+
+/// POSIX single quotes: nothing is special inside; `'` becomes `'\''`.
+pub fn posix_quote(v: &str) -> String {
+    format!("'{}'", v.replace('\'', r#"'\''"#))
+}
+
+/// fish single quotes: only `\` and `'` are special, both escaped with `\`.
+pub fn fish_quote(v: &str) -> String {
+    format!("'{}'", v.replace('\\', r"\\").replace('\'', r"\'"))
+}
+
+/// PowerShell verbatim strings: every kind of single quote PowerShell accepts
+/// (', ‘, ’, ‚, ‛) is doubled.
+pub fn powershell_quote(v: &str) -> String {
+    let mut s = String::from("'");
+    for c in v.chars() {
+        if matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}') {
+            s.push(c);
+        }
+        s.push(c);
+    }
+    s.push('\'');
+    s
+}
+
+pub fn render(kind: ShellKind, assignments: &[Assignment]) -> Result<String> {
+    let mut out = String::new();
+    if kind == ShellKind::Json {
+        let mut set = serde_json::Map::new();
+        let mut unset = Vec::new();
+        for a in assignments {
+            match a {
+                Assignment::Set(n, v) => {
+                    set.insert(n.to_string(), serde_json::Value::String(v.expose().clone()));
+                }
+                Assignment::Unset(n) => unset.push(serde_json::Value::String(n.to_string())),
+            }
+        }
+        let v = serde_json::json!({"set": set, "unset": unset});
+        return Ok(format!("{v}\n"));
+    }
+    for a in assignments {
+        let line = match (kind, a) {
+            (ShellKind::Bash | ShellKind::Zsh, Assignment::Set(n, v)) => {
+                format!("export {n}={}", posix_quote(v.expose()))
+            }
+            (ShellKind::Bash | ShellKind::Zsh, Assignment::Unset(n)) => format!("unset {n}"),
+            (ShellKind::Fish, Assignment::Set(n, v)) => {
+                format!("set -gx {n} {}", fish_quote(v.expose()))
+            }
+            (ShellKind::Fish, Assignment::Unset(n)) => format!("set -e {n}"),
+            (ShellKind::Powershell, Assignment::Set(n, v)) => {
+                format!("$env:{n} = {}", powershell_quote(v.expose()))
+            }
+            (ShellKind::Powershell, Assignment::Unset(n)) => {
+                format!("Remove-Item -Path Env:{n} -ErrorAction SilentlyContinue")
+            }
+            (ShellKind::Dotenv, Assignment::Set(n, v)) => {
+                let v = v.expose();
+                if v.contains(['\'', '\n', '\r']) {
+                    return Err(Error::failure(format!(
+                        "the value of {n} cannot be written safely in .env syntax"
+                    ))
+                    .hint("use --shell json"));
+                }
+                format!("{n}='{v}'")
+            }
+            // .env files cannot unset; the caller has said so on stderr.
+            (ShellKind::Dotenv, Assignment::Unset(_)) => continue,
+            (ShellKind::Json, _) => unreachable!(),
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting_cannot_be_escaped() {
+        let nasty = "a'b\"c$(id)`id`\\\nd ‘e’";
+        assert_eq!(posix_quote("x'y"), r#"'x'\''y'"#);
+        assert_eq!(fish_quote(r"x'\y"), r"'x\'\\y'");
+        assert_eq!(powershell_quote("x'y’z"), "'x''y’’z'");
+        // every quote produced ends exactly where it began
+        assert!(posix_quote(nasty).starts_with('\''));
+    }
+}
