@@ -70,25 +70,30 @@ pub fn anthropic_token(
 ) -> Result<Token> {
     let key = anthropic_cache_key(&settings.profile, cfg);
     let cache = TokenCache::new(settings.cache_dir.clone());
-    let started = jwt::now();
-    if !fresh.force_refresh
-        && let Some(e) = cache.read(&key)
+    let now = jwt::now();
+    let before = cache.read(&key);
+    if let Some(e) = &before
+        && !fresh.force_refresh
     {
-        if e.is_fresh(started, fresh.min_ttl) {
+        if e.is_fresh(now, fresh.min_ttl) {
             output::info(&format!(
                 "serving the cached token (expires in {})",
-                human_duration(e.expires_at - started)
+                human_duration(e.expires_at - now)
             ));
-            return Ok(e.into());
+            return Ok(e.clone().into());
         }
         output::info("the cached token is too close to expiry; exchanging a new one");
     }
     let guard = cache.lock(&key)?;
-    // Another process may have exchanged while we waited for the lock.
+    // Another process may have exchanged while we waited for the lock. Under
+    // --force-refresh only a token that replaced the one we saw counts.
     if let Some(e) = cache.read(&key) {
         let now = jwt::now();
         let usable = if fresh.force_refresh {
-            e.obtained_at >= started && e.expires_at > now
+            let replaced = before
+                .as_ref()
+                .is_none_or(|b| b.access_token != e.access_token);
+            replaced && e.expires_at > now
         } else {
             e.is_fresh(now, fresh.min_ttl)
         };

@@ -60,7 +60,7 @@ pub fn inspect(token: &str, what: &str) -> Result<Inspected> {
         return Err(Error::config(format!(
             "{what} is not a JWT (expected three dot-separated parts)"
         ))
-        .hint("the source must print a compact, signed OIDC token (eyJ…)"));
+        .hint("the source must yield a compact signed OIDC token: three base64url parts joined by dots"));
     }
     let header = part(token, 0)
         .filter(Value::is_object)

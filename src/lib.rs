@@ -31,6 +31,8 @@ pub mod sandbox;
 
 // --- plumbing ---
 pub mod error;
+/// Man pages and completions from the clap definitions.
+pub mod generated;
 pub mod http;
 pub mod output;
 pub mod private_fs;

@@ -1,0 +1,227 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[keyless] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'keyless'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'keyless'= {
+            cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
+            cand --profile 'Named profile to use'
+            cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand setup 'Record federation identifiers and the identity source in the config'
+            cand credential 'Print a valid short-lived token (cached; exchanged only when needed)'
+            cand env 'Print shell assignments that hand the token to programs: eval "$(keyless env)"'
+            cand exec 'Run a program with the token in its environment (never in its argv)'
+            cand sandbox 'Serve a local stand-in identity provider and Anthropic token endpoint'
+            cand demo 'Try keyless end to end against an in-process sandbox, with no account'
+            cand completions 'Print a shell completion script'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'keyless;setup'= {
+            cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
+            cand --profile 'Named profile to use'
+            cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand anthropic 'Configure Anthropic workload identity federation for the profile'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'keyless;setup;anthropic'= {
+            cand --federation-rule-id 'Federation rule ID (fdrl_…)'
+            cand --organization-id 'Organization ID (a UUID)'
+            cand --service-account-id 'Service account ID (svac_…)'
+            cand --workspace-id 'Workspace ID (wrkspc_…, or `default`); needed when the rule covers several workspaces'
+            cand --base-url 'API base URL; https, or http on 127.0.0.1, localhost or [::1]'
+            cand --identity 'Where the identity JWT comes from: file:PATH, env, or command:PROGRAM ARGS…'
+            cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
+            cand --profile 'Named profile to use'
+            cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'keyless;setup;help'= {
+            cand anthropic 'Configure Anthropic workload identity federation for the profile'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'keyless;setup;help;anthropic'= {
+        }
+        &'keyless;setup;help;help'= {
+        }
+        &'keyless;credential'= {
+            cand --format 'Output format'
+            cand --min-ttl 'Serve a cached token only while more than min(SECS, half its lifetime) remains'
+            cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
+            cand --profile 'Named profile to use'
+            cand --force-refresh 'Exchange a new token even if the cache holds a fresh one'
+            cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'keyless;env'= {
+            cand --type 'Provider to serve (repeatable) [default: every configured provider]'
+            cand --shell 'Output syntax [default: from $SHELL, else bash]'
+            cand --min-ttl 'Serve a cached token only while more than min(SECS, half its lifetime) remains'
+            cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
+            cand --profile 'Named profile to use'
+            cand --keep-api-key 'Leave ANTHROPIC_API_KEY alone (it outranks the token in every SDK)'
+            cand --force-refresh 'Exchange a new token even if the cache holds a fresh one'
+            cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'keyless;exec'= {
+            cand --type 'Provider to serve (repeatable) [default: every configured provider]'
+            cand --min-ttl 'Serve a cached token only while more than min(SECS, half its lifetime) remains'
+            cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
+            cand --profile 'Named profile to use'
+            cand --keep-api-key 'Leave ANTHROPIC_API_KEY alone (it outranks the token in every SDK)'
+            cand --force-refresh 'Exchange a new token even if the cache holds a fresh one'
+            cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'keyless;sandbox'= {
+            cand --port 'Port on 127.0.0.1 (0 picks a free one)'
+            cand --rules 'JSON file of trusted issuers and federation rules (see the README)'
+            cand --token-lifetime 'Lifetime of tokens minted by the default rule, in seconds'
+            cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
+            cand --profile 'Named profile to use'
+            cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand identity-token 'Print a fresh identity JWT from a running sandbox (an identity source for tests and demos)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'keyless;sandbox;identity-token'= {
+            cand --issuer 'The sandbox''s URL, as it printed it'
+            cand --subject 'The token''s subject'
+            cand --audience 'The token''s audience'
+            cand --lifetime 'The token''s lifetime in seconds'
+            cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
+            cand --profile 'Named profile to use'
+            cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'keyless;sandbox;help'= {
+            cand identity-token 'Print a fresh identity JWT from a running sandbox (an identity source for tests and demos)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'keyless;sandbox;help;identity-token'= {
+        }
+        &'keyless;sandbox;help;help'= {
+        }
+        &'keyless;demo'= {
+            cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
+            cand --profile 'Named profile to use'
+            cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'keyless;completions'= {
+            cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
+            cand --profile 'Named profile to use'
+            cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'keyless;help'= {
+            cand setup 'Record federation identifiers and the identity source in the config'
+            cand credential 'Print a valid short-lived token (cached; exchanged only when needed)'
+            cand env 'Print shell assignments that hand the token to programs: eval "$(keyless env)"'
+            cand exec 'Run a program with the token in its environment (never in its argv)'
+            cand sandbox 'Serve a local stand-in identity provider and Anthropic token endpoint'
+            cand demo 'Try keyless end to end against an in-process sandbox, with no account'
+            cand completions 'Print a shell completion script'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'keyless;help;setup'= {
+            cand anthropic 'Configure Anthropic workload identity federation for the profile'
+        }
+        &'keyless;help;setup;anthropic'= {
+        }
+        &'keyless;help;credential'= {
+        }
+        &'keyless;help;env'= {
+        }
+        &'keyless;help;exec'= {
+        }
+        &'keyless;help;sandbox'= {
+            cand identity-token 'Print a fresh identity JWT from a running sandbox (an identity source for tests and demos)'
+        }
+        &'keyless;help;sandbox;identity-token'= {
+        }
+        &'keyless;help;demo'= {
+        }
+        &'keyless;help;completions'= {
+        }
+        &'keyless;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

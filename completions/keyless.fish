@@ -1,0 +1,143 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_keyless_global_optspecs
+    string join \n config-dir= profile= v/verbose q/quiet h/help V/version
+end
+
+function __fish_keyless_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_keyless_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_keyless_using_subcommand
+    set -l cmd (__fish_keyless_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c keyless -n "__fish_keyless_needs_command" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
+complete -c keyless -n "__fish_keyless_needs_command" -l profile -d 'Named profile to use' -r
+complete -c keyless -n "__fish_keyless_needs_command" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
+complete -c keyless -n "__fish_keyless_needs_command" -s q -l quiet -d 'Only errors on stderr'
+complete -c keyless -n "__fish_keyless_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c keyless -n "__fish_keyless_needs_command" -s V -l version -d 'Print version'
+complete -c keyless -n "__fish_keyless_needs_command" -f -a "setup" -d 'Record federation identifiers and the identity source in the config'
+complete -c keyless -n "__fish_keyless_needs_command" -f -a "credential" -d 'Print a valid short-lived token (cached; exchanged only when needed)'
+complete -c keyless -n "__fish_keyless_needs_command" -f -a "env" -d 'Print shell assignments that hand the token to programs: eval "$(keyless env)"'
+complete -c keyless -n "__fish_keyless_needs_command" -f -a "exec" -d 'Run a program with the token in its environment (never in its argv)'
+complete -c keyless -n "__fish_keyless_needs_command" -f -a "sandbox" -d 'Serve a local stand-in identity provider and Anthropic token endpoint'
+complete -c keyless -n "__fish_keyless_needs_command" -f -a "demo" -d 'Try keyless end to end against an in-process sandbox, with no account'
+complete -c keyless -n "__fish_keyless_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c keyless -n "__fish_keyless_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic help" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic help" -l profile -d 'Named profile to use' -r
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic help" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic help" -s q -l quiet -d 'Only errors on stderr'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic help" -s h -l help -d 'Print help'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic help" -s V -l version -d 'Print version'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic help" -f -a "anthropic" -d 'Configure Anthropic workload identity federation for the profile'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -l federation-rule-id -d 'Federation rule ID (fdrl_…)' -r
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -l organization-id -d 'Organization ID (a UUID)' -r
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -l service-account-id -d 'Service account ID (svac_…)' -r
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -l workspace-id -d 'Workspace ID (wrkspc_…, or `default`); needed when the rule covers several workspaces' -r
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -l base-url -d 'API base URL; https, or http on 127.0.0.1, localhost or [::1]' -r
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -l identity -d 'Where the identity JWT comes from: file:PATH, env, or command:PROGRAM ARGS…' -r
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -l profile -d 'Named profile to use' -r
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -s q -l quiet -d 'Only errors on stderr'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -s h -l help -d 'Print help'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -s V -l version -d 'Print version'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from help" -f -a "anthropic" -d 'Configure Anthropic workload identity federation for the profile'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c keyless -n "__fish_keyless_using_subcommand credential" -l format -d 'Output format' -r -f -a "token\t'The bare token (a trailing newline only on a terminal)'
+json\t'{"access_token","token_type","expires_at","expiration"}'"
+complete -c keyless -n "__fish_keyless_using_subcommand credential" -l min-ttl -d 'Serve a cached token only while more than min(SECS, half its lifetime) remains' -r
+complete -c keyless -n "__fish_keyless_using_subcommand credential" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
+complete -c keyless -n "__fish_keyless_using_subcommand credential" -l profile -d 'Named profile to use' -r
+complete -c keyless -n "__fish_keyless_using_subcommand credential" -l force-refresh -d 'Exchange a new token even if the cache holds a fresh one'
+complete -c keyless -n "__fish_keyless_using_subcommand credential" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
+complete -c keyless -n "__fish_keyless_using_subcommand credential" -s q -l quiet -d 'Only errors on stderr'
+complete -c keyless -n "__fish_keyless_using_subcommand credential" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c keyless -n "__fish_keyless_using_subcommand credential" -s V -l version -d 'Print version'
+complete -c keyless -n "__fish_keyless_using_subcommand env" -l type -d 'Provider to serve (repeatable) [default: every configured provider]' -r -f -a "anthropic\t'Anthropic (Claude API)'"
+complete -c keyless -n "__fish_keyless_using_subcommand env" -l shell -d 'Output syntax [default: from $SHELL, else bash]' -r -f -a "bash\t''
+zsh\t''
+fish\t''
+powershell\t''
+dotenv\t''
+json\t''"
+complete -c keyless -n "__fish_keyless_using_subcommand env" -l min-ttl -d 'Serve a cached token only while more than min(SECS, half its lifetime) remains' -r
+complete -c keyless -n "__fish_keyless_using_subcommand env" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
+complete -c keyless -n "__fish_keyless_using_subcommand env" -l profile -d 'Named profile to use' -r
+complete -c keyless -n "__fish_keyless_using_subcommand env" -l keep-api-key -d 'Leave ANTHROPIC_API_KEY alone (it outranks the token in every SDK)'
+complete -c keyless -n "__fish_keyless_using_subcommand env" -l force-refresh -d 'Exchange a new token even if the cache holds a fresh one'
+complete -c keyless -n "__fish_keyless_using_subcommand env" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
+complete -c keyless -n "__fish_keyless_using_subcommand env" -s q -l quiet -d 'Only errors on stderr'
+complete -c keyless -n "__fish_keyless_using_subcommand env" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c keyless -n "__fish_keyless_using_subcommand env" -s V -l version -d 'Print version'
+complete -c keyless -n "__fish_keyless_using_subcommand exec" -l type -d 'Provider to serve (repeatable) [default: every configured provider]' -r -f -a "anthropic\t'Anthropic (Claude API)'"
+complete -c keyless -n "__fish_keyless_using_subcommand exec" -l min-ttl -d 'Serve a cached token only while more than min(SECS, half its lifetime) remains' -r
+complete -c keyless -n "__fish_keyless_using_subcommand exec" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
+complete -c keyless -n "__fish_keyless_using_subcommand exec" -l profile -d 'Named profile to use' -r
+complete -c keyless -n "__fish_keyless_using_subcommand exec" -l keep-api-key -d 'Leave ANTHROPIC_API_KEY alone (it outranks the token in every SDK)'
+complete -c keyless -n "__fish_keyless_using_subcommand exec" -l force-refresh -d 'Exchange a new token even if the cache holds a fresh one'
+complete -c keyless -n "__fish_keyless_using_subcommand exec" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
+complete -c keyless -n "__fish_keyless_using_subcommand exec" -s q -l quiet -d 'Only errors on stderr'
+complete -c keyless -n "__fish_keyless_using_subcommand exec" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c keyless -n "__fish_keyless_using_subcommand exec" -s V -l version -d 'Print version'
+complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and not __fish_seen_subcommand_from identity-token help" -l port -d 'Port on 127.0.0.1 (0 picks a free one)' -r
+complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and not __fish_seen_subcommand_from identity-token help" -l rules -d 'JSON file of trusted issuers and federation rules (see the README)' -r -F
+complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and not __fish_seen_subcommand_from identity-token help" -l token-lifetime -d 'Lifetime of tokens minted by the default rule, in seconds' -r
+complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and not __fish_seen_subcommand_from identity-token help" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
+complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and not __fish_seen_subcommand_from identity-token help" -l profile -d 'Named profile to use' -r
+complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and not __fish_seen_subcommand_from identity-token help" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
+complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and not __fish_seen_subcommand_from identity-token help" -s q -l quiet -d 'Only errors on stderr'
+complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and not __fish_seen_subcommand_from identity-token help" -s h -l help -d 'Print help'
+complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and not __fish_seen_subcommand_from identity-token help" -s V -l version -d 'Print version'
+complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and not __fish_seen_subcommand_from identity-token help" -f -a "identity-token" -d 'Print a fresh identity JWT from a running sandbox (an identity source for tests and demos)'
+complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and not __fish_seen_subcommand_from identity-token help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and __fish_seen_subcommand_from identity-token" -l issuer -d 'The sandbox\'s URL, as it printed it' -r
+complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and __fish_seen_subcommand_from identity-token" -l subject -d 'The token\'s subject' -r
+complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and __fish_seen_subcommand_from identity-token" -l audience -d 'The token\'s audience' -r
+complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and __fish_seen_subcommand_from identity-token" -l lifetime -d 'The token\'s lifetime in seconds' -r
+complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and __fish_seen_subcommand_from identity-token" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
+complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and __fish_seen_subcommand_from identity-token" -l profile -d 'Named profile to use' -r
+complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and __fish_seen_subcommand_from identity-token" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
+complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and __fish_seen_subcommand_from identity-token" -s q -l quiet -d 'Only errors on stderr'
+complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and __fish_seen_subcommand_from identity-token" -s h -l help -d 'Print help'
+complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and __fish_seen_subcommand_from identity-token" -s V -l version -d 'Print version'
+complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and __fish_seen_subcommand_from help" -f -a "identity-token" -d 'Print a fresh identity JWT from a running sandbox (an identity source for tests and demos)'
+complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c keyless -n "__fish_keyless_using_subcommand demo" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
+complete -c keyless -n "__fish_keyless_using_subcommand demo" -l profile -d 'Named profile to use' -r
+complete -c keyless -n "__fish_keyless_using_subcommand demo" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
+complete -c keyless -n "__fish_keyless_using_subcommand demo" -s q -l quiet -d 'Only errors on stderr'
+complete -c keyless -n "__fish_keyless_using_subcommand demo" -s h -l help -d 'Print help'
+complete -c keyless -n "__fish_keyless_using_subcommand demo" -s V -l version -d 'Print version'
+complete -c keyless -n "__fish_keyless_using_subcommand completions" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
+complete -c keyless -n "__fish_keyless_using_subcommand completions" -l profile -d 'Named profile to use' -r
+complete -c keyless -n "__fish_keyless_using_subcommand completions" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
+complete -c keyless -n "__fish_keyless_using_subcommand completions" -s q -l quiet -d 'Only errors on stderr'
+complete -c keyless -n "__fish_keyless_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c keyless -n "__fish_keyless_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup credential env exec sandbox demo completions help" -f -a "setup" -d 'Record federation identifiers and the identity source in the config'
+complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup credential env exec sandbox demo completions help" -f -a "credential" -d 'Print a valid short-lived token (cached; exchanged only when needed)'
+complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup credential env exec sandbox demo completions help" -f -a "env" -d 'Print shell assignments that hand the token to programs: eval "$(keyless env)"'
+complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup credential env exec sandbox demo completions help" -f -a "exec" -d 'Run a program with the token in its environment (never in its argv)'
+complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup credential env exec sandbox demo completions help" -f -a "sandbox" -d 'Serve a local stand-in identity provider and Anthropic token endpoint'
+complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup credential env exec sandbox demo completions help" -f -a "demo" -d 'Try keyless end to end against an in-process sandbox, with no account'
+complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup credential env exec sandbox demo completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup credential env exec sandbox demo completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c keyless -n "__fish_keyless_using_subcommand help; and __fish_seen_subcommand_from setup" -f -a "anthropic" -d 'Configure Anthropic workload identity federation for the profile'
+complete -c keyless -n "__fish_keyless_using_subcommand help; and __fish_seen_subcommand_from sandbox" -f -a "identity-token" -d 'Print a fresh identity JWT from a running sandbox (an identity source for tests and demos)'

@@ -1,0 +1,44 @@
+//! Man pages and shell completions, generated from the clap definitions.
+//! `completions/` and `man/` in the repository hold the output; a test fails
+//! when they are stale (`KEYLESS_BLESS=1 cargo test assets` refreshes them).
+
+use clap_complete::Shell;
+
+/// (path relative to the repository root, contents) for every generated file.
+pub fn files() -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for (shell, name) in [
+        (Shell::Bash, "keyless.bash"),
+        (Shell::Zsh, "_keyless"),
+        (Shell::Fish, "keyless.fish"),
+        (Shell::PowerShell, "_keyless.ps1"),
+        (Shell::Elvish, "keyless.elv"),
+    ] {
+        let mut buf = Vec::new();
+        clap_complete::generate(shell, &mut crate::cli::command(), "keyless", &mut buf);
+        out.push((format!("completions/{name}"), buf));
+    }
+    let mut cmd = crate::cli::command();
+    cmd.build();
+    man_pages(&cmd, "keyless", &mut out);
+    out
+}
+
+fn man_pages(cmd: &clap::Command, name: &str, out: &mut Vec<(String, Vec<u8>)>) {
+    let page = cmd
+        .clone()
+        .name(name.to_string())
+        .bin_name(name.replace('-', " "));
+    let mut buf = Vec::new();
+    clap_mangen::Man::new(page)
+        .date("")
+        .render(&mut buf)
+        .expect("rendering to memory cannot fail");
+    out.push((format!("man/{name}.1"), buf));
+    for sub in cmd
+        .get_subcommands()
+        .filter(|s| !s.is_hide_set() && s.get_name() != "help")
+    {
+        man_pages(sub, &format!("{name}-{}", sub.get_name()), out);
+    }
+}

@@ -1,0 +1,296 @@
+//! The test harness: the real binary in a hermetic environment (env_clear, a
+//! temporary HOME, config and cache dirs), plus helpers every module uses.
+//! Every run checks that nothing token-shaped reached stderr.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_keyless");
+
+pub struct TestEnv {
+    pub root: tempfile::TempDir,
+}
+
+impl TestEnv {
+    pub fn new() -> Self {
+        let root = tempfile::Builder::new()
+            .prefix("keyless-test-")
+            .tempdir()
+            .unwrap();
+        std::fs::create_dir_all(root.path().join("home")).unwrap();
+        TestEnv { root }
+    }
+    pub fn home(&self) -> PathBuf {
+        self.root.path().join("home")
+    }
+    pub fn config_dir(&self) -> PathBuf {
+        self.root.path().join("config")
+    }
+    pub fn cache_dir(&self) -> PathBuf {
+        self.root.path().join("cache")
+    }
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.root.path().join(rel)
+    }
+
+    /// The binary with a clean environment: HOME, PATH, and keyless's dirs.
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::new(BIN);
+        c.env_clear()
+            .env("HOME", self.home())
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("KEYLESS_CONFIG_DIR", self.config_dir())
+            .env("KEYLESS_CACHE_DIR", self.cache_dir())
+            .stdin(Stdio::null());
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        self.run_with(args, |_| {})
+    }
+
+    pub fn run_with(&self, args: &[&str], f: impl FnOnce(&mut Command)) -> Run {
+        let mut c = self.cmd();
+        c.args(args);
+        f(&mut c);
+        Run::from(c.output().unwrap())
+    }
+
+    /// `setup anthropic` pointing at `base_url`, with an identity source.
+    pub fn setup(&self, base_url: &str, identity: &str) {
+        let r = self.run(&[
+            "setup",
+            "anthropic",
+            "--base-url",
+            base_url,
+            "--federation-rule-id",
+            RULE,
+            "--organization-id",
+            ORG,
+            "--service-account-id",
+            SA,
+            "--workspace-id",
+            WS,
+            "--identity",
+            identity,
+        ]);
+        r.success();
+    }
+}
+
+pub const RULE: &str = "fdrl_01sandboxdefault";
+pub const ORG: &str = "5a4d8b0c-1e55-4e7a-9d3b-5a4db0c1e550";
+pub const SA: &str = "svac_01sandbox";
+pub const WS: &str = "wrkspc_01sandbox";
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Self {
+        let r = Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        };
+        assert_no_secrets(&r.stderr);
+        r
+    }
+}
+
+impl Run {
+    #[track_caller]
+    pub fn success(&self) -> &Self {
+        assert_eq!(
+            self.code, 0,
+            "expected success\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+    /// A failure: the exit code, an empty stdout, and stderr containing `needle`.
+    #[track_caller]
+    pub fn fails(&self, code: i32, needle: &str) -> &Self {
+        assert_eq!(
+            self.code, code,
+            "exit code\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
+        assert_eq!(self.stdout, "", "stdout must stay empty on failure");
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks {needle:?}:\n{}",
+            self.stderr
+        );
+        self
+    }
+}
+
+/// No token, assertion or key on stderr: nothing shaped like `sk-ant-…-…`,
+/// `sk-…` OpenAI keys, or a JWT.
+#[track_caller]
+pub fn assert_no_secrets(stderr: &str) {
+    for (i, _) in stderr.match_indices("sk-ant-") {
+        let rest = &stderr[i + 7..];
+        let word: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .collect();
+        assert!(
+            !word.contains('-') || word.len() < 8,
+            "a token reached stderr: {stderr}"
+        );
+    }
+    assert!(!stderr.contains("eyJ"), "a JWT reached stderr: {stderr}");
+}
+
+/// A running `keyless sandbox`, killed on drop.
+pub struct Sandbox {
+    pub url: String,
+    child: std::process::Child,
+}
+
+impl Sandbox {
+    pub fn start(extra: &[&str]) -> Self {
+        use std::io::BufRead;
+        let mut child = Command::new(BIN)
+            .arg("sandbox")
+            .args(extra)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        let url = loop {
+            let line = lines
+                .next()
+                .expect("sandbox exited before listening")
+                .unwrap();
+            if let Some(u) = line.strip_prefix("listening on ") {
+                break u.trim().to_string();
+            }
+        };
+        // keep draining stdout so the sandbox never blocks on a full pipe
+        std::thread::spawn(move || for _ in lines {});
+        Sandbox { url, child }
+    }
+
+    pub fn identity_command(&self) -> String {
+        format!("command:{BIN} sandbox identity-token --issuer {}", self.url)
+    }
+
+    /// A fresh JWT from the sandbox issuer.
+    pub fn mint_jwt(&self, extra: &[&str]) -> String {
+        let o = Command::new(BIN)
+            .args(["sandbox", "identity-token", "--issuer", &self.url])
+            .args(extra)
+            .env_clear()
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap()
+    }
+
+    /// The exchange history (count and events), like the Console's.
+    pub fn history(&self) -> serde_json::Value {
+        http_get_json(&format!("{}/_sandbox/history", self.url))
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A tiny blocking HTTP GET for loopback test servers.
+pub fn http_get_json(url: &str) -> serde_json::Value {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest.split_once('/').unwrap();
+    let mut s = std::net::TcpStream::connect(host).unwrap();
+    write!(
+        s,
+        "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut buf = String::new();
+    s.read_to_string(&mut buf).unwrap();
+    let body = buf.split_once("\r\n\r\n").unwrap().1;
+    // the sandbox answers with Content-Length; no chunking to undo
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
+}
+
+pub fn mode(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+/// Cache entry files (not locks, not the ledger).
+pub fn cache_files(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// True when the named external tool must exist (CI) — else tests needing it skip.
+pub fn require_tool(name: &str, present: bool) -> bool {
+    if present {
+        return true;
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!("{name} is required in CI; the test command installs it");
+    }
+    eprintln!("skipping: {name} is not installed (the README's test command installs it)");
+    false
+}
+
+/// A JWT with the right shape for keyless's local checks (ES256, kid, live
+/// `exp`, unique `jti`) but no real signature: for fakes that do not verify.
+pub fn shaped_jwt(lifetime: i64) -> String {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let jti = format!(
+        "jti-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    );
+    let claims = serde_json::json!({
+        "iss": "https://idp.example", "sub": "repo:acme/app:ref:refs/heads/main",
+        "aud": "https://api.anthropic.com", "iat": now, "exp": now + lifetime, "jti": jti,
+    });
+    format!(
+        "{}.{}.c2lnbmF0dXJl",
+        URL_SAFE_NO_PAD.encode(r#"{"alg":"ES256","kid":"k1","typ":"JWT"}"#),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    )
+}
+
+/// A TestEnv set up against `base_url` with a file identity source holding a
+/// fresh shaped JWT; returns the token file path.
+pub fn env_with_file_source(base_url: &str) -> (TestEnv, PathBuf) {
+    let env = TestEnv::new();
+    let file = env.path("token.jwt");
+    std::fs::write(&file, shaped_jwt(300)).unwrap();
+    env.setup(base_url, &format!("file:{}", file.display()));
+    (env, file)
+}

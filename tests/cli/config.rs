@@ -1,0 +1,279 @@
+//! The config store and `setup anthropic`: validation, profiles, updates in
+//! place, and refusal of unsafe or invalid files.
+
+use std::os::unix::fs::PermissionsExt;
+
+use crate::common::*;
+
+fn setup_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut v = vec![
+        "setup",
+        "anthropic",
+        "--federation-rule-id",
+        RULE,
+        "--organization-id",
+        ORG,
+    ];
+    v.extend_from_slice(extra);
+    v
+}
+
+#[test]
+fn setup_saves_prints_on_stderr_and_updates_in_place() {
+    let env = TestEnv::new();
+    let r = env.run(&setup_args(&[
+        "--service-account-id",
+        SA,
+        "--identity",
+        "file:/var/run/secrets/anthropic.com/token",
+    ]));
+    r.success();
+    assert_eq!(r.stdout, "");
+    assert!(
+        r.stderr.contains(RULE)
+            && r.stderr
+                .contains("file:/var/run/secrets/anthropic.com/token"),
+        "{}",
+        r.stderr
+    );
+    let path = env.config_dir().join("config.json");
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(v["version"], 1);
+    assert_eq!(
+        v["profiles"]["default"]["anthropic"]["federation_rule_id"],
+        RULE
+    );
+    assert_eq!(
+        v["profiles"]["default"]["anthropic"]["identity"]["type"],
+        "file"
+    );
+
+    env.run(&["setup", "anthropic", "--workspace-id", WS])
+        .success();
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let a = &v["profiles"]["default"]["anthropic"];
+    assert_eq!(a["workspace_id"], WS);
+    assert_eq!(a["service_account_id"], SA, "other fields are kept");
+    assert_eq!(
+        a["identity"]["path"],
+        "/var/run/secrets/anthropic.com/token"
+    );
+}
+
+#[test]
+fn first_setup_needs_rule_and_org_and_defaults_to_env() {
+    let env = TestEnv::new();
+    env.run(&["setup", "anthropic", "--workspace-id", WS])
+        .fails(2, "--federation-rule-id and --organization-id are required");
+    env.run(&setup_args(&[])).success();
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(env.config_dir().join("config.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        v["profiles"]["default"]["anthropic"]["identity"]["type"],
+        "env"
+    );
+}
+
+#[test]
+fn identifiers_are_checked_locally() {
+    let env = TestEnv::new();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &[
+                "setup",
+                "anthropic",
+                "--federation-rule-id",
+                "rule-1",
+                "--organization-id",
+                ORG,
+            ],
+            "not a well-formed fdrl_ ID",
+        ),
+        (
+            &[
+                "setup",
+                "anthropic",
+                "--federation-rule-id",
+                RULE,
+                "--organization-id",
+                "acme",
+            ],
+            "is not a UUID",
+        ),
+        (
+            &[
+                "setup",
+                "anthropic",
+                "--federation-rule-id",
+                RULE,
+                "--organization-id",
+                "00000000-0000-0000-0000-000000000000",
+            ],
+            "placeholder",
+        ),
+        (
+            &[
+                "setup",
+                "anthropic",
+                "--federation-rule-id",
+                RULE,
+                "--organization-id",
+                ORG,
+                "--service-account-id",
+                "sa_1",
+            ],
+            "svac_",
+        ),
+        (
+            &[
+                "setup",
+                "anthropic",
+                "--federation-rule-id",
+                RULE,
+                "--organization-id",
+                ORG,
+                "--workspace-id",
+                "ws",
+            ],
+            "wrkspc_",
+        ),
+        (
+            &[
+                "setup",
+                "anthropic",
+                "--federation-rule-id",
+                RULE,
+                "--organization-id",
+                ORG,
+                "--base-url",
+                "http://api.example.com",
+            ],
+            "plain http",
+        ),
+        (
+            &[
+                "setup",
+                "anthropic",
+                "--federation-rule-id",
+                RULE,
+                "--organization-id",
+                ORG,
+                "--identity",
+                "gcp",
+            ],
+            "unknown identity source",
+        ),
+    ];
+    for (args, needle) in cases {
+        env.run(args).fails(2, needle);
+    }
+    assert!(!env.config_dir().join("config.json").exists());
+}
+
+#[test]
+fn profiles_are_separate() {
+    let env = TestEnv::new();
+    env.run(&setup_args(&[])).success();
+    env.run(&[
+        "--profile",
+        "ci",
+        "setup",
+        "anthropic",
+        "--federation-rule-id",
+        "fdrl_01other",
+        "--organization-id",
+        ORG,
+    ])
+    .success();
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(env.config_dir().join("config.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        v["profiles"]["default"]["anthropic"]["federation_rule_id"],
+        RULE
+    );
+    assert_eq!(
+        v["profiles"]["ci"]["anthropic"]["federation_rule_id"],
+        "fdrl_01other"
+    );
+    env.run_with(&["credential", "anthropic"], |c| {
+        c.env("KEYLESS_PROFILE", "nope");
+    })
+    .fails(6, "profile \"nope\" has no Anthropic configuration");
+    env.run(&["--profile", "../x", "credential", "anthropic"])
+        .fails(2, "invalid profile name");
+}
+
+#[test]
+fn missing_config_says_how_to_set_up() {
+    let env = TestEnv::new();
+    let r = env.run(&["credential", "anthropic"]);
+    r.fails(6, "no Anthropic configuration");
+    assert!(
+        r.stderr.contains("hint: run `keyless setup anthropic"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn invalid_json_names_file_line_and_column() {
+    let env = TestEnv::new();
+    std::fs::create_dir_all(env.config_dir()).unwrap();
+    let path = env.config_dir().join("config.json");
+    std::fs::write(&path, "{\n  \"version\": 1,\n  \"profiles\": {,}\n}\n").unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let r = env.run(&["credential", "anthropic"]);
+    r.fails(
+        6,
+        &format!("invalid JSON in {} at line 3, column 16", path.display()),
+    );
+    // setup refuses too, and leaves the file as it was
+    env.run(&setup_args(&[])).fails(6, "invalid JSON");
+    assert!(std::fs::read_to_string(&path).unwrap().contains("{,}"));
+}
+
+#[test]
+fn unsafe_config_files_are_refused_with_the_fix() {
+    let env = TestEnv::new();
+    env.run(&setup_args(&[])).success();
+    let path = env.config_dir().join("config.json");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).unwrap();
+    env.run(&["credential", "anthropic"]).fails(6, "chmod 600");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+
+    let real = env.path("elsewhere.json");
+    std::fs::rename(&path, &real).unwrap();
+    std::os::unix::fs::symlink(&real, &path).unwrap();
+    let r = env.run(&["credential", "anthropic"]);
+    r.fails(6, "symbolic link");
+    assert!(r.stderr.contains("hint: replace the link"), "{}", r.stderr);
+}
+
+#[test]
+fn newer_config_versions_are_refused() {
+    let env = TestEnv::new();
+    std::fs::create_dir_all(env.config_dir()).unwrap();
+    let path = env.config_dir().join("config.json");
+    std::fs::write(&path, r#"{"version": 9, "profiles": {}}"#).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    env.run(&["credential", "anthropic"])
+        .fails(6, "has version 9");
+}
+
+#[test]
+fn help_documents_exit_codes() {
+    let env = TestEnv::new();
+    let r = env.run(&["--help"]);
+    r.success();
+    for line in [
+        "3  sign-in required",
+        "4  network failure",
+        "5  denied",
+        "6  configuration",
+    ] {
+        assert!(r.stdout.contains(line), "{line}");
+    }
+    env.run(&["credential"]).fails(2, "Usage");
+}

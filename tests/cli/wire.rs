@@ -1,0 +1,383 @@
+//! The exchange on the wire, pinned against the independent fake, and every
+//! error class: exit code, message, empty stdout, untouched cache.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::common::*;
+use crate::fake::{Fake, Reply};
+
+const TOKEN: &str = "sk-ant-oat01-fakeTOKENvalue_0123456789";
+
+#[test]
+fn request_matches_the_sdks_byte_for_byte() {
+    let fake = Fake::start(|_, _| Reply::token(TOKEN, 600));
+    let (env, file) = env_with_file_source(&fake.url);
+    let jwt = std::fs::read_to_string(&file).unwrap();
+    let r = env.run(&["credential", "anthropic"]);
+    r.success();
+    assert_eq!(
+        r.stdout, TOKEN,
+        "the bare token, no newline when stdout is not a terminal"
+    );
+    assert_eq!(r.stderr, "", "success leaves stderr empty");
+
+    let req = fake.last();
+    assert_eq!(req.method, "POST");
+    assert_eq!(req.path, "/v1/oauth/token");
+    assert_eq!(req.header("content-type"), Some("application/json"));
+    assert_eq!(
+        req.header("anthropic-beta"),
+        Some("oauth-2025-04-20,oidc-federation-2026-04-01")
+    );
+    assert!(req.header("user-agent").unwrap().starts_with("keyless/"));
+    assert_eq!(req.header("authorization"), None);
+    assert_eq!(req.header("x-api-key"), None);
+    assert_eq!(
+        req.json(),
+        json!({
+            "grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
+            "assertion": jwt,
+            "federation_rule_id": RULE,
+            "organization_id": ORG,
+            "service_account_id": SA,
+            "workspace_id": WS,
+        })
+    );
+}
+
+#[test]
+fn optional_fields_are_omitted_when_unset() {
+    let fake = Fake::start(|_, _| Reply::token(TOKEN, 600));
+    let env = TestEnv::new();
+    let file = env.path("t.jwt");
+    std::fs::write(&file, shaped_jwt(300)).unwrap();
+    env.run(&[
+        "setup",
+        "anthropic",
+        "--base-url",
+        &fake.url,
+        "--federation-rule-id",
+        RULE,
+        "--organization-id",
+        ORG,
+        "--identity",
+        &format!("file:{}", file.display()),
+    ])
+    .success();
+    env.run(&["credential", "anthropic"]).success();
+    let body = fake.last().json();
+    assert!(body.get("service_account_id").is_none());
+    assert!(body.get("workspace_id").is_none());
+    assert!(body.get("scope").is_none());
+}
+
+#[test]
+fn json_format() {
+    let fake = Fake::start(|_, _| Reply::token(TOKEN, 600));
+    let (env, _) = env_with_file_source(&fake.url);
+    let r = env.run(&["credential", "anthropic", "--format", "json"]);
+    r.success();
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["access_token"], TOKEN);
+    assert_eq!(v["token_type"], "Bearer");
+    let exp = v["expires_at"].as_i64().unwrap();
+    assert!(v["expiration"].as_str().unwrap().ends_with('Z'));
+    let parsed = time::OffsetDateTime::parse(
+        v["expiration"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    assert_eq!(parsed.unix_timestamp(), exp);
+    assert_eq!(v.as_object().unwrap().len(), 4);
+}
+
+/// One error class: the reply, the exit code, and what stderr must say.
+fn error_case(reply: Reply, code: i32, needles: &[&str]) {
+    let fake = Fake::start(move |_, _| reply.clone());
+    let (env, _) = env_with_file_source(&fake.url);
+    let r = env.run(&["credential", "anthropic"]);
+    for n in needles {
+        r.fails(code, n);
+    }
+    assert_eq!(fake.count(), 1);
+    assert!(
+        cache_files(&env.cache_dir()).is_empty(),
+        "the cache must stay untouched"
+    );
+}
+
+#[test]
+fn denial_401_authentication_error() {
+    error_case(
+        Reply::json(
+            401,
+            json!({"type": "error", "error": {"type": "authentication_error", "message": "Authentication failed"}, "request_id": "req_fake_123"}),
+        ),
+        5,
+        &[
+            "denied",
+            RULE,
+            ORG,
+            "req_fake_123",
+            "1. this JWT carries a jti",
+            "2. the subject (repo:acme/app:ref:refs/heads/main) or audience",
+            "3. the rule covers several workspaces",
+            "4. the service account svac_01sandbox",
+            "authentication history: https://platform.claude.com/settings/workload-identity-federation?tab=history",
+        ],
+    );
+}
+
+#[test]
+fn denial_400_invalid_grant_older_form() {
+    error_case(
+        Reply::json(
+            400,
+            json!({"error": "invalid_grant", "error_description": "assertion rejected"}),
+        ),
+        5,
+        &["denied", "400 invalid_grant", RULE],
+    );
+}
+
+#[test]
+fn invalid_request_shows_the_server_message() {
+    error_case(
+        Reply::json(
+            400,
+            json!({"type": "error", "error": {"type": "invalid_request_error", "message": "federation_rule_id is not a well-formed fdrl_ tagged ID"}}),
+        ),
+        6,
+        &[
+            "federation_rule_id is not a well-formed fdrl_ tagged ID",
+            "hint:",
+        ],
+    );
+}
+
+#[test]
+fn server_errors_and_odd_bodies_are_network_class() {
+    error_case(
+        Reply::json(
+            500,
+            json!({"error": {"type": "api_error", "message": "Internal"}}),
+        ),
+        4,
+        &["failed with 500"],
+    );
+    error_case(
+        Reply::raw(
+            503,
+            "text/html",
+            "<html><body>Service Unavailable</body></html>",
+        ),
+        4,
+        &["HTML page"],
+    );
+    error_case(
+        Reply::raw(
+            200,
+            "text/html",
+            "<!doctype html><title>Sign in to Wi-Fi</title>",
+        ),
+        4,
+        &["HTML page", "captive portal"],
+    );
+    error_case(Reply::raw(200, "text/plain", "ok"), 4, &["not JSON"]);
+    error_case(
+        Reply::raw(200, "application/json", vec![b' '; 2 * 1024 * 1024]),
+        4,
+        &["larger than 1 MiB"],
+    );
+    error_case(
+        Reply::json(
+            429,
+            json!({"error": {"type": "rate_limit_error", "message": "slow down"}}),
+        ),
+        4,
+        &["rate limiting"],
+    );
+}
+
+#[test]
+fn malformed_success_responses_are_refused() {
+    error_case(
+        Reply::json(
+            200,
+            json!({"access_token": TOKEN, "token_type": "mac", "expires_in": 600}),
+        ),
+        4,
+        &["instead of Bearer"],
+    );
+    error_case(
+        Reply::json(200, json!({"access_token": TOKEN, "token_type": "Bearer"})),
+        4,
+        &["without expires_in"],
+    );
+    error_case(
+        Reply::json(200, json!({"token_type": "Bearer", "expires_in": 600})),
+        4,
+        &["without an access_token"],
+    );
+    error_case(
+        Reply::json(
+            200,
+            json!({"access_token": "sk-ant-oat01-has space", "token_type": "Bearer", "expires_in": 600}),
+        ),
+        4,
+        &["malformed access_token"],
+    );
+}
+
+#[test]
+fn redirects_are_not_followed() {
+    let mut reply = Reply::raw(302, "text/plain", "");
+    reply.headers.push((
+        "location".into(),
+        "https://elsewhere.example/v1/oauth/token".into(),
+    ));
+    error_case(reply, 4, &["redirect", "does not follow redirects"]);
+}
+
+#[test]
+fn only_error_fields_of_a_body_are_printed_and_scrubbed() {
+    let fake_jwt = shaped_jwt(60);
+    let body = json!({
+        "error": {"type": "invalid_request_error", "message": format!("bad assertion {fake_jwt} for sk-ant-oat01-LEAKEDtoken123")},
+        "debug": "INTERNAL-DETAIL-should-not-print",
+    });
+    error_case(Reply::json(400, body), 6, &["bad assertion [redacted]"]);
+    let fake = Fake::start(|_, _| {
+        Reply::json(
+            500,
+            json!({"error": {"type": "x", "message": "m"}, "trace": "INTERNAL-DETAIL"}),
+        )
+    });
+    let (env, _) = env_with_file_source(&fake.url);
+    let r = env.run(&["credential", "anthropic", "-vv"]);
+    assert!(!r.stderr.contains("INTERNAL-DETAIL"), "{}", r.stderr);
+}
+
+#[test]
+fn connection_refused_exits_4_and_keeps_the_jwt_unspent() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let (env, _) = env_with_file_source(&format!("http://127.0.0.1:{port}"));
+    env.run(&["credential", "anthropic"])
+        .fails(4, "cannot connect");
+    // the JWT never left the machine, so a retry may send it
+    env.run(&["credential", "anthropic"])
+        .fails(4, "cannot connect");
+}
+
+#[test]
+fn a_stalled_endpoint_times_out_after_30s() {
+    let fake = Fake::start(|_, _| Reply {
+        stall: Some(Duration::from_secs(40)),
+        ..Reply::raw(200, "x", "")
+    });
+    let (env, _) = env_with_file_source(&fake.url);
+    let t = std::time::Instant::now();
+    env.run(&["credential", "anthropic"]).fails(4, "within 30s");
+    let took = t.elapsed();
+    assert!(
+        took >= Duration::from_secs(29) && took < Duration::from_secs(39),
+        "{took:?}"
+    );
+    assert!(cache_files(&env.cache_dir()).is_empty());
+}
+
+#[test]
+fn bad_identity_tokens_are_refused_before_sending() {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let fake = Fake::start(|_, _| Reply::token(TOKEN, 600));
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let jwt = |h: &str, c: serde_json::Value| {
+        format!(
+            "{}.{}.c2ln",
+            URL_SAFE_NO_PAD.encode(h),
+            URL_SAFE_NO_PAD.encode(c.to_string())
+        )
+    };
+    let cases = [
+        (
+            jwt(
+                r#"{"alg":"ES256","kid":"k"}"#,
+                json!({"iat": now - 600, "exp": now - 300}),
+            ),
+            3,
+            "expired",
+        ),
+        (
+            jwt(
+                r#"{"alg":"ES256","kid":"k"}"#,
+                json!({"iat": now, "nbf": now + 600, "exp": now + 900}),
+            ),
+            3,
+            "not valid before",
+        ),
+        (
+            jwt(r#"{"alg":"ES256"}"#, json!({"iat": now, "exp": now + 300})),
+            6,
+            "no `kid`",
+        ),
+        (
+            jwt(
+                r#"{"alg":"HS256","kid":"k"}"#,
+                json!({"iat": now, "exp": now + 300}),
+            ),
+            6,
+            "HS256",
+        ),
+        (
+            jwt(
+                r#"{"alg":"none","kid":"k"}"#,
+                json!({"iat": now, "exp": now + 300}),
+            ),
+            6,
+            "none",
+        ),
+        ("not-a-jwt".to_string(), 6, "not a JWT"),
+        ("x".repeat(17 * 1024), 6, "16 KiB"),
+    ];
+    for (token, code, needle) in cases {
+        let env = TestEnv::new();
+        let file = env.path("t.jwt");
+        std::fs::write(&file, &token).unwrap();
+        env.setup(&fake.url, &format!("file:{}", file.display()));
+        env.run(&["credential", "anthropic"]).fails(code, needle);
+    }
+    assert_eq!(fake.count(), 0, "nothing may be sent for a refused token");
+}
+
+#[test]
+fn long_lived_identity_tokens_draw_a_warning() {
+    let fake = Fake::start(|_, _| Reply::token(TOKEN, 600));
+    let env = TestEnv::new();
+    let file = env.path("t.jwt");
+    std::fs::write(&file, shaped_jwt(7200)).unwrap();
+    env.setup(&fake.url, &format!("file:{}", file.display()));
+    let r = env.run(&["credential", "anthropic"]);
+    r.success();
+    assert!(r.stderr.contains("more than an hour"), "{}", r.stderr);
+    assert_eq!(fake.count(), 1);
+}
+
+#[test]
+fn verbose_runs_never_show_tokens() {
+    let fake = Fake::start(|_, _| Reply::token(TOKEN, 600));
+    let (env, _) = env_with_file_source(&fake.url);
+    let r = env.run(&["credential", "anthropic", "-vv"]);
+    r.success();
+    assert!(r.stderr.contains("exchanging"), "{}", r.stderr);
+    assert!(r.stderr.contains("request-id req_fake_123"), "{}", r.stderr);
+    // assert_no_secrets ran on every Run; check the specific values too
+    assert!(!r.stderr.contains(TOKEN));
+    let r = env.run(&["credential", "anthropic", "-vv"]);
+    assert!(r.stderr.contains("cached token"), "{}", r.stderr);
+}
