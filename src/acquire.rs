@@ -102,9 +102,42 @@ pub fn anthropic_token(
             return Ok(e.into());
         }
     }
-    let entry = exchange_anthropic(&cache, cfg)?;
+    let entry = match exchange_anthropic(&cache, cfg) {
+        Ok(e) => e,
+        Err(err) => return serve_stale(before, err, fresh),
+    };
     cache.write(&guard, &key, &entry);
     Ok(entry.into())
+}
+
+/// Below this much remaining life a cached token is not worth handing out:
+/// the SDKs' own mandatory refresh window.
+const LAST_RESORT_SECS: i64 = 30;
+
+/// When a refresh fails for a reason that may pass (the identity file has not
+/// rotated yet, the network is down) and the cached token is still good for a
+/// while, keep serving it, as the SDKs' advisory refresh does. Denials and
+/// configuration errors, and `--force-refresh`, still fail.
+fn serve_stale(cached: Option<Entry>, err: Error, fresh: Freshness) -> Result<Token> {
+    let transient = matches!(
+        err.kind,
+        crate::error::Kind::SignIn | crate::error::Kind::Network
+    );
+    match cached {
+        Some(e)
+            if transient
+                && !fresh.force_refresh
+                && e.expires_at - jwt::now() > LAST_RESORT_SECS =>
+        {
+            output::warn(&format!(
+                "could not refresh the token ({}); serving the cached one, which expires in {}",
+                err.message,
+                human_duration(e.expires_at - jwt::now())
+            ));
+            Ok(e.into())
+        }
+        _ => Err(err),
+    }
 }
 
 fn exchange_anthropic(cache: &TokenCache, cfg: &AnthropicConfig) -> Result<Entry> {
@@ -195,7 +228,7 @@ fn already_exchanged(
                     rfc3339(exp)
                 ));
             }
-            e.hint("wait for the file to rotate, or raise --min-ttl less often; a cached token is served meanwhile when one is fresh")
+            e.hint("wait for the file to rotate; until then keyless serves a cached token while one is still valid")
         }
         Origin::EnvValue => e.hint(
             "put a fresh token in ANTHROPIC_IDENTITY_TOKEN, or use a file or command source that rotates",

@@ -250,9 +250,10 @@ fn the_printed_setup_command_works() {
     let sb = Sandbox::start(&[]);
     let env = TestEnv::new();
     env.setup(&sb.url, &sb.identity_command());
-    let r = env.run(&["credential", "anthropic"]);
+    let r = env.run(&["-vv", "credential", "anthropic"]);
     r.success();
     assert!(r.stdout.starts_with("sk-ant-oat01-sandbox-"));
+    assert!(r.stderr.contains("identity token: iss="), "{}", r.stderr);
 }
 
 #[test]

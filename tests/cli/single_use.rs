@@ -115,3 +115,28 @@ fn command_source_runs_without_a_shell() {
         "the command's stderr passes through"
     );
 }
+
+#[test]
+fn a_still_valid_token_is_served_while_the_file_has_not_rotated() {
+    let fake = Fake::start(|n, _| Reply::token(&format!("sk-ant-oat01-tok{n}_abcdefghijkl"), 600));
+    let (env, _) = env_with_file_source(&fake.url);
+    let first = env.run(&["credential", "anthropic"]);
+    first.success();
+    // past the refresh point (200 s left < 300), still valid
+    let entry = cache_files(&env.cache_dir())[0].clone();
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&entry).unwrap()).unwrap();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    v["obtained_at"] = (now - 400).into();
+    v["expires_at"] = (now + 200).into();
+    std::fs::write(&entry, v.to_string()).unwrap();
+    let r = env.run(&["credential", "anthropic"]);
+    r.success();
+    assert_eq!(r.stdout, first.stdout);
+    assert!(r.stderr.contains("serving the cached one"), "{}", r.stderr);
+    assert_eq!(fake.count(), 1);
+    // with 20 s left it is no longer worth handing out
+    v["expires_at"] = (now + 20).into();
+    std::fs::write(&entry, v.to_string()).unwrap();
+    env.run(&["credential", "anthropic"])
+        .fails(3, "already exchanged");
+}

@@ -97,7 +97,8 @@ fn json_format() {
 fn error_case(reply: Reply, code: i32, needles: &[&str]) {
     let fake = Fake::start(move |_, _| reply.clone());
     let (env, _) = env_with_file_source(&fake.url);
-    let r = env.run(&["credential", "anthropic"]);
+    // at -vv: the debug detail must not carry a token or assertion either
+    let r = env.run(&["-vv", "credential", "anthropic"]);
     for n in needles {
         r.fails(code, n);
     }
