@@ -53,6 +53,7 @@ Register-ArgumentCompleter -Native -CommandName 'keyless' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('anthropic', 'anthropic', [CompletionResultType]::ParameterValue, 'Configure Anthropic workload identity federation for the profile')
+            [CompletionResult]::new('openai', 'openai', [CompletionResultType]::ParameterValue, 'Configure OpenAI workload identity federation for the profile')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -75,12 +76,34 @@ Register-ArgumentCompleter -Native -CommandName 'keyless' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'keyless;setup;openai' {
+            [CompletionResult]::new('--identity-provider-id', '--identity-provider-id', [CompletionResultType]::ParameterName, 'Workload identity provider ID (wip_…)')
+            [CompletionResult]::new('--service-account-id', '--service-account-id', [CompletionResultType]::ParameterName, 'Service account ID the provider''s mapping binds the identity to (not checked locally)')
+            [CompletionResult]::new('--token-endpoint', '--token-endpoint', [CompletionResultType]::ParameterName, 'Token endpoint [default: https://auth.openai.com/oauth/token]; https, or http on loopback')
+            [CompletionResult]::new('--identity', '--identity', [CompletionResultType]::ParameterName, 'Where the identity JWT comes from: file:PATH, env, or command:PROGRAM ARGS…')
+            [CompletionResult]::new('--audience', '--audience', [CompletionResultType]::ParameterName, 'The audience configured on the identity provider (not sent: OpenAI compares it with the JWT''s aud; keyless warns before spending a JWT for another audience)')
+            [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Directory holding config.json [default: ~/.config/keyless on Linux]')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Named profile to use')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v steps, -vv debug); never secrets')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (-v steps, -vv debug); never secrets')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'keyless;setup;help' {
             [CompletionResult]::new('anthropic', 'anthropic', [CompletionResultType]::ParameterValue, 'Configure Anthropic workload identity federation for the profile')
+            [CompletionResult]::new('openai', 'openai', [CompletionResultType]::ParameterValue, 'Configure OpenAI workload identity federation for the profile')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'keyless;setup;help;anthropic' {
+            break
+        }
+        'keyless;setup;help;openai' {
             break
         }
         'keyless;setup;help;help' {
@@ -222,9 +245,13 @@ Register-ArgumentCompleter -Native -CommandName 'keyless' -ScriptBlock {
         }
         'keyless;help;setup' {
             [CompletionResult]::new('anthropic', 'anthropic', [CompletionResultType]::ParameterValue, 'Configure Anthropic workload identity federation for the profile')
+            [CompletionResult]::new('openai', 'openai', [CompletionResultType]::ParameterValue, 'Configure OpenAI workload identity federation for the profile')
             break
         }
         'keyless;help;setup;anthropic' {
+            break
+        }
+        'keyless;help;setup;openai' {
             break
         }
         'keyless;help;credential' {

@@ -70,6 +70,9 @@ _keyless() {
             keyless__subcmd__help__subcmd__setup,anthropic)
                 cmd="keyless__subcmd__help__subcmd__setup__subcmd__anthropic"
                 ;;
+            keyless__subcmd__help__subcmd__setup,openai)
+                cmd="keyless__subcmd__help__subcmd__setup__subcmd__openai"
+                ;;
             keyless__subcmd__sandbox,help)
                 cmd="keyless__subcmd__sandbox__subcmd__help"
                 ;;
@@ -88,11 +91,17 @@ _keyless() {
             keyless__subcmd__setup,help)
                 cmd="keyless__subcmd__setup__subcmd__help"
                 ;;
+            keyless__subcmd__setup,openai)
+                cmd="keyless__subcmd__setup__subcmd__openai"
+                ;;
             keyless__subcmd__setup__subcmd__help,anthropic)
                 cmd="keyless__subcmd__setup__subcmd__help__subcmd__anthropic"
                 ;;
             keyless__subcmd__setup__subcmd__help,help)
                 cmd="keyless__subcmd__setup__subcmd__help__subcmd__help"
+                ;;
+            keyless__subcmd__setup__subcmd__help,openai)
+                cmd="keyless__subcmd__setup__subcmd__help__subcmd__openai"
                 ;;
             *)
                 ;;
@@ -145,7 +154,7 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__credential)
-            opts="-v -q -h -V --format --min-ttl --force-refresh --config-dir --profile --verbose --quiet --help --version anthropic"
+            opts="-v -q -h -V --format --min-ttl --force-refresh --config-dir --profile --verbose --quiet --help --version anthropic openai"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -204,7 +213,7 @@ _keyless() {
             fi
             case "${prev}" in
                 --type)
-                    COMPREPLY=($(compgen -W "anthropic" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "anthropic openai" -- "${cur}"))
                     return 0
                     ;;
                 --shell)
@@ -238,7 +247,7 @@ _keyless() {
             fi
             case "${prev}" in
                 --type)
-                    COMPREPLY=($(compgen -W "anthropic" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "anthropic openai" -- "${cur}"))
                     return 0
                     ;;
                 --min-ttl)
@@ -387,7 +396,7 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__help__subcmd__setup)
-            opts="anthropic"
+            opts="anthropic openai"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -401,6 +410,20 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__help__subcmd__setup__subcmd__anthropic)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__help__subcmd__setup__subcmd__openai)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -529,7 +552,7 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__setup)
-            opts="-v -q -h -V --config-dir --profile --verbose --quiet --help --version anthropic help"
+            opts="-v -q -h -V --config-dir --profile --verbose --quiet --help --version anthropic openai help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -597,7 +620,7 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__setup__subcmd__help)
-            opts="anthropic help"
+            opts="anthropic openai help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -631,6 +654,62 @@ _keyless() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__setup__subcmd__help__subcmd__openai)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__setup__subcmd__openai)
+            opts="-v -q -h -V --identity-provider-id --service-account-id --token-endpoint --identity --audience --config-dir --profile --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --identity-provider-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --service-account-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --identity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --audience)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

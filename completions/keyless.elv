@@ -49,6 +49,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand anthropic 'Configure Anthropic workload identity federation for the profile'
+            cand openai 'Configure OpenAI workload identity federation for the profile'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'keyless;setup;anthropic'= {
@@ -69,11 +70,31 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'keyless;setup;openai'= {
+            cand --identity-provider-id 'Workload identity provider ID (wip_…)'
+            cand --service-account-id 'Service account ID the provider''s mapping binds the identity to (not checked locally)'
+            cand --token-endpoint 'Token endpoint [default: https://auth.openai.com/oauth/token]; https, or http on loopback'
+            cand --identity 'Where the identity JWT comes from: file:PATH, env, or command:PROGRAM ARGS…'
+            cand --audience 'The audience configured on the identity provider (not sent: OpenAI compares it with the JWT''s aud; keyless warns before spending a JWT for another audience)'
+            cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
+            cand --profile 'Named profile to use'
+            cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'keyless;setup;help'= {
             cand anthropic 'Configure Anthropic workload identity federation for the profile'
+            cand openai 'Configure OpenAI workload identity federation for the profile'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'keyless;setup;help;anthropic'= {
+        }
+        &'keyless;setup;help;openai'= {
         }
         &'keyless;setup;help;help'= {
         }
@@ -202,8 +223,11 @@ set edit:completion:arg-completer[keyless] = {|@words|
         }
         &'keyless;help;setup'= {
             cand anthropic 'Configure Anthropic workload identity federation for the profile'
+            cand openai 'Configure OpenAI workload identity federation for the profile'
         }
         &'keyless;help;setup;anthropic'= {
+        }
+        &'keyless;help;setup;openai'= {
         }
         &'keyless;help;credential'= {
         }

@@ -38,14 +38,15 @@ complete -c keyless -n "__fish_keyless_needs_command" -f -a "sandbox" -d 'Serve 
 complete -c keyless -n "__fish_keyless_needs_command" -f -a "demo" -d 'Try keyless end to end against an in-process sandbox, with no account'
 complete -c keyless -n "__fish_keyless_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c keyless -n "__fish_keyless_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic help" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
-complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic help" -l profile -d 'Named profile to use' -r
-complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic help" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
-complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic help" -s q -l quiet -d 'Only errors on stderr'
-complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic help" -s h -l help -d 'Print help'
-complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic help" -s V -l version -d 'Print version'
-complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic help" -f -a "anthropic" -d 'Configure Anthropic workload identity federation for the profile'
-complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai help" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai help" -l profile -d 'Named profile to use' -r
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai help" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai help" -s q -l quiet -d 'Only errors on stderr'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai help" -s h -l help -d 'Print help'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai help" -s V -l version -d 'Print version'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai help" -f -a "anthropic" -d 'Configure Anthropic workload identity federation for the profile'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai help" -f -a "openai" -d 'Configure OpenAI workload identity federation for the profile'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -l federation-rule-id -d 'Federation rule ID (fdrl_…)' -r
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -l organization-id -d 'Organization ID (a UUID)' -r
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -l service-account-id -d 'Service account ID (svac_…)' -r
@@ -58,7 +59,19 @@ complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_s
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -s q -l quiet -d 'Only errors on stderr'
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -s h -l help -d 'Print help'
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -s V -l version -d 'Print version'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from openai" -l identity-provider-id -d 'Workload identity provider ID (wip_…)' -r
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from openai" -l service-account-id -d 'Service account ID the provider\'s mapping binds the identity to (not checked locally)' -r
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from openai" -l token-endpoint -d 'Token endpoint [default: https://auth.openai.com/oauth/token]; https, or http on loopback' -r
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from openai" -l identity -d 'Where the identity JWT comes from: file:PATH, env, or command:PROGRAM ARGS…' -r
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from openai" -l audience -d 'The audience configured on the identity provider (not sent: OpenAI compares it with the JWT\'s aud; keyless warns before spending a JWT for another audience)' -r
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from openai" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from openai" -l profile -d 'Named profile to use' -r
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from openai" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from openai" -s q -l quiet -d 'Only errors on stderr'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from openai" -s h -l help -d 'Print help'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from openai" -s V -l version -d 'Print version'
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from help" -f -a "anthropic" -d 'Configure Anthropic workload identity federation for the profile'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from help" -f -a "openai" -d 'Configure OpenAI workload identity federation for the profile'
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c keyless -n "__fish_keyless_using_subcommand credential" -l format -d 'Output format' -r -f -a "token\t'The bare token (a trailing newline only on a terminal)'
 json\t'{"access_token","token_type","expires_at","expiration"}'"
@@ -70,7 +83,8 @@ complete -c keyless -n "__fish_keyless_using_subcommand credential" -s v -l verb
 complete -c keyless -n "__fish_keyless_using_subcommand credential" -s q -l quiet -d 'Only errors on stderr'
 complete -c keyless -n "__fish_keyless_using_subcommand credential" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c keyless -n "__fish_keyless_using_subcommand credential" -s V -l version -d 'Print version'
-complete -c keyless -n "__fish_keyless_using_subcommand env" -l type -d 'Provider to serve (repeatable) [default: every configured provider]' -r -f -a "anthropic\t'Anthropic (Claude API)'"
+complete -c keyless -n "__fish_keyless_using_subcommand env" -l type -d 'Provider to serve (repeatable) [default: every configured provider]' -r -f -a "anthropic\t'Anthropic (Claude API)'
+openai\t'OpenAI (OpenAI API)'"
 complete -c keyless -n "__fish_keyless_using_subcommand env" -l shell -d 'Output syntax [default: from $SHELL, else bash]' -r -f -a "bash\t''
 zsh\t''
 fish\t''
@@ -86,7 +100,8 @@ complete -c keyless -n "__fish_keyless_using_subcommand env" -s v -l verbose -d 
 complete -c keyless -n "__fish_keyless_using_subcommand env" -s q -l quiet -d 'Only errors on stderr'
 complete -c keyless -n "__fish_keyless_using_subcommand env" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c keyless -n "__fish_keyless_using_subcommand env" -s V -l version -d 'Print version'
-complete -c keyless -n "__fish_keyless_using_subcommand exec" -l type -d 'Provider to serve (repeatable) [default: every configured provider]' -r -f -a "anthropic\t'Anthropic (Claude API)'"
+complete -c keyless -n "__fish_keyless_using_subcommand exec" -l type -d 'Provider to serve (repeatable) [default: every configured provider]' -r -f -a "anthropic\t'Anthropic (Claude API)'
+openai\t'OpenAI (OpenAI API)'"
 complete -c keyless -n "__fish_keyless_using_subcommand exec" -l min-ttl -d 'Serve a cached token only while more than min(SECS, half its lifetime) remains' -r
 complete -c keyless -n "__fish_keyless_using_subcommand exec" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand exec" -l profile -d 'Named profile to use' -r
@@ -140,4 +155,5 @@ complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_see
 complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup credential env exec sandbox demo completions help" -f -a "completions" -d 'Print a shell completion script'
 complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup credential env exec sandbox demo completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c keyless -n "__fish_keyless_using_subcommand help; and __fish_seen_subcommand_from setup" -f -a "anthropic" -d 'Configure Anthropic workload identity federation for the profile'
+complete -c keyless -n "__fish_keyless_using_subcommand help; and __fish_seen_subcommand_from setup" -f -a "openai" -d 'Configure OpenAI workload identity federation for the profile'
 complete -c keyless -n "__fish_keyless_using_subcommand help; and __fish_seen_subcommand_from sandbox" -f -a "identity-token" -d 'Print a fresh identity JWT from a running sandbox (an identity source for tests and demos)'

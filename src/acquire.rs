@@ -1,16 +1,18 @@
 //! The pipeline shared by `credential`, `env` and `exec`: serve from the cache,
 //! or take the lock, look again, fetch a fresh identity token, exchange it,
-//! and cache the result.
+//! and cache the result. It is the same for every provider; a [`Target`]
+//! supplies what differs: the cache key, the `env` source's variables and
+//! the exchange itself.
 
 use crate::cache::{CacheKey, Claim, Entry, TokenCache};
-use crate::config::AnthropicConfig;
+use crate::config::{AnthropicConfig, IdentitySource, OpenAiConfig};
 use crate::error::{Error, Result};
 use crate::jwt::{self, human_duration, rfc3339};
 use crate::output;
-use crate::provider::anthropic;
+use crate::provider::{ExchangeError, Minted, anthropic, openai};
 use crate::secret::Secret;
 use crate::settings::Settings;
-use crate::source::{self, Origin};
+use crate::source::{self, EnvVars, IdentityToken, Origin};
 
 #[derive(Debug, Clone, Copy)]
 pub struct Freshness {
@@ -44,23 +46,107 @@ impl From<Entry> for Token {
     }
 }
 
-/// Configuration only: never a token. Changing any field selects another file.
-pub fn anthropic_cache_key(profile: &str, cfg: &AnthropicConfig) -> CacheKey {
-    CacheKey::new(
-        "anthropic",
-        &[
-            ("profile", profile),
-            ("base_url", cfg.base_url().trim_end_matches('/')),
-            ("organization_id", &cfg.organization_id),
-            ("federation_rule_id", &cfg.federation_rule_id),
-            (
-                "service_account_id",
-                cfg.service_account_id.as_deref().unwrap_or(""),
+/// A provider configuration the pipeline serves.
+#[derive(Clone, Copy)]
+pub enum Target<'a> {
+    Anthropic(&'a AnthropicConfig),
+    OpenAi(&'a OpenAiConfig),
+}
+
+impl<'a> Target<'a> {
+    /// Names the cache files and the single-use ledger's namespace.
+    pub fn provider(self) -> &'static str {
+        match self {
+            Target::Anthropic(_) => "anthropic",
+            Target::OpenAi(_) => "openai",
+        }
+    }
+
+    /// Configuration only: never a token. Changing any field selects another file.
+    pub fn cache_key(self, profile: &str) -> CacheKey {
+        match self {
+            Target::Anthropic(cfg) => CacheKey::new(
+                "anthropic",
+                &[
+                    ("profile", profile),
+                    ("base_url", cfg.base_url().trim_end_matches('/')),
+                    ("organization_id", &cfg.organization_id),
+                    ("federation_rule_id", &cfg.federation_rule_id),
+                    (
+                        "service_account_id",
+                        cfg.service_account_id.as_deref().unwrap_or(""),
+                    ),
+                    ("workspace_id", cfg.workspace_id.as_deref().unwrap_or("")),
+                    ("identity", &cfg.identity.spec()),
+                ],
             ),
-            ("workspace_id", cfg.workspace_id.as_deref().unwrap_or("")),
-            ("identity", &cfg.identity.spec()),
-        ],
-    )
+            Target::OpenAi(cfg) => CacheKey::new(
+                "openai",
+                &[
+                    ("profile", profile),
+                    ("token_endpoint", cfg.token_endpoint()),
+                    ("identity_provider_id", &cfg.identity_provider_id),
+                    ("service_account_id", &cfg.service_account_id),
+                    ("identity", &cfg.identity.spec()),
+                ],
+            ),
+        }
+    }
+
+    fn identity(self) -> &'a IdentitySource {
+        match self {
+            Target::Anthropic(cfg) => &cfg.identity,
+            Target::OpenAi(cfg) => &cfg.identity,
+        }
+    }
+
+    fn env_vars(self) -> EnvVars {
+        match self {
+            Target::Anthropic(_) => source::ANTHROPIC_ENV,
+            Target::OpenAi(_) => source::OPENAI_ENV,
+        }
+    }
+
+    /// Provider-specific checks on the JWT before it is spent.
+    fn precheck(self, claims: &jwt::Inspected, what: &str) {
+        if let Target::OpenAi(cfg) = self
+            && let Some(want) = cfg.audience.as_deref()
+            && !claims.aud.iter().any(|a| a == want)
+        {
+            output::warn(&format!(
+                "{what} is for audience {}, but the profile records {want} as the identity provider's audience; OpenAI will likely deny it",
+                if claims.aud.is_empty() {
+                    "none".to_string()
+                } else {
+                    claims.aud.join(", ")
+                }
+            ));
+        }
+    }
+
+    async fn exchange(
+        self,
+        client: &reqwest::Client,
+        identity: &IdentityToken,
+        claims: &jwt::Inspected,
+    ) -> std::result::Result<Minted, ExchangeError> {
+        match self {
+            Target::Anthropic(cfg) => {
+                anthropic::jwt_bearer_exchange(client, cfg, &identity.token, claims).await
+            }
+            Target::OpenAi(cfg) => {
+                openai::token_exchange(client, cfg, &identity.token, identity.kind, claims).await
+            }
+        }
+    }
+}
+
+pub fn anthropic_cache_key(profile: &str, cfg: &AnthropicConfig) -> CacheKey {
+    Target::Anthropic(cfg).cache_key(profile)
+}
+
+pub fn openai_cache_key(profile: &str, cfg: &OpenAiConfig) -> CacheKey {
+    Target::OpenAi(cfg).cache_key(profile)
 }
 
 pub fn anthropic_token(
@@ -68,7 +154,16 @@ pub fn anthropic_token(
     cfg: &AnthropicConfig,
     fresh: Freshness,
 ) -> Result<Token> {
-    let key = anthropic_cache_key(&settings.profile, cfg);
+    token(settings, Target::Anthropic(cfg), fresh)
+}
+
+pub fn openai_token(settings: &Settings, cfg: &OpenAiConfig, fresh: Freshness) -> Result<Token> {
+    token(settings, Target::OpenAi(cfg), fresh)
+}
+
+/// A token for `target`: from the cache while it is fresh, else exchanged.
+pub fn token(settings: &Settings, target: Target, fresh: Freshness) -> Result<Token> {
+    let key = target.cache_key(&settings.profile);
     let cache = TokenCache::new(settings.cache_dir.clone());
     let now = jwt::now();
     let before = cache.read(&key);
@@ -102,7 +197,7 @@ pub fn anthropic_token(
             return Ok(e.into());
         }
     }
-    let entry = match exchange_anthropic(&cache, cfg) {
+    let entry = match exchange(&cache, target) {
         Ok(e) => e,
         Err(err) => return serve_stale(before, err, fresh),
     };
@@ -140,8 +235,8 @@ fn serve_stale(cached: Option<Entry>, err: Error, fresh: Freshness) -> Result<To
     }
 }
 
-fn exchange_anthropic(cache: &TokenCache, cfg: &AnthropicConfig) -> Result<Entry> {
-    let identity = source::fetch(&cfg.identity)?;
+fn exchange(cache: &TokenCache, target: Target) -> Result<Entry> {
+    let identity = source::fetch(target.identity(), target.env_vars())?;
     let what = identity.origin.describe();
     let now = jwt::now();
     let (claims, warning) = jwt::check_assertion(identity.token.expose(), &what, now)?;
@@ -160,20 +255,23 @@ fn exchange_anthropic(cache: &TokenCache, cfg: &AnthropicConfig) -> Result<Entry
             .map(|j| format!(" jti={j}"))
             .unwrap_or_default()
     ));
-    let digest = jwt::digest(identity.token.expose());
+    target.precheck(&claims, &what);
+    // Each provider tracks the JWTs it has seen on its own, so one JWT may be
+    // spent once per provider: the ledger records (provider, assertion).
+    let digest = format!(
+        "{}-{}",
+        target.provider(),
+        jwt::digest(identity.token.expose())
+    );
     let exp = claims.exp.unwrap_or(now);
     if let Claim::AlreadyExchanged(at) = cache.claim_assertion(&digest, exp, now) {
         return Err(already_exchanged(&identity.origin, &what, at, &claims, now));
     }
     let rt = crate::http::runtime()?;
     let client = crate::http::client()?;
-    let result = rt.block_on(anthropic::jwt_bearer_exchange(
-        &client,
-        cfg,
-        &identity.token,
-        &claims,
-    ));
-    let minted = match result {
+    // Expiry counts from when the request left, not when the answer came back.
+    let sent_at = jwt::now();
+    let minted = match rt.block_on(target.exchange(&client, &identity, &claims)) {
         Ok(m) => m,
         Err(e) => {
             if e.not_sent {
@@ -183,7 +281,6 @@ fn exchange_anthropic(cache: &TokenCache, cfg: &AnthropicConfig) -> Result<Entry
             return Err(e.error);
         }
     };
-    let obtained_at = jwt::now();
     output::info(&format!(
         "minted a token valid for {}",
         human_duration(minted.expires_in)
@@ -191,8 +288,8 @@ fn exchange_anthropic(cache: &TokenCache, cfg: &AnthropicConfig) -> Result<Entry
     Ok(Entry {
         access_token: minted.access_token,
         token_type: minted.token_type,
-        expires_at: obtained_at + minted.expires_in,
-        obtained_at,
+        expires_at: sent_at + minted.expires_in,
+        obtained_at: sent_at,
     })
 }
 
@@ -219,7 +316,11 @@ fn already_exchanged(
                 // Kubelet and SPIFFE helpers rotate at about 80% of the lifetime.
                 let rotate = iat + (exp - iat) * 4 / 5;
                 let due = if rotate > now {
-                    format!("around {} (in {})", rfc3339(rotate), human_duration(rotate - now))
+                    format!(
+                        "around {} (in {})",
+                        rfc3339(rotate),
+                        human_duration(rotate - now)
+                    )
                 } else {
                     "any moment now".to_string()
                 };
@@ -230,9 +331,9 @@ fn already_exchanged(
             }
             e.hint("wait for the file to rotate; until then keyless serves a cached token while one is still valid")
         }
-        Origin::EnvValue => e.hint(
-            "put a fresh token in ANTHROPIC_IDENTITY_TOKEN, or use a file or command source that rotates",
-        ),
+        Origin::EnvValue(var) => e.hint(format!(
+            "put a fresh token in {var}, or use a file or command source that rotates"
+        )),
         Origin::Command(_) => e.hint(
             "the command printed a token it had printed before; make it mint a new one on each run",
         ),

@@ -22,9 +22,9 @@ Exit codes:
 #[command(
     name = "keyless",
     version,
-    about = "Short-lived Claude API tokens from workload identity federation: no static API keys",
+    about = "Short-lived Claude and OpenAI API tokens from workload identity federation: no static API keys",
     long_about = "keyless trades a short-lived OIDC JWT from an identity provider you already trust \
-for a short-lived Claude API access token (Anthropic workload identity federation), caches it, \
+for a short-lived Claude or OpenAI API access token (workload identity federation), caches it, \
 and hands it to other programs.",
     after_help = EXIT_CODES,
     propagate_version = true,
@@ -76,6 +76,13 @@ pub enum Command {
 pub enum SetupCommand {
     /// Configure Anthropic workload identity federation for the profile
     Anthropic(SetupAnthropicArgs),
+    /// Configure OpenAI workload identity federation for the profile
+    #[command(
+        after_help = "With --identity env, keyless reads OPENAI_IDENTITY_TOKEN_FILE (a path), \
+then OPENAI_IDENTITY_TOKEN (the JWT itself). OpenAI's SDKs read no such variables; the names follow \
+LiteLLM's OPENAI_IDENTITY_TOKEN_FILE."
+    )]
+    Openai(SetupOpenAiArgs),
 }
 
 #[derive(Debug, Args)]
@@ -100,16 +107,39 @@ pub struct SetupAnthropicArgs {
     pub identity: Option<String>,
 }
 
+#[derive(Debug, Args)]
+pub struct SetupOpenAiArgs {
+    /// Workload identity provider ID (wip_…)
+    #[arg(long, value_name = "wip_…")]
+    pub identity_provider_id: Option<String>,
+    /// Service account ID the provider's mapping binds the identity to (not checked locally)
+    #[arg(long, value_name = "ID")]
+    pub service_account_id: Option<String>,
+    /// Token endpoint [default: https://auth.openai.com/oauth/token]; https, or http on loopback
+    #[arg(long, value_name = "URL")]
+    pub token_endpoint: Option<String>,
+    /// Where the identity JWT comes from: file:PATH, env, or command:PROGRAM ARGS…
+    #[arg(long, value_name = "SOURCE")]
+    pub identity: Option<String>,
+    /// The audience configured on the identity provider (not sent: OpenAI compares it with the
+    /// JWT's aud; keyless warns before spending a JWT for another audience)
+    #[arg(long, value_name = "AUD")]
+    pub audience: Option<String>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Provider {
     /// Anthropic (Claude API)
     Anthropic,
+    /// OpenAI (OpenAI API)
+    Openai,
 }
 
 impl Provider {
     pub fn name(self) -> &'static str {
         match self {
             Provider::Anthropic => "anthropic",
+            Provider::Openai => "openai",
         }
     }
 }
@@ -171,10 +201,11 @@ pub struct EnvArgs {
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "The child gets ANTHROPIC_AUTH_TOKEN (and ANTHROPIC_BASE_URL when the profile \
-sets one) and loses ANTHROPIC_API_KEY. On Unix keyless replaces itself with the child, so signals and \
-the exit status are the child's own. A command that is not found exits 127; one that cannot be \
-executed exits 126."
+    after_help = "For Anthropic the child gets ANTHROPIC_AUTH_TOKEN (and ANTHROPIC_BASE_URL when the \
+profile sets one) and loses ANTHROPIC_API_KEY. For OpenAI it gets the token as OPENAI_API_KEY, the \
+only variable OpenAI's SDKs read, replacing any static key there. On Unix keyless replaces itself \
+with the child, so signals and the exit status are the child's own. A command that is not found \
+exits 127; one that cannot be executed exits 126."
 )]
 pub struct ExecArgs {
     /// Provider to serve (repeatable) [default: every configured provider]

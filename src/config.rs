@@ -16,6 +16,7 @@ use crate::private_fs::{self, Read0600};
 pub const CONFIG_VERSION: u32 = 1;
 pub const CONFIG_FILE: &str = "config.json";
 pub const DEFAULT_ANTHROPIC_BASE_URL: &str = "https://api.anthropic.com";
+pub const DEFAULT_OPENAI_TOKEN_ENDPOINT: &str = "https://auth.openai.com/oauth/token";
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ConfigFile {
@@ -40,6 +41,8 @@ impl Default for ConfigFile {
 pub struct Profile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub anthropic: Option<AnthropicConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub openai: Option<OpenAiConfig>,
     #[serde(flatten)]
     pub unknown: BTreeMap<String, serde_json::Value>,
 }
@@ -68,13 +71,40 @@ impl AnthropicConfig {
     }
 }
 
+/// OpenAI workload identity federation (RFC 8693 token exchange).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct OpenAiConfig {
+    pub identity_provider_id: String,
+    pub service_account_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_endpoint: Option<String>,
+    /// Not sent: OpenAI compares the JWT's `aud` with the provider's audience.
+    /// Kept to check the JWT locally and to ask identity sources for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
+    pub identity: IdentitySource,
+    /// Fields a newer keyless wrote: kept on rewrite.
+    #[serde(flatten)]
+    pub unknown: BTreeMap<String, serde_json::Value>,
+}
+
+impl OpenAiConfig {
+    pub fn token_endpoint(&self) -> &str {
+        self.token_endpoint
+            .as_deref()
+            .unwrap_or(DEFAULT_OPENAI_TOKEN_ENDPOINT)
+    }
+}
+
 /// Where the identity JWT comes from.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum IdentitySource {
     /// A file re-read on every exchange (Kubernetes projected tokens, SPIFFE helper).
     File { path: String },
-    /// `ANTHROPIC_IDENTITY_TOKEN_FILE`, then `ANTHROPIC_IDENTITY_TOKEN`.
+    /// The provider's pair of variables: `ANTHROPIC_IDENTITY_TOKEN_FILE`, then
+    /// `ANTHROPIC_IDENTITY_TOKEN`; or `OPENAI_IDENTITY_TOKEN_FILE`, then
+    /// `OPENAI_IDENTITY_TOKEN`.
     Env,
     /// A program that prints a JWT, run without a shell.
     Command { argv: Vec<String> },
@@ -274,11 +304,22 @@ mod tests {
 
     #[test]
     fn unknown_keys_survive_a_rewrite() {
-        let text = r#"{"version":1,"future":{"x":1},"profiles":{"default":{"openai":{"y":2}}}}"#;
+        let text = r#"{"version":1,"future":{"x":1},"profiles":{"default":{"gemini":{"y":2},
+            "openai":{"identity_provider_id":"wip_1","service_account_id":"sa_1",
+                      "identity":{"type":"env"},"client_id":"c"}}}}"#;
         let f: ConfigFile = serde_json::from_str(text).unwrap();
+        assert_eq!(
+            f.profiles["default"]
+                .openai
+                .as_ref()
+                .unwrap()
+                .identity_provider_id,
+            "wip_1"
+        );
         let back = serde_json::to_value(&f).unwrap();
         assert_eq!(back["future"]["x"], 1);
-        assert_eq!(back["profiles"]["default"]["openai"]["y"], 2);
+        assert_eq!(back["profiles"]["default"]["gemini"]["y"], 2);
+        assert_eq!(back["profiles"]["default"]["openai"]["client_id"], "c");
     }
 
     #[test]

@@ -16,6 +16,14 @@ pub const ANTHROPIC_IDENTITY_TOKEN_FILE: &str = "ANTHROPIC_IDENTITY_TOKEN_FILE";
 /// The identity JWT itself.
 pub const ANTHROPIC_IDENTITY_TOKEN: &str = "ANTHROPIC_IDENTITY_TOKEN";
 
+// --- read by the `env` identity source of an OpenAI profile ---
+// OpenAI's SDKs read no such variables; these follow LiteLLM's
+// `OPENAI_IDENTITY_TOKEN_FILE`, with the literal variant named as Anthropic's is.
+/// Path of a file holding the identity JWT; re-read on every exchange.
+pub const OPENAI_IDENTITY_TOKEN_FILE: &str = "OPENAI_IDENTITY_TOKEN_FILE";
+/// The identity JWT itself.
+pub const OPENAI_IDENTITY_TOKEN: &str = "OPENAI_IDENTITY_TOKEN";
+
 // --- written for child processes by `env` and `exec` ---
 /// The minted token; every Anthropic SDK sends it as `Authorization: Bearer`.
 pub const ANTHROPIC_AUTH_TOKEN: &str = "ANTHROPIC_AUTH_TOKEN";
@@ -24,6 +32,9 @@ pub const ANTHROPIC_BASE_URL: &str = "ANTHROPIC_BASE_URL";
 /// A static key; it outranks `ANTHROPIC_AUTH_TOKEN` in every SDK, so `env` and
 /// `exec` remove it unless `--keep-api-key`.
 pub const ANTHROPIC_API_KEY: &str = "ANTHROPIC_API_KEY";
+/// The minted OpenAI token: OpenAI clients send it as `Authorization: Bearer`,
+/// and it replaces any static `sk-…` key the caller had there.
+pub const OPENAI_API_KEY: &str = "OPENAI_API_KEY";
 
 // --- read to decide how to talk to people ---
 /// The login shell, used to pick `env`'s default output syntax.

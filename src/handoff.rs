@@ -45,9 +45,20 @@ fn providers(
     if profile.is_some_and(|p| p.anthropic.is_some()) {
         v.push(Provider::Anthropic);
     }
+    if profile.is_some_and(|p| p.openai.is_some()) {
+        v.push(Provider::Openai);
+    }
     if v.is_empty() {
-        // Let the provider lookup explain what is missing.
-        settings.anthropic(loaded)?;
+        return Err(Error::config(format!(
+            "profile {:?} has no provider configured in {}",
+            settings.profile,
+            loaded.path.display()
+        ))
+        .hint(format!(
+            "run `{}` or `{}`",
+            settings.command("setup anthropic …"),
+            settings.command("setup openai …")
+        )));
     }
     Ok(v)
 }
@@ -93,6 +104,19 @@ pub fn assignments(
                     }
                     out.push(Assignment::Unset(env_vars::ANTHROPIC_API_KEY));
                 }
+            }
+            Provider::Openai => {
+                let cfg = settings.openai(&loaded)?;
+                let token = acquire::openai_token(settings, &cfg, fresh)?;
+                if env::var(env_vars::OPENAI_API_KEY).is_ok_and(|k| k.starts_with("sk-")) {
+                    output::note(
+                        "note: replacing the static OPENAI_API_KEY (sk-…) with the short-lived token; OpenAI's SDKs read only that variable",
+                    );
+                }
+                out.push(Assignment::Set(
+                    env_vars::OPENAI_API_KEY,
+                    token.access_token,
+                ));
             }
         }
     }

@@ -92,7 +92,8 @@ pub async fn send(
             .map(crate::redact::server_text)
     };
     let status = resp.status().as_u16();
-    let request_id = header("request-id");
+    // Anthropic sends request-id; OpenAI, x-request-id.
+    let request_id = header("request-id").or_else(|| header("x-request-id"));
     let location = header("location");
     let content_type = header("content-type").unwrap_or_default();
     if resp.content_length().is_some_and(|n| n > MAX_BODY as u64) {

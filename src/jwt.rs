@@ -11,7 +11,8 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 
-/// Anthropic refuses assertions larger than this (16 KiB).
+/// Anthropic refuses assertions larger than this (16 KiB); keyless holds
+/// OpenAI's subject tokens to the same limit.
 pub const MAX_ASSERTION_BYTES: usize = 16 * 1024;
 /// Clock skew Anthropic allows on `exp`, `nbf` and `iat`.
 pub const SKEW_SECS: i64 = 30;
@@ -103,14 +104,14 @@ pub fn check_assertion(token: &str, what: &str, now: i64) -> Result<(Inspected, 
     if t.alg.is_empty() || t.alg == "none" || t.alg.starts_with("HS") {
         let alg = if t.alg.is_empty() { "no alg" } else { &t.alg };
         return Err(Error::config(format!(
-            "{what} is signed with {alg}; Anthropic accepts only asymmetric signatures (RS*, PS*, ES*)"
+            "{what} is signed with {alg}; token exchanges accept only asymmetric signatures (RS*, PS*, ES*)"
         ))
         .hint("configure the identity provider to sign with RS256 or ES256"));
     }
     if !ASYMMETRIC.contains(&t.alg.as_str()) {
         return Err(
             Error::config(format!("{what} uses the unsupported algorithm {}", t.alg))
-                .hint("Anthropic accepts RS256/384/512, PS256/384/512 and ES256/384/512"),
+                .hint("use RS256/384/512, PS256/384/512 or ES256/384/512"),
         );
     }
     if t.kid.is_none() {

@@ -59,19 +59,59 @@ impl Settings {
             .get(&self.profile)
             .and_then(|p| p.anthropic.clone())
             .ok_or_else(|| {
+                self.not_configured(
+                    loaded,
+                    "Anthropic",
+                    "setup anthropic --federation-rule-id fdrl_… --organization-id <uuid> --identity …",
+                )
+            })
+    }
+
+    /// The profile's OpenAI configuration, or exit 6 with the setup command.
+    /// A hand-edited token endpoint gets the same check as `setup`: no JWT
+    /// leaves over plain http to another host.
+    pub fn openai(&self, loaded: &config::LoadedConfig) -> Result<config::OpenAiConfig> {
+        let cfg = loaded
+            .file
+            .profiles
+            .get(&self.profile)
+            .and_then(|p| p.openai.clone())
+            .ok_or_else(|| {
+                self.not_configured(
+                    loaded,
+                    "OpenAI",
+                    "setup openai --identity-provider-id wip_… --service-account-id ID --identity …",
+                )
+            })?;
+        if let Some(url) = &cfg.token_endpoint {
+            crate::commands::setup::check_url("token_endpoint", url).map_err(|e| {
                 Error::config(format!(
-                    "profile {:?} has no Anthropic configuration in {}",
+                    "{} (profile {:?} in {})",
+                    e.message,
                     self.profile,
                     loaded.path.display()
                 ))
-                .hint(format!(
-                    "run `keyless{} setup anthropic --federation-rule-id fdrl_… --organization-id <uuid> --identity …`",
-                    if self.profile == "default" {
-                        String::new()
-                    } else {
-                        format!(" --profile {}", self.profile)
-                    }
-                ))
-            })
+                .hint("fix it with `keyless setup openai --token-endpoint https://…`")
+            })?;
+        }
+        Ok(cfg)
+    }
+
+    /// `keyless [--profile P] <setup>`, as a hint.
+    pub fn command(&self, rest: &str) -> String {
+        if self.profile == "default" {
+            format!("keyless {rest}")
+        } else {
+            format!("keyless --profile {} {rest}", self.profile)
+        }
+    }
+
+    fn not_configured(&self, loaded: &config::LoadedConfig, provider: &str, setup: &str) -> Error {
+        Error::config(format!(
+            "profile {:?} has no {provider} configuration in {}",
+            self.profile,
+            loaded.path.display()
+        ))
+        .hint(format!("run `{}`", self.command(setup)))
     }
 }

@@ -1,4 +1,4 @@
-//! `keyless credential anthropic`: print a valid token and nothing else.
+//! `keyless credential anthropic|openai`: print a valid token and nothing else.
 //!
 //! The whole use case in one place: load the profile, serve from the cache or
 //! exchange, print. On a cache hit this touches two small files and no network.
@@ -16,6 +16,10 @@ pub fn run(settings: &Settings, args: &CredentialArgs) -> Result<()> {
         Provider::Anthropic => {
             let cfg = settings.anthropic(&loaded)?;
             acquire::anthropic_token(settings, &cfg, (&args.freshness).into())?
+        }
+        Provider::Openai => {
+            let cfg = settings.openai(&loaded)?;
+            acquire::openai_token(settings, &cfg, (&args.freshness).into())?
         }
     };
     let text = match args.format {

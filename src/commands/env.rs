@@ -1,9 +1,8 @@
 //! `keyless env`: shell assignments that hand the token to programs.
 
 use crate::cli::{EnvArgs, ShellKind};
-use crate::env_vars;
 use crate::error::{Error, Result};
-use crate::handoff;
+use crate::handoff::{self, Assignment};
 use crate::output;
 use crate::settings::Settings;
 use crate::shell;
@@ -16,13 +15,16 @@ pub fn run(settings: &Settings, args: &EnvArgs) -> Result<()> {
         args.keep_api_key,
         (&args.freshness).into(),
     )?;
-    if kind == ShellKind::Dotenv
-        && std::env::var_os(env_vars::ANTHROPIC_API_KEY).is_some()
-        && !args.keep_api_key
-    {
-        output::warn(
-            ".env files cannot unset ANTHROPIC_API_KEY; remove it from the environment yourself",
-        );
+    if kind == ShellKind::Dotenv {
+        for a in &assignments {
+            if let Assignment::Unset(n) = a
+                && std::env::var_os(n).is_some()
+            {
+                output::warn(&format!(
+                    ".env files cannot unset {n}; remove it from the environment yourself"
+                ));
+            }
+        }
     }
     let text = shell::render(kind, &assignments)?;
     output::payload(&text, false)

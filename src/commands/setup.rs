@@ -1,8 +1,8 @@
-//! `keyless setup anthropic`: validate federation identifiers locally and
-//! save them to the profile. Re-running updates only the fields given.
+//! `keyless setup anthropic|openai`: validate federation identifiers locally
+//! and save them to the profile. Re-running updates only the fields given.
 
-use crate::cli::{SetupAnthropicArgs, SetupCommand};
-use crate::config::{AnthropicConfig, IdentitySource, Profile};
+use crate::cli::{SetupAnthropicArgs, SetupCommand, SetupOpenAiArgs};
+use crate::config::{AnthropicConfig, IdentitySource, OpenAiConfig, Profile};
 use crate::error::{Error, Result};
 use crate::output;
 use crate::settings::Settings;
@@ -10,6 +10,7 @@ use crate::settings::Settings;
 pub fn run(settings: &Settings, cmd: &SetupCommand) -> Result<()> {
     match cmd {
         SetupCommand::Anthropic(args) => anthropic(settings, args),
+        SetupCommand::Openai(args) => openai(settings, args),
     }
 }
 
@@ -67,10 +68,17 @@ pub fn check_organization_id(v: &str) -> Result<()> {
 
 /// https anywhere; http only on loopback (for the sandbox and tests).
 pub fn check_base_url(v: &str) -> Result<String> {
+    check_url("--base-url", v)
+}
+
+/// The check every endpoint keyless sends a JWT to must pass: https, or http
+/// on loopback only; no credentials, query or fragment. `flag` names the
+/// setting in messages. Returns the URL without a trailing slash.
+pub fn check_url(flag: &str, v: &str) -> Result<String> {
     let hint =
         "use https://…, or http://127.0.0.1:PORT, http://localhost:PORT or http://[::1]:PORT";
     let url = url::Url::parse(v)
-        .map_err(|e| Error::usage(format!("--base-url {v:?} is not a URL: {e}")).hint(hint))?;
+        .map_err(|e| Error::usage(format!("{flag} {v:?} is not a URL: {e}")).hint(hint))?;
     let loopback = matches!(url.host(), Some(url::Host::Domain("localhost")))
         || matches!(url.host(), Some(url::Host::Ipv4(ip)) if ip == std::net::Ipv4Addr::LOCALHOST)
         || matches!(url.host(), Some(url::Host::Ipv6(ip)) if ip == std::net::Ipv6Addr::LOCALHOST);
@@ -79,19 +87,45 @@ pub fn check_base_url(v: &str) -> Result<String> {
         "http" if loopback => {}
         "http" => {
             return Err(Error::usage(format!(
-                "--base-url {v:?} uses plain http to a host that is not this machine"
+                "{flag} {v:?} uses plain http to a host that is not this machine"
             ))
             .hint(hint));
         }
-        s => return Err(Error::usage(format!("--base-url scheme {s:?} is not https")).hint(hint)),
+        s => return Err(Error::usage(format!("{flag} scheme {s:?} is not https")).hint(hint)),
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(Error::usage("--base-url must not contain credentials").hint(hint));
+        return Err(Error::usage(format!("{flag} must not contain credentials")).hint(hint));
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(Error::usage("--base-url must not have a query or fragment").hint(hint));
+        return Err(Error::usage(format!("{flag} must not have a query or fragment")).hint(hint));
     }
     Ok(url.as_str().trim_end_matches('/').to_string())
+}
+
+/// Load the config, let `update` rewrite the profile's part for `provider`
+/// and describe it, save, and say on stderr what was saved.
+fn save(
+    settings: &Settings,
+    provider: &str,
+    next: &str,
+    update: impl FnOnce(&mut Profile) -> Result<String>,
+) -> Result<()> {
+    let mut loaded = settings.load_config()?;
+    let profile = loaded
+        .file
+        .profiles
+        .entry(settings.profile.clone())
+        .or_default();
+    let summary = update(profile)?;
+    loaded.save(&settings.config_dir)?;
+    output::note(&format!(
+        "Saved {provider} federation for profile {:?} in {}:",
+        settings.profile,
+        loaded.path.display()
+    ));
+    output::note(&summary);
+    output::note(&format!("Next: {}", settings.command(next)));
+    Ok(())
 }
 
 fn anthropic(settings: &Settings, args: &SetupAnthropicArgs) -> Result<()> {
@@ -114,77 +148,204 @@ fn anthropic(settings: &Settings, args: &SetupAnthropicArgs) -> Result<()> {
         .map(IdentitySource::parse)
         .transpose()?;
 
-    let mut loaded = settings.load_config()?;
-    let profile = loaded
-        .file
-        .profiles
-        .entry(settings.profile.clone())
-        .or_insert_with(Profile::default);
-    let updated = match profile.anthropic.take() {
-        Some(mut c) => {
-            if let Some(v) = &args.federation_rule_id {
-                c.federation_rule_id = v.clone();
+    save(settings, "Anthropic", "credential anthropic", |profile| {
+        let updated = match profile.anthropic.take() {
+            Some(mut c) => {
+                if let Some(v) = &args.federation_rule_id {
+                    c.federation_rule_id = v.clone();
+                }
+                if let Some(v) = &args.organization_id {
+                    c.organization_id = v.clone();
+                }
+                if let Some(v) = &args.service_account_id {
+                    c.service_account_id = Some(v.clone());
+                }
+                if let Some(v) = &args.workspace_id {
+                    c.workspace_id = Some(v.clone());
+                }
+                if let Some(v) = base_url {
+                    c.base_url = Some(v);
+                }
+                if let Some(v) = identity {
+                    c.identity = v;
+                }
+                c
             }
-            if let Some(v) = &args.organization_id {
-                c.organization_id = v.clone();
+            None => {
+                required_first(
+                    settings,
+                    "Anthropic",
+                    &[
+                        ("--federation-rule-id", args.federation_rule_id.is_some()),
+                        ("--organization-id", args.organization_id.is_some()),
+                    ],
+                    "find both in the Console under Settings > Workload identity",
+                )?;
+                AnthropicConfig {
+                    federation_rule_id: args.federation_rule_id.clone().unwrap_or_default(),
+                    organization_id: args.organization_id.clone().unwrap_or_default(),
+                    service_account_id: args.service_account_id.clone(),
+                    workspace_id: args.workspace_id.clone(),
+                    base_url,
+                    identity: identity.unwrap_or(IdentitySource::Env),
+                }
             }
-            if let Some(v) = &args.service_account_id {
-                c.service_account_id = Some(v.clone());
-            }
-            if let Some(v) = &args.workspace_id {
-                c.workspace_id = Some(v.clone());
-            }
-            if let Some(v) = base_url {
-                c.base_url = Some(v);
-            }
-            if let Some(v) = identity {
-                c.identity = v;
-            }
-            c
-        }
-        None => {
-            let missing: Vec<&str> = [
-                ("--federation-rule-id", args.federation_rule_id.is_none()),
-                ("--organization-id", args.organization_id.is_none()),
-            ]
-            .iter()
-            .filter(|(_, m)| *m)
-            .map(|(f, _)| *f)
-            .collect();
-            if !missing.is_empty() {
-                return Err(Error::usage(format!(
-                    "profile {:?} has no Anthropic configuration yet, so {} {} required",
-                    settings.profile,
-                    missing.join(" and "),
-                    if missing.len() == 1 { "is" } else { "are" }
-                ))
-                .hint("find both in the Console under Settings > Workload identity"));
-            }
-            AnthropicConfig {
-                federation_rule_id: args.federation_rule_id.clone().unwrap_or_default(),
-                organization_id: args.organization_id.clone().unwrap_or_default(),
-                service_account_id: args.service_account_id.clone(),
-                workspace_id: args.workspace_id.clone(),
-                base_url,
-                identity: identity.unwrap_or(IdentitySource::Env),
-            }
-        }
-    };
-    let summary = describe(&updated);
-    profile.anthropic = Some(updated);
-    loaded.save(&settings.config_dir)?;
-    output::note(&format!(
-        "Saved Anthropic federation for profile {:?} in {}:",
-        settings.profile,
-        loaded.path.display()
-    ));
-    output::note(&summary);
-    output::note("Next: keyless credential anthropic");
+        };
+        let summary = describe(&updated);
+        profile.anthropic = Some(updated);
+        Ok(summary)
+    })
+}
+
+pub fn check_identity_provider_id(v: &str) -> Result<()> {
+    let rest = v.strip_prefix("wip_").unwrap_or("");
+    let ok = !rest.is_empty()
+        && rest.len() <= 128
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if !ok {
+        return Err(Error::usage(format!(
+            "--identity-provider-id {v:?} is not a well-formed wip_ ID"
+        ))
+        .hint(format!(
+            "copy it from {}; it looks like wip_01AbCdEf…",
+            crate::provider::openai::SETTINGS_PATH
+        )));
+    }
     Ok(())
 }
 
+/// Public sources disagree on the prefix (`sa_…`, `user-…`), so only the
+/// shape is checked: something that can travel in JSON and a shell unharmed.
+fn check_plain(flag: &str, v: &str) -> Result<()> {
+    if v.is_empty() || v.len() > 256 || !v.chars().all(|c| c.is_ascii_graphic()) {
+        return Err(Error::usage(format!(
+            "{flag} must be non-empty printable ASCII without spaces"
+        ))
+        .hint("copy the value exactly as OpenAI shows it"));
+    }
+    Ok(())
+}
+
+/// A profile's first setup for a provider must name its required flags.
+fn required_first(
+    settings: &Settings,
+    provider: &str,
+    flags: &[(&str, bool)],
+    hint: &str,
+) -> Result<()> {
+    let missing: Vec<&str> = flags
+        .iter()
+        .filter(|(_, given)| !given)
+        .map(|(f, _)| *f)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(Error::usage(format!(
+        "profile {:?} has no {provider} configuration yet, so {} {} required",
+        settings.profile,
+        missing.join(" and "),
+        if missing.len() == 1 { "is" } else { "are" }
+    ))
+    .hint(hint))
+}
+
+fn openai(settings: &Settings, args: &SetupOpenAiArgs) -> Result<()> {
+    if let Some(v) = &args.identity_provider_id {
+        check_identity_provider_id(v)?;
+    }
+    if let Some(v) = &args.service_account_id {
+        check_plain("--service-account-id", v)?;
+    }
+    if let Some(v) = &args.audience {
+        check_plain("--audience", v)?;
+    }
+    let token_endpoint = args
+        .token_endpoint
+        .as_deref()
+        .map(|v| check_url("--token-endpoint", v))
+        .transpose()?;
+    let identity = args
+        .identity
+        .as_deref()
+        .map(IdentitySource::parse)
+        .transpose()?;
+
+    save(settings, "OpenAI", "credential openai", |profile| {
+        let updated = match profile.openai.take() {
+            Some(mut c) => {
+                if let Some(v) = &args.identity_provider_id {
+                    c.identity_provider_id = v.clone();
+                }
+                if let Some(v) = &args.service_account_id {
+                    c.service_account_id = v.clone();
+                }
+                if let Some(v) = token_endpoint {
+                    c.token_endpoint = Some(v);
+                }
+                if let Some(v) = &args.audience {
+                    c.audience = Some(v.clone());
+                }
+                if let Some(v) = identity {
+                    c.identity = v;
+                }
+                c
+            }
+            None => {
+                required_first(
+                    settings,
+                    "OpenAI",
+                    &[
+                        (
+                            "--identity-provider-id",
+                            args.identity_provider_id.is_some(),
+                        ),
+                        ("--service-account-id", args.service_account_id.is_some()),
+                    ],
+                    &format!("find both under {}", crate::provider::openai::SETTINGS_PATH),
+                )?;
+                OpenAiConfig {
+                    identity_provider_id: args.identity_provider_id.clone().unwrap_or_default(),
+                    service_account_id: args.service_account_id.clone().unwrap_or_default(),
+                    token_endpoint,
+                    audience: args.audience.clone(),
+                    identity: identity.unwrap_or(IdentitySource::Env),
+                    unknown: Default::default(),
+                }
+            }
+        };
+        let summary = describe_openai(&updated);
+        profile.openai = Some(updated);
+        Ok(summary)
+    })
+}
+
+fn rows(rows: &[(&str, String)]) -> String {
+    rows.iter()
+        .map(|(k, v)| format!("  {:<18} {v}", k))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub fn describe_openai(c: &OpenAiConfig) -> String {
+    rows(&[
+        ("identity provider", c.identity_provider_id.clone()),
+        ("service account", c.service_account_id.clone()),
+        ("token endpoint", c.token_endpoint().to_string()),
+        (
+            "audience",
+            c.audience
+                .clone()
+                .unwrap_or_else(|| "(not recorded: OpenAI checks it)".into()),
+        ),
+        ("identity", c.identity.spec()),
+    ])
+}
+
 pub fn describe(c: &AnthropicConfig) -> String {
-    let mut rows = [
+    rows(&[
         ("federation rule", c.federation_rule_id.clone()),
         ("organization", c.organization_id.clone()),
         (
@@ -201,11 +362,7 @@ pub fn describe(c: &AnthropicConfig) -> String {
         ),
         ("base URL", c.base_url().to_string()),
         ("identity", c.identity.spec()),
-    ];
-    rows.iter_mut()
-        .map(|(k, v)| format!("  {:<16} {v}", k))
-        .collect::<Vec<_>>()
-        .join("\n")
+    ])
 }
 
 #[cfg(test)]
@@ -240,5 +397,26 @@ mod tests {
         assert!(check_base_url("http://127.0.0.2").is_err());
         assert!(check_base_url("ftp://x").is_err());
         assert!(check_base_url("https://u:p@x").is_err());
+        assert_eq!(
+            check_url("--token-endpoint", "https://auth.openai.com/oauth/token/").unwrap(),
+            "https://auth.openai.com/oauth/token"
+        );
+        let e = check_url("--token-endpoint", "http://auth.example/oauth/token").unwrap_err();
+        assert!(e.message.starts_with("--token-endpoint"), "{}", e.message);
+    }
+
+    #[test]
+    fn openai_identifiers() {
+        assert!(check_identity_provider_id("wip_01ABCdef").is_ok());
+        assert!(check_identity_provider_id("wip_example").is_ok());
+        assert!(check_identity_provider_id("wip_").is_err());
+        assert!(check_identity_provider_id("idp_01").is_err());
+        assert!(check_identity_provider_id("wip_01 x").is_err());
+        // no prefix rule for service accounts
+        for sa in ["sa_01x", "user-abc", "svac_01x", "01234"] {
+            assert!(check_plain("--service-account-id", sa).is_ok(), "{sa}");
+        }
+        assert!(check_plain("--service-account-id", "").is_err());
+        assert!(check_plain("--service-account-id", "a b").is_err());
     }
 }

@@ -7,12 +7,11 @@
 
 use serde_json::{Value, json};
 
-use super::{Minted, plausible_token};
+use super::{ExchangeError, Minted, error_fields};
 use crate::config::AnthropicConfig;
 use crate::error::{Error, Kind, Result};
-use crate::http::{self, Failure, Response};
+use crate::http::Response;
 use crate::jwt::Inspected;
-use crate::redact;
 use crate::secret::Secret;
 
 pub const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
@@ -42,13 +41,6 @@ pub fn request_body(cfg: &AnthropicConfig, assertion: &Secret<String>) -> Value 
     body
 }
 
-/// The outcome of an exchange that produced no token.
-pub struct ExchangeError {
-    pub error: Error,
-    /// True when the request never reached the server, so the assertion is unspent.
-    pub not_sent: bool,
-}
-
 pub async fn jwt_bearer_exchange(
     client: &reqwest::Client,
     cfg: &AnthropicConfig,
@@ -56,45 +48,15 @@ pub async fn jwt_bearer_exchange(
     claims: &Inspected,
 ) -> std::result::Result<Minted, ExchangeError> {
     let url = token_url(cfg.base_url());
-    crate::output::info(&format!("exchanging the identity token at {url}"));
-    let req = client
-        .post(&url)
-        .header("content-type", "application/json")
-        .header("accept", "application/json")
-        .header("anthropic-beta", BETA)
-        .body(request_body(cfg, assertion).to_string());
-    let started = std::time::Instant::now();
-    let resp = match http::send(req, &url).await {
-        Ok(r) => r,
-        Err(f) => {
-            let not_sent = matches!(f, Failure::NotSent(_));
-            return Err(ExchangeError {
-                error: Error::network(format!("token exchange failed: {}", f.message()))
-                    .hint("check the network, HTTPS_PROXY/NO_PROXY, and the profile's --base-url"),
-                not_sent,
-            });
-        }
-    };
-    crate::output::info(&format!(
-        "token endpoint answered {} in {} ms{}",
-        resp.status,
-        started.elapsed().as_millis(),
-        resp.request_id
-            .as_deref()
-            .map(|r| format!(" (request-id {r})"))
-            .unwrap_or_default()
-    ));
-    interpret(cfg, claims, &url, resp).map_err(|error| ExchangeError {
-        error,
-        not_sent: false,
-    })
-}
-
-fn request_id_suffix(resp: &Response) -> String {
-    resp.request_id
-        .as_deref()
-        .map(|r| format!(" (request-id {r})"))
-        .unwrap_or_default()
+    let resp = super::post_json(
+        client,
+        &url,
+        &[("anthropic-beta", BETA)],
+        &request_body(cfg, assertion),
+        "the profile's --base-url",
+    )
+    .await?;
+    Ok(interpret(cfg, claims, &url, resp)?)
 }
 
 fn interpret(
@@ -103,35 +65,8 @@ fn interpret(
     url: &str,
     resp: Response,
 ) -> Result<Minted> {
-    let rid = request_id_suffix(&resp);
-    if (300..400).contains(&resp.status) {
-        return Err(Error::network(format!(
-            "the token endpoint {url} answered {} with a redirect{}; keyless does not follow redirects{rid}",
-            resp.status,
-            resp.location
-                .as_deref()
-                .map(|l| format!(" to {l}"))
-                .unwrap_or_default()
-        ))
-        .hint("set --base-url to the API host itself"));
-    }
-    let parsed: Option<Value> = serde_json::from_slice(&resp.body)
-        .ok()
-        .filter(Value::is_object);
-    let Some(body) = parsed else {
-        let what = if resp.content_type.contains("html")
-            || resp.body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<')
-        {
-            "an HTML page"
-        } else {
-            "a body that is not JSON"
-        };
-        return Err(Error::network(format!(
-            "the token endpoint {url} answered {} with {what}{rid}",
-            resp.status
-        ))
-        .hint("a proxy, captive portal or wrong --base-url is answering instead of the API"));
-    };
+    let rid = super::request_id_suffix(&resp);
+    let body = super::json_body(&resp, url, &rid, "--base-url")?;
     if resp.status == 200 {
         return parse_success(&body, url, &rid);
     }
@@ -151,36 +86,7 @@ fn interpret(
         .hint(
             "check the identifiers with `keyless setup anthropic`; the server names the bad field",
         )),
-        429 => Err(Error::network(format!(
-            "the token endpoint is rate limiting (429){shown}{rid}"
-        ))
-        .hint("retry in a moment")),
-        s if s >= 500 => Err(Error::network(format!(
-            "the token endpoint failed with {s}{shown}{rid}"
-        ))
-        .hint("a server-side problem; retry later")),
-        s => Err(Error::failure(format!(
-            "the token endpoint {url} answered {s}{shown}{rid}"
-        ))),
-    }
-}
-
-/// (type, human message) from either the Anthropic error envelope
-/// `{"error":{"type","message"}}` or an OAuth `{"error","error_description"}`.
-fn error_fields(body: &Value) -> (Option<String>, Option<String>) {
-    let clean = |v: Option<&Value>| v.and_then(Value::as_str).map(redact::server_text);
-    match body.get("error") {
-        Some(Value::Object(e)) => (clean(e.get("type")), clean(e.get("message"))),
-        Some(Value::String(code)) => {
-            let desc = clean(body.get("error_description"));
-            let code = redact::server_text(code);
-            let msg = match desc {
-                Some(d) => format!("{code}: {d}"),
-                None => code.clone(),
-            };
-            (Some(code), Some(msg))
-        }
-        _ => (None, None),
+        s => Err(super::other_status(s, url, &shown, &rid)),
     }
 }
 
@@ -237,33 +143,13 @@ fn parse_success(body: &Value, url: &str, rid: &str) -> Result<Minted> {
         ))
         .hint("the base URL may point at something other than the Claude API")
     };
-    let token = body
-        .get("access_token")
-        .and_then(Value::as_str)
-        .ok_or_else(|| bad("without an access_token"))?;
-    if !plausible_token(token) {
-        return Err(bad("with a malformed access_token"));
-    }
-    let token_type = body
-        .get("token_type")
-        .and_then(Value::as_str)
-        .ok_or_else(|| bad("without a token_type"))?;
-    if !token_type.eq_ignore_ascii_case("bearer") {
-        return Err(bad(&format!(
-            "with token_type {:?} instead of Bearer",
-            redact::server_text(token_type)
-        )));
-    }
-    let expires_in = body
-        .get("expires_in")
-        .and_then(|v| v.as_i64().or_else(|| v.as_f64().map(|f| f as i64)))
-        .ok_or_else(|| bad("without expires_in"))?;
-    if expires_in <= 0 {
-        return Err(bad("with a non-positive expires_in"));
-    }
+    let g = super::granted(body, bad)?;
+    // The SDKs insist on both; so does keyless.
+    let token_type = g.token_type.ok_or_else(|| bad("without a token_type"))?;
+    let expires_in = g.expires_in.ok_or_else(|| bad("without expires_in"))?;
     Ok(Minted {
-        access_token: Secret::new(token.to_string()),
-        token_type: "Bearer".to_string(),
+        access_token: g.access_token,
+        token_type,
         expires_in,
     })
 }

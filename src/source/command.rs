@@ -8,7 +8,7 @@ use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use super::{IdentityToken, Origin};
+use super::{IdentityToken, Origin, TokenKind};
 use crate::error::{Error, Kind, Result};
 use crate::secret::Secret;
 
@@ -35,7 +35,7 @@ pub fn run(argv: &[String]) -> Result<IdentityToken> {
                     crate::error::io_reason(&e)
                 ),
             )
-            .hint("check the program named in `keyless setup anthropic --identity command:…`")
+            .hint("check the program named in the profile's `--identity command:…`")
         })?;
     let mut stdout = child.stdout.take().expect("stdout is piped");
     let (tx, rx) = std::sync::mpsc::channel();
@@ -83,5 +83,6 @@ pub fn run(argv: &[String]) -> Result<IdentityToken> {
     Ok(IdentityToken {
         token: Secret::new(token.to_string()),
         origin: Origin::Command(program.clone()),
+        kind: TokenKind::Jwt,
     })
 }

@@ -18,37 +18,71 @@ use crate::secret::Secret;
 pub struct IdentityToken {
     pub token: Secret<String>,
     pub origin: Origin,
+    pub kind: TokenKind,
+}
+
+/// What kind of token a source yields, for token exchanges that ask
+/// (OpenAI's `subject_token_type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    /// A JWT minted for a workload (every source today).
+    Jwt,
+    /// An OIDC ID token from an interactive sign-in.
+    IdToken,
 }
 
 #[derive(Debug, Clone)]
 pub enum Origin {
     File(PathBuf),
-    EnvValue,
+    /// The variable that held the JWT.
+    EnvValue(&'static str),
     Command(String),
 }
+
+/// The `env` source's variables, which depend on the provider being served.
+#[derive(Debug, Clone, Copy)]
+pub struct EnvVars {
+    /// A path to a file holding the JWT; wins over `token`.
+    pub file: &'static str,
+    /// The JWT itself.
+    pub token: &'static str,
+    /// The provider's name in `keyless setup PROVIDER`.
+    pub provider: &'static str,
+}
+
+/// As the Anthropic SDKs read them.
+pub const ANTHROPIC_ENV: EnvVars = EnvVars {
+    file: env_vars::ANTHROPIC_IDENTITY_TOKEN_FILE,
+    token: env_vars::ANTHROPIC_IDENTITY_TOKEN,
+    provider: "anthropic",
+};
+
+/// OpenAI's SDKs read none; see [`env_vars::OPENAI_IDENTITY_TOKEN_FILE`].
+pub const OPENAI_ENV: EnvVars = EnvVars {
+    file: env_vars::OPENAI_IDENTITY_TOKEN_FILE,
+    token: env_vars::OPENAI_IDENTITY_TOKEN,
+    provider: "openai",
+};
 
 impl Origin {
     /// "the identity token in /path" — used in every message about it.
     pub fn describe(&self) -> String {
         match self {
             Origin::File(p) => format!("the identity token in {}", p.display()),
-            Origin::EnvValue => format!(
-                "the identity token in ${}",
-                env_vars::ANTHROPIC_IDENTITY_TOKEN
-            ),
+            Origin::EnvValue(var) => format!("the identity token in ${var}"),
             Origin::Command(p) => format!("the identity token printed by `{p}`"),
         }
     }
     /// A source that hands back the same JWT until something outside rotates it.
     pub fn is_static(&self) -> bool {
-        matches!(self, Origin::File(_) | Origin::EnvValue)
+        matches!(self, Origin::File(_) | Origin::EnvValue(_))
     }
 }
 
-pub fn fetch(source: &IdentitySource) -> Result<IdentityToken> {
+pub fn fetch(source: &IdentitySource, vars: EnvVars) -> Result<IdentityToken> {
     match source {
         IdentitySource::File { path } => read_file(&expand_home(path)),
-        IdentitySource::Env => from_env(),
+        IdentitySource::Env => from_env(vars),
         IdentitySource::Command { argv } => command::run(argv),
     }
 }
@@ -66,24 +100,24 @@ fn non_empty_env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
-fn from_env() -> Result<IdentityToken> {
-    if let Some(path) = non_empty_env(env_vars::ANTHROPIC_IDENTITY_TOKEN_FILE) {
+fn from_env(vars: EnvVars) -> Result<IdentityToken> {
+    if let Some(path) = non_empty_env(vars.file) {
         return read_file(&PathBuf::from(path));
     }
-    if let Some(token) = non_empty_env(env_vars::ANTHROPIC_IDENTITY_TOKEN) {
+    if let Some(token) = non_empty_env(vars.token) {
         return Ok(IdentityToken {
             token: Secret::new(token.trim().to_string()),
-            origin: Origin::EnvValue,
+            origin: Origin::EnvValue(vars.token),
+            kind: TokenKind::Jwt,
         });
     }
     Err(Error::sign_in(format!(
         "no identity token: neither {} nor {} is set",
-        env_vars::ANTHROPIC_IDENTITY_TOKEN_FILE,
-        env_vars::ANTHROPIC_IDENTITY_TOKEN
+        vars.file, vars.token
     ))
     .hint(format!(
-        "export {}=/path/to/jwt, or choose another source with `keyless setup anthropic --identity …`",
-        env_vars::ANTHROPIC_IDENTITY_TOKEN_FILE
+        "export {}=/path/to/jwt, or choose another source with `keyless setup {} --identity …`",
+        vars.file, vars.provider
     )))
 }
 
@@ -121,5 +155,6 @@ fn read_file(path: &PathBuf) -> Result<IdentityToken> {
     Ok(IdentityToken {
         token: Secret::new(token.to_string()),
         origin: Origin::File(path.clone()),
+        kind: TokenKind::Jwt,
     })
 }
