@@ -34,7 +34,7 @@ complete -c keyless -n "__fish_keyless_needs_command" -f -a "setup" -d 'Record f
 complete -c keyless -n "__fish_keyless_needs_command" -f -a "credential" -d 'Print a valid short-lived token (cached; exchanged only when needed)'
 complete -c keyless -n "__fish_keyless_needs_command" -f -a "env" -d 'Print shell assignments that hand the token to programs: eval "$(keyless env)"'
 complete -c keyless -n "__fish_keyless_needs_command" -f -a "exec" -d 'Run a program with the token in its environment (never in its argv)'
-complete -c keyless -n "__fish_keyless_needs_command" -f -a "sandbox" -d 'Serve a local stand-in identity provider and Anthropic token endpoint'
+complete -c keyless -n "__fish_keyless_needs_command" -f -a "sandbox" -d 'Serve a local stand-in identity provider and Anthropic and OpenAI token endpoints'
 complete -c keyless -n "__fish_keyless_needs_command" -f -a "demo" -d 'Try keyless end to end against an in-process sandbox, with no account'
 complete -c keyless -n "__fish_keyless_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c keyless -n "__fish_keyless_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -124,7 +124,7 @@ complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and not __fish_
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and not __fish_seen_subcommand_from identity-token help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and __fish_seen_subcommand_from identity-token" -l issuer -d 'The sandbox\'s URL, as it printed it' -r
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and __fish_seen_subcommand_from identity-token" -l subject -d 'The token\'s subject' -r
-complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and __fish_seen_subcommand_from identity-token" -l audience -d 'The token\'s audience' -r
+complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and __fish_seen_subcommand_from identity-token" -l audience -d 'The token\'s audience (repeatable: several make `aud` a list)' -r
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and __fish_seen_subcommand_from identity-token" -l lifetime -d 'The token\'s lifetime in seconds' -r
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and __fish_seen_subcommand_from identity-token" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and __fish_seen_subcommand_from identity-token" -l profile -d 'Named profile to use' -r
@@ -150,7 +150,7 @@ complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_see
 complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup credential env exec sandbox demo completions help" -f -a "credential" -d 'Print a valid short-lived token (cached; exchanged only when needed)'
 complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup credential env exec sandbox demo completions help" -f -a "env" -d 'Print shell assignments that hand the token to programs: eval "$(keyless env)"'
 complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup credential env exec sandbox demo completions help" -f -a "exec" -d 'Run a program with the token in its environment (never in its argv)'
-complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup credential env exec sandbox demo completions help" -f -a "sandbox" -d 'Serve a local stand-in identity provider and Anthropic token endpoint'
+complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup credential env exec sandbox demo completions help" -f -a "sandbox" -d 'Serve a local stand-in identity provider and Anthropic and OpenAI token endpoints'
 complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup credential env exec sandbox demo completions help" -f -a "demo" -d 'Try keyless end to end against an in-process sandbox, with no account'
 complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup credential env exec sandbox demo completions help" -f -a "completions" -d 'Print a shell completion script'
 complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup credential env exec sandbox demo completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

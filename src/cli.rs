@@ -64,7 +64,7 @@ pub enum Command {
     Env(EnvArgs),
     /// Run a program with the token in its environment (never in its argv)
     Exec(ExecArgs),
-    /// Serve a local stand-in identity provider and Anthropic token endpoint
+    /// Serve a local stand-in identity provider and Anthropic and OpenAI token endpoints
     Sandbox(SandboxArgs),
     /// Try keyless end to end against an in-process sandbox, with no account
     Demo,
@@ -257,9 +257,9 @@ pub struct IdentityTokenArgs {
     /// The token's subject
     #[arg(long, default_value = "sandbox-workload")]
     pub subject: String,
-    /// The token's audience
+    /// The token's audience (repeatable: several make `aud` a list)
     #[arg(long, default_value = "https://api.anthropic.com")]
-    pub audience: String,
+    pub audience: Vec<String>,
     /// The token's lifetime in seconds
     #[arg(long, default_value_t = 300)]
     pub lifetime: u32,

@@ -33,8 +33,17 @@ pub fn server_text(text: &str) -> String {
     out
 }
 
-/// `sk-ant-oat01-abcd…`: the first 12 characters and an ellipsis.
+/// `sk-ant-oat01-abcd…`: the first 12 characters and an ellipsis. A JWT
+/// (OpenAI's access tokens may be one) shows only its last four: its head is
+/// the same for every token and looks like a leak to anyone scanning logs.
 pub fn mask_token(token: &str) -> String {
+    if token.starts_with("eyJ") {
+        let tail: String = token
+            .chars()
+            .skip(token.chars().count().saturating_sub(4))
+            .collect();
+        return format!("a JWT ending …{tail}");
+    }
     let head: String = token.chars().take(12).collect();
     format!("{head}…")
 }
@@ -53,6 +62,13 @@ mod tests {
             server_text("Authentication failed"),
             "Authentication failed"
         );
+    }
+
+    #[test]
+    fn masks_never_show_a_jwt_head() {
+        assert_eq!(mask_token("sk-ant-oat01-abcdefgh"), "sk-ant-oat01…");
+        let m = mask_token("eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl");
+        assert_eq!(m, "a JWT ending …dXJl");
     }
 
     #[test]

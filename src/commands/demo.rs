@@ -1,9 +1,9 @@
-//! `keyless demo`: setup, credential and a Messages call against an
-//! in-process sandbox, in a throwaway config dir, narrated on stderr.
-//! The model's reply is the payload, on stdout.
+//! `keyless demo`: setup, credential and an API call for both providers
+//! against an in-process sandbox, in a throwaway config dir, narrated on
+//! stderr. The Messages reply is the payload, on stdout.
 
 use crate::acquire::{self, Freshness};
-use crate::cli::SetupAnthropicArgs;
+use crate::cli::{SetupAnthropicArgs, SetupOpenAiArgs};
 use crate::error::{Error, Result};
 use crate::jwt::{self, human_duration, rfc3339};
 use crate::output;
@@ -18,7 +18,7 @@ pub fn run() -> Result<()> {
         .tempdir()
         .map_err(|e| Error::failure(format!("cannot create a temporary directory: {e}")))?;
     say(
-        "keyless demo: everything below runs against a local sandbox (a stand-in, not the Claude API),",
+        "keyless demo: everything below runs against a local sandbox (a stand-in, not the Claude or OpenAI API),",
     );
     say(&format!(
         "with a throwaway config in {}.\n",
@@ -32,7 +32,7 @@ pub fn run() -> Result<()> {
     })?;
     let url = bg.state.url.clone();
     say(&format!(
-        "1. Started the sandbox on {url}: an OIDC issuer and an Anthropic-compatible token endpoint."
+        "1. Started the sandbox on {url}: an OIDC issuer and Anthropic- and OpenAI-compatible token endpoints."
     ));
 
     let settings = Settings {
@@ -66,15 +66,7 @@ pub fn run() -> Result<()> {
     say(
         "\n3. keyless credential anthropic: mint a fresh identity JWT, exchange it (RFC 7523 jwt-bearer), cache the result.",
     );
-    let started = std::time::Instant::now();
-    let token = acquire::anthropic_token(&settings, &cfg, fresh)?;
-    say(&format!(
-        "   got {} (expires {}, in {}) in {} ms",
-        mask_token(token.access_token.expose()),
-        rfc3339(token.expires_at),
-        human_duration(token.expires_at - jwt::now()),
-        started.elapsed().as_millis()
-    ));
+    let token = timed(|| acquire::anthropic_token(&settings, &cfg, fresh))?;
     let started = std::time::Instant::now();
     let again = acquire::anthropic_token(&settings, &cfg, fresh)?;
     say(&format!(
@@ -90,7 +82,34 @@ pub fn run() -> Result<()> {
     say("\n4. A Messages call with the token as Authorization: Bearer, as the SDKs send it:");
     let reply = messages_call(&url, token.access_token.expose())?;
     say(&format!("   POST {url}/v1/messages → 200"));
-    say("\nIn real use: keyless setup anthropic … once, then `keyless exec -- your-program`,");
+
+    let openai_argv = sandbox::openai_setup_command(&url, &exe);
+    say(
+        "\n5. The same for OpenAI: keyless setup openai records the identity provider and service account:",
+    );
+    say(&format!("   keyless {}", shell_words::join(&openai_argv)));
+    let args = SetupOpenAiArgs {
+        identity_provider_id: Some(rules::OPENAI_WIP.into()),
+        service_account_id: Some(rules::OPENAI_SA.into()),
+        token_endpoint: Some(format!("{url}{}", sandbox::OPENAI_TOKEN_PATH)),
+        identity: Some(openai_argv.last().cloned().unwrap_or_default()),
+        audience: Some(rules::OPENAI_AUDIENCE.into()),
+    };
+    crate::commands::setup::run(&settings, &crate::cli::SetupCommand::Openai(args))?;
+    let loaded = settings.load_config()?;
+    let cfg = settings.openai(&loaded)?;
+    say(
+        "\n6. keyless credential openai: a fresh identity JWT, exchanged by RFC 8693 token exchange, cached apart from Anthropic's.",
+    );
+    let token = timed(|| acquire::openai_token(&settings, &cfg, fresh))?;
+    let models = openai_models(&url, token.access_token.expose())?;
+    say(&format!(
+        "   GET {url}/v1/models with it as OPENAI_API_KEY would send it → 200: {models}"
+    ));
+
+    say(
+        "\nIn real use: keyless setup anthropic|openai … once, then `keyless exec -- your-program`,",
+    );
     say(
         "`eval \"$(keyless env)\"`, or \"apiKeyHelper\": \"keyless credential anthropic\" for Claude Code.",
     );
@@ -98,32 +117,62 @@ pub fn run() -> Result<()> {
         .map_err(|e| Error::failure(format!("cannot write to stdout: {e}")))
 }
 
+/// Get a token, and say what came back and how long it took.
+fn timed(get: impl FnOnce() -> Result<acquire::Token>) -> Result<acquire::Token> {
+    let started = std::time::Instant::now();
+    let token = get()?;
+    output::note(&format!(
+        "   got {} (expires {}, in {}) in {} ms",
+        mask_token(token.access_token.expose()),
+        rfc3339(token.expires_at),
+        human_duration(token.expires_at - jwt::now()),
+        started.elapsed().as_millis()
+    ));
+    Ok(token)
+}
+
+/// The model ids from the sandbox's OpenAI-shaped list.
+fn openai_models(url: &str, token: &str) -> Result<String> {
+    let endpoint = format!("{url}/v1/models");
+    let v = send_json(
+        crate::http::client()?.get(&endpoint).bearer_auth(token),
+        &endpoint,
+    )?;
+    let ids: Vec<&str> = v["data"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|m| m["id"].as_str()).collect())
+        .unwrap_or_default();
+    Ok(ids.join(", "))
+}
+
+fn send_json(req: reqwest::RequestBuilder, endpoint: &str) -> Result<serde_json::Value> {
+    let resp = crate::http::runtime()?
+        .block_on(crate::http::send(req, endpoint))
+        .map_err(|f| Error::network(f.message().to_string()))?;
+    if resp.status != 200 {
+        return Err(Error::failure(format!(
+            "the sandbox answered {} at {endpoint}",
+            resp.status
+        )));
+    }
+    serde_json::from_slice(&resp.body)
+        .map_err(|_| Error::failure(format!("the sandbox's reply at {endpoint} is not JSON")))
+}
+
 fn messages_call(url: &str, token: &str) -> Result<String> {
-    let rt = crate::http::runtime()?;
-    let client = crate::http::client()?;
     let endpoint = format!("{url}/v1/messages");
     let body = serde_json::json!({
         "model": "claude-sandbox-1",
         "max_tokens": 64,
         "messages": [{"role": "user", "content": "Hello from keyless demo"}],
     });
-    let req = client
+    let req = crate::http::client()?
         .post(&endpoint)
         .bearer_auth(token)
         .header("anthropic-version", "2023-06-01")
         .header("content-type", "application/json")
         .body(body.to_string());
-    let resp = rt
-        .block_on(crate::http::send(req, &endpoint))
-        .map_err(|f| Error::network(f.message().to_string()))?;
-    if resp.status != 200 {
-        return Err(Error::failure(format!(
-            "the sandbox answered {}",
-            resp.status
-        )));
-    }
-    let v: serde_json::Value = serde_json::from_slice(&resp.body)
-        .map_err(|_| Error::failure("the sandbox's reply is not JSON"))?;
+    let v = send_json(req, &endpoint)?;
     Ok(v["content"][0]["text"]
         .as_str()
         .unwrap_or_default()

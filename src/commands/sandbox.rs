@@ -25,20 +25,24 @@ fn serve(a: &crate::cli::SandboxServeArgs) -> Result<()> {
         .unwrap_or_else(|_| "keyless".into());
     let url = state.url.clone();
     let setup = sandbox::setup_command(&url, &exe);
+    let setup_openai = sandbox::openai_setup_command(&url, &exe);
     let banner = format!(
-        "keyless sandbox: a local stand-in for an identity provider and for Anthropic's token endpoint.\n\
-It is not the Claude API: its tokens work only against it, and it binds loopback only.\n\
+        "keyless sandbox: a local stand-in for an identity provider and for Anthropic's and OpenAI's token endpoints.\n\
+It is neither the Claude API nor the OpenAI API: its tokens work only against it, and it binds loopback only.\n\
 listening on {url}\n\
 \n\
   OIDC issuer        {url}  (discovery, /jwks, client_credentials at /oauth2/token)\n\
-  token exchange     {url}/v1/oauth/token\n\
-  API                {url}/v1/models, {url}/v1/messages\n\
+  Anthropic          token exchange {url}/v1/oauth/token; API {url}/v1/models, {url}/v1/messages\n\
   organization       {org}\n\
   rules              {rules}\n\
+  OpenAI             token exchange {url}{openai_path}; API {url}/v1/models\n\
+  identity provider  {openai}\n\
 \n\
 Point keyless at it:\n\
   keyless {setup}\n\
   keyless credential anthropic\n\
+  keyless {setup_openai}\n\
+  OPENAI_BASE_URL={url}/v1 keyless exec --type openai -- YOUR-OPENAI-PROGRAM\n\
 \n\
 Press Ctrl-C to stop.\n",
         org = rules::SANDBOX_ORG,
@@ -50,7 +54,19 @@ Press Ctrl-C to stop.\n",
                 rules::SANDBOX_DENY_RULE
             ),
         },
+        openai_path = sandbox::OPENAI_TOKEN_PATH,
+        openai = match &opts.rules {
+            Some(p) => p.display().to_string(),
+            None => format!(
+                "{} (issuer {url}, audience {}), mapping subject sandbox-workload to {}; {} denies everything",
+                rules::OPENAI_WIP,
+                rules::OPENAI_AUDIENCE,
+                rules::OPENAI_SA,
+                rules::OPENAI_DENY_SA
+            ),
+        },
         setup = shell_words::join(&setup),
+        setup_openai = shell_words::join(&setup_openai),
     );
     output::payload(&banner, false)
         .map_err(|e| Error::failure(format!("cannot write to stdout: {e}")))?;
@@ -83,7 +99,7 @@ fn identity_token(a: &IdentityTokenArgs) -> Result<()> {
     let form = [
         ("grant_type", "client_credentials".to_string()),
         ("client_id", a.subject.clone()),
-        ("audience", a.audience.clone()),
+        ("audience", a.audience.join(" ")),
         ("lifetime", a.lifetime.to_string()),
     ];
     let resp = rt

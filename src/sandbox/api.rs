@@ -1,6 +1,8 @@
-//! The sandbox's slice of the Claude API: `GET /v1/models` and
-//! `POST /v1/messages`, for live Bearer tokens the sandbox minted (also
-//! accepted as `x-api-key`, as Claude Code's apiKeyHelper sends both).
+//! The sandbox's slice of the APIs: `GET /v1/models` for live tokens either
+//! token endpoint minted, in the minting provider's shape, and
+//! `POST /v1/messages` for Anthropic's. Anthropic clients send the token as
+//! Bearer or `x-api-key` (Claude Code's apiKeyHelper sends both) with
+//! `anthropic-version`; OpenAI clients send only `Authorization: Bearer`.
 
 use std::sync::Arc;
 
@@ -11,27 +13,47 @@ use axum::response::{IntoResponse, Json, Response};
 use serde_json::{Value, json};
 
 use super::federation::api_error;
-use super::{MintedInfo, State, new_id};
+use super::{MintedFor, MintedInfo, State, new_id};
 
 const MODEL: &str = "claude-sandbox-1";
+const OPENAI_MODEL: &str = "gpt-sandbox-1";
 
+fn header(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+/// Which API a request speaks, before the token says: only Anthropic
+/// clients send `anthropic-version` or `x-api-key`.
+fn speaks_anthropic(headers: &HeaderMap) -> bool {
+    headers.contains_key("anthropic-version") || headers.contains_key("x-api-key")
+}
+
+/// OpenAI's API error envelope.
+fn openai_error(status: StatusCode, code: &str, message: &str, rid: &str) -> Response {
+    (
+        status,
+        [("x-request-id", rid.to_string())],
+        Json(json!({"error": {
+            "message": message, "type": "invalid_request_error", "param": null, "code": code,
+        }})),
+    )
+        .into_response()
+}
+
+/// The live token a request carries, or the 401 in the dialect it speaks.
 fn authenticate(st: &State, headers: &HeaderMap, rid: &str) -> Result<MintedInfo, Box<Response>> {
-    let h = |n: &str| {
-        headers
-            .get(n)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    };
-    let token = h("authorization")
+    let token = header(headers, "authorization")
         .and_then(|a| a.strip_prefix("Bearer ").map(str::to_string))
-        .or_else(|| h("x-api-key"));
+        .or_else(|| header(headers, "x-api-key"));
     let deny = |m: &str| {
-        Err(Box::new(api_error(
-            StatusCode::UNAUTHORIZED,
-            "authentication_error",
-            m,
-            rid,
-        )))
+        Err(Box::new(if speaks_anthropic(headers) {
+            api_error(StatusCode::UNAUTHORIZED, "authentication_error", m, rid)
+        } else {
+            openai_error(StatusCode::UNAUTHORIZED, "invalid_api_key", m, rid)
+        }))
     };
     let Some(token) = token else {
         return deny("missing credentials: send Authorization: Bearer <token>");
@@ -40,52 +62,85 @@ fn authenticate(st: &State, headers: &HeaderMap, rid: &str) -> Result<MintedInfo
     match info {
         None => deny("invalid bearer token"),
         Some(i) if i.expires_at <= crate::jwt::now() => deny("the bearer token has expired"),
-        Some(i) => {
-            if h("anthropic-version").is_none() {
-                return Err(Box::new(api_error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_request_error",
-                    "anthropic-version: header is required",
-                    rid,
-                )));
-            }
-            Ok(i)
-        }
+        Some(i) => Ok(i),
     }
 }
 
-fn with_headers(info: &MintedInfo, rid: &str, body: Value) -> Response {
+/// Anthropic's API also wants `anthropic-version` from its clients.
+fn require_version(headers: &HeaderMap, rid: &str) -> Result<(), Box<Response>> {
+    if header(headers, "anthropic-version").is_none() {
+        return Err(Box::new(api_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            "anthropic-version: header is required",
+            rid,
+        )));
+    }
+    Ok(())
+}
+
+fn with_headers(organization_id: &str, workspace_id: &str, rid: &str, body: Value) -> Response {
     (
         StatusCode::OK,
         [
             ("request-id", rid.to_string()),
-            ("anthropic-organization-id", info.organization_id.clone()),
-            ("anthropic-workspace-id", info.workspace_id.clone()),
+            ("anthropic-organization-id", organization_id.to_string()),
+            ("anthropic-workspace-id", workspace_id.to_string()),
         ],
         Json(body),
     )
         .into_response()
 }
 
+/// One route, two APIs: the token decides which list comes back.
 pub async fn models(AxState(st): AxState<Arc<State>>, headers: HeaderMap) -> Response {
     let rid = new_id("req_sandbox_");
-    match authenticate(&st, &headers, &rid) {
-        Err(r) => *r,
-        Ok(info) => with_headers(
-            &info,
-            &rid,
-            json!({
+    let info = match authenticate(&st, &headers, &rid) {
+        Err(r) => return *r,
+        Ok(i) => i,
+    };
+    match info.minted_for {
+        MintedFor::Anthropic {
+            organization_id,
+            workspace_id,
+        } => {
+            if let Err(r) = require_version(&headers, &rid) {
+                return *r;
+            }
+            with_headers(
+                &organization_id,
+                &workspace_id,
+                &rid,
+                json!({
+                    "data": [{
+                        "type": "model",
+                        "id": MODEL,
+                        "display_name": "Claude Sandbox (a stand-in, not a model)",
+                        "created_at": "2026-01-01T00:00:00Z",
+                    }],
+                    "has_more": false,
+                    "first_id": MODEL,
+                    "last_id": MODEL,
+                }),
+            )
+        }
+        MintedFor::OpenAi { project_id, .. } => (
+            StatusCode::OK,
+            [
+                ("x-request-id", rid.clone()),
+                ("openai-project", project_id),
+            ],
+            Json(json!({
+                "object": "list",
                 "data": [{
-                    "type": "model",
-                    "id": MODEL,
-                    "display_name": "Claude Sandbox (a stand-in, not a model)",
-                    "created_at": "2026-01-01T00:00:00Z",
+                    "id": OPENAI_MODEL,
+                    "object": "model",
+                    "created": 1_767_225_600,
+                    "owned_by": "keyless-sandbox",
                 }],
-                "has_more": false,
-                "first_id": MODEL,
-                "last_id": MODEL,
-            }),
-        ),
+            })),
+        )
+            .into_response(),
     }
 }
 
@@ -99,6 +154,21 @@ pub async fn messages(
         Err(r) => return *r,
         Ok(i) => i,
     };
+    let MintedFor::Anthropic {
+        organization_id,
+        workspace_id,
+    } = info.minted_for
+    else {
+        return openai_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_api_key",
+            "this token was minted for the OpenAI API, not the Messages API",
+            &rid,
+        );
+    };
+    if let Err(r) = require_version(&headers, &rid) {
+        return *r;
+    }
     let bad = |m: &str| api_error(StatusCode::BAD_REQUEST, "invalid_request_error", m, &rid);
     let Ok(req) = serde_json::from_slice::<Value>(&body) else {
         return bad("the request body is not valid JSON");
@@ -120,10 +190,11 @@ pub async fn messages(
     let input_chars: usize = msgs.iter().map(|m| m.to_string().len()).sum();
     let text = format!(
         "Hello from the keyless sandbox. Your request reached workspace {} with a short-lived token; no API key was involved.",
-        info.workspace_id
+        workspace_id
     );
     with_headers(
-        &info,
+        &organization_id,
+        &workspace_id,
         &rid,
         json!({
             "id": new_id("msg_sandbox_"),

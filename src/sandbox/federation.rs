@@ -7,18 +7,17 @@
 //! like the Console's authentication history.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use axum::body::Bytes;
 use axum::extract::State as AxState;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Json, Response};
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Value, json};
 
-use super::rules::{ANTHROPIC_AUDIENCE, Issuer, Jwks, Rule};
-use super::{HistoryEvent, MintedInfo, State, new_id};
-use crate::jwt::{MAX_ASSERTION_BYTES, SKEW_SECS};
+use super::rules::{ANTHROPIC_AUDIENCE, Rule};
+use super::verify::{Denial, Trust, audiences, issuer_config, verify};
+use super::{HistoryEvent, MintedFor, MintedInfo, State, new_id};
+use crate::jwt::MAX_ASSERTION_BYTES;
 
 pub fn api_error(status: StatusCode, etype: &str, message: &str, request_id: &str) -> Response {
     (
@@ -33,25 +32,16 @@ pub fn api_error(status: StatusCode, etype: &str, message: &str, request_id: &st
         .into_response()
 }
 
-struct Denial(&'static str);
-
 pub async fn exchange(
     AxState(st): AxState<Arc<State>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    st.exchanges.fetch_add(1, Ordering::SeqCst);
-    let rid = new_id("req_sandbox_");
+    let (rid, req) = super::json_request(&st, &headers, &body);
     let bad = |msg: &str| api_error(StatusCode::BAD_REQUEST, "invalid_request_error", msg, &rid);
-    let is_json = headers
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if !is_json {
-        return bad("the request body must be JSON (content-type: application/json)");
-    }
-    let Ok(req) = serde_json::from_slice::<Value>(&body) else {
-        return bad("the request body is not valid JSON");
+    let req = match req {
+        Ok(r) => r,
+        Err(msg) => return bad(msg),
     };
     let field = |k: &str| req.get(k).and_then(Value::as_str).map(str::to_string);
     if field("grant_type").as_deref() != Some(crate::provider::anthropic::GRANT_TYPE) {
@@ -91,11 +81,11 @@ pub async fn exchange(
         sa.as_deref(),
     )
     .await;
-    let (sub, jti) = peek(&assertion);
+    let (sub, jti) = super::peek(&assertion);
     match outcome {
         Ok((rule, ws)) => {
             let now = crate::jwt::now();
-            let exp = claims_exp(&assertion).unwrap_or(now);
+            let exp = super::claims_exp(&assertion).unwrap_or(now);
             // Anthropic: max(60, min(rule lifetime, 2 × remaining assertion validity)).
             let lifetime = rule.token_lifetime_seconds.min(2 * (exp - now)).max(60);
             let token = format!("sk-ant-oat01-sandbox-{}", new_id(""));
@@ -103,8 +93,10 @@ pub async fn exchange(
                 token.clone(),
                 MintedInfo {
                     expires_at: now + lifetime,
-                    organization_id: rule.organization_id.clone(),
-                    workspace_id: ws,
+                    minted_for: MintedFor::Anthropic {
+                        organization_id: rule.organization_id.clone(),
+                        workspace_id: ws,
+                    },
                 },
             );
             record(&st, &rid, &rule_id, "success", None, sub, jti);
@@ -142,25 +134,16 @@ fn record(
     sub: Option<String>,
     jti: Option<String>,
 ) {
-    st.history.lock().unwrap().push(HistoryEvent {
+    st.record(HistoryEvent {
         request_id: rid.to_string(),
-        federation_rule_id: rule.to_string(),
+        provider: "anthropic",
+        federation_rule_id: Some(rule.to_string()),
         outcome: outcome.to_string(),
         reason: reason.map(str::to_string),
         subject: sub,
         jti,
+        ..HistoryEvent::default()
     });
-}
-
-fn peek(assertion: &str) -> (Option<String>, Option<String>) {
-    match crate::jwt::inspect(assertion, "assertion") {
-        Ok(i) => (i.sub, i.jti),
-        Err(_) => (None, None),
-    }
-}
-
-fn claims_exp(assertion: &str) -> Option<i64> {
-    crate::jwt::inspect(assertion, "assertion").ok()?.exp
 }
 
 async fn validate(
@@ -178,77 +161,19 @@ async fn validate(
         .find(|r| r.id == rule_id && r.organization_id == org)
         .ok_or(Denial("rule_not_found"))?
         .clone();
-    let header = jsonwebtoken::decode_header(assertion).map_err(|_| Denial("jwt_malformed"))?;
-    let alg = header.alg;
-    if matches!(
-        alg,
-        Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512 | Algorithm::EdDSA
-    ) {
-        return Err(Denial("jwt_alg_not_allowed"));
-    }
-    let kid = header.kid.ok_or(Denial("jwt_kid_missing"))?;
-    let unverified =
-        crate::jwt::inspect(assertion, "assertion").map_err(|_| Denial("jwt_malformed"))?;
     let want_iss = st.issuer_url(&rule.issuer_url).to_string();
-    if unverified.iss.as_deref() != Some(want_iss.as_str()) {
-        return Err(Denial("iss_mismatch"));
-    }
     let issuer = issuer_config(st, &want_iss);
-    let jwk = find_key(st, &issuer, &kid)
-        .await
-        .ok_or(Denial("jwt_kid_not_in_jwks"))?;
-    let key = DecodingKey::from_jwk(&jwk).map_err(|_| Denial("jwks_unusable"))?;
-    let mut v = Validation::new(alg);
-    v.validate_exp = false;
-    v.validate_aud = false;
-    v.validate_nbf = false;
-    v.required_spec_claims.clear();
-    let data = jsonwebtoken::decode::<Value>(assertion, &key, &v)
-        .map_err(|_| Denial("jwt_signature_invalid"))?;
-    let claims = data.claims;
-    let num = |k: &str| claims.get(k).and_then(Value::as_i64);
-    let now = crate::jwt::now();
+    let claims = verify(st, "anthropic", &Trust::anthropic(st, &issuer), assertion).await?;
     let sub = claims
         .get("sub")
         .and_then(Value::as_str)
-        .ok_or(Denial("jwt_sub_missing"))?;
-    let iat = num("iat").ok_or(Denial("jwt_iat_missing"))?;
-    let exp = num("exp").ok_or(Denial("jwt_exp_missing"))?;
-    if iat > now + SKEW_SECS {
-        return Err(Denial("jwt_iat_in_future"));
-    }
-    if exp + SKEW_SECS < now {
-        return Err(Denial("jwt_expired"));
-    }
-    if let Some(nbf) = num("nbf")
-        && nbf > now + SKEW_SECS
-    {
-        return Err(Denial("jwt_not_yet_valid"));
-    }
-    if exp - iat > issuer.max_jwt_lifetime_seconds {
-        return Err(Denial("jwt_lifetime_too_long"));
-    }
-    if issuer.check_jti
-        && let Some(jti) = claims.get("jti").and_then(Value::as_str)
-        && !st
-            .used_jti
-            .lock()
-            .unwrap()
-            .insert((want_iss.clone(), jti.to_string()))
-    {
-        return Err(Denial("jti_reused"));
-    }
-    let auds: Vec<&str> = match claims.get("aud") {
-        Some(Value::String(s)) => vec![s.as_str()],
-        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
-        _ => vec![],
-    };
+        .unwrap_or_default();
     let want_aud = rule
         .matcher
         .audience
         .as_deref()
         .unwrap_or(ANTHROPIC_AUDIENCE);
-    if !auds.contains(&want_aud) {
+    if !audiences(&claims).contains(&want_aud) {
         return Err(Denial("jwt_audience_mismatch"));
     }
     if let Some(prefix) = &rule.matcher.subject_prefix {
@@ -277,67 +202,4 @@ async fn validate(
         return Err(Denial("service_account_mismatch"));
     }
     Ok((rule, ws))
-}
-
-fn issuer_config(st: &State, url: &str) -> Issuer {
-    st.rules
-        .issuers
-        .iter()
-        .find(|i| st.issuer_url(&i.issuer_url) == url)
-        .cloned()
-        .unwrap_or(Issuer {
-            issuer_url: url.to_string(),
-            jwks: Jwks::Discovery,
-            max_jwt_lifetime_seconds: 3600,
-            check_jti: true,
-        })
-}
-
-/// The JWK with `kid` from the issuer's key set: the sandbox's own, inline, or
-/// fetched (and cached) from an explicit URL or discovery.
-async fn find_key(st: &State, issuer: &Issuer, kid: &str) -> Option<jsonwebtoken::jwk::Jwk> {
-    let set: Value = if issuer.issuer_url == st.url || issuer.issuer_url == "self" {
-        st.key.jwks()
-    } else {
-        match &issuer.jwks {
-            Jwks::Inline { keys } => json!({"keys": keys}),
-            Jwks::ExplicitUrl { url } => fetch_jwks(st, url, kid).await?,
-            Jwks::Discovery => {
-                let disc = format!(
-                    "{}/.well-known/openid-configuration",
-                    issuer.issuer_url.trim_end_matches('/')
-                );
-                let client = crate::http::client().ok()?;
-                let d: Value = client.get(&disc).send().await.ok()?.json().await.ok()?;
-                let uri = d.get("jwks_uri")?.as_str()?.to_string();
-                fetch_jwks(st, &uri, kid).await?
-            }
-        }
-    };
-    let keys: Vec<jsonwebtoken::jwk::Jwk> =
-        serde_json::from_value(set.get("keys")?.clone()).ok()?;
-    keys.into_iter()
-        .find(|k| k.common.key_id.as_deref() == Some(kid))
-}
-
-/// Fetch a JWKS, reusing a cached copy unless it lacks the wanted `kid`.
-async fn fetch_jwks(st: &State, url: &str, kid: &str) -> Option<Value> {
-    let has_kid = |v: &Value| {
-        v.get("keys").and_then(Value::as_array).is_some_and(|ks| {
-            ks.iter()
-                .any(|k| k.get("kid").and_then(Value::as_str) == Some(kid))
-        })
-    };
-    if let Some(v) = st.jwks_cache.lock().unwrap().get(url).cloned()
-        && has_kid(&v)
-    {
-        return Some(v);
-    }
-    let client = crate::http::client().ok()?;
-    let v: Value = client.get(url).send().await.ok()?.json().await.ok()?;
-    st.jwks_cache
-        .lock()
-        .unwrap()
-        .insert(url.to_string(), v.clone());
-    Some(v)
 }

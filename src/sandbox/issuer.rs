@@ -36,6 +36,7 @@ pub struct TokenForm {
     audience: Option<String>,
     resource: Option<String>,
     /// Sandbox extension: the JWT's lifetime in seconds (default 300).
+    /// Also: `audience` may hold several, space-separated.
     lifetime: Option<i64>,
 }
 
@@ -66,6 +67,11 @@ pub async fn token(AxState(st): AxState<Arc<State>>, Form(f): Form<TokenForm>) -
         .audience
         .or(f.resource)
         .unwrap_or_else(|| super::rules::ANTHROPIC_AUDIENCE.to_string());
+    // Sandbox extension: several space-separated audiences make `aud` a list.
+    let aud = match aud.split_whitespace().collect::<Vec<_>>().as_slice() {
+        [one] => json!(one),
+        many => json!(many),
+    };
     let lifetime = f.lifetime.unwrap_or(300).clamp(1, 176_400);
     let now = crate::jwt::now();
     let jwt = st.key.sign(&json!({

@@ -1,17 +1,21 @@
-//! `keyless sandbox`: a local stand-in for an OIDC identity provider and for
-//! Anthropic's token endpoint and API, bound to 127.0.0.1 only.
+//! `keyless sandbox`: a local stand-in for an OIDC identity provider, for
+//! Anthropic's and OpenAI's token endpoints, and for a slice of their APIs,
+//! bound to 127.0.0.1 only.
 //!
-//! It validates assertions the way the reference describes the real service
+//! It validates assertions the way the references describe the real services
 //! (signature via the issuer's JWKS, iss, aud, exp/iat/nbf with 30 s skew,
-//! maximum lifetime, single-use jti, rule matching, workspace) and serves
-//! `GET /v1/models` and `POST /v1/messages` to live tokens it minted. It is
-//! not the Claude API and never forwards anything anywhere.
+//! maximum lifetime, single-use jti, then Anthropic's rule matching and
+//! workspace, or OpenAI's identity provider and service account mapping) and
+//! serves `GET /v1/models` (both shapes) and `POST /v1/messages` to live
+//! tokens it minted. It is neither API and never forwards anything anywhere.
 
 mod api;
 mod federation;
 mod issuer;
 mod keys;
+mod openai;
 pub mod rules;
+mod verify;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::AtomicU64;
@@ -28,15 +32,34 @@ use rules::RulesFile;
 #[derive(Clone)]
 pub struct MintedInfo {
     pub expires_at: i64,
-    pub organization_id: String,
-    pub workspace_id: String,
+    pub minted_for: MintedFor,
+}
+
+/// Which token endpoint minted a token, and for what.
+#[derive(Clone)]
+pub enum MintedFor {
+    Anthropic {
+        organization_id: String,
+        workspace_id: String,
+    },
+    OpenAi {
+        project_id: String,
+        service_account_id: String,
+    },
 }
 
 /// One exchange attempt, like the Console's authentication history.
-#[derive(Clone, serde::Serialize)]
+#[derive(Clone, Default, serde::Serialize)]
 pub struct HistoryEvent {
     pub request_id: String,
-    pub federation_rule_id: String,
+    /// "anthropic" or "openai": which token endpoint was asked.
+    pub provider: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub federation_rule_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity_provider_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_account_id: Option<String>,
     pub outcome: String,
     pub reason: Option<String>,
     pub subject: Option<String>,
@@ -47,7 +70,8 @@ pub struct State {
     pub url: String,
     pub key: SigningKey,
     pub rules: RulesFile,
-    pub used_jti: Mutex<HashSet<(String, String)>>,
+    /// (provider, issuer, jti): each provider remembers the JWTs it saw.
+    pub used_jti: Mutex<HashSet<(String, String, String)>>,
     pub minted: Mutex<HashMap<String, MintedInfo>>,
     pub history: Mutex<Vec<HistoryEvent>>,
     pub exchanges: AtomicU64,
@@ -72,6 +96,44 @@ impl State {
     pub fn issuer_url<'a>(&'a self, s: &'a str) -> &'a str {
         if s == "self" { &self.url } else { s }
     }
+
+    pub fn record(&self, event: HistoryEvent) {
+        self.history.lock().unwrap().push(event);
+    }
+}
+
+/// A token endpoint's first steps: count the request, give it an id, and
+/// read its JSON body. The error is the message for the endpoint's own 400.
+fn json_request(
+    st: &State,
+    headers: &axum::http::HeaderMap,
+    body: &[u8],
+) -> (String, std::result::Result<serde_json::Value, &'static str>) {
+    st.exchanges
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let rid = new_id("req_sandbox_");
+    let is_json = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let req = if !is_json {
+        Err("the request body must be JSON (content-type: application/json)")
+    } else {
+        serde_json::from_slice(body).map_err(|_| "the request body is not valid JSON")
+    };
+    (rid, req)
+}
+
+/// (sub, jti) of an assertion, unverified, for the history.
+fn peek(assertion: &str) -> (Option<String>, Option<String>) {
+    match crate::jwt::inspect(assertion, "assertion") {
+        Ok(i) => (i.sub, i.jti),
+        Err(_) => (None, None),
+    }
+}
+
+fn claims_exp(assertion: &str) -> Option<i64> {
+    crate::jwt::inspect(assertion, "assertion").ok()?.exp
 }
 
 pub fn router(state: Arc<State>) -> Router {
@@ -80,11 +142,15 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/jwks", get(issuer::jwks))
         .route("/oauth2/token", post(issuer::token))
         .route("/v1/oauth/token", post(federation::exchange))
+        .route(OPENAI_TOKEN_PATH, post(openai::exchange))
         .route("/v1/models", get(api::models))
         .route("/v1/messages", post(api::messages))
         .route("/_sandbox/history", get(api::history))
         .with_state(state)
 }
+
+/// Where the sandbox serves OpenAI's token exchange (`--token-endpoint`).
+pub const OPENAI_TOKEN_PATH: &str = "/openai/oauth/token";
 
 pub struct Options {
     pub port: u16,
@@ -192,6 +258,29 @@ pub fn setup_command(url: &str, exe: &str) -> Vec<String> {
         format!(
             "command:{} sandbox identity-token --issuer {url}",
             shell_words::quote(exe)
+        ),
+    ]
+}
+
+/// The `keyless setup openai …` command that points at a sandbox, with an
+/// identity command that asks for the identity provider's audience.
+pub fn openai_setup_command(url: &str, exe: &str) -> Vec<String> {
+    vec![
+        "setup".into(),
+        "openai".into(),
+        "--token-endpoint".into(),
+        format!("{url}{OPENAI_TOKEN_PATH}"),
+        "--identity-provider-id".into(),
+        rules::OPENAI_WIP.into(),
+        "--service-account-id".into(),
+        rules::OPENAI_SA.into(),
+        "--audience".into(),
+        rules::OPENAI_AUDIENCE.into(),
+        "--identity".into(),
+        format!(
+            "command:{} sandbox identity-token --issuer {url} --audience {}",
+            shell_words::quote(exe),
+            rules::OPENAI_AUDIENCE
         ),
     ]
 }
