@@ -78,6 +78,31 @@ impl TestEnv {
     }
 }
 
+impl TestEnv {
+    /// `setup openai` pointing at `token_endpoint`, with an identity source.
+    pub fn setup_openai(&self, token_endpoint: &str, identity: &str) {
+        self.run(&[
+            "setup",
+            "openai",
+            "--token-endpoint",
+            token_endpoint,
+            "--identity-provider-id",
+            WIP,
+            "--service-account-id",
+            OPENAI_SA,
+            "--identity",
+            identity,
+        ])
+        .success();
+    }
+}
+
+pub const WIP: &str = "wip_01sandbox";
+pub const OPENAI_SA: &str = "sa_01sandbox";
+pub const OPENAI_AUDIENCE: &str = "https://api.openai.com/v1";
+/// Where the sandbox serves OpenAI's token exchange.
+pub const OPENAI_TOKEN_PATH: &str = "/openai/oauth/token";
+
 pub const RULE: &str = "fdrl_01sandboxdefault";
 pub const ORG: &str = "5a4d8b0c-1e55-4e7a-9d3b-5a4db0c1e550";
 pub const SA: &str = "svac_01sandbox";
@@ -127,6 +152,29 @@ impl Run {
         );
         self
     }
+}
+
+/// One error class of an exchange, as every provider must show it: run
+/// `credential PROVIDER` at -vv (where debug detail must not leak either),
+/// then the exit code and each needle on stderr, an empty stdout, one request
+/// made, and an untouched cache.
+#[track_caller]
+pub fn assert_error_class(
+    env: &TestEnv,
+    provider: &str,
+    requests: impl Fn() -> usize,
+    code: i32,
+    needles: &[&str],
+) {
+    let r = env.run(&["-vv", "credential", provider]);
+    for n in needles {
+        r.fails(code, n);
+    }
+    assert_eq!(requests(), 1);
+    assert!(
+        cache_files(&env.cache_dir()).is_empty(),
+        "the cache must stay untouched"
+    );
 }
 
 /// No token, assertion or key on stderr: nothing shaped like `sk-ant-…-…`,
@@ -184,6 +232,19 @@ impl Sandbox {
 
     pub fn identity_command(&self) -> String {
         format!("command:{BIN} sandbox identity-token --issuer {}", self.url)
+    }
+
+    /// An identity command whose JWTs name these audiences.
+    pub fn identity_command_for(&self, audiences: &[&str]) -> String {
+        let mut c = self.identity_command();
+        for a in audiences {
+            c.push_str(&format!(" --audience {a}"));
+        }
+        c
+    }
+
+    pub fn openai_token_endpoint(&self) -> String {
+        format!("{}{OPENAI_TOKEN_PATH}", self.url)
     }
 
     /// A fresh JWT from the sandbox issuer.
@@ -283,6 +344,30 @@ pub fn shaped_jwt(lifetime: i64) -> String {
         URL_SAFE_NO_PAD.encode(r#"{"alg":"ES256","kid":"k1","typ":"JWT"}"#),
         URL_SAFE_NO_PAD.encode(claims.to_string())
     )
+}
+
+/// A loopback port nothing listens on (bound, then released).
+pub fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+/// The claims of a JWT, unverified (tests read `exp` and `jti`).
+pub fn jwt_claims(jwt: &str) -> serde_json::Value {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let part = jwt.trim().split('.').nth(1).unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
+}
+
+/// A TestEnv set up for OpenAI against `token_endpoint` with a file identity
+/// source holding a fresh shaped JWT of `lifetime` seconds; returns its path.
+pub fn openai_env_with_file_source(token_endpoint: &str, lifetime: i64) -> (TestEnv, PathBuf) {
+    let env = TestEnv::new();
+    let file = env.path("token.jwt");
+    std::fs::write(&file, shaped_jwt(lifetime)).unwrap();
+    env.setup_openai(token_endpoint, &format!("file:{}", file.display()));
+    (env, file)
 }
 
 /// A TestEnv set up against `base_url` with a file identity source holding a

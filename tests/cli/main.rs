@@ -8,6 +8,7 @@ mod cache;
 mod config;
 mod env;
 mod exec;
+mod openai;
 mod sandbox;
 mod sdk;
 mod single_use;

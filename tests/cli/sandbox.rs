@@ -6,7 +6,7 @@ use std::io::{Read, Write};
 use crate::common::*;
 
 /// A raw HTTP/1.1 request to the sandbox; returns (status, body).
-fn request(
+pub fn request(
     url: &str,
     method: &str,
     path: &str,

@@ -97,16 +97,7 @@ fn json_format() {
 fn error_case(reply: Reply, code: i32, needles: &[&str]) {
     let fake = Fake::start(move |_, _| reply.clone());
     let (env, _) = env_with_file_source(&fake.url);
-    // at -vv: the debug detail must not carry a token or assertion either
-    let r = env.run(&["-vv", "credential", "anthropic"]);
-    for n in needles {
-        r.fails(code, n);
-    }
-    assert_eq!(fake.count(), 1);
-    assert!(
-        cache_files(&env.cache_dir()).is_empty(),
-        "the cache must stay untouched"
-    );
+    assert_error_class(&env, "anthropic", || fake.count(), code, needles);
 }
 
 #[test]
