@@ -26,48 +26,47 @@ fn serve(a: &crate::cli::SandboxServeArgs) -> Result<()> {
     let url = state.url.clone();
     let setup = sandbox::setup_command(&url, &exe);
     let setup_openai = sandbox::openai_setup_command(&url, &exe);
-    let banner = format!(
-        "keyless sandbox: a local stand-in for an identity provider and for Anthropic's and OpenAI's token endpoints.\n\
-It is neither the Claude API nor the OpenAI API: its tokens work only against it, and it binds loopback only.\n\
-listening on {url}\n\
-\n\
-  OIDC issuer        {url}  (discovery, /jwks, client_credentials at /oauth2/token)\n\
-  Anthropic          token exchange {url}/v1/oauth/token; API {url}/v1/models, {url}/v1/messages\n\
-  organization       {org}\n\
-  rules              {rules}\n\
-  OpenAI             token exchange {url}{openai_path}; API {url}/v1/models\n\
-  identity provider  {openai}\n\
-\n\
-Point keyless at it:\n\
-  keyless {setup}\n\
-  keyless credential anthropic\n\
-  keyless {setup_openai}\n\
-  OPENAI_BASE_URL={url}/v1 keyless exec --type openai -- YOUR-OPENAI-PROGRAM\n\
-\n\
-Press Ctrl-C to stop.\n",
-        org = rules::SANDBOX_ORG,
-        rules = match &opts.rules {
-            Some(p) => p.display().to_string(),
-            None => format!(
-                "{} (subject sandbox-workload*, audience https://api.anthropic.com), {} (denies everything)",
-                rules::SANDBOX_RULE,
-                rules::SANDBOX_DENY_RULE
-            ),
-        },
-        openai_path = sandbox::OPENAI_TOKEN_PATH,
-        openai = match &opts.rules {
-            Some(p) => p.display().to_string(),
-            None => format!(
-                "{} (issuer {url}, audience {}), mapping subject sandbox-workload to {}; {} denies everything",
-                rules::OPENAI_WIP,
-                rules::OPENAI_AUDIENCE,
-                rules::OPENAI_SA,
-                rules::OPENAI_DENY_SA
-            ),
-        },
-        setup = shell_words::join(&setup),
-        setup_openai = shell_words::join(&setup_openai),
-    );
+    let anthropic_rules = match &opts.rules {
+        Some(p) => p.display().to_string(),
+        None => format!(
+            "{} (subject sandbox-workload*, audience https://api.anthropic.com), {} (denies everything)",
+            rules::SANDBOX_RULE,
+            rules::SANDBOX_DENY_RULE
+        ),
+    };
+    let openai_rules = match &opts.rules {
+        Some(p) => p.display().to_string(),
+        None => format!(
+            "{} (issuer {url}, audience {}), mapping subject sandbox-workload to {}; {} denies everything",
+            rules::OPENAI_WIP,
+            rules::OPENAI_AUDIENCE,
+            rules::OPENAI_SA,
+            rules::OPENAI_DENY_SA
+        ),
+    };
+    // One line per entry: a `\` continuation would eat the indentation.
+    let banner = [
+        "keyless sandbox: a local stand-in for an identity provider and for Anthropic's and OpenAI's token endpoints.".to_string(),
+        "It is neither the Claude API nor the OpenAI API: its tokens work only against it, and it binds loopback only.".to_string(),
+        format!("listening on {url}"),
+        String::new(),
+        format!("  OIDC issuer        {url}  (discovery, /jwks, client_credentials at /oauth2/token)"),
+        format!("  Anthropic          token exchange {url}/v1/oauth/token; API {url}/v1/models, {url}/v1/messages"),
+        format!("  organization       {}", rules::SANDBOX_ORG),
+        format!("  rules              {anthropic_rules}"),
+        format!("  OpenAI             token exchange {url}{}; API {url}/v1/models", sandbox::OPENAI_TOKEN_PATH),
+        format!("  identity provider  {openai_rules}"),
+        String::new(),
+        "Point keyless at it:".to_string(),
+        format!("  keyless {}", shell_words::join(&setup)),
+        "  keyless credential anthropic".to_string(),
+        format!("  keyless {}", shell_words::join(&setup_openai)),
+        "  keyless credential openai".to_string(),
+        format!("  OPENAI_BASE_URL={url}/v1 keyless exec --type openai -- YOUR-OPENAI-PROGRAM"),
+        String::new(),
+        "Press Ctrl-C to stop.\n".to_string(),
+    ]
+    .join("\n");
     output::payload(&banner, false)
         .map_err(|e| Error::failure(format!("cannot write to stdout: {e}")))?;
     let rt = tokio::runtime::Builder::new_multi_thread()

@@ -814,8 +814,63 @@ fn the_printed_setup_command_works_and_a_denial_exits_5() {
     assert!(r.stderr.contains("sa_01sandboxdenied"), "{}", r.stderr);
 }
 
+/// The banner's `keyless setup openai …` line, run as printed, gives a
+/// working profile.
 #[test]
-fn sandbox_banner_and_demo_cover_openai() {
+fn the_banners_setup_openai_command_works_as_printed() {
+    use std::io::BufRead;
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut child = std::process::Command::new(BIN)
+        .arg("sandbox")
+        .env_clear()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let _guard = Kill(child);
+    let banner: Vec<String> = std::io::BufReader::new(stdout)
+        .lines()
+        .map(Result::unwrap)
+        .take_while(|l| !l.starts_with("Press Ctrl-C"))
+        .collect();
+    let setup = banner
+        .iter()
+        .map(|l| l.trim())
+        .find(|l| l.starts_with("keyless setup openai "))
+        .unwrap_or_else(|| panic!("{banner:?}"));
+    assert!(
+        banner
+            .iter()
+            .any(|l| l.trim() == "keyless credential openai")
+    );
+    let env = TestEnv::new();
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(setup.replacen("keyless", BIN, 1))
+        .env_clear()
+        .env("HOME", env.home())
+        .env("KEYLESS_CONFIG_DIR", env.config_dir())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = env.run(&["credential", "openai"]);
+    r.success();
+    assert_eq!(jwt_claims(&r.stdout)["sub"], OPENAI_SA);
+}
+
+#[test]
+fn the_demo_covers_openai() {
     let env = TestEnv::new();
     let r = env.run(&["demo"]);
     r.success();
