@@ -160,13 +160,21 @@ fn exchange_anthropic(cache: &TokenCache, cfg: &AnthropicConfig) -> Result<Entry
             .map(|j| format!(" jti={j}"))
             .unwrap_or_default()
     ));
-    let digest = jwt::digest(identity.token.expose());
-    let exp = claims.exp.unwrap_or(now);
-    if let Claim::AlreadyExchanged(at) = cache.claim_assertion(&digest, exp, now) {
-        return Err(already_exchanged(&identity.origin, &what, at, &claims, now));
-    }
     let rt = crate::http::runtime()?;
     let client = crate::http::client()?;
+    let digest = jwt::digest(identity.token.expose());
+    let exp = claims.exp.unwrap_or(now);
+    match cache.claim_assertion(&digest, exp, now) {
+        Claim::AlreadyExchanged(at) => {
+            return Err(already_exchanged(&identity.origin, &what, at, &claims, now));
+        }
+        Claim::Unknown => output::warn(
+            "cannot record which identity tokens were exchanged (no usable cache or temp dir); a single-use JWT may be sent twice",
+        ),
+        Claim::Fresh => {}
+    }
+    // Expiry counts from when the request left, not when the answer came back.
+    let sent_at = jwt::now();
     let result = rt.block_on(anthropic::jwt_bearer_exchange(
         &client,
         cfg,
@@ -183,7 +191,6 @@ fn exchange_anthropic(cache: &TokenCache, cfg: &AnthropicConfig) -> Result<Entry
             return Err(e.error);
         }
     };
-    let obtained_at = jwt::now();
     output::info(&format!(
         "minted a token valid for {}",
         human_duration(minted.expires_in)
@@ -191,8 +198,8 @@ fn exchange_anthropic(cache: &TokenCache, cfg: &AnthropicConfig) -> Result<Entry
     Ok(Entry {
         access_token: minted.access_token,
         token_type: minted.token_type,
-        expires_at: obtained_at + minted.expires_in,
-        obtained_at,
+        expires_at: sent_at + minted.expires_in,
+        obtained_at: sent_at,
     })
 }
 

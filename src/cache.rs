@@ -146,9 +146,12 @@ impl TokenCache {
         let parsed: EntryFile = match serde_json::from_slice(&bytes) {
             Ok(p) => p,
             Err(e) => {
+                // serde's message can quote values (a token): position only.
                 output::info(&format!(
-                    "cache file {} is corrupt ({e}); treating it as a miss",
-                    path.display()
+                    "cache file {} is corrupt (line {}, column {}); treating it as a miss",
+                    path.display(),
+                    e.line(),
+                    e.column()
                 ));
                 return None;
             }
@@ -271,14 +274,33 @@ impl TokenCache {
         self.dir.join("exchanged")
     }
 
+    /// The ledger lives in the cache dir; when that is unusable, in a private
+    /// per-user dir under the system temp dir, so single-use still holds.
+    fn usable_ledger_dir(&self) -> Option<PathBuf> {
+        let primary = self.ledger_dir();
+        if self.usable_dir() && private_fs::ensure_dir(&primary).is_ok() {
+            return Some(primary);
+        }
+        #[cfg(unix)]
+        let user = private_fs::euid().to_string();
+        #[cfg(not(unix))]
+        let user = std::env::var("USERNAME").unwrap_or_default();
+        let fallback = std::env::temp_dir()
+            .join(format!("keyless-{user}"))
+            .join("exchanged");
+        let parent_ok = fallback
+            .parent()
+            .is_some_and(|p| private_fs::ensure_dir(p).is_ok());
+        (parent_ok && private_fs::ensure_dir(&fallback).is_ok()).then_some(fallback)
+    }
+
     /// Record that an assertion with this digest is about to be exchanged.
     /// Creating the record is atomic (O_EXCL), so two processes can never
     /// both spend one JWT, even under different cache keys.
     pub fn claim_assertion(&self, digest: &str, exp: i64, now: i64) -> Claim {
-        let dir = self.ledger_dir();
-        if !self.usable_dir() || private_fs::ensure_dir(&dir).is_err() {
+        let Some(dir) = self.usable_ledger_dir() else {
             return Claim::Unknown;
-        }
+        };
         self.prune_ledger(&dir, now);
         let path = dir.join(digest);
         let mut o = OpenOptions::new();
@@ -305,7 +327,9 @@ impl TokenCache {
 
     /// Forget a claim whose exchange never reached the server (connection refused).
     pub fn release_claim(&self, digest: &str) {
-        let _ = std::fs::remove_file(self.ledger_dir().join(digest));
+        if let Some(dir) = self.usable_ledger_dir() {
+            let _ = std::fs::remove_file(dir.join(digest));
+        }
     }
 
     /// Drop records of assertions that expired more than a minute ago: they

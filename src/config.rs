@@ -108,6 +108,14 @@ impl IdentitySource {
             }
             return Ok(IdentitySource::Command { argv });
         }
+        if spec.contains("eyJ") || spec.len() > 200 {
+            return Err(Error::usage(
+                "--identity looks like a token itself, not a source (not shown)",
+            )
+            .hint(
+                "put the JWT in a file and use file:PATH, or use env with ANTHROPIC_IDENTITY_TOKEN",
+            ));
+        }
         Err(Error::usage(format!("unknown identity source {spec:?}")).hint(hint))
     }
 

@@ -68,13 +68,14 @@ fn describe(e: &reqwest::Error, url: &str) -> Failure {
         }
         s.to_string()
     };
-    if e.is_timeout() {
+    // reqwest flags a connect timeout as both: nothing was sent then.
+    if e.is_connect() {
+        Failure::NotSent(format!("cannot connect to {url}: {root}"))
+    } else if e.is_timeout() {
         Failure::Ambiguous(format!(
             "no answer from {url} within {}s",
             TIMEOUT.as_secs()
         ))
-    } else if e.is_connect() {
-        Failure::NotSent(format!("cannot connect to {url}: {root}"))
     } else {
         Failure::Ambiguous(format!("request to {url} failed: {root}"))
     }

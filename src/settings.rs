@@ -53,6 +53,27 @@ impl Settings {
 
     /// The profile's Anthropic configuration, or exit 6 with the setup command.
     pub fn anthropic(&self, loaded: &config::LoadedConfig) -> Result<config::AnthropicConfig> {
+        let cfg = self.anthropic_unchecked(loaded)?;
+        // A hand-edited file gets the same checks as `setup`: no JWT may leave
+        // over plain http to another host.
+        if let Some(url) = &cfg.base_url {
+            crate::commands::setup::check_base_url(url).map_err(|e| {
+                Error::config(format!(
+                    "{} (profile {:?} in {})",
+                    e.message.replace("--base-url", "base_url"),
+                    self.profile,
+                    loaded.path.display()
+                ))
+                .hint("fix it with `keyless setup anthropic --base-url https://…`")
+            })?;
+        }
+        Ok(cfg)
+    }
+
+    fn anthropic_unchecked(
+        &self,
+        loaded: &config::LoadedConfig,
+    ) -> Result<config::AnthropicConfig> {
         loaded
             .file
             .profiles

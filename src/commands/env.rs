@@ -1,7 +1,6 @@
 //! `keyless env`: shell assignments that hand the token to programs.
 
 use crate::cli::{EnvArgs, ShellKind};
-use crate::env_vars;
 use crate::error::{Error, Result};
 use crate::handoff;
 use crate::output;
@@ -14,16 +13,9 @@ pub fn run(settings: &Settings, args: &EnvArgs) -> Result<()> {
         settings,
         &args.types,
         args.keep_api_key,
+        kind != ShellKind::Dotenv,
         (&args.freshness).into(),
     )?;
-    if kind == ShellKind::Dotenv
-        && std::env::var_os(env_vars::ANTHROPIC_API_KEY).is_some()
-        && !args.keep_api_key
-    {
-        output::warn(
-            ".env files cannot unset ANTHROPIC_API_KEY; remove it from the environment yourself",
-        );
-    }
     let text = shell::render(kind, &assignments)?;
     output::payload(&text, false)
         .map_err(|e| Error::failure(format!("cannot write to stdout: {e}")))

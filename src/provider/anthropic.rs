@@ -159,9 +159,11 @@ fn interpret(
             "the token endpoint failed with {s}{shown}{rid}"
         ))
         .hint("a server-side problem; retry later")),
-        s => Err(Error::failure(format!(
-            "the token endpoint {url} answered {s}{shown}{rid}"
-        ))),
+        s => Err(
+            Error::network(format!("the token endpoint {url} answered {s}{shown}{rid}")).hint(
+                "check --base-url: it should be the API host, e.g. https://api.anthropic.com",
+            ),
+        ),
     }
 }
 
@@ -198,11 +200,13 @@ fn denied(
         claims.aud.join(", ")
     };
     let sub = claims.sub.as_deref().unwrap_or("none");
-    let ws = cfg
-        .workspace_id
-        .as_deref()
-        .map(|w| format!("workspace {w}"))
-        .unwrap_or_else(|| "no workspace set".to_string());
+    let cause3 = match cfg.workspace_id.as_deref() {
+        Some(w) => format!("3. the rule does not cover workspace {w}"),
+        None => {
+            "3. the rule covers several workspaces and the request names none; set --workspace-id"
+                .to_string()
+        }
+    };
     let sa = cfg.service_account_id.as_deref().unwrap_or("(none set)");
     let mut e = Error::denied(format!(
         "Anthropic denied the token exchange ({status} {etype}) for federation rule {} in organization {}{rid}",
@@ -215,13 +219,13 @@ fn denied(
         "the JWT was already exchanged (jti_reused)"
     };
     e = e
-        .detail(format!("1. {jti}; every exchange needs a fresh identity token"))
+        .detail(format!(
+            "1. {jti}; every exchange needs a fresh identity token"
+        ))
         .detail(format!(
             "2. the subject ({sub}) or audience ({aud}) does not match the rule's match settings"
         ))
-        .detail(format!(
-            "3. the rule covers several workspaces and the request names none ({ws}); set --workspace-id"
-        ))
+        .detail(cause3)
         .detail(format!(
             "4. the service account {sa} is not a member of the chosen workspace"
         ));
@@ -249,10 +253,7 @@ fn parse_success(body: &Value, url: &str, rid: &str) -> Result<Minted> {
         .and_then(Value::as_str)
         .ok_or_else(|| bad("without a token_type"))?;
     if !token_type.eq_ignore_ascii_case("bearer") {
-        return Err(bad(&format!(
-            "with token_type {:?} instead of Bearer",
-            redact::server_text(token_type)
-        )));
+        return Err(bad("with a token_type other than Bearer"));
     }
     let expires_in = body
         .get("expires_in")

@@ -49,6 +49,10 @@ pub fn fetch(source: &IdentitySource) -> Result<IdentityToken> {
     match source {
         IdentitySource::File { path } => read_file(&expand_home(path)),
         IdentitySource::Env => from_env(),
+        IdentitySource::Command { argv } if argv.is_empty() => {
+            Err(Error::config("the profile's identity command is empty")
+                .hint("run `keyless setup anthropic --identity command:PROGRAM ARGS…`"))
+        }
         IdentitySource::Command { argv } => command::run(argv),
     }
 }
