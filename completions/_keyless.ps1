@@ -37,6 +37,7 @@ Register-ArgumentCompleter -Native -CommandName 'keyless' -ScriptBlock {
             [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Run a program with the token in its environment (never in its argv)')
             [CompletionResult]::new('sandbox', 'sandbox', [CompletionResultType]::ParameterValue, 'Serve a local stand-in identity provider and Anthropic token endpoint')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Try keyless end to end against an in-process sandbox, with no account')
+            [CompletionResult]::new('auth', 'auth', [CompletionResultType]::ParameterValue, 'Which credential wins here, where static keys live, and whether keyless can serve')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -196,6 +197,47 @@ Register-ArgumentCompleter -Native -CommandName 'keyless' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'keyless;auth' {
+            [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Directory holding config.json [default: ~/.config/keyless on Linux]')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Named profile to use')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v steps, -vv debug); never secrets')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (-v steps, -vv debug); never secrets')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Report the credential precedence, static keys and keyless''s state')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'keyless;auth;status' {
+            [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Directory holding config.json [default: ~/.config/keyless on Linux]')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Named profile to use')
+            [CompletionResult]::new('--check', '--check', [CompletionResultType]::ParameterName, 'Also exchange a fresh token and call GET /v1/models with it')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the report as JSON (schema: docs/auth-status.schema.json)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v steps, -vv debug); never secrets')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (-v steps, -vv debug); never secrets')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'keyless;auth;help' {
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Report the credential precedence, static keys and keyless''s state')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'keyless;auth;help;status' {
+            break
+        }
+        'keyless;auth;help;help' {
+            break
+        }
         'keyless;completions' {
             [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Directory holding config.json [default: ~/.config/keyless on Linux]')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Named profile to use')
@@ -216,6 +258,7 @@ Register-ArgumentCompleter -Native -CommandName 'keyless' -ScriptBlock {
             [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Run a program with the token in its environment (never in its argv)')
             [CompletionResult]::new('sandbox', 'sandbox', [CompletionResultType]::ParameterValue, 'Serve a local stand-in identity provider and Anthropic token endpoint')
             [CompletionResult]::new('demo', 'demo', [CompletionResultType]::ParameterValue, 'Try keyless end to end against an in-process sandbox, with no account')
+            [CompletionResult]::new('auth', 'auth', [CompletionResultType]::ParameterValue, 'Which credential wins here, where static keys live, and whether keyless can serve')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -244,6 +287,13 @@ Register-ArgumentCompleter -Native -CommandName 'keyless' -ScriptBlock {
             break
         }
         'keyless;help;demo' {
+            break
+        }
+        'keyless;help;auth' {
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Report the credential precedence, static keys and keyless''s state')
+            break
+        }
+        'keyless;help;auth;status' {
             break
         }
         'keyless;help;completions' {

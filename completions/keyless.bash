@@ -16,6 +16,9 @@ _keyless() {
             ",$1")
                 cmd="keyless"
                 ;;
+            keyless,auth)
+                cmd="keyless__subcmd__auth"
+                ;;
             keyless,completions)
                 cmd="keyless__subcmd__completions"
                 ;;
@@ -40,6 +43,21 @@ _keyless() {
             keyless,setup)
                 cmd="keyless__subcmd__setup"
                 ;;
+            keyless__subcmd__auth,help)
+                cmd="keyless__subcmd__auth__subcmd__help"
+                ;;
+            keyless__subcmd__auth,status)
+                cmd="keyless__subcmd__auth__subcmd__status"
+                ;;
+            keyless__subcmd__auth__subcmd__help,help)
+                cmd="keyless__subcmd__auth__subcmd__help__subcmd__help"
+                ;;
+            keyless__subcmd__auth__subcmd__help,status)
+                cmd="keyless__subcmd__auth__subcmd__help__subcmd__status"
+                ;;
+            keyless__subcmd__help,auth)
+                cmd="keyless__subcmd__help__subcmd__auth"
+                ;;
             keyless__subcmd__help,completions)
                 cmd="keyless__subcmd__help__subcmd__completions"
                 ;;
@@ -63,6 +81,9 @@ _keyless() {
                 ;;
             keyless__subcmd__help,setup)
                 cmd="keyless__subcmd__help__subcmd__setup"
+                ;;
+            keyless__subcmd__help__subcmd__auth,status)
+                cmd="keyless__subcmd__help__subcmd__auth__subcmd__status"
                 ;;
             keyless__subcmd__help__subcmd__sandbox,identity-token)
                 cmd="keyless__subcmd__help__subcmd__sandbox__subcmd__identity__subcmd__token"
@@ -101,8 +122,94 @@ _keyless() {
 
     case "${cmd}" in
         keyless)
-            opts="-v -q -h -V --config-dir --profile --verbose --quiet --help --version setup credential env exec sandbox demo completions help"
+            opts="-v -q -h -V --config-dir --profile --verbose --quiet --help --version setup credential env exec sandbox demo auth completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__auth)
+            opts="-v -q -h -V --config-dir --profile --verbose --quiet --help --version status help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__auth__subcmd__help)
+            opts="status help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__auth__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__auth__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__auth__subcmd__status)
+            opts="-v -q -h -V --check --json --config-dir --profile --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -261,8 +368,36 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__help)
-            opts="setup credential env exec sandbox demo completions help"
+            opts="setup credential env exec sandbox demo auth completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__help__subcmd__auth)
+            opts="status"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__help__subcmd__auth__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -34,6 +34,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand exec 'Run a program with the token in its environment (never in its argv)'
             cand sandbox 'Serve a local stand-in identity provider and Anthropic token endpoint'
             cand demo 'Try keyless end to end against an in-process sandbox, with no account'
+            cand auth 'Which credential wins here, where static keys live, and whether keyless can serve'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -178,6 +179,42 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'keyless;auth'= {
+            cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
+            cand --profile 'Named profile to use'
+            cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand status 'Report the credential precedence, static keys and keyless''s state'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'keyless;auth;status'= {
+            cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
+            cand --profile 'Named profile to use'
+            cand --check 'Also exchange a fresh token and call GET /v1/models with it'
+            cand --json 'Print the report as JSON (schema: docs/auth-status.schema.json)'
+            cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'keyless;auth;help'= {
+            cand status 'Report the credential precedence, static keys and keyless''s state'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'keyless;auth;help;status'= {
+        }
+        &'keyless;auth;help;help'= {
+        }
         &'keyless;completions'= {
             cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
             cand --profile 'Named profile to use'
@@ -197,6 +234,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand exec 'Run a program with the token in its environment (never in its argv)'
             cand sandbox 'Serve a local stand-in identity provider and Anthropic token endpoint'
             cand demo 'Try keyless end to end against an in-process sandbox, with no account'
+            cand auth 'Which credential wins here, where static keys live, and whether keyless can serve'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -217,6 +255,11 @@ set edit:completion:arg-completer[keyless] = {|@words|
         &'keyless;help;sandbox;identity-token'= {
         }
         &'keyless;help;demo'= {
+        }
+        &'keyless;help;auth'= {
+            cand status 'Report the credential precedence, static keys and keyless''s state'
+        }
+        &'keyless;help;auth;status'= {
         }
         &'keyless;help;completions'= {
         }

@@ -90,6 +90,16 @@ impl Entry {
     }
 }
 
+/// The state of one cache file.
+pub enum Inspection {
+    Missing,
+    /// A symlink, not ours, or readable by others.
+    Unsafe(String),
+    /// Corrupt, foreign, or unreadable.
+    Unreadable(String),
+    Valid(Entry),
+}
+
 pub struct TokenCache {
     dir: PathBuf,
 }
@@ -127,33 +137,47 @@ impl TokenCache {
 
     /// The fast path: one open, one fstat, one read, one parse.
     pub fn read(&self, key: &CacheKey) -> Option<Entry> {
+        match self.inspect(key) {
+            Inspection::Valid(e) => Some(e),
+            Inspection::Missing => None,
+            Inspection::Unsafe(msg) => {
+                output::warn(&format!(
+                    "ignoring the cached token: {msg}; it will be replaced"
+                ));
+                None
+            }
+            Inspection::Unreadable(msg) => {
+                output::info(&format!("{msg}; treating it as a miss"));
+                None
+            }
+        }
+    }
+
+    /// What the cache file for `key` holds, without side effects.
+    pub fn inspect(&self, key: &CacheKey) -> Inspection {
         let path = self.entry_path(key);
         let bytes = match private_fs::read_private(&path, 0o077, 64 * 1024) {
             Ok(Read0600::Data(b)) => b,
-            Ok(Read0600::Missing) => return None,
-            Ok(Read0600::Unsafe(u)) => {
-                output::warn(&format!(
-                    "ignoring the cached token: {}; it will be replaced",
-                    u.describe(&path)
-                ));
-                return None;
-            }
+            Ok(Read0600::Missing) => return Inspection::Missing,
+            Ok(Read0600::Unsafe(u)) => return Inspection::Unsafe(u.describe(&path)),
             Err(e) => {
-                output::debug(&format!("cache read {}: {e}", path.display()));
-                return None;
+                return Inspection::Unreadable(format!(
+                    "cannot read the cache file {}: {}",
+                    path.display(),
+                    crate::error::io_reason(&e)
+                ));
             }
         };
         let parsed: EntryFile = match serde_json::from_slice(&bytes) {
             Ok(p) => p,
             Err(e) => {
                 // serde's message can quote values (a token): position only.
-                output::info(&format!(
-                    "cache file {} is corrupt (line {}, column {}); treating it as a miss",
+                return Inspection::Unreadable(format!(
+                    "cache file {} is corrupt (line {}, column {})",
                     path.display(),
                     e.line(),
                     e.column()
                 ));
-                return None;
             }
         };
         if parsed.version != CACHE_VERSION
@@ -161,13 +185,12 @@ impl TokenCache {
             || parsed.provider != key.provider
             || parsed.access_token.is_empty()
         {
-            output::info(&format!(
-                "cache file {} belongs to another configuration or version; treating it as a miss",
+            return Inspection::Unreadable(format!(
+                "cache file {} belongs to another configuration or version",
                 path.display()
             ));
-            return None;
         }
-        Some(Entry {
+        Inspection::Valid(Entry {
             access_token: Secret::new(parsed.access_token),
             token_type: parsed.token_type,
             expires_at: parsed.expires_at,
@@ -323,6 +346,13 @@ impl TokenCache {
             }
             Err(_) => Claim::Unknown,
         }
+    }
+
+    /// When an assertion with this digest was exchanged, if the ledger knows.
+    pub fn exchanged_at(&self, digest: &str) -> Option<i64> {
+        let bytes = std::fs::read(self.ledger_dir().join(digest)).ok()?;
+        let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+        Some(v.get("exchanged_at").and_then(|x| x.as_i64()).unwrap_or(0))
     }
 
     /// Forget a claim whose exchange never reached the server (connection refused).

@@ -68,8 +68,32 @@ pub enum Command {
     Sandbox(SandboxArgs),
     /// Try keyless end to end against an in-process sandbox, with no account
     Demo,
+    /// Which credential wins here, where static keys live, and whether keyless can serve
+    #[command(subcommand)]
+    Auth(AuthCommand),
     /// Print a shell completion script
     Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuthCommand {
+    /// Report the credential precedence, static keys and keyless's state
+    #[command(
+        after_help = "Exit status: 0 when keyless can serve every configured provider and \
+nothing static shadows it here; 1 otherwise, with the reasons on stderr and in the JSON. Without \
+--check it makes no network call and runs no identity command."
+    )]
+    Status(StatusArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Also exchange a fresh token and call GET /v1/models with it
+    #[arg(long)]
+    pub check: bool,
+    /// Print the report as JSON (schema: docs/auth-status.schema.json)
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -41,7 +41,18 @@ pub struct Response {
     pub request_id: Option<String>,
     pub location: Option<String>,
     pub content_type: String,
+    pub headers: reqwest::header::HeaderMap,
     pub body: Vec<u8>,
+}
+
+impl Response {
+    /// A response header, scrubbed like any server text.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(crate::redact::server_text)
+    }
 }
 
 /// Why a request produced no response.
@@ -96,6 +107,7 @@ pub async fn send(
     let request_id = header("request-id");
     let location = header("location");
     let content_type = header("content-type").unwrap_or_default();
+    let headers = resp.headers().clone();
     if resp.content_length().is_some_and(|n| n > MAX_BODY as u64) {
         return Err(Failure::Ambiguous(format!(
             "{url} answered {status} with a body larger than 1 MiB; not reading it"
@@ -121,6 +133,7 @@ pub async fn send(
         request_id,
         location,
         content_type,
+        headers,
         body,
     })
 }

@@ -18,6 +18,8 @@ pub mod provider;
 pub mod shell;
 /// Stage 1: where identity JWTs come from (file, env, command).
 pub mod source;
+/// `auth status`: precedence, static keys, keyless state.
+pub mod status;
 
 // --- configuration ---
 pub mod cli;
@@ -57,6 +59,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Credential(a) => commands::credential::run(&settings, a),
         Command::Env(a) => commands::env::run(&settings, a),
         Command::Exec(a) => commands::exec::run(&settings, a),
+        Command::Auth(cli::AuthCommand::Status(a)) => commands::auth::status(&settings, a),
         Command::Sandbox(_) | Command::Completions(_) | Command::Demo => unreachable!(),
     }
 }

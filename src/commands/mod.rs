@@ -1,5 +1,6 @@
 //! One file per subcommand: its handler, taking resolved settings and its args.
 
+pub mod auth;
 pub mod completions;
 pub mod credential;
 pub mod demo;

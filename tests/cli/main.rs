@@ -11,4 +11,5 @@ mod exec;
 mod sandbox;
 mod sdk;
 mod single_use;
+mod status;
 mod wire;
