@@ -37,6 +37,12 @@ _keyless() {
             keyless,help)
                 cmd="keyless__subcmd__help"
                 ;;
+            keyless,login)
+                cmd="keyless__subcmd__login"
+                ;;
+            keyless,logout)
+                cmd="keyless__subcmd__logout"
+                ;;
             keyless,sandbox)
                 cmd="keyless__subcmd__sandbox"
                 ;;
@@ -76,6 +82,12 @@ _keyless() {
             keyless__subcmd__help,help)
                 cmd="keyless__subcmd__help__subcmd__help"
                 ;;
+            keyless__subcmd__help,login)
+                cmd="keyless__subcmd__help__subcmd__login"
+                ;;
+            keyless__subcmd__help,logout)
+                cmd="keyless__subcmd__help__subcmd__logout"
+                ;;
             keyless__subcmd__help,sandbox)
                 cmd="keyless__subcmd__help__subcmd__sandbox"
                 ;;
@@ -90,6 +102,9 @@ _keyless() {
                 ;;
             keyless__subcmd__help__subcmd__setup,anthropic)
                 cmd="keyless__subcmd__help__subcmd__setup__subcmd__anthropic"
+                ;;
+            keyless__subcmd__help__subcmd__setup,issuer)
+                cmd="keyless__subcmd__help__subcmd__setup__subcmd__issuer"
                 ;;
             keyless__subcmd__sandbox,help)
                 cmd="keyless__subcmd__sandbox__subcmd__help"
@@ -109,11 +124,17 @@ _keyless() {
             keyless__subcmd__setup,help)
                 cmd="keyless__subcmd__setup__subcmd__help"
                 ;;
+            keyless__subcmd__setup,issuer)
+                cmd="keyless__subcmd__setup__subcmd__issuer"
+                ;;
             keyless__subcmd__setup__subcmd__help,anthropic)
                 cmd="keyless__subcmd__setup__subcmd__help__subcmd__anthropic"
                 ;;
             keyless__subcmd__setup__subcmd__help,help)
                 cmd="keyless__subcmd__setup__subcmd__help__subcmd__help"
+                ;;
+            keyless__subcmd__setup__subcmd__help,issuer)
+                cmd="keyless__subcmd__setup__subcmd__help__subcmd__issuer"
                 ;;
             *)
                 ;;
@@ -122,7 +143,7 @@ _keyless() {
 
     case "${cmd}" in
         keyless)
-            opts="-v -q -h -V --config-dir --profile --verbose --quiet --help --version setup credential env exec sandbox demo auth completions help"
+            opts="-v -q -h -V --config-dir --profile --verbose --quiet --help --version setup login logout credential env exec sandbox demo auth completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -252,7 +273,7 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__credential)
-            opts="-v -q -h -V --format --min-ttl --force-refresh --config-dir --profile --verbose --quiet --help --version anthropic"
+            opts="-v -q -h -V --format --min-ttl --force-refresh --no-login --config-dir --profile --verbose --quiet --help --version anthropic"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -304,7 +325,7 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__env)
-            opts="-v -q -h -V --type --shell --keep-api-key --min-ttl --force-refresh --config-dir --profile --verbose --quiet --help --version"
+            opts="-v -q -h -V --type --shell --keep-api-key --min-ttl --force-refresh --no-login --config-dir --profile --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -338,7 +359,7 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__exec)
-            opts="-v -q -h -V --type --keep-api-key --min-ttl --force-refresh --config-dir --profile --verbose --quiet --help --version"
+            opts="-v -q -h -V --type --keep-api-key --min-ttl --force-refresh --no-login --config-dir --profile --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -368,7 +389,7 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__help)
-            opts="setup credential env exec sandbox demo auth completions help"
+            opts="setup login logout credential env exec sandbox demo auth completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -493,6 +514,34 @@ _keyless() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        keyless__subcmd__help__subcmd__login)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__help__subcmd__logout)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         keyless__subcmd__help__subcmd__sandbox)
             opts="identity-token"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -522,7 +571,7 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__help__subcmd__setup)
-            opts="anthropic"
+            opts="anthropic issuer"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -542,6 +591,68 @@ _keyless() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__help__subcmd__setup__subcmd__issuer)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__login)
+            opts="-v -q -h -V --browser --device --no-browser --timeout --config-dir --profile --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__logout)
+            opts="-v -q -h -V --all --config-dir --profile --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -664,7 +775,7 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__setup)
-            opts="-v -q -h -V --config-dir --profile --verbose --quiet --help --version anthropic help"
+            opts="-v -q -h -V --config-dir --profile --verbose --quiet --help --version anthropic issuer help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -732,7 +843,7 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__setup__subcmd__help)
-            opts="anthropic help"
+            opts="anthropic issuer help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -766,6 +877,78 @@ _keyless() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__setup__subcmd__help__subcmd__issuer)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__setup__subcmd__issuer)
+            opts="-v -q -h -V --issuer --client-id --client-secret-stdin --scope --flow --assertion --audience --redirect-port --redirect-host --ca-file --no-verify --config-dir --profile --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --issuer)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --scope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --flow)
+                    COMPREPLY=($(compgen -W "auto browser device" -- "${cur}"))
+                    return 0
+                    ;;
+                --assertion)
+                    COMPREPLY=($(compgen -W "id-token access-token" -- "${cur}"))
+                    return 0
+                    ;;
+                --audience)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redirect-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redirect-host)
+                    COMPREPLY=($(compgen -W "127.0.0.1 localhost" -- "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

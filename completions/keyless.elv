@@ -29,6 +29,8 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand setup 'Record federation identifiers and the identity source in the config'
+            cand login 'Sign in to the profile''s OpenID Connect provider (browser or device code)'
+            cand logout 'Revoke and forget the sign-in session and the cached tokens'
             cand credential 'Print a valid short-lived token (cached; exchanged only when needed)'
             cand env 'Print shell assignments that hand the token to programs: eval "$(keyless env)"'
             cand exec 'Run a program with the token in its environment (never in its argv)'
@@ -50,6 +52,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand anthropic 'Configure Anthropic workload identity federation for the profile'
+            cand issuer 'Configure the OpenID Connect provider `keyless login` signs in to'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'keyless;setup;anthropic'= {
@@ -70,13 +73,68 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'keyless;setup;issuer'= {
+            cand --issuer 'Issuer URL, exactly as the provider publishes it (https, or http on loopback)'
+            cand --client-id 'OAuth client id registered for keyless'
+            cand --scope 'Scope to request (repeatable) [default: openid email profile offline_access]'
+            cand --flow 'How `keyless login` signs in'
+            cand --assertion 'Which token is exchanged for the API token'
+            cand --audience 'Resource/audience for JWT access tokens (RFC 8707) [default: https://api.anthropic.com]'
+            cand --redirect-port 'Fixed loopback port for providers that register one redirect URI'
+            cand --redirect-host 'Host in the redirect URI: 127.0.0.1, or localhost for providers that need it'
+            cand --ca-file 'PEM file of extra CA certificates for a provider behind a private CA'
+            cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
+            cand --profile 'Named profile to use'
+            cand --client-secret-stdin 'Read a confidential client''s secret from stdin'
+            cand --no-verify 'Save without fetching discovery (offline setup); checked at login instead'
+            cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'keyless;setup;help'= {
             cand anthropic 'Configure Anthropic workload identity federation for the profile'
+            cand issuer 'Configure the OpenID Connect provider `keyless login` signs in to'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'keyless;setup;help;anthropic'= {
         }
+        &'keyless;setup;help;issuer'= {
+        }
         &'keyless;setup;help;help'= {
+        }
+        &'keyless;login'= {
+            cand --timeout 'Give up after this many seconds'
+            cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
+            cand --profile 'Named profile to use'
+            cand --browser 'Sign in through the browser (authorization code with PKCE)'
+            cand --device 'Sign in with a device code (RFC 8628), for machines without a browser'
+            cand --no-browser 'Print the URL instead of opening a browser'
+            cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'keyless;logout'= {
+            cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
+            cand --profile 'Named profile to use'
+            cand --all 'Sign out of every profile'
+            cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
         }
         &'keyless;credential'= {
             cand --format 'Output format'
@@ -84,6 +142,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
             cand --profile 'Named profile to use'
             cand --force-refresh 'Exchange a new token even if the cache holds a fresh one'
+            cand --no-login 'Never start an interactive sign-in; exit 3 when one is needed'
             cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
             cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
             cand -q 'Only errors on stderr'
@@ -101,6 +160,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand --profile 'Named profile to use'
             cand --keep-api-key 'Leave ANTHROPIC_API_KEY alone (it outranks the token in every SDK)'
             cand --force-refresh 'Exchange a new token even if the cache holds a fresh one'
+            cand --no-login 'Never start an interactive sign-in; exit 3 when one is needed'
             cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
             cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
             cand -q 'Only errors on stderr'
@@ -117,6 +177,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand --profile 'Named profile to use'
             cand --keep-api-key 'Leave ANTHROPIC_API_KEY alone (it outranks the token in every SDK)'
             cand --force-refresh 'Exchange a new token even if the cache holds a fresh one'
+            cand --no-login 'Never start an interactive sign-in; exit 3 when one is needed'
             cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
             cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
             cand -q 'Only errors on stderr'
@@ -229,6 +290,8 @@ set edit:completion:arg-completer[keyless] = {|@words|
         }
         &'keyless;help'= {
             cand setup 'Record federation identifiers and the identity source in the config'
+            cand login 'Sign in to the profile''s OpenID Connect provider (browser or device code)'
+            cand logout 'Revoke and forget the sign-in session and the cached tokens'
             cand credential 'Print a valid short-lived token (cached; exchanged only when needed)'
             cand env 'Print shell assignments that hand the token to programs: eval "$(keyless env)"'
             cand exec 'Run a program with the token in its environment (never in its argv)'
@@ -240,8 +303,15 @@ set edit:completion:arg-completer[keyless] = {|@words|
         }
         &'keyless;help;setup'= {
             cand anthropic 'Configure Anthropic workload identity federation for the profile'
+            cand issuer 'Configure the OpenID Connect provider `keyless login` signs in to'
         }
         &'keyless;help;setup;anthropic'= {
+        }
+        &'keyless;help;setup;issuer'= {
+        }
+        &'keyless;help;login'= {
+        }
+        &'keyless;help;logout'= {
         }
         &'keyless;help;credential'= {
         }

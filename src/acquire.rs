@@ -3,7 +3,7 @@
 //! and cache the result.
 
 use crate::cache::{CacheKey, Claim, Entry, TokenCache};
-use crate::config::AnthropicConfig;
+use crate::config::{AnthropicConfig, IssuerConfig};
 use crate::error::{Error, Result};
 use crate::jwt::{self, human_duration, rfc3339};
 use crate::output;
@@ -16,13 +16,21 @@ use crate::source::{self, Origin};
 pub struct Freshness {
     pub min_ttl: i64,
     pub force_refresh: bool,
+    /// May an interactive sign-in start when the session cannot give a JWT?
+    pub interactive: bool,
 }
 
 impl From<&crate::cli::FreshnessArgs> for Freshness {
     fn from(a: &crate::cli::FreshnessArgs) -> Self {
+        use std::io::IsTerminal;
         Freshness {
             min_ttl: a.min_ttl as i64,
             force_refresh: a.force_refresh,
+            // Only a person at a terminal can sign in; IDE plugins,
+            // apiKeyHelper and CI never get a browser tab.
+            interactive: !a.no_login
+                && std::io::stdin().is_terminal()
+                && std::io::stderr().is_terminal(),
         }
     }
 }
@@ -66,6 +74,7 @@ pub fn anthropic_cache_key(profile: &str, cfg: &AnthropicConfig) -> CacheKey {
 pub fn anthropic_token(
     settings: &Settings,
     cfg: &AnthropicConfig,
+    issuer: Option<&IssuerConfig>,
     fresh: Freshness,
 ) -> Result<Token> {
     let key = anthropic_cache_key(&settings.profile, cfg);
@@ -102,7 +111,12 @@ pub fn anthropic_token(
             return Ok(e.into());
         }
     }
-    let entry = match exchange_anthropic(&cache, cfg) {
+    let ctx = source::Context {
+        settings,
+        issuer,
+        interactive: fresh.interactive,
+    };
+    let entry = match exchange_anthropic(&cache, cfg, &ctx) {
         Ok(e) => e,
         Err(err) => return serve_stale(before, err, fresh),
     };
@@ -140,8 +154,12 @@ fn serve_stale(cached: Option<Entry>, err: Error, fresh: Freshness) -> Result<To
     }
 }
 
-fn exchange_anthropic(cache: &TokenCache, cfg: &AnthropicConfig) -> Result<Entry> {
-    let identity = source::fetch(&cfg.identity)?;
+fn exchange_anthropic(
+    cache: &TokenCache,
+    cfg: &AnthropicConfig,
+    ctx: &source::Context,
+) -> Result<Entry> {
+    let identity = source::fetch(&cfg.identity, ctx)?;
     let what = identity.origin.describe();
     let now = jwt::now();
     let (claims, warning) = jwt::check_assertion(identity.token.expose(), &what, now)?;
@@ -239,6 +257,9 @@ fn already_exchanged(
         }
         Origin::EnvValue => e.hint(
             "put a fresh token in ANTHROPIC_IDENTITY_TOKEN, or use a file or command source that rotates",
+        ),
+        Origin::Session | Origin::ClientCredentials => e.hint(
+            "the identity provider handed back a token keyless already exchanged; run `keyless login` to start a new session",
         ),
         Origin::Command(_) => e.hint(
             "the command printed a token it had printed before; make it mint a new one on each run",

@@ -214,10 +214,15 @@ impl TokenCache {
 
     /// Take the lock for `key`, waiting for another process's exchange.
     pub fn lock(&self, key: &CacheKey) -> Result<LockGuard> {
+        self.lock_named(&key.stem())
+    }
+
+    /// Take the lock `<dir>/<name>.lock` (per cache key, or per profile for sign-in).
+    pub fn lock_named(&self, name: &str) -> Result<LockGuard> {
         if !self.usable_dir() {
             return Ok(LockGuard { _file: None });
         }
-        let path = self.dir.join(format!("{}.lock", key.stem()));
+        let path = self.dir.join(format!("{name}.lock"));
         let mut o = OpenOptions::new();
         o.read(true).write(true).create(true).truncate(false);
         #[cfg(unix)]

@@ -58,6 +58,10 @@ pub enum Command {
     /// Record federation identifiers and the identity source in the config
     #[command(subcommand)]
     Setup(SetupCommand),
+    /// Sign in to the profile's OpenID Connect provider (browser or device code)
+    Login(LoginArgs),
+    /// Revoke and forget the sign-in session and the cached tokens
+    Logout(LogoutArgs),
     /// Print a valid short-lived token (cached; exchanged only when needed)
     Credential(CredentialArgs),
     /// Print shell assignments that hand the token to programs: eval "$(keyless env)"
@@ -100,6 +104,74 @@ pub struct StatusArgs {
 pub enum SetupCommand {
     /// Configure Anthropic workload identity federation for the profile
     Anthropic(SetupAnthropicArgs),
+    /// Configure the OpenID Connect provider `keyless login` signs in to
+    Issuer(SetupIssuerArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "The issuer's discovery document is fetched to check it (its `issuer` must match \
+exactly). A client secret is read only from stdin (--client-secret-stdin) or KEYLESS_CLIENT_SECRET, \
+never from the command line, and kept in the secret store. Once an issuer is set, the sign-in session \
+becomes the identity source of the profile's providers that used `env`."
+)]
+pub struct SetupIssuerArgs {
+    /// Issuer URL, exactly as the provider publishes it (https, or http on loopback)
+    #[arg(long, value_name = "URL")]
+    pub issuer: String,
+    /// OAuth client id registered for keyless
+    #[arg(long, value_name = "ID")]
+    pub client_id: String,
+    /// Read a confidential client's secret from stdin
+    #[arg(long)]
+    pub client_secret_stdin: bool,
+    /// Scope to request (repeatable) [default: openid email profile offline_access]
+    #[arg(long = "scope", value_name = "S")]
+    pub scopes: Vec<String>,
+    /// How `keyless login` signs in
+    #[arg(long, value_enum, default_value_t = crate::config::LoginFlow::Auto)]
+    pub flow: crate::config::LoginFlow,
+    /// Which token is exchanged for the API token
+    #[arg(long, value_enum, default_value_t = crate::config::AssertionKind::IdToken)]
+    pub assertion: crate::config::AssertionKind,
+    /// Resource/audience for JWT access tokens (RFC 8707) [default: https://api.anthropic.com]
+    #[arg(long, value_name = "AUD")]
+    pub audience: Option<String>,
+    /// Fixed loopback port for providers that register one redirect URI
+    #[arg(long, value_name = "PORT")]
+    pub redirect_port: Option<u16>,
+    /// Host in the redirect URI: 127.0.0.1, or localhost for providers that need it
+    #[arg(long, value_name = "HOST", value_parser = ["127.0.0.1", "localhost"])]
+    pub redirect_host: Option<String>,
+    /// PEM file of extra CA certificates for a provider behind a private CA
+    #[arg(long, value_name = "PEM")]
+    pub ca_file: Option<PathBuf>,
+    /// Save without fetching discovery (offline setup); checked at login instead
+    #[arg(long)]
+    pub no_verify: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// Sign in through the browser (authorization code with PKCE)
+    #[arg(long, conflicts_with = "device")]
+    pub browser: bool,
+    /// Sign in with a device code (RFC 8628), for machines without a browser
+    #[arg(long)]
+    pub device: bool,
+    /// Print the URL instead of opening a browser
+    #[arg(long)]
+    pub no_browser: bool,
+    /// Give up after this many seconds
+    #[arg(long, default_value_t = 300, value_name = "SECS")]
+    pub timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct LogoutArgs {
+    /// Sign out of every profile
+    #[arg(long)]
+    pub all: bool,
 }
 
 #[derive(Debug, Args)]
@@ -146,6 +218,9 @@ pub struct FreshnessArgs {
     /// Exchange a new token even if the cache holds a fresh one
     #[arg(long)]
     pub force_refresh: bool,
+    /// Never start an interactive sign-in; exit 3 when one is needed
+    #[arg(long)]
+    pub no_login: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

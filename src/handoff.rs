@@ -63,7 +63,12 @@ pub fn assignments(
         match p {
             Provider::Anthropic => {
                 let cfg = settings.anthropic(&loaded)?;
-                let token = acquire::anthropic_token(settings, &cfg, fresh)?;
+                let token = acquire::anthropic_token(
+                    settings,
+                    &cfg,
+                    settings.issuer(&loaded).as_ref(),
+                    fresh,
+                )?;
                 let inherited = Inherited {
                     base_url: env::var(env_vars::ANTHROPIC_BASE_URL).ok(),
                     api_key: env::var_os(env_vars::ANTHROPIC_API_KEY).is_some(),

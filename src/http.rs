@@ -24,10 +24,27 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
 
 /// Proxies come from `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` (reqwest's default).
 pub fn client() -> Result<reqwest::Client> {
+    client_with_ca(None)
+}
+
+/// A client that also trusts the certificates in `ca_file` (PEM), for
+/// identity providers behind a private CA. TLS verification is never off.
+pub fn client_with_ca(ca_file: Option<&std::path::Path>) -> Result<reqwest::Client> {
     // reqwest is built without a provider; ring is ours. Err = already installed.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
+    let mut b = reqwest::Client::builder();
+    if let Some(path) = ca_file {
+        let pem = std::fs::read(path)
+            .map_err(|e| Error::io("cannot read the CA file", path, &e).kind_config())?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+            Error::config(format!(
+                "{} holds no usable PEM certificate: {e}",
+                path.display()
+            ))
+        })?;
+        b = b.tls_certs_merge(certs);
+    }
+    b.redirect(reqwest::redirect::Policy::none())
         .timeout(TIMEOUT)
         .connect_timeout(Duration::from_secs(10))
         .user_agent(USER_AGENT)

@@ -51,6 +51,15 @@ impl Settings {
         config::load(&self.config_dir)
     }
 
+    /// The profile's issuer (`keyless setup issuer`), if any.
+    pub fn issuer(&self, loaded: &config::LoadedConfig) -> Option<config::IssuerConfig> {
+        loaded
+            .file
+            .profiles
+            .get(&self.profile)
+            .and_then(|p| p.issuer.clone())
+    }
+
     /// The profile's Anthropic configuration, or exit 6 with the setup command.
     pub fn anthropic(&self, loaded: &config::LoadedConfig) -> Result<config::AnthropicConfig> {
         let cfg = self.anthropic_unchecked(loaded)?;

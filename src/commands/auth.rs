@@ -85,16 +85,18 @@ fn check(settings: &Settings) -> Vec<CheckResult> {
     let fresh = Freshness {
         min_ttl: 0,
         force_refresh: true,
+        interactive: false,
     };
     let started = Instant::now();
-    let token = match acquire::anthropic_token(settings, &cfg, fresh) {
-        Ok(t) => t,
-        Err(e) => {
-            r.error = Some(CheckError::from(&e));
-            out.push(r);
-            return out;
-        }
-    };
+    let token =
+        match acquire::anthropic_token(settings, &cfg, settings.issuer(&loaded).as_ref(), fresh) {
+            Ok(t) => t,
+            Err(e) => {
+                r.error = Some(CheckError::from(&e));
+                out.push(r);
+                return out;
+            }
+        };
     r.exchange_ms = Some(started.elapsed().as_millis() as u64);
     let url = format!("{}/v1/models", cfg.base_url().trim_end_matches('/'));
     let result = crate::http::runtime().and_then(|rt| {

@@ -15,7 +15,12 @@ pub fn run(settings: &Settings, args: &CredentialArgs) -> Result<()> {
     let token = match args.provider {
         Provider::Anthropic => {
             let cfg = settings.anthropic(&loaded)?;
-            acquire::anthropic_token(settings, &cfg, (&args.freshness).into())?
+            acquire::anthropic_token(
+                settings,
+                &cfg,
+                settings.issuer(&loaded).as_ref(),
+                (&args.freshness).into(),
+            )?
         }
     };
     let text = match args.format {

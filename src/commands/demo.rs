@@ -62,12 +62,13 @@ pub fn run() -> Result<()> {
     let fresh = Freshness {
         min_ttl: 300,
         force_refresh: false,
+        interactive: false,
     };
     say(
         "\n3. keyless credential anthropic: mint a fresh identity JWT, exchange it (RFC 7523 jwt-bearer), cache the result.",
     );
     let started = std::time::Instant::now();
-    let token = acquire::anthropic_token(&settings, &cfg, fresh)?;
+    let token = acquire::anthropic_token(&settings, &cfg, None, fresh)?;
     say(&format!(
         "   got {} (expires {}, in {}) in {} ms",
         mask_token(token.access_token.expose()),
@@ -76,7 +77,7 @@ pub fn run() -> Result<()> {
         started.elapsed().as_millis()
     ));
     let started = std::time::Instant::now();
-    let again = acquire::anthropic_token(&settings, &cfg, fresh)?;
+    let again = acquire::anthropic_token(&settings, &cfg, None, fresh)?;
     say(&format!(
         "   asked again: served from the on-disk cache in {} µs, no network{}",
         started.elapsed().as_micros(),

@@ -6,5 +6,6 @@ pub mod credential;
 pub mod demo;
 pub mod env;
 pub mod exec;
+pub mod login;
 pub mod sandbox;
 pub mod setup;

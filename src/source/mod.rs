@@ -25,6 +25,10 @@ pub enum Origin {
     File(PathBuf),
     EnvValue,
     Command(String),
+    /// Minted from the `keyless login` session.
+    Session,
+    /// From the client-credentials grant.
+    ClientCredentials,
 }
 
 impl Origin {
@@ -37,6 +41,8 @@ impl Origin {
                 env_vars::ANTHROPIC_IDENTITY_TOKEN
             ),
             Origin::Command(p) => format!("the identity token printed by `{p}`"),
+            Origin::Session => "the identity token from the sign-in session".to_string(),
+            Origin::ClientCredentials => "the token from the client-credentials grant".to_string(),
         }
     }
     /// A source that hands back the same JWT until something outside rotates it.
@@ -45,8 +51,36 @@ impl Origin {
     }
 }
 
-pub fn fetch(source: &IdentitySource) -> Result<IdentityToken> {
+/// What sources beyond files, variables and commands need.
+pub struct Context<'a> {
+    pub settings: &'a crate::settings::Settings,
+    pub issuer: Option<&'a crate::config::IssuerConfig>,
+    /// May a sign-in start (terminal on stdin and stderr, no --no-login)?
+    pub interactive: bool,
+}
+
+fn need_issuer<'a>(ctx: &Context<'a>, what: &str) -> Result<&'a crate::config::IssuerConfig> {
+    ctx.issuer.ok_or_else(|| {
+        Error::config(format!(
+            "the {what} identity source needs an issuer, and this profile has none"
+        ))
+        .hint("run `keyless setup issuer --issuer URL --client-id ID`")
+    })
+}
+
+pub fn fetch(source: &IdentitySource, ctx: &Context) -> Result<IdentityToken> {
     match source {
+        IdentitySource::Login => {
+            crate::session::fresh_jwt(ctx.settings, need_issuer(ctx, "login")?, ctx.interactive)
+        }
+        IdentitySource::ClientCredentials { resource, scope } => {
+            crate::session::client_credentials(
+                ctx.settings,
+                need_issuer(ctx, "client-credentials")?,
+                resource.as_deref(),
+                scope.as_deref(),
+            )
+        }
         IdentitySource::File { path } => read_file(&expand_home(path)),
         IdentitySource::Env => from_env(),
         IdentitySource::Command { argv } if argv.is_empty() => {

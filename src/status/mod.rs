@@ -289,7 +289,7 @@ fn anthropic_state(
             cstate.masked_token = Some(mask_token(e.access_token.expose()));
         }
     }
-    let identity = identity_state(&cfg.identity, cache, env);
+    let identity = identity_state(&cfg.identity, s, cache, env);
     let cached_valid = cstate.expires_in.is_some_and(|l| l > 30);
     ProviderState {
         provider: "anthropic",
@@ -308,6 +308,7 @@ fn anthropic_state(
 /// read and inspected; a command is only looked up, never run.
 fn identity_state(
     src: &IdentitySource,
+    settings: &Settings,
     cache: &TokenCache,
     env: &precedence::Env,
 ) -> IdentityState {
@@ -372,6 +373,17 @@ fn identity_state(
                 )
             }
         }
+        IdentitySource::Login => match crate::session::read_session(settings) {
+            Some(s) => state(true, Some(format!("sign-in session for {}", s.sub))),
+            None => state(
+                false,
+                Some("no sign-in session: run `keyless login`".into()),
+            ),
+        },
+        IdentitySource::ClientCredentials { .. } => state(
+            true,
+            Some("client credentials at the issuer (not requested without --check)".into()),
+        ),
         IdentitySource::Command { argv } => match argv.first() {
             None => state(false, Some("the identity command is empty".into())),
             Some(prog) => match find_program(prog, (env.var)("PATH").as_deref()) {
