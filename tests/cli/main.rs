@@ -2,12 +2,14 @@
 
 mod common;
 mod fake;
+mod fake_idp;
 
 mod assets;
 mod cache;
 mod config;
 mod env;
 mod exec;
+mod login_fake;
 mod sandbox;
 mod sdk;
 mod single_use;
