@@ -119,6 +119,34 @@ fn probe_keyring() -> std::result::Result<(), String> {
     })
 }
 
+/// Which store `open` would pick, judged without calling the keyring (for
+/// `auth status`, which must stay fast): `(description, file path if a file)`.
+pub fn likely_store(config_dir: &Path) -> (String, Option<PathBuf>) {
+    let file = config_dir.join(FILE);
+    let keyring_possible =
+        !cfg!(target_os = "linux") || std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some();
+    match Choice::from_env() {
+        Ok(Choice::File) => (
+            format!("file {} (KEYLESS_SECRET_STORE=file)", file.display()),
+            Some(file),
+        ),
+        Ok(Choice::Keyring) => ("the OS keyring (KEYLESS_SECRET_STORE=keyring)".into(), None),
+        _ if keyring_possible => (
+            "the OS keyring if it answers, else the file (auto)".into(),
+            None,
+        ),
+        _ => (
+            format!("file {} (auto: no keyring here)", file.display()),
+            Some(file),
+        ),
+    }
+}
+
+/// Does the file store hold `name`? (No keyring call.)
+pub fn file_has(path: &Path, name: &str) -> bool {
+    SecretStore::read_file(path).is_ok_and(|m| m.contains_key(name))
+}
+
 impl SecretStore {
     pub fn open(config_dir: &Path) -> Result<Self> {
         let file = SecretStore::File(config_dir.join(FILE));

@@ -252,8 +252,52 @@ pub fn render(r: &Report, home: Option<&std::path::Path>) -> String {
             if p.can_serve { "yes" } else { "no" }
         );
     }
-    let _ = writeln!(s, "  sign-in       none (no sign-in session is configured)");
-    let _ = writeln!(s, "  secret store  none in use (no secret to keep)");
+    match &k.session {
+        None => {
+            let _ = writeln!(
+                s,
+                "  sign-in       none configured (keyless setup issuer …)"
+            );
+        }
+        Some(sess) => {
+            let who = match (&sess.subject, &sess.email) {
+                (Some(sub), Some(e)) => format!("signed in as {sub} ({e})"),
+                (Some(sub), None) => format!("signed in as {sub}"),
+                _ => "not signed in (keyless login)".to_string(),
+            };
+            let _ = writeln!(
+                s,
+                "  sign-in       {} · client {} · {who}",
+                sess.issuer, sess.client_id
+            );
+            if let (Some(exp), Some(at)) = (sess.id_token_expires_at, &sess.id_token_expiration) {
+                let left = exp - now();
+                let rel = if left > 0 {
+                    format!("in {}", human_duration(left))
+                } else {
+                    format!("{} ago", human_duration(-left))
+                };
+                let _ = writeln!(s, "                ID token expires {at} ({rel})");
+            }
+            let present = match sess.refresh_token_present {
+                Some(true) => " (present)",
+                Some(false) => " (none stored)",
+                None => "",
+            };
+            let _ = writeln!(
+                s,
+                "                refresh token in {}{present}",
+                sess.refresh_token_store
+            );
+        }
+    }
+    let _ = writeln!(
+        s,
+        "  secret store  {}",
+        k.secret_store
+            .as_deref()
+            .unwrap_or("none in use (no secret to keep)")
+    );
     for w in &k.warnings {
         let _ = writeln!(s, "  warning: {w}");
     }

@@ -52,11 +52,26 @@ pub struct KeylessState {
     pub config_error: Option<String>,
     pub cache_dir: String,
     pub providers: Vec<ProviderState>,
-    /// The sign-in session (arrives with `keyless login`); null when none.
-    pub session: Option<serde_json::Value>,
+    /// The sign-in session; null when the profile has no issuer.
+    pub session: Option<SessionState>,
     /// Where secrets are kept; null while no secret needs storing.
     pub secret_store: Option<String>,
     pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SessionState {
+    pub issuer: String,
+    pub client_id: String,
+    pub signed_in: bool,
+    pub subject: Option<String>,
+    pub email: Option<String>,
+    pub id_token_expires_at: Option<i64>,
+    pub id_token_expiration: Option<String>,
+    /// Where the refresh token is kept (the keyring is not queried here).
+    pub refresh_token_store: String,
+    /// For the file store: whether it holds a refresh token; null for the keyring.
+    pub refresh_token_present: Option<bool>,
 }
 
 #[derive(Debug, Serialize)]
@@ -167,6 +182,31 @@ pub fn gather(inp: &Inputs) -> Report {
     );
     let note = precedence::claude_code_note(&chain, scan.helper.path.is_some());
 
+    let issuer = loaded
+        .as_ref()
+        .and_then(|l| l.file.profiles.get(&s.profile))
+        .and_then(|p| p.issuer.clone());
+    let (store_desc, store_file) = crate::secret_store::likely_store(&s.config_dir);
+    let secret_store = issuer.as_ref().map(|_| store_desc.clone());
+    let session = issuer.map(|i| {
+        let f = crate::session::read_session(s).filter(|f| f.issuer == i.issuer);
+        SessionState {
+            signed_in: f.is_some(),
+            subject: f.as_ref().map(|f| f.sub.clone()),
+            email: f.as_ref().and_then(|f| f.email.clone()),
+            id_token_expires_at: f.as_ref().and_then(|f| f.id_token_exp),
+            id_token_expiration: f.as_ref().and_then(|f| f.id_token_exp).map(jwt::rfc3339),
+            refresh_token_store: store_desc,
+            refresh_token_present: store_file.as_deref().map(|p| {
+                crate::secret_store::file_has(
+                    p,
+                    &crate::secret_store::refresh_token_name(&s.profile),
+                )
+            }),
+            issuer: i.issuer,
+            client_id: i.client_id,
+        }
+    });
     let winner = chain.iter().find(|w| w.winner).map(|w| w.label.clone());
     let mut reasons = Vec::new();
     if let Some(e) = &config_error {
@@ -230,8 +270,8 @@ pub fn gather(inp: &Inputs) -> Report {
             config_error,
             cache_dir: s.cache_dir.display().to_string(),
             providers,
-            session: None,
-            secret_store: None,
+            session,
+            secret_store,
             warnings,
         },
         check: None,

@@ -403,3 +403,49 @@ fn without_a_session_non_interactive_callers_exit_3_and_open_nothing() {
     assert!(!log.exists(), "no browser was opened");
     assert!(idp.ctx.token_calls.lock().unwrap().is_empty());
 }
+
+#[test]
+fn auth_status_reports_the_session() {
+    let idp = FakeIdp::start(|ctx, _| ctx.tokens(Some(ctx.id_token(json!({}))), Some("rt-s")));
+    let env = TestEnv::new();
+    setup_issuer(&env, &idp, &[]);
+    let status = |env: &TestEnv| {
+        let r = env.run_with(&["auth", "status", "--json"], |c| {
+            c.env("KEYLESS_SECRET_STORE", "file");
+        });
+        crate::status::validate(&r.stdout);
+        serde_json::from_str::<serde_json::Value>(&r.stdout).unwrap()
+    };
+    let v = status(&env);
+    assert_eq!(v["keyless"]["session"]["signed_in"], false);
+    device_login(&env).success();
+    let v = status(&env);
+    let s = &v["keyless"]["session"];
+    assert_eq!(s["signed_in"], true);
+    assert_eq!(s["subject"], "alice");
+    assert_eq!(s["email"], "alice@example.test");
+    assert_eq!(s["refresh_token_present"], true);
+    assert!(s["id_token_expires_at"].is_i64());
+    assert!(
+        s["refresh_token_store"]
+            .as_str()
+            .unwrap()
+            .contains("secrets.json")
+    );
+    let r = env.run_with(&["auth", "status"], |c| {
+        c.env("KEYLESS_SECRET_STORE", "file");
+    });
+    assert!(
+        r.stdout.contains("signed in as alice (alice@example.test)"),
+        "{}",
+        r.stdout
+    );
+    // logout removes it all, locally, even though revocation is best effort
+    env.run_with(&["logout"], |c| {
+        c.env("KEYLESS_SECRET_STORE", "file");
+    })
+    .success();
+    let v = status(&env);
+    assert_eq!(v["keyless"]["session"]["signed_in"], false);
+    assert_eq!(v["keyless"]["session"]["refresh_token_present"], false);
+}

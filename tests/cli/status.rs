@@ -188,7 +188,7 @@ fn matrix_active_sdk_profile_on_disk() {
     snapshot("active_sdk_profile", &r, s.env.root.path());
 }
 
-fn validate(json: &str) {
+pub fn validate(json: &str) {
     let schema: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
