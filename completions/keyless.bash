@@ -16,6 +16,9 @@ _keyless() {
             ",$1")
                 cmd="keyless"
                 ;;
+            keyless,auth)
+                cmd="keyless__subcmd__auth"
+                ;;
             keyless,completions)
                 cmd="keyless__subcmd__completions"
                 ;;
@@ -34,11 +37,32 @@ _keyless() {
             keyless,help)
                 cmd="keyless__subcmd__help"
                 ;;
+            keyless,login)
+                cmd="keyless__subcmd__login"
+                ;;
+            keyless,logout)
+                cmd="keyless__subcmd__logout"
+                ;;
             keyless,sandbox)
                 cmd="keyless__subcmd__sandbox"
                 ;;
             keyless,setup)
                 cmd="keyless__subcmd__setup"
+                ;;
+            keyless__subcmd__auth,help)
+                cmd="keyless__subcmd__auth__subcmd__help"
+                ;;
+            keyless__subcmd__auth,status)
+                cmd="keyless__subcmd__auth__subcmd__status"
+                ;;
+            keyless__subcmd__auth__subcmd__help,help)
+                cmd="keyless__subcmd__auth__subcmd__help__subcmd__help"
+                ;;
+            keyless__subcmd__auth__subcmd__help,status)
+                cmd="keyless__subcmd__auth__subcmd__help__subcmd__status"
+                ;;
+            keyless__subcmd__help,auth)
+                cmd="keyless__subcmd__help__subcmd__auth"
                 ;;
             keyless__subcmd__help,completions)
                 cmd="keyless__subcmd__help__subcmd__completions"
@@ -58,17 +82,29 @@ _keyless() {
             keyless__subcmd__help,help)
                 cmd="keyless__subcmd__help__subcmd__help"
                 ;;
+            keyless__subcmd__help,login)
+                cmd="keyless__subcmd__help__subcmd__login"
+                ;;
+            keyless__subcmd__help,logout)
+                cmd="keyless__subcmd__help__subcmd__logout"
+                ;;
             keyless__subcmd__help,sandbox)
                 cmd="keyless__subcmd__help__subcmd__sandbox"
                 ;;
             keyless__subcmd__help,setup)
                 cmd="keyless__subcmd__help__subcmd__setup"
                 ;;
+            keyless__subcmd__help__subcmd__auth,status)
+                cmd="keyless__subcmd__help__subcmd__auth__subcmd__status"
+                ;;
             keyless__subcmd__help__subcmd__sandbox,identity-token)
                 cmd="keyless__subcmd__help__subcmd__sandbox__subcmd__identity__subcmd__token"
                 ;;
             keyless__subcmd__help__subcmd__setup,anthropic)
                 cmd="keyless__subcmd__help__subcmd__setup__subcmd__anthropic"
+                ;;
+            keyless__subcmd__help__subcmd__setup,issuer)
+                cmd="keyless__subcmd__help__subcmd__setup__subcmd__issuer"
                 ;;
             keyless__subcmd__help__subcmd__setup,openai)
                 cmd="keyless__subcmd__help__subcmd__setup__subcmd__openai"
@@ -91,6 +127,9 @@ _keyless() {
             keyless__subcmd__setup,help)
                 cmd="keyless__subcmd__setup__subcmd__help"
                 ;;
+            keyless__subcmd__setup,issuer)
+                cmd="keyless__subcmd__setup__subcmd__issuer"
+                ;;
             keyless__subcmd__setup,openai)
                 cmd="keyless__subcmd__setup__subcmd__openai"
                 ;;
@@ -99,6 +138,9 @@ _keyless() {
                 ;;
             keyless__subcmd__setup__subcmd__help,help)
                 cmd="keyless__subcmd__setup__subcmd__help__subcmd__help"
+                ;;
+            keyless__subcmd__setup__subcmd__help,issuer)
+                cmd="keyless__subcmd__setup__subcmd__help__subcmd__issuer"
                 ;;
             keyless__subcmd__setup__subcmd__help,openai)
                 cmd="keyless__subcmd__setup__subcmd__help__subcmd__openai"
@@ -110,8 +152,94 @@ _keyless() {
 
     case "${cmd}" in
         keyless)
-            opts="-v -q -h -V --config-dir --profile --verbose --quiet --help --version setup credential env exec sandbox demo completions help"
+            opts="-v -q -h -V --config-dir --profile --verbose --quiet --help --version setup login logout credential env exec sandbox demo auth completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__auth)
+            opts="-v -q -h -V --config-dir --profile --verbose --quiet --help --version status help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__auth__subcmd__help)
+            opts="status help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__auth__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__auth__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__auth__subcmd__status)
+            opts="-v -q -h -V --check --json --config-dir --profile --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -154,7 +282,7 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__credential)
-            opts="-v -q -h -V --format --min-ttl --force-refresh --config-dir --profile --verbose --quiet --help --version anthropic openai"
+            opts="-v -q -h -V --format --min-ttl --force-refresh --no-login --config-dir --profile --verbose --quiet --help --version anthropic openai"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -206,7 +334,7 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__env)
-            opts="-v -q -h -V --type --shell --keep-api-key --min-ttl --force-refresh --config-dir --profile --verbose --quiet --help --version"
+            opts="-v -q -h -V --type --shell --keep-api-key --min-ttl --force-refresh --no-login --config-dir --profile --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -240,7 +368,7 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__exec)
-            opts="-v -q -h -V --type --keep-api-key --min-ttl --force-refresh --config-dir --profile --verbose --quiet --help --version"
+            opts="-v -q -h -V --type --keep-api-key --min-ttl --force-refresh --no-login --config-dir --profile --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -270,8 +398,36 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__help)
-            opts="setup credential env exec sandbox demo completions help"
+            opts="setup login logout credential env exec sandbox demo auth completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__help__subcmd__auth)
+            opts="status"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__help__subcmd__auth__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -367,6 +523,34 @@ _keyless() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        keyless__subcmd__help__subcmd__login)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__help__subcmd__logout)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         keyless__subcmd__help__subcmd__sandbox)
             opts="identity-token"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -396,7 +580,7 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__help__subcmd__setup)
-            opts="anthropic openai"
+            opts="anthropic openai issuer"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -423,6 +607,20 @@ _keyless() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        keyless__subcmd__help__subcmd__setup__subcmd__issuer)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         keyless__subcmd__help__subcmd__setup__subcmd__openai)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -430,6 +628,54 @@ _keyless() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__login)
+            opts="-v -q -h -V --browser --device --no-browser --timeout --config-dir --profile --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__logout)
+            opts="-v -q -h -V --all --config-dir --profile --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -552,7 +798,7 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__setup)
-            opts="-v -q -h -V --config-dir --profile --verbose --quiet --help --version anthropic openai help"
+            opts="-v -q -h -V --config-dir --profile --verbose --quiet --help --version anthropic openai issuer help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -620,7 +866,7 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__setup__subcmd__help)
-            opts="anthropic openai help"
+            opts="anthropic openai issuer help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -661,6 +907,20 @@ _keyless() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        keyless__subcmd__setup__subcmd__help__subcmd__issuer)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         keyless__subcmd__setup__subcmd__help__subcmd__openai)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -668,6 +928,64 @@ _keyless() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__setup__subcmd__issuer)
+            opts="-v -q -h -V --issuer --client-id --client-secret-stdin --scope --flow --assertion --audience --redirect-port --redirect-host --ca-file --no-verify --config-dir --profile --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --issuer)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --scope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --flow)
+                    COMPREPLY=($(compgen -W "auto browser device" -- "${cur}"))
+                    return 0
+                    ;;
+                --assertion)
+                    COMPREPLY=($(compgen -W "id-token access-token" -- "${cur}"))
+                    return 0
+                    ;;
+                --audience)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redirect-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redirect-host)
+                    COMPREPLY=($(compgen -W "127.0.0.1 localhost" -- "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

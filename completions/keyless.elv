@@ -29,11 +29,14 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand setup 'Record federation identifiers and the identity source in the config'
+            cand login 'Sign in to the profile''s OpenID Connect provider (browser or device code)'
+            cand logout 'Revoke and forget the sign-in session and the cached tokens'
             cand credential 'Print a valid short-lived token (cached; exchanged only when needed)'
             cand env 'Print shell assignments that hand the token to programs: eval "$(keyless env)"'
             cand exec 'Run a program with the token in its environment (never in its argv)'
             cand sandbox 'Serve a local stand-in identity provider and Anthropic and OpenAI token endpoints'
             cand demo 'Try keyless end to end against an in-process sandbox, with no account'
+            cand auth 'Which credential wins here, where static keys live, and whether keyless can serve'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -50,6 +53,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand --version 'Print version'
             cand anthropic 'Configure Anthropic workload identity federation for the profile'
             cand openai 'Configure OpenAI workload identity federation for the profile'
+            cand issuer 'Configure the OpenID Connect provider `keyless login` signs in to'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'keyless;setup;anthropic'= {
@@ -58,7 +62,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand --service-account-id 'Service account ID (svac_…)'
             cand --workspace-id 'Workspace ID (wrkspc_…, or `default`); needed when the rule covers several workspaces'
             cand --base-url 'API base URL; https, or http on 127.0.0.1, localhost or [::1]'
-            cand --identity 'Where the identity JWT comes from: file:PATH, env, or command:PROGRAM ARGS…'
+            cand --identity 'Where the identity JWT comes from: file:PATH, env, command:PROGRAM ARGS…, login, or client-credentials (the last two need `keyless setup issuer`)'
             cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
             cand --profile 'Named profile to use'
             cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
@@ -74,8 +78,8 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand --identity-provider-id 'Workload identity provider ID (wip_…)'
             cand --service-account-id 'Service account ID the provider''s mapping binds the identity to (not checked locally)'
             cand --token-endpoint 'Token endpoint [default: https://auth.openai.com/oauth/token]; https, or http on loopback'
-            cand --identity 'Where the identity JWT comes from: file:PATH, env, or command:PROGRAM ARGS…'
-            cand --audience 'The audience configured on the identity provider (not sent: OpenAI compares it with the JWT''s aud; keyless warns before spending a JWT for another audience)'
+            cand --identity 'Where the identity JWT comes from: file:PATH, env, command:PROGRAM ARGS…, login, or client-credentials (the last two need `keyless setup issuer`)'
+            cand --audience 'The audience configured on the identity provider (not sent: OpenAI compares it with the JWT''s aud; keyless warns before spending a JWT for another audience, and the client-credentials source asks for it)'
             cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
             cand --profile 'Named profile to use'
             cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
@@ -87,16 +91,71 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'keyless;setup;issuer'= {
+            cand --issuer 'Issuer URL, exactly as the provider publishes it (https, or http on loopback)'
+            cand --client-id 'OAuth client id registered for keyless'
+            cand --scope 'Scope to request (repeatable) [default: openid email profile offline_access]'
+            cand --flow 'How `keyless login` signs in'
+            cand --assertion 'Which token is exchanged for the API token'
+            cand --audience 'Resource/audience for JWT access tokens (RFC 8707) [default: https://api.anthropic.com; for OpenAI client credentials, `setup openai --audience` wins]'
+            cand --redirect-port 'Fixed loopback port for providers that register one redirect URI'
+            cand --redirect-host 'Host in the redirect URI: 127.0.0.1, or localhost for providers that need it'
+            cand --ca-file 'PEM file of extra CA certificates for a provider behind a private CA'
+            cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
+            cand --profile 'Named profile to use'
+            cand --client-secret-stdin 'Read a confidential client''s secret from stdin'
+            cand --no-verify 'Save without fetching discovery (offline setup); checked at login instead'
+            cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'keyless;setup;help'= {
             cand anthropic 'Configure Anthropic workload identity federation for the profile'
             cand openai 'Configure OpenAI workload identity federation for the profile'
+            cand issuer 'Configure the OpenID Connect provider `keyless login` signs in to'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'keyless;setup;help;anthropic'= {
         }
         &'keyless;setup;help;openai'= {
         }
+        &'keyless;setup;help;issuer'= {
+        }
         &'keyless;setup;help;help'= {
+        }
+        &'keyless;login'= {
+            cand --timeout 'Give up after this many seconds'
+            cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
+            cand --profile 'Named profile to use'
+            cand --browser 'Sign in through the browser (authorization code with PKCE)'
+            cand --device 'Sign in with a device code (RFC 8628), for machines without a browser'
+            cand --no-browser 'Print the URL instead of opening a browser'
+            cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'keyless;logout'= {
+            cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
+            cand --profile 'Named profile to use'
+            cand --all 'Sign out of every profile'
+            cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
         }
         &'keyless;credential'= {
             cand --format 'Output format'
@@ -104,6 +163,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
             cand --profile 'Named profile to use'
             cand --force-refresh 'Exchange a new token even if the cache holds a fresh one'
+            cand --no-login 'Never start an interactive sign-in; exit 3 when one is needed'
             cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
             cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
             cand -q 'Only errors on stderr'
@@ -121,6 +181,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand --profile 'Named profile to use'
             cand --keep-api-key 'Leave ANTHROPIC_API_KEY alone (it outranks the token in every SDK)'
             cand --force-refresh 'Exchange a new token even if the cache holds a fresh one'
+            cand --no-login 'Never start an interactive sign-in; exit 3 when one is needed'
             cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
             cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
             cand -q 'Only errors on stderr'
@@ -137,6 +198,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand --profile 'Named profile to use'
             cand --keep-api-key 'Leave ANTHROPIC_API_KEY alone (it outranks the token in every SDK)'
             cand --force-refresh 'Exchange a new token even if the cache holds a fresh one'
+            cand --no-login 'Never start an interactive sign-in; exit 3 when one is needed'
             cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
             cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
             cand -q 'Only errors on stderr'
@@ -199,6 +261,42 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'keyless;auth'= {
+            cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
+            cand --profile 'Named profile to use'
+            cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand status 'Report the credential precedence, static keys and keyless''s state'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'keyless;auth;status'= {
+            cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
+            cand --profile 'Named profile to use'
+            cand --check 'Also exchange a fresh token and call GET /v1/models with it'
+            cand --json 'Print the report as JSON (schema: docs/auth-status.schema.json)'
+            cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'keyless;auth;help'= {
+            cand status 'Report the credential precedence, static keys and keyless''s state'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'keyless;auth;help;status'= {
+        }
+        &'keyless;auth;help;help'= {
+        }
         &'keyless;completions'= {
             cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
             cand --profile 'Named profile to use'
@@ -213,21 +311,31 @@ set edit:completion:arg-completer[keyless] = {|@words|
         }
         &'keyless;help'= {
             cand setup 'Record federation identifiers and the identity source in the config'
+            cand login 'Sign in to the profile''s OpenID Connect provider (browser or device code)'
+            cand logout 'Revoke and forget the sign-in session and the cached tokens'
             cand credential 'Print a valid short-lived token (cached; exchanged only when needed)'
             cand env 'Print shell assignments that hand the token to programs: eval "$(keyless env)"'
             cand exec 'Run a program with the token in its environment (never in its argv)'
             cand sandbox 'Serve a local stand-in identity provider and Anthropic and OpenAI token endpoints'
             cand demo 'Try keyless end to end against an in-process sandbox, with no account'
+            cand auth 'Which credential wins here, where static keys live, and whether keyless can serve'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'keyless;help;setup'= {
             cand anthropic 'Configure Anthropic workload identity federation for the profile'
             cand openai 'Configure OpenAI workload identity federation for the profile'
+            cand issuer 'Configure the OpenID Connect provider `keyless login` signs in to'
         }
         &'keyless;help;setup;anthropic'= {
         }
         &'keyless;help;setup;openai'= {
+        }
+        &'keyless;help;setup;issuer'= {
+        }
+        &'keyless;help;login'= {
+        }
+        &'keyless;help;logout'= {
         }
         &'keyless;help;credential'= {
         }
@@ -241,6 +349,11 @@ set edit:completion:arg-completer[keyless] = {|@words|
         &'keyless;help;sandbox;identity-token'= {
         }
         &'keyless;help;demo'= {
+        }
+        &'keyless;help;auth'= {
+            cand status 'Report the credential precedence, static keys and keyless''s state'
+        }
+        &'keyless;help;auth;status'= {
         }
         &'keyless;help;completions'= {
         }

@@ -31,28 +31,32 @@ complete -c keyless -n "__fish_keyless_needs_command" -s q -l quiet -d 'Only err
 complete -c keyless -n "__fish_keyless_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c keyless -n "__fish_keyless_needs_command" -s V -l version -d 'Print version'
 complete -c keyless -n "__fish_keyless_needs_command" -f -a "setup" -d 'Record federation identifiers and the identity source in the config'
+complete -c keyless -n "__fish_keyless_needs_command" -f -a "login" -d 'Sign in to the profile\'s OpenID Connect provider (browser or device code)'
+complete -c keyless -n "__fish_keyless_needs_command" -f -a "logout" -d 'Revoke and forget the sign-in session and the cached tokens'
 complete -c keyless -n "__fish_keyless_needs_command" -f -a "credential" -d 'Print a valid short-lived token (cached; exchanged only when needed)'
 complete -c keyless -n "__fish_keyless_needs_command" -f -a "env" -d 'Print shell assignments that hand the token to programs: eval "$(keyless env)"'
 complete -c keyless -n "__fish_keyless_needs_command" -f -a "exec" -d 'Run a program with the token in its environment (never in its argv)'
 complete -c keyless -n "__fish_keyless_needs_command" -f -a "sandbox" -d 'Serve a local stand-in identity provider and Anthropic and OpenAI token endpoints'
 complete -c keyless -n "__fish_keyless_needs_command" -f -a "demo" -d 'Try keyless end to end against an in-process sandbox, with no account'
+complete -c keyless -n "__fish_keyless_needs_command" -f -a "auth" -d 'Which credential wins here, where static keys live, and whether keyless can serve'
 complete -c keyless -n "__fish_keyless_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c keyless -n "__fish_keyless_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai help" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
-complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai help" -l profile -d 'Named profile to use' -r
-complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai help" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
-complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai help" -s q -l quiet -d 'Only errors on stderr'
-complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai help" -s h -l help -d 'Print help'
-complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai help" -s V -l version -d 'Print version'
-complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai help" -f -a "anthropic" -d 'Configure Anthropic workload identity federation for the profile'
-complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai help" -f -a "openai" -d 'Configure OpenAI workload identity federation for the profile'
-complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai issuer help" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai issuer help" -l profile -d 'Named profile to use' -r
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai issuer help" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai issuer help" -s q -l quiet -d 'Only errors on stderr'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai issuer help" -s h -l help -d 'Print help'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai issuer help" -s V -l version -d 'Print version'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai issuer help" -f -a "anthropic" -d 'Configure Anthropic workload identity federation for the profile'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai issuer help" -f -a "openai" -d 'Configure OpenAI workload identity federation for the profile'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai issuer help" -f -a "issuer" -d 'Configure the OpenID Connect provider `keyless login` signs in to'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai issuer help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -l federation-rule-id -d 'Federation rule ID (fdrl_…)' -r
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -l organization-id -d 'Organization ID (a UUID)' -r
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -l service-account-id -d 'Service account ID (svac_…)' -r
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -l workspace-id -d 'Workspace ID (wrkspc_…, or `default`); needed when the rule covers several workspaces' -r
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -l base-url -d 'API base URL; https, or http on 127.0.0.1, localhost or [::1]' -r
-complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -l identity -d 'Where the identity JWT comes from: file:PATH, env, or command:PROGRAM ARGS…' -r
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -l identity -d 'Where the identity JWT comes from: file:PATH, env, command:PROGRAM ARGS…, login, or client-credentials (the last two need `keyless setup issuer`)' -r
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -l profile -d 'Named profile to use' -r
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
@@ -62,23 +66,63 @@ complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_s
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from openai" -l identity-provider-id -d 'Workload identity provider ID (wip_…)' -r
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from openai" -l service-account-id -d 'Service account ID the provider\'s mapping binds the identity to (not checked locally)' -r
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from openai" -l token-endpoint -d 'Token endpoint [default: https://auth.openai.com/oauth/token]; https, or http on loopback' -r
-complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from openai" -l identity -d 'Where the identity JWT comes from: file:PATH, env, or command:PROGRAM ARGS…' -r
-complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from openai" -l audience -d 'The audience configured on the identity provider (not sent: OpenAI compares it with the JWT\'s aud; keyless warns before spending a JWT for another audience)' -r
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from openai" -l identity -d 'Where the identity JWT comes from: file:PATH, env, command:PROGRAM ARGS…, login, or client-credentials (the last two need `keyless setup issuer`)' -r
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from openai" -l audience -d 'The audience configured on the identity provider (not sent: OpenAI compares it with the JWT\'s aud; keyless warns before spending a JWT for another audience, and the client-credentials source asks for it)' -r
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from openai" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from openai" -l profile -d 'Named profile to use' -r
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from openai" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from openai" -s q -l quiet -d 'Only errors on stderr'
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from openai" -s h -l help -d 'Print help'
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from openai" -s V -l version -d 'Print version'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from issuer" -l issuer -d 'Issuer URL, exactly as the provider publishes it (https, or http on loopback)' -r
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from issuer" -l client-id -d 'OAuth client id registered for keyless' -r
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from issuer" -l scope -d 'Scope to request (repeatable) [default: openid email profile offline_access]' -r
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from issuer" -l flow -d 'How `keyless login` signs in' -r -f -a "auto\t'Device code when no browser can be opened, else the browser'
+browser\t''
+device\t''"
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from issuer" -l assertion -d 'Which token is exchanged for the API token' -r -f -a "id-token\t'Exchange the OIDC ID token'
+access-token\t'Exchange a JWT access token (Okta custom authorization servers, Keycard)'"
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from issuer" -l audience -d 'Resource/audience for JWT access tokens (RFC 8707) [default: https://api.anthropic.com; for OpenAI client credentials, `setup openai --audience` wins]' -r
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from issuer" -l redirect-port -d 'Fixed loopback port for providers that register one redirect URI' -r
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from issuer" -l redirect-host -d 'Host in the redirect URI: 127.0.0.1, or localhost for providers that need it' -r -f -a "127.0.0.1\t''
+localhost\t''"
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from issuer" -l ca-file -d 'PEM file of extra CA certificates for a provider behind a private CA' -r -F
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from issuer" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from issuer" -l profile -d 'Named profile to use' -r
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from issuer" -l client-secret-stdin -d 'Read a confidential client\'s secret from stdin'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from issuer" -l no-verify -d 'Save without fetching discovery (offline setup); checked at login instead'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from issuer" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from issuer" -s q -l quiet -d 'Only errors on stderr'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from issuer" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from issuer" -s V -l version -d 'Print version'
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from help" -f -a "anthropic" -d 'Configure Anthropic workload identity federation for the profile'
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from help" -f -a "openai" -d 'Configure OpenAI workload identity federation for the profile'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from help" -f -a "issuer" -d 'Configure the OpenID Connect provider `keyless login` signs in to'
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c keyless -n "__fish_keyless_using_subcommand login" -l timeout -d 'Give up after this many seconds' -r
+complete -c keyless -n "__fish_keyless_using_subcommand login" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
+complete -c keyless -n "__fish_keyless_using_subcommand login" -l profile -d 'Named profile to use' -r
+complete -c keyless -n "__fish_keyless_using_subcommand login" -l browser -d 'Sign in through the browser (authorization code with PKCE)'
+complete -c keyless -n "__fish_keyless_using_subcommand login" -l device -d 'Sign in with a device code (RFC 8628), for machines without a browser'
+complete -c keyless -n "__fish_keyless_using_subcommand login" -l no-browser -d 'Print the URL instead of opening a browser'
+complete -c keyless -n "__fish_keyless_using_subcommand login" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
+complete -c keyless -n "__fish_keyless_using_subcommand login" -s q -l quiet -d 'Only errors on stderr'
+complete -c keyless -n "__fish_keyless_using_subcommand login" -s h -l help -d 'Print help'
+complete -c keyless -n "__fish_keyless_using_subcommand login" -s V -l version -d 'Print version'
+complete -c keyless -n "__fish_keyless_using_subcommand logout" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
+complete -c keyless -n "__fish_keyless_using_subcommand logout" -l profile -d 'Named profile to use' -r
+complete -c keyless -n "__fish_keyless_using_subcommand logout" -l all -d 'Sign out of every profile'
+complete -c keyless -n "__fish_keyless_using_subcommand logout" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
+complete -c keyless -n "__fish_keyless_using_subcommand logout" -s q -l quiet -d 'Only errors on stderr'
+complete -c keyless -n "__fish_keyless_using_subcommand logout" -s h -l help -d 'Print help'
+complete -c keyless -n "__fish_keyless_using_subcommand logout" -s V -l version -d 'Print version'
 complete -c keyless -n "__fish_keyless_using_subcommand credential" -l format -d 'Output format' -r -f -a "token\t'The bare token (a trailing newline only on a terminal)'
 json\t'{"access_token","token_type","expires_at","expiration"}'"
 complete -c keyless -n "__fish_keyless_using_subcommand credential" -l min-ttl -d 'Serve a cached token only while more than min(SECS, half its lifetime) remains' -r
 complete -c keyless -n "__fish_keyless_using_subcommand credential" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand credential" -l profile -d 'Named profile to use' -r
 complete -c keyless -n "__fish_keyless_using_subcommand credential" -l force-refresh -d 'Exchange a new token even if the cache holds a fresh one'
+complete -c keyless -n "__fish_keyless_using_subcommand credential" -l no-login -d 'Never start an interactive sign-in; exit 3 when one is needed'
 complete -c keyless -n "__fish_keyless_using_subcommand credential" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
 complete -c keyless -n "__fish_keyless_using_subcommand credential" -s q -l quiet -d 'Only errors on stderr'
 complete -c keyless -n "__fish_keyless_using_subcommand credential" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -96,6 +140,7 @@ complete -c keyless -n "__fish_keyless_using_subcommand env" -l config-dir -d 'D
 complete -c keyless -n "__fish_keyless_using_subcommand env" -l profile -d 'Named profile to use' -r
 complete -c keyless -n "__fish_keyless_using_subcommand env" -l keep-api-key -d 'Leave ANTHROPIC_API_KEY alone (it outranks the token in every SDK)'
 complete -c keyless -n "__fish_keyless_using_subcommand env" -l force-refresh -d 'Exchange a new token even if the cache holds a fresh one'
+complete -c keyless -n "__fish_keyless_using_subcommand env" -l no-login -d 'Never start an interactive sign-in; exit 3 when one is needed'
 complete -c keyless -n "__fish_keyless_using_subcommand env" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
 complete -c keyless -n "__fish_keyless_using_subcommand env" -s q -l quiet -d 'Only errors on stderr'
 complete -c keyless -n "__fish_keyless_using_subcommand env" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -107,6 +152,7 @@ complete -c keyless -n "__fish_keyless_using_subcommand exec" -l config-dir -d '
 complete -c keyless -n "__fish_keyless_using_subcommand exec" -l profile -d 'Named profile to use' -r
 complete -c keyless -n "__fish_keyless_using_subcommand exec" -l keep-api-key -d 'Leave ANTHROPIC_API_KEY alone (it outranks the token in every SDK)'
 complete -c keyless -n "__fish_keyless_using_subcommand exec" -l force-refresh -d 'Exchange a new token even if the cache holds a fresh one'
+complete -c keyless -n "__fish_keyless_using_subcommand exec" -l no-login -d 'Never start an interactive sign-in; exit 3 when one is needed'
 complete -c keyless -n "__fish_keyless_using_subcommand exec" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
 complete -c keyless -n "__fish_keyless_using_subcommand exec" -s q -l quiet -d 'Only errors on stderr'
 complete -c keyless -n "__fish_keyless_using_subcommand exec" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -140,20 +186,43 @@ complete -c keyless -n "__fish_keyless_using_subcommand demo" -s v -l verbose -d
 complete -c keyless -n "__fish_keyless_using_subcommand demo" -s q -l quiet -d 'Only errors on stderr'
 complete -c keyless -n "__fish_keyless_using_subcommand demo" -s h -l help -d 'Print help'
 complete -c keyless -n "__fish_keyless_using_subcommand demo" -s V -l version -d 'Print version'
+complete -c keyless -n "__fish_keyless_using_subcommand auth; and not __fish_seen_subcommand_from status help" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
+complete -c keyless -n "__fish_keyless_using_subcommand auth; and not __fish_seen_subcommand_from status help" -l profile -d 'Named profile to use' -r
+complete -c keyless -n "__fish_keyless_using_subcommand auth; and not __fish_seen_subcommand_from status help" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
+complete -c keyless -n "__fish_keyless_using_subcommand auth; and not __fish_seen_subcommand_from status help" -s q -l quiet -d 'Only errors on stderr'
+complete -c keyless -n "__fish_keyless_using_subcommand auth; and not __fish_seen_subcommand_from status help" -s h -l help -d 'Print help'
+complete -c keyless -n "__fish_keyless_using_subcommand auth; and not __fish_seen_subcommand_from status help" -s V -l version -d 'Print version'
+complete -c keyless -n "__fish_keyless_using_subcommand auth; and not __fish_seen_subcommand_from status help" -f -a "status" -d 'Report the credential precedence, static keys and keyless\'s state'
+complete -c keyless -n "__fish_keyless_using_subcommand auth; and not __fish_seen_subcommand_from status help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c keyless -n "__fish_keyless_using_subcommand auth; and __fish_seen_subcommand_from status" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
+complete -c keyless -n "__fish_keyless_using_subcommand auth; and __fish_seen_subcommand_from status" -l profile -d 'Named profile to use' -r
+complete -c keyless -n "__fish_keyless_using_subcommand auth; and __fish_seen_subcommand_from status" -l check -d 'Also exchange a fresh token and call GET /v1/models with it'
+complete -c keyless -n "__fish_keyless_using_subcommand auth; and __fish_seen_subcommand_from status" -l json -d 'Print the report as JSON (schema: docs/auth-status.schema.json)'
+complete -c keyless -n "__fish_keyless_using_subcommand auth; and __fish_seen_subcommand_from status" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
+complete -c keyless -n "__fish_keyless_using_subcommand auth; and __fish_seen_subcommand_from status" -s q -l quiet -d 'Only errors on stderr'
+complete -c keyless -n "__fish_keyless_using_subcommand auth; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
+complete -c keyless -n "__fish_keyless_using_subcommand auth; and __fish_seen_subcommand_from status" -s V -l version -d 'Print version'
+complete -c keyless -n "__fish_keyless_using_subcommand auth; and __fish_seen_subcommand_from help" -f -a "status" -d 'Report the credential precedence, static keys and keyless\'s state'
+complete -c keyless -n "__fish_keyless_using_subcommand auth; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c keyless -n "__fish_keyless_using_subcommand completions" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand completions" -l profile -d 'Named profile to use' -r
 complete -c keyless -n "__fish_keyless_using_subcommand completions" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
 complete -c keyless -n "__fish_keyless_using_subcommand completions" -s q -l quiet -d 'Only errors on stderr'
 complete -c keyless -n "__fish_keyless_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c keyless -n "__fish_keyless_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup credential env exec sandbox demo completions help" -f -a "setup" -d 'Record federation identifiers and the identity source in the config'
-complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup credential env exec sandbox demo completions help" -f -a "credential" -d 'Print a valid short-lived token (cached; exchanged only when needed)'
-complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup credential env exec sandbox demo completions help" -f -a "env" -d 'Print shell assignments that hand the token to programs: eval "$(keyless env)"'
-complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup credential env exec sandbox demo completions help" -f -a "exec" -d 'Run a program with the token in its environment (never in its argv)'
-complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup credential env exec sandbox demo completions help" -f -a "sandbox" -d 'Serve a local stand-in identity provider and Anthropic and OpenAI token endpoints'
-complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup credential env exec sandbox demo completions help" -f -a "demo" -d 'Try keyless end to end against an in-process sandbox, with no account'
-complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup credential env exec sandbox demo completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup credential env exec sandbox demo completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup login logout credential env exec sandbox demo auth completions help" -f -a "setup" -d 'Record federation identifiers and the identity source in the config'
+complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup login logout credential env exec sandbox demo auth completions help" -f -a "login" -d 'Sign in to the profile\'s OpenID Connect provider (browser or device code)'
+complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup login logout credential env exec sandbox demo auth completions help" -f -a "logout" -d 'Revoke and forget the sign-in session and the cached tokens'
+complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup login logout credential env exec sandbox demo auth completions help" -f -a "credential" -d 'Print a valid short-lived token (cached; exchanged only when needed)'
+complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup login logout credential env exec sandbox demo auth completions help" -f -a "env" -d 'Print shell assignments that hand the token to programs: eval "$(keyless env)"'
+complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup login logout credential env exec sandbox demo auth completions help" -f -a "exec" -d 'Run a program with the token in its environment (never in its argv)'
+complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup login logout credential env exec sandbox demo auth completions help" -f -a "sandbox" -d 'Serve a local stand-in identity provider and Anthropic and OpenAI token endpoints'
+complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup login logout credential env exec sandbox demo auth completions help" -f -a "demo" -d 'Try keyless end to end against an in-process sandbox, with no account'
+complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup login logout credential env exec sandbox demo auth completions help" -f -a "auth" -d 'Which credential wins here, where static keys live, and whether keyless can serve'
+complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup login logout credential env exec sandbox demo auth completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup login logout credential env exec sandbox demo auth completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c keyless -n "__fish_keyless_using_subcommand help; and __fish_seen_subcommand_from setup" -f -a "anthropic" -d 'Configure Anthropic workload identity federation for the profile'
 complete -c keyless -n "__fish_keyless_using_subcommand help; and __fish_seen_subcommand_from setup" -f -a "openai" -d 'Configure OpenAI workload identity federation for the profile'
+complete -c keyless -n "__fish_keyless_using_subcommand help; and __fish_seen_subcommand_from setup" -f -a "issuer" -d 'Configure the OpenID Connect provider `keyless login` signs in to'
 complete -c keyless -n "__fish_keyless_using_subcommand help; and __fish_seen_subcommand_from sandbox" -f -a "identity-token" -d 'Print a fresh identity JWT from a running sandbox (an identity source for tests and demos)'
+complete -c keyless -n "__fish_keyless_using_subcommand help; and __fish_seen_subcommand_from auth" -f -a "status" -d 'Report the credential precedence, static keys and keyless\'s state'

@@ -5,7 +5,7 @@
 //! the exchange itself.
 
 use crate::cache::{CacheKey, Claim, Entry, TokenCache};
-use crate::config::{AnthropicConfig, IdentitySource, OpenAiConfig};
+use crate::config::{AnthropicConfig, IdentitySource, IssuerConfig, OpenAiConfig};
 use crate::error::{Error, Result};
 use crate::jwt::{self, human_duration, rfc3339};
 use crate::output;
@@ -18,13 +18,21 @@ use crate::source::{self, EnvVars, IdentityToken, Origin};
 pub struct Freshness {
     pub min_ttl: i64,
     pub force_refresh: bool,
+    /// May an interactive sign-in start when the session cannot give a JWT?
+    pub interactive: bool,
 }
 
 impl From<&crate::cli::FreshnessArgs> for Freshness {
     fn from(a: &crate::cli::FreshnessArgs) -> Self {
+        use std::io::IsTerminal;
         Freshness {
             min_ttl: a.min_ttl as i64,
             force_refresh: a.force_refresh,
+            // Only a person at a terminal can sign in; IDE plugins,
+            // apiKeyHelper and CI never get a browser tab.
+            interactive: !a.no_login
+                && std::io::stdin().is_terminal()
+                && std::io::stderr().is_terminal(),
         }
     }
 }
@@ -107,6 +115,18 @@ impl<'a> Target<'a> {
         }
     }
 
+    /// The audience to ask the client-credentials grant for when the source
+    /// names no resource: what the profile records for the provider, else
+    /// the issuer's, else (Anthropic) the API host. None: let the
+    /// authorization server choose.
+    fn audience(self, issuer: Option<&IssuerConfig>) -> Option<String> {
+        let issuers = issuer.and_then(|i| i.audience.clone());
+        match self {
+            Target::Anthropic(_) => issuers.or_else(|| Some("https://api.anthropic.com".into())),
+            Target::OpenAi(cfg) => cfg.audience.clone().or(issuers),
+        }
+    }
+
     /// Provider-specific checks on the JWT before it is spent.
     fn precheck(self, claims: &jwt::Inspected, what: &str) {
         if let Target::OpenAi(cfg) = self
@@ -152,17 +172,29 @@ pub fn openai_cache_key(profile: &str, cfg: &OpenAiConfig) -> CacheKey {
 pub fn anthropic_token(
     settings: &Settings,
     cfg: &AnthropicConfig,
+    issuer: Option<&IssuerConfig>,
     fresh: Freshness,
 ) -> Result<Token> {
-    token(settings, Target::Anthropic(cfg), fresh)
+    token(settings, Target::Anthropic(cfg), issuer, fresh)
 }
 
-pub fn openai_token(settings: &Settings, cfg: &OpenAiConfig, fresh: Freshness) -> Result<Token> {
-    token(settings, Target::OpenAi(cfg), fresh)
+pub fn openai_token(
+    settings: &Settings,
+    cfg: &OpenAiConfig,
+    issuer: Option<&IssuerConfig>,
+    fresh: Freshness,
+) -> Result<Token> {
+    token(settings, Target::OpenAi(cfg), issuer, fresh)
 }
 
 /// A token for `target`: from the cache while it is fresh, else exchanged.
-pub fn token(settings: &Settings, target: Target, fresh: Freshness) -> Result<Token> {
+/// `issuer` is the profile's, for the `login` and `client-credentials` sources.
+pub fn token(
+    settings: &Settings,
+    target: Target,
+    issuer: Option<&IssuerConfig>,
+    fresh: Freshness,
+) -> Result<Token> {
     let key = target.cache_key(&settings.profile);
     let cache = TokenCache::new(settings.cache_dir.clone());
     let now = jwt::now();
@@ -197,7 +229,15 @@ pub fn token(settings: &Settings, target: Target, fresh: Freshness) -> Result<To
             return Ok(e.into());
         }
     }
-    let entry = match exchange(&cache, target) {
+    let audience = target.audience(issuer);
+    let ctx = source::Context {
+        settings,
+        issuer,
+        interactive: fresh.interactive,
+        vars: target.env_vars(),
+        audience: audience.as_deref(),
+    };
+    let entry = match exchange(&cache, target, &ctx) {
         Ok(e) => e,
         Err(err) => return serve_stale(before, err, fresh),
     };
@@ -235,8 +275,8 @@ fn serve_stale(cached: Option<Entry>, err: Error, fresh: Freshness) -> Result<To
     }
 }
 
-fn exchange(cache: &TokenCache, target: Target) -> Result<Entry> {
-    let identity = source::fetch(target.identity(), target.env_vars())?;
+fn exchange(cache: &TokenCache, target: Target, ctx: &source::Context) -> Result<Entry> {
+    let identity = source::fetch(target.identity(), ctx)?;
     let what = identity.origin.describe();
     let now = jwt::now();
     let (claims, warning) = jwt::check_assertion(identity.token.expose(), &what, now)?;
@@ -256,19 +296,21 @@ fn exchange(cache: &TokenCache, target: Target) -> Result<Entry> {
             .unwrap_or_default()
     ));
     target.precheck(&claims, &what);
-    // Each provider tracks the JWTs it has seen on its own, so one JWT may be
-    // spent once per provider: the ledger records (provider, assertion).
-    let digest = format!(
-        "{}-{}",
-        target.provider(),
-        jwt::digest(identity.token.expose())
-    );
-    let exp = claims.exp.unwrap_or(now);
-    if let Claim::AlreadyExchanged(at) = cache.claim_assertion(&digest, exp, now) {
-        return Err(already_exchanged(&identity.origin, &what, at, &claims, now));
-    }
+    // The claim comes last before sending: a failure to build the client
+    // must not leave the JWT recorded as spent.
     let rt = crate::http::runtime()?;
     let client = crate::http::client()?;
+    let digest = crate::cache::ledger_name(target.provider(), identity.token.expose());
+    let exp = claims.exp.unwrap_or(now);
+    match cache.claim_assertion(&digest, exp, now) {
+        Claim::AlreadyExchanged(at) => {
+            return Err(already_exchanged(&identity.origin, &what, at, &claims, now));
+        }
+        Claim::Unknown => output::warn(
+            "cannot record which identity tokens were exchanged (no usable cache or temp dir); a single-use JWT may be sent twice",
+        ),
+        Claim::Fresh => {}
+    }
     // Expiry counts from when the request left, not when the answer came back.
     let sent_at = jwt::now();
     let minted = match rt.block_on(target.exchange(&client, &identity, &claims)) {
@@ -334,6 +376,9 @@ fn already_exchanged(
         Origin::EnvValue(var) => e.hint(format!(
             "put a fresh token in {var}, or use a file or command source that rotates"
         )),
+        Origin::Session | Origin::ClientCredentials => e.hint(
+            "the identity provider handed back a token keyless already exchanged; run `keyless login` to start a new session",
+        ),
         Origin::Command(_) => e.hint(
             "the command printed a token it had printed before; make it mint a new one on each run",
         ),

@@ -90,6 +90,16 @@ impl Entry {
     }
 }
 
+/// The state of one cache file.
+pub enum Inspection {
+    Missing,
+    /// A symlink, not ours, or readable by others.
+    Unsafe(String),
+    /// Corrupt, foreign, or unreadable.
+    Unreadable(String),
+    Valid(Entry),
+}
+
 pub struct TokenCache {
     dir: PathBuf,
 }
@@ -108,8 +118,27 @@ pub enum Claim {
     Fresh,
     /// Already exchanged at this Unix time.
     AlreadyExchanged(i64),
-    /// No ledger (unusable cache dir): cannot tell.
+    /// No ledger (neither the cache dir nor the temp dir is usable): cannot tell.
     Unknown,
+}
+
+/// Where the ledger goes when the cache dir is unusable: a private per-user
+/// dir under the system temp dir.
+fn fallback_ledger_dir() -> PathBuf {
+    #[cfg(unix)]
+    let user = private_fs::euid().to_string();
+    #[cfg(not(unix))]
+    let user = std::env::var("USERNAME").unwrap_or_default();
+    std::env::temp_dir()
+        .join(format!("keyless-{user}"))
+        .join("exchanged")
+}
+
+/// The ledger's name for `assertion` spent at `provider`. Each provider
+/// tracks the JWTs it has seen on its own, so one JWT may be spent once per
+/// provider: the ledger records (provider, assertion).
+pub fn ledger_name(provider: &str, assertion: &str) -> String {
+    format!("{provider}-{}", crate::jwt::digest(assertion))
 }
 
 impl TokenCache {
@@ -127,30 +156,47 @@ impl TokenCache {
 
     /// The fast path: one open, one fstat, one read, one parse.
     pub fn read(&self, key: &CacheKey) -> Option<Entry> {
+        match self.inspect(key) {
+            Inspection::Valid(e) => Some(e),
+            Inspection::Missing => None,
+            Inspection::Unsafe(msg) => {
+                output::warn(&format!(
+                    "ignoring the cached token: {msg}; it will be replaced"
+                ));
+                None
+            }
+            Inspection::Unreadable(msg) => {
+                output::info(&format!("{msg}; treating it as a miss"));
+                None
+            }
+        }
+    }
+
+    /// What the cache file for `key` holds, without side effects.
+    pub fn inspect(&self, key: &CacheKey) -> Inspection {
         let path = self.entry_path(key);
         let bytes = match private_fs::read_private(&path, 0o077, 64 * 1024) {
             Ok(Read0600::Data(b)) => b,
-            Ok(Read0600::Missing) => return None,
-            Ok(Read0600::Unsafe(u)) => {
-                output::warn(&format!(
-                    "ignoring the cached token: {}; it will be replaced",
-                    u.describe(&path)
-                ));
-                return None;
-            }
+            Ok(Read0600::Missing) => return Inspection::Missing,
+            Ok(Read0600::Unsafe(u)) => return Inspection::Unsafe(u.describe(&path)),
             Err(e) => {
-                output::debug(&format!("cache read {}: {e}", path.display()));
-                return None;
+                return Inspection::Unreadable(format!(
+                    "cannot read the cache file {}: {}",
+                    path.display(),
+                    crate::error::io_reason(&e)
+                ));
             }
         };
         let parsed: EntryFile = match serde_json::from_slice(&bytes) {
             Ok(p) => p,
             Err(e) => {
-                output::info(&format!(
-                    "cache file {} is corrupt ({e}); treating it as a miss",
-                    path.display()
+                // serde's message can quote values (a token): position only.
+                return Inspection::Unreadable(format!(
+                    "cache file {} is corrupt (line {}, column {})",
+                    path.display(),
+                    e.line(),
+                    e.column()
                 ));
-                return None;
             }
         };
         if parsed.version != CACHE_VERSION
@@ -158,13 +204,12 @@ impl TokenCache {
             || parsed.provider != key.provider
             || parsed.access_token.is_empty()
         {
-            output::info(&format!(
-                "cache file {} belongs to another configuration or version; treating it as a miss",
+            return Inspection::Unreadable(format!(
+                "cache file {} belongs to another configuration or version",
                 path.display()
             ));
-            return None;
         }
-        Some(Entry {
+        Inspection::Valid(Entry {
             access_token: Secret::new(parsed.access_token),
             token_type: parsed.token_type,
             expires_at: parsed.expires_at,
@@ -188,10 +233,15 @@ impl TokenCache {
 
     /// Take the lock for `key`, waiting for another process's exchange.
     pub fn lock(&self, key: &CacheKey) -> Result<LockGuard> {
+        self.lock_named(&key.stem())
+    }
+
+    /// Take the lock `<dir>/<name>.lock` (per cache key, or per profile for sign-in).
+    pub fn lock_named(&self, name: &str) -> Result<LockGuard> {
         if !self.usable_dir() {
             return Ok(LockGuard { _file: None });
         }
-        let path = self.dir.join(format!("{}.lock", key.stem()));
+        let path = self.dir.join(format!("{name}.lock"));
         let mut o = OpenOptions::new();
         o.read(true).write(true).create(true).truncate(false);
         #[cfg(unix)]
@@ -271,14 +321,27 @@ impl TokenCache {
         self.dir.join("exchanged")
     }
 
+    /// The ledger lives in the cache dir; when that is unusable, in a private
+    /// per-user dir under the system temp dir, so single-use still holds.
+    fn usable_ledger_dir(&self) -> Option<PathBuf> {
+        let primary = self.ledger_dir();
+        if self.usable_dir() && private_fs::ensure_dir(&primary).is_ok() {
+            return Some(primary);
+        }
+        let fallback = fallback_ledger_dir();
+        let parent_ok = fallback
+            .parent()
+            .is_some_and(|p| private_fs::ensure_dir(p).is_ok());
+        (parent_ok && private_fs::ensure_dir(&fallback).is_ok()).then_some(fallback)
+    }
+
     /// Record that an assertion with this digest is about to be exchanged.
     /// Creating the record is atomic (O_EXCL), so two processes can never
     /// both spend one JWT, even under different cache keys.
     pub fn claim_assertion(&self, digest: &str, exp: i64, now: i64) -> Claim {
-        let dir = self.ledger_dir();
-        if !self.usable_dir() || private_fs::ensure_dir(&dir).is_err() {
+        let Some(dir) = self.usable_ledger_dir() else {
             return Claim::Unknown;
-        }
+        };
         self.prune_ledger(&dir, now);
         let path = dir.join(digest);
         let mut o = OpenOptions::new();
@@ -303,9 +366,23 @@ impl TokenCache {
         }
     }
 
+    /// When an assertion with this digest was exchanged, if the ledger (in
+    /// the cache dir or its temp-dir fallback) knows.
+    pub fn exchanged_at(&self, digest: &str) -> Option<i64> {
+        [self.ledger_dir(), fallback_ledger_dir()]
+            .iter()
+            .find_map(|dir| {
+                let bytes = std::fs::read(dir.join(digest)).ok()?;
+                let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+                Some(v.get("exchanged_at").and_then(|x| x.as_i64()).unwrap_or(0))
+            })
+    }
+
     /// Forget a claim whose exchange never reached the server (connection refused).
     pub fn release_claim(&self, digest: &str) {
-        let _ = std::fs::remove_file(self.ledger_dir().join(digest));
+        if let Some(dir) = self.usable_ledger_dir() {
+            let _ = std::fs::remove_file(dir.join(digest));
+        }
     }
 
     /// Drop records of assertions that expired more than a minute ago: they

@@ -58,6 +58,10 @@ pub enum Command {
     /// Record federation identifiers and the identity source in the config
     #[command(subcommand)]
     Setup(SetupCommand),
+    /// Sign in to the profile's OpenID Connect provider (browser or device code)
+    Login(LoginArgs),
+    /// Revoke and forget the sign-in session and the cached tokens
+    Logout(LogoutArgs),
     /// Print a valid short-lived token (cached; exchanged only when needed)
     Credential(CredentialArgs),
     /// Print shell assignments that hand the token to programs: eval "$(keyless env)"
@@ -68,8 +72,32 @@ pub enum Command {
     Sandbox(SandboxArgs),
     /// Try keyless end to end against an in-process sandbox, with no account
     Demo,
+    /// Which credential wins here, where static keys live, and whether keyless can serve
+    #[command(subcommand)]
+    Auth(AuthCommand),
     /// Print a shell completion script
     Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuthCommand {
+    /// Report the credential precedence, static keys and keyless's state
+    #[command(
+        after_help = "Exit status: 0 when keyless can serve every configured provider and \
+nothing static shadows it here; 1 otherwise, with the reasons on stderr and in the JSON. Without \
+--check it makes no network call and runs no identity command."
+    )]
+    Status(StatusArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Also exchange a fresh token and call GET /v1/models with it
+    #[arg(long)]
+    pub check: bool,
+    /// Print the report as JSON (schema: docs/auth-status.schema.json)
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -83,6 +111,75 @@ then OPENAI_IDENTITY_TOKEN (the JWT itself). OpenAI's SDKs read no such variable
 LiteLLM's OPENAI_IDENTITY_TOKEN_FILE."
     )]
     Openai(SetupOpenAiArgs),
+    /// Configure the OpenID Connect provider `keyless login` signs in to
+    Issuer(SetupIssuerArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "The issuer's discovery document is fetched to check it (its `issuer` must match \
+exactly). A client secret is read only from stdin (--client-secret-stdin) or KEYLESS_CLIENT_SECRET, \
+never from the command line, and kept in the secret store. Once an issuer is set, the sign-in session \
+becomes the identity source of the profile's providers that used `env`."
+)]
+pub struct SetupIssuerArgs {
+    /// Issuer URL, exactly as the provider publishes it (https, or http on loopback)
+    #[arg(long, value_name = "URL")]
+    pub issuer: String,
+    /// OAuth client id registered for keyless
+    #[arg(long, value_name = "ID")]
+    pub client_id: String,
+    /// Read a confidential client's secret from stdin
+    #[arg(long)]
+    pub client_secret_stdin: bool,
+    /// Scope to request (repeatable) [default: openid email profile offline_access]
+    #[arg(long = "scope", value_name = "S")]
+    pub scopes: Vec<String>,
+    /// How `keyless login` signs in
+    #[arg(long, value_enum, default_value_t = crate::config::LoginFlow::Auto)]
+    pub flow: crate::config::LoginFlow,
+    /// Which token is exchanged for the API token
+    #[arg(long, value_enum, default_value_t = crate::config::AssertionKind::IdToken)]
+    pub assertion: crate::config::AssertionKind,
+    /// Resource/audience for JWT access tokens (RFC 8707) [default: https://api.anthropic.com;
+    /// for OpenAI client credentials, `setup openai --audience` wins]
+    #[arg(long, value_name = "AUD")]
+    pub audience: Option<String>,
+    /// Fixed loopback port for providers that register one redirect URI
+    #[arg(long, value_name = "PORT")]
+    pub redirect_port: Option<u16>,
+    /// Host in the redirect URI: 127.0.0.1, or localhost for providers that need it
+    #[arg(long, value_name = "HOST", value_parser = ["127.0.0.1", "localhost"])]
+    pub redirect_host: Option<String>,
+    /// PEM file of extra CA certificates for a provider behind a private CA
+    #[arg(long, value_name = "PEM")]
+    pub ca_file: Option<PathBuf>,
+    /// Save without fetching discovery (offline setup); checked at login instead
+    #[arg(long)]
+    pub no_verify: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// Sign in through the browser (authorization code with PKCE)
+    #[arg(long, conflicts_with = "device")]
+    pub browser: bool,
+    /// Sign in with a device code (RFC 8628), for machines without a browser
+    #[arg(long)]
+    pub device: bool,
+    /// Print the URL instead of opening a browser
+    #[arg(long)]
+    pub no_browser: bool,
+    /// Give up after this many seconds
+    #[arg(long, default_value_t = 300, value_name = "SECS")]
+    pub timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct LogoutArgs {
+    /// Sign out of every profile
+    #[arg(long)]
+    pub all: bool,
 }
 
 #[derive(Debug, Args)]
@@ -102,7 +199,8 @@ pub struct SetupAnthropicArgs {
     /// API base URL; https, or http on 127.0.0.1, localhost or [::1]
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
-    /// Where the identity JWT comes from: file:PATH, env, or command:PROGRAM ARGS…
+    /// Where the identity JWT comes from: file:PATH, env, command:PROGRAM ARGS…, login, or
+    /// client-credentials (the last two need `keyless setup issuer`)
     #[arg(long, value_name = "SOURCE")]
     pub identity: Option<String>,
 }
@@ -118,11 +216,13 @@ pub struct SetupOpenAiArgs {
     /// Token endpoint [default: https://auth.openai.com/oauth/token]; https, or http on loopback
     #[arg(long, value_name = "URL")]
     pub token_endpoint: Option<String>,
-    /// Where the identity JWT comes from: file:PATH, env, or command:PROGRAM ARGS…
+    /// Where the identity JWT comes from: file:PATH, env, command:PROGRAM ARGS…, login, or
+    /// client-credentials (the last two need `keyless setup issuer`)
     #[arg(long, value_name = "SOURCE")]
     pub identity: Option<String>,
     /// The audience configured on the identity provider (not sent: OpenAI compares it with the
-    /// JWT's aud; keyless warns before spending a JWT for another audience)
+    /// JWT's aud; keyless warns before spending a JWT for another audience, and the
+    /// client-credentials source asks for it)
     #[arg(long, value_name = "AUD")]
     pub audience: Option<String>,
 }
@@ -152,6 +252,9 @@ pub struct FreshnessArgs {
     /// Exchange a new token even if the cache holds a fresh one
     #[arg(long)]
     pub force_refresh: bool,
+    /// Never start an interactive sign-in; exit 3 when one is needed
+    #[arg(long)]
+    pub no_login: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -40,6 +40,8 @@ impl Default for ConfigFile {
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Profile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<IssuerConfig>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub anthropic: Option<AnthropicConfig>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub openai: Option<OpenAiConfig>,
@@ -96,6 +98,62 @@ impl OpenAiConfig {
     }
 }
 
+/// The OpenID Provider a developer signs in to (`keyless setup issuer`).
+/// The client secret, if any, is in the secret store, never here.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct IssuerConfig {
+    pub issuer: String,
+    pub client_id: String,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    #[serde(default)]
+    pub flow: LoginFlow,
+    #[serde(default)]
+    pub assertion: AssertionKind,
+    /// RFC 8707 resource (and audience) asked for JWT access tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_port: Option<u16>,
+    /// `127.0.0.1` (default) or `localhost`, for providers that register only the latter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_host: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<String>,
+    #[serde(default)]
+    pub confidential: bool,
+}
+
+impl IssuerConfig {
+    pub fn scopes(&self) -> String {
+        if self.scopes.is_empty() {
+            "openid email profile offline_access".to_string()
+        } else {
+            self.scopes.join(" ")
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum LoginFlow {
+    /// Device code when no browser can be opened, else the browser
+    #[default]
+    Auto,
+    Browser,
+    Device,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum AssertionKind {
+    /// Exchange the OIDC ID token
+    #[default]
+    IdToken,
+    /// Exchange a JWT access token (Okta custom authorization servers, Keycard)
+    AccessToken,
+}
+
 /// Where the identity JWT comes from.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(tag = "type", rename_all = "kebab-case")]
@@ -108,15 +166,33 @@ pub enum IdentitySource {
     Env,
     /// A program that prints a JWT, run without a shell.
     Command { argv: Vec<String> },
+    /// The sign-in session of `keyless login`: a fresh JWT per exchange.
+    Login,
+    /// The OAuth client-credentials grant at the profile's issuer.
+    ClientCredentials {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        resource: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        scope: Option<String>,
+    },
 }
 
 impl IdentitySource {
     /// Parse `file:PATH`, `env` or `command:PROGRAM ARGS…` (split like a POSIX
     /// shell splits words, but never run by one).
     pub fn parse(spec: &str) -> Result<Self> {
-        let hint = "use file:PATH, env, or command:PROGRAM ARGS…";
+        let hint = "use file:PATH, env, command:PROGRAM ARGS…, login, or client-credentials";
         if spec == "env" {
             return Ok(IdentitySource::Env);
+        }
+        if spec == "login" {
+            return Ok(IdentitySource::Login);
+        }
+        if spec == "client-credentials" {
+            return Ok(IdentitySource::ClientCredentials {
+                resource: None,
+                scope: None,
+            });
         }
         if let Some(path) = spec.strip_prefix("file:") {
             if path.is_empty() {
@@ -138,6 +214,14 @@ impl IdentitySource {
             }
             return Ok(IdentitySource::Command { argv });
         }
+        if spec.contains("eyJ") || spec.len() > 200 {
+            return Err(Error::usage(
+                "--identity looks like a token itself, not a source (not shown)",
+            )
+            .hint(
+                "put the JWT in a file and use file:PATH, or use env with ANTHROPIC_IDENTITY_TOKEN or OPENAI_IDENTITY_TOKEN",
+            ));
+        }
         Err(Error::usage(format!("unknown identity source {spec:?}")).hint(hint))
     }
 
@@ -147,6 +231,17 @@ impl IdentitySource {
             IdentitySource::File { path } => format!("file:{path}"),
             IdentitySource::Env => "env".to_string(),
             IdentitySource::Command { argv } => format!("command:{}", shell_words::join(argv)),
+            IdentitySource::Login => "login".to_string(),
+            IdentitySource::ClientCredentials { resource, scope } => {
+                let mut s = "client-credentials".to_string();
+                if let Some(r) = resource {
+                    s.push_str(&format!(" resource={r}"));
+                }
+                if let Some(sc) = scope {
+                    s.push_str(&format!(" scope={sc}"));
+                }
+                s
+            }
         }
     }
 }

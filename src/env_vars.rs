@@ -9,6 +9,10 @@ pub const KEYLESS_CACHE_DIR: &str = "KEYLESS_CACHE_DIR";
 pub const KEYLESS_PROFILE: &str = "KEYLESS_PROFILE";
 /// Minimum remaining life, in seconds, for a cached token to be served (`--min-ttl`).
 pub const KEYLESS_MIN_TTL: &str = "KEYLESS_MIN_TTL";
+/// Where secrets go: auto (keyring, else a 0600 file), keyring, or file.
+pub const KEYLESS_SECRET_STORE: &str = "KEYLESS_SECRET_STORE";
+/// A confidential client's secret, instead of the secret store.
+pub const KEYLESS_CLIENT_SECRET: &str = "KEYLESS_CLIENT_SECRET";
 
 // --- read by the `env` identity source, as the Anthropic SDKs read them ---
 /// Path of a file holding the identity JWT; re-read on every exchange.

@@ -5,7 +5,7 @@ use std::env;
 
 use crate::acquire::{self, Freshness};
 use crate::cli::Provider;
-use crate::config::LoadedConfig;
+use crate::config::{AnthropicConfig, LoadedConfig};
 use crate::env_vars;
 use crate::error::{Error, Result};
 use crate::output;
@@ -23,10 +23,6 @@ impl Assignment {
             Assignment::Set(n, _) | Assignment::Unset(n) => n,
         }
     }
-}
-
-fn is_set(name: &str) -> bool {
-    env::var_os(name).is_some()
 }
 
 /// Providers to serve: those asked for, else every configured one.
@@ -64,50 +60,37 @@ fn providers(
 }
 
 /// The assignments for the asked providers, with their notes on stderr.
+/// `can_unset` is false for outputs that cannot remove a variable (.env).
 pub fn assignments(
     settings: &Settings,
     asked: &[Provider],
     keep_api_key: bool,
+    can_unset: bool,
     fresh: Freshness,
 ) -> Result<Vec<Assignment>> {
     let loaded = settings.load_config()?;
+    let issuer = settings.issuer(&loaded);
     let mut out = Vec::new();
     for p in providers(settings, &loaded, asked)? {
         match p {
             Provider::Anthropic => {
                 let cfg = settings.anthropic(&loaded)?;
-                let token = acquire::anthropic_token(settings, &cfg, fresh)?;
-                out.push(Assignment::Set(
-                    env_vars::ANTHROPIC_AUTH_TOKEN,
+                let token = acquire::anthropic_token(settings, &cfg, issuer.as_ref(), fresh)?;
+                let inherited = Inherited {
+                    base_url: env::var(env_vars::ANTHROPIC_BASE_URL).ok(),
+                    api_key: env::var_os(env_vars::ANTHROPIC_API_KEY).is_some(),
+                };
+                out.extend(anthropic_vars(
+                    &cfg,
                     token.access_token,
+                    &inherited,
+                    keep_api_key,
+                    can_unset,
                 ));
-                if cfg.uses_default_base_url() {
-                    if let Ok(inherited) = env::var(env_vars::ANTHROPIC_BASE_URL)
-                        && inherited.trim_end_matches('/') != cfg.base_url()
-                    {
-                        output::warn(&format!(
-                            "ANTHROPIC_BASE_URL is set to another host; the token is only valid at {}",
-                            cfg.base_url()
-                        ));
-                    }
-                } else {
-                    out.push(Assignment::Set(
-                        env_vars::ANTHROPIC_BASE_URL,
-                        Secret::new(cfg.base_url().to_string()),
-                    ));
-                }
-                if !keep_api_key {
-                    if is_set(env_vars::ANTHROPIC_API_KEY) {
-                        output::note(
-                            "note: removing ANTHROPIC_API_KEY, which would shadow the token in every Anthropic SDK (--keep-api-key keeps it)",
-                        );
-                    }
-                    out.push(Assignment::Unset(env_vars::ANTHROPIC_API_KEY));
-                }
             }
             Provider::Openai => {
                 let cfg = settings.openai(&loaded)?;
-                let token = acquire::openai_token(settings, &cfg, fresh)?;
+                let token = acquire::openai_token(settings, &cfg, issuer.as_ref(), fresh)?;
                 if env::var(env_vars::OPENAI_API_KEY).is_ok_and(|k| k.starts_with("sk-")) {
                     output::note(
                         "note: replacing the static OPENAI_API_KEY (sk-…) with the short-lived token; OpenAI's SDKs read only that variable",
@@ -124,4 +107,134 @@ pub fn assignments(
         return Err(Error::config("no provider is configured for this profile"));
     }
     Ok(out)
+}
+
+/// What the caller's environment already holds.
+pub struct Inherited {
+    pub base_url: Option<String>,
+    pub api_key: bool,
+}
+
+/// The Anthropic variables: the token, the base URL when it is not the
+/// default, and removal of what would shadow the token or send it elsewhere.
+pub fn anthropic_vars(
+    cfg: &AnthropicConfig,
+    token: Secret<String>,
+    inherited: &Inherited,
+    keep_api_key: bool,
+    can_unset: bool,
+) -> Vec<Assignment> {
+    let mut out = vec![Assignment::Set(env_vars::ANTHROPIC_AUTH_TOKEN, token)];
+    if !cfg.uses_default_base_url() {
+        out.push(Assignment::Set(
+            env_vars::ANTHROPIC_BASE_URL,
+            Secret::new(cfg.base_url().to_string()),
+        ));
+    } else if inherited
+        .base_url
+        .as_deref()
+        .is_some_and(|u| u.trim_end_matches('/') != cfg.base_url())
+    {
+        // The token is only valid at the host that minted it; an inherited
+        // base URL would send it somewhere else.
+        if can_unset {
+            output::note(
+                "note: removing ANTHROPIC_BASE_URL, which points at another host than the one that minted the token",
+            );
+            out.push(Assignment::Unset(env_vars::ANTHROPIC_BASE_URL));
+        } else {
+            output::warn(
+                "ANTHROPIC_BASE_URL points at another host; remove it before using this token",
+            );
+        }
+    }
+    if !keep_api_key {
+        if can_unset {
+            if inherited.api_key {
+                output::note(
+                    "note: removing ANTHROPIC_API_KEY, which would shadow the token in every Anthropic SDK (--keep-api-key keeps it)",
+                );
+            }
+            out.push(Assignment::Unset(env_vars::ANTHROPIC_API_KEY));
+        } else if inherited.api_key {
+            output::warn(
+                ".env files cannot unset ANTHROPIC_API_KEY, which would shadow the token; remove it yourself",
+            );
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::IdentitySource;
+
+    fn cfg(base_url: Option<&str>) -> AnthropicConfig {
+        AnthropicConfig {
+            federation_rule_id: "fdrl_01x".into(),
+            organization_id: "0f8fad5b-d9cb-469f-a165-70867728950e".into(),
+            service_account_id: None,
+            workspace_id: None,
+            base_url: base_url.map(str::to_string),
+            identity: IdentitySource::Env,
+        }
+    }
+
+    fn names(v: &[Assignment]) -> Vec<String> {
+        v.iter()
+            .map(|a| match a {
+                Assignment::Set(n, _) => format!("set {n}"),
+                Assignment::Unset(n) => format!("unset {n}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn default_host_sets_no_base_url_and_removes_a_foreign_one() {
+        let tok = || Secret::new("t".to_string());
+        let none = Inherited {
+            base_url: None,
+            api_key: false,
+        };
+        assert_eq!(
+            names(&anthropic_vars(&cfg(None), tok(), &none, false, true)),
+            ["set ANTHROPIC_AUTH_TOKEN", "unset ANTHROPIC_API_KEY"]
+        );
+        let foreign = Inherited {
+            base_url: Some("https://proxy.example".into()),
+            api_key: true,
+        };
+        assert_eq!(
+            names(&anthropic_vars(&cfg(None), tok(), &foreign, false, true)),
+            [
+                "set ANTHROPIC_AUTH_TOKEN",
+                "unset ANTHROPIC_BASE_URL",
+                "unset ANTHROPIC_API_KEY"
+            ]
+        );
+        let same = Inherited {
+            base_url: Some("https://api.anthropic.com/".into()),
+            api_key: false,
+        };
+        assert_eq!(
+            names(&anthropic_vars(&cfg(None), tok(), &same, true, true)),
+            ["set ANTHROPIC_AUTH_TOKEN"]
+        );
+        assert_eq!(
+            names(&anthropic_vars(
+                &cfg(Some("http://127.0.0.1:9")),
+                tok(),
+                &foreign,
+                true,
+                true
+            )),
+            ["set ANTHROPIC_AUTH_TOKEN", "set ANTHROPIC_BASE_URL"]
+        );
+        // .env output cannot unset anything
+        assert_eq!(
+            names(&anthropic_vars(&cfg(None), tok(), &foreign, false, false)),
+            ["set ANTHROPIC_AUTH_TOKEN"]
+        );
+    }
 }

@@ -24,10 +24,27 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
 
 /// Proxies come from `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` (reqwest's default).
 pub fn client() -> Result<reqwest::Client> {
+    client_with_ca(None)
+}
+
+/// A client that also trusts the certificates in `ca_file` (PEM), for
+/// identity providers behind a private CA. TLS verification is never off.
+pub fn client_with_ca(ca_file: Option<&std::path::Path>) -> Result<reqwest::Client> {
     // reqwest is built without a provider; ring is ours. Err = already installed.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
+    let mut b = reqwest::Client::builder();
+    if let Some(path) = ca_file {
+        let pem = std::fs::read(path)
+            .map_err(|e| Error::io("cannot read the CA file", path, &e).kind_config())?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+            Error::config(format!(
+                "{} holds no usable PEM certificate: {e}",
+                path.display()
+            ))
+        })?;
+        b = b.tls_certs_merge(certs);
+    }
+    b.redirect(reqwest::redirect::Policy::none())
         .timeout(TIMEOUT)
         .connect_timeout(Duration::from_secs(10))
         .user_agent(USER_AGENT)
@@ -41,7 +58,18 @@ pub struct Response {
     pub request_id: Option<String>,
     pub location: Option<String>,
     pub content_type: String,
+    pub headers: reqwest::header::HeaderMap,
     pub body: Vec<u8>,
+}
+
+impl Response {
+    /// A response header, scrubbed like any server text.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(crate::redact::server_text)
+    }
 }
 
 /// Why a request produced no response.
@@ -68,13 +96,14 @@ fn describe(e: &reqwest::Error, url: &str) -> Failure {
         }
         s.to_string()
     };
-    if e.is_timeout() {
+    // reqwest flags a connect timeout as both: nothing was sent then.
+    if e.is_connect() {
+        Failure::NotSent(format!("cannot connect to {url}: {root}"))
+    } else if e.is_timeout() {
         Failure::Ambiguous(format!(
             "no answer from {url} within {}s",
             TIMEOUT.as_secs()
         ))
-    } else if e.is_connect() {
-        Failure::NotSent(format!("cannot connect to {url}: {root}"))
     } else {
         Failure::Ambiguous(format!("request to {url} failed: {root}"))
     }
@@ -96,6 +125,7 @@ pub async fn send(
     let request_id = header("request-id").or_else(|| header("x-request-id"));
     let location = header("location");
     let content_type = header("content-type").unwrap_or_default();
+    let headers = resp.headers().clone();
     if resp.content_length().is_some_and(|n| n > MAX_BODY as u64) {
         return Err(Failure::Ambiguous(format!(
             "{url} answered {status} with a body larger than 1 MiB; not reading it"
@@ -121,6 +151,7 @@ pub async fn send(
         request_id,
         location,
         content_type,
+        headers,
         body,
     })
 }

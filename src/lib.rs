@@ -12,12 +12,16 @@ pub mod cache;
 pub mod handoff;
 /// Unverified JWT inspection and the local checks before an exchange.
 pub mod jwt;
+/// OpenID Connect: discovery, PKCE and device flows, ID token validation.
+pub mod oidc;
 /// Stage 2: token exchanges at the API providers.
 pub mod provider;
 /// Shell syntax for `env`.
 pub mod shell;
 /// Stage 1: where identity JWTs come from (file, env, command).
 pub mod source;
+/// `auth status`: precedence, static keys, keyless state.
+pub mod status;
 
 // --- configuration ---
 pub mod cli;
@@ -38,6 +42,10 @@ pub mod output;
 pub mod private_fs;
 pub mod redact;
 pub mod secret;
+/// Refresh tokens and client secrets: keyring or 0600 file.
+pub mod secret_store;
+/// The sign-in session: login, refresh per exchange, client credentials, logout.
+pub mod session;
 
 use cli::{Cli, Command};
 use error::Result;
@@ -54,9 +62,12 @@ pub fn run(cli: Cli) -> Result<()> {
     let settings = settings::Settings::resolve(&cli.global)?;
     match &cli.command {
         Command::Setup(c) => commands::setup::run(&settings, c),
+        Command::Login(a) => commands::login::login(&settings, a),
+        Command::Logout(a) => commands::login::logout(&settings, a),
         Command::Credential(a) => commands::credential::run(&settings, a),
         Command::Env(a) => commands::env::run(&settings, a),
         Command::Exec(a) => commands::exec::run(&settings, a),
+        Command::Auth(cli::AuthCommand::Status(a)) => commands::auth::status(&settings, a),
         Command::Sandbox(_) | Command::Completions(_) | Command::Demo => unreachable!(),
     }
 }

@@ -43,7 +43,7 @@ impl Unsafe {
 }
 
 #[cfg(unix)]
-fn euid() -> u32 {
+pub fn euid() -> u32 {
     // SAFETY: geteuid has no preconditions and cannot fail.
     unsafe { libc::geteuid() }
 }

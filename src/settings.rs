@@ -51,50 +51,90 @@ impl Settings {
         config::load(&self.config_dir)
     }
 
-    /// The profile's Anthropic configuration, or exit 6 with the setup command.
-    pub fn anthropic(&self, loaded: &config::LoadedConfig) -> Result<config::AnthropicConfig> {
+    /// The profile's issuer (`keyless setup issuer`), if any.
+    pub fn issuer(&self, loaded: &config::LoadedConfig) -> Option<config::IssuerConfig> {
         loaded
             .file
             .profiles
             .get(&self.profile)
-            .and_then(|p| p.anthropic.clone())
-            .ok_or_else(|| {
-                self.not_configured(
-                    loaded,
-                    "Anthropic",
-                    "setup anthropic --federation-rule-id fdrl_… --organization-id <uuid> --identity …",
-                )
-            })
+            .and_then(|p| p.issuer.clone())
+    }
+
+    /// The profile's Anthropic configuration, or exit 6 with the setup command.
+    pub fn anthropic(&self, loaded: &config::LoadedConfig) -> Result<config::AnthropicConfig> {
+        let cfg = self.provider(
+            loaded,
+            |p| p.anthropic.clone(),
+            "Anthropic",
+            "setup anthropic --federation-rule-id fdrl_… --organization-id <uuid> --identity …",
+        )?;
+        if let Some(url) = &cfg.base_url {
+            self.recheck_url(
+                loaded,
+                "base_url",
+                url,
+                "setup anthropic --base-url https://…",
+            )?;
+        }
+        Ok(cfg)
     }
 
     /// The profile's OpenAI configuration, or exit 6 with the setup command.
-    /// A hand-edited token endpoint gets the same check as `setup`: no JWT
-    /// leaves over plain http to another host.
     pub fn openai(&self, loaded: &config::LoadedConfig) -> Result<config::OpenAiConfig> {
-        let cfg = loaded
+        let cfg = self.provider(
+            loaded,
+            |p| p.openai.clone(),
+            "OpenAI",
+            "setup openai --identity-provider-id wip_… --service-account-id ID --identity …",
+        )?;
+        if let Some(url) = &cfg.token_endpoint {
+            self.recheck_url(
+                loaded,
+                "token_endpoint",
+                url,
+                "setup openai --token-endpoint https://…",
+            )?;
+        }
+        Ok(cfg)
+    }
+
+    /// One provider's part of the profile, or exit 6 naming `setup`.
+    fn provider<T>(
+        &self,
+        loaded: &config::LoadedConfig,
+        part: impl FnOnce(&config::Profile) -> Option<T>,
+        provider: &str,
+        setup: &str,
+    ) -> Result<T> {
+        loaded
             .file
             .profiles
             .get(&self.profile)
-            .and_then(|p| p.openai.clone())
-            .ok_or_else(|| {
-                self.not_configured(
-                    loaded,
-                    "OpenAI",
-                    "setup openai --identity-provider-id wip_… --service-account-id ID --identity …",
-                )
-            })?;
-        if let Some(url) = &cfg.token_endpoint {
-            crate::commands::setup::check_url("token_endpoint", url).map_err(|e| {
+            .and_then(part)
+            .ok_or_else(|| self.not_configured(loaded, provider, setup))
+    }
+
+    /// A hand-edited file gets the same checks as `setup`: no JWT may leave
+    /// over plain http to another host. `setting` is the field's name in the
+    /// file; `fix` the setup command that rewrites it.
+    fn recheck_url(
+        &self,
+        loaded: &config::LoadedConfig,
+        setting: &str,
+        url: &str,
+        fix: &str,
+    ) -> Result<()> {
+        crate::commands::setup::check_url(setting, url)
+            .map(drop)
+            .map_err(|e| {
                 Error::config(format!(
                     "{} (profile {:?} in {})",
                     e.message,
                     self.profile,
                     loaded.path.display()
                 ))
-                .hint("fix it with `keyless setup openai --token-endpoint https://…`")
-            })?;
-        }
-        Ok(cfg)
+                .hint(format!("fix it with `{}`", self.command(fix)))
+            })
     }
 
     /// `keyless [--profile P] <setup>`, as a hint.

@@ -66,7 +66,8 @@ pub fn render(kind: ShellKind, assignments: &[Assignment]) -> Result<String> {
             (ShellKind::Fish, Assignment::Set(n, v)) => {
                 format!("set -gx {n} {}", fish_quote(v.expose()))
             }
-            (ShellKind::Fish, Assignment::Unset(n)) => format!("set -e {n}"),
+            // `set -e` fails when the variable is absent; the output must not.
+            (ShellKind::Fish, Assignment::Unset(n)) => format!("set -e {n} 2>/dev/null; or true"),
             (ShellKind::Powershell, Assignment::Set(n, v)) => {
                 format!("$env:{n} = {}", powershell_quote(v.expose()))
             }

@@ -12,14 +12,16 @@ use crate::settings::Settings;
 
 pub fn run(settings: &Settings, args: &CredentialArgs) -> Result<()> {
     let loaded = settings.load_config()?;
+    let issuer = settings.issuer(&loaded);
+    let fresh = (&args.freshness).into();
     let token = match args.provider {
         Provider::Anthropic => {
             let cfg = settings.anthropic(&loaded)?;
-            acquire::anthropic_token(settings, &cfg, (&args.freshness).into())?
+            acquire::anthropic_token(settings, &cfg, issuer.as_ref(), fresh)?
         }
         Provider::Openai => {
             let cfg = settings.openai(&loaded)?;
-            acquire::openai_token(settings, &cfg, (&args.freshness).into())?
+            acquire::openai_token(settings, &cfg, issuer.as_ref(), fresh)?
         }
     };
     let text = match args.format {

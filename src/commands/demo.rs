@@ -62,13 +62,14 @@ pub fn run() -> Result<()> {
     let fresh = Freshness {
         min_ttl: 300,
         force_refresh: false,
+        interactive: false,
     };
     say(
         "\n3. keyless credential anthropic: mint a fresh identity JWT, exchange it (RFC 7523 jwt-bearer), cache the result.",
     );
-    let token = timed(|| acquire::anthropic_token(&settings, &cfg, fresh))?;
+    let token = timed(|| acquire::anthropic_token(&settings, &cfg, None, fresh))?;
     let started = std::time::Instant::now();
-    let again = acquire::anthropic_token(&settings, &cfg, fresh)?;
+    let again = acquire::anthropic_token(&settings, &cfg, None, fresh)?;
     say(&format!(
         "   asked again: served from the on-disk cache in {} µs, no network{}",
         started.elapsed().as_micros(),
@@ -101,7 +102,7 @@ pub fn run() -> Result<()> {
     say(
         "\n6. keyless credential openai: a fresh identity JWT, exchanged by RFC 8693 token exchange, cached apart from Anthropic's.",
     );
-    let token = timed(|| acquire::openai_token(&settings, &cfg, fresh))?;
+    let token = timed(|| acquire::openai_token(&settings, &cfg, None, fresh))?;
     let models = openai_models(&url, token.access_token.expose())?;
     say(&format!(
         "   GET {url}/v1/models with it as OPENAI_API_KEY would send it → 200: {models}"

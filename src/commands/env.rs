@@ -2,7 +2,7 @@
 
 use crate::cli::{EnvArgs, ShellKind};
 use crate::error::{Error, Result};
-use crate::handoff::{self, Assignment};
+use crate::handoff;
 use crate::output;
 use crate::settings::Settings;
 use crate::shell;
@@ -13,19 +13,9 @@ pub fn run(settings: &Settings, args: &EnvArgs) -> Result<()> {
         settings,
         &args.types,
         args.keep_api_key,
+        kind != ShellKind::Dotenv,
         (&args.freshness).into(),
     )?;
-    if kind == ShellKind::Dotenv {
-        for a in &assignments {
-            if let Assignment::Unset(n) = a
-                && std::env::var_os(n).is_some()
-            {
-                output::warn(&format!(
-                    ".env files cannot unset {n}; remove it from the environment yourself"
-                ));
-            }
-        }
-    }
     let text = shell::render(kind, &assignments)?;
     output::payload(&text, false)
         .map_err(|e| Error::failure(format!("cannot write to stdout: {e}")))

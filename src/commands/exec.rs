@@ -14,6 +14,7 @@ pub fn run(settings: &Settings, args: &ExecArgs) -> Result<()> {
         settings,
         &args.types,
         args.keep_api_key,
+        true,
         (&args.freshness).into(),
     )?;
     let program = &args.command[0];

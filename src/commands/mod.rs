@@ -1,9 +1,11 @@
 //! One file per subcommand: its handler, taking resolved settings and its args.
 
+pub mod auth;
 pub mod completions;
 pub mod credential;
 pub mod demo;
 pub mod env;
 pub mod exec;
+pub mod login;
 pub mod sandbox;
 pub mod setup;

@@ -11,7 +11,113 @@ pub fn run(settings: &Settings, cmd: &SetupCommand) -> Result<()> {
     match cmd {
         SetupCommand::Anthropic(args) => anthropic(settings, args),
         SetupCommand::Openai(args) => openai(settings, args),
+        SetupCommand::Issuer(args) => issuer(settings, args),
     }
+}
+
+fn issuer(settings: &Settings, args: &crate::cli::SetupIssuerArgs) -> Result<()> {
+    use crate::config::IssuerConfig;
+    use crate::secret_store::{self, SecretStore};
+    let issuer = check_url("--issuer", &args.issuer)?;
+    // Issuers are compared byte for byte: keep the caller's exact spelling.
+    let issuer = if args.issuer.ends_with('/') {
+        args.issuer.clone()
+    } else {
+        issuer
+    };
+    if args.client_id.trim().is_empty() {
+        return Err(Error::usage("--client-id is empty"));
+    }
+    let ca_file = match &args.ca_file {
+        Some(p) => Some(
+            std::fs::canonicalize(p)
+                .map_err(|e| Error::io("cannot read the CA file", p, &e).kind_config())?
+                .display()
+                .to_string(),
+        ),
+        None => None,
+    };
+    let secret = if args.client_secret_stdin {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).map_err(|e| {
+            Error::failure(format!("cannot read the client secret from stdin: {e}"))
+        })?;
+        let s = s.trim().to_string();
+        if s.is_empty() {
+            return Err(Error::usage("--client-secret-stdin read an empty secret"));
+        }
+        Some(crate::secret::Secret::new(s))
+    } else {
+        std::env::var(crate::env_vars::KEYLESS_CLIENT_SECRET)
+            .ok()
+            .filter(|s| !s.is_empty())
+            .map(crate::secret::Secret::new)
+    };
+    let cfg = IssuerConfig {
+        issuer,
+        client_id: args.client_id.clone(),
+        scopes: args.scopes.clone(),
+        flow: args.flow,
+        assertion: args.assertion,
+        audience: args.audience.clone(),
+        redirect_port: args.redirect_port,
+        redirect_host: args.redirect_host.clone(),
+        ca_file,
+        confidential: secret.is_some(),
+    };
+    if !args.no_verify {
+        let c = crate::oidc::Client::discover(&cfg, None)?;
+        output::note(&format!(
+            "Checked {}: token endpoint {}{}",
+            cfg.issuer,
+            c.disc.token_endpoint,
+            if c.disc.device_authorization_endpoint.is_some() {
+                ", device sign-in available"
+            } else {
+                ""
+            }
+        ));
+    }
+    let mut loaded = settings.load_config()?;
+    if let Some(s) = &secret {
+        let store = SecretStore::open(&settings.config_dir)?;
+        store.set(&secret_store::client_secret_name(&settings.profile), s)?;
+        output::note(&format!("Client secret kept in {}.", store.describe()));
+    }
+    let profile = loaded
+        .file
+        .profiles
+        .entry(settings.profile.clone())
+        .or_default();
+    let identities = [
+        (
+            "anthropic",
+            profile.anthropic.as_mut().map(|c| &mut c.identity),
+        ),
+        ("openai", profile.openai.as_mut().map(|c| &mut c.identity)),
+    ];
+    for (provider, identity) in identities {
+        if let Some(identity) = identity
+            && *identity == IdentitySource::Env
+        {
+            *identity = IdentitySource::Login;
+            output::note(&format!(
+                "{provider} now takes its identity from the sign-in session (keep env with `{}`).",
+                settings.command(&format!("setup {provider} --identity env"))
+            ));
+        }
+    }
+    profile.issuer = Some(cfg.clone());
+    loaded.save(&settings.config_dir)?;
+    output::note(&format!(
+        "Saved issuer {} (client {}) for profile {:?} in {}.\nNext: {}",
+        cfg.issuer,
+        cfg.client_id,
+        settings.profile,
+        loaded.path.display(),
+        settings.command("login")
+    ));
+    Ok(())
 }
 
 fn tagged(value: &str, prefix: &str, flag: &str, example: &str) -> Result<()> {
@@ -187,7 +293,7 @@ fn anthropic(settings: &Settings, args: &SetupAnthropicArgs) -> Result<()> {
                     service_account_id: args.service_account_id.clone(),
                     workspace_id: args.workspace_id.clone(),
                     base_url,
-                    identity: identity.unwrap_or(IdentitySource::Env),
+                    identity: identity.unwrap_or_else(|| default_identity(profile)),
                 }
             }
         };
@@ -214,6 +320,16 @@ pub fn check_identity_provider_id(v: &str) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// A provider's identity source when its first setup names none: with an
+/// issuer, the sign-in session is the natural source; else the variables.
+fn default_identity(profile: &Profile) -> IdentitySource {
+    if profile.issuer.is_some() {
+        IdentitySource::Login
+    } else {
+        IdentitySource::Env
+    }
 }
 
 /// Public sources disagree on the prefix (`sa_…`, `user-…`), so only the
@@ -311,7 +427,7 @@ fn openai(settings: &Settings, args: &SetupOpenAiArgs) -> Result<()> {
                     service_account_id: args.service_account_id.clone().unwrap_or_default(),
                     token_endpoint,
                     audience: args.audience.clone(),
-                    identity: identity.unwrap_or(IdentitySource::Env),
+                    identity: identity.unwrap_or_else(|| default_identity(profile)),
                     unknown: Default::default(),
                 }
             }

@@ -86,7 +86,14 @@ fn interpret(
         .hint(
             "check the identifiers with `keyless setup anthropic`; the server names the bad field",
         )),
-        s => Err(super::other_status(s, url, &shown, &rid)),
+        s => Err(super::other_status(
+            s,
+            url,
+            &shown,
+            &rid,
+            "--base-url",
+            "the API host, e.g. https://api.anthropic.com",
+        )),
     }
 }
 
@@ -104,11 +111,13 @@ fn denied(
         claims.aud.join(", ")
     };
     let sub = claims.sub.as_deref().unwrap_or("none");
-    let ws = cfg
-        .workspace_id
-        .as_deref()
-        .map(|w| format!("workspace {w}"))
-        .unwrap_or_else(|| "no workspace set".to_string());
+    let cause3 = match cfg.workspace_id.as_deref() {
+        Some(w) => format!("3. the rule does not cover workspace {w}"),
+        None => {
+            "3. the rule covers several workspaces and the request names none; set --workspace-id"
+                .to_string()
+        }
+    };
     let sa = cfg.service_account_id.as_deref().unwrap_or("(none set)");
     let mut e = Error::denied(format!(
         "Anthropic denied the token exchange ({status} {etype}) for federation rule {} in organization {}{rid}",
@@ -121,13 +130,13 @@ fn denied(
         "the JWT was already exchanged (jti_reused)"
     };
     e = e
-        .detail(format!("1. {jti}; every exchange needs a fresh identity token"))
+        .detail(format!(
+            "1. {jti}; every exchange needs a fresh identity token"
+        ))
         .detail(format!(
             "2. the subject ({sub}) or audience ({aud}) does not match the rule's match settings"
         ))
-        .detail(format!(
-            "3. the rule covers several workspaces and the request names none ({ws}); set --workspace-id"
-        ))
+        .detail(cause3)
         .detail(format!(
             "4. the service account {sa} is not a member of the chosen workspace"
         ));

@@ -153,8 +153,17 @@ pub fn error_fields(body: &Value) -> (Option<String>, Option<String>) {
 }
 
 /// The statuses every provider means the same by: 429, 5xx, and anything
-/// else unexpected. `shown` is ": <scrubbed server message>" or empty.
-pub fn other_status(status: u16, url: &str, shown: &str, rid: &str) -> Error {
+/// else unexpected, which usually means `setting` (the flag that names the
+/// endpoint) points at something that is not the provider: `expected` says
+/// what it should be. `shown` is ": <scrubbed server message>" or empty.
+pub fn other_status(
+    status: u16,
+    url: &str,
+    shown: &str,
+    rid: &str,
+    setting: &str,
+    expected: &str,
+) -> Error {
     match status {
         429 => Error::network(format!(
             "the token endpoint is rate limiting (429){shown}{rid}"
@@ -162,7 +171,8 @@ pub fn other_status(status: u16, url: &str, shown: &str, rid: &str) -> Error {
         .hint("retry in a moment"),
         s if s >= 500 => Error::network(format!("the token endpoint failed with {s}{shown}{rid}"))
             .hint("a server-side problem; retry later"),
-        s => Error::failure(format!("the token endpoint {url} answered {s}{shown}{rid}")),
+        s => Error::network(format!("the token endpoint {url} answered {s}{shown}{rid}"))
+            .hint(format!("check {setting}: it should be {expected}")),
     }
 }
 
@@ -190,11 +200,9 @@ pub fn granted(body: &Value, bad: impl Fn(&str) -> Error) -> Result<Granted> {
             let t = v
                 .as_str()
                 .ok_or_else(|| bad("with a malformed token_type"))?;
+            // The value is not echoed: a misbehaving server may put anything there.
             if !t.eq_ignore_ascii_case("bearer") {
-                return Err(bad(&format!(
-                    "with token_type {:?} instead of Bearer",
-                    redact::server_text(t)
-                )));
+                return Err(bad("with a token_type other than Bearer"));
             }
             Some("Bearer".to_string())
         }

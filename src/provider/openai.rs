@@ -93,7 +93,14 @@ fn interpret(
             "the token endpoint rejected the request as malformed{shown}{rid}"
         ))
         .hint("check the identifiers with `keyless setup openai`; the server names the bad field")),
-        s => Err(super::other_status(s, url, &shown, &rid)),
+        s => Err(super::other_status(
+            s,
+            url,
+            &shown,
+            &rid,
+            "--token-endpoint",
+            "OpenAI's token endpoint, e.g. https://auth.openai.com/oauth/token",
+        )),
     }
 }
 

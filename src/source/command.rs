@@ -1,74 +1,108 @@
 //! The `command:` source: a program that prints a JWT (`gcloud auth
 //! print-identity-token …`, `aws sts get-web-identity-token … --output text`).
 //!
-//! It runs without a shell, with stdin closed, its stderr passed through, and
-//! under a timeout after which it is killed.
+//! It runs without a shell, with stdin closed and its stderr passed through.
+//! One deadline covers the whole run: output and exit. Its stdout is drained
+//! to the end (so it never blocks on a full pipe) but only the first
+//! [`MAX_OUTPUT`] bytes are kept.
 
 use std::io::Read;
-use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use super::{IdentityToken, Origin, TokenKind};
 use crate::error::{Error, Kind, Result};
 use crate::secret::Secret;
 
 pub const TIMEOUT: Duration = Duration::from_secs(30);
+const MAX_OUTPUT: usize = 64 * 1024;
 
 pub fn run(argv: &[String]) -> Result<IdentityToken> {
     let program = &argv[0];
     crate::output::info(&format!("running identity command `{program}`"));
-    let mut child = Command::new(program)
-        .args(&argv[1..])
+    let deadline = Instant::now() + TIMEOUT;
+    let mut cmd = Command::new(program);
+    cmd.args(&argv[1..])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .map_err(|e| {
-            let kind = match e.kind() {
-                std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied => Kind::Config,
-                _ => Kind::Failure,
-            };
-            Error::new(
-                kind,
-                format!(
-                    "cannot run the identity command `{program}`: {}",
-                    crate::error::io_reason(&e)
-                ),
-            )
-            .hint("check the program named in the profile's `--identity command:…`")
-        })?;
+        .stderr(Stdio::inherit());
+    // Its own process group, so a timeout stops helpers it started too
+    // (a shell's `sleep` would otherwise outlive it holding our stderr).
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    let mut child = cmd.spawn().map_err(|e| {
+        let kind = match e.kind() {
+            std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied => Kind::Config,
+            _ => Kind::Failure,
+        };
+        Error::new(
+            kind,
+            format!(
+                "cannot run the identity command `{program}`: {}",
+                crate::error::io_reason(&e)
+            ),
+        )
+        .hint("check the program named in the profile's `--identity command:…`")
+    })?;
     let mut stdout = child.stdout.take().expect("stdout is piped");
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let r = (&mut stdout)
-            .take(1 << 20)
-            .read_to_end(&mut buf)
-            .map(|_| buf);
+        let mut kept = Vec::new();
+        let mut total = 0usize;
+        let mut buf = [0u8; 8192];
+        let r = loop {
+            match stdout.read(&mut buf) {
+                Ok(0) => break Ok((kept, total)),
+                Ok(n) => {
+                    total += n;
+                    let room = MAX_OUTPUT.saturating_sub(kept.len());
+                    kept.extend_from_slice(&buf[..n.min(room)]);
+                }
+                Err(e) => break Err(e),
+            }
+        };
         let _ = tx.send(r);
     });
-    let out = match rx.recv_timeout(TIMEOUT) {
+    let timed_out = |child: &mut Child| {
+        #[cfg(unix)]
+        // SAFETY: kill(2) on the process group we created for this child.
+        unsafe {
+            libc::kill(-(child.id() as i32), libc::SIGKILL);
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        Error::network(format!(
+            "the identity command `{program}` did not finish within {}s and was stopped",
+            TIMEOUT.as_secs()
+        ))
+    };
+    let out = match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
         Ok(r) => r,
-        Err(_) => {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(Error::network(format!(
-                "the identity command `{program}` did not finish within {}s and was stopped",
-                TIMEOUT.as_secs()
-            )));
+        Err(_) => return Err(timed_out(&mut child)),
+    };
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(s)) => break s,
+            Ok(None) if Instant::now() >= deadline => return Err(timed_out(&mut child)),
+            // stdout is closed, so it is usually exiting: poll briefly, up to the deadline.
+            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
+            Err(e) => return Err(Error::failure(format!("cannot wait for `{program}`: {e}"))),
         }
     };
-    let status = child
-        .wait()
-        .map_err(|e| Error::failure(format!("cannot wait for `{program}`: {e}")))?;
     if !status.success() {
         return Err(Error::sign_in(format!(
             "the identity command `{program}` failed ({status})"
         ))
         .hint("its own message is above; it may need you to sign in to it first"));
     }
-    let out =
+    let (out, total) =
         out.map_err(|e| Error::failure(format!("cannot read the output of `{program}`: {e}")))?;
+    if total > MAX_OUTPUT {
+        return Err(Error::config(format!(
+            "the identity command `{program}` printed {total} bytes; an identity token is at most 16 KiB"
+        ))
+        .hint("make it print only the JWT"));
+    }
     let text = String::from_utf8(out).map_err(|_| {
         Error::config(format!(
             "the identity command `{program}` printed non-UTF-8 output"

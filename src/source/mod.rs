@@ -25,9 +25,11 @@ pub struct IdentityToken {
 /// (OpenAI's `subject_token_type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenKind {
-    /// A JWT minted for a workload (every source today).
+    /// A JWT minted for a workload or as an access token: files, variables,
+    /// commands, client credentials, and sessions that exchange access tokens.
     Jwt,
-    /// An OIDC ID token from an interactive sign-in.
+    /// An OIDC ID token: the sign-in session's (the default assertion), or
+    /// one a client-credentials grant returned in place of an access token.
     IdToken,
 }
 
@@ -37,6 +39,10 @@ pub enum Origin {
     /// The variable that held the JWT.
     EnvValue(&'static str),
     Command(String),
+    /// Minted from the `keyless login` session.
+    Session,
+    /// From the client-credentials grant.
+    ClientCredentials,
 }
 
 /// The `env` source's variables, which depend on the provider being served.
@@ -71,6 +77,8 @@ impl Origin {
             Origin::File(p) => format!("the identity token in {}", p.display()),
             Origin::EnvValue(var) => format!("the identity token in ${var}"),
             Origin::Command(p) => format!("the identity token printed by `{p}`"),
+            Origin::Session => "the identity token from the sign-in session".to_string(),
+            Origin::ClientCredentials => "the token from the client-credentials grant".to_string(),
         }
     }
     /// A source that hands back the same JWT until something outside rotates it.
@@ -79,10 +87,61 @@ impl Origin {
     }
 }
 
-pub fn fetch(source: &IdentitySource, vars: EnvVars) -> Result<IdentityToken> {
+/// What a fetch needs besides the source: the provider being served (the
+/// `env` source's variables) and, for `login` and `client-credentials`, the
+/// profile's issuer.
+pub struct Context<'a> {
+    pub settings: &'a crate::settings::Settings,
+    pub issuer: Option<&'a crate::config::IssuerConfig>,
+    /// May a sign-in start (terminal on stdin and stderr, no --no-login)?
+    pub interactive: bool,
+    pub vars: EnvVars,
+    /// The audience the provider wants in the JWT, when known: what the
+    /// client-credentials grant asks for unless its source names a resource.
+    pub audience: Option<&'a str>,
+}
+
+fn need_issuer<'a>(ctx: &Context<'a>, what: &str) -> Result<&'a crate::config::IssuerConfig> {
+    ctx.issuer.ok_or_else(|| {
+        Error::config(format!(
+            "the {what} identity source needs an issuer, and this profile has none"
+        ))
+        .hint(format!(
+            "run `{}`",
+            ctx.settings
+                .command("setup issuer --issuer URL --client-id ID")
+        ))
+    })
+}
+
+pub fn fetch(source: &IdentitySource, ctx: &Context) -> Result<IdentityToken> {
     match source {
+        IdentitySource::Login => crate::session::fresh_jwt(
+            ctx.settings,
+            need_issuer(ctx, "login")?,
+            ctx.interactive,
+            ctx.vars.provider,
+        ),
+        IdentitySource::ClientCredentials { resource, scope } => {
+            crate::session::client_credentials(
+                ctx.settings,
+                need_issuer(ctx, "client-credentials")?,
+                resource.as_deref().or(ctx.audience),
+                scope.as_deref(),
+            )
+        }
         IdentitySource::File { path } => read_file(&expand_home(path)),
-        IdentitySource::Env => from_env(vars),
+        IdentitySource::Env => from_env(ctx.vars),
+        IdentitySource::Command { argv } if argv.is_empty() => Err(Error::config(
+            "the profile's identity command is empty",
+        )
+        .hint(format!(
+            "run `{}`",
+            ctx.settings.command(&format!(
+                "setup {} --identity command:PROGRAM ARGS…",
+                ctx.vars.provider
+            ))
+        ))),
         IdentitySource::Command { argv } => command::run(argv),
     }
 }

@@ -34,9 +34,10 @@ fn completions_command_prints_the_script() {
     let env = TestEnv::new();
     let r = env.run(&["completions", "bash"]);
     r.success();
-    assert_eq!(
-        r.stdout.as_bytes(),
-        std::fs::read(repo().join("completions/keyless.bash")).unwrap()
+    let committed = std::fs::read_to_string(repo().join("completions/keyless.bash")).unwrap();
+    assert!(
+        r.stdout == committed,
+        "`keyless completions bash` differs from completions/keyless.bash"
     );
 }
 

@@ -58,7 +58,23 @@ impl TestEnv {
 
     /// `setup anthropic` pointing at `base_url`, with an identity source.
     pub fn setup(&self, base_url: &str, identity: &str) {
-        let r = self.run(&[
+        self.setup_anthropic(
+            base_url,
+            &[
+                "--service-account-id",
+                SA,
+                "--workspace-id",
+                WS,
+                "--identity",
+                identity,
+            ],
+        );
+    }
+
+    /// `setup anthropic` pointing at `base_url` with the sandbox's rule and
+    /// organization, plus `extra` flags.
+    pub fn setup_anthropic(&self, base_url: &str, extra: &[&str]) {
+        let mut args = vec![
             "setup",
             "anthropic",
             "--base-url",
@@ -67,21 +83,22 @@ impl TestEnv {
             RULE,
             "--organization-id",
             ORG,
-            "--service-account-id",
-            SA,
-            "--workspace-id",
-            WS,
-            "--identity",
-            identity,
-        ]);
-        r.success();
+        ];
+        args.extend_from_slice(extra);
+        self.run(&args).success();
     }
 }
 
 impl TestEnv {
     /// `setup openai` pointing at `token_endpoint`, with an identity source.
     pub fn setup_openai(&self, token_endpoint: &str, identity: &str) {
-        self.run(&[
+        self.setup_openai_with(token_endpoint, &["--identity", identity]);
+    }
+
+    /// `setup openai` pointing at `token_endpoint` with the sandbox's
+    /// identity provider and service account, plus `extra` flags.
+    pub fn setup_openai_with(&self, token_endpoint: &str, extra: &[&str]) {
+        let mut args = vec![
             "setup",
             "openai",
             "--token-endpoint",
@@ -90,10 +107,9 @@ impl TestEnv {
             WIP,
             "--service-account-id",
             OPENAI_SA,
-            "--identity",
-            identity,
-        ])
-        .success();
+        ];
+        args.extend_from_slice(extra);
+        self.run(&args).success();
     }
 }
 
@@ -312,8 +328,10 @@ pub fn require_tool(name: &str, present: bool) -> bool {
     if present {
         return true;
     }
-    if std::env::var_os("CI").is_some() {
-        panic!("{name} is required in CI; the test command installs it");
+    if std::env::var_os("CI").is_some() || std::env::var_os("KEYLESS_TEST_STRICT").is_some() {
+        panic!(
+            "{name} is required (CI or scripts/test); scripts/test installs it as root, else install it first"
+        );
     }
     eprintln!("skipping: {name} is not installed (the README's test command installs it)");
     false

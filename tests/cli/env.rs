@@ -27,10 +27,10 @@ fn round_trip(shell: &str, kind: &str) {
     std::fs::create_dir_all(&work).unwrap();
     let script = match kind {
         "fish" => format!(
-            "{BIN} env --shell fish | source; printf '%s\\n' \"$ANTHROPIC_AUTH_TOKEN\"; printf '%s\\n' \"$ANTHROPIC_BASE_URL\"; set -q ANTHROPIC_API_KEY; and echo KEY-STILL-SET; or echo key-unset"
+            "{BIN} -vv env --shell fish | source; printf '%s\\n' \"$ANTHROPIC_AUTH_TOKEN\"; printf '%s\\n' \"$ANTHROPIC_BASE_URL\"; set -q ANTHROPIC_API_KEY; and echo KEY-STILL-SET; or echo key-unset"
         ),
         _ => format!(
-            "eval \"$({BIN} env --shell {kind})\"; printf '%s\\n' \"$ANTHROPIC_AUTH_TOKEN\"; printf '%s\\n' \"$ANTHROPIC_BASE_URL\"; if [ -n \"${{ANTHROPIC_API_KEY+x}}\" ]; then echo KEY-STILL-SET; else echo key-unset; fi"
+            "eval \"$({BIN} -vv env --shell {kind})\"; printf '%s\\n' \"$ANTHROPIC_AUTH_TOKEN\"; printf '%s\\n' \"$ANTHROPIC_BASE_URL\"; if [ -n \"${{ANTHROPIC_API_KEY+x}}\" ]; then echo KEY-STILL-SET; else echo key-unset; fi"
         ),
     };
     let out = Command::new(shell)
@@ -46,6 +46,7 @@ fn round_trip(shell: &str, kind: &str) {
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_no_secrets(&stderr);
     assert!(out.status.success(), "{shell}: {stderr}");
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(
@@ -152,4 +153,26 @@ fn keep_api_key_and_default_base_url() {
             "{line}"
         );
     }
+}
+
+#[test]
+fn fish_output_succeeds_when_nothing_needs_unsetting() {
+    if !require_tool("fish", have("fish")) {
+        return;
+    }
+    let fake = Fake::start(|_, _| Reply::token("sk-ant-oat01-plainTOKEN_123456", 600));
+    let (env, _) = env_with_file_source(&fake.url);
+    let out = Command::new("fish")
+        .args([
+            "-c",
+            &format!("{BIN} env --shell fish | source; and echo sourced-ok"),
+        ])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap())
+        .env("HOME", env.home())
+        .env("KEYLESS_CONFIG_DIR", env.config_dir())
+        .env("KEYLESS_CACHE_DIR", env.cache_dir())
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "sourced-ok\n");
 }

@@ -35,6 +35,8 @@ pub struct Reply {
     pub body: Vec<u8>,
     /// Accept, then say nothing for this long.
     pub stall: Option<Duration>,
+    /// Send the body with chunked transfer encoding (no Content-Length).
+    pub chunked: bool,
 }
 
 impl Reply {
@@ -47,6 +49,7 @@ impl Reply {
             ],
             body: body.to_string().into_bytes(),
             stall: None,
+            chunked: false,
         }
     }
     pub fn raw(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> Self {
@@ -55,6 +58,7 @@ impl Reply {
             headers: vec![("content-type".into(), content_type.into())],
             body: body.into(),
             stall: None,
+            chunked: false,
         }
     }
     pub fn token(token: &str, expires_in: i64) -> Self {
@@ -99,17 +103,30 @@ impl Fake {
                         std::thread::sleep(d);
                         return;
                     }
+                    let length = if reply.chunked {
+                        "Transfer-Encoding: chunked".to_string()
+                    } else {
+                        format!("Content-Length: {}", reply.body.len())
+                    };
                     let mut head = format!(
-                        "HTTP/1.1 {} X\r\nContent-Length: {}\r\nConnection: close\r\n",
-                        reply.status,
-                        reply.body.len()
+                        "HTTP/1.1 {} X\r\n{length}\r\nConnection: close\r\n",
+                        reply.status
                     );
                     for (k, v) in &reply.headers {
                         head.push_str(&format!("{k}: {v}\r\n"));
                     }
                     head.push_str("\r\n");
                     let _ = stream.write_all(head.as_bytes());
-                    let _ = stream.write_all(&reply.body);
+                    if reply.chunked {
+                        for c in reply.body.chunks(64 * 1024) {
+                            let _ = stream.write_all(format!("{:x}\r\n", c.len()).as_bytes());
+                            let _ = stream.write_all(c);
+                            let _ = stream.write_all(b"\r\n");
+                        }
+                        let _ = stream.write_all(b"0\r\n\r\n");
+                    } else {
+                        let _ = stream.write_all(&reply.body);
+                    }
                 });
             }
         });

@@ -2,14 +2,17 @@
 
 mod common;
 mod fake;
+mod fake_idp;
 
 mod assets;
 mod cache;
 mod config;
 mod env;
 mod exec;
+mod login_fake;
 mod openai;
 mod sandbox;
 mod sdk;
 mod single_use;
+mod status;
 mod wire;

@@ -11,7 +11,8 @@ use crate::sandbox::request;
 
 /// JWT-shaped, as OpenAI's access tokens may be, so that the harness's scan
 /// of stderr would catch it.
-const TOKEN: &str = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJzYV8wMXNhbmRib3gifQ.b3BlbmFpLWZha2UtdG9rZW4";
+pub const TOKEN: &str =
+    "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJzYV8wMXNhbmRib3gifQ.b3BlbmFpLWZha2UtdG9rZW4";
 
 /// The fake's token endpoint, at the path OpenAI serves it on.
 fn endpoint(fake: &Fake) -> String {
@@ -28,7 +29,7 @@ fn oauth(status: u16, body: serde_json::Value) -> Reply {
     r
 }
 
-fn granted(expires_in: Option<i64>) -> Reply {
+pub fn granted(expires_in: Option<i64>) -> Reply {
     let mut body = json!({
         "access_token": TOKEN,
         "issued_token_type": "urn:ietf:params:oauth:token-type:access_token",
@@ -328,6 +329,15 @@ fn server_errors_and_odd_bodies_are_network_class() {
         4,
         &["larger than 1 MiB"],
     );
+    error_case(
+        oauth(404, json!({"error": "not_found"})),
+        4,
+        &[
+            "answered 404",
+            "--token-endpoint",
+            "auth.openai.com/oauth/token",
+        ],
+    );
     let mut redirect = Reply::raw(302, "text/plain", "");
     redirect.headers.push((
         "location".into(),
@@ -349,7 +359,7 @@ fn malformed_success_responses_are_refused() {
             json!({"access_token": TOKEN, "token_type": "mac", "expires_in": 600}),
         ),
         4,
-        &["instead of Bearer"],
+        &["other than Bearer"],
     );
     error_case(
         oauth(200, json!({"access_token": TOKEN, "expires_in": "soon"})),

@@ -298,3 +298,42 @@ fn demo_runs_the_main_job() {
         "the demo uses a throwaway config dir"
     );
 }
+
+/// A sandbox whose rule trusts another issuer (here a second sandbox acting as
+/// an identity provider), by each JWKS mode.
+#[test]
+fn trusts_other_issuers_by_discovery_explicit_url_and_inline_keys() {
+    let idp = Sandbox::start(&[]);
+    let jwks = http_get_json(&format!("{}/jwks", idp.url));
+    let env = TestEnv::new();
+    for (i, mode) in [
+        serde_json::json!({"type": "discovery"}),
+        serde_json::json!({"type": "explicit_url", "url": format!("{}/jwks", idp.url)}),
+        serde_json::json!({"type": "inline", "keys": jwks["keys"]}),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let rules = env.path(&format!("rules{i}.json"));
+        std::fs::write(
+            &rules,
+            serde_json::json!({
+                "issuers": [{"issuer_url": idp.url, "jwks": mode}],
+                "rules": [{
+                    "id": RULE, "organization_id": ORG, "issuer_url": idp.url,
+                    "match": {"subject_prefix": "sandbox-workload"},
+                    "service_account_id": SA, "workspace_ids": [WS], "token_lifetime_seconds": 600,
+                }],
+            })
+            .to_string(),
+        )
+        .unwrap();
+        let api = Sandbox::start(&["--rules", rules.to_str().unwrap()]);
+        let (s, v) = exchange(&api, RULE, &idp.mint_jwt(&[]), Some(WS));
+        assert_eq!(s, 200, "mode {i}: {v} {}", api.history());
+        // a JWT from the API sandbox's own issuer has the wrong iss for this rule
+        let (s, _) = exchange(&api, RULE, &api.mint_jwt(&[]), Some(WS));
+        assert_eq!(s, 401);
+        assert_eq!(last_reason(&api), "iss_mismatch");
+    }
+}

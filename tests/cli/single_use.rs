@@ -140,3 +140,45 @@ fn a_still_valid_token_is_served_while_the_file_has_not_rotated() {
     env.run(&["credential", "anthropic"])
         .fails(3, "already exchanged");
 }
+
+#[test]
+fn identity_commands_are_bounded_in_time_and_output() {
+    let fake = Fake::start(|n, _| Reply::token(&format!("sk-ant-oat01-tok{n}_abcdefghijkl"), 600));
+    let env = TestEnv::new();
+    // closes stdout, then lingers: the deadline covers the exit too
+    env.setup(&fake.url, "command:sh -c 'echo a.b.c; exec >&-; sleep 60'");
+    let t = std::time::Instant::now();
+    env.run(&["credential", "anthropic"])
+        .fails(4, "did not finish within 30s");
+    assert!(
+        t.elapsed() < std::time::Duration::from_secs(40),
+        "{:?}",
+        t.elapsed()
+    );
+    // a flood of output neither hangs nor is taken for a token
+    env.setup(
+        &fake.url,
+        "command:sh -c 'head -c 2000000 /dev/zero | tr \"\\0\" a'",
+    );
+    env.run(&["credential", "anthropic"])
+        .fails(6, "printed 2000000 bytes");
+    assert_eq!(fake.count(), 0);
+}
+
+#[test]
+fn without_a_cache_dir_the_ledger_still_holds() {
+    let fake = Fake::start(|n, _| Reply::token(&format!("sk-ant-oat01-tok{n}_abcdefghijkl"), 600));
+    let (env, _) = env_with_file_source(&fake.url);
+    let blocker = env.path("blocker");
+    std::fs::write(&blocker, b"").unwrap();
+    let no_cache = |c: &mut std::process::Command| {
+        c.env("KEYLESS_CACHE_DIR", blocker.join("cache"))
+            .env("TMPDIR", env.path("tmp"));
+    };
+    std::fs::create_dir_all(env.path("tmp")).unwrap();
+    env.run_with(&["credential", "anthropic"], no_cache)
+        .success();
+    env.run_with(&["credential", "anthropic"], no_cache)
+        .fails(3, "already exchanged");
+    assert_eq!(fake.count(), 1);
+}

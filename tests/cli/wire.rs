@@ -115,7 +115,7 @@ fn denial_401_authentication_error() {
             "req_fake_123",
             "1. this JWT carries a jti",
             "2. the subject (repo:acme/app:ref:refs/heads/main) or audience",
-            "3. the rule covers several workspaces",
+            "3. the rule does not cover workspace wrkspc_01sandbox",
             "4. the service account svac_01sandbox",
             "authentication history: https://platform.claude.com/settings/workload-identity-federation?tab=history",
         ],
@@ -183,6 +183,19 @@ fn server_errors_and_odd_bodies_are_network_class() {
         4,
         &["larger than 1 MiB"],
     );
+    let chunked = Reply {
+        chunked: true,
+        ..Reply::raw(200, "application/json", vec![b' '; 2 * 1024 * 1024])
+    };
+    error_case(chunked, 4, &["larger than 1 MiB"]);
+    error_case(
+        Reply::json(
+            404,
+            json!({"error": {"type": "not_found_error", "message": "Not found"}}),
+        ),
+        4,
+        &["answered 404", "--base-url"],
+    );
     error_case(
         Reply::json(
             429,
@@ -201,7 +214,7 @@ fn malformed_success_responses_are_refused() {
             json!({"access_token": TOKEN, "token_type": "mac", "expires_in": 600}),
         ),
         4,
-        &["instead of Bearer"],
+        &["other than Bearer"],
     );
     error_case(
         Reply::json(200, json!({"access_token": TOKEN, "token_type": "Bearer"})),
@@ -264,6 +277,7 @@ fn connection_refused_exits_4_and_keeps_the_jwt_unspent() {
     // the JWT never left the machine, so a retry may send it
     env.run(&["credential", "anthropic"])
         .fails(4, "cannot connect");
+    assert!(cache_files(&env.cache_dir()).is_empty());
 }
 
 #[test]
@@ -372,4 +386,66 @@ fn verbose_runs_never_show_tokens() {
     assert!(!r.stderr.contains(TOKEN));
     let r = env.run(&["credential", "anthropic", "-vv"]);
     assert!(r.stderr.contains("cached token"), "{}", r.stderr);
+}
+
+#[test]
+fn the_token_ends_with_a_newline_only_on_a_terminal() {
+    let has_script = std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok();
+    if !require_tool("script (util-linux)", has_script) {
+        return;
+    }
+    let fake = Fake::start(|_, _| Reply::token(TOKEN, 600));
+    let (env, _) = env_with_file_source(&fake.url);
+    // `script` gives the command a pseudo-terminal as stdout
+    let out = env
+        .cmd()
+        .env_remove("TERM")
+        .args(["credential", "anthropic"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), TOKEN);
+    let mut c = std::process::Command::new("script");
+    c.args(["-qec", &format!("{BIN} credential anthropic"), "/dev/null"])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap())
+        .env("HOME", env.home())
+        .env("KEYLESS_CONFIG_DIR", env.config_dir())
+        .env("KEYLESS_CACHE_DIR", env.cache_dir())
+        .stdin(std::process::Stdio::null());
+    let out = c.output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{TOKEN}\r\n"));
+}
+
+#[test]
+fn a_hand_edited_plain_http_base_url_is_refused() {
+    let fake = Fake::start(|_, _| Reply::token(TOKEN, 600));
+    let (env, _) = env_with_file_source(&fake.url);
+    let path = env.config_dir().join("config.json");
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace(&fake.url, "http://example.com");
+    std::fs::write(&path, text).unwrap();
+    env.run(&["credential", "anthropic"])
+        .fails(6, "base_url \"http://example.com\" uses plain http");
+    assert_eq!(fake.count(), 0);
+}
+
+#[test]
+fn the_config_dir_flag_overrides_the_environment() {
+    let fake = Fake::start(|_, _| Reply::token(TOKEN, 600));
+    let (env, _) = env_with_file_source(&fake.url);
+    let moved = env.path("elsewhere");
+    std::fs::rename(env.config_dir(), &moved).unwrap();
+    env.run(&["credential", "anthropic"])
+        .fails(6, "no Anthropic configuration");
+    env.run(&[
+        "--config-dir",
+        moved.to_str().unwrap(),
+        "credential",
+        "anthropic",
+    ])
+    .success();
 }

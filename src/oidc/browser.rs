@@ -1,0 +1,284 @@
+//! Authorization code with PKCE (RFC 7636) through the user's browser and a
+//! loopback redirect (RFC 8252 §7.3): a listener on 127.0.0.1 (ephemeral port
+//! unless one is configured), `state` and `nonce`, one accepted callback.
+//! The URL is always printed on stderr; opening a browser is best effort.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::{Client, Tokens, pkce_challenge, random_token};
+use crate::error::{Error, Result};
+use crate::output;
+
+/// Can a browser be opened here? `$BROWSER`, else a platform opener that has
+/// a display to open on.
+pub fn can_open() -> bool {
+    if std::env::var("BROWSER").is_ok_and(|b| !b.trim().is_empty()) {
+        return true;
+    }
+    opener().is_some()
+}
+
+fn on_path(prog: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(prog).is_file()))
+}
+
+fn opener() -> Option<Vec<String>> {
+    #[cfg(target_os = "macos")]
+    {
+        // Over SSH there is nobody at this screen.
+        if std::env::var_os("SSH_CONNECTION").is_some() {
+            return None;
+        }
+        return Some(vec!["open".into()]);
+    }
+    #[cfg(windows)]
+    {
+        return Some(vec!["cmd".into(), "/C".into(), "start".into(), "".into()]);
+    }
+    #[cfg(all(unix, not(target_os = "macos")))]
+    {
+        let display =
+            std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
+        if on_path("wslview") {
+            return Some(vec!["wslview".into()]);
+        }
+        if display && on_path("xdg-open") {
+            return Some(vec!["xdg-open".into()]);
+        }
+        None
+    }
+}
+
+/// Start the browser on `url` without waiting for it. True when started.
+pub fn open(url: &str) -> bool {
+    let candidates: Vec<Vec<String>> = match std::env::var("BROWSER") {
+        // $BROWSER may list several commands separated by ':'.
+        Ok(b) if !b.trim().is_empty() => b
+            .split(':')
+            .filter(|s| !s.trim().is_empty())
+            .filter_map(|s| shell_words::split(s).ok())
+            .filter(|v| !v.is_empty())
+            .collect(),
+        _ => opener().into_iter().collect(),
+    };
+    for argv in candidates {
+        let spawned = Command::new(&argv[0])
+            .args(&argv[1..])
+            .arg(url)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn();
+        if let Ok(mut child) = spawned {
+            // Reap it whenever it ends, without waiting here.
+            std::thread::spawn(move || {
+                let _ = child.wait();
+            });
+            return true;
+        }
+    }
+    false
+}
+
+pub struct Options {
+    pub no_browser: bool,
+    pub timeout: Duration,
+}
+
+/// Tokens plus the nonce they must carry.
+pub struct Outcome {
+    pub tokens: Tokens,
+    pub nonce: String,
+}
+
+const PAGE_OK: &str = "<!doctype html><meta charset=utf-8><title>keyless</title><body style=\"font-family:sans-serif\"><h1>Signed in</h1><p>keyless has what it needs. You can close this tab.</p>";
+
+fn page_fail(why: &str) -> String {
+    let esc = why
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    format!(
+        "<!doctype html><meta charset=utf-8><title>keyless</title><body style=\"font-family:sans-serif\"><h1>Sign-in failed</h1><p>{esc}</p><p>Return to the terminal for details.</p>"
+    )
+}
+
+fn respond(mut s: &TcpStream, status: &str, body: &str) {
+    let _ = write!(
+        s,
+        "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\nCache-Control: no-store\r\n\r\n{body}",
+        body.len()
+    );
+}
+
+/// Read one request line; return the path-and-query of a GET.
+fn read_target(stream: &TcpStream) -> Option<String> {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut r = BufReader::new(stream);
+    let mut line = String::new();
+    r.read_line(&mut line).ok()?;
+    // drain the headers
+    loop {
+        let mut h = String::new();
+        if r.read_line(&mut h).ok()? == 0 || h == "\r\n" || h == "\n" {
+            break;
+        }
+    }
+    let mut parts = line.split_whitespace();
+    (parts.next()? == "GET").then(|| parts.next().map(str::to_string))?
+}
+
+enum Callback {
+    Code(String),
+    Refused(Error),
+}
+
+/// Serve the loopback listener until one callback arrives (other paths, such
+/// as /favicon.ico, get a 404 and do not count).
+fn await_callback(listener: TcpListener, state: String, deadline: Instant) -> Result<String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { continue };
+            let Some(target) = read_target(&stream) else {
+                continue;
+            };
+            let Ok(url) = url::Url::parse(&format!("http://127.0.0.1{target}")) else {
+                continue;
+            };
+            if url.path() != "/callback" {
+                respond(&stream, "404 Not Found", "not found");
+                continue;
+            }
+            let q: std::collections::HashMap<String, String> =
+                url.query_pairs().into_owned().collect();
+            let result = if q.get("state") != Some(&state) {
+                respond(
+                    &stream,
+                    "400 Bad Request",
+                    &page_fail("The sign-in response did not match this request (state)."),
+                );
+                Callback::Refused(
+                    Error::denied("the sign-in callback carried the wrong state; it was not answered to this sign-in")
+                        .hint("run `keyless login` again; if it repeats, something else is answering on the callback"),
+                )
+            } else if let Some(err) = q.get("error") {
+                let desc = q
+                    .get("error_description")
+                    .map(|d| crate::redact::server_text(d));
+                respond(
+                    &stream,
+                    "200 OK",
+                    &page_fail(&format!("The identity provider said: {err}")),
+                );
+                let e = crate::redact::server_text(err);
+                Callback::Refused(
+                    Error::denied(format!(
+                        "the identity provider refused the sign-in ({e}{})",
+                        desc.map(|d| format!(": {d}")).unwrap_or_default()
+                    ))
+                    .hint("check that your account may use this client"),
+                )
+            } else if let Some(code) = q.get("code") {
+                respond(&stream, "200 OK", PAGE_OK);
+                Callback::Code(code.clone())
+            } else {
+                respond(
+                    &stream,
+                    "400 Bad Request",
+                    &page_fail("The callback had no code."),
+                );
+                Callback::Refused(Error::denied(
+                    "the sign-in callback had no authorization code",
+                ))
+            };
+            let _ = tx.send(result);
+            return;
+        }
+    });
+    let left = deadline.saturating_duration_since(Instant::now());
+    match rx.recv_timeout(left) {
+        Ok(Callback::Code(c)) => Ok(c),
+        Ok(Callback::Refused(e)) => Err(e),
+        Err(_) => Err(Error::sign_in("timed out waiting for the browser sign-in")
+            .hint("run `keyless login` again, or `keyless login --device` where no browser can reach this machine")),
+    }
+}
+
+pub fn login(client: &Client, opts: &Options) -> Result<Outcome> {
+    let auth_endpoint = client.disc.authorization_endpoint.clone().ok_or_else(|| {
+        Error::config("the issuer has no authorization endpoint")
+            .hint("use `keyless login --device`")
+    })?;
+    let host = client
+        .cfg
+        .redirect_host
+        .clone()
+        .unwrap_or_else(|| "127.0.0.1".into());
+    let port = client.cfg.redirect_port.unwrap_or(0);
+    let listener = TcpListener::bind(("127.0.0.1", port)).map_err(|e| {
+        Error::failure(format!(
+            "cannot listen on 127.0.0.1:{port} for the sign-in callback: {}",
+            crate::error::io_reason(&e)
+        ))
+        .hint("another program holds the port; choose another with `keyless setup issuer --redirect-port`")
+    })?;
+    let port = listener
+        .local_addr()
+        .map_err(|e| Error::failure(format!("cannot read the callback port: {e}")))?
+        .port();
+    let redirect_uri = format!("http://{host}:{port}/callback");
+    let verifier = random_token();
+    let state = random_token();
+    let nonce = random_token();
+    let mut url = url::Url::parse(&auth_endpoint)
+        .map_err(|_| Error::config("the issuer's authorization endpoint is not a URL"))?;
+    {
+        let mut q = url.query_pairs_mut();
+        q.append_pair("response_type", "code")
+            .append_pair("client_id", &client.cfg.client_id)
+            .append_pair("redirect_uri", &redirect_uri)
+            .append_pair("scope", &client.cfg.scopes())
+            .append_pair("state", &state)
+            .append_pair("nonce", &nonce)
+            .append_pair("code_challenge", &pkce_challenge(&verifier))
+            .append_pair("code_challenge_method", "S256");
+        if let Some(r) = client.resource() {
+            q.append_pair("resource", &r);
+        }
+        // Providers (oidc-provider, Google) need this to issue refresh tokens.
+        if client
+            .cfg
+            .scopes()
+            .split(' ')
+            .any(|s| s == "offline_access")
+        {
+            q.append_pair("prompt", "consent");
+        }
+    }
+    let deadline = Instant::now() + opts.timeout;
+    let opened = !opts.no_browser && open(url.as_str());
+    output::note(&format!(
+        "{} to sign in at {}. If it does not open, visit:\n  {url}",
+        if opened {
+            "Opened your browser"
+        } else {
+            "Open this URL in a browser"
+        },
+        client.cfg.issuer
+    ));
+    let code = await_callback(listener, state, deadline)?;
+    let tokens = client
+        .token_request(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", &redirect_uri),
+            ("code_verifier", &verifier),
+        ])
+        .map_err(|f| f.into_error("redeeming the authorization code"))?;
+    Ok(Outcome { tokens, nonce })
+}

@@ -1,0 +1,89 @@
+//! The device authorization grant (RFC 8628): print the verification URI and
+//! user code on stderr, then poll, honouring `interval` and `slow_down`.
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::{Client, Failure, Tokens};
+use crate::error::{Error, Result};
+use crate::output;
+
+pub const GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+
+pub fn login(client: &Client, no_browser: bool, timeout: Duration) -> Result<Tokens> {
+    let endpoint = client
+        .disc
+        .device_authorization_endpoint
+        .clone()
+        .ok_or_else(|| {
+            Error::config("the issuer does not offer the device authorization grant")
+                .hint("use `keyless login --browser`")
+        })?;
+    let scope = client.cfg.scopes();
+    let resource = client.resource();
+    let mut params = vec![("scope", scope.as_str())];
+    if let Some(r) = &resource {
+        params.push(("resource", r));
+    }
+    let v = client
+        .post_form(&endpoint, &params)
+        .map_err(|f| f.into_error("starting the device sign-in"))?;
+    let s = |k: &str| {
+        v.get(k)
+            .and_then(Value::as_str)
+            .map(crate::redact::server_text)
+    };
+    let device_code = v
+        .get("device_code")
+        .and_then(Value::as_str)
+        .ok_or_else(|| Error::network("the device authorization response has no device_code"))?
+        .to_string();
+    let user_code = s("user_code").unwrap_or_default();
+    let uri = s("verification_uri").unwrap_or_default();
+    let complete = s("verification_uri_complete");
+    let mut interval = v
+        .get("interval")
+        .and_then(Value::as_u64)
+        .unwrap_or(5)
+        .max(1);
+    let expires = v.get("expires_in").and_then(Value::as_u64).unwrap_or(600);
+    output::note(&format!(
+        "To sign in at {}, open {uri} and enter the code {user_code}{}",
+        client.cfg.issuer,
+        complete
+            .as_deref()
+            .map(|c| format!("\n  or open: {c}"))
+            .unwrap_or_default()
+    ));
+    if !no_browser && super::browser::can_open() {
+        super::browser::open(complete.as_deref().unwrap_or(&uri));
+    }
+    let deadline = Instant::now() + timeout.min(Duration::from_secs(expires));
+    loop {
+        if Instant::now() >= deadline {
+            return Err(
+                Error::sign_in("the device sign-in timed out before it was approved")
+                    .hint("run `keyless login --device` again"),
+            );
+        }
+        std::thread::sleep(Duration::from_secs(interval));
+        match client.token_request(&[("grant_type", GRANT), ("device_code", &device_code)]) {
+            Ok(t) => return Ok(t),
+            Err(Failure::OAuth { error, .. }) if error == "authorization_pending" => {}
+            Err(Failure::OAuth { error, .. }) if error == "slow_down" => interval += 5,
+            Err(Failure::OAuth { error, .. }) if error == "access_denied" => {
+                return Err(Error::denied("the device sign-in was denied")
+                    .hint("approve the request in the browser, or check your account's access"));
+            }
+            Err(Failure::OAuth { error, .. }) if error == "expired_token" => {
+                return Err(
+                    Error::sign_in("the device code expired before it was approved").hint(
+                        "run `keyless login --device` again and approve within the time shown",
+                    ),
+                );
+            }
+            Err(f) => return Err(f.into_error("polling for the device sign-in")),
+        }
+    }
+}

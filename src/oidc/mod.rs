@@ -1,0 +1,270 @@
+//! A small OpenID Connect client: discovery, the token endpoint, ID-token
+//! validation, and the two interactive flows (browser with PKCE, device code).
+//!
+//! Hand-written on reqwest and jsonwebtoken rather than a framework crate so
+//! that every request shares keyless's client (proxies, CA file, timeouts,
+//! body cap) and every error body is reduced to OAuth `error` and
+//! `error_description`, scrubbed. It never logs a token.
+
+pub mod browser;
+pub mod device;
+pub mod id_token;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::Value;
+
+use crate::config::IssuerConfig;
+use crate::error::{Error, Result};
+use crate::http;
+use crate::redact;
+use crate::secret::Secret;
+
+/// The parts of the discovery document keyless uses.
+#[derive(Debug, Clone)]
+pub struct Discovery {
+    pub issuer: String,
+    pub authorization_endpoint: Option<String>,
+    pub token_endpoint: String,
+    pub device_authorization_endpoint: Option<String>,
+    pub revocation_endpoint: Option<String>,
+    pub jwks_uri: String,
+}
+
+/// A token endpoint response. Every token is a [`Secret`].
+#[derive(Debug, Default)]
+pub struct Tokens {
+    pub access_token: Option<Secret<String>>,
+    pub id_token: Option<Secret<String>>,
+    pub refresh_token: Option<Secret<String>>,
+    pub expires_in: Option<i64>,
+}
+
+/// An OAuth error answer (`{"error": …}`) or any other failure.
+pub enum Failure {
+    OAuth {
+        error: String,
+        description: Option<String>,
+        status: u16,
+    },
+    Other(Error),
+}
+
+impl Failure {
+    pub fn into_error(self, doing: &str) -> Error {
+        match self {
+            Failure::Other(e) => e,
+            Failure::OAuth {
+                error,
+                description,
+                status,
+            } => {
+                let desc = description.map(|d| format!(": {d}")).unwrap_or_default();
+                let msg = format!("{doing} was refused ({status} {error}{desc})");
+                match error.as_str() {
+                    "invalid_grant" => {
+                        Error::sign_in(msg).hint("the sign-in session ended; run `keyless login`")
+                    }
+                    "invalid_client"
+                    | "unauthorized_client"
+                    | "invalid_scope"
+                    | "invalid_request"
+                    | "invalid_target" => Error::config(msg)
+                        .hint("check `keyless setup issuer` (client id, secret, scopes, audience)"),
+                    "access_denied" => Error::denied(msg),
+                    _ => Error::denied(msg),
+                }
+            }
+        }
+    }
+}
+
+pub struct Client {
+    pub cfg: IssuerConfig,
+    pub disc: Discovery,
+    http: reqwest::Client,
+    rt: tokio::runtime::Runtime,
+    secret: Option<Secret<String>>,
+}
+
+fn string(v: &Value, k: &str) -> Option<String> {
+    v.get(k).and_then(Value::as_str).map(str::to_string)
+}
+
+impl Client {
+    /// Fetch discovery and check that it names the configured issuer exactly.
+    pub fn discover(cfg: &IssuerConfig, secret: Option<Secret<String>>) -> Result<Self> {
+        let rt = http::runtime()?;
+        let http = http::client_with_ca(cfg.ca_file.as_deref().map(std::path::Path::new))?;
+        let url = format!(
+            "{}/.well-known/openid-configuration",
+            cfg.issuer.trim_end_matches('/')
+        );
+        crate::output::info(&format!("fetching {url}"));
+        let resp = rt
+            .block_on(http::send(http.get(&url).header("accept", "application/json"), &url))
+            .map_err(|f| {
+                Error::network(format!("cannot fetch the issuer's discovery document: {}", f.message()))
+                    .hint("check the issuer URL, the network and HTTPS_PROXY/NO_PROXY; a private CA needs --ca-file")
+            })?;
+        if resp.status != 200 {
+            return Err(Error::config(format!(
+                "{url} answered {}; is {} an OpenID Connect issuer?",
+                resp.status, cfg.issuer
+            )));
+        }
+        let v: Value = serde_json::from_slice(&resp.body)
+            .map_err(|_| Error::config(format!("{url} did not answer with JSON")))?;
+        let issuer = string(&v, "issuer").unwrap_or_default();
+        if issuer != cfg.issuer {
+            return Err(Error::config(format!(
+                "the discovery document names issuer {:?}, not {:?}",
+                redact::server_text(&issuer),
+                cfg.issuer
+            ))
+            .hint("use the issuer URL exactly as the provider publishes it (scheme, port, trailing slash)"));
+        }
+        let need = |k: &str| {
+            string(&v, k)
+                .ok_or_else(|| Error::config(format!("the discovery document at {url} has no {k}")))
+        };
+        let disc = Discovery {
+            issuer,
+            authorization_endpoint: string(&v, "authorization_endpoint"),
+            token_endpoint: need("token_endpoint")?,
+            device_authorization_endpoint: string(&v, "device_authorization_endpoint"),
+            revocation_endpoint: string(&v, "revocation_endpoint"),
+            jwks_uri: need("jwks_uri")?,
+        };
+        for u in [
+            Some(&disc.token_endpoint),
+            Some(&disc.jwks_uri),
+            disc.authorization_endpoint.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            crate::commands::setup::check_url("an endpoint in the discovery document", u)?;
+        }
+        Ok(Client {
+            cfg: cfg.clone(),
+            disc,
+            http,
+            rt,
+            secret,
+        })
+    }
+
+    pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
+        self.rt.block_on(f)
+    }
+
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// POST a form to an endpoint with client authentication: the client id
+    /// in the body for a public client, HTTP Basic for a confidential one.
+    pub fn post_form(
+        &self,
+        url: &str,
+        params: &[(&str, &str)],
+    ) -> std::result::Result<Value, Failure> {
+        let mut form: Vec<(&str, &str)> = params.to_vec();
+        let mut req = self.http.post(url).header("accept", "application/json");
+        match &self.secret {
+            Some(s) => {
+                // RFC 6749 §2.3.1: form-urlencode, then Basic.
+                let enc = |x: &str| {
+                    url::form_urlencoded::byte_serialize(x.as_bytes()).collect::<String>()
+                };
+                let basic = base64::engine::general_purpose::STANDARD.encode(format!(
+                    "{}:{}",
+                    enc(&self.cfg.client_id),
+                    enc(s.expose())
+                ));
+                req = req.header("authorization", format!("Basic {basic}"));
+            }
+            None => form.push(("client_id", &self.cfg.client_id)),
+        }
+        let resp = self
+            .rt
+            .block_on(http::send(req.form(&form), url))
+            .map_err(|f| {
+                Failure::Other(Error::network(format!(
+                    "request to the identity provider failed: {}",
+                    f.message()
+                )))
+            })?;
+        let v: Value = serde_json::from_slice(&resp.body).map_err(|_| {
+            Failure::Other(Error::network(format!(
+                "{url} answered {} with a body that is not JSON",
+                resp.status
+            )))
+        })?;
+        if (200..300).contains(&resp.status) {
+            return Ok(v);
+        }
+        match string(&v, "error") {
+            Some(error) => Err(Failure::OAuth {
+                error: redact::server_text(&error),
+                description: string(&v, "error_description").map(|d| redact::server_text(&d)),
+                status: resp.status,
+            }),
+            None => Err(Failure::Other(Error::network(format!(
+                "{url} answered {}",
+                resp.status
+            )))),
+        }
+    }
+
+    /// A token endpoint request, parsed.
+    pub fn token_request(&self, params: &[(&str, &str)]) -> std::result::Result<Tokens, Failure> {
+        let v = self.post_form(&self.disc.token_endpoint.clone(), params)?;
+        let s = |k: &str| string(&v, k).filter(|x| !x.is_empty()).map(Secret::new);
+        Ok(Tokens {
+            access_token: s("access_token"),
+            id_token: s("id_token"),
+            refresh_token: s("refresh_token"),
+            expires_in: v.get("expires_in").and_then(Value::as_i64),
+        })
+    }
+
+    /// The `resource` parameter (RFC 8707) when JWT access tokens are wanted.
+    pub fn resource(&self) -> Option<String> {
+        match self.cfg.assertion {
+            crate::config::AssertionKind::AccessToken => Some(
+                self.cfg
+                    .audience
+                    .clone()
+                    .unwrap_or_else(|| "https://api.anthropic.com".to_string()),
+            ),
+            crate::config::AssertionKind::IdToken => None,
+        }
+    }
+}
+
+/// 32 random bytes, base64url: PKCE verifiers, state and nonce values.
+pub fn random_token() -> String {
+    use rand::RngCore;
+    let mut b = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    URL_SAFE_NO_PAD.encode(b)
+}
+
+/// RFC 7636 S256: base64url(SHA-256(verifier)).
+pub fn pkce_challenge(verifier: &str) -> String {
+    use sha2::{Digest, Sha256};
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn pkce_s256_matches_rfc7636_appendix_b() {
+        assert_eq!(
+            super::pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
+    }
+}

@@ -1,0 +1,486 @@
+//! The sign-in session: `keyless login`, a fresh JWT per exchange by a
+//! refresh grant, client credentials, and `keyless logout`.
+//!
+//! One lock per profile (`login-<profile>.lock` in the cache dir) serialises
+//! sign-ins and refreshes across processes: one browser tab, one refresh at a
+//! time, and a rotated refresh token is persisted before any token from the
+//! same response is used, so a crash cannot lose the session. The refresh
+//! token lives in the secret store; the latest ID/access tokens (short-lived)
+//! in a 0600 session file beside the token cache.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::cache::TokenCache;
+use crate::config::{AssertionKind, IssuerConfig, LoginFlow};
+use crate::error::{Error, Result};
+use crate::jwt::{self, human_duration};
+use crate::oidc::{self, Client, Failure, Tokens};
+use crate::output;
+use crate::private_fs::{self, Read0600};
+use crate::secret::Secret;
+use crate::secret_store::{self, SecretStore};
+use crate::settings::Settings;
+use crate::source::{IdentityToken, Origin, TokenKind};
+
+const SESSION_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SessionFile {
+    pub version: u32,
+    pub issuer: String,
+    pub client_id: String,
+    pub sub: String,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub id_token: Option<String>,
+    #[serde(default)]
+    pub id_token_exp: Option<i64>,
+    pub signed_in_at: i64,
+    #[serde(default)]
+    pub refreshed_at: Option<i64>,
+}
+
+pub fn session_path(settings: &Settings) -> PathBuf {
+    settings
+        .cache_dir
+        .join(format!("session-{}.json", settings.profile))
+}
+
+pub fn read_session(settings: &Settings) -> Option<SessionFile> {
+    match private_fs::read_private(&session_path(settings), 0o077, 256 * 1024) {
+        Ok(Read0600::Data(b)) => serde_json::from_slice::<SessionFile>(&b)
+            .ok()
+            .filter(|s| s.version == SESSION_VERSION),
+        _ => None,
+    }
+}
+
+fn write_session(settings: &Settings, s: &SessionFile) -> Result<()> {
+    private_fs::ensure_dir(&settings.cache_dir).map_err(Error::config)?;
+    let path = session_path(settings);
+    private_fs::write_atomic(&path, &serde_json::to_vec(s).unwrap_or_default())
+        .map_err(|e| Error::io("cannot save the sign-in session", &path, &e))
+}
+
+/// The client secret: `KEYLESS_CLIENT_SECRET`, else the secret store.
+fn client_secret(
+    settings: &Settings,
+    cfg: &IssuerConfig,
+    store: &SecretStore,
+) -> Result<Option<Secret<String>>> {
+    if let Ok(s) = std::env::var(crate::env_vars::KEYLESS_CLIENT_SECRET)
+        && !s.is_empty()
+    {
+        return Ok(Some(Secret::new(s)));
+    }
+    if !cfg.confidential {
+        return Ok(None);
+    }
+    store
+        .get(&secret_store::client_secret_name(&settings.profile))?
+        .map(Some)
+        .ok_or_else(|| {
+            Error::config("the client is confidential but no client secret is stored").hint(
+                "run `keyless setup issuer … --client-secret-stdin`, or set KEYLESS_CLIENT_SECRET",
+            )
+        })
+}
+
+pub struct LoginOptions {
+    pub flow: Option<LoginFlow>,
+    pub no_browser: bool,
+    pub timeout: Duration,
+}
+
+/// `keyless login`: sign in interactively, whatever session exists.
+pub fn login(settings: &Settings, cfg: &IssuerConfig, opts: &LoginOptions) -> Result<()> {
+    let store = SecretStore::open(&settings.config_dir)?;
+    let cache = TokenCache::new(settings.cache_dir.clone());
+    let _lock = cache.lock_named(&format!("login-{}", settings.profile))?;
+    sign_in(settings, cfg, &store, opts).map(|_| ())
+}
+
+/// The sign-in proper; the caller holds the login lock.
+fn sign_in(
+    settings: &Settings,
+    cfg: &IssuerConfig,
+    store: &SecretStore,
+    opts: &LoginOptions,
+) -> Result<SessionFile> {
+    if std::env::var_os(crate::env_vars::ANTHROPIC_API_KEY).is_some() {
+        output::warn(
+            "ANTHROPIC_API_KEY is set; it outranks the token keyless provides in every Anthropic SDK (keyless exec removes it)",
+        );
+    }
+    let secret = client_secret(settings, cfg, store)?;
+    let client = Client::discover(cfg, secret)?;
+    let flow = match opts.flow.unwrap_or(cfg.flow) {
+        LoginFlow::Auto => {
+            let device_ok = client.disc.device_authorization_endpoint.is_some();
+            if device_ok && (opts.no_browser || !oidc::browser::can_open()) {
+                LoginFlow::Device
+            } else {
+                LoginFlow::Browser
+            }
+        }
+        f => f,
+    };
+    let (tokens, nonce) = match flow {
+        LoginFlow::Device => (
+            oidc::device::login(&client, opts.no_browser, opts.timeout)?,
+            None,
+        ),
+        _ => {
+            let o = oidc::browser::login(
+                &client,
+                &oidc::browser::Options {
+                    no_browser: opts.no_browser,
+                    timeout: opts.timeout,
+                },
+            )?;
+            (o.tokens, Some(o.nonce))
+        }
+    };
+    let id_token = tokens.id_token.as_ref().ok_or_else(|| {
+        Error::denied("the identity provider returned no ID token").hint("include the openid scope")
+    })?;
+    let claims = client.validate_id_token(id_token.expose(), nonce.as_deref())?;
+    if cfg.assertion == AssertionKind::AccessToken {
+        let at = tokens
+            .access_token
+            .as_ref()
+            .ok_or_else(|| Error::denied("the identity provider returned no access token"))?;
+        oidc::id_token::require_jwt_access_token(at.expose(), client.resource().as_deref())?;
+    }
+    // The refresh token first: nothing from this response is used before it is safe.
+    match &tokens.refresh_token {
+        Some(rt) => store.set(&secret_store::refresh_token_name(&settings.profile), rt)?,
+        None => output::warn(
+            "the identity provider issued no refresh token (is offline_access allowed?); you will need to sign in again when the ID token expires",
+        ),
+    }
+    let now = jwt::now();
+    let session = SessionFile {
+        version: SESSION_VERSION,
+        issuer: cfg.issuer.clone(),
+        client_id: cfg.client_id.clone(),
+        sub: claims.sub.clone(),
+        email: claims.email.clone(),
+        id_token: Some(id_token.expose().clone()),
+        id_token_exp: Some(claims.exp),
+        signed_in_at: now,
+        refreshed_at: None,
+    };
+    write_session(settings, &session)?;
+    output::note(&format!(
+        "Signed in to {} as {}{}; the ID token is valid for {}. Refresh token kept in {}.",
+        cfg.issuer,
+        claims.sub,
+        claims
+            .email
+            .as_deref()
+            .map(|e| format!(" ({e})"))
+            .unwrap_or_default(),
+        human_duration(claims.exp - now),
+        store.describe()
+    ));
+    Ok(session)
+}
+
+/// Why no JWT could be had without signing in.
+fn sign_in_needed(settings: &Settings, why: &str) -> Error {
+    let profile = if settings.profile == "default" {
+        String::new()
+    } else {
+        format!(" --profile {}", settings.profile)
+    };
+    Error::sign_in(format!("sign-in required: {why}")).hint(format!("run `keyless{profile} login`"))
+}
+
+/// Not about to expire, and not yet spent at `provider` (the single-use
+/// ledger is per provider).
+fn unexchanged(cache: &TokenCache, provider: &str, token: &str, exp: Option<i64>) -> bool {
+    exp.is_some_and(|e| e - jwt::now() > 60)
+        && cache
+            .exchanged_at(&crate::cache::ledger_name(provider, token))
+            .is_none()
+}
+
+/// A JWT for one exchange at `provider`, minted from the session by a
+/// refresh grant. `interactive`: may a sign-in start here (a terminal, no
+/// --no-login)?
+pub fn fresh_jwt(
+    settings: &Settings,
+    cfg: &IssuerConfig,
+    interactive: bool,
+    provider: &str,
+) -> Result<IdentityToken> {
+    let store = SecretStore::open(&settings.config_dir)?;
+    let cache = TokenCache::new(settings.cache_dir.clone());
+    let _lock = cache.lock_named(&format!("login-{}", settings.profile))?;
+    let rt_name = secret_store::refresh_token_name(&settings.profile);
+    let session =
+        read_session(settings).filter(|s| s.issuer == cfg.issuer && s.client_id == cfg.client_id);
+    let why = match (store.get(&rt_name)?, &session) {
+        (None, None) => "no sign-in session for this profile".to_string(),
+        (None, Some(s)) => {
+            if let Some(t) = s
+                .id_token
+                .as_deref()
+                .filter(|t| unexchanged(&cache, provider, t, s.id_token_exp))
+                && cfg.assertion == AssertionKind::IdToken
+            {
+                return Ok(origin_session(t));
+            }
+            "the session has no refresh token and its ID token is spent or expiring".to_string()
+        }
+        (Some(rt), _) => match refresh(
+            settings,
+            cfg,
+            &store,
+            &rt,
+            session.as_ref(),
+            &cache,
+            provider,
+        )? {
+            Ok(tok) => return Ok(tok),
+            Err(why) => why,
+        },
+    };
+    if !interactive {
+        return Err(sign_in_needed(settings, &why));
+    }
+    output::note(&format!("Sign-in required ({why})."));
+    let opts = LoginOptions {
+        flow: None,
+        no_browser: false,
+        timeout: Duration::from_secs(300),
+    };
+    let s = sign_in(settings, cfg, &store, &opts)?;
+    match cfg.assertion {
+        AssertionKind::IdToken => s
+            .id_token
+            .as_deref()
+            .map(origin_session)
+            .ok_or_else(|| sign_in_needed(settings, "the sign-in produced no ID token")),
+        // The access token of a fresh sign-in is minted by a refresh right away.
+        AssertionKind::AccessToken => match store.get(&rt_name)? {
+            Some(rt) => refresh(settings, cfg, &store, &rt, Some(&s), &cache, provider)?
+                .map_err(|why| sign_in_needed(settings, &why)),
+            None => Err(sign_in_needed(
+                settings,
+                "the provider issued no refresh token",
+            )),
+        },
+    }
+}
+
+/// The session's ID token, as cached in the session file.
+fn origin_session(token: &str) -> IdentityToken {
+    IdentityToken {
+        token: Secret::new(token.to_string()),
+        origin: Origin::Session,
+        kind: TokenKind::IdToken,
+    }
+}
+
+/// One refresh grant. `Ok(Err(why))` means the session cannot give a JWT
+/// without a new sign-in; `Err` is a failure to report as is.
+fn refresh(
+    settings: &Settings,
+    cfg: &IssuerConfig,
+    store: &SecretStore,
+    rt: &Secret<String>,
+    session: Option<&SessionFile>,
+    cache: &TokenCache,
+    provider: &str,
+) -> Result<std::result::Result<IdentityToken, String>> {
+    let secret = client_secret(settings, cfg, store)?;
+    let client = Client::discover(cfg, secret)?;
+    let resource = client.resource();
+    let mut params = vec![
+        ("grant_type", "refresh_token"),
+        ("refresh_token", rt.expose().as_str()),
+    ];
+    if let Some(r) = &resource {
+        params.push(("resource", r));
+    }
+    output::info(&format!(
+        "refreshing the sign-in session at {}",
+        client.disc.token_endpoint
+    ));
+    let tokens: Tokens = match client.token_request(&params) {
+        Ok(t) => t,
+        Err(Failure::OAuth { error, .. }) if error == "invalid_grant" => {
+            let _ = store.delete(&secret_store::refresh_token_name(&settings.profile));
+            return Ok(Err("the sign-in session has expired or was revoked".into()));
+        }
+        Err(f) => return Err(f.into_error("refreshing the sign-in session")),
+    };
+    // Rotation: persist the new refresh token before using anything else.
+    if let Some(new_rt) = &tokens.refresh_token {
+        store.set(&secret_store::refresh_token_name(&settings.profile), new_rt)?;
+    }
+    let now = jwt::now();
+    match cfg.assertion {
+        AssertionKind::AccessToken => {
+            let at = tokens
+                .access_token
+                .ok_or_else(|| Error::denied("the refresh returned no access token"))?;
+            oidc::id_token::require_jwt_access_token(at.expose(), resource.as_deref())?;
+            Ok(Ok(IdentityToken {
+                token: at,
+                origin: Origin::Session,
+                kind: TokenKind::Jwt,
+            }))
+        }
+        AssertionKind::IdToken => {
+            let previous = session.and_then(|s| s.id_token.clone());
+            let new = tokens
+                .id_token
+                .filter(|t| Some(t.expose()) != previous.as_ref());
+            if let Some(id) = new {
+                let claims = client.validate_id_token(id.expose(), None)?;
+                let mut s = match session {
+                    Some(s) => s.clone(),
+                    None => SessionFile {
+                        version: SESSION_VERSION,
+                        issuer: cfg.issuer.clone(),
+                        client_id: cfg.client_id.clone(),
+                        signed_in_at: now,
+                        ..Default::default()
+                    },
+                };
+                s.sub = claims.sub;
+                s.email = claims.email.or(s.email);
+                s.id_token = Some(id.expose().clone());
+                s.id_token_exp = Some(claims.exp);
+                s.refreshed_at = Some(now);
+                write_session(settings, &s)?;
+                return Ok(Ok(IdentityToken {
+                    token: id,
+                    origin: Origin::Session,
+                    kind: TokenKind::IdToken,
+                }));
+            }
+            // No new ID token: a cached one that was never exchanged will do.
+            if let Some(s) = session
+                && let Some(t) = s
+                    .id_token
+                    .as_deref()
+                    .filter(|t| unexchanged(cache, provider, t, s.id_token_exp))
+            {
+                output::info(
+                    "the refresh returned no new ID token; using the session's unexchanged one",
+                );
+                return Ok(Ok(origin_session(t)));
+            }
+            Ok(Err(
+                "the provider returned no new ID token on refresh, and the cached one was already exchanged".into(),
+            ))
+        }
+    }
+}
+
+/// The client-credentials grant for unattended jobs: an RFC 8707 `resource`
+/// (the source's, else the one the provider wants; see
+/// [`crate::acquire::Target`]) and/or a scope; it must yield a JWT.
+pub fn client_credentials(
+    settings: &Settings,
+    cfg: &IssuerConfig,
+    resource: Option<&str>,
+    scope: Option<&str>,
+) -> Result<IdentityToken> {
+    let store = SecretStore::open(&settings.config_dir)?;
+    let secret = client_secret(settings, cfg, &store)?.ok_or_else(|| {
+        Error::config("the client-credentials source needs a client secret").hint(
+            "run `keyless setup issuer … --client-secret-stdin`, or set KEYLESS_CLIENT_SECRET",
+        )
+    })?;
+    let client = Client::discover(cfg, Some(secret))?;
+    let mut params = vec![("grant_type", "client_credentials")];
+    if let Some(r) = resource {
+        params.push(("resource", r));
+    }
+    if let Some(s) = scope {
+        params.push(("scope", s));
+    }
+    let tokens = client
+        .token_request(&params)
+        .map_err(|f| f.into_error("the client-credentials grant"))?;
+    let (jwt, kind) = tokens
+        .access_token
+        .filter(|t| jwt::inspect(t.expose(), "x").is_ok())
+        .map(|t| (t, TokenKind::Jwt))
+        .or(tokens.id_token.map(|t| (t, TokenKind::IdToken)))
+        .ok_or_else(|| {
+            Error::config(
+                "the client-credentials grant yielded no JWT (the access token is opaque)",
+            )
+            .hint(format!(
+                "configure the authorization server to issue JWT access tokens{}",
+                resource.map(|r| format!(" for {r}")).unwrap_or_default()
+            ))
+        })?;
+    Ok(IdentityToken {
+        token: jwt,
+        origin: Origin::ClientCredentials,
+        kind,
+    })
+}
+
+/// `keyless logout`: revoke the refresh token (RFC 7009, best effort), remove
+/// it and the session, and delete the profile's cached tokens. Always
+/// succeeds locally.
+pub fn logout(
+    settings: &Settings,
+    cfg: Option<&IssuerConfig>,
+    cache_keys: &[crate::cache::CacheKey],
+) -> Result<()> {
+    let store = SecretStore::open(&settings.config_dir)?;
+    let cache = TokenCache::new(settings.cache_dir.clone());
+    let _lock = cache.lock_named(&format!("login-{}", settings.profile))?;
+    let rt_name = secret_store::refresh_token_name(&settings.profile);
+    let rt = store.get(&rt_name).unwrap_or(None);
+    if let (Some(rt), Some(cfg)) = (&rt, cfg) {
+        let revoked = Client::discover(cfg, client_secret(settings, cfg, &store).unwrap_or(None))
+            .and_then(|c| match c.disc.revocation_endpoint.clone() {
+                None => Ok(false),
+                Some(ep) => c
+                    .post_form(
+                        &ep,
+                        &[("token", rt.expose()), ("token_type_hint", "refresh_token")],
+                    )
+                    .map(|_| true)
+                    .map_err(|f| f.into_error("revoking the refresh token")),
+            });
+        match revoked {
+            Ok(true) => output::note(&format!("Revoked the refresh token at {}.", cfg.issuer)),
+            Ok(false) => output::note(
+                "The issuer has no revocation endpoint; the refresh token was only removed here.",
+            ),
+            Err(e) => output::warn(&format!(
+                "could not revoke the refresh token ({}); removing it here anyway",
+                e.message
+            )),
+        }
+    }
+    store.delete(&rt_name)?;
+    let _ = std::fs::remove_file(session_path(settings));
+    let mut removed = 0;
+    for key in cache_keys {
+        if std::fs::remove_file(cache.entry_path(key)).is_ok() {
+            removed += 1;
+        }
+    }
+    output::note(&format!(
+        "Signed out of profile {:?}: the sign-in session and {removed} cached token{} removed.",
+        settings.profile,
+        if removed == 1 { "" } else { "s" }
+    ));
+    Ok(())
+}

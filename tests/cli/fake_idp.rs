@@ -1,0 +1,153 @@
+//! A scripted OpenID Provider for the failure cases a real one will not
+//! produce: wrong nonce, wrong signature, expired ID tokens, device-flow
+//! errors, refreshes without a new ID token. Built on the independent fake
+//! server; it signs with its own P-256 key.
+
+use std::sync::{Arc, Mutex, OnceLock};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use p256::elliptic_curve::sec1::ToEncodedPoint;
+use p256::pkcs8::EncodePrivateKey;
+use serde_json::{Value, json};
+
+use crate::fake::{Fake, Reply, Request};
+
+pub struct Key {
+    der: Vec<u8>,
+    pub jwk: Value,
+}
+
+impl Key {
+    pub fn new(kid: &str) -> Self {
+        let secret = p256::SecretKey::random(&mut rand::rngs::OsRng);
+        let point = secret.public_key().to_encoded_point(false);
+        Key {
+            der: secret.to_pkcs8_der().unwrap().as_bytes().to_vec(),
+            jwk: json!({"kty": "EC", "crv": "P-256", "kid": kid, "alg": "ES256", "use": "sig",
+                "x": URL_SAFE_NO_PAD.encode(point.x().unwrap()), "y": URL_SAFE_NO_PAD.encode(point.y().unwrap())}),
+        }
+    }
+    pub fn sign(&self, kid: &str, claims: &Value) -> String {
+        let mut h = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+        h.kid = Some(kid.into());
+        jsonwebtoken::encode(
+            &h,
+            claims,
+            &jsonwebtoken::EncodingKey::from_ec_der(&self.der),
+        )
+        .unwrap()
+    }
+}
+
+/// What the token endpoint does; the test sets it.
+pub type TokenScript = Box<dyn Fn(&IdpCtx, &Request) -> Reply + Send + Sync>;
+
+pub struct IdpCtx {
+    pub issuer: String,
+    pub key: Key,
+    pub other_key: Key,
+    /// Nonce of the last authorization request seen by the test (browser flow).
+    pub nonce: Mutex<Option<String>>,
+    pub token_calls: Mutex<Vec<(std::time::Instant, Request)>>,
+}
+
+impl IdpCtx {
+    pub fn now() -> i64 {
+        time::OffsetDateTime::now_utc().unix_timestamp()
+    }
+    /// A well-formed ID token for client `keyless-cli`, claims overridable.
+    pub fn id_token(&self, extra: Value) -> String {
+        let now = Self::now();
+        let mut c = json!({"iss": self.issuer, "sub": "alice", "aud": "keyless-cli", "iat": now, "exp": now + 300,
+            "email": "alice@example.test", "jti": format!("id-{}", rand_hex())});
+        if let Some(n) = self.nonce.lock().unwrap().clone() {
+            c["nonce"] = n.into();
+        }
+        for (k, v) in extra.as_object().unwrap() {
+            c[k] = v.clone();
+        }
+        self.key.sign("good", &c)
+    }
+    pub fn tokens(&self, id_token: Option<String>, refresh: Option<&str>) -> Reply {
+        let mut v =
+            json!({"access_token": "opaque-access", "token_type": "Bearer", "expires_in": 300});
+        if let Some(i) = id_token {
+            v["id_token"] = i.into();
+        }
+        if let Some(r) = refresh {
+            v["refresh_token"] = r.into();
+        }
+        Reply::json(200, v)
+    }
+}
+
+pub fn rand_hex() -> String {
+    use rand::RngCore;
+    let mut b = [0u8; 8];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+pub struct FakeIdp {
+    pub _fake: Fake,
+    pub ctx: Arc<IdpCtx>,
+}
+
+pub fn oauth_error(code: &str) -> Reply {
+    Reply::json(400, json!({"error": code}))
+}
+
+impl FakeIdp {
+    pub fn start(token: impl Fn(&IdpCtx, &Request) -> Reply + Send + Sync + 'static) -> Self {
+        let cell: Arc<OnceLock<Arc<IdpCtx>>> = Arc::new(OnceLock::new());
+        let c2 = cell.clone();
+        let token: TokenScript = Box::new(token);
+        let fake = Fake::start(move |_, req| {
+            let ctx = c2.get().expect("ctx set").clone();
+            let base = ctx.issuer.clone();
+            match (req.method.as_str(), req.path.split('?').next().unwrap()) {
+                ("GET", "/.well-known/openid-configuration") => Reply::json(
+                    200,
+                    json!({
+                        "issuer": base, "authorization_endpoint": format!("{base}/authorize"),
+                        "token_endpoint": format!("{base}/token"), "device_authorization_endpoint": format!("{base}/device"),
+                        "revocation_endpoint": format!("{base}/revoke"), "jwks_uri": format!("{base}/jwks"),
+                    }),
+                ),
+                ("GET", "/jwks") => Reply::json(200, json!({"keys": [ctx.key.jwk]})),
+                ("POST", "/device") => Reply::json(
+                    200,
+                    json!({
+                        "device_code": "dev-code", "user_code": "ABCD-EFGH", "verification_uri": format!("{base}/activate"),
+                        "verification_uri_complete": format!("{base}/activate?user_code=ABCD-EFGH"), "interval": 1, "expires_in": 60,
+                    }),
+                ),
+                ("POST", "/revoke") => Reply::json(200, json!({})),
+                ("POST", "/token") => {
+                    ctx.token_calls
+                        .lock()
+                        .unwrap()
+                        .push((std::time::Instant::now(), req.clone()));
+                    token(&ctx, req)
+                }
+                _ => Reply::json(404, json!({"error": "not_found"})),
+            }
+        });
+        let ctx = Arc::new(IdpCtx {
+            issuer: fake.url.clone(),
+            key: Key::new("good"),
+            other_key: Key::new("good"),
+            nonce: Mutex::new(None),
+            token_calls: Mutex::new(Vec::new()),
+        });
+        cell.set(ctx.clone()).ok();
+        FakeIdp { _fake: fake, ctx }
+    }
+
+    pub fn form(req: &Request) -> std::collections::HashMap<String, String> {
+        url::form_urlencoded::parse(&req.body)
+            .into_owned()
+            .collect()
+    }
+}

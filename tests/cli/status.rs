@@ -1,0 +1,454 @@
+//! `keyless auth status`: the precedence matrix (snapshots), the JSON schema,
+//! the static-key scan, `--check`, exit status, and no network without it.
+
+use std::path::PathBuf;
+
+use crate::common::*;
+use crate::fake::{Fake, Reply};
+
+/// A configured profile whose identity file holds a fresh JWT, a project dir
+/// (with .git so the upward scan stops there) to run in, and no network.
+struct StatusEnv {
+    env: TestEnv,
+    project: PathBuf,
+}
+
+impl StatusEnv {
+    fn new() -> Self {
+        let env = TestEnv::new();
+        let file = env.path("token.jwt");
+        std::fs::write(&file, shaped_jwt(300)).unwrap();
+        env.setup("http://127.0.0.1:9", &format!("file:{}", file.display()));
+        let project = env.path("project");
+        std::fs::create_dir_all(project.join(".git")).unwrap();
+        StatusEnv { env, project }
+    }
+
+    fn status(&self, args: &[&str], vars: &[(&str, &str)]) -> Run {
+        let mut full = vec!["auth", "status"];
+        full.extend_from_slice(args);
+        self.env.run_with(&full, |c| {
+            c.current_dir(&self.project);
+            for (k, v) in vars {
+                c.env(k, v);
+            }
+        })
+    }
+
+    /// Put a token keyless minted into the cache (through a fake exchange).
+    fn mint(&self) -> String {
+        let fake = Fake::start(|_, _| Reply::token("sk-ant-oat01-mintedBYkeyless_0123456789", 600));
+        self.env
+            .run(&["setup", "anthropic", "--base-url", &fake.url])
+            .success();
+        let r = self.env.run(&["credential", "anthropic"]);
+        r.success();
+        r.stdout
+    }
+}
+
+fn snapshot(name: &str, r: &Run, root: &std::path::Path) {
+    let root = root.display().to_string();
+    insta::with_settings!({filters => vec![
+        (root.as_str(), "[ROOT]"),
+        (r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"),
+        (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "[TIME]"),
+        (r"\(in \d+[smhd]\)", "(in [DUR])"),
+        (r"jti-\d+-\d+", "[JTI]"),
+    ]}, {
+        insta::assert_snapshot!(name, format!("exit {}\n--- stdout\n{}--- stderr\n{}", r.code, r.stdout, r.stderr));
+    });
+}
+
+#[test]
+fn matrix_clean() {
+    let s = StatusEnv::new();
+    let r = s.status(&[], &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    snapshot("clean", &r, s.env.root.path());
+}
+
+#[test]
+fn matrix_api_key_set() {
+    let s = StatusEnv::new();
+    let r = s.status(
+        &[],
+        &[("ANTHROPIC_API_KEY", "sk-ant-api03-SECRETVALUE-abcdef")],
+    );
+    assert_eq!(r.code, 1);
+    assert!(!r.stdout.contains("SECRETVALUE") && !r.stderr.contains("SECRETVALUE"));
+    snapshot("api_key_set", &r, s.env.root.path());
+}
+
+#[test]
+fn matrix_api_key_and_auth_token_set() {
+    let s = StatusEnv::new();
+    let r = s.status(
+        &[],
+        &[
+            ("ANTHROPIC_API_KEY", "sk-ant-api03-SECRETVALUE-abcdef"),
+            ("ANTHROPIC_AUTH_TOKEN", "some-gateway-token"),
+        ],
+    );
+    assert_eq!(r.code, 1);
+    assert!(r.stdout.contains("Claude Code differs"), "{}", r.stdout);
+    snapshot("api_key_and_auth_token", &r, s.env.root.path());
+}
+
+#[test]
+fn matrix_keyless_minted_auth_token() {
+    let s = StatusEnv::new();
+    let token = s.mint();
+    let r = s.status(&[], &[("ANTHROPIC_AUTH_TOKEN", &token)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("a token keyless minted; expires"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains(&token));
+    snapshot("keyless_minted_auth_token", &r, s.env.root.path());
+}
+
+#[test]
+fn matrix_foreign_auth_token() {
+    let s = StatusEnv::new();
+    let r = s.status(
+        &[],
+        &[("ANTHROPIC_AUTH_TOKEN", "sk-ant-oat01-NOTOURS-0123456789")],
+    );
+    assert_eq!(r.code, 1);
+    assert!(r.stdout.contains("did not mint (foreign)"));
+    snapshot("foreign_auth_token", &r, s.env.root.path());
+}
+
+#[test]
+fn matrix_empty_string_key() {
+    let s = StatusEnv::new();
+    let r = s.status(&[], &[("ANTHROPIC_API_KEY", "")]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stdout
+            .contains("exported as an empty string: it still claims its slot")
+    );
+    snapshot("empty_string_key", &r, s.env.root.path());
+}
+
+#[test]
+fn matrix_profile_pointing_to_a_missing_profile() {
+    let s = StatusEnv::new();
+    let r = s.status(&[], &[("ANTHROPIC_PROFILE", "ci")]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("(wins) ANTHROPIC_PROFILE"),
+        "{}",
+        r.stdout
+    );
+    snapshot("missing_named_profile", &r, s.env.root.path());
+}
+
+#[test]
+fn matrix_partial_federation_env() {
+    let s = StatusEnv::new();
+    let r = s.status(
+        &[],
+        &[
+            ("ANTHROPIC_FEDERATION_RULE_ID", "fdrl_01x"),
+            ("ANTHROPIC_IDENTITY_TOKEN_FILE", "/x"),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("partial, ignored by the SDKs: missing ANTHROPIC_ORGANIZATION_ID"),
+        "{}",
+        r.stdout
+    );
+    snapshot("partial_federation_env", &r, s.env.root.path());
+}
+
+#[test]
+fn matrix_active_sdk_profile_on_disk() {
+    let s = StatusEnv::new();
+    let dir = s.env.home().join(".config/anthropic");
+    std::fs::create_dir_all(dir.join("configs")).unwrap();
+    std::fs::write(dir.join("active_config"), "work\n").unwrap();
+    std::fs::write(
+        dir.join("configs/work.json"),
+        r#"{"version":"1.0","authentication":{"type":"oidc_federation","federation_rule_id":"fdrl_01x"}}"#,
+    )
+    .unwrap();
+    let r = s.status(&[], &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("(wins) active SDK profile"),
+        "{}",
+        r.stdout
+    );
+    snapshot("active_sdk_profile", &r, s.env.root.path());
+}
+
+pub fn validate(json: &str) {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/docs/auth-status.schema.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let value: serde_json::Value =
+        serde_json::from_str(json).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {json}"));
+    let errors: Vec<String> = validator
+        .iter_errors(&value)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "schema violations: {errors:#?}\n{json}");
+}
+
+#[test]
+fn json_matches_the_documented_schema() {
+    let s = StatusEnv::new();
+    let r = s.status(&["--json"], &[]);
+    assert_eq!(r.code, 0);
+    validate(&r.stdout);
+    let r = s.status(
+        &["--json"],
+        &[("ANTHROPIC_API_KEY", ""), ("ANTHROPIC_PROFILE", "nope")],
+    );
+    assert_eq!(r.code, 1);
+    validate(&r.stdout);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["winner"], "ANTHROPIC_API_KEY");
+    assert!(v["reasons"][0].as_str().unwrap().contains("empty string"));
+    let token = s.mint();
+    let r = s.status(&["--json"], &[("ANTHROPIC_AUTH_TOKEN", &token)]);
+    validate(&r.stdout);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["keyless"]["providers"][0]["cache"]["state"], "fresh");
+    assert_eq!(
+        v["keyless"]["providers"][0]["cache"]["masked_token"],
+        "sk-ant-oat01…"
+    );
+    assert!(v["precedence"][1]["keyless_expires_at"].is_i64());
+    // no configuration at all is still a valid report
+    let empty = TestEnv::new();
+    let r = empty.run(&["auth", "status", "--json"]);
+    assert_eq!(r.code, 1);
+    validate(&r.stdout);
+}
+
+#[test]
+fn the_scan_finds_planted_keys_and_never_prints_them() {
+    let s = StatusEnv::new();
+    let home = s.env.home();
+    let secret = "sk-ant-api03-PLANTEDSECRET-0123456789";
+    let plant = |rel: &str, text: String| {
+        let p = home.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    plant(
+        ".bashrc",
+        format!("# comment {secret}\nalias ll=ls\nexport ANTHROPIC_API_KEY={secret}\n"),
+    );
+    plant(".bash_profile", format!("ANTHROPIC_API_KEY='{secret}'\n"));
+    plant(
+        ".profile",
+        format!("\n\nexport ANTHROPIC_AUTH_TOKEN={secret}\n"),
+    );
+    plant(".zshrc", format!("export ANTHROPIC_API_KEY=\"{secret}\"\n"));
+    plant(".zprofile", format!("KEY={secret}\n"));
+    plant(".zshenv", format!("setenv ANTHROPIC_API_KEY {secret}\n"));
+    plant(
+        ".config/fish/config.fish",
+        format!("set -gx ANTHROPIC_API_KEY {secret}\n"),
+    );
+    plant(
+        ".config/powershell/Microsoft.PowerShell_profile.ps1",
+        format!("$env:ANTHROPIC_API_KEY = '{secret}'\n"),
+    );
+    plant(
+        ".claude/settings.json",
+        format!("{{\n  \"env\": {{\n    \"ANTHROPIC_API_KEY\": \"{secret}\"\n  }}\n}}\n"),
+    );
+    // the project and a subdirectory of it
+    let sub = s.project.join("app/src");
+    std::fs::create_dir_all(&sub).unwrap();
+    std::fs::write(
+        s.project.join(".env"),
+        format!("OTHER=1\nANTHROPIC_API_KEY={secret}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        s.project.join("app/.envrc"),
+        format!("export ANTHROPIC_API_KEY={secret}\n"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(s.project.join(".claude")).unwrap();
+    std::fs::write(
+        s.project.join(".claude/settings.local.json"),
+        format!("{{\"apiKeyHelper\": \"echo {secret}\"}}\n"),
+    )
+    .unwrap();
+    let r = s.env.run_with(&["auth", "status"], |c| {
+        c.current_dir(&sub);
+    });
+    assert_eq!(
+        r.code, 0,
+        "static keys in files alone do not shadow: {}",
+        r.stderr
+    );
+    assert!(!r.stdout.contains("PLANTEDSECRET") && !r.stderr.contains("PLANTEDSECRET"));
+    for line in [
+        "~/.bashrc:3  sets ANTHROPIC_API_KEY",
+        "~/.bash_profile:1  sets ANTHROPIC_API_KEY",
+        "~/.profile:3  sets ANTHROPIC_AUTH_TOKEN",
+        "~/.zshrc:1  sets ANTHROPIC_API_KEY",
+        "~/.zprofile:1  contains a static sk-ant-api key",
+        "~/.zshenv:1  sets ANTHROPIC_API_KEY",
+        "~/.config/fish/config.fish:1  sets ANTHROPIC_API_KEY",
+        "~/.config/powershell/Microsoft.PowerShell_profile.ps1:1  sets ANTHROPIC_API_KEY",
+        "~/.claude/settings.json:3  sets ANTHROPIC_API_KEY in its env block",
+        "project/.env:2  sets ANTHROPIC_API_KEY",
+        "project/app/.envrc:1  sets ANTHROPIC_API_KEY",
+        "project/.claude/settings.local.json:1  apiKeyHelper prints a static sk-ant-api key",
+    ] {
+        assert!(
+            r.stdout.contains(line),
+            "missing {line:?} in:\n{}",
+            r.stdout
+        );
+    }
+    assert!(!r.stdout.contains(".bashrc:1"), "comments are skipped");
+}
+
+#[test]
+fn the_scan_stays_bounded_in_a_deep_tree() {
+    let s = StatusEnv::new();
+    // no .git on the way: the walk must stop by itself
+    let top = s.env.path("deep");
+    let mut d = top.clone();
+    for i in 0..200 {
+        d = d.join(format!("d{i}"));
+    }
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(top.join(".env"), "ANTHROPIC_API_KEY=x\n").unwrap();
+    std::fs::write(d.join(".env"), "ANTHROPIC_API_KEY=x\n").unwrap();
+    let t = std::time::Instant::now();
+    let r = s.env.run_with(&["auth", "status", "--json"], |c| {
+        c.current_dir(&d);
+    });
+    assert!(t.elapsed() < std::time::Duration::from_secs(5));
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let found: Vec<&str> = v["static_keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "only the nearest levels are read: {found:?}"
+    );
+    assert!(found[0].ends_with("d199/.env"));
+}
+
+#[test]
+fn without_check_there_is_no_network_and_no_identity_command() {
+    let fake = Fake::start(|_, _| Reply::token("sk-ant-oat01-x_0123456789", 600));
+    let env = TestEnv::new();
+    let marker = env.path("ran");
+    env.setup(&fake.url, &format!("command:touch {}", marker.display()));
+    let r = env.run(&["auth", "status"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("`touch` found (not run without --check)"));
+    assert_eq!(fake.count(), 0);
+    assert!(!marker.exists());
+}
+
+#[test]
+fn unavailable_identity_means_exit_1_with_the_reason() {
+    let env = TestEnv::new();
+    env.setup("http://127.0.0.1:9", "file:/nonexistent/token");
+    let r = env.run(&["auth", "status"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stdout
+            .contains("NOT available: cannot read /nonexistent/token"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stderr.contains("keyless cannot serve anthropic now"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn check_against_the_sandbox_succeeds() {
+    let sb = Sandbox::start(&[]);
+    let env = TestEnv::new();
+    env.setup(&sb.url, &sb.identity_command());
+    let r = env.run(&["auth", "status", "--check", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    validate(&r.stdout);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let c = &v["check"][0];
+    assert_eq!(c["ok"], true);
+    assert_eq!(c["models_status"], 200);
+    assert_eq!(c["workspace_id"], WS);
+    assert_eq!(c["organization_id"], ORG);
+    assert!(c["exchange_ms"].is_u64());
+    let r = env.run(&["auth", "status", "--check"]);
+    assert!(r.stdout.contains("ok: exchange"), "{}", r.stdout);
+    assert_eq!(
+        sb.history()["exchanges"],
+        2,
+        "--check always exchanges anew"
+    );
+}
+
+#[test]
+fn check_reports_a_denied_rule_with_its_hints() {
+    let sb = Sandbox::start(&[]);
+    let env = TestEnv::new();
+    env.setup(&sb.url, &sb.identity_command());
+    env.run(&[
+        "setup",
+        "anthropic",
+        "--federation-rule-id",
+        "fdrl_01sandboxdenied",
+    ])
+    .success();
+    let r = env.run(&["auth", "status", "--check", "--json"]);
+    assert_eq!(r.code, 1);
+    validate(&r.stdout);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let e = &v["check"][0]["error"];
+    assert_eq!(e["exit_code"], 5);
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("fdrl_01sandboxdenied")
+    );
+    assert!(
+        e["hint"]
+            .as_str()
+            .unwrap()
+            .contains("authentication history")
+    );
+    let r = env.run(&["auth", "status", "--check"]);
+    assert!(r.stdout.contains("FAILED (exit 5)"), "{}", r.stdout);
+    assert!(r.stdout.contains("likely causes"), "{}", r.stdout);
+    assert!(
+        r.stderr.contains("--check failed for anthropic"),
+        "{}",
+        r.stderr
+    );
+}
