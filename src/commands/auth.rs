@@ -62,17 +62,57 @@ pub fn status(settings: &Settings, args: &StatusArgs) -> Result<()> {
     Err(err)
 }
 
-/// A forced exchange and `GET /v1/models` per configured provider.
+/// A forced exchange and `GET …/models` per configured provider.
 fn check(settings: &Settings) -> Vec<CheckResult> {
     let mut out = Vec::new();
     let Ok(loaded) = settings.load_config() else {
         return out;
     };
-    let Ok(cfg) = settings.anthropic(&loaded) else {
-        return out;
+    let issuer = settings.issuer(&loaded);
+    let profile = loaded.file.profiles.get(&settings.profile);
+    let fresh = Freshness {
+        min_ttl: 0,
+        force_refresh: true,
+        interactive: false,
     };
-    let mut r = CheckResult {
-        provider: "anthropic",
+    if profile.is_some_and(|p| p.anthropic.is_some()) {
+        out.push(match settings.anthropic(&loaded) {
+            Err(e) => failed("anthropic", &e),
+            Ok(cfg) => check_one(
+                "anthropic",
+                || acquire::anthropic_token(settings, &cfg, issuer.as_ref(), fresh),
+                &format!("{}/v1/models", cfg.base_url().trim_end_matches('/')),
+                &[
+                    ("anthropic-version", "2023-06-01"),
+                    ("anthropic-beta", "oauth-2025-04-20"),
+                ],
+            ),
+        });
+    }
+    if profile.is_some_and(|p| p.openai.is_some()) {
+        out.push(match settings.openai(&loaded) {
+            Err(e) => failed("openai", &e),
+            Ok(cfg) => {
+                let var = |n: &str| std::env::var(n).ok();
+                let env = precedence::Env {
+                    var: &var,
+                    home: None,
+                };
+                check_one(
+                    "openai",
+                    || acquire::openai_token(settings, &cfg, issuer.as_ref(), fresh),
+                    &format!("{}/models", status::openai_api_base(&cfg, &env)),
+                    &[],
+                )
+            }
+        });
+    }
+    out
+}
+
+fn failed(provider: &'static str, e: &Error) -> CheckResult {
+    CheckResult {
+        provider,
         ok: false,
         exchange_ms: None,
         models_ms: None,
@@ -80,35 +120,34 @@ fn check(settings: &Settings) -> Vec<CheckResult> {
         workspace_id: None,
         organization_id: None,
         request_id: None,
-        error: None,
-    };
-    let fresh = Freshness {
-        min_ttl: 0,
-        force_refresh: true,
-        interactive: false,
-    };
+        error: Some(CheckError::from(e)),
+    }
+}
+
+/// Exchange anew, then list models with the fresh token.
+fn check_one(
+    provider: &'static str,
+    token: impl FnOnce() -> Result<acquire::Token>,
+    url: &str,
+    headers: &[(&str, &str)],
+) -> CheckResult {
     let started = Instant::now();
-    let token =
-        match acquire::anthropic_token(settings, &cfg, settings.issuer(&loaded).as_ref(), fresh) {
-            Ok(t) => t,
-            Err(e) => {
-                r.error = Some(CheckError::from(&e));
-                out.push(r);
-                return out;
-            }
-        };
+    let token = match token() {
+        Ok(t) => t,
+        Err(e) => return failed(provider, &e),
+    };
+    let mut r = failed(provider, &Error::failure(""));
+    r.error = None;
     r.exchange_ms = Some(started.elapsed().as_millis() as u64);
-    let url = format!("{}/v1/models", cfg.base_url().trim_end_matches('/'));
     let result = crate::http::runtime().and_then(|rt| {
         let client = crate::http::client()?;
-        let req = client
-            .get(&url)
-            .bearer_auth(token.access_token.expose())
-            .header("anthropic-version", "2023-06-01")
-            .header("anthropic-beta", "oauth-2025-04-20");
+        let mut req = client.get(url).bearer_auth(token.access_token.expose());
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
         let started = Instant::now();
         let resp = rt
-            .block_on(crate::http::send(req, &url))
+            .block_on(crate::http::send(req, url))
             .map_err(|f| Error::network(f.message().to_string()))?;
         Ok((resp, started.elapsed().as_millis() as u64))
     });
@@ -118,8 +157,13 @@ fn check(settings: &Settings) -> Vec<CheckResult> {
             r.models_ms = Some(ms);
             r.models_status = Some(resp.status);
             r.workspace_id = resp.header("anthropic-workspace-id");
-            r.organization_id = resp.header("anthropic-organization-id");
-            r.request_id = resp.request_id.clone();
+            r.organization_id = resp
+                .header("anthropic-organization-id")
+                .or_else(|| resp.header("openai-organization"));
+            r.request_id = resp
+                .request_id
+                .clone()
+                .or_else(|| resp.header("x-request-id"));
             if resp.status == 200 {
                 r.ok = true;
             } else {
@@ -127,13 +171,12 @@ fn check(settings: &Settings) -> Vec<CheckResult> {
                     "GET {url} answered {} with the fresh token",
                     resp.status
                 ))
-                .hint("a 403 means the rule's scope does not include the Models API");
+                .hint("a 403 means the token's scope does not include the models API");
                 r.error = Some(CheckError::from(&e));
             }
         }
     }
-    out.push(r);
-    out
+    r
 }
 
 fn tilde(p: &str, home: Option<&std::path::Path>) -> String {
@@ -170,6 +213,17 @@ pub fn render(r: &Report, home: Option<&std::path::Path>) -> String {
         );
     }
 
+    if r.keyless.providers.iter().any(|p| p.provider == "openai")
+        || r.openai_api_key.state != precedence::SlotState::Unset
+    {
+        let _ = writeln!(s, "\nWhich credential the OpenAI SDKs use here");
+        let _ = writeln!(
+            s,
+            "  {:<29} {}",
+            r.openai_api_key.label, r.openai_api_key.detail
+        );
+    }
+
     let _ = writeln!(s, "\nStatic keys defined in files");
     if r.static_keys.is_empty() {
         let _ = writeln!(s, "  none found");
@@ -201,15 +255,26 @@ pub fn render(r: &Report, home: Option<&std::path::Path>) -> String {
     }
     for p in &k.providers {
         let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "(not set)".into());
-        let _ = writeln!(
-            s,
-            "  {:<13} rule {} · organization {} · service account {} · workspace {}",
-            p.provider,
-            opt(&p.federation_rule_id),
-            opt(&p.organization_id),
-            opt(&p.service_account_id),
-            opt(&p.workspace_id)
-        );
+        if p.provider == "openai" {
+            let _ = writeln!(
+                s,
+                "  {:<13} identity provider {} · service account {}",
+                p.provider,
+                opt(&p.identity_provider_id),
+                opt(&p.service_account_id)
+            );
+            let _ = writeln!(s, "                token endpoint {}", p.token_endpoint);
+        } else {
+            let _ = writeln!(
+                s,
+                "  {:<13} rule {} · organization {} · service account {} · workspace {}",
+                p.provider,
+                opt(&p.federation_rule_id),
+                opt(&p.organization_id),
+                opt(&p.service_account_id),
+                opt(&p.workspace_id)
+            );
+        }
         let _ = writeln!(s, "                base URL {}", p.base_url);
         let avail = if p.identity.available {
             "available"

@@ -31,6 +31,8 @@ pub struct Report {
     pub reasons: Vec<String>,
     pub winner: Option<String>,
     pub precedence: Vec<precedence::Slot>,
+    /// `OPENAI_API_KEY`, the only credential slot of the OpenAI SDKs.
+    pub openai_api_key: precedence::Slot,
     pub claude_code: ClaudeCode,
     pub static_keys: Vec<scan::Finding>,
     pub keyless: KeylessState,
@@ -77,6 +79,10 @@ pub struct SessionState {
 #[derive(Debug, Serialize)]
 pub struct ProviderState {
     pub provider: &'static str,
+    /// OpenAI: the workload identity provider (`wip_…`); null for Anthropic.
+    pub identity_provider_id: Option<String>,
+    /// Where the exchange is posted.
+    pub token_endpoint: String,
     pub federation_rule_id: Option<String>,
     pub organization_id: Option<String>,
     pub service_account_id: Option<String>,
@@ -166,6 +172,12 @@ pub fn gather(inp: &Inputs) -> Report {
     {
         providers.push(anthropic_state(s, cfg, &cache, &inp.env, &mut warnings));
     }
+    if let Some(l) = &loaded
+        && let Some(p) = l.file.profiles.get(&s.profile)
+        && let Some(cfg) = &p.openai
+    {
+        providers.push(openai_state(s, cfg, &cache, &inp.env, &mut warnings));
+    }
     if let Ok(meta) = std::fs::symlink_metadata(&s.cache_dir)
         && let Err(u) = crate::private_fs::check(&meta, 0o077)
     {
@@ -173,7 +185,7 @@ pub fn gather(inp: &Inputs) -> Report {
     }
 
     // which credential wins
-    let minted = |digest: &str| minted_expiry(&cache, digest);
+    let minted = |digest: &str| minted_expiry(&cache, "anthropic", digest);
     let chain = precedence::chain(&inp.env, &minted);
     let scan = scan::scan(
         home.as_deref(),
@@ -208,7 +220,18 @@ pub fn gather(inp: &Inputs) -> Report {
         }
     });
     let winner = chain.iter().find(|w| w.winner).map(|w| w.label.clone());
+    let minted_openai = |digest: &str| minted_expiry(&cache, "openai", digest);
+    let openai_api_key = precedence::openai_slot(&inp.env, &minted_openai);
     let mut reasons = Vec::new();
+    if providers.iter().any(|p| p.provider == "openai")
+        && openai_api_key.claims()
+        && openai_api_key.keyless_expires_at.is_none()
+    {
+        reasons.push(format!(
+            "OPENAI_API_KEY is {}, so the OpenAI SDKs use it instead of a keyless token (keyless exec --type openai replaces it)",
+            if openai_api_key.state == precedence::SlotState::EmptyButSet { "exported as an empty string" } else { "set" }
+        ));
+    }
     if let Some(e) = &config_error {
         reasons.push(format!("the keyless configuration cannot be used: {e}"));
     } else if providers.is_empty() {
@@ -258,6 +281,7 @@ pub fn gather(inp: &Inputs) -> Report {
         reasons,
         winner,
         precedence: chain,
+        openai_api_key,
         claude_code: ClaudeCode {
             note,
             api_key_helper: scan.helper,
@@ -279,14 +303,53 @@ pub fn gather(inp: &Inputs) -> Report {
 }
 
 /// The expiry of a cached keyless token whose digest matches, if any.
-fn minted_expiry(cache: &TokenCache, digest: &str) -> Option<i64> {
-    cache.entries_for("anthropic").into_iter().find_map(|p| {
+fn minted_expiry(cache: &TokenCache, provider: &str, digest: &str) -> Option<i64> {
+    cache.entries_for(provider).into_iter().find_map(|p| {
         let bytes = std::fs::read(&p).ok()?;
         let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
         let tok = v.get("access_token")?.as_str()?;
         (jwt::digest(tok) == digest)
             .then(|| v.get("expires_at").and_then(|e| e.as_i64()).unwrap_or(0))
     })
+}
+
+fn cache_state(
+    cache: &TokenCache,
+    key: &crate::cache::CacheKey,
+    warnings: &mut Vec<String>,
+) -> CacheState {
+    let now = jwt::now();
+    let mut c = CacheState {
+        state: "missing",
+        path: cache.entry_path(key).display().to_string(),
+        expires_at: None,
+        expiration: None,
+        expires_in: None,
+        masked_token: None,
+        detail: None,
+    };
+    match cache.inspect(key) {
+        Inspection::Missing => {}
+        Inspection::Unsafe(m) | Inspection::Unreadable(m) => {
+            warnings.push(format!("{m}; the next call replaces it"));
+            c.state = "unusable";
+            c.detail = Some(m);
+        }
+        Inspection::Valid(e) => {
+            c.state = if e.expires_at <= now {
+                "expired"
+            } else if e.is_fresh(now, 300) {
+                "fresh"
+            } else {
+                "refresh_due"
+            };
+            c.expires_at = Some(e.expires_at);
+            c.expiration = Some(jwt::rfc3339(e.expires_at));
+            c.expires_in = Some(e.expires_at - now);
+            c.masked_token = Some(mask_token(e.access_token.expose()));
+        }
+    }
+    c
 }
 
 fn anthropic_state(
@@ -296,57 +359,69 @@ fn anthropic_state(
     env: &precedence::Env,
     warnings: &mut Vec<String>,
 ) -> ProviderState {
-    let key = acquire::anthropic_cache_key(&s.profile, cfg);
-    let path = cache.entry_path(&key);
-    let now = jwt::now();
-    let mut cstate = CacheState {
-        state: "missing",
-        path: path.display().to_string(),
-        expires_at: None,
-        expiration: None,
-        expires_in: None,
-        masked_token: None,
-        detail: None,
-    };
-    match cache.inspect(&key) {
-        Inspection::Missing => {}
-        Inspection::Unsafe(m) | Inspection::Unreadable(m) => {
-            warnings.push(format!("{m}; the next call replaces it"));
-            cstate.state = "unusable";
-            cstate.detail = Some(m);
-        }
-        Inspection::Valid(e) => {
-            cstate.state = if e.expires_at <= now {
-                "expired"
-            } else if e.is_fresh(now, 300) {
-                "fresh"
-            } else {
-                "refresh_due"
-            };
-            cstate.expires_at = Some(e.expires_at);
-            cstate.expiration = Some(jwt::rfc3339(e.expires_at));
-            cstate.expires_in = Some(e.expires_at - now);
-            cstate.masked_token = Some(mask_token(e.access_token.expose()));
-        }
-    }
-    let identity = identity_state(&cfg.identity, s, cache, env);
-    let cached_valid = cstate.expires_in.is_some_and(|l| l > 30);
+    let cstate = cache_state(
+        cache,
+        &acquire::anthropic_cache_key(&s.profile, cfg),
+        warnings,
+    );
+    let identity = identity_state("anthropic", &cfg.identity, s, cache, env);
     ProviderState {
         provider: "anthropic",
+        identity_provider_id: None,
+        token_endpoint: crate::provider::anthropic::token_url(cfg.base_url()),
         federation_rule_id: Some(cfg.federation_rule_id.clone()),
         organization_id: Some(cfg.organization_id.clone()),
         service_account_id: cfg.service_account_id.clone(),
         workspace_id: cfg.workspace_id.clone(),
         base_url: cfg.base_url().to_string(),
-        can_serve: identity.available || cached_valid,
+        can_serve: identity.available || cstate.expires_in.is_some_and(|l| l > 30),
         identity,
         cache: cstate,
+    }
+}
+
+fn openai_state(
+    s: &Settings,
+    cfg: &crate::config::OpenAiConfig,
+    cache: &TokenCache,
+    env: &precedence::Env,
+    warnings: &mut Vec<String>,
+) -> ProviderState {
+    let cstate = cache_state(cache, &acquire::openai_cache_key(&s.profile, cfg), warnings);
+    let identity = identity_state("openai", &cfg.identity, s, cache, env);
+    ProviderState {
+        provider: "openai",
+        identity_provider_id: Some(cfg.identity_provider_id.clone()),
+        token_endpoint: cfg.token_endpoint().to_string(),
+        federation_rule_id: None,
+        organization_id: None,
+        service_account_id: Some(cfg.service_account_id.clone()),
+        workspace_id: None,
+        base_url: openai_api_base(cfg, env),
+        can_serve: identity.available || cstate.expires_in.is_some_and(|l| l > 30),
+        identity,
+        cache: cstate,
+    }
+}
+
+/// The OpenAI API base the SDKs would call: `OPENAI_BASE_URL`, else the
+/// origin of a loopback token endpoint (the sandbox), else api.openai.com.
+pub fn openai_api_base(cfg: &crate::config::OpenAiConfig, env: &precedence::Env) -> String {
+    if let Some(b) = (env.var)("OPENAI_BASE_URL").filter(|b| !b.is_empty()) {
+        return b.trim_end_matches('/').to_string();
+    }
+    match url::Url::parse(cfg.token_endpoint()) {
+        Ok(u) if matches!(u.host_str(), Some("127.0.0.1" | "localhost" | "[::1]")) => {
+            format!("{}/v1", u.origin().ascii_serialization())
+        }
+        _ => "https://api.openai.com/v1".to_string(),
     }
 }
 
 /// Is a JWT available from this source right now? Files and variables are
 /// read and inspected; a command is only looked up, never run.
 fn identity_state(
+    provider: &str,
     src: &IdentitySource,
     settings: &Settings,
     cache: &TokenCache,
@@ -361,7 +436,7 @@ fn identity_state(
     let judge = |token: &str, what: &str| -> (bool, Option<String>) {
         match jwt::check_assertion(token, what, jwt::now()) {
             Err(e) => (false, Some(e.message)),
-            Ok(_) => match cache.exchanged_at(&crate::cache::ledger_name("anthropic", token)) {
+            Ok(_) => match cache.exchanged_at(&crate::cache::ledger_name(provider, token)) {
                 Some(_) => (
                     false,
                     Some(format!(

@@ -44,7 +44,7 @@ impl Slot {
     /// Does this slot take precedence over everything below it?
     pub fn claims(&self) -> bool {
         match self.slot {
-            "api_key" | "auth_token" => {
+            "api_key" | "auth_token" | "openai_api_key" => {
                 matches!(self.state, SlotState::Set | SlotState::EmptyButSet)
             }
             // An explicit profile is used even when broken: no fall-through.
@@ -359,4 +359,56 @@ pub fn claude_code_note(slots: &[Slot], helper_configured: bool) -> Option<Strin
         ));
     }
     None
+}
+
+/// `OPENAI_API_KEY`: the OpenAI SDKs' only slot. A static `sk-…` key, a
+/// token keyless minted (by digest against the cache), or something else.
+pub fn openai_slot(env: &Env, minted: &dyn Fn(&str) -> Option<i64>) -> Slot {
+    let mk = |state, detail: String, exp| Slot {
+        slot: "openai_api_key",
+        label: "OPENAI_API_KEY".into(),
+        state,
+        detail,
+        winner: state != SlotState::Unset,
+        keyless_expires_at: exp,
+    };
+    match env.get("OPENAI_API_KEY") {
+        None => mk(SlotState::Unset, "unset".into(), None),
+        Some(v) if v.is_empty() => mk(
+            SlotState::EmptyButSet,
+            "exported as an empty string: the OpenAI SDKs send it and fail".into(),
+            None,
+        ),
+        Some(v) => match minted(&jwt::digest(&v)) {
+            Some(exp) => {
+                let now = jwt::now();
+                let when = if exp > now {
+                    format!(
+                        "expires {} (in {})",
+                        jwt::rfc3339(exp),
+                        jwt::human_duration(exp - now)
+                    )
+                } else {
+                    format!(
+                        "EXPIRED {} ({} ago)",
+                        jwt::rfc3339(exp),
+                        jwt::human_duration(now - exp)
+                    )
+                };
+                mk(
+                    SlotState::Set,
+                    format!("a token keyless minted; {when}"),
+                    Some(exp),
+                )
+            }
+            None if v.starts_with("sk-") => {
+                mk(SlotState::Set, "a static API key (sk-…)".into(), None)
+            }
+            None => mk(
+                SlotState::Set,
+                "a token keyless did not mint (foreign)".into(),
+                None,
+            ),
+        },
+    }
 }

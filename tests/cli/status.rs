@@ -452,3 +452,62 @@ fn check_reports_a_denied_rule_with_its_hints() {
         r.stderr
     );
 }
+
+#[test]
+fn openai_is_covered_static_key_minted_token_and_check() {
+    let sb = Sandbox::start(&[]);
+    let env = TestEnv::new();
+    env.setup(&sb.url, &sb.identity_command());
+    env.setup_openai(
+        &sb.openai_token_endpoint(),
+        &sb.identity_command_for(&["https://api.openai.com/v1"]),
+    );
+    // a static OpenAI key shadows keyless for the OpenAI SDKs
+    let r = env.run_with(&["auth", "status", "--json"], |c| {
+        c.env("OPENAI_API_KEY", "sk-proj-STATICSECRET-0123456789");
+    });
+    assert_eq!(r.code, 1);
+    validate(&r.stdout);
+    assert!(!r.stdout.contains("STATICSECRET") && !r.stderr.contains("STATICSECRET"));
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["openai_api_key"]["detail"], "a static API key (sk-…)");
+    assert!(
+        v["reasons"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("OPENAI_API_KEY is set"),
+        "{v}"
+    );
+    let p = &v["keyless"]["providers"][1];
+    assert_eq!(p["provider"], "openai");
+    assert_eq!(p["identity_provider_id"], "wip_01sandbox");
+    assert_eq!(p["cache"]["state"], "missing");
+    // a token keyless minted is recognised, and does not count as shadowing
+    let token = env.run(&["credential", "openai"]);
+    token.success();
+    let r = env.run_with(&["auth", "status"], |c| {
+        c.env("OPENAI_API_KEY", &token.stdout);
+    });
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("OPENAI_API_KEY                a token keyless minted"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("identity provider wip_01sandbox"),
+        "{}",
+        r.stdout
+    );
+    // --check exchanges for both providers and lists models with each token
+    let r = env.run(&["auth", "status", "--check", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    validate(&r.stdout);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let checks = v["check"].as_array().unwrap();
+    assert_eq!(checks.len(), 2);
+    assert_eq!(checks[1]["provider"], "openai");
+    assert_eq!(checks[1]["ok"], true, "{v}");
+    assert_eq!(checks[1]["models_status"], 200);
+}
