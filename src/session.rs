@@ -100,7 +100,21 @@ pub struct LoginOptions {
 pub fn login(settings: &Settings, cfg: &IssuerConfig, opts: &LoginOptions) -> Result<()> {
     let store = SecretStore::open(&settings.config_dir)?;
     let cache = TokenCache::new(settings.cache_dir.clone());
+    let asked_at = jwt::now();
     let _lock = cache.lock_named(&format!("login-{}", settings.profile))?;
+    // Parallel sign-ins wait on the lock; whoever waited reuses the sign-in
+    // that finished meanwhile instead of opening another browser tab.
+    if let Some(s) = read_session(settings)
+        && s.issuer == cfg.issuer
+        && s.client_id == cfg.client_id
+        && s.signed_in_at >= asked_at
+    {
+        output::note(&format!(
+            "Signed in to {} as {} by another keyless process just now.",
+            cfg.issuer, s.sub
+        ));
+        return Ok(());
+    }
     sign_in(settings, cfg, &store, opts).map(|_| ())
 }
 

@@ -559,3 +559,37 @@ fn client_credentials_ask_for_each_providers_audience_and_openai_gets_a_jwt() {
         "https://api.anthropic.com"
     );
 }
+
+#[test]
+fn parallel_logins_share_one_sign_in() {
+    let idp = FakeIdp::start(|ctx, _| {
+        // a slow approval, so the second login starts while the first waits
+        std::thread::sleep(Duration::from_millis(1500));
+        ctx.tokens(Some(ctx.id_token(json!({}))), Some("rt-p"))
+    });
+    let env = TestEnv::new();
+    setup_issuer(&env, &idp, &[]);
+    let spawn = || {
+        let mut c = env.cmd();
+        c.args(["login", "--device", "--timeout", "30"])
+            .env("KEYLESS_SECRET_STORE", "file")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        c.spawn().unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    let (a, b) = (
+        Run::from(a.wait_with_output().unwrap()),
+        Run::from(b.wait_with_output().unwrap()),
+    );
+    a.success();
+    b.success();
+    let both = format!("{}{}", a.stderr, b.stderr);
+    assert_eq!(
+        both.matches("enter the code").count(),
+        1,
+        "one sign-in: {both}"
+    );
+    assert!(both.contains("by another keyless process"), "{both}");
+    assert_eq!(idp.ctx.token_calls.lock().unwrap().len(), 1);
+}
