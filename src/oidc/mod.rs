@@ -196,6 +196,10 @@ impl Client {
                     f.message()
                 )))
             })?;
+        // RFC 7009 §2.2: a revocation answers 200 with an empty body.
+        if (200..300).contains(&resp.status) && resp.body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Value::Null);
+        }
         let v: Value = serde_json::from_slice(&resp.body).map_err(|_| {
             Failure::Other(Error::network(format!(
                 "{url} answered {} with a body that is not JSON",

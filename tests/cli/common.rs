@@ -302,8 +302,12 @@ pub fn http_get_json(url: &str) -> serde_json::Value {
     let mut buf = String::new();
     s.read_to_string(&mut buf).unwrap();
     let body = buf.split_once("\r\n\r\n").unwrap().1;
-    // the sandbox answers with Content-Length; no chunking to undo
-    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"))
+    // a chunked body (the OIDC provider's) has size lines around the JSON
+    let json = match (body.find(['{', '[']), body.rfind(['}', ']'])) {
+        (Some(a), Some(b)) if b >= a => &body[a..=b],
+        _ => body,
+    };
+    serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {body}"))
 }
 
 pub fn mode(p: &Path) -> u32 {

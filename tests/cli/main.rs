@@ -10,6 +10,7 @@ mod config;
 mod env;
 mod exec;
 mod login_fake;
+mod login_real;
 mod openai;
 mod sandbox;
 mod sdk;
