@@ -593,3 +593,97 @@ fn parallel_logins_share_one_sign_in() {
     assert!(both.contains("by another keyless process"), "{both}");
     assert_eq!(idp.ctx.token_calls.lock().unwrap().len(), 1);
 }
+
+#[test]
+fn setup_issuer_checks_discovery_and_keeps_secrets_out_of_argv_and_config() {
+    let idp = FakeIdp::start(|ctx, _| ctx.tokens(Some(ctx.id_token(json!({}))), Some("rt")));
+    let env = TestEnv::new();
+    // the published issuer has no trailing slash: a byte-exact mismatch
+    env.run(&[
+        "setup",
+        "issuer",
+        "--issuer",
+        &format!("{}/", idp.ctx.issuer),
+        "--client-id",
+        "keyless-cli",
+    ])
+    .fails(6, "the discovery document names issuer");
+    env.run(&[
+        "setup",
+        "issuer",
+        "--issuer",
+        "http://idp.example.com",
+        "--client-id",
+        "x",
+    ])
+    .fails(2, "plain http");
+    let r = env.run_with(
+        &[
+            "setup",
+            "issuer",
+            "--issuer",
+            &idp.ctx.issuer,
+            "--client-id",
+            "keyless-ci",
+        ],
+        |c| {
+            c.env("KEYLESS_CLIENT_SECRET", "s3cret-value")
+                .env("KEYLESS_SECRET_STORE", "file");
+        },
+    );
+    r.success();
+    let cfg = std::fs::read_to_string(env.config_dir().join("config.json")).unwrap();
+    assert!(
+        !cfg.contains("s3cret-value") && cfg.contains("\"confidential\": true"),
+        "{cfg}"
+    );
+    assert!(
+        std::fs::read_to_string(env.config_dir().join("secrets.json"))
+            .unwrap()
+            .contains("s3cret-value")
+    );
+    // --client-secret is not an option at all: secrets never go in argv
+    env.run(&[
+        "setup",
+        "issuer",
+        "--issuer",
+        &idp.ctx.issuer,
+        "--client-id",
+        "x",
+        "--client-secret",
+        "y",
+    ])
+    .fails(2, "unexpected argument");
+}
+
+#[test]
+fn auto_flow_uses_the_device_code_without_a_display_and_warns_about_api_keys() {
+    let idp = FakeIdp::start(|ctx, _| ctx.tokens(Some(ctx.id_token(json!({}))), Some("rt")));
+    let env = TestEnv::new();
+    setup_issuer(&env, &idp, &[]);
+    // env_clear: no BROWSER, no DISPLAY, so no browser can be opened
+    let r = env.run_with(&["login", "--timeout", "30"], |c| {
+        c.env("KEYLESS_SECRET_STORE", "file")
+            .env("ANTHROPIC_API_KEY", "sk-ant-api03-leftover");
+    });
+    r.success();
+    assert!(
+        r.stderr.contains("enter the code ABCD-EFGH"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("ANTHROPIC_API_KEY is set"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn access_token_mode_refuses_an_opaque_access_token() {
+    // the fake's access tokens are opaque strings
+    let idp = FakeIdp::start(|ctx, _| ctx.tokens(Some(ctx.id_token(json!({}))), Some("rt")));
+    let env = TestEnv::new();
+    setup_issuer(&env, &idp, &["--assertion", "access-token"]);
+    device_login(&env).fails(6, "opaque access token");
+}

@@ -415,3 +415,36 @@ fn post_form(url: &str, body: &str) -> (u16, serde_json::Value) {
         serde_json::from_str(json).unwrap_or(serde_json::Value::Null),
     )
 }
+
+#[test]
+fn at_a_terminal_credential_signs_in_by_itself() {
+    let Some(w) = World::new(&[], &[], RULE) else {
+        return;
+    };
+    let has_script = Command::new("script").arg("--version").output().is_ok();
+    if !require_tool("script (util-linux)", has_script) {
+        return;
+    }
+    // `script` gives keyless a terminal on stdin, stdout and stderr
+    let out = Command::new("script")
+        .args(["-qec", &format!("{BIN} credential anthropic"), "/dev/null"])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap())
+        .env("HOME", w.env.home())
+        .env("KEYLESS_CONFIG_DIR", w.env.config_dir())
+        .env("KEYLESS_CACHE_DIR", w.env.cache_dir())
+        .env("KEYLESS_SECRET_STORE", "file")
+        .env("BROWSER", harness_dir().join("browser"))
+        .env("KEYLESS_TEST_BROWSER_LOG", &w.browser_log)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("Sign-in required (no sign-in session for this profile)"),
+        "{text}"
+    );
+    assert!(text.contains("sk-ant-oat01-sandbox-"), "{text}");
+    assert_eq!(w.browser_opens(), 1);
+}
