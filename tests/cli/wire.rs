@@ -449,3 +449,30 @@ fn the_config_dir_flag_overrides_the_environment() {
     ])
     .success();
 }
+
+/// HTTP(S)_PROXY and NO_PROXY are honoured: through a proxy the request line
+/// carries the absolute URL; NO_PROXY for the host goes direct.
+#[test]
+fn proxies_are_honoured() {
+    let fake = Fake::start(|_, _| Reply::token(TOKEN, 600));
+    // a closed port: only a proxy can answer for it
+    let api = format!("http://localhost:{}", closed_port());
+    let (env, file) = env_with_file_source(&api);
+    let r = env.run_with(&["credential", "anthropic"], |c| {
+        c.env("HTTP_PROXY", &fake.url);
+    });
+    r.success();
+    let req = fake.last();
+    assert_eq!(
+        req.path,
+        format!("{api}/v1/oauth/token"),
+        "sent through the proxy"
+    );
+    // NO_PROXY: the same host is contacted directly, and nothing listens there
+    std::fs::write(&file, shaped_jwt(300)).unwrap();
+    let r = env.run_with(&["credential", "anthropic", "--force-refresh"], |c| {
+        c.env("HTTP_PROXY", &fake.url).env("NO_PROXY", "localhost");
+    });
+    r.fails(4, "cannot connect");
+    assert_eq!(fake.count(), 1);
+}
