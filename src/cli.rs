@@ -317,6 +317,11 @@ pub struct ExecArgs {
     /// Leave ANTHROPIC_API_KEY alone (it outranks the token in every SDK)
     #[arg(long)]
     pub keep_api_key: bool,
+    /// Stay as the parent and keep a long-running child signed in (Anthropic
+    /// only: OpenAI's SDKs read only OPENAI_API_KEY, which cannot be refreshed
+    /// inside a running process)
+    #[arg(long)]
+    pub refresh: bool,
     #[command(flatten)]
     pub freshness: FreshnessArgs,
     /// The program and its arguments

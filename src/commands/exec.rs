@@ -10,6 +10,14 @@ use crate::handoff::{self, Assignment};
 use crate::settings::Settings;
 
 pub fn run(settings: &Settings, args: &ExecArgs) -> Result<()> {
+    if args.refresh {
+        #[cfg(unix)]
+        return super::exec_refresh::run(settings, args);
+        #[cfg(not(unix))]
+        return Err(Error::usage(
+            "--refresh is not available on this platform yet",
+        ));
+    }
     let assignments = handoff::assignments(
         settings,
         &args.types,

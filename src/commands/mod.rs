@@ -6,6 +6,8 @@ pub mod credential;
 pub mod demo;
 pub mod env;
 pub mod exec;
+#[cfg(unix)]
+pub mod exec_refresh;
 pub mod login;
 pub mod sandbox;
 pub mod setup;

@@ -9,6 +9,7 @@ mod cache;
 mod config;
 mod env;
 mod exec;
+mod exec_refresh;
 mod login_fake;
 mod login_real;
 mod openai;
