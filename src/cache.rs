@@ -241,6 +241,28 @@ impl TokenCache {
         if !self.usable_dir() {
             return Ok(LockGuard { _file: None });
         }
+        self.lock_file(name)
+    }
+
+    /// Like [`TokenCache::lock_named`], but without a usable cache dir it
+    /// fails instead of going on unlocked: refresh-token rotation must never
+    /// run twice at once.
+    pub fn lock_required(&self, name: &str) -> Result<LockGuard> {
+        if let Err(m) = private_fs::ensure_dir(&self.dir) {
+            return Err(
+                Error::config(format!("cannot lock the sign-in session: {m}")).hint(
+                    "fix KEYLESS_CACHE_DIR or its permissions; the session's lock lives there",
+                ),
+            );
+        }
+        let g = self.lock_file(name)?;
+        if g._file.is_none() {
+            return Err(Error::config("cannot open the sign-in session's lock file"));
+        }
+        Ok(g)
+    }
+
+    fn lock_file(&self, name: &str) -> Result<LockGuard> {
         let path = self.dir.join(format!("{name}.lock"));
         let mut o = OpenOptions::new();
         o.read(true).write(true).create(true).truncate(false);
@@ -282,7 +304,7 @@ impl TokenCache {
                 LOCK_TIMEOUT.as_secs(),
                 path.display()
             ))
-            .hint("if no other keyless is running, remove the lock file and retry")),
+            .hint("another keyless is still exchanging or signing in; let it finish (a lock is released when its process ends), then retry")),
         }
     }
 

@@ -239,9 +239,28 @@ impl SecretStore {
         }
     }
 
+    /// Serialise read-modify-write of the secrets file across profiles and
+    /// processes: a lost update could resurrect a rotated refresh token.
+    fn file_lock(path: &Path) -> Result<std::fs::File> {
+        if let Some(dir) = path.parent() {
+            private_fs::ensure_dir(dir).map_err(Error::config)?;
+        }
+        let lock = path.with_extension("lock");
+        let f = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&lock)
+            .map_err(|e| Error::io("cannot open", &lock, &e))?;
+        f.lock().map_err(|e| Error::io("cannot lock", &lock, &e))?;
+        Ok(f)
+    }
+
     pub fn set(&self, name: &str, value: &Secret<String>) -> Result<()> {
         match self {
             SecretStore::File(p) => {
+                let _lock = Self::file_lock(p)?;
                 let mut m = Self::read_file(p)?;
                 m.insert(name.to_string(), value.expose().clone());
                 Self::write_file(p, &m)
@@ -261,6 +280,7 @@ impl SecretStore {
     pub fn delete(&self, name: &str) -> Result<()> {
         match self {
             SecretStore::File(p) => {
+                let _lock = Self::file_lock(p)?;
                 let mut m = Self::read_file(p)?;
                 if m.remove(name).is_some() {
                     Self::write_file(p, &m)?;

@@ -101,7 +101,7 @@ pub fn login(settings: &Settings, cfg: &IssuerConfig, opts: &LoginOptions) -> Re
     let store = SecretStore::open(&settings.config_dir)?;
     let cache = TokenCache::new(settings.cache_dir.clone());
     let asked_at = jwt::now();
-    let _lock = cache.lock_named(&format!("login-{}", settings.profile))?;
+    let _lock = cache.lock_required(&format!("login-{}", settings.profile))?;
     // Parallel sign-ins wait on the lock; whoever waited reuses the sign-in
     // that finished meanwhile instead of opening another browser tab.
     if let Some(s) = read_session(settings)
@@ -235,7 +235,7 @@ pub fn fresh_jwt(
 ) -> Result<IdentityToken> {
     let store = SecretStore::open(&settings.config_dir)?;
     let cache = TokenCache::new(settings.cache_dir.clone());
-    let _lock = cache.lock_named(&format!("login-{}", settings.profile))?;
+    let _lock = cache.lock_required(&format!("login-{}", settings.profile))?;
     let rt_name = secret_store::refresh_token_name(&settings.profile);
     let session =
         read_session(settings).filter(|s| s.issuer == cfg.issuer && s.client_id == cfg.client_id);
@@ -455,13 +455,31 @@ pub fn logout(
     cfg: Option<&IssuerConfig>,
     cache_keys: &[crate::cache::CacheKey],
 ) -> Result<()> {
-    let store = SecretStore::open(&settings.config_dir)?;
+    // Logout always succeeds locally: every step below only warns.
     let cache = TokenCache::new(settings.cache_dir.clone());
-    let _lock = cache.lock_named(&format!("login-{}", settings.profile))?;
+    let _lock = cache
+        .lock_required(&format!("login-{}", settings.profile))
+        .map_err(|e| {
+            output::warn(&format!(
+                "signing out without the session lock: {}",
+                e.message
+            ))
+        })
+        .ok();
+    let store = match SecretStore::open(&settings.config_dir) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            output::warn(&format!(
+                "cannot open the secret store ({}); the refresh token stays there",
+                e.message
+            ));
+            None
+        }
+    };
     let rt_name = secret_store::refresh_token_name(&settings.profile);
-    let rt = store.get(&rt_name).unwrap_or(None);
-    if let (Some(rt), Some(cfg)) = (&rt, cfg) {
-        let revoked = Client::discover(cfg, client_secret(settings, cfg, &store).unwrap_or(None))
+    let rt = store.as_ref().and_then(|s| s.get(&rt_name).unwrap_or(None));
+    if let (Some(rt), Some(cfg), Some(store)) = (&rt, cfg, &store) {
+        let revoked = Client::discover(cfg, client_secret(settings, cfg, store).unwrap_or(None))
             .and_then(|c| match c.disc.revocation_endpoint.clone() {
                 None => Ok(false),
                 Some(ep) => c
@@ -483,7 +501,14 @@ pub fn logout(
             )),
         }
     }
-    store.delete(&rt_name)?;
+    if let Some(store) = &store
+        && let Err(e) = store.delete(&rt_name)
+    {
+        output::warn(&format!(
+            "cannot remove the refresh token from the store: {}",
+            e.message
+        ));
+    }
     let _ = std::fs::remove_file(session_path(settings));
     let mut removed = 0;
     for key in cache_keys {

@@ -28,6 +28,8 @@ pub fn run(settings: &Settings, args: &ExecArgs) -> Result<()> {
     let program = &args.command[0];
     let mut cmd = Command::new(program);
     cmd.args(&args.command[1..]);
+    // keyless's own secret is never the child's business.
+    cmd.env_remove(crate::env_vars::KEYLESS_CLIENT_SECRET);
     for a in &assignments {
         match a {
             Assignment::Set(n, v) => {

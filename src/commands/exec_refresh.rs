@@ -113,7 +113,8 @@ pub fn run(settings: &Settings, args: &ExecArgs) -> Result<()> {
         .env("ANTHROPIC_PROFILE", PROFILE)
         // Both outrank a profile in every SDK; the base URL is in the profile.
         .env_remove(env_vars::ANTHROPIC_AUTH_TOKEN)
-        .env_remove(env_vars::ANTHROPIC_BASE_URL);
+        .env_remove(env_vars::ANTHROPIC_BASE_URL)
+        .env_remove(env_vars::KEYLESS_CLIENT_SECRET);
     if args.keep_api_key {
         output::warn(
             "--keep-api-key: ANTHROPIC_API_KEY outranks the refreshed profile in every SDK",

@@ -15,10 +15,27 @@ use crate::output;
 /// Can a browser be opened here? `$BROWSER`, else a platform opener that has
 /// a display to open on.
 pub fn can_open() -> bool {
-    if std::env::var("BROWSER").is_ok_and(|b| !b.trim().is_empty()) {
-        return true;
-    }
-    opener().is_some()
+    !browser_commands().is_empty() || opener().is_some()
+}
+
+/// `$BROWSER`'s commands (a ':'-separated list) whose program exists.
+fn browser_commands() -> Vec<Vec<String>> {
+    let Ok(b) = std::env::var("BROWSER") else {
+        return Vec::new();
+    };
+    b.split(':')
+        .filter(|s| !s.trim().is_empty())
+        .filter_map(|s| shell_words::split(s).ok())
+        .filter(|v| !v.is_empty())
+        .filter(|v| {
+            let p = std::path::Path::new(&v[0]);
+            if v[0].contains('/') {
+                p.is_file()
+            } else {
+                on_path(&v[0])
+            }
+        })
+        .collect()
 }
 
 fn on_path(prog: &str) -> bool {
@@ -37,7 +54,11 @@ fn opener() -> Option<Vec<String>> {
     }
     #[cfg(windows)]
     {
-        return Some(vec!["cmd".into(), "/C".into(), "start".into(), "".into()]);
+        // Not `cmd /C start`: cmd would split the URL at every `&`.
+        return Some(vec![
+            "rundll32".into(),
+            "url.dll,FileProtocolHandler".into(),
+        ]);
     }
     #[cfg(all(unix, not(target_os = "macos")))]
     {
@@ -55,16 +76,9 @@ fn opener() -> Option<Vec<String>> {
 
 /// Start the browser on `url` without waiting for it. True when started.
 pub fn open(url: &str) -> bool {
-    let candidates: Vec<Vec<String>> = match std::env::var("BROWSER") {
-        // $BROWSER may list several commands separated by ':'.
-        Ok(b) if !b.trim().is_empty() => b
-            .split(':')
-            .filter(|s| !s.trim().is_empty())
-            .filter_map(|s| shell_words::split(s).ok())
-            .filter(|v| !v.is_empty())
-            .collect(),
-        _ => opener().into_iter().collect(),
-    };
+    // $BROWSER first, then the platform opener.
+    let mut candidates = browser_commands();
+    candidates.extend(opener());
     for argv in candidates {
         let spawned = Command::new(&argv[0])
             .args(&argv[1..])
@@ -156,17 +170,18 @@ fn await_callback(listener: TcpListener, state: String, deadline: Instant) -> Re
             }
             let q: std::collections::HashMap<String, String> =
                 url.query_pairs().into_owned().collect();
-            let result = if q.get("state") != Some(&state) {
+            // A callback that is not this sign-in's (another tab, a web page
+            // probing the port) is answered and ignored: it must not end it.
+            if q.get("state") != Some(&state) {
                 respond(
                     &stream,
                     "400 Bad Request",
                     &page_fail("The sign-in response did not match this request (state)."),
                 );
-                Callback::Refused(
-                    Error::denied("the sign-in callback carried the wrong state; it was not answered to this sign-in")
-                        .hint("run `keyless login` again; if it repeats, something else is answering on the callback"),
-                )
-            } else if let Some(err) = q.get("error") {
+                output::warn("ignored a sign-in callback whose state does not match this sign-in");
+                continue;
+            }
+            let result = if let Some(err) = q.get("error") {
                 let desc = q
                     .get("error_description")
                     .map(|d| crate::redact::server_text(d));

@@ -83,6 +83,10 @@ pub fn login(client: &Client, no_browser: bool, timeout: Duration) -> Result<Tok
                     ),
                 );
             }
+            // A network hiccup while the user approves is not the end.
+            Err(Failure::Other(e)) if e.kind == crate::error::Kind::Network => {
+                output::info(&format!("polling failed ({}); trying again", e.message));
+            }
             Err(f) => return Err(f.into_error("polling for the device sign-in")),
         }
     }

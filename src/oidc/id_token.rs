@@ -43,15 +43,20 @@ impl Client {
     /// Validate an ID token; `nonce` is checked when given (login), not on refresh.
     pub fn validate_id_token(&self, token: &str, nonce: Option<&str>) -> Result<IdClaims> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| refused("it is not a JWT"))?;
-        let kid = header
-            .kid
-            .clone()
-            .ok_or_else(|| refused("its header has no kid"))?;
         let keys = self.jwks()?;
-        let jwk = keys
-            .iter()
-            .find(|k| k.common.key_id.as_deref() == Some(kid.as_str()))
-            .ok_or_else(|| refused("it is signed with a key the provider does not publish"))?;
+        // Without a kid, only a provider publishing a single key is unambiguous.
+        let jwk = match header.kid.as_deref() {
+            Some(kid) => keys
+                .iter()
+                .find(|k| k.common.key_id.as_deref() == Some(kid)),
+            None if keys.len() == 1 => keys.first(),
+            None => {
+                return Err(refused(
+                    "its header has no kid and the provider publishes several keys",
+                ));
+            }
+        }
+        .ok_or_else(|| refused("it is signed with a key the provider does not publish"))?;
         let key = jsonwebtoken::DecodingKey::from_jwk(jwk)
             .map_err(|_| refused("the provider's key is unusable"))?;
         if matches!(

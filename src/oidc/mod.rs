@@ -62,6 +62,8 @@ impl Failure {
                 let desc = description.map(|d| format!(": {d}")).unwrap_or_default();
                 let msg = format!("{doing} was refused ({status} {error}{desc})");
                 match error.as_str() {
+                    "invalid_grant" if doing.contains("authorization code") => Error::denied(msg)
+                        .hint("the code was refused (expired, reused, or a PKCE mismatch); run `keyless login` again"),
                     "invalid_grant" => {
                         Error::sign_in(msg).hint("the sign-in session ended; run `keyless login`")
                     }
@@ -140,6 +142,9 @@ impl Client {
             Some(&disc.token_endpoint),
             Some(&disc.jwks_uri),
             disc.authorization_endpoint.as_ref(),
+            // the refresh token and client secret travel to these two as well
+            disc.device_authorization_endpoint.as_ref(),
+            disc.revocation_endpoint.as_ref(),
         ]
         .into_iter()
         .flatten()

@@ -261,23 +261,34 @@ fn browser_login_sends_pkce_state_and_nonce_and_checks_them() {
 }
 
 #[test]
-fn a_callback_with_the_wrong_state_is_refused() {
+fn a_callback_with_the_wrong_state_is_refused_and_does_not_end_the_sign_in() {
     let idp = FakeIdp::start(|ctx, _| ctx.tokens(Some(ctx.id_token(json!({}))), Some("rt")));
     let env = TestEnv::new();
     setup_issuer(&env, &idp, &[]);
     let (child, url, stderr) = browser_login(&env);
-    let page = get(&format!(
-        "{}?code=c0de&state=forged",
-        query(&url, "redirect_uri")
-    ));
+    let redirect = query(&url, "redirect_uri");
+    let page = get(&format!("{redirect}?code=forged-code&state=forged"));
     assert!(page.contains("Sign-in failed"), "{page}");
-    let out = Run::from(child.wait_with_output().unwrap());
-    assert_eq!(out.code, 5);
-    assert!(stderr.join().unwrap().contains("wrong state"));
     assert!(
         idp.ctx.token_calls.lock().unwrap().is_empty(),
-        "the code is never redeemed"
+        "a forged code is never redeemed"
     );
+    // the real callback still completes this sign-in
+    *idp.ctx.nonce.lock().unwrap() = Some(query(&url, "nonce"));
+    let page = get(&format!(
+        "{redirect}?code=c0de&state={}",
+        query(&url, "state")
+    ));
+    assert!(page.contains("Signed in"), "{page}");
+    Run::from(child.wait_with_output().unwrap()).success();
+    let err = stderr.join().unwrap();
+    assert!(
+        err.contains("ignored a sign-in callback whose state does not match"),
+        "{err}"
+    );
+    let calls = idp.ctx.token_calls.lock().unwrap();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(FakeIdp::form(&calls[0].1)["code"], "c0de");
 }
 
 #[test]
@@ -686,4 +697,27 @@ fn access_token_mode_refuses_an_opaque_access_token() {
     let env = TestEnv::new();
     setup_issuer(&env, &idp, &["--assertion", "access-token"]);
     device_login(&env).fails(6, "opaque access token");
+}
+
+#[test]
+fn logout_always_succeeds_locally() {
+    let idp = FakeIdp::start(|ctx, _| ctx.tokens(Some(ctx.id_token(json!({}))), Some("rt-l")));
+    let env = TestEnv::new();
+    setup_issuer(&env, &idp, &[]);
+    device_login(&env).success();
+    let session = env.cache_dir().join("session-default.json");
+    assert!(session.exists());
+    // a secret file others can read is refused by the store, but logout goes on
+    let secrets = env.config_dir().join("secrets.json");
+    std::fs::set_permissions(
+        &secrets,
+        std::os::unix::fs::PermissionsExt::from_mode(0o644),
+    )
+    .unwrap();
+    let r = env.run_with(&["logout"], |c| {
+        c.env("KEYLESS_SECRET_STORE", "file");
+    });
+    r.success();
+    assert!(r.stderr.contains("warning: cannot"), "{}", r.stderr);
+    assert!(!session.exists(), "the session is gone");
 }
