@@ -448,3 +448,38 @@ fn at_a_terminal_credential_signs_in_by_itself() {
     assert!(text.contains("sk-ant-oat01-sandbox-"), "{text}");
     assert_eq!(w.browser_opens(), 1);
 }
+
+/// The refusals, this time with the real provider issuing the bad ID tokens
+/// (the harness's OIDC_ID_TOKEN_FAULT), through the browser flow.
+#[test]
+fn the_real_provider_faulty_id_tokens_are_refused() {
+    for (fault, needle) in [
+        ("wrong_nonce", "nonce does not match"),
+        ("expired", "it has expired"),
+        ("bad_signature", "signature does not verify"),
+        ("wrong_aud", "audience is not this client"),
+    ] {
+        let Some(w) = World::new(&[("OIDC_ID_TOKEN_FAULT", fault)], &[], RULE) else {
+            return;
+        };
+        let r = w.run(&["login", "--browser", "--timeout", "90"]);
+        r.fails(5, needle);
+        assert!(
+            !w.env.config_dir().join("secrets.json").exists(),
+            "{fault}: nothing kept"
+        );
+    }
+}
+
+/// With the provider returning no new ID token on refresh, the session's
+/// unexchanged one serves once; then keyless asks for a sign-in.
+#[test]
+fn the_real_provider_refreshing_without_an_id_token() {
+    let Some(w) = World::new(&[("OIDC_REFRESH_ID_TOKEN", "none")], &[], RULE) else {
+        return;
+    };
+    w.run(&["login", "--browser", "--timeout", "90"]).success();
+    w.run(&["credential", "anthropic"]).success();
+    w.run(&["credential", "anthropic", "--force-refresh", "--no-login"])
+        .fails(3, "returned no new ID token on refresh");
+}

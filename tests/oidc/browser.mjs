@@ -93,7 +93,11 @@ hardTimer.unref();
 
 async function cleanup() {
   try { await context?.close(); } catch { /* ignore */ }
-  try { fs.rmSync(userDataDir, { recursive: true, force: true }); } catch { /* ignore */ }
+  // Chromium's helpers may still be writing for a moment after close.
+  for (let i = 0; i < 20 && fs.existsSync(userDataDir); i += 1) {
+    try { fs.rmSync(userDataDir, { recursive: true, force: true, maxRetries: 3, retryDelay: 100 }); } catch { /* retry */ }
+    if (fs.existsSync(userDataDir)) await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 // What is the page showing?
