@@ -58,6 +58,7 @@ Register-ArgumentCompleter -Native -CommandName 'keyless' -ScriptBlock {
             [CompletionResult]::new('anthropic', 'anthropic', [CompletionResultType]::ParameterValue, 'Configure Anthropic workload identity federation for the profile')
             [CompletionResult]::new('openai', 'openai', [CompletionResultType]::ParameterValue, 'Configure OpenAI workload identity federation for the profile')
             [CompletionResult]::new('issuer', 'issuer', [CompletionResultType]::ParameterValue, 'Configure the OpenID Connect provider `keyless login` signs in to')
+            [CompletionResult]::new('claude-code', 'claude-code', [CompletionResultType]::ParameterValue, 'Wire Claude Code''s apiKeyHelper to `keyless credential anthropic`')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -122,10 +123,27 @@ Register-ArgumentCompleter -Native -CommandName 'keyless' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'keyless;setup;claude-code' {
+            [CompletionResult]::new('--scope', '--scope', [CompletionResultType]::ParameterName, 'Which settings file to merge into')
+            [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Directory holding config.json [default: ~/.config/keyless on Linux]')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Named profile to use')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the resulting settings file to stdout and change nothing')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace an apiKeyHelper that runs something else')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v steps, -vv debug); never secrets')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (-v steps, -vv debug); never secrets')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'keyless;setup;help' {
             [CompletionResult]::new('anthropic', 'anthropic', [CompletionResultType]::ParameterValue, 'Configure Anthropic workload identity federation for the profile')
             [CompletionResult]::new('openai', 'openai', [CompletionResultType]::ParameterValue, 'Configure OpenAI workload identity federation for the profile')
             [CompletionResult]::new('issuer', 'issuer', [CompletionResultType]::ParameterValue, 'Configure the OpenID Connect provider `keyless login` signs in to')
+            [CompletionResult]::new('claude-code', 'claude-code', [CompletionResultType]::ParameterValue, 'Wire Claude Code''s apiKeyHelper to `keyless credential anthropic`')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -136,6 +154,9 @@ Register-ArgumentCompleter -Native -CommandName 'keyless' -ScriptBlock {
             break
         }
         'keyless;setup;help;issuer' {
+            break
+        }
+        'keyless;setup;help;claude-code' {
             break
         }
         'keyless;setup;help;help' {
@@ -214,6 +235,7 @@ Register-ArgumentCompleter -Native -CommandName 'keyless' -ScriptBlock {
             [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Directory holding config.json [default: ~/.config/keyless on Linux]')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Named profile to use')
             [CompletionResult]::new('--keep-api-key', '--keep-api-key', [CompletionResultType]::ParameterName, 'Leave ANTHROPIC_API_KEY alone (it outranks the token in every SDK)')
+            [CompletionResult]::new('--refresh', '--refresh', [CompletionResultType]::ParameterName, 'Stay as the parent and keep a long-running child signed in (Anthropic only: OpenAI''s SDKs read only OPENAI_API_KEY, which cannot be refreshed inside a running process)')
             [CompletionResult]::new('--force-refresh', '--force-refresh', [CompletionResultType]::ParameterName, 'Exchange a new token even if the cache holds a fresh one')
             [CompletionResult]::new('--no-login', '--no-login', [CompletionResultType]::ParameterName, 'Never start an interactive sign-in; exit 3 when one is needed')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v steps, -vv debug); never secrets')
@@ -357,6 +379,7 @@ Register-ArgumentCompleter -Native -CommandName 'keyless' -ScriptBlock {
             [CompletionResult]::new('anthropic', 'anthropic', [CompletionResultType]::ParameterValue, 'Configure Anthropic workload identity federation for the profile')
             [CompletionResult]::new('openai', 'openai', [CompletionResultType]::ParameterValue, 'Configure OpenAI workload identity federation for the profile')
             [CompletionResult]::new('issuer', 'issuer', [CompletionResultType]::ParameterValue, 'Configure the OpenID Connect provider `keyless login` signs in to')
+            [CompletionResult]::new('claude-code', 'claude-code', [CompletionResultType]::ParameterValue, 'Wire Claude Code''s apiKeyHelper to `keyless credential anthropic`')
             break
         }
         'keyless;help;setup;anthropic' {
@@ -366,6 +389,9 @@ Register-ArgumentCompleter -Native -CommandName 'keyless' -ScriptBlock {
             break
         }
         'keyless;help;setup;issuer' {
+            break
+        }
+        'keyless;help;setup;claude-code' {
             break
         }
         'keyless;help;login' {

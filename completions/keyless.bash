@@ -103,6 +103,9 @@ _keyless() {
             keyless__subcmd__help__subcmd__setup,anthropic)
                 cmd="keyless__subcmd__help__subcmd__setup__subcmd__anthropic"
                 ;;
+            keyless__subcmd__help__subcmd__setup,claude-code)
+                cmd="keyless__subcmd__help__subcmd__setup__subcmd__claude__subcmd__code"
+                ;;
             keyless__subcmd__help__subcmd__setup,issuer)
                 cmd="keyless__subcmd__help__subcmd__setup__subcmd__issuer"
                 ;;
@@ -124,6 +127,9 @@ _keyless() {
             keyless__subcmd__setup,anthropic)
                 cmd="keyless__subcmd__setup__subcmd__anthropic"
                 ;;
+            keyless__subcmd__setup,claude-code)
+                cmd="keyless__subcmd__setup__subcmd__claude__subcmd__code"
+                ;;
             keyless__subcmd__setup,help)
                 cmd="keyless__subcmd__setup__subcmd__help"
                 ;;
@@ -135,6 +141,9 @@ _keyless() {
                 ;;
             keyless__subcmd__setup__subcmd__help,anthropic)
                 cmd="keyless__subcmd__setup__subcmd__help__subcmd__anthropic"
+                ;;
+            keyless__subcmd__setup__subcmd__help,claude-code)
+                cmd="keyless__subcmd__setup__subcmd__help__subcmd__claude__subcmd__code"
                 ;;
             keyless__subcmd__setup__subcmd__help,help)
                 cmd="keyless__subcmd__setup__subcmd__help__subcmd__help"
@@ -368,7 +377,7 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__exec)
-            opts="-v -q -h -V --type --keep-api-key --min-ttl --force-refresh --no-login --config-dir --profile --verbose --quiet --help --version"
+            opts="-v -q -h -V --type --keep-api-key --refresh --min-ttl --force-refresh --no-login --config-dir --profile --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -580,7 +589,7 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__help__subcmd__setup)
-            opts="anthropic openai issuer"
+            opts="anthropic openai issuer claude-code"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -594,6 +603,20 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__help__subcmd__setup__subcmd__anthropic)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__help__subcmd__setup__subcmd__claude__subcmd__code)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -798,7 +821,7 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__setup)
-            opts="-v -q -h -V --config-dir --profile --verbose --quiet --help --version anthropic openai issuer help"
+            opts="-v -q -h -V --config-dir --profile --verbose --quiet --help --version anthropic openai issuer claude-code help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -865,8 +888,34 @@ _keyless() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        keyless__subcmd__setup__subcmd__claude__subcmd__code)
+            opts="-v -q -h -V --scope --dry-run --force --config-dir --profile --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --scope)
+                    COMPREPLY=($(compgen -W "user project" -- "${cur}"))
+                    return 0
+                    ;;
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         keyless__subcmd__setup__subcmd__help)
-            opts="anthropic openai issuer help"
+            opts="anthropic openai issuer claude-code help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -880,6 +929,20 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__setup__subcmd__help__subcmd__anthropic)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__setup__subcmd__help__subcmd__claude__subcmd__code)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

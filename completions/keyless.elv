@@ -54,6 +54,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand anthropic 'Configure Anthropic workload identity federation for the profile'
             cand openai 'Configure OpenAI workload identity federation for the profile'
             cand issuer 'Configure the OpenID Connect provider `keyless login` signs in to'
+            cand claude-code 'Wire Claude Code''s apiKeyHelper to `keyless credential anthropic`'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'keyless;setup;anthropic'= {
@@ -114,10 +115,26 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'keyless;setup;claude-code'= {
+            cand --scope 'Which settings file to merge into'
+            cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
+            cand --profile 'Named profile to use'
+            cand --dry-run 'Print the resulting settings file to stdout and change nothing'
+            cand --force 'Replace an apiKeyHelper that runs something else'
+            cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'keyless;setup;help'= {
             cand anthropic 'Configure Anthropic workload identity federation for the profile'
             cand openai 'Configure OpenAI workload identity federation for the profile'
             cand issuer 'Configure the OpenID Connect provider `keyless login` signs in to'
+            cand claude-code 'Wire Claude Code''s apiKeyHelper to `keyless credential anthropic`'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'keyless;setup;help;anthropic'= {
@@ -125,6 +142,8 @@ set edit:completion:arg-completer[keyless] = {|@words|
         &'keyless;setup;help;openai'= {
         }
         &'keyless;setup;help;issuer'= {
+        }
+        &'keyless;setup;help;claude-code'= {
         }
         &'keyless;setup;help;help'= {
         }
@@ -197,6 +216,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
             cand --profile 'Named profile to use'
             cand --keep-api-key 'Leave ANTHROPIC_API_KEY alone (it outranks the token in every SDK)'
+            cand --refresh 'Stay as the parent and keep a long-running child signed in (Anthropic only: OpenAI''s SDKs read only OPENAI_API_KEY, which cannot be refreshed inside a running process)'
             cand --force-refresh 'Exchange a new token even if the cache holds a fresh one'
             cand --no-login 'Never start an interactive sign-in; exit 3 when one is needed'
             cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
@@ -326,12 +346,15 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand anthropic 'Configure Anthropic workload identity federation for the profile'
             cand openai 'Configure OpenAI workload identity federation for the profile'
             cand issuer 'Configure the OpenID Connect provider `keyless login` signs in to'
+            cand claude-code 'Wire Claude Code''s apiKeyHelper to `keyless credential anthropic`'
         }
         &'keyless;help;setup;anthropic'= {
         }
         &'keyless;help;setup;openai'= {
         }
         &'keyless;help;setup;issuer'= {
+        }
+        &'keyless;help;setup;claude-code'= {
         }
         &'keyless;help;login'= {
         }

@@ -113,6 +113,8 @@ LiteLLM's OPENAI_IDENTITY_TOKEN_FILE."
     Openai(SetupOpenAiArgs),
     /// Configure the OpenID Connect provider `keyless login` signs in to
     Issuer(SetupIssuerArgs),
+    /// Wire Claude Code's apiKeyHelper to `keyless credential anthropic`
+    ClaudeCode(SetupClaudeCodeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -157,6 +159,27 @@ pub struct SetupIssuerArgs {
     /// Save without fetching discovery (offline setup); checked at login instead
     #[arg(long)]
     pub no_verify: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ClaudeScope {
+    /// ~/.claude/settings.json
+    User,
+    /// .claude/settings.json in the current directory
+    Project,
+}
+
+#[derive(Debug, Args)]
+pub struct SetupClaudeCodeArgs {
+    /// Which settings file to merge into
+    #[arg(long, value_enum, default_value_t = ClaudeScope::User)]
+    pub scope: ClaudeScope,
+    /// Print the resulting settings file to stdout and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Replace an apiKeyHelper that runs something else
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

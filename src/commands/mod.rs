@@ -11,3 +11,4 @@ pub mod exec_refresh;
 pub mod login;
 pub mod sandbox;
 pub mod setup;
+pub mod setup_claude;

@@ -12,6 +12,7 @@ pub fn run(settings: &Settings, cmd: &SetupCommand) -> Result<()> {
         SetupCommand::Anthropic(args) => anthropic(settings, args),
         SetupCommand::Openai(args) => openai(settings, args),
         SetupCommand::Issuer(args) => issuer(settings, args),
+        SetupCommand::ClaudeCode(args) => super::setup_claude::run(settings, args),
     }
 }
 

@@ -193,6 +193,21 @@ pub fn gather(inp: &Inputs) -> Report {
         inp.xdg_config.as_deref(),
     );
     let note = precedence::claude_code_note(&chain, scan.helper.path.is_some());
+    // Claude Code caches the helper's token for its TTL: longer than the
+    // token lives, and its calls fail until the next re-run.
+    if scan.helper.is_keyless {
+        let ttl = scan.helper.ttl_ms.unwrap_or(300_000);
+        if let Some(life) = crate::commands::setup_claude::shortest_lifetime(&cache)
+            && ttl / 1000 >= life as u64
+        {
+            warnings.push(format!(
+                "Claude Code re-runs keyless every {} s{}, but tokens live {life} s: set CLAUDE_CODE_API_KEY_HELPER_TTL_MS below {} (keyless setup claude-code does)",
+                ttl / 1000,
+                if scan.helper.ttl_ms.is_none() { " (its default)" } else { "" },
+                life * 1000
+            ));
+        }
+    }
 
     let issuer = loaded
         .as_ref()

@@ -6,6 +6,7 @@ mod fake_idp;
 
 mod assets;
 mod cache;
+mod claude_code;
 mod config;
 mod env;
 mod exec;

@@ -1,0 +1,204 @@
+//! `keyless setup claude-code`: wire Claude Code's `apiKeyHelper` to
+//! `keyless credential anthropic`.
+//!
+//! It merges into `~/.claude/settings.json` (or `.claude/settings.json` with
+//! `--scope project`), keeps every other key, backs up the previous file,
+//! refuses to replace a different helper without `--force`, changes nothing
+//! when already wired, and never touches a file it cannot parse.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+
+use crate::cache::TokenCache;
+use crate::cli::{ClaudeScope, SetupClaudeCodeArgs};
+use crate::error::{Error, Result};
+use crate::output;
+use crate::settings::Settings;
+
+/// Claude Code's default re-run interval is 5 minutes; keyless asks for less.
+pub const DEFAULT_TTL_MS: u64 = 240_000;
+
+/// The helper command: keyless by absolute path, as Claude Code runs it with /bin/sh.
+pub fn helper_command(profile: &str) -> Result<String> {
+    let exe = std::env::current_exe()
+        .map_err(|e| Error::failure(format!("cannot find the keyless executable: {e}")))?;
+    let exe = exe.canonicalize().unwrap_or(exe);
+    let mut cmd = shell_words::quote(&exe.display().to_string()).into_owned();
+    if profile != "default" {
+        cmd.push_str(&format!(" --profile {}", shell_words::quote(profile)));
+    }
+    cmd.push_str(" credential anthropic");
+    Ok(cmd)
+}
+
+/// Below the shortest token lifetime keyless has seen in its cache (a
+/// minute of margin), never above the default.
+pub fn helper_ttl_ms(cache: &TokenCache) -> u64 {
+    match shortest_lifetime(cache) {
+        Some(life) => (((life - 60).max(30) as u64) * 1000).min(DEFAULT_TTL_MS),
+        None => DEFAULT_TTL_MS,
+    }
+}
+
+/// The shortest lifetime, in seconds, of the Anthropic tokens in the cache.
+pub fn shortest_lifetime(cache: &TokenCache) -> Option<i64> {
+    cache
+        .entries_for("anthropic")
+        .iter()
+        .filter_map(|p| {
+            let v: Value = serde_json::from_slice(&std::fs::read(p).ok()?).ok()?;
+            Some(v.get("expires_at")?.as_i64()? - v.get("obtained_at")?.as_i64()?)
+        })
+        .filter(|l| *l > 0)
+        .min()
+}
+
+fn settings_path(scope: ClaudeScope) -> Result<PathBuf> {
+    match scope {
+        ClaudeScope::User => std::env::var_os("HOME")
+            .map(|h| PathBuf::from(h).join(".claude/settings.json"))
+            .ok_or_else(|| Error::config("cannot find Claude Code's settings: HOME is not set")),
+        ClaudeScope::Project => Ok(PathBuf::from(".claude/settings.json")),
+    }
+}
+
+/// The merged settings, or an error that leaves the file untouched.
+pub fn merge(
+    existing: Option<&str>,
+    path: &Path,
+    helper: &str,
+    ttl_ms: u64,
+    force: bool,
+) -> Result<Value> {
+    let mut root: Map<String, Value> = match existing {
+        None => Map::new(),
+        Some(text) => match serde_json::from_str::<Value>(text) {
+            Ok(Value::Object(m)) => m,
+            Ok(_) => {
+                return Err(Error::config(format!(
+                    "{} is not a JSON object; not touching it",
+                    path.display()
+                )));
+            }
+            Err(e) => {
+                return Err(Error::config(format!(
+                    "{} is not valid JSON (line {}, column {}); not touching it",
+                    path.display(),
+                    e.line(),
+                    e.column()
+                ))
+                .hint("fix the file (Claude Code cannot read it either), then run this again"));
+            }
+        },
+    };
+    if let Some(current) = root.get("apiKeyHelper").and_then(Value::as_str)
+        && current != helper
+        && !force
+    {
+        let shown = if current.contains("sk-ant-") {
+            "a command holding a key (not shown)"
+        } else {
+            current
+        };
+        return Err(Error::config(format!(
+            "{} already has an apiKeyHelper: {shown}",
+            path.display()
+        ))
+        .hint("pass --force to replace it (the previous file is backed up)"));
+    }
+    root.insert("apiKeyHelper".into(), Value::String(helper.to_string()));
+    let env = root
+        .entry("env")
+        .or_insert_with(|| Value::Object(Map::new()));
+    let Value::Object(env) = env else {
+        return Err(Error::config(format!(
+            "the `env` key in {} is not an object; not touching it",
+            path.display()
+        )));
+    };
+    env.insert(
+        "CLAUDE_CODE_API_KEY_HELPER_TTL_MS".into(),
+        Value::String(ttl_ms.to_string()),
+    );
+    Ok(Value::Object(root))
+}
+
+pub fn run(settings: &Settings, args: &SetupClaudeCodeArgs) -> Result<()> {
+    let path = settings_path(args.scope)?;
+    let existing = match std::fs::read_to_string(&path) {
+        Ok(t) => Some(t),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(Error::io("cannot read Claude Code's settings", &path, &e)),
+    };
+    let helper = helper_command(&settings.profile)?;
+    let ttl = helper_ttl_ms(&TokenCache::new(settings.cache_dir.clone()));
+    let merged = merge(existing.as_deref(), &path, &helper, ttl, args.force)?;
+    let mut text = serde_json::to_string_pretty(&merged).unwrap_or_default();
+    text.push('\n');
+    if args.dry_run {
+        return output::payload(&text, false)
+            .map_err(|e| Error::failure(format!("cannot write to stdout: {e}")));
+    }
+    let unchanged = existing
+        .as_deref()
+        .and_then(|t| serde_json::from_str::<Value>(t).ok())
+        .is_some_and(|v| v == merged);
+    if unchanged {
+        output::note(&format!(
+            "{} already runs keyless; nothing to change.",
+            path.display()
+        ));
+        return Ok(());
+    }
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create", dir, &e))?;
+    if let Some(old) = &existing {
+        let backup = path.with_extension(format!("json.keyless-backup-{}", crate::jwt::now()));
+        std::fs::write(&backup, old).map_err(|e| Error::io("cannot back up", &backup, &e))?;
+        output::note(&format!(
+            "Backed up the previous settings to {}.",
+            backup.display()
+        ));
+    }
+    crate::private_fs::write_atomic(&path, text.as_bytes())
+        .map_err(|e| Error::io("cannot write Claude Code's settings", &path, &e))?;
+    output::note(&format!(
+        "Claude Code now asks `{helper}` for its token (re-run every {} s) — {}.",
+        ttl / 1000,
+        path.display()
+    ));
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merge_keeps_other_keys_and_refuses_a_foreign_helper() {
+        let p = Path::new("s.json");
+        let v = merge(
+            Some(r#"{"model":"x","env":{"A":"1"}}"#),
+            p,
+            "k credential anthropic",
+            240000,
+            false,
+        )
+        .unwrap();
+        assert_eq!(v["model"], "x");
+        assert_eq!(v["env"]["A"], "1");
+        assert_eq!(v["env"]["CLAUDE_CODE_API_KEY_HELPER_TTL_MS"], "240000");
+        assert!(merge(Some(r#"{"apiKeyHelper":"other"}"#), p, "k", 1, false).is_err());
+        assert!(merge(Some(r#"{"apiKeyHelper":"other"}"#), p, "k", 1, true).is_ok());
+        assert!(
+            merge(Some("{oops"), p, "k", 1, false)
+                .unwrap_err()
+                .message
+                .contains("line 1")
+        );
+    }
+}

@@ -1,0 +1,166 @@
+//! `keyless setup claude-code`: the merge rules, and `auth status` on the wiring.
+
+use crate::common::*;
+
+fn settings(env: &TestEnv) -> std::path::PathBuf {
+    env.home().join(".claude/settings.json")
+}
+
+fn backups(env: &TestEnv) -> usize {
+    std::fs::read_dir(env.home().join(".claude"))
+        .map(|rd| {
+            rd.flatten()
+                .filter(|e| e.file_name().to_string_lossy().contains("keyless-backup"))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+fn json(p: &std::path::Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+#[test]
+fn no_file_then_a_second_run_changes_nothing() {
+    let env = TestEnv::new();
+    let r = env.run(&["setup", "claude-code"]);
+    r.success();
+    assert_eq!(r.stdout, "");
+    let v = json(&settings(&env));
+    let helper = v["apiKeyHelper"].as_str().unwrap();
+    assert!(
+        helper.starts_with('/') && helper.ends_with("keyless credential anthropic"),
+        "{helper}"
+    );
+    assert_eq!(v["env"]["CLAUDE_CODE_API_KEY_HELPER_TTL_MS"], "240000");
+    let before = std::fs::read(settings(&env)).unwrap();
+    let r = env.run(&["setup", "claude-code"]);
+    r.success();
+    assert!(r.stderr.contains("nothing to change"), "{}", r.stderr);
+    assert_eq!(std::fs::read(settings(&env)).unwrap(), before);
+    assert_eq!(backups(&env), 0);
+}
+
+#[test]
+fn other_settings_are_kept_and_backed_up() {
+    let env = TestEnv::new();
+    std::fs::create_dir_all(env.home().join(".claude")).unwrap();
+    let original =
+        r#"{"model": "opus", "permissions": {"allow": ["Bash(ls)"]}, "env": {"FOO": "bar"}}"#;
+    std::fs::write(settings(&env), original).unwrap();
+    env.run(&["setup", "claude-code"]).success();
+    let v = json(&settings(&env));
+    assert_eq!(v["model"], "opus");
+    assert_eq!(v["permissions"]["allow"][0], "Bash(ls)");
+    assert_eq!(v["env"]["FOO"], "bar");
+    assert!(
+        v["apiKeyHelper"]
+            .as_str()
+            .unwrap()
+            .ends_with("credential anthropic")
+    );
+    assert_eq!(backups(&env), 1);
+}
+
+#[test]
+fn a_different_helper_is_refused_then_replaced_with_force() {
+    let env = TestEnv::new();
+    std::fs::create_dir_all(env.home().join(".claude")).unwrap();
+    std::fs::write(settings(&env), r#"{"apiKeyHelper": "~/bin/get-key.sh"}"#).unwrap();
+    let r = env.run(&["setup", "claude-code"]);
+    r.fails(6, "already has an apiKeyHelper: ~/bin/get-key.sh");
+    assert!(r.stderr.contains("--force"));
+    assert_eq!(
+        std::fs::read_to_string(settings(&env)).unwrap(),
+        r#"{"apiKeyHelper": "~/bin/get-key.sh"}"#
+    );
+    env.run(&["setup", "claude-code", "--force"]).success();
+    assert!(
+        json(&settings(&env))["apiKeyHelper"]
+            .as_str()
+            .unwrap()
+            .ends_with("credential anthropic")
+    );
+    assert_eq!(backups(&env), 1);
+}
+
+#[test]
+fn malformed_json_is_refused_and_left_untouched() {
+    let env = TestEnv::new();
+    std::fs::create_dir_all(env.home().join(".claude")).unwrap();
+    std::fs::write(settings(&env), "{\"model\": \"opus\",}").unwrap();
+    env.run(&["setup", "claude-code", "--force"])
+        .fails(6, "is not valid JSON (line 1");
+    assert_eq!(
+        std::fs::read_to_string(settings(&env)).unwrap(),
+        "{\"model\": \"opus\",}"
+    );
+    assert_eq!(backups(&env), 0);
+}
+
+#[test]
+fn dry_run_prints_and_project_scope_writes_in_the_project() {
+    let env = TestEnv::new();
+    let r = env.run(&["setup", "claude-code", "--dry-run"]);
+    r.success();
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert!(v["apiKeyHelper"].is_string());
+    assert!(!settings(&env).exists(), "--dry-run writes nothing");
+    let project = env.path("project");
+    std::fs::create_dir_all(&project).unwrap();
+    env.run_with(
+        &[
+            "--profile",
+            "ci",
+            "setup",
+            "claude-code",
+            "--scope",
+            "project",
+        ],
+        |c| {
+            c.current_dir(&project);
+        },
+    )
+    .success();
+    let v = json(&project.join(".claude/settings.json"));
+    assert!(
+        v["apiKeyHelper"]
+            .as_str()
+            .unwrap()
+            .ends_with("--profile ci credential anthropic"),
+        "{v}"
+    );
+}
+
+#[test]
+fn the_ttl_stays_below_the_shortest_token_and_status_flags_a_longer_one() {
+    let sb = Sandbox::start(&["--token-lifetime", "120"]);
+    let env = TestEnv::new();
+    env.setup(&sb.url, &sb.identity_command());
+    env.run(&["credential", "anthropic"]).success();
+    env.run(&["setup", "claude-code"]).success();
+    assert_eq!(
+        json(&settings(&env))["env"]["CLAUDE_CODE_API_KEY_HELPER_TTL_MS"],
+        "60000"
+    );
+    let r = env.run(&["auth", "status"]);
+    assert!(
+        r.stdout
+            .contains("Claude Code apiKeyHelper at ~/.claude/settings.json:"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("runs keyless"), "{}", r.stdout);
+    assert!(!r.stdout.contains("re-runs keyless every"), "{}", r.stdout);
+    // a hand-set TTL longer than the token's life is flagged
+    let mut v = json(&settings(&env));
+    v["env"]["CLAUDE_CODE_API_KEY_HELPER_TTL_MS"] = "900000".into();
+    std::fs::write(settings(&env), v.to_string()).unwrap();
+    let r = env.run(&["auth", "status"]);
+    assert!(
+        r.stdout
+            .contains("Claude Code re-runs keyless every 900 s, but tokens live"),
+        "{}",
+        r.stdout
+    );
+}
