@@ -59,6 +59,7 @@ Register-ArgumentCompleter -Native -CommandName 'keyless' -ScriptBlock {
             [CompletionResult]::new('openai', 'openai', [CompletionResultType]::ParameterValue, 'Configure OpenAI workload identity federation for the profile')
             [CompletionResult]::new('issuer', 'issuer', [CompletionResultType]::ParameterValue, 'Configure the OpenID Connect provider `keyless login` signs in to')
             [CompletionResult]::new('claude-code', 'claude-code', [CompletionResultType]::ParameterValue, 'Wire Claude Code''s apiKeyHelper to `keyless credential anthropic`')
+            [CompletionResult]::new('codex', 'codex', [CompletionResultType]::ParameterValue, 'Make Codex get its OpenAI token from `keyless credential openai`')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -139,11 +140,27 @@ Register-ArgumentCompleter -Native -CommandName 'keyless' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'keyless;setup;codex' {
+            [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Directory holding config.json [default: ~/.config/keyless on Linux]')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Named profile to use')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the resulting config.toml to stdout and change nothing')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Switch a model_provider that selects something else')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v steps, -vv debug); never secrets')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (-v steps, -vv debug); never secrets')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'keyless;setup;help' {
             [CompletionResult]::new('anthropic', 'anthropic', [CompletionResultType]::ParameterValue, 'Configure Anthropic workload identity federation for the profile')
             [CompletionResult]::new('openai', 'openai', [CompletionResultType]::ParameterValue, 'Configure OpenAI workload identity federation for the profile')
             [CompletionResult]::new('issuer', 'issuer', [CompletionResultType]::ParameterValue, 'Configure the OpenID Connect provider `keyless login` signs in to')
             [CompletionResult]::new('claude-code', 'claude-code', [CompletionResultType]::ParameterValue, 'Wire Claude Code''s apiKeyHelper to `keyless credential anthropic`')
+            [CompletionResult]::new('codex', 'codex', [CompletionResultType]::ParameterValue, 'Make Codex get its OpenAI token from `keyless credential openai`')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -157,6 +174,9 @@ Register-ArgumentCompleter -Native -CommandName 'keyless' -ScriptBlock {
             break
         }
         'keyless;setup;help;claude-code' {
+            break
+        }
+        'keyless;setup;help;codex' {
             break
         }
         'keyless;setup;help;help' {
@@ -380,6 +400,7 @@ Register-ArgumentCompleter -Native -CommandName 'keyless' -ScriptBlock {
             [CompletionResult]::new('openai', 'openai', [CompletionResultType]::ParameterValue, 'Configure OpenAI workload identity federation for the profile')
             [CompletionResult]::new('issuer', 'issuer', [CompletionResultType]::ParameterValue, 'Configure the OpenID Connect provider `keyless login` signs in to')
             [CompletionResult]::new('claude-code', 'claude-code', [CompletionResultType]::ParameterValue, 'Wire Claude Code''s apiKeyHelper to `keyless credential anthropic`')
+            [CompletionResult]::new('codex', 'codex', [CompletionResultType]::ParameterValue, 'Make Codex get its OpenAI token from `keyless credential openai`')
             break
         }
         'keyless;help;setup;anthropic' {
@@ -392,6 +413,9 @@ Register-ArgumentCompleter -Native -CommandName 'keyless' -ScriptBlock {
             break
         }
         'keyless;help;setup;claude-code' {
+            break
+        }
+        'keyless;help;setup;codex' {
             break
         }
         'keyless;help;login' {

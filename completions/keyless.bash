@@ -106,6 +106,9 @@ _keyless() {
             keyless__subcmd__help__subcmd__setup,claude-code)
                 cmd="keyless__subcmd__help__subcmd__setup__subcmd__claude__subcmd__code"
                 ;;
+            keyless__subcmd__help__subcmd__setup,codex)
+                cmd="keyless__subcmd__help__subcmd__setup__subcmd__codex"
+                ;;
             keyless__subcmd__help__subcmd__setup,issuer)
                 cmd="keyless__subcmd__help__subcmd__setup__subcmd__issuer"
                 ;;
@@ -130,6 +133,9 @@ _keyless() {
             keyless__subcmd__setup,claude-code)
                 cmd="keyless__subcmd__setup__subcmd__claude__subcmd__code"
                 ;;
+            keyless__subcmd__setup,codex)
+                cmd="keyless__subcmd__setup__subcmd__codex"
+                ;;
             keyless__subcmd__setup,help)
                 cmd="keyless__subcmd__setup__subcmd__help"
                 ;;
@@ -144,6 +150,9 @@ _keyless() {
                 ;;
             keyless__subcmd__setup__subcmd__help,claude-code)
                 cmd="keyless__subcmd__setup__subcmd__help__subcmd__claude__subcmd__code"
+                ;;
+            keyless__subcmd__setup__subcmd__help,codex)
+                cmd="keyless__subcmd__setup__subcmd__help__subcmd__codex"
                 ;;
             keyless__subcmd__setup__subcmd__help,help)
                 cmd="keyless__subcmd__setup__subcmd__help__subcmd__help"
@@ -589,7 +598,7 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__help__subcmd__setup)
-            opts="anthropic openai issuer claude-code"
+            opts="anthropic openai issuer claude-code codex"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -617,6 +626,20 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__help__subcmd__setup__subcmd__claude__subcmd__code)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__help__subcmd__setup__subcmd__codex)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -821,7 +844,7 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__setup)
-            opts="-v -q -h -V --config-dir --profile --verbose --quiet --help --version anthropic openai issuer claude-code help"
+            opts="-v -q -h -V --config-dir --profile --verbose --quiet --help --version anthropic openai issuer claude-code codex help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -914,8 +937,30 @@ _keyless() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        keyless__subcmd__setup__subcmd__codex)
+            opts="-v -q -h -V --dry-run --force --config-dir --profile --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         keyless__subcmd__setup__subcmd__help)
-            opts="anthropic openai issuer claude-code help"
+            opts="anthropic openai issuer claude-code codex help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -943,6 +988,20 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__setup__subcmd__help__subcmd__claude__subcmd__code)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__setup__subcmd__help__subcmd__codex)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

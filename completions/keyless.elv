@@ -55,6 +55,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand openai 'Configure OpenAI workload identity federation for the profile'
             cand issuer 'Configure the OpenID Connect provider `keyless login` signs in to'
             cand claude-code 'Wire Claude Code''s apiKeyHelper to `keyless credential anthropic`'
+            cand codex 'Make Codex get its OpenAI token from `keyless credential openai`'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'keyless;setup;anthropic'= {
@@ -130,11 +131,26 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'keyless;setup;codex'= {
+            cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
+            cand --profile 'Named profile to use'
+            cand --dry-run 'Print the resulting config.toml to stdout and change nothing'
+            cand --force 'Switch a model_provider that selects something else'
+            cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'keyless;setup;help'= {
             cand anthropic 'Configure Anthropic workload identity federation for the profile'
             cand openai 'Configure OpenAI workload identity federation for the profile'
             cand issuer 'Configure the OpenID Connect provider `keyless login` signs in to'
             cand claude-code 'Wire Claude Code''s apiKeyHelper to `keyless credential anthropic`'
+            cand codex 'Make Codex get its OpenAI token from `keyless credential openai`'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'keyless;setup;help;anthropic'= {
@@ -144,6 +160,8 @@ set edit:completion:arg-completer[keyless] = {|@words|
         &'keyless;setup;help;issuer'= {
         }
         &'keyless;setup;help;claude-code'= {
+        }
+        &'keyless;setup;help;codex'= {
         }
         &'keyless;setup;help;help'= {
         }
@@ -347,6 +365,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand openai 'Configure OpenAI workload identity federation for the profile'
             cand issuer 'Configure the OpenID Connect provider `keyless login` signs in to'
             cand claude-code 'Wire Claude Code''s apiKeyHelper to `keyless credential anthropic`'
+            cand codex 'Make Codex get its OpenAI token from `keyless credential openai`'
         }
         &'keyless;help;setup;anthropic'= {
         }
@@ -355,6 +374,8 @@ set edit:completion:arg-completer[keyless] = {|@words|
         &'keyless;help;setup;issuer'= {
         }
         &'keyless;help;setup;claude-code'= {
+        }
+        &'keyless;help;setup;codex'= {
         }
         &'keyless;help;login'= {
         }

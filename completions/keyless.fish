@@ -41,17 +41,18 @@ complete -c keyless -n "__fish_keyless_needs_command" -f -a "demo" -d 'Try keyle
 complete -c keyless -n "__fish_keyless_needs_command" -f -a "auth" -d 'Which credential wins here, where static keys live, and whether keyless can serve'
 complete -c keyless -n "__fish_keyless_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c keyless -n "__fish_keyless_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai issuer claude-code help" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
-complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai issuer claude-code help" -l profile -d 'Named profile to use' -r
-complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai issuer claude-code help" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
-complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai issuer claude-code help" -s q -l quiet -d 'Only errors on stderr'
-complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai issuer claude-code help" -s h -l help -d 'Print help'
-complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai issuer claude-code help" -s V -l version -d 'Print version'
-complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai issuer claude-code help" -f -a "anthropic" -d 'Configure Anthropic workload identity federation for the profile'
-complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai issuer claude-code help" -f -a "openai" -d 'Configure OpenAI workload identity federation for the profile'
-complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai issuer claude-code help" -f -a "issuer" -d 'Configure the OpenID Connect provider `keyless login` signs in to'
-complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai issuer claude-code help" -f -a "claude-code" -d 'Wire Claude Code\'s apiKeyHelper to `keyless credential anthropic`'
-complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai issuer claude-code help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai issuer claude-code codex help" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai issuer claude-code codex help" -l profile -d 'Named profile to use' -r
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai issuer claude-code codex help" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai issuer claude-code codex help" -s q -l quiet -d 'Only errors on stderr'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai issuer claude-code codex help" -s h -l help -d 'Print help'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai issuer claude-code codex help" -s V -l version -d 'Print version'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai issuer claude-code codex help" -f -a "anthropic" -d 'Configure Anthropic workload identity federation for the profile'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai issuer claude-code codex help" -f -a "openai" -d 'Configure OpenAI workload identity federation for the profile'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai issuer claude-code codex help" -f -a "issuer" -d 'Configure the OpenID Connect provider `keyless login` signs in to'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai issuer claude-code codex help" -f -a "claude-code" -d 'Wire Claude Code\'s apiKeyHelper to `keyless credential anthropic`'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai issuer claude-code codex help" -f -a "codex" -d 'Make Codex get its OpenAI token from `keyless credential openai`'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai issuer claude-code codex help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -l federation-rule-id -d 'Federation rule ID (fdrl_…)' -r
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -l organization-id -d 'Organization ID (a UUID)' -r
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -l service-account-id -d 'Service account ID (svac_…)' -r
@@ -106,10 +107,19 @@ complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_s
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from claude-code" -s q -l quiet -d 'Only errors on stderr'
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from claude-code" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from claude-code" -s V -l version -d 'Print version'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from codex" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from codex" -l profile -d 'Named profile to use' -r
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from codex" -l dry-run -d 'Print the resulting config.toml to stdout and change nothing'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from codex" -l force -d 'Switch a model_provider that selects something else'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from codex" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from codex" -s q -l quiet -d 'Only errors on stderr'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from codex" -s h -l help -d 'Print help'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from codex" -s V -l version -d 'Print version'
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from help" -f -a "anthropic" -d 'Configure Anthropic workload identity federation for the profile'
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from help" -f -a "openai" -d 'Configure OpenAI workload identity federation for the profile'
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from help" -f -a "issuer" -d 'Configure the OpenID Connect provider `keyless login` signs in to'
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from help" -f -a "claude-code" -d 'Wire Claude Code\'s apiKeyHelper to `keyless credential anthropic`'
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from help" -f -a "codex" -d 'Make Codex get its OpenAI token from `keyless credential openai`'
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c keyless -n "__fish_keyless_using_subcommand login" -l timeout -d 'Give up after this many seconds' -r
 complete -c keyless -n "__fish_keyless_using_subcommand login" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
@@ -238,5 +248,6 @@ complete -c keyless -n "__fish_keyless_using_subcommand help; and __fish_seen_su
 complete -c keyless -n "__fish_keyless_using_subcommand help; and __fish_seen_subcommand_from setup" -f -a "openai" -d 'Configure OpenAI workload identity federation for the profile'
 complete -c keyless -n "__fish_keyless_using_subcommand help; and __fish_seen_subcommand_from setup" -f -a "issuer" -d 'Configure the OpenID Connect provider `keyless login` signs in to'
 complete -c keyless -n "__fish_keyless_using_subcommand help; and __fish_seen_subcommand_from setup" -f -a "claude-code" -d 'Wire Claude Code\'s apiKeyHelper to `keyless credential anthropic`'
+complete -c keyless -n "__fish_keyless_using_subcommand help; and __fish_seen_subcommand_from setup" -f -a "codex" -d 'Make Codex get its OpenAI token from `keyless credential openai`'
 complete -c keyless -n "__fish_keyless_using_subcommand help; and __fish_seen_subcommand_from sandbox" -f -a "identity-token" -d 'Print a fresh identity JWT from a running sandbox (an identity source for tests and demos)'
 complete -c keyless -n "__fish_keyless_using_subcommand help; and __fish_seen_subcommand_from auth" -f -a "status" -d 'Report the credential precedence, static keys and keyless\'s state'

@@ -115,6 +115,8 @@ LiteLLM's OPENAI_IDENTITY_TOKEN_FILE."
     Issuer(SetupIssuerArgs),
     /// Wire Claude Code's apiKeyHelper to `keyless credential anthropic`
     ClaudeCode(SetupClaudeCodeArgs),
+    /// Make Codex get its OpenAI token from `keyless credential openai`
+    Codex(SetupCodexArgs),
 }
 
 #[derive(Debug, Args)]
@@ -178,6 +180,16 @@ pub struct SetupClaudeCodeArgs {
     #[arg(long)]
     pub dry_run: bool,
     /// Replace an apiKeyHelper that runs something else
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SetupCodexArgs {
+    /// Print the resulting config.toml to stdout and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Switch a model_provider that selects something else
     #[arg(long)]
     pub force: bool,
 }

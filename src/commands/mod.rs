@@ -12,3 +12,4 @@ pub mod login;
 pub mod sandbox;
 pub mod setup;
 pub mod setup_claude;
+pub mod setup_codex;

@@ -13,6 +13,7 @@ pub fn run(settings: &Settings, cmd: &SetupCommand) -> Result<()> {
         SetupCommand::Openai(args) => openai(settings, args),
         SetupCommand::Issuer(args) => issuer(settings, args),
         SetupCommand::ClaudeCode(args) => super::setup_claude::run(settings, args),
+        SetupCommand::Codex(args) => super::setup_codex::run(settings, args),
     }
 }
 

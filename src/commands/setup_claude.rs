@@ -35,7 +35,13 @@ pub fn helper_command(profile: &str) -> Result<String> {
 /// Below the shortest token lifetime keyless has seen in its cache (a
 /// minute of margin), never above the default.
 pub fn helper_ttl_ms(cache: &TokenCache) -> u64 {
-    match shortest_lifetime(cache) {
+    refresh_interval_ms(cache, "anthropic")
+}
+
+/// A re-run interval a minute below the shortest `provider` token lifetime
+/// in the cache, at most [`DEFAULT_TTL_MS`].
+pub fn refresh_interval_ms(cache: &TokenCache, provider: &str) -> u64 {
+    match shortest_lifetime_of(cache, provider) {
         Some(life) => (((life - 60).max(30) as u64) * 1000).min(DEFAULT_TTL_MS),
         None => DEFAULT_TTL_MS,
     }
@@ -43,8 +49,12 @@ pub fn helper_ttl_ms(cache: &TokenCache) -> u64 {
 
 /// The shortest lifetime, in seconds, of the Anthropic tokens in the cache.
 pub fn shortest_lifetime(cache: &TokenCache) -> Option<i64> {
+    shortest_lifetime_of(cache, "anthropic")
+}
+
+fn shortest_lifetime_of(cache: &TokenCache, provider: &str) -> Option<i64> {
     cache
-        .entries_for("anthropic")
+        .entries_for(provider)
         .iter()
         .filter_map(|p| {
             let v: Value = serde_json::from_slice(&std::fs::read(p).ok()?).ok()?;
@@ -151,27 +161,39 @@ pub fn run(settings: &Settings, args: &SetupClaudeCodeArgs) -> Result<()> {
         ));
         return Ok(());
     }
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create", dir, &e))?;
-    if let Some(old) = &existing {
-        let backup = path.with_extension(format!("json.keyless-backup-{}", crate::jwt::now()));
-        std::fs::write(&backup, old).map_err(|e| Error::io("cannot back up", &backup, &e))?;
-        output::note(&format!(
-            "Backed up the previous settings to {}.",
-            backup.display()
-        ));
-    }
-    crate::private_fs::write_atomic(&path, text.as_bytes())
-        .map_err(|e| Error::io("cannot write Claude Code's settings", &path, &e))?;
+    replace_with_backup(&path, existing.as_deref(), &text, "Claude Code's settings")?;
     output::note(&format!(
         "Claude Code now asks `{helper}` for its token (re-run every {} s) — {}.",
         ttl / 1000,
         path.display()
     ));
     Ok(())
+}
+
+/// Write a tool's settings file atomically, backing up what was there
+/// (`<name>.keyless-backup-<unix time>` beside it).
+pub fn replace_with_backup(
+    path: &Path,
+    existing: Option<&str>,
+    text: &str,
+    what: &str,
+) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create", dir, &e))?;
+    if let Some(old) = existing {
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("bak");
+        let backup = path.with_extension(format!("{ext}.keyless-backup-{}", crate::jwt::now()));
+        std::fs::write(&backup, old).map_err(|e| Error::io("cannot back up", &backup, &e))?;
+        output::note(&format!(
+            "Backed up the previous file to {}.",
+            backup.display()
+        ));
+    }
+    crate::private_fs::write_atomic(path, text.as_bytes())
+        .map_err(|e| Error::io(&format!("cannot write {what}"), path, &e))
 }
 
 #[cfg(test)]

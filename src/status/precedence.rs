@@ -143,20 +143,7 @@ pub fn chain(env: &Env, minted: &dyn Fn(&str) -> Option<i64>) -> Vec<Slot> {
         ),
         Some(v) => match minted(&jwt::digest(&v)) {
             Some(exp) => {
-                let now = jwt::now();
-                let when = if exp > now {
-                    format!(
-                        "expires {} (in {})",
-                        jwt::rfc3339(exp),
-                        jwt::human_duration(exp - now)
-                    )
-                } else {
-                    format!(
-                        "EXPIRED {} ({} ago)",
-                        jwt::rfc3339(exp),
-                        jwt::human_duration(now - exp)
-                    )
-                };
+                let when = expiry_words(exp);
                 let mut s = slot(
                     "auth_token",
                     "ANTHROPIC_AUTH_TOKEN",
@@ -381,20 +368,7 @@ pub fn openai_slot(env: &Env, minted: &dyn Fn(&str) -> Option<i64>) -> Slot {
         ),
         Some(v) => match minted(&jwt::digest(&v)) {
             Some(exp) => {
-                let now = jwt::now();
-                let when = if exp > now {
-                    format!(
-                        "expires {} (in {})",
-                        jwt::rfc3339(exp),
-                        jwt::human_duration(exp - now)
-                    )
-                } else {
-                    format!(
-                        "EXPIRED {} ({} ago)",
-                        jwt::rfc3339(exp),
-                        jwt::human_duration(now - exp)
-                    )
-                };
+                let when = expiry_words(exp);
                 mk(
                     SlotState::Set,
                     format!("a token keyless minted; {when}"),
@@ -410,5 +384,23 @@ pub fn openai_slot(env: &Env, minted: &dyn Fn(&str) -> Option<i64>) -> Slot {
                 None,
             ),
         },
+    }
+}
+
+/// "expires <time> (in 9m)" or "EXPIRED <time> (3m ago)".
+fn expiry_words(exp: i64) -> String {
+    let now = jwt::now();
+    if exp > now {
+        format!(
+            "expires {} (in {})",
+            jwt::rfc3339(exp),
+            jwt::human_duration(exp - now)
+        )
+    } else {
+        format!(
+            "EXPIRED {} ({} ago)",
+            jwt::rfc3339(exp),
+            jwt::human_duration(now - exp)
+        )
     }
 }

@@ -45,6 +45,19 @@ impl TestEnv {
         c
     }
 
+    /// Another program (a shell, `script`) in the same hermetic environment,
+    /// so that the keyless it starts finds this env's config and cache.
+    pub fn external(&self, program: &str) -> Command {
+        let mut c = Command::new(program);
+        c.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.home())
+            .env("KEYLESS_CONFIG_DIR", self.config_dir())
+            .env("KEYLESS_CACHE_DIR", self.cache_dir())
+            .stdin(Stdio::null());
+        c
+    }
+
     pub fn run(&self, args: &[&str]) -> Run {
         self.run_with(args, |_| {})
     }

@@ -162,16 +162,12 @@ fn fish_output_succeeds_when_nothing_needs_unsetting() {
     }
     let fake = Fake::start(|_, _| Reply::token("sk-ant-oat01-plainTOKEN_123456", 600));
     let (env, _) = env_with_file_source(&fake.url);
-    let out = Command::new("fish")
+    let out = env
+        .external("fish")
         .args([
             "-c",
             &format!("{BIN} env --shell fish | source; and echo sourced-ok"),
         ])
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap())
-        .env("HOME", env.home())
-        .env("KEYLESS_CONFIG_DIR", env.config_dir())
-        .env("KEYLESS_CACHE_DIR", env.cache_dir())
         .output()
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "sourced-ok\n");

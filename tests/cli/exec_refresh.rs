@@ -78,15 +78,7 @@ fn exit_codes_come_back_unchanged_and_the_dir_is_always_removed() {
     let sh = format!(
         "{BIN} exec --refresh -- sh -c 'echo \"$ANTHROPIC_CONFIG_DIR\"; kill -9 $$'; echo \"status $?\""
     );
-    let o = std::process::Command::new("sh")
-        .args(["-c", &sh])
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap())
-        .env("HOME", env.home())
-        .env("KEYLESS_CONFIG_DIR", env.config_dir())
-        .env("KEYLESS_CACHE_DIR", env.cache_dir())
-        .output()
-        .unwrap();
+    let o = env.external("sh").args(["-c", &sh]).output().unwrap();
     let text = String::from_utf8_lossy(&o.stdout);
     let mut lines = text.lines();
     let dir = lines.next().unwrap();

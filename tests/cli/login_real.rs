@@ -426,13 +426,10 @@ fn at_a_terminal_credential_signs_in_by_itself() {
         return;
     }
     // `script` gives keyless a terminal on stdin, stdout and stderr
-    let out = Command::new("script")
+    let out = w
+        .env
+        .external("script")
         .args(["-qec", &format!("{BIN} credential anthropic"), "/dev/null"])
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap())
-        .env("HOME", w.env.home())
-        .env("KEYLESS_CONFIG_DIR", w.env.config_dir())
-        .env("KEYLESS_CACHE_DIR", w.env.cache_dir())
         .env("KEYLESS_SECRET_STORE", "file")
         .env("BROWSER", harness_dir().join("browser"))
         .env("KEYLESS_TEST_BROWSER_LOG", &w.browser_log)

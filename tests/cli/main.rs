@@ -7,6 +7,7 @@ mod fake_idp;
 mod assets;
 mod cache;
 mod claude_code;
+mod codex;
 mod config;
 mod env;
 mod exec;

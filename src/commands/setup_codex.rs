@@ -1,0 +1,145 @@
+//! `keyless setup codex`: make Codex ask keyless for its OpenAI token.
+//!
+//! It merges into `~/.codex/config.toml` (`$CODEX_HOME` when set) a model
+//! provider `keyless` whose `auth` command is `keyless credential openai`,
+//! with a `refresh_interval_ms` below the token lifetime, and selects it.
+//! The same rules as `setup claude-code`: other keys and comments kept
+//! (toml_edit), the previous file backed up, a different `model_provider`
+//! replaced only with `--force`, idempotent, malformed TOML left untouched.
+
+use std::path::{Path, PathBuf};
+
+use toml_edit::{DocumentMut, Item, Table, value};
+
+use super::setup_claude::refresh_interval_ms;
+use crate::cache::TokenCache;
+use crate::cli::SetupCodexArgs;
+use crate::error::{Error, Result};
+use crate::output;
+use crate::settings::Settings;
+
+pub const PROVIDER: &str = "keyless";
+
+fn config_path() -> Result<PathBuf> {
+    if let Some(h) = std::env::var_os("CODEX_HOME").filter(|h| !h.is_empty()) {
+        return Ok(PathBuf::from(h).join("config.toml"));
+    }
+    std::env::var_os("HOME")
+        .map(|h| PathBuf::from(h).join(".codex/config.toml"))
+        .ok_or_else(|| Error::config("cannot find Codex's config: HOME is not set"))
+}
+
+/// The merged document, or an error that leaves the file untouched.
+pub fn merge(
+    existing: Option<&str>,
+    path: &Path,
+    exe: &str,
+    args: &[String],
+    base_url: &str,
+    interval_ms: u64,
+    force: bool,
+) -> Result<DocumentMut> {
+    let mut doc: DocumentMut = match existing {
+        None => DocumentMut::new(),
+        Some(text) => text.parse().map_err(|e: toml_edit::TomlError| {
+            Error::config(format!(
+                "{} is not valid TOML ({}); not touching it",
+                path.display(),
+                e.message()
+            ))
+            .hint("fix the file (Codex cannot read it either), then run this again")
+        })?,
+    };
+    if let Some(current) = doc.get("model_provider").and_then(Item::as_str)
+        && current != PROVIDER
+        && !force
+    {
+        return Err(Error::config(format!(
+            "{} already selects model_provider = {current:?}",
+            path.display()
+        ))
+        .hint("pass --force to switch it to keyless (the previous file is backed up)"));
+    }
+    doc["model_provider"] = value(PROVIDER);
+    let providers = doc
+        .entry("model_providers")
+        .or_insert(Item::Table(Table::new()));
+    let Some(providers) = providers.as_table_mut() else {
+        return Err(Error::config(format!(
+            "`model_providers` in {} is not a table; not touching it",
+            path.display()
+        )));
+    };
+    providers.set_implicit(true);
+    let mut p = Table::new();
+    p["name"] = value("OpenAI through keyless");
+    p["base_url"] = value(base_url);
+    p["wire_api"] = value("responses");
+    let mut auth = Table::new();
+    auth["command"] = value(exe);
+    let mut arr = toml_edit::Array::new();
+    for a in args {
+        arr.push(a.as_str());
+    }
+    auth["args"] = value(arr);
+    auth["timeout_ms"] = value(10_000i64);
+    auth["refresh_interval_ms"] = value(interval_ms as i64);
+    p["auth"] = Item::Table(auth);
+    providers[PROVIDER] = Item::Table(p);
+    Ok(doc)
+}
+
+pub fn run(settings: &Settings, args: &SetupCodexArgs) -> Result<()> {
+    let loaded = settings.load_config()?;
+    let cfg = settings.openai(&loaded)?;
+    let path = config_path()?;
+    let existing = match std::fs::read_to_string(&path) {
+        Ok(t) => Some(t),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(Error::io("cannot read Codex's config", &path, &e)),
+    };
+    let exe = std::env::current_exe()
+        .map_err(|e| Error::failure(format!("cannot find the keyless executable: {e}")))?;
+    let exe = exe.canonicalize().unwrap_or(exe).display().to_string();
+    let mut cmd_args = Vec::new();
+    if settings.profile != "default" {
+        cmd_args.extend(["--profile".to_string(), settings.profile.clone()]);
+    }
+    cmd_args.extend(["credential".to_string(), "openai".to_string()]);
+    let var = |n: &str| std::env::var(n).ok();
+    let env = crate::status::precedence::Env {
+        var: &var,
+        home: None,
+    };
+    let base_url = crate::status::openai_api_base(&cfg, &env);
+    let interval = refresh_interval_ms(&TokenCache::new(settings.cache_dir.clone()), "openai");
+    let doc = merge(
+        existing.as_deref(),
+        &path,
+        &exe,
+        &cmd_args,
+        &base_url,
+        interval,
+        args.force,
+    )?;
+    let text = doc.to_string();
+    if args.dry_run {
+        return output::payload(&text, false)
+            .map_err(|e| Error::failure(format!("cannot write to stdout: {e}")));
+    }
+    if existing.as_deref() == Some(text.as_str()) {
+        output::note(&format!(
+            "{} already uses keyless; nothing to change.",
+            path.display()
+        ));
+        return Ok(());
+    }
+    super::setup_claude::replace_with_backup(&path, existing.as_deref(), &text, "Codex's config")?;
+    output::note(&format!(
+        "Codex now gets its OpenAI token from `{exe} {}` (every {} s) — {}.",
+        cmd_args.join(" "),
+        interval / 1000,
+        path.display()
+    ));
+    Ok(())
+}

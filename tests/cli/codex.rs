@@ -1,0 +1,99 @@
+//! `keyless setup codex`: the same merge rules as for Claude Code, in TOML.
+
+use crate::common::*;
+
+fn path(env: &TestEnv) -> std::path::PathBuf {
+    env.home().join(".codex/config.toml")
+}
+
+fn ready() -> (Sandbox, TestEnv) {
+    let sb = Sandbox::start(&[]);
+    let env = TestEnv::new();
+    env.setup_openai(
+        &sb.openai_token_endpoint(),
+        &sb.identity_command_for(&[OPENAI_AUDIENCE]),
+    );
+    (sb, env)
+}
+
+fn backups(env: &TestEnv) -> usize {
+    std::fs::read_dir(env.home().join(".codex"))
+        .map(|rd| {
+            rd.flatten()
+                .filter(|e| e.file_name().to_string_lossy().contains("keyless-backup"))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn writes_an_auth_command_provider_and_is_idempotent() {
+    let (sb, env) = ready();
+    env.run(&["credential", "openai"]).success();
+    env.run(&["setup", "codex"]).success();
+    let text = std::fs::read_to_string(path(&env)).unwrap();
+    let v: toml_edit::DocumentMut = text.parse().unwrap();
+    assert_eq!(v["model_provider"].as_str(), Some("keyless"));
+    let p = &v["model_providers"]["keyless"];
+    assert_eq!(
+        p["base_url"].as_str(),
+        Some(format!("{}/v1", sb.url).as_str())
+    );
+    assert!(p["auth"]["command"].as_str().unwrap().ends_with("/keyless"));
+    assert_eq!(
+        p["auth"]["args"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["credential", "openai"]
+    );
+    let interval = p["auth"]["refresh_interval_ms"].as_integer().unwrap();
+    assert!(
+        interval > 0 && interval <= 240_000,
+        "below the token lifetime: {interval}"
+    );
+    let before = text.clone();
+    let r = env.run(&["setup", "codex"]);
+    r.success();
+    assert!(r.stderr.contains("nothing to change"), "{}", r.stderr);
+    assert_eq!(std::fs::read_to_string(path(&env)).unwrap(), before);
+    assert_eq!(backups(&env), 0);
+}
+
+#[test]
+fn other_settings_and_comments_are_kept_and_a_foreign_provider_needs_force() {
+    let (_sb, env) = ready();
+    std::fs::create_dir_all(env.home().join(".codex")).unwrap();
+    let original = "# my settings\nmodel = \"gpt-5.6\"\nmodel_provider = \"azure\"\n\n[model_providers.azure]\nname = \"Azure\"\n";
+    std::fs::write(path(&env), original).unwrap();
+    env.run(&["setup", "codex"])
+        .fails(6, "already selects model_provider = \"azure\"");
+    assert_eq!(std::fs::read_to_string(path(&env)).unwrap(), original);
+    env.run(&["setup", "codex", "--force"]).success();
+    let text = std::fs::read_to_string(path(&env)).unwrap();
+    assert!(
+        text.contains("# my settings") && text.contains("model = \"gpt-5.6\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("[model_providers.azure]") && text.contains("[model_providers.keyless.auth]"),
+        "{text}"
+    );
+    assert_eq!(backups(&env), 1);
+}
+
+#[test]
+fn malformed_toml_is_refused_untouched_and_dry_run_writes_nothing() {
+    let (_sb, env) = ready();
+    let r = env.run(&["setup", "codex", "--dry-run"]);
+    r.success();
+    assert!(r.stdout.contains("[model_providers.keyless.auth]"));
+    assert!(!path(&env).exists());
+    std::fs::create_dir_all(env.home().join(".codex")).unwrap();
+    std::fs::write(path(&env), "model = \n").unwrap();
+    env.run(&["setup", "codex", "--force"])
+        .fails(6, "is not valid TOML");
+    assert_eq!(std::fs::read_to_string(path(&env)).unwrap(), "model = \n");
+}
