@@ -244,7 +244,7 @@ fn json_matches_the_documented_schema() {
 fn the_scan_finds_planted_keys_and_never_prints_them() {
     let s = StatusEnv::new();
     let home = s.env.home();
-    let secret = "sk-ant-api03-PLANTEDSECRET-0123456789";
+    let secret = "sk-ant-api03-PLANTED-SECRET";
     let plant = |rel: &str, text: String| {
         let p = home.join(rel);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
@@ -301,7 +301,7 @@ fn the_scan_finds_planted_keys_and_never_prints_them() {
         "static keys in files alone do not shadow: {}",
         r.stderr
     );
-    assert!(!r.stdout.contains("PLANTEDSECRET") && !r.stderr.contains("PLANTEDSECRET"));
+    assert!(!r.stdout.contains("PLANTED-SECRET") && !r.stderr.contains("PLANTED-SECRET"));
     for line in [
         "~/.bashrc:3  sets ANTHROPIC_API_KEY",
         "~/.bash_profile:1  sets ANTHROPIC_API_KEY",
