@@ -173,19 +173,7 @@ fn parallel_callers_on_a_cold_cache_make_one_exchange() {
     let sandbox = Sandbox::start(&[]);
     let env = TestEnv::new();
     env.setup(&sandbox.url, &sandbox.identity_command());
-    let children: Vec<_> = (0..32)
-        .map(|_| {
-            let mut c = env.cmd();
-            c.args(["credential", "anthropic"])
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped());
-            c.spawn().unwrap()
-        })
-        .collect();
-    let outs: Vec<Run> = children
-        .into_iter()
-        .map(|c| Run::from(c.wait_with_output().unwrap()))
-        .collect();
+    let outs = env.run_parallel(32, &["credential", "anthropic"], &[]);
     for o in &outs {
         o.success();
         assert_eq!(

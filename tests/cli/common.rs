@@ -45,6 +45,25 @@ impl TestEnv {
         c
     }
 
+    /// `n` copies of keyless started at once with `args` (and `envs`), each
+    /// waited for: the parallel-callers scenario.
+    pub fn run_parallel(&self, n: usize, args: &[&str], envs: &[(&str, &str)]) -> Vec<Run> {
+        let children: Vec<_> = (0..n)
+            .map(|_| {
+                let mut c = self.cmd();
+                c.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
+                for (k, v) in envs {
+                    c.env(k, v);
+                }
+                c.spawn().unwrap()
+            })
+            .collect();
+        children
+            .into_iter()
+            .map(|c| Run::from(c.wait_with_output().unwrap()))
+            .collect()
+    }
+
     /// Another program (a shell, `script`) in the same hermetic environment,
     /// so that the keyless it starts finds this env's config and cache.
     pub fn external(&self, program: &str) -> Command {

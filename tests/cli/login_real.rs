@@ -252,20 +252,11 @@ fn parallel_callers_share_one_refresh_and_keep_the_rotated_token() {
     let before = w.refresh_token();
     // let the login's ID token expire
     std::thread::sleep(std::time::Duration::from_secs(6));
-    let children: Vec<_> = (0..16)
-        .map(|_| {
-            let mut c = w.env.cmd();
-            c.args(["credential", "anthropic"])
-                .env("KEYLESS_SECRET_STORE", "file")
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped());
-            c.spawn().unwrap()
-        })
-        .collect();
-    let outs: Vec<Run> = children
-        .into_iter()
-        .map(|c| Run::from(c.wait_with_output().unwrap()))
-        .collect();
+    let outs = w.env.run_parallel(
+        16,
+        &["credential", "anthropic"],
+        &[("KEYLESS_SECRET_STORE", "file")],
+    );
     for o in &outs {
         o.success();
         assert_eq!(o.stdout, outs[0].stdout);

@@ -23,21 +23,7 @@ fn the_ledger_spans_profiles_and_configurations() {
     env.run(&["credential", "anthropic"]).success();
     // a second profile reading the same file must not spend the same JWT
     let src = format!("file:{}", file.display());
-    env.run(&[
-        "--profile",
-        "other",
-        "setup",
-        "anthropic",
-        "--base-url",
-        &fake.url,
-        "--federation-rule-id",
-        RULE,
-        "--organization-id",
-        ORG,
-        "--identity",
-        &src,
-    ])
-    .success();
+    env.setup_anthropic(&fake.url, &["--identity", &src, "--profile", "other"]);
     env.run(&["--profile", "other", "credential", "anthropic"])
         .fails(3, "already exchanged");
     assert_eq!(fake.count(), 1);

@@ -53,19 +53,10 @@ fn optional_fields_are_omitted_when_unset() {
     let env = TestEnv::new();
     let file = env.path("t.jwt");
     std::fs::write(&file, shaped_jwt(300)).unwrap();
-    env.run(&[
-        "setup",
-        "anthropic",
-        "--base-url",
+    env.setup_anthropic(
         &fake.url,
-        "--federation-rule-id",
-        RULE,
-        "--organization-id",
-        ORG,
-        "--identity",
-        &format!("file:{}", file.display()),
-    ])
-    .success();
+        &["--identity", &format!("file:{}", file.display())],
+    );
     env.run(&["credential", "anthropic"]).success();
     let body = fake.last().json();
     assert!(body.get("service_account_id").is_none());
