@@ -60,6 +60,14 @@ fn other_settings_are_kept_and_backed_up() {
             .ends_with("credential anthropic")
     );
     assert_eq!(backups(&env), 1);
+    // the backup may hold keys from an env block: others cannot read it
+    let backup = std::fs::read_dir(env.home().join(".claude"))
+        .unwrap()
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().contains("keyless-backup"))
+        .unwrap()
+        .path();
+    assert_eq!(mode(&backup), 0o600);
 }
 
 #[test]
