@@ -277,3 +277,51 @@ fn help_documents_exit_codes() {
     }
     env.run(&["credential"]).fails(2, "Usage");
 }
+
+/// Issue 9: `config.rs` promised that keys a newer keyless wrote survive a
+/// rewrite, but only the OpenAI part kept them; `anthropic` and `issuer`
+/// dropped theirs on the next `setup`.
+#[test]
+fn unknown_keys_under_every_part_survive_a_rewrite() {
+    let env = TestEnv::new();
+    env.run(&setup_args(&["--identity", "env"])).success();
+    env.run(&[
+        "setup",
+        "issuer",
+        "--issuer",
+        "https://login.example.com",
+        "--client-id",
+        "keyless-cli",
+        "--no-verify",
+    ])
+    .success();
+    let path = env.config_dir().join("config.json");
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    v["future_top"] = serde_json::json!(1);
+    v["profiles"]["default"]["future_part"] = serde_json::json!({"x": 2});
+    v["profiles"]["default"]["anthropic"]["future_field"] = serde_json::json!("a");
+    v["profiles"]["default"]["issuer"]["future_field"] = serde_json::json!({"b": [3]});
+    std::fs::write(&path, serde_json::to_vec_pretty(&v).unwrap()).unwrap();
+
+    env.run(&["setup", "anthropic", "--workspace-id", WS])
+        .success();
+    env.run(&[
+        "setup",
+        "issuer",
+        "--issuer",
+        "https://login.example.com",
+        "--client-id",
+        "keyless-cli-2",
+        "--no-verify",
+    ])
+    .success();
+
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let p = &v["profiles"]["default"];
+    assert_eq!(v["future_top"], 1);
+    assert_eq!(p["future_part"]["x"], 2);
+    assert_eq!(p["anthropic"]["workspace_id"], WS);
+    assert_eq!(p["anthropic"]["future_field"], "a", "{v:#}");
+    assert_eq!(p["issuer"]["client_id"], "keyless-cli-2");
+    assert_eq!(p["issuer"]["future_field"]["b"][0], 3, "{v:#}");
+}

@@ -511,3 +511,46 @@ fn openai_is_covered_static_key_minted_token_and_check() {
     assert_eq!(checks[1]["ok"], true, "{v}");
     assert_eq!(checks[1]["models_status"], 200);
 }
+
+/// Issue 9: status re-implemented the `env` source with Anthropic's variables
+/// hard-coded, so for an OpenAI profile it read the wrong pair: the answer
+/// must be the one `credential openai` acts on.
+#[test]
+fn env_source_of_openai_reads_the_openai_variables() {
+    let env = TestEnv::new();
+    env.setup_openai("http://127.0.0.1:9/oauth/token", "env");
+    let project = env.path("project");
+    std::fs::create_dir_all(project.join(".git")).unwrap();
+    let status = |vars: &[(&str, &str)]| {
+        let r = env.run_with(&["auth", "status", "--json"], |c| {
+            c.current_dir(&project);
+            for (k, v) in vars {
+                c.env(k, v);
+            }
+        });
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        let p = v["keyless"]["providers"][0].clone();
+        assert_eq!(p["provider"], "openai", "{v:#}");
+        p["identity"].clone()
+    };
+    let jwt = shaped_jwt(300);
+    let i = status(&[("OPENAI_IDENTITY_TOKEN", &jwt)]);
+    assert_eq!(i["available"], true, "{i:#}");
+    let file = env.path("openai.jwt");
+    std::fs::write(&file, &jwt).unwrap();
+    let i = status(&[("OPENAI_IDENTITY_TOKEN_FILE", file.to_str().unwrap())]);
+    assert_eq!(i["available"], true, "{i:#}");
+    // Anthropic's variables are not the OpenAI profile's source.
+    let i = status(&[("ANTHROPIC_IDENTITY_TOKEN", &jwt)]);
+    assert_eq!(i["available"], false, "{i:#}");
+    let reason = i["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("OPENAI_IDENTITY_TOKEN_FILE") && reason.contains("OPENAI_IDENTITY_TOKEN"),
+        "{reason}"
+    );
+    // and credential agrees: with only Anthropic's variable it cannot serve
+    env.run_with(&["credential", "openai"], |c| {
+        c.env("ANTHROPIC_IDENTITY_TOKEN", &jwt);
+    })
+    .fails(3, "OPENAI_IDENTITY_TOKEN");
+}
