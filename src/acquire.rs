@@ -1,41 +1,21 @@
-//! The pipeline shared by `credential`, `env` and `exec`: serve from the cache,
-//! or take the lock, look again, fetch a fresh identity token, exchange it,
-//! and cache the result. It is the same for every provider; a [`Target`]
-//! supplies what differs: the cache key, the `env` source's variables and
-//! the exchange itself.
+//! The use case shared by `credential`, `env` and `exec`: serve from the
+//! cache, or take the lock, look again, fetch a fresh identity token
+//! (stage 1), claim it in the single-use ledger, exchange it (stage 2), and
+//! cache the result (stage 3). Output (stage 4) is the caller's.
+//!
+//! It is the same for every provider: a [`Configured`] supplies what
+//! differs (the cache key, the identity source, the audience and the
+//! exchange itself), so nothing here matches on a provider.
 
 use crate::cache::{CacheKey, Claim, Entry, TokenCache};
-use crate::config::{AnthropicConfig, IdentitySource, IssuerConfig, OpenAiConfig};
-use crate::error::{Error, Result};
+use crate::config::IssuerConfig;
+use crate::error::{Error, Kind, Result};
 use crate::jwt::{self, human_duration, rfc3339};
 use crate::output;
-use crate::provider::{ExchangeError, Minted, anthropic, openai};
+use crate::provider::Configured;
 use crate::secret::Secret;
-use crate::settings::Settings;
-use crate::source::{self, EnvVars, IdentityToken, Origin};
-
-#[derive(Debug, Clone, Copy)]
-pub struct Freshness {
-    pub min_ttl: i64,
-    pub force_refresh: bool,
-    /// May an interactive sign-in start when the session cannot give a JWT?
-    pub interactive: bool,
-}
-
-impl From<&crate::cli::FreshnessArgs> for Freshness {
-    fn from(a: &crate::cli::FreshnessArgs) -> Self {
-        use std::io::IsTerminal;
-        Freshness {
-            min_ttl: a.min_ttl as i64,
-            force_refresh: a.force_refresh,
-            // Only a person at a terminal can sign in; IDE plugins,
-            // apiKeyHelper and CI never get a browser tab.
-            interactive: !a.no_login
-                && std::io::stdin().is_terminal()
-                && std::io::stderr().is_terminal(),
-        }
-    }
-}
+use crate::settings::{Freshness, Settings};
+use crate::source::{self, Origin};
 
 /// A token ready to hand out.
 pub struct Token {
@@ -54,148 +34,15 @@ impl From<Entry> for Token {
     }
 }
 
-/// A provider configuration the pipeline serves.
-#[derive(Clone, Copy)]
-pub enum Target<'a> {
-    Anthropic(&'a AnthropicConfig),
-    OpenAi(&'a OpenAiConfig),
-}
-
-impl<'a> Target<'a> {
-    /// Names the cache files and the single-use ledger's namespace.
-    pub fn provider(self) -> &'static str {
-        match self {
-            Target::Anthropic(_) => "anthropic",
-            Target::OpenAi(_) => "openai",
-        }
-    }
-
-    /// Configuration only: never a token. Changing any field selects another file.
-    pub fn cache_key(self, profile: &str) -> CacheKey {
-        match self {
-            Target::Anthropic(cfg) => CacheKey::new(
-                "anthropic",
-                &[
-                    ("profile", profile),
-                    ("base_url", cfg.base_url().trim_end_matches('/')),
-                    ("organization_id", &cfg.organization_id),
-                    ("federation_rule_id", &cfg.federation_rule_id),
-                    (
-                        "service_account_id",
-                        cfg.service_account_id.as_deref().unwrap_or(""),
-                    ),
-                    ("workspace_id", cfg.workspace_id.as_deref().unwrap_or("")),
-                    ("identity", &cfg.identity.spec()),
-                ],
-            ),
-            Target::OpenAi(cfg) => CacheKey::new(
-                "openai",
-                &[
-                    ("profile", profile),
-                    ("token_endpoint", cfg.token_endpoint()),
-                    ("identity_provider_id", &cfg.identity_provider_id),
-                    ("service_account_id", &cfg.service_account_id),
-                    ("identity", &cfg.identity.spec()),
-                ],
-            ),
-        }
-    }
-
-    fn identity(self) -> &'a IdentitySource {
-        match self {
-            Target::Anthropic(cfg) => &cfg.identity,
-            Target::OpenAi(cfg) => &cfg.identity,
-        }
-    }
-
-    fn env_vars(self) -> EnvVars {
-        match self {
-            Target::Anthropic(_) => source::ANTHROPIC_ENV,
-            Target::OpenAi(_) => source::OPENAI_ENV,
-        }
-    }
-
-    /// The audience to ask the client-credentials grant for when the source
-    /// names no resource: what the profile records for the provider, else
-    /// the issuer's, else (Anthropic) the API host. None: let the
-    /// authorization server choose.
-    fn audience(self, issuer: Option<&IssuerConfig>) -> Option<String> {
-        let issuers = issuer.and_then(|i| i.audience.clone());
-        match self {
-            Target::Anthropic(_) => issuers.or_else(|| Some("https://api.anthropic.com".into())),
-            Target::OpenAi(cfg) => cfg.audience.clone().or(issuers),
-        }
-    }
-
-    /// Provider-specific checks on the JWT before it is spent.
-    fn precheck(self, claims: &jwt::Inspected, what: &str) {
-        if let Target::OpenAi(cfg) = self
-            && let Some(want) = cfg.audience.as_deref()
-            && !claims.aud.iter().any(|a| a == want)
-        {
-            output::warn(&format!(
-                "{what} is for audience {}, but the profile records {want} as the identity provider's audience; OpenAI will likely deny it",
-                if claims.aud.is_empty() {
-                    "none".to_string()
-                } else {
-                    claims.aud.join(", ")
-                }
-            ));
-        }
-    }
-
-    async fn exchange(
-        self,
-        client: &reqwest::Client,
-        identity: &IdentityToken,
-        claims: &jwt::Inspected,
-    ) -> std::result::Result<Minted, ExchangeError> {
-        match self {
-            Target::Anthropic(cfg) => {
-                anthropic::jwt_bearer_exchange(client, cfg, &identity.token, claims).await
-            }
-            Target::OpenAi(cfg) => {
-                openai::token_exchange(client, cfg, &identity.token, identity.kind, claims).await
-            }
-        }
-    }
-}
-
-pub fn anthropic_cache_key(profile: &str, cfg: &AnthropicConfig) -> CacheKey {
-    Target::Anthropic(cfg).cache_key(profile)
-}
-
-pub fn openai_cache_key(profile: &str, cfg: &OpenAiConfig) -> CacheKey {
-    Target::OpenAi(cfg).cache_key(profile)
-}
-
-pub fn anthropic_token(
-    settings: &Settings,
-    cfg: &AnthropicConfig,
-    issuer: Option<&IssuerConfig>,
-    fresh: Freshness,
-) -> Result<Token> {
-    token(settings, Target::Anthropic(cfg), issuer, fresh)
-}
-
-pub fn openai_token(
-    settings: &Settings,
-    cfg: &OpenAiConfig,
-    issuer: Option<&IssuerConfig>,
-    fresh: Freshness,
-) -> Result<Token> {
-    token(settings, Target::OpenAi(cfg), issuer, fresh)
-}
-
 /// A token for `target`: from the cache while it is fresh, else exchanged.
 /// `issuer` is the profile's, for the `login` and `client-credentials` sources.
 pub fn token(
     settings: &Settings,
-    target: Target,
+    target: &Configured,
     issuer: Option<&IssuerConfig>,
     fresh: Freshness,
 ) -> Result<Token> {
-    let key = target.cache_key(&settings.profile);
+    let key: CacheKey = target.cache_key(&settings.profile);
     let cache = TokenCache::new(settings.cache_dir.clone());
     let now = jwt::now();
     let before = cache.read(&key);
@@ -234,7 +81,7 @@ pub fn token(
         settings,
         issuer,
         interactive: fresh.interactive,
-        vars: target.env_vars(),
+        provider: target.provider(),
         audience: audience.as_deref(),
     };
     let entry = match exchange(&cache, target, &ctx) {
@@ -245,25 +92,14 @@ pub fn token(
     Ok(entry.into())
 }
 
-/// Below this much remaining life a cached token is not worth handing out:
-/// the SDKs' own mandatory refresh window.
-const LAST_RESORT_SECS: i64 = 30;
-
 /// When a refresh fails for a reason that may pass (the identity file has not
 /// rotated yet, the network is down) and the cached token is still good for a
 /// while, keep serving it, as the SDKs' advisory refresh does. Denials and
 /// configuration errors, and `--force-refresh`, still fail.
 fn serve_stale(cached: Option<Entry>, err: Error, fresh: Freshness) -> Result<Token> {
-    let transient = matches!(
-        err.kind,
-        crate::error::Kind::SignIn | crate::error::Kind::Network
-    );
+    let transient = matches!(err.kind, Kind::SignIn | Kind::Network);
     match cached {
-        Some(e)
-            if transient
-                && !fresh.force_refresh
-                && e.expires_at - jwt::now() > LAST_RESORT_SECS =>
-        {
+        Some(e) if transient && !fresh.force_refresh && e.servable_as_last_resort(jwt::now()) => {
             output::warn(&format!(
                 "could not refresh the token ({}); serving the cached one, which expires in {}",
                 err.message,
@@ -275,7 +111,7 @@ fn serve_stale(cached: Option<Entry>, err: Error, fresh: Freshness) -> Result<To
     }
 }
 
-fn exchange(cache: &TokenCache, target: Target, ctx: &source::Context) -> Result<Entry> {
+fn exchange(cache: &TokenCache, target: &Configured, ctx: &source::Context) -> Result<Entry> {
     let identity = source::fetch(target.identity(), ctx)?;
     let what = identity.origin.describe();
     let now = jwt::now();
@@ -300,7 +136,7 @@ fn exchange(cache: &TokenCache, target: Target, ctx: &source::Context) -> Result
     // must not leave the JWT recorded as spent.
     let rt = crate::http::runtime()?;
     let client = crate::http::client()?;
-    let digest = crate::cache::ledger_name(target.provider(), identity.token.expose());
+    let digest = crate::cache::ledger_name(target.provider().name(), identity.token.expose());
     let exp = claims.exp.unwrap_or(now);
     match cache.claim_assertion(&digest, exp, now) {
         Claim::AlreadyExchanged(at) => {
@@ -313,16 +149,17 @@ fn exchange(cache: &TokenCache, target: Target, ctx: &source::Context) -> Result
     }
     // Expiry counts from when the request left, not when the answer came back.
     let sent_at = jwt::now();
-    let minted = match rt.block_on(target.exchange(&client, &identity, &claims)) {
-        Ok(m) => m,
-        Err(e) => {
-            if e.not_sent {
-                // The request never left this machine: the JWT is unspent.
-                cache.release_claim(&digest);
+    let minted =
+        match rt.block_on(target.exchange(&client, &identity.token, identity.kind, &claims)) {
+            Ok(m) => m,
+            Err(e) => {
+                if e.not_sent {
+                    // The request never left this machine: the JWT is unspent.
+                    cache.release_claim(&digest);
+                }
+                return Err(e.error);
             }
-            return Err(e.error);
-        }
-    };
+        };
     output::info(&format!(
         "minted a token valid for {}",
         human_duration(minted.expires_in)

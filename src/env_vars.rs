@@ -1,4 +1,7 @@
-//! Every environment variable keyless reads or writes, as documented constants.
+//! Every environment variable keyless reads or writes, as documented
+//! constants: its own settings, the SDKs' variables it reads or hands on,
+//! and the system's (`HOME`, `PATH`, …). No other module spells a variable's
+//! name; a test in `tests/cli/layout.rs` keeps it so.
 
 // --- keyless's own settings ---
 /// Overrides the config directory (`--config-dir`).
@@ -40,6 +43,43 @@ pub const ANTHROPIC_API_KEY: &str = "ANTHROPIC_API_KEY";
 /// and it replaces any static `sk-…` key the caller had there.
 pub const OPENAI_API_KEY: &str = "OPENAI_API_KEY";
 
-// --- read to decide how to talk to people ---
+/// Where the Anthropic SDKs look for profiles (`exec --refresh` points it
+/// at a private directory; `auth status` reads it).
+pub const ANTHROPIC_CONFIG_DIR: &str = "ANTHROPIC_CONFIG_DIR";
+/// The Anthropic SDK profile to use.
+pub const ANTHROPIC_PROFILE: &str = "ANTHROPIC_PROFILE";
+
+// --- the Anthropic SDKs' own federation variables, read by `auth status` ---
+pub const ANTHROPIC_FEDERATION_RULE_ID: &str = "ANTHROPIC_FEDERATION_RULE_ID";
+pub const ANTHROPIC_ORGANIZATION_ID: &str = "ANTHROPIC_ORGANIZATION_ID";
+pub const ANTHROPIC_SERVICE_ACCOUNT_ID: &str = "ANTHROPIC_SERVICE_ACCOUNT_ID";
+
+// --- other tools' settings ---
+/// The OpenAI API base the SDKs call (`auth status`, `setup codex`).
+pub const OPENAI_BASE_URL: &str = "OPENAI_BASE_URL";
+/// Codex's home (`setup codex`); default `~/.codex`.
+pub const CODEX_HOME: &str = "CODEX_HOME";
+/// How often Claude Code re-runs its `apiKeyHelper`, in milliseconds.
+pub const CLAUDE_CODE_API_KEY_HELPER_TTL_MS: &str = "CLAUDE_CODE_API_KEY_HELPER_TTL_MS";
+
+// --- the system's ---
+/// The home directory: `~/` in identity file paths, tool settings, status.
+pub const HOME: &str = "HOME";
+/// Where programs are found (`auth status` looks identity commands up).
+pub const PATH: &str = "PATH";
+/// The XDG config home, scanned by `auth status`.
+pub const XDG_CONFIG_HOME: &str = "XDG_CONFIG_HOME";
 /// The login shell, used to pick `env`'s default output syntax.
 pub const SHELL: &str = "SHELL";
+/// The user's browser command, for sign-in.
+pub const BROWSER: &str = "BROWSER";
+/// Set in SSH sessions: no local browser to open.
+pub const SSH_CONNECTION: &str = "SSH_CONNECTION";
+/// An X11 display, for opening a browser.
+pub const DISPLAY: &str = "DISPLAY";
+/// A Wayland display, for opening a browser.
+pub const WAYLAND_DISPLAY: &str = "WAYLAND_DISPLAY";
+/// The D-Bus session bus the Secret Service keyring answers on.
+pub const DBUS_SESSION_BUS_ADDRESS: &str = "DBUS_SESSION_BUS_ADDRESS";
+/// The user's name on Windows, for the ledger's fallback directory.
+pub const USERNAME: &str = "USERNAME";

@@ -22,6 +22,9 @@ pub enum Kind {
     Denied,
     /// 6: configuration missing or invalid.
     Config,
+    /// 141: stdout was closed before the payload was written (`| head -c0`),
+    /// the status of a program that SIGPIPE ended; nothing is printed.
+    BrokenPipe,
     /// A code chosen by convention, such as 126/127 when `exec` cannot start its child.
     Code(i32),
 }
@@ -35,6 +38,7 @@ impl Kind {
             Kind::Network => 4,
             Kind::Denied => 5,
             Kind::Config => 6,
+            Kind::BrokenPipe => 141,
             Kind::Code(c) => c,
         }
     }

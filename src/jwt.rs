@@ -95,8 +95,9 @@ pub fn inspect(token: &str, what: &str) -> Result<Inspected> {
 pub fn check_assertion(token: &str, what: &str, now: i64) -> Result<(Inspected, Option<String>)> {
     if token.len() > MAX_ASSERTION_BYTES {
         return Err(Error::config(format!(
-            "{what} is {} bytes, above the 16 KiB limit of the token endpoint",
-            token.len()
+            "{what} is {} bytes, above the {} KiB limit of the token endpoint",
+            token.len(),
+            MAX_ASSERTION_BYTES / 1024
         ))
         .hint("check that the source yields the identity token, not a key or certificate"));
     }

@@ -39,6 +39,11 @@ pub fn note(msg: &str) {
     }
 }
 
+/// A log line of a server keyless runs (the sandbox): always shown.
+pub fn server_log(msg: &str) {
+    stderr_line("", msg);
+}
+
 /// Progress shown at `-v`.
 pub fn info(msg: &str) {
     if verbosity() >= 1 {
@@ -53,20 +58,37 @@ pub fn debug(msg: &str) {
     }
 }
 
-/// An error, always shown.
+/// An error, always shown, except a closed stdout: whoever closed it is
+/// not listening.
 pub fn error(err: &crate::error::Error) {
-    stderr_line("", &err.to_string());
+    if err.kind != crate::error::Kind::BrokenPipe {
+        stderr_line("", &err.to_string());
+    }
 }
 
 /// Write the command's payload to stdout in one write. A trailing newline is
-/// added only when asked (callers decide by the output mode).
-pub fn payload(text: &str, newline: bool) -> std::io::Result<()> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())?;
-    if newline {
-        out.write_all(b"\n")?;
-    }
-    out.flush()
+/// added only when asked (callers decide by the output mode). A reader that
+/// went away is [`Kind::BrokenPipe`](crate::error::Kind::BrokenPipe): exit
+/// 141 and no message, as a program ended by SIGPIPE.
+pub fn payload(text: &str, newline: bool) -> crate::error::Result<()> {
+    let write = || -> std::io::Result<()> {
+        let mut out = std::io::stdout().lock();
+        out.write_all(text.as_bytes())?;
+        if newline {
+            out.write_all(b"\n")?;
+        }
+        out.flush()
+    };
+    write().map_err(|e| {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            crate::error::Error::new(crate::error::Kind::BrokenPipe, "stdout was closed")
+        } else {
+            crate::error::Error::failure(format!(
+                "cannot write to stdout: {}",
+                crate::error::io_reason(&e)
+            ))
+        }
+    })
 }
 
 pub fn stdout_is_terminal() -> bool {

@@ -1,8 +1,10 @@
 //! `Secret<T>`: a value that cannot be printed by accident.
 //!
-//! It has no `Display`, its `Debug` says `Secret([redacted])`, and the only way
-//! to the inner value is the explicit [`Secret::expose`]. Tokens, assertions and
-//! client secrets travel through keyless in this type.
+//! It has no `Display`, its `Debug` says `Secret([redacted])`, and the only
+//! ways to the inner value are the explicit [`Secret::expose`] (a borrow),
+//! [`Secret::into_inner`] and [`Secret::map`] (which consume it, so no copy
+//! is left behind). Tokens, assertions and client secrets travel through
+//! keyless in this type.
 
 use std::fmt;
 
@@ -15,6 +17,14 @@ impl<T> Secret<T> {
     }
     pub fn expose(&self) -> &T {
         &self.0
+    }
+    /// The value itself, consuming the wrapper.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+    /// A secret derived from this one, consuming it.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Secret<U> {
+        Secret(f(self.0))
     }
 }
 
@@ -39,5 +49,8 @@ mod tests {
         let s = Secret::new("sk-ant-oat01-abc".to_string());
         assert_eq!(format!("{s:?}"), "Secret([redacted])");
         assert_eq!(s.expose(), "sk-ant-oat01-abc");
+        let m = s.map(|v| v.len());
+        assert_eq!(format!("{m:?}"), "Secret([redacted])");
+        assert_eq!(m.into_inner(), 16);
     }
 }

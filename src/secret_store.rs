@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use crate::env_vars;
 use crate::error::{Error, Result};
 use crate::output;
 use crate::private_fs::{self, Read0600};
@@ -38,7 +39,8 @@ impl Choice {
             Some("keyring") => Ok(Choice::Keyring),
             Some("file") => Ok(Choice::File),
             Some(other) => Err(Error::config(format!(
-                "KEYLESS_SECRET_STORE={other:?} is not auto, keyring or file"
+                "{}={other:?} is not auto, keyring or file",
+                crate::env_vars::KEYLESS_SECRET_STORE
             ))),
         }
     }
@@ -78,7 +80,7 @@ fn platform_store() -> std::result::Result<(), String> {
     #[cfg(target_os = "linux")]
     {
         // Without a session bus there is no Secret Service to talk to.
-        if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
+        if std::env::var_os(env_vars::DBUS_SESSION_BUS_ADDRESS).is_none() {
             return Err("no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is unset)".into());
         }
         let store = bounded("opening the Secret Service", || {
@@ -123,8 +125,8 @@ fn probe_keyring() -> std::result::Result<(), String> {
 /// `auth status`, which must stay fast): `(description, file path if a file)`.
 pub fn likely_store(config_dir: &Path) -> (String, Option<PathBuf>) {
     let file = config_dir.join(FILE);
-    let keyring_possible =
-        !cfg!(target_os = "linux") || std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some();
+    let keyring_possible = !cfg!(target_os = "linux")
+        || std::env::var_os(env_vars::DBUS_SESSION_BUS_ADDRESS).is_some();
     match Choice::from_env() {
         Ok(Choice::File) => (
             format!("file {} (KEYLESS_SECRET_STORE=file)", file.display()),

@@ -1,5 +1,7 @@
-//! The sign-in session: `keyless login`, a fresh JWT per exchange by a
-//! refresh grant, client credentials, and `keyless logout`.
+//! The sign-in session: `keyless login`, the refresh grant behind every
+//! exchange, and `keyless logout`. The identity sources that use it live in
+//! [`crate::source::login`] and [`crate::source::client_credentials`]; this
+//! module knows nothing of them.
 //!
 //! One lock per profile (`login-<profile>.lock` in the cache dir) serialises
 //! sign-ins and refreshes across processes: one browser tab, one refresh at a
@@ -13,17 +15,17 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::cache::TokenCache;
+use crate::cache::{LockGuard, TokenCache};
 use crate::config::{AssertionKind, IssuerConfig, LoginFlow};
 use crate::error::{Error, Result};
 use crate::jwt::{self, human_duration};
 use crate::oidc::{self, Client, Failure, Tokens};
 use crate::output;
 use crate::private_fs::{self, Read0600};
+use crate::provider::TokenKind;
 use crate::secret::Secret;
 use crate::secret_store::{self, SecretStore};
 use crate::settings::Settings;
-use crate::source::{IdentityToken, Origin, TokenKind};
 
 const SESSION_VERSION: u32 = 1;
 
@@ -67,7 +69,7 @@ fn write_session(settings: &Settings, s: &SessionFile) -> Result<()> {
 }
 
 /// The client secret: `KEYLESS_CLIENT_SECRET`, else the secret store.
-fn client_secret(
+pub fn client_secret(
     settings: &Settings,
     cfg: &IssuerConfig,
     store: &SecretStore,
@@ -90,6 +92,15 @@ fn client_secret(
         })
 }
 
+/// The profile's login lock (`login-<profile>.lock` in the cache dir):
+/// every sign-in, refresh and logout of the profile holds it.
+pub fn lock(settings: &Settings, cache: &TokenCache) -> Result<LockGuard> {
+    cache.lock_required(&format!("login-{}", settings.profile))
+}
+
+/// How long an interactive sign-in may take (`login --timeout`'s default).
+pub const DEFAULT_LOGIN_TIMEOUT_SECS: u64 = 300;
+
 pub struct LoginOptions {
     pub flow: Option<LoginFlow>,
     pub no_browser: bool,
@@ -101,7 +112,7 @@ pub fn login(settings: &Settings, cfg: &IssuerConfig, opts: &LoginOptions) -> Re
     let store = SecretStore::open(&settings.config_dir)?;
     let cache = TokenCache::new(settings.cache_dir.clone());
     let asked_at = jwt::now();
-    let _lock = cache.lock_required(&format!("login-{}", settings.profile))?;
+    let _lock = lock(settings, &cache)?;
     // Parallel sign-ins wait on the lock; whoever waited reuses the sign-in
     // that finished meanwhile instead of opening another browser tab.
     if let Some(s) = read_session(settings)
@@ -119,16 +130,17 @@ pub fn login(settings: &Settings, cfg: &IssuerConfig, opts: &LoginOptions) -> Re
 }
 
 /// The sign-in proper; the caller holds the login lock.
-fn sign_in(
+pub fn sign_in(
     settings: &Settings,
     cfg: &IssuerConfig,
     store: &SecretStore,
     opts: &LoginOptions,
 ) -> Result<SessionFile> {
     if std::env::var_os(crate::env_vars::ANTHROPIC_API_KEY).is_some() {
-        output::warn(
-            "ANTHROPIC_API_KEY is set; it outranks the token keyless provides in every Anthropic SDK (keyless exec removes it)",
-        );
+        output::warn(&format!(
+            "{} is set; it outranks the token keyless provides in every Anthropic SDK (keyless exec removes it)",
+            crate::env_vars::ANTHROPIC_API_KEY
+        ));
     }
     let secret = client_secret(settings, cfg, store)?;
     let client = Client::discover(cfg, secret)?;
@@ -206,7 +218,7 @@ fn sign_in(
 }
 
 /// Why no JWT could be had without signing in.
-fn sign_in_needed(settings: &Settings, why: &str) -> Error {
+pub fn sign_in_needed(settings: &Settings, why: &str) -> Error {
     let profile = if settings.profile == "default" {
         String::new()
     } else {
@@ -215,104 +227,26 @@ fn sign_in_needed(settings: &Settings, why: &str) -> Error {
     Error::sign_in(format!("sign-in required: {why}")).hint(format!("run `keyless{profile} login`"))
 }
 
-/// Not about to expire, and not yet spent at `provider` (the single-use
-/// ledger is per provider).
-fn unexchanged(cache: &TokenCache, provider: &str, token: &str, exp: Option<i64>) -> bool {
-    exp.is_some_and(|e| e - jwt::now() > 60)
-        && cache
-            .exchanged_at(&crate::cache::ledger_name(provider, token))
-            .is_none()
+/// What a refresh grant gave.
+pub enum Refreshed {
+    /// A JWT to exchange: the new access token (`--assertion access-token`)
+    /// or a new ID token, validated and saved in the session file.
+    Jwt(Secret<String>, TokenKind),
+    /// The provider sent no new ID token; the caller may fall back to the
+    /// session's cached one if it was never exchanged.
+    NoNewIdToken,
 }
 
-/// A JWT for one exchange at `provider`, minted from the session by a
-/// refresh grant. `interactive`: may a sign-in start here (a terminal, no
-/// --no-login)?
-pub fn fresh_jwt(
-    settings: &Settings,
-    cfg: &IssuerConfig,
-    interactive: bool,
-    provider: &str,
-) -> Result<IdentityToken> {
-    let store = SecretStore::open(&settings.config_dir)?;
-    let cache = TokenCache::new(settings.cache_dir.clone());
-    let _lock = cache.lock_required(&format!("login-{}", settings.profile))?;
-    let rt_name = secret_store::refresh_token_name(&settings.profile);
-    let session =
-        read_session(settings).filter(|s| s.issuer == cfg.issuer && s.client_id == cfg.client_id);
-    let why = match (store.get(&rt_name)?, &session) {
-        (None, None) => "no sign-in session for this profile".to_string(),
-        (None, Some(s)) => {
-            if let Some(t) = s
-                .id_token
-                .as_deref()
-                .filter(|t| unexchanged(&cache, provider, t, s.id_token_exp))
-                && cfg.assertion == AssertionKind::IdToken
-            {
-                return Ok(origin_session(t));
-            }
-            "the session has no refresh token and its ID token is spent or expiring".to_string()
-        }
-        (Some(rt), _) => match refresh(
-            settings,
-            cfg,
-            &store,
-            &rt,
-            session.as_ref(),
-            &cache,
-            provider,
-        )? {
-            Ok(tok) => return Ok(tok),
-            Err(why) => why,
-        },
-    };
-    if !interactive {
-        return Err(sign_in_needed(settings, &why));
-    }
-    output::note(&format!("Sign-in required ({why})."));
-    let opts = LoginOptions {
-        flow: None,
-        no_browser: false,
-        timeout: Duration::from_secs(300),
-    };
-    let s = sign_in(settings, cfg, &store, &opts)?;
-    match cfg.assertion {
-        AssertionKind::IdToken => s
-            .id_token
-            .as_deref()
-            .map(origin_session)
-            .ok_or_else(|| sign_in_needed(settings, "the sign-in produced no ID token")),
-        // The access token of a fresh sign-in is minted by a refresh right away.
-        AssertionKind::AccessToken => match store.get(&rt_name)? {
-            Some(rt) => refresh(settings, cfg, &store, &rt, Some(&s), &cache, provider)?
-                .map_err(|why| sign_in_needed(settings, &why)),
-            None => Err(sign_in_needed(
-                settings,
-                "the provider issued no refresh token",
-            )),
-        },
-    }
-}
-
-/// The session's ID token, as cached in the session file.
-fn origin_session(token: &str) -> IdentityToken {
-    IdentityToken {
-        token: Secret::new(token.to_string()),
-        origin: Origin::Session,
-        kind: TokenKind::IdToken,
-    }
-}
-
-/// One refresh grant. `Ok(Err(why))` means the session cannot give a JWT
-/// without a new sign-in; `Err` is a failure to report as is.
-fn refresh(
+/// One refresh grant; the caller holds the login lock. `Ok(Err(why))`
+/// means the session cannot give a JWT without a new sign-in; `Err` is a
+/// failure to report as is.
+pub fn refresh(
     settings: &Settings,
     cfg: &IssuerConfig,
     store: &SecretStore,
     rt: &Secret<String>,
     session: Option<&SessionFile>,
-    cache: &TokenCache,
-    provider: &str,
-) -> Result<std::result::Result<IdentityToken, String>> {
+) -> Result<std::result::Result<Refreshed, String>> {
     let secret = client_secret(settings, cfg, store)?;
     let client = Client::discover(cfg, secret)?;
     let resource = client.resource();
@@ -346,105 +280,36 @@ fn refresh(
                 .access_token
                 .ok_or_else(|| Error::denied("the refresh returned no access token"))?;
             oidc::id_token::require_jwt_access_token(at.expose(), resource.as_deref())?;
-            Ok(Ok(IdentityToken {
-                token: at,
-                origin: Origin::Session,
-                kind: TokenKind::Jwt,
-            }))
+            Ok(Ok(Refreshed::Jwt(at, TokenKind::Jwt)))
         }
         AssertionKind::IdToken => {
             let previous = session.and_then(|s| s.id_token.clone());
             let new = tokens
                 .id_token
                 .filter(|t| Some(t.expose()) != previous.as_ref());
-            if let Some(id) = new {
-                let claims = client.validate_id_token(id.expose(), None)?;
-                let mut s = match session {
-                    Some(s) => s.clone(),
-                    None => SessionFile {
-                        version: SESSION_VERSION,
-                        issuer: cfg.issuer.clone(),
-                        client_id: cfg.client_id.clone(),
-                        signed_in_at: now,
-                        ..Default::default()
-                    },
-                };
-                s.sub = claims.sub;
-                s.email = claims.email.or(s.email);
-                s.id_token = Some(id.expose().clone());
-                s.id_token_exp = Some(claims.exp);
-                s.refreshed_at = Some(now);
-                write_session(settings, &s)?;
-                return Ok(Ok(IdentityToken {
-                    token: id,
-                    origin: Origin::Session,
-                    kind: TokenKind::IdToken,
-                }));
-            }
-            // No new ID token: a cached one that was never exchanged will do.
-            if let Some(s) = session
-                && let Some(t) = s
-                    .id_token
-                    .as_deref()
-                    .filter(|t| unexchanged(cache, provider, t, s.id_token_exp))
-            {
-                output::info(
-                    "the refresh returned no new ID token; using the session's unexchanged one",
-                );
-                return Ok(Ok(origin_session(t)));
-            }
-            Ok(Err(
-                "the provider returned no new ID token on refresh, and the cached one was already exchanged".into(),
-            ))
+            let Some(id) = new else {
+                return Ok(Ok(Refreshed::NoNewIdToken));
+            };
+            let claims = client.validate_id_token(id.expose(), None)?;
+            let mut s = match session {
+                Some(s) => s.clone(),
+                None => SessionFile {
+                    version: SESSION_VERSION,
+                    issuer: cfg.issuer.clone(),
+                    client_id: cfg.client_id.clone(),
+                    signed_in_at: now,
+                    ..Default::default()
+                },
+            };
+            s.sub = claims.sub;
+            s.email = claims.email.or(s.email);
+            s.id_token = Some(id.expose().clone());
+            s.id_token_exp = Some(claims.exp);
+            s.refreshed_at = Some(now);
+            write_session(settings, &s)?;
+            Ok(Ok(Refreshed::Jwt(id, TokenKind::IdToken)))
         }
     }
-}
-
-/// The client-credentials grant for unattended jobs: an RFC 8707 `resource`
-/// (the source's, else the one the provider wants; see
-/// [`crate::acquire::Target`]) and/or a scope; it must yield a JWT.
-pub fn client_credentials(
-    settings: &Settings,
-    cfg: &IssuerConfig,
-    resource: Option<&str>,
-    scope: Option<&str>,
-) -> Result<IdentityToken> {
-    let store = SecretStore::open(&settings.config_dir)?;
-    let secret = client_secret(settings, cfg, &store)?.ok_or_else(|| {
-        Error::config("the client-credentials source needs a client secret").hint(
-            "run `keyless setup issuer … --client-secret-stdin`, or set KEYLESS_CLIENT_SECRET",
-        )
-    })?;
-    let client = Client::discover(cfg, Some(secret))?;
-    let mut params = vec![("grant_type", "client_credentials")];
-    if let Some(r) = resource {
-        params.push(("resource", r));
-    }
-    if let Some(s) = scope {
-        params.push(("scope", s));
-    }
-    let tokens = client
-        .token_request(&params)
-        .map_err(|f| f.into_error("the client-credentials grant"))?;
-    let (jwt, kind) = tokens
-        .access_token
-        .filter(|t| jwt::inspect(t.expose(), "x").is_ok())
-        .map(|t| (t, TokenKind::Jwt))
-        .or(tokens.id_token.map(|t| (t, TokenKind::IdToken)))
-        .ok_or_else(|| {
-            Error::config(
-                "the client-credentials grant yielded no JWT (the access token is opaque)",
-            )
-            .hint(format!(
-                "configure the authorization server to issue JWT access tokens{}",
-                resource.map(|r| format!(" for {r}")).unwrap_or_default()
-            ))
-        })?;
-    Ok(IdentityToken {
-        token: jwt,
-        origin: Origin::ClientCredentials,
-        kind,
-    })
 }
 
 /// `keyless logout`: revoke the refresh token (RFC 7009, best effort), remove
@@ -457,8 +322,7 @@ pub fn logout(
 ) -> Result<()> {
     // Logout always succeeds locally: every step below only warns.
     let cache = TokenCache::new(settings.cache_dir.clone());
-    let _lock = cache
-        .lock_required(&format!("login-{}", settings.profile))
+    let _lock = lock(settings, &cache)
         .map_err(|e| {
             output::warn(&format!(
                 "signing out without the session lock: {}",

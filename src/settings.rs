@@ -1,12 +1,76 @@
-//! Resolve flags, environment and defaults once, into the paths and names
-//! every command uses. The only place that decides where files live.
+//! Resolve flags, environment and defaults once, into the paths, names and
+//! freshness rules every command uses. The only place that decides where
+//! files live, and whether a person is at a terminal.
+//!
+//! The global flags and the freshness flags are defined here, beside what
+//! they resolve to; each command's own flags live with the command.
 
 use std::path::PathBuf;
 
-use crate::cli::GlobalArgs;
+use clap::Args;
+
 use crate::config;
 use crate::env_vars;
 use crate::error::{Error, Result};
+
+/// `--min-ttl`'s default: serve a cached token while more than this remains
+/// (or half its lifetime, when that is less).
+pub const DEFAULT_MIN_TTL_SECS: u32 = 300;
+
+/// Flags every subcommand takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Directory holding config.json [default: ~/.config/keyless on Linux]
+    #[arg(long, global = true, env = env_vars::KEYLESS_CONFIG_DIR, value_name = "DIR")]
+    pub config_dir: Option<PathBuf>,
+    /// Named profile to use
+    #[arg(long, global = true, env = env_vars::KEYLESS_PROFILE, default_value = "default", value_name = "NAME")]
+    pub profile: String,
+    /// More detail on stderr (-v steps, -vv debug); never secrets
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only errors on stderr
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+}
+
+/// How fresh a token must be, for the commands that hand one out.
+#[derive(Debug, Clone, Args)]
+pub struct FreshnessArgs {
+    /// Serve a cached token only while more than min(SECS, half its lifetime) remains
+    #[arg(long, env = env_vars::KEYLESS_MIN_TTL, default_value_t = DEFAULT_MIN_TTL_SECS, value_name = "SECS")]
+    pub min_ttl: u32,
+    /// Exchange a new token even if the cache holds a fresh one
+    #[arg(long)]
+    pub force_refresh: bool,
+    /// Never start an interactive sign-in; exit 3 when one is needed
+    #[arg(long)]
+    pub no_login: bool,
+}
+
+/// [`FreshnessArgs`], resolved: what the pipeline is asked for.
+#[derive(Debug, Clone, Copy)]
+pub struct Freshness {
+    pub min_ttl: i64,
+    pub force_refresh: bool,
+    /// May an interactive sign-in start when the session cannot give a JWT?
+    pub interactive: bool,
+}
+
+impl From<&FreshnessArgs> for Freshness {
+    fn from(a: &FreshnessArgs) -> Self {
+        use std::io::IsTerminal;
+        Freshness {
+            min_ttl: a.min_ttl as i64,
+            force_refresh: a.force_refresh,
+            // Only a person at a terminal can sign in; IDE plugins,
+            // apiKeyHelper and CI never get a browser tab.
+            interactive: !a.no_login
+                && std::io::stdin().is_terminal()
+                && std::io::stderr().is_terminal(),
+        }
+    }
+}
 
 pub struct Settings {
     pub config_dir: PathBuf,
@@ -27,7 +91,7 @@ fn no_home(what: &str, var: &str) -> Error {
 
 impl Settings {
     pub fn resolve(global: &GlobalArgs) -> Result<Self> {
-        config::validate_profile_name(&global.profile)?;
+        config::checks::validate_profile_name(&global.profile)?;
         let config_dir = match &global.config_dir {
             Some(d) if !d.as_os_str().is_empty() => d.clone(),
             _ => project_dirs()
@@ -60,71 +124,17 @@ impl Settings {
             .and_then(|p| p.issuer.clone())
     }
 
-    /// The profile's Anthropic configuration, or exit 6 with the setup command.
-    pub fn anthropic(&self, loaded: &config::LoadedConfig) -> Result<config::AnthropicConfig> {
-        let cfg = self.provider(
-            loaded,
-            |p| p.anthropic.clone(),
-            "Anthropic",
-            "setup anthropic --federation-rule-id fdrl_… --organization-id <uuid> --identity …",
-        )?;
-        if let Some(url) = &cfg.base_url {
-            self.recheck_url(
-                loaded,
-                "base_url",
-                url,
-                "setup anthropic --base-url https://…",
-            )?;
-        }
-        Ok(cfg)
-    }
-
-    /// The profile's OpenAI configuration, or exit 6 with the setup command.
-    pub fn openai(&self, loaded: &config::LoadedConfig) -> Result<config::OpenAiConfig> {
-        let cfg = self.provider(
-            loaded,
-            |p| p.openai.clone(),
-            "OpenAI",
-            "setup openai --identity-provider-id wip_… --service-account-id ID --identity …",
-        )?;
-        if let Some(url) = &cfg.token_endpoint {
-            self.recheck_url(
-                loaded,
-                "token_endpoint",
-                url,
-                "setup openai --token-endpoint https://…",
-            )?;
-        }
-        Ok(cfg)
-    }
-
-    /// One provider's part of the profile, or exit 6 naming `setup`.
-    fn provider<T>(
-        &self,
-        loaded: &config::LoadedConfig,
-        part: impl FnOnce(&config::Profile) -> Option<T>,
-        provider: &str,
-        setup: &str,
-    ) -> Result<T> {
-        loaded
-            .file
-            .profiles
-            .get(&self.profile)
-            .and_then(part)
-            .ok_or_else(|| self.not_configured(loaded, provider, setup))
-    }
-
     /// A hand-edited file gets the same checks as `setup`: no JWT may leave
     /// over plain http to another host. `setting` is the field's name in the
     /// file; `fix` the setup command that rewrites it.
-    fn recheck_url(
+    pub fn recheck_url(
         &self,
         loaded: &config::LoadedConfig,
         setting: &str,
         url: &str,
         fix: &str,
     ) -> Result<()> {
-        crate::commands::setup::check_url(setting, url)
+        config::checks::check_url(setting, url)
             .map(drop)
             .map_err(|e| {
                 Error::config(format!(
@@ -144,14 +154,5 @@ impl Settings {
         } else {
             format!("keyless --profile {} {rest}", self.profile)
         }
-    }
-
-    fn not_configured(&self, loaded: &config::LoadedConfig, provider: &str, setup: &str) -> Error {
-        Error::config(format!(
-            "profile {:?} has no {provider} configuration in {}",
-            self.profile,
-            loaded.path.display()
-        ))
-        .hint(format!("run `{}`", self.command(setup)))
     }
 }

@@ -1,11 +1,19 @@
 //! `keyless completions SHELL`: the completion script, on stdout.
 
-use crate::cli::CompletionsArgs;
-use crate::error::{Error, Result};
+use clap::Args;
 
-pub fn run(args: &CompletionsArgs) -> Result<()> {
+use crate::error::Result;
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `cli` is the whole command line the script completes; the caller passes
+/// it in, since the command tree is built from every command's arguments.
+pub fn run(args: &CompletionsArgs, mut cli: clap::Command) -> Result<()> {
     let mut buf = Vec::new();
-    clap_complete::generate(args.shell, &mut crate::cli::command(), "keyless", &mut buf);
+    clap_complete::generate(args.shell, &mut cli, "keyless", &mut buf);
     crate::output::payload(&String::from_utf8_lossy(&buf), false)
-        .map_err(|e| Error::failure(format!("cannot write to stdout: {e}")))
 }

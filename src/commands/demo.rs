@@ -2,14 +2,15 @@
 //! against an in-process sandbox, in a throwaway config dir, narrated on
 //! stderr. The Messages reply is the payload, on stdout.
 
-use crate::acquire::{self, Freshness};
-use crate::cli::{SetupAnthropicArgs, SetupOpenAiArgs};
+use super::setup::{self, SetupCommand, anthropic::SetupAnthropicArgs, openai::SetupOpenAiArgs};
+use crate::acquire;
 use crate::error::{Error, Result};
 use crate::jwt::{self, human_duration, rfc3339};
 use crate::output;
+use crate::provider::Provider;
 use crate::redact::mask_token;
 use crate::sandbox::{self, rules};
-use crate::settings::Settings;
+use crate::settings::{DEFAULT_MIN_TTL_SECS, Freshness, Settings};
 
 pub fn run() -> Result<()> {
     let say = |s: &str| output::note(s);
@@ -55,21 +56,21 @@ pub fn run() -> Result<()> {
         base_url: Some(url.clone()),
         identity: Some(setup_argv.last().cloned().unwrap_or_default()),
     };
-    crate::commands::setup::run(&settings, &crate::cli::SetupCommand::Anthropic(args))?;
+    setup::run(&settings, &SetupCommand::Anthropic(args))?;
 
     let loaded = settings.load_config()?;
-    let cfg = settings.anthropic(&loaded)?;
+    let cfg = Provider::Anthropic.configured(&settings, &loaded)?;
     let fresh = Freshness {
-        min_ttl: 300,
+        min_ttl: DEFAULT_MIN_TTL_SECS.into(),
         force_refresh: false,
         interactive: false,
     };
     say(
         "\n3. keyless credential anthropic: mint a fresh identity JWT, exchange it (RFC 7523 jwt-bearer), cache the result.",
     );
-    let token = timed(|| acquire::anthropic_token(&settings, &cfg, None, fresh))?;
+    let token = timed(|| acquire::token(&settings, &cfg, None, fresh))?;
     let started = std::time::Instant::now();
-    let again = acquire::anthropic_token(&settings, &cfg, None, fresh)?;
+    let again = acquire::token(&settings, &cfg, None, fresh)?;
     say(&format!(
         "   asked again: served from the on-disk cache in {} µs, no network{}",
         started.elapsed().as_micros(),
@@ -96,13 +97,13 @@ pub fn run() -> Result<()> {
         identity: Some(openai_argv.last().cloned().unwrap_or_default()),
         audience: Some(rules::OPENAI_AUDIENCE.into()),
     };
-    crate::commands::setup::run(&settings, &crate::cli::SetupCommand::Openai(args))?;
+    setup::run(&settings, &SetupCommand::Openai(args))?;
     let loaded = settings.load_config()?;
-    let cfg = settings.openai(&loaded)?;
+    let cfg = Provider::Openai.configured(&settings, &loaded)?;
     say(
         "\n6. keyless credential openai: a fresh identity JWT, exchanged by RFC 8693 token exchange, cached apart from Anthropic's.",
     );
-    let token = timed(|| acquire::openai_token(&settings, &cfg, None, fresh))?;
+    let token = timed(|| acquire::token(&settings, &cfg, None, fresh))?;
     let models = openai_models(&url, token.access_token.expose())?;
     say(&format!(
         "   GET {url}/v1/models with it as OPENAI_API_KEY would send it → 200: {models}"
@@ -115,7 +116,6 @@ pub fn run() -> Result<()> {
         "`eval \"$(keyless env)\"`, or \"apiKeyHelper\": \"keyless credential anthropic\" for Claude Code.",
     );
     output::payload(&reply, true)
-        .map_err(|e| Error::failure(format!("cannot write to stdout: {e}")))
 }
 
 /// Get a token, and say what came back and how long it took.
@@ -170,7 +170,7 @@ fn messages_call(url: &str, token: &str) -> Result<String> {
     let req = crate::http::client()?
         .post(&endpoint)
         .bearer_auth(token)
-        .header("anthropic-version", "2023-06-01")
+        .header("anthropic-version", crate::provider::anthropic::API_VERSION)
         .header("content-type", "application/json")
         .body(body.to_string());
     let v = send_json(req, &endpoint)?;

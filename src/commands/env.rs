@@ -1,11 +1,27 @@
 //! `keyless env`: shell assignments that hand the token to programs.
 
-use crate::cli::{EnvArgs, ShellKind};
-use crate::error::{Error, Result};
-use crate::handoff;
+use clap::Args;
+
+use crate::error::Result;
+use crate::handoff::{self, shell, shell::ShellKind};
 use crate::output;
-use crate::settings::Settings;
-use crate::shell;
+use crate::provider::Provider;
+use crate::settings::{FreshnessArgs, Settings};
+
+#[derive(Debug, Args)]
+pub struct EnvArgs {
+    /// Provider to serve (repeatable) [default: every configured provider]
+    #[arg(long = "type", value_enum, value_name = "PROVIDER")]
+    pub types: Vec<Provider>,
+    /// Output syntax [default: from $SHELL, else bash]
+    #[arg(long, value_enum)]
+    pub shell: Option<ShellKind>,
+    /// Leave ANTHROPIC_API_KEY alone (it outranks the token in every SDK)
+    #[arg(long)]
+    pub keep_api_key: bool,
+    #[command(flatten)]
+    pub freshness: FreshnessArgs,
+}
 
 pub fn run(settings: &Settings, args: &EnvArgs) -> Result<()> {
     let kind = args.shell.unwrap_or_else(shell::from_env);
@@ -18,5 +34,4 @@ pub fn run(settings: &Settings, args: &EnvArgs) -> Result<()> {
     )?;
     let text = shell::render(kind, &assignments)?;
     output::payload(&text, false)
-        .map_err(|e| Error::failure(format!("cannot write to stdout: {e}")))
 }

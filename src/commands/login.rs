@@ -1,14 +1,32 @@
-//! `keyless login` and `keyless logout`.
+//! `keyless login`: sign in to the profile's OpenID Connect provider,
+//! whatever session exists (browser or device code).
 
 use std::time::Duration;
 
-use crate::cli::{LoginArgs, LogoutArgs};
+use clap::Args;
+
 use crate::config::LoginFlow;
 use crate::error::{Error, Result};
-use crate::session::{self, LoginOptions};
+use crate::session::{self, DEFAULT_LOGIN_TIMEOUT_SECS, LoginOptions};
 use crate::settings::Settings;
 
-pub fn login(settings: &Settings, args: &LoginArgs) -> Result<()> {
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// Sign in through the browser (authorization code with PKCE)
+    #[arg(long, conflicts_with = "device")]
+    pub browser: bool,
+    /// Sign in with a device code (RFC 8628), for machines without a browser
+    #[arg(long)]
+    pub device: bool,
+    /// Print the URL instead of opening a browser
+    #[arg(long)]
+    pub no_browser: bool,
+    /// Give up after this many seconds
+    #[arg(long, default_value_t = DEFAULT_LOGIN_TIMEOUT_SECS, value_name = "SECS")]
+    pub timeout: u64,
+}
+
+pub fn run(settings: &Settings, args: &LoginArgs) -> Result<()> {
     let loaded = settings.load_config()?;
     let issuer = settings.issuer(&loaded).ok_or_else(|| {
         Error::config(format!(
@@ -36,37 +54,4 @@ pub fn login(settings: &Settings, args: &LoginArgs) -> Result<()> {
             timeout: Duration::from_secs(args.timeout),
         },
     )
-}
-
-pub fn logout(settings: &Settings, args: &LogoutArgs) -> Result<()> {
-    let loaded = settings.load_config()?;
-    let profiles: Vec<String> = if args.all {
-        let mut v: Vec<String> = loaded.file.profiles.keys().cloned().collect();
-        if !v.contains(&settings.profile) {
-            v.push(settings.profile.clone());
-        }
-        v
-    } else {
-        vec![settings.profile.clone()]
-    };
-    for name in profiles {
-        let s = Settings {
-            profile: name.clone(),
-            config_dir: settings.config_dir.clone(),
-            cache_dir: settings.cache_dir.clone(),
-        };
-        let profile = loaded.file.profiles.get(&name);
-        // Every provider's cached token: each was minted from the session.
-        let keys: Vec<_> = profile
-            .into_iter()
-            .flat_map(|p| {
-                let anthropic = p.anthropic.as_ref().map(crate::acquire::Target::Anthropic);
-                let openai = p.openai.as_ref().map(crate::acquire::Target::OpenAi);
-                anthropic.into_iter().chain(openai)
-            })
-            .map(|t| t.cache_key(&name))
-            .collect();
-        session::logout(&s, profile.and_then(|p| p.issuer.as_ref()), &keys)?;
-    }
-    Ok(())
 }

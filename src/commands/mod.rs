@@ -1,4 +1,6 @@
-//! One file per subcommand: its handler, taking resolved settings and its args.
+//! One file (or folder, for a group) per subcommand: its arguments and its
+//! handler, taking resolved settings. Nothing outside `lib.rs` and `cli.rs`
+//! imports this module; everything below it is shared by the commands.
 
 pub mod auth;
 pub mod completions;
@@ -6,10 +8,7 @@ pub mod credential;
 pub mod demo;
 pub mod env;
 pub mod exec;
-#[cfg(unix)]
-pub mod exec_refresh;
 pub mod login;
+pub mod logout;
 pub mod sandbox;
 pub mod setup;
-pub mod setup_claude;
-pub mod setup_codex;

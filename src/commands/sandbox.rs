@@ -1,10 +1,58 @@
 //! `keyless sandbox`: serve the stand-in on 127.0.0.1 until interrupted, or
 //! (`sandbox identity-token`) fetch a workload JWT from a running one.
 
-use crate::cli::{IdentityTokenArgs, SandboxArgs, SandboxCommand};
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+
 use crate::error::{Error, Result};
 use crate::output;
+use crate::provider::anthropic::AUDIENCE as ANTHROPIC_AUDIENCE;
 use crate::sandbox::{self, Options, rules};
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct SandboxArgs {
+    #[command(subcommand)]
+    pub command: Option<SandboxCommand>,
+    #[command(flatten)]
+    pub serve: SandboxServeArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SandboxServeArgs {
+    /// Port on 127.0.0.1 (0 picks a free one)
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// JSON file of trusted issuers and federation rules (see the README)
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+    /// Lifetime of tokens minted by the default rule, in seconds
+    #[arg(long, default_value_t = 600, value_name = "SECS")]
+    pub token_lifetime: u32,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SandboxCommand {
+    /// Print a fresh identity JWT from a running sandbox (an identity source for tests and demos)
+    IdentityToken(IdentityTokenArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IdentityTokenArgs {
+    /// The sandbox's URL, as it printed it
+    #[arg(long, value_name = "URL")]
+    pub issuer: String,
+    /// The token's subject
+    #[arg(long, default_value = rules::SANDBOX_SUBJECT)]
+    pub subject: String,
+    /// The token's audience (repeatable: several make `aud` a list)
+    #[arg(long, default_value = ANTHROPIC_AUDIENCE)]
+    pub audience: Vec<String>,
+    /// The token's lifetime in seconds
+    #[arg(long, default_value_t = 300)]
+    pub lifetime: u32,
+}
 
 pub fn run(args: &SandboxArgs) -> Result<()> {
     match &args.command {
@@ -13,7 +61,7 @@ pub fn run(args: &SandboxArgs) -> Result<()> {
     }
 }
 
-fn serve(a: &crate::cli::SandboxServeArgs) -> Result<()> {
+fn serve(a: &SandboxServeArgs) -> Result<()> {
     let opts = Options {
         port: a.port,
         rules: a.rules.clone(),
@@ -29,8 +77,9 @@ fn serve(a: &crate::cli::SandboxServeArgs) -> Result<()> {
     let anthropic_rules = match &opts.rules {
         Some(p) => p.display().to_string(),
         None => format!(
-            "{} (subject sandbox-workload*, audience https://api.anthropic.com), {} (denies everything)",
+            "{} (subject {}*, audience {ANTHROPIC_AUDIENCE}), {} (denies everything)",
             rules::SANDBOX_RULE,
+            rules::SANDBOX_SUBJECT,
             rules::SANDBOX_DENY_RULE
         ),
     };
@@ -67,8 +116,7 @@ fn serve(a: &crate::cli::SandboxServeArgs) -> Result<()> {
         "Press Ctrl-C to stop.\n".to_string(),
     ]
     .join("\n");
-    output::payload(&banner, false)
-        .map_err(|e| Error::failure(format!("cannot write to stdout: {e}")))?;
+    output::payload(&banner, false)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -120,5 +168,4 @@ fn identity_token(a: &IdentityTokenArgs) -> Result<()> {
         .and_then(|t| t.as_str())
         .ok_or_else(|| Error::network(format!("{url} returned no access_token")))?;
     output::payload(jwt, output::stdout_is_terminal())
-        .map_err(|e| Error::failure(format!("cannot write to stdout: {e}")))
 }

@@ -9,6 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use super::{Client, Tokens, pkce_challenge, random_token};
+use crate::env_vars;
 use crate::error::{Error, Result};
 use crate::output;
 
@@ -20,7 +21,7 @@ pub fn can_open() -> bool {
 
 /// `$BROWSER`'s commands (a ':'-separated list) whose program exists.
 fn browser_commands() -> Vec<Vec<String>> {
-    let Ok(b) = std::env::var("BROWSER") else {
+    let Ok(b) = std::env::var(env_vars::BROWSER) else {
         return Vec::new();
     };
     b.split(':')
@@ -39,7 +40,7 @@ fn browser_commands() -> Vec<Vec<String>> {
 }
 
 fn on_path(prog: &str) -> bool {
-    std::env::var_os("PATH")
+    std::env::var_os(env_vars::PATH)
         .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(prog).is_file()))
 }
 
@@ -47,7 +48,7 @@ fn opener() -> Option<Vec<String>> {
     #[cfg(target_os = "macos")]
     {
         // Over SSH there is nobody at this screen.
-        if std::env::var_os("SSH_CONNECTION").is_some() {
+        if std::env::var_os(env_vars::SSH_CONNECTION).is_some() {
             return None;
         }
         return Some(vec!["open".into()]);
@@ -62,8 +63,8 @@ fn opener() -> Option<Vec<String>> {
     }
     #[cfg(all(unix, not(target_os = "macos")))]
     {
-        let display =
-            std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
+        let display = std::env::var_os(env_vars::DISPLAY).is_some()
+            || std::env::var_os(env_vars::WAYLAND_DISPLAY).is_some();
         if on_path("wslview") {
             return Some(vec!["wslview".into()]);
         }

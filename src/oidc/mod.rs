@@ -73,7 +73,6 @@ impl Failure {
                     | "invalid_request"
                     | "invalid_target" => Error::config(msg)
                         .hint("check `keyless setup issuer` (client id, secret, scopes, audience)"),
-                    "access_denied" => Error::denied(msg),
                     _ => Error::denied(msg),
                 }
             }
@@ -149,7 +148,7 @@ impl Client {
         .into_iter()
         .flatten()
         {
-            crate::commands::setup::check_url("an endpoint in the discovery document", u)?;
+            crate::config::checks::check_url("an endpoint in the discovery document", u)?;
         }
         Ok(Client {
             cfg: cfg.clone(),
@@ -246,7 +245,7 @@ impl Client {
                 self.cfg
                     .audience
                     .clone()
-                    .unwrap_or_else(|| "https://api.anthropic.com".to_string()),
+                    .unwrap_or_else(|| crate::provider::anthropic::AUDIENCE.to_string()),
             ),
             crate::config::AssertionKind::IdToken => None,
         }

@@ -7,13 +7,20 @@
 
 use serde_json::{Value, json};
 
-use super::{ExchangeError, Minted, error_fields};
+use super::endpoint::{self, error_fields};
+use super::{ExchangeError, Minted};
 use crate::config::AnthropicConfig;
-use crate::error::{Error, Kind, Result};
+use crate::error::{Error, Result};
 use crate::http::Response;
 use crate::jwt::Inspected;
 use crate::secret::Secret;
 
+/// The audience Anthropic's federation rules expect by default.
+pub const AUDIENCE: &str = "https://api.anthropic.com";
+/// The API version every Messages and models call names.
+pub const API_VERSION: &str = "2023-06-01";
+/// The beta an API call with an OAuth (minted) token names.
+pub const OAUTH_BETA: &str = "oauth-2025-04-20";
 pub const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 pub const BETA: &str = "oauth-2025-04-20,oidc-federation-2026-04-01";
 pub const HISTORY_URL: &str =
@@ -48,7 +55,7 @@ pub async fn jwt_bearer_exchange(
     claims: &Inspected,
 ) -> std::result::Result<Minted, ExchangeError> {
     let url = token_url(cfg.base_url());
-    let resp = super::post_json(
+    let resp = endpoint::post_json(
         client,
         &url,
         &[("anthropic-beta", BETA)],
@@ -65,8 +72,8 @@ fn interpret(
     url: &str,
     resp: Response,
 ) -> Result<Minted> {
-    let rid = super::request_id_suffix(&resp);
-    let body = super::json_body(&resp, url, &rid, "--base-url")?;
+    let rid = endpoint::request_id_suffix(&resp);
+    let body = endpoint::json_body(&resp, url, &rid, "--base-url")?;
     if resp.status == 200 {
         return parse_success(&body, url, &rid);
     }
@@ -86,7 +93,7 @@ fn interpret(
         .hint(
             "check the identifiers with `keyless setup anthropic`; the server names the bad field",
         )),
-        s => Err(super::other_status(
+        s => Err(endpoint::other_status(
             s,
             url,
             &shown,
@@ -152,7 +159,7 @@ fn parse_success(body: &Value, url: &str, rid: &str) -> Result<Minted> {
         ))
         .hint("the base URL may point at something other than the Claude API")
     };
-    let g = super::granted(body, bad)?;
+    let g = endpoint::granted(body, bad)?;
     // The SDKs insist on both; so does keyless.
     let token_type = g.token_type.ok_or_else(|| bad("without a token_type"))?;
     let expires_in = g.expires_in.ok_or_else(|| bad("without expires_in"))?;
@@ -161,9 +168,4 @@ fn parse_success(body: &Value, url: &str, rid: &str) -> Result<Minted> {
         token_type,
         expires_in,
     })
-}
-
-/// Kinds that leave the assertion possibly spent.
-pub fn spent(kind: Kind) -> bool {
-    !matches!(kind, Kind::Config | Kind::Usage)
 }

@@ -8,13 +8,13 @@
 
 use serde_json::{Value, json};
 
-use super::{ExchangeError, Minted, error_fields};
+use super::endpoint::{self, error_fields};
+use super::{ExchangeError, Minted, TokenKind};
 use crate::config::OpenAiConfig;
 use crate::error::{Error, Result};
 use crate::http::Response;
 use crate::jwt::{Inspected, human_duration};
 use crate::secret::Secret;
-use crate::source::TokenKind;
 
 pub const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 pub const JWT_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:jwt";
@@ -22,8 +22,24 @@ pub const ID_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:id_token";
 /// What to assume when the server names no lifetime (the Node SDK's default).
 pub const DEFAULT_LIFETIME_SECS: i64 = 3600;
 /// Where the identity provider and its mappings are configured.
-pub const SETTINGS_PATH: &str =
-    "Organization settings > Security > Workload Identity Provider on platform.openai.com";
+pub const SETTINGS_PATH: &str = crate::config::checks::OPENAI_SETTINGS_PATH;
+/// The API the SDKs call when `OPENAI_BASE_URL` is unset.
+pub const DEFAULT_API_BASE: &str = "https://api.openai.com/v1";
+
+/// The OpenAI API base the SDKs would call: `OPENAI_BASE_URL` (passed in),
+/// else the origin of a loopback token endpoint (the sandbox serves both),
+/// else [`DEFAULT_API_BASE`].
+pub fn api_base(cfg: &OpenAiConfig, openai_base_url: Option<&str>) -> String {
+    if let Some(b) = openai_base_url.filter(|b| !b.is_empty()) {
+        return b.trim_end_matches('/').to_string();
+    }
+    match url::Url::parse(cfg.token_endpoint()) {
+        Ok(u) if crate::config::checks::is_loopback(&u) => {
+            format!("{}/v1", u.origin().ascii_serialization())
+        }
+        _ => DEFAULT_API_BASE.to_string(),
+    }
+}
 
 /// The `subject_token_type` for a subject token.
 pub fn subject_token_type(kind: TokenKind) -> &'static str {
@@ -54,7 +70,7 @@ pub async fn token_exchange(
 ) -> std::result::Result<Minted, ExchangeError> {
     let url = cfg.token_endpoint();
     let sent_at = crate::jwt::now();
-    let resp = super::post_json(
+    let resp = endpoint::post_json(
         client,
         url,
         &[],
@@ -72,8 +88,8 @@ fn interpret(
     resp: Response,
     sent_at: i64,
 ) -> Result<Minted> {
-    let rid = super::request_id_suffix(&resp);
-    let body = super::json_body(&resp, url, &rid, "--token-endpoint")?;
+    let rid = endpoint::request_id_suffix(&resp);
+    let body = endpoint::json_body(&resp, url, &rid, "--token-endpoint")?;
     if resp.status == 200 {
         return parse_success(&body, url, &rid, claims.exp.map(|exp| exp - sent_at));
     }
@@ -93,7 +109,7 @@ fn interpret(
             "the token endpoint rejected the request as malformed{shown}{rid}"
         ))
         .hint("check the identifiers with `keyless setup openai`; the server names the bad field")),
-        s => Err(super::other_status(
+        s => Err(endpoint::other_status(
             s,
             url,
             &shown,
@@ -153,7 +169,7 @@ fn parse_success(
     };
     // Python's SDK requires expires_in and ignores token_type; Node assumes
     // an hour without it. keyless takes either, as `lifetime` says.
-    let g = super::granted(body, bad)?;
+    let g = endpoint::granted(body, bad)?;
     let (expires_in, note) = lifetime(g.expires_in, subject_remaining);
     if let Some(n) = note {
         crate::output::info(&n);

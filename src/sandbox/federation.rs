@@ -50,18 +50,18 @@ pub async fn exchange(
     let Some(rule_id) = field("federation_rule_id") else {
         return bad("federation_rule_id: field required");
     };
-    if crate::commands::setup::check_rule_id(&rule_id).is_err() {
+    if crate::config::checks::check_rule_id(&rule_id).is_err() {
         return bad("federation_rule_id is not a well-formed fdrl_ tagged ID");
     }
     let Some(org) = field("organization_id") else {
         return bad("organization_id: field required");
     };
-    if crate::commands::setup::check_organization_id(&org).is_err() {
+    if crate::config::checks::check_organization_id(&org).is_err() {
         return bad("organization_id is not a well-formed UUID");
     }
     let workspace = field("workspace_id");
     if let Some(w) = &workspace
-        && crate::commands::setup::check_workspace_id(w).is_err()
+        && crate::config::checks::check_workspace_id(w).is_err()
     {
         return bad("workspace_id must be a well-formed wrkspc_ tagged ID or 'default'");
     }
@@ -113,7 +113,9 @@ pub async fn exchange(
                 .into_response()
         }
         Err(Denial(reason)) => {
-            eprintln!("sandbox: denied exchange for {rule_id}: {reason} (request-id {rid})");
+            crate::output::server_log(&format!(
+                "sandbox: denied exchange for {rule_id}: {reason} (request-id {rid})"
+            ));
             record(&st, &rid, &rule_id, "denied", Some(reason), sub, jti);
             api_error(
                 StatusCode::UNAUTHORIZED,

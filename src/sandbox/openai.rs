@@ -145,10 +145,10 @@ pub async fn exchange(
                 .into_response()
         }
         Err(r) => {
-            eprintln!(
+            crate::output::server_log(&format!(
                 "sandbox: denied OpenAI exchange for {wip}: {} (request-id {rid})",
                 r.reason
-            );
+            ));
             st.record(HistoryEvent {
                 outcome: "denied".into(),
                 reason: Some(r.reason.into()),

@@ -36,7 +36,7 @@ pub const SANDBOX_DENY_RULE: &str = "fdrl_01sandboxdenied";
 pub const SANDBOX_SA: &str = "svac_01sandbox";
 pub const SANDBOX_WORKSPACE: &str = "wrkspc_01sandbox";
 pub const SANDBOX_SUBJECT: &str = "sandbox-workload";
-pub const ANTHROPIC_AUDIENCE: &str = "https://api.anthropic.com";
+pub const ANTHROPIC_AUDIENCE: &str = crate::provider::anthropic::AUDIENCE;
 pub const OPENAI_WIP: &str = "wip_01sandbox";
 pub const OPENAI_SA: &str = "sa_01sandbox";
 /// A mapping whose matchers nothing satisfies (to see a denial).
@@ -251,7 +251,7 @@ pub fn load(path: &Path) -> Result<RulesFile> {
         ))
     })?;
     for p in &rules.openai_identity_providers {
-        if crate::commands::setup::check_identity_provider_id(&p.id).is_err() {
+        if crate::config::checks::check_identity_provider_id(&p.id).is_err() {
             return Err(Error::config(format!(
                 "sandbox identity provider {:?}: the id must look like wip_…",
                 p.id

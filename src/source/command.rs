@@ -10,12 +10,17 @@ use std::io::Read;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::{IdentityToken, Origin, TokenKind};
+use super::{IdentityToken, Origin};
 use crate::error::{Error, Kind, Result};
+use crate::jwt::MAX_ASSERTION_BYTES;
+use crate::provider::TokenKind;
 use crate::secret::Secret;
 
+/// The whole run of an identity command, output and exit.
 pub const TIMEOUT: Duration = Duration::from_secs(30);
-const MAX_OUTPUT: usize = 64 * 1024;
+/// A JWT at the assertion limit, plus the newline and blanks a program may
+/// print around it.
+const MAX_OUTPUT: usize = MAX_ASSERTION_BYTES + 64;
 
 pub fn run(argv: &[String]) -> Result<IdentityToken> {
     let program = &argv[0];
@@ -99,7 +104,8 @@ pub fn run(argv: &[String]) -> Result<IdentityToken> {
         out.map_err(|e| Error::failure(format!("cannot read the output of `{program}`: {e}")))?;
     if total > MAX_OUTPUT {
         return Err(Error::config(format!(
-            "the identity command `{program}` printed {total} bytes; an identity token is at most 16 KiB"
+            "the identity command `{program}` printed {total} bytes; an identity token is at most {} KiB",
+            MAX_ASSERTION_BYTES / 1024
         ))
         .hint("make it print only the JWT"));
     }

@@ -5,18 +5,18 @@
 //! network call, runs no identity command and changes nothing; `--check`
 //! (in the command) is the only part that exchanges.
 
+pub mod keyless;
 pub mod precedence;
 pub mod scan;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::acquire;
-use crate::cache::{Inspection, TokenCache};
-use crate::config::{AnthropicConfig, IdentitySource};
+use crate::cache::TokenCache;
+use crate::env_vars;
 use crate::jwt;
-use crate::redact::mask_token;
+use crate::provider::Provider;
 use crate::settings::Settings;
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -165,19 +165,14 @@ pub fn gather(inp: &Inputs) -> Report {
         Err(e) => (None, Some(e.message.clone())),
     };
     let config_path = crate::config::config_path(&s.config_dir);
-    let mut providers = Vec::new();
-    if let Some(l) = &loaded
-        && let Some(p) = l.file.profiles.get(&s.profile)
-        && let Some(cfg) = &p.anthropic
-    {
-        providers.push(anthropic_state(s, cfg, &cache, &inp.env, &mut warnings));
-    }
-    if let Some(l) = &loaded
-        && let Some(p) = l.file.profiles.get(&s.profile)
-        && let Some(cfg) = &p.openai
-    {
-        providers.push(openai_state(s, cfg, &cache, &inp.env, &mut warnings));
-    }
+    let profile = loaded
+        .as_ref()
+        .and_then(|l| l.file.profiles.get(&s.profile));
+    let providers: Vec<ProviderState> = Provider::ALL
+        .into_iter()
+        .filter_map(|p| profile.and_then(|prof| p.saved(prof)))
+        .map(|target| keyless::provider_state(s, &target, &cache, &inp.env, &mut warnings))
+        .collect();
     if let Ok(meta) = std::fs::symlink_metadata(&s.cache_dir)
         && let Err(u) = crate::private_fs::check(&meta, 0o077)
     {
@@ -185,7 +180,7 @@ pub fn gather(inp: &Inputs) -> Report {
     }
 
     // which credential wins
-    let minted = |digest: &str| minted_expiry(&cache, "anthropic", digest);
+    let minted = |digest: &str| cache.minted_expiry(Provider::Anthropic.name(), digest);
     let chain = precedence::chain(&inp.env, &minted);
     let scan = scan::scan(
         home.as_deref(),
@@ -196,8 +191,11 @@ pub fn gather(inp: &Inputs) -> Report {
     // Claude Code caches the helper's token for its TTL: longer than the
     // token lives, and its calls fail until the next re-run.
     if scan.helper.is_keyless {
-        let ttl = scan.helper.ttl_ms.unwrap_or(300_000);
-        if let Some(life) = crate::commands::setup_claude::shortest_lifetime(&cache)
+        let ttl = scan
+            .helper
+            .ttl_ms
+            .unwrap_or(scan::CLAUDE_CODE_DEFAULT_HELPER_TTL_MS);
+        if let Some(life) = cache.shortest_lifetime(Provider::Anthropic.name())
             && ttl / 1000 >= life as u64
         {
             warnings.push(format!(
@@ -209,41 +207,23 @@ pub fn gather(inp: &Inputs) -> Report {
         }
     }
 
-    let issuer = loaded
-        .as_ref()
-        .and_then(|l| l.file.profiles.get(&s.profile))
-        .and_then(|p| p.issuer.clone());
+    let issuer = profile.and_then(|p| p.issuer.clone());
     let (store_desc, store_file) = crate::secret_store::likely_store(&s.config_dir);
     let secret_store = issuer.as_ref().map(|_| store_desc.clone());
-    let session = issuer.map(|i| {
-        let f = crate::session::read_session(s).filter(|f| f.issuer == i.issuer);
-        SessionState {
-            signed_in: f.is_some(),
-            subject: f.as_ref().map(|f| f.sub.clone()),
-            email: f.as_ref().and_then(|f| f.email.clone()),
-            id_token_expires_at: f.as_ref().and_then(|f| f.id_token_exp),
-            id_token_expiration: f.as_ref().and_then(|f| f.id_token_exp).map(jwt::rfc3339),
-            refresh_token_store: store_desc,
-            refresh_token_present: store_file.as_deref().map(|p| {
-                crate::secret_store::file_has(
-                    p,
-                    &crate::secret_store::refresh_token_name(&s.profile),
-                )
-            }),
-            issuer: i.issuer,
-            client_id: i.client_id,
-        }
-    });
+    let session = issuer.map(|i| keyless::session_state(s, i, store_desc, store_file.as_deref()));
     let winner = chain.iter().find(|w| w.winner).map(|w| w.label.clone());
-    let minted_openai = |digest: &str| minted_expiry(&cache, "openai", digest);
+    let minted_openai = |digest: &str| cache.minted_expiry(Provider::Openai.name(), digest);
     let openai_api_key = precedence::openai_slot(&inp.env, &minted_openai);
     let mut reasons = Vec::new();
-    if providers.iter().any(|p| p.provider == "openai")
+    if providers
+        .iter()
+        .any(|p| p.provider == Provider::Openai.name())
         && openai_api_key.claims()
         && openai_api_key.keyless_expires_at.is_none()
     {
         reasons.push(format!(
-            "OPENAI_API_KEY is {}, so the OpenAI SDKs use it instead of a keyless token (keyless exec --type openai replaces it)",
+            "{} is {}, so the OpenAI SDKs use it instead of a keyless token (keyless exec --type openai replaces it)",
+            env_vars::OPENAI_API_KEY,
             if openai_api_key.state == precedence::SlotState::EmptyButSet { "exported as an empty string" } else { "set" }
         ));
     }
@@ -285,9 +265,10 @@ pub fn gather(inp: &Inputs) -> Report {
         if let Some(exp) = slot.keyless_expires_at
             && exp <= jwt::now()
         {
-            reasons.push(
-                "ANTHROPIC_AUTH_TOKEN holds a keyless token that has expired; run eval \"$(keyless env)\" again or use keyless exec".into(),
-            );
+            reasons.push(format!(
+                "{} holds a keyless token that has expired; run eval \"$(keyless env)\" again or use keyless exec",
+                env_vars::ANTHROPIC_AUTH_TOKEN
+            ));
         }
     }
     Report {
@@ -315,236 +296,4 @@ pub fn gather(inp: &Inputs) -> Report {
         },
         check: None,
     }
-}
-
-/// The expiry of a cached keyless token whose digest matches, if any.
-fn minted_expiry(cache: &TokenCache, provider: &str, digest: &str) -> Option<i64> {
-    cache.entries_for(provider).into_iter().find_map(|p| {
-        let bytes = std::fs::read(&p).ok()?;
-        let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-        let tok = v.get("access_token")?.as_str()?;
-        (jwt::digest(tok) == digest)
-            .then(|| v.get("expires_at").and_then(|e| e.as_i64()).unwrap_or(0))
-    })
-}
-
-fn cache_state(
-    cache: &TokenCache,
-    key: &crate::cache::CacheKey,
-    warnings: &mut Vec<String>,
-) -> CacheState {
-    let now = jwt::now();
-    let mut c = CacheState {
-        state: "missing",
-        path: cache.entry_path(key).display().to_string(),
-        expires_at: None,
-        expiration: None,
-        expires_in: None,
-        masked_token: None,
-        detail: None,
-    };
-    match cache.inspect(key) {
-        Inspection::Missing => {}
-        Inspection::Unsafe(m) | Inspection::Unreadable(m) => {
-            warnings.push(format!("{m}; the next call replaces it"));
-            c.state = "unusable";
-            c.detail = Some(m);
-        }
-        Inspection::Valid(e) => {
-            c.state = if e.expires_at <= now {
-                "expired"
-            } else if e.is_fresh(now, 300) {
-                "fresh"
-            } else {
-                "refresh_due"
-            };
-            c.expires_at = Some(e.expires_at);
-            c.expiration = Some(jwt::rfc3339(e.expires_at));
-            c.expires_in = Some(e.expires_at - now);
-            c.masked_token = Some(mask_token(e.access_token.expose()));
-        }
-    }
-    c
-}
-
-fn anthropic_state(
-    s: &Settings,
-    cfg: &AnthropicConfig,
-    cache: &TokenCache,
-    env: &precedence::Env,
-    warnings: &mut Vec<String>,
-) -> ProviderState {
-    let cstate = cache_state(
-        cache,
-        &acquire::anthropic_cache_key(&s.profile, cfg),
-        warnings,
-    );
-    let identity = identity_state("anthropic", &cfg.identity, s, cache, env);
-    ProviderState {
-        provider: "anthropic",
-        identity_provider_id: None,
-        token_endpoint: crate::provider::anthropic::token_url(cfg.base_url()),
-        federation_rule_id: Some(cfg.federation_rule_id.clone()),
-        organization_id: Some(cfg.organization_id.clone()),
-        service_account_id: cfg.service_account_id.clone(),
-        workspace_id: cfg.workspace_id.clone(),
-        base_url: cfg.base_url().to_string(),
-        can_serve: identity.available || cstate.expires_in.is_some_and(|l| l > 30),
-        identity,
-        cache: cstate,
-    }
-}
-
-fn openai_state(
-    s: &Settings,
-    cfg: &crate::config::OpenAiConfig,
-    cache: &TokenCache,
-    env: &precedence::Env,
-    warnings: &mut Vec<String>,
-) -> ProviderState {
-    let cstate = cache_state(cache, &acquire::openai_cache_key(&s.profile, cfg), warnings);
-    let identity = identity_state("openai", &cfg.identity, s, cache, env);
-    ProviderState {
-        provider: "openai",
-        identity_provider_id: Some(cfg.identity_provider_id.clone()),
-        token_endpoint: cfg.token_endpoint().to_string(),
-        federation_rule_id: None,
-        organization_id: None,
-        service_account_id: Some(cfg.service_account_id.clone()),
-        workspace_id: None,
-        base_url: openai_api_base(cfg, env),
-        can_serve: identity.available || cstate.expires_in.is_some_and(|l| l > 30),
-        identity,
-        cache: cstate,
-    }
-}
-
-/// The OpenAI API base the SDKs would call: `OPENAI_BASE_URL`, else the
-/// origin of a loopback token endpoint (the sandbox), else api.openai.com.
-pub fn openai_api_base(cfg: &crate::config::OpenAiConfig, env: &precedence::Env) -> String {
-    if let Some(b) = (env.var)("OPENAI_BASE_URL").filter(|b| !b.is_empty()) {
-        return b.trim_end_matches('/').to_string();
-    }
-    match url::Url::parse(cfg.token_endpoint()) {
-        Ok(u) if matches!(u.host_str(), Some("127.0.0.1" | "localhost" | "[::1]")) => {
-            format!("{}/v1", u.origin().ascii_serialization())
-        }
-        _ => "https://api.openai.com/v1".to_string(),
-    }
-}
-
-/// Is a JWT available from this source right now? Files and variables are
-/// read and inspected; a command is only looked up, never run.
-fn identity_state(
-    provider: &str,
-    src: &IdentitySource,
-    settings: &Settings,
-    cache: &TokenCache,
-    env: &precedence::Env,
-) -> IdentityState {
-    let source = src.spec();
-    let state = |available: bool, reason: Option<String>| IdentityState {
-        source: source.clone(),
-        available,
-        reason,
-    };
-    let judge = |token: &str, what: &str| -> (bool, Option<String>) {
-        match jwt::check_assertion(token, what, jwt::now()) {
-            Err(e) => (false, Some(e.message)),
-            Ok(_) => match cache.exchanged_at(&crate::cache::ledger_name(provider, token)) {
-                Some(_) => (
-                    false,
-                    Some(format!(
-                        "{what} was already exchanged; waiting for a new one"
-                    )),
-                ),
-                None => (true, None),
-            },
-        }
-    };
-    let from_file = |path: &Path| -> (bool, Option<String>) {
-        match std::fs::read_to_string(path) {
-            Ok(t) if t.trim().is_empty() => (false, Some(format!("{} is empty", path.display()))),
-            Ok(t) => judge(t.trim(), &format!("the token in {}", path.display())),
-            Err(e) => (
-                false,
-                Some(format!(
-                    "cannot read {}: {}",
-                    path.display(),
-                    crate::error::io_reason(&e)
-                )),
-            ),
-        }
-    };
-    match src {
-        IdentitySource::File { path } => {
-            let p = match (path.strip_prefix("~/"), &env.home) {
-                (Some(rest), Some(h)) => h.join(rest),
-                _ => PathBuf::from(path),
-            };
-            let (a, r) = from_file(&p);
-            state(a, r)
-        }
-        IdentitySource::Env => {
-            let get = |n: &str| (env.var)(n).filter(|v| !v.trim().is_empty());
-            if let Some(f) = get("ANTHROPIC_IDENTITY_TOKEN_FILE") {
-                let (a, r) = from_file(Path::new(&f));
-                state(a, r)
-            } else if let Some(t) = get("ANTHROPIC_IDENTITY_TOKEN") {
-                let (a, r) = judge(t.trim(), "the token in $ANTHROPIC_IDENTITY_TOKEN");
-                state(a, r)
-            } else {
-                state(
-                    false,
-                    Some(
-                        "neither ANTHROPIC_IDENTITY_TOKEN_FILE nor ANTHROPIC_IDENTITY_TOKEN is set"
-                            .into(),
-                    ),
-                )
-            }
-        }
-        IdentitySource::Login => match crate::session::read_session(settings) {
-            Some(s) => state(true, Some(format!("sign-in session for {}", s.sub))),
-            None => state(
-                false,
-                Some("no sign-in session: run `keyless login`".into()),
-            ),
-        },
-        IdentitySource::ClientCredentials { .. } => state(
-            true,
-            Some("client credentials at the issuer (not requested without --check)".into()),
-        ),
-        IdentitySource::Command { argv } => match argv.first() {
-            None => state(false, Some("the identity command is empty".into())),
-            Some(prog) => match find_program(prog, (env.var)("PATH").as_deref()) {
-                Some(_) => state(
-                    true,
-                    Some(format!("`{prog}` found (not run without --check)")),
-                ),
-                None => state(
-                    false,
-                    Some(format!("`{prog}` is not found or not executable")),
-                ),
-            },
-        },
-    }
-}
-
-fn find_program(prog: &str, path: Option<&str>) -> Option<PathBuf> {
-    let executable = |p: &Path| {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        }
-        #[cfg(not(unix))]
-        p.is_file()
-    };
-    if prog.contains('/') {
-        let p = PathBuf::from(prog);
-        return executable(&p).then_some(p);
-    }
-    std::env::split_paths(path?)
-        .map(|d| d.join(prog))
-        .find(|p| executable(p))
 }

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::env_vars;
 use crate::jwt;
 
 /// The state of one slot of the chain.
@@ -71,7 +72,10 @@ impl Env<'_> {
 
 /// The SDK config directory: `$ANTHROPIC_CONFIG_DIR`, else `~/.config/anthropic`.
 pub fn sdk_config_dir(env: &Env) -> Option<PathBuf> {
-    match env.get("ANTHROPIC_CONFIG_DIR").filter(|v| !v.is_empty()) {
+    match env
+        .get(env_vars::ANTHROPIC_CONFIG_DIR)
+        .filter(|v| !v.is_empty())
+    {
         Some(d) => Some(PathBuf::from(d)),
         None => env.home.as_ref().map(|h| h.join(".config/anthropic")),
     }
@@ -102,16 +106,16 @@ pub fn chain(env: &Env, minted: &dyn Fn(&str) -> Option<i64>) -> Vec<Slot> {
     };
 
     // 1. ANTHROPIC_API_KEY
-    slots.push(match env.get("ANTHROPIC_API_KEY") {
+    slots.push(match env.get(env_vars::ANTHROPIC_API_KEY) {
         None => slot(
             "api_key",
-            "ANTHROPIC_API_KEY",
+            env_vars::ANTHROPIC_API_KEY,
             SlotState::Unset,
             "unset".into(),
         ),
         Some(v) if v.is_empty() => slot(
             "api_key",
-            "ANTHROPIC_API_KEY",
+            env_vars::ANTHROPIC_API_KEY,
             SlotState::EmptyButSet,
             "exported as an empty string: it still claims its slot (unset it)".into(),
         ),
@@ -123,21 +127,26 @@ pub fn chain(env: &Env, minted: &dyn Fn(&str) -> Option<i64>) -> Vec<Slot> {
             } else {
                 "set (not an Anthropic key format)"
             };
-            slot("api_key", "ANTHROPIC_API_KEY", SlotState::Set, what.into())
+            slot(
+                "api_key",
+                env_vars::ANTHROPIC_API_KEY,
+                SlotState::Set,
+                what.into(),
+            )
         }
     });
 
     // 2. ANTHROPIC_AUTH_TOKEN
-    slots.push(match env.get("ANTHROPIC_AUTH_TOKEN") {
+    slots.push(match env.get(env_vars::ANTHROPIC_AUTH_TOKEN) {
         None => slot(
             "auth_token",
-            "ANTHROPIC_AUTH_TOKEN",
+            env_vars::ANTHROPIC_AUTH_TOKEN,
             SlotState::Unset,
             "unset".into(),
         ),
         Some(v) if v.is_empty() => slot(
             "auth_token",
-            "ANTHROPIC_AUTH_TOKEN",
+            env_vars::ANTHROPIC_AUTH_TOKEN,
             SlotState::EmptyButSet,
             "exported as an empty string: it still claims its slot (unset it)".into(),
         ),
@@ -146,7 +155,7 @@ pub fn chain(env: &Env, minted: &dyn Fn(&str) -> Option<i64>) -> Vec<Slot> {
                 let when = expiry_words(exp);
                 let mut s = slot(
                     "auth_token",
-                    "ANTHROPIC_AUTH_TOKEN",
+                    env_vars::ANTHROPIC_AUTH_TOKEN,
                     SlotState::Set,
                     format!("a token keyless minted; {when}"),
                 );
@@ -161,7 +170,7 @@ pub fn chain(env: &Env, minted: &dyn Fn(&str) -> Option<i64>) -> Vec<Slot> {
                 };
                 slot(
                     "auth_token",
-                    "ANTHROPIC_AUTH_TOKEN",
+                    env_vars::ANTHROPIC_AUTH_TOKEN,
                     SlotState::Set,
                     what.into(),
                 )
@@ -171,16 +180,16 @@ pub fn chain(env: &Env, minted: &dyn Fn(&str) -> Option<i64>) -> Vec<Slot> {
 
     // 3. ANTHROPIC_PROFILE
     let dir = sdk_config_dir(env);
-    slots.push(match env.get("ANTHROPIC_PROFILE") {
+    slots.push(match env.get(env_vars::ANTHROPIC_PROFILE) {
         None => slot(
             "named_profile",
-            "ANTHROPIC_PROFILE",
+            env_vars::ANTHROPIC_PROFILE,
             SlotState::Unset,
             "unset".into(),
         ),
         Some(v) if v.is_empty() => slot(
             "named_profile",
-            "ANTHROPIC_PROFILE",
+            env_vars::ANTHROPIC_PROFILE,
             SlotState::EmptyButSet,
             "exported as an empty string".into(),
         ),
@@ -191,7 +200,7 @@ pub fn chain(env: &Env, minted: &dyn Fn(&str) -> Option<i64>) -> Vec<Slot> {
             match path {
                 Some(p) if p.is_file() => slot(
                     "named_profile",
-                    "ANTHROPIC_PROFILE",
+                    env_vars::ANTHROPIC_PROFILE,
                     SlotState::Set,
                     format!(
                         "profile {name:?} ({}) at {}",
@@ -201,7 +210,7 @@ pub fn chain(env: &Env, minted: &dyn Fn(&str) -> Option<i64>) -> Vec<Slot> {
                 ),
                 Some(p) => slot(
                     "named_profile",
-                    "ANTHROPIC_PROFILE",
+                    env_vars::ANTHROPIC_PROFILE,
                     SlotState::Missing,
                     format!(
                         "profile {name:?} does not exist ({}): the SDKs fail, with no fall-through",
@@ -210,7 +219,7 @@ pub fn chain(env: &Env, minted: &dyn Fn(&str) -> Option<i64>) -> Vec<Slot> {
                 ),
                 None => slot(
                     "named_profile",
-                    "ANTHROPIC_PROFILE",
+                    env_vars::ANTHROPIC_PROFILE,
                     SlotState::Missing,
                     "no home directory".into(),
                 ),
@@ -220,29 +229,32 @@ pub fn chain(env: &Env, minted: &dyn Fn(&str) -> Option<i64>) -> Vec<Slot> {
 
     // 4. Federation variables (Python SDK: rule + org + token[_file]; SA optional).
     let set = |n: &str| env.get(n).is_some_and(|v| !v.is_empty());
-    let has_token = set("ANTHROPIC_IDENTITY_TOKEN_FILE") || set("ANTHROPIC_IDENTITY_TOKEN");
+    let has_token =
+        set(env_vars::ANTHROPIC_IDENTITY_TOKEN_FILE) || set(env_vars::ANTHROPIC_IDENTITY_TOKEN);
+    let token_vars = format!(
+        "{} or {}",
+        env_vars::ANTHROPIC_IDENTITY_TOKEN_FILE,
+        env_vars::ANTHROPIC_IDENTITY_TOKEN
+    );
     let required = [
         (
-            "ANTHROPIC_FEDERATION_RULE_ID",
-            set("ANTHROPIC_FEDERATION_RULE_ID"),
+            env_vars::ANTHROPIC_FEDERATION_RULE_ID,
+            set(env_vars::ANTHROPIC_FEDERATION_RULE_ID),
         ),
         (
-            "ANTHROPIC_ORGANIZATION_ID",
-            set("ANTHROPIC_ORGANIZATION_ID"),
+            env_vars::ANTHROPIC_ORGANIZATION_ID,
+            set(env_vars::ANTHROPIC_ORGANIZATION_ID),
         ),
-        (
-            "ANTHROPIC_IDENTITY_TOKEN_FILE or ANTHROPIC_IDENTITY_TOKEN",
-            has_token,
-        ),
+        (token_vars.as_str(), has_token),
     ];
     let missing: Vec<&str> = required
         .iter()
         .filter(|(_, ok)| !ok)
         .map(|(n, _)| *n)
         .collect();
-    let any = required.iter().any(|(_, ok)| *ok) || set("ANTHROPIC_SERVICE_ACCOUNT_ID");
+    let any = required.iter().any(|(_, ok)| *ok) || set(env_vars::ANTHROPIC_SERVICE_ACCOUNT_ID);
     slots.push(if missing.is_empty() {
-        let sa = if set("ANTHROPIC_SERVICE_ACCOUNT_ID") {
+        let sa = if set(env_vars::ANTHROPIC_SERVICE_ACCOUNT_ID) {
             ""
         } else {
             " (no ANTHROPIC_SERVICE_ACCOUNT_ID: the docs require it, the SDKs tolerate it)"
@@ -337,9 +349,9 @@ pub fn claude_code_note(slots: &[Slot], helper_configured: bool) -> Option<Strin
     }
     if helper_configured && (key || token) {
         let which = if token {
-            "ANTHROPIC_AUTH_TOKEN"
+            env_vars::ANTHROPIC_AUTH_TOKEN
         } else {
-            "ANTHROPIC_API_KEY"
+            env_vars::ANTHROPIC_API_KEY
         };
         return Some(format!(
             "Claude Code ignores its apiKeyHelper here: {which} outranks it"
@@ -353,13 +365,13 @@ pub fn claude_code_note(slots: &[Slot], helper_configured: bool) -> Option<Strin
 pub fn openai_slot(env: &Env, minted: &dyn Fn(&str) -> Option<i64>) -> Slot {
     let mk = |state, detail: String, exp| Slot {
         slot: "openai_api_key",
-        label: "OPENAI_API_KEY".into(),
+        label: env_vars::OPENAI_API_KEY.into(),
         state,
         detail,
         winner: state != SlotState::Unset,
         keyless_expires_at: exp,
     };
-    match env.get("OPENAI_API_KEY") {
+    match env.get(env_vars::OPENAI_API_KEY) {
         None => mk(SlotState::Unset, "unset".into(), None),
         Some(v) if v.is_empty() => mk(
             SlotState::EmptyButSet,

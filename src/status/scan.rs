@@ -5,10 +5,14 @@
 //! The walk only goes up, at most [`MAX_LEVELS`] directories, and each file is
 //! read up to [`MAX_BYTES`], so a deep tree or a huge file cannot stall it.
 
+use crate::env_vars;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+/// How often Claude Code re-runs `apiKeyHelper` when its settings name no
+/// `CLAUDE_CODE_API_KEY_HELPER_TTL_MS`: 5 minutes.
+pub const CLAUDE_CODE_DEFAULT_HELPER_TTL_MS: u64 = 300_000;
 pub const MAX_LEVELS: usize = 32;
 pub const MAX_BYTES: u64 = 1 << 20;
 
@@ -31,7 +35,7 @@ pub struct ApiKeyHelper {
     pub ttl_ms: Option<u64>,
 }
 
-const VARS: [&str; 2] = ["ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"];
+const VARS: [&str; 2] = [env_vars::ANTHROPIC_API_KEY, env_vars::ANTHROPIC_AUTH_TOKEN];
 
 fn read_capped(path: &Path) -> Option<String> {
     use std::io::Read;
@@ -136,7 +140,7 @@ pub fn scan_claude_settings(
                 });
             }
         }
-        if let Some(ttl) = env.get("CLAUDE_CODE_API_KEY_HELPER_TTL_MS") {
+        if let Some(ttl) = env.get(env_vars::CLAUDE_CODE_API_KEY_HELPER_TTL_MS) {
             helper.ttl_ms = ttl
                 .as_u64()
                 .or_else(|| ttl.as_str().and_then(|s| s.parse().ok()));

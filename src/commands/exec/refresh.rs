@@ -13,23 +13,22 @@
 //! OpenAI's SDKs read only `OPENAI_API_KEY`, which cannot change inside a
 //! running process, so OpenAI tokens cannot be refreshed this way.
 
-use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use crate::acquire::{self, Freshness, Token};
-use crate::cli::{ExecArgs, Provider};
-use crate::config::{AnthropicConfig, IssuerConfig};
+use super::ExecArgs;
+use crate::acquire::{self, Token};
+use crate::config::IssuerConfig;
 use crate::env_vars;
 use crate::error::{Error, Result};
+use crate::handoff::child;
+use crate::handoff::sdk_profile::{SdkProfile, due_at};
 use crate::jwt;
 use crate::output;
-use crate::private_fs;
-use crate::settings::Settings;
+use crate::provider::{Configured, Provider};
+use crate::settings::{Freshness, Settings};
 
-pub const PROFILE: &str = "keyless";
 const FORWARDED: [i32; 7] = [
     libc::SIGINT,
     libc::SIGTERM,
@@ -39,43 +38,6 @@ const FORWARDED: [i32; 7] = [
     libc::SIGUSR2,
     libc::SIGWINCH,
 ];
-
-/// When the credentials file must next be rewritten, in Unix seconds.
-pub fn due_at(now: i64, expires_at: i64) -> i64 {
-    let left = (expires_at - now).max(0);
-    let half = now + left / 2;
-    if left > 360 {
-        half.min(expires_at - 180)
-    } else {
-        half
-    }
-}
-
-fn write_profile(dir: &Path, cfg: &AnthropicConfig) -> Result<()> {
-    let mut profile = serde_json::json!({
-        "version": "1.0",
-        "authentication": {"type": "user_oauth"},
-        "organization_id": cfg.organization_id,
-    });
-    if !cfg.uses_default_base_url() {
-        profile["base_url"] = cfg.base_url().into();
-    }
-    let path = dir.join("configs").join(format!("{PROFILE}.json"));
-    private_fs::write_atomic(&path, profile.to_string().as_bytes())
-        .map_err(|e| Error::io("cannot write the SDK profile", &path, &e))
-}
-
-fn write_credentials(dir: &Path, token: &Token) -> Result<()> {
-    let body = serde_json::json!({
-        "version": "1.0",
-        "type": "oauth_token",
-        "access_token": token.access_token.expose(),
-        "expires_at": token.expires_at,
-    });
-    let path = dir.join("credentials").join(format!("{PROFILE}.json"));
-    private_fs::write_atomic(&path, body.to_string().as_bytes())
-        .map_err(|e| Error::io("cannot write the SDK credentials", &path, &e))
-}
 
 enum Event {
     Exited(std::process::ExitStatus),
@@ -89,32 +51,19 @@ pub fn run(settings: &Settings, args: &ExecArgs) -> Result<()> {
         .hint("use `keyless exec --refresh --type anthropic`, or plain `keyless exec --type openai` and restart the program before the token expires"));
     }
     let loaded = settings.load_config()?;
-    let cfg = settings.anthropic(&loaded)?;
+    let target = Provider::Anthropic.configured(settings, &loaded)?;
+    let cfg = target
+        .anthropic()
+        .ok_or_else(|| Error::failure("the profile's Anthropic configuration did not load"))?;
     let issuer = settings.issuer(&loaded);
     let fresh: Freshness = (&args.freshness).into();
-    let token = acquire::anthropic_token(settings, &cfg, issuer.as_ref(), fresh)?;
+    let token = acquire::token(settings, &target, issuer.as_ref(), fresh)?;
 
-    // A private directory (0700), removed when `dir` drops.
-    let dir = tempfile::Builder::new()
-        .prefix("keyless-exec-")
-        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
-        .tempdir()
-        .map_err(|e| Error::failure(format!("cannot create a private directory: {e}")))?;
-    for sub in ["configs", "credentials"] {
-        private_fs::ensure_dir(&dir.path().join(sub)).map_err(Error::failure)?;
-    }
-    write_profile(dir.path(), &cfg)?;
-    write_credentials(dir.path(), &token)?;
-
+    // A private directory (0700), removed when `profile` drops.
+    let profile = SdkProfile::create(cfg, &token)?;
     let program = &args.command[0];
-    let mut cmd = Command::new(program);
-    cmd.args(&args.command[1..])
-        .env("ANTHROPIC_CONFIG_DIR", dir.path())
-        .env("ANTHROPIC_PROFILE", PROFILE)
-        // Both outrank a profile in every SDK; the base URL is in the profile.
-        .env_remove(env_vars::ANTHROPIC_AUTH_TOKEN)
-        .env_remove(env_vars::ANTHROPIC_BASE_URL)
-        .env_remove(env_vars::KEYLESS_CLIENT_SECRET);
+    let mut cmd = child::command(&args.command, &[]);
+    profile.apply(&mut cmd);
     if args.keep_api_key {
         output::warn(
             "--keep-api-key: ANTHROPIC_API_KEY outranks the refreshed profile in every SDK",
@@ -132,20 +81,7 @@ pub fn run(settings: &Settings, args: &ExecArgs) -> Result<()> {
     let mut signals = signal_hook::iterator::Signals::new(FORWARDED)
         .map_err(|e| Error::failure(format!("cannot install signal handlers: {e}")))?;
     let handle = signals.handle();
-    let mut child = cmd.spawn().map_err(|e| {
-        let (code, why) = match e.kind() {
-            std::io::ErrorKind::NotFound => (127, "command not found"),
-            _ => (126, "cannot execute"),
-        };
-        Error::new(
-            crate::error::Kind::Code(code),
-            format!(
-                "cannot run `{}`: {why} ({})",
-                program.to_string_lossy(),
-                crate::error::io_reason(&e)
-            ),
-        )
-    })?;
+    let mut child = cmd.spawn().map_err(|e| child::spawn_error(program, &e))?;
     let pid = child.id() as i32;
     let exited = Arc::new(AtomicBool::new(false));
     let ex = exited.clone();
@@ -169,18 +105,18 @@ pub fn run(settings: &Settings, args: &ExecArgs) -> Result<()> {
         }
     });
 
-    let status = refresh_until_exit(settings, &cfg, issuer.as_ref(), dir.path(), token, &rx);
+    let status = refresh_until_exit(settings, &target, issuer.as_ref(), &profile, token, &rx);
     handle.close();
-    drop(dir);
+    drop(profile);
     finish(status)
 }
 
 /// Sleep until a refresh is due or the child exits; refresh; repeat.
 fn refresh_until_exit(
     settings: &Settings,
-    cfg: &AnthropicConfig,
+    target: &Configured,
     issuer: Option<&IssuerConfig>,
-    dir: &Path,
+    profile: &SdkProfile,
     mut current: Token,
     rx: &std::sync::mpsc::Receiver<Event>,
 ) -> std::process::ExitStatus {
@@ -204,19 +140,19 @@ fn refresh_until_exit(
             force_refresh: false,
             interactive: false,
         };
-        let next = acquire::anthropic_token(settings, cfg, issuer, fresh).and_then(|t| {
+        let next = acquire::token(settings, target, issuer, fresh).and_then(|t| {
             if t.access_token == current.access_token {
                 let forced = Freshness {
                     force_refresh: true,
                     ..fresh
                 };
-                acquire::anthropic_token(settings, cfg, issuer, forced)
+                acquire::token(settings, target, issuer, forced)
             } else {
                 Ok(t)
             }
         });
         let now = jwt::now();
-        match next.and_then(|t| write_credentials(dir, &t).map(|()| t)) {
+        match next.and_then(|t| profile.write_credentials(&t).map(|()| t)) {
             Ok(t) => {
                 output::info(&format!(
                     "rotated the child's token; the new one expires in {}",
@@ -261,19 +197,4 @@ fn finish(status: std::process::ExitStatus) -> Result<()> {
         std::process::exit(128 + sig);
     }
     std::process::exit(status.code().unwrap_or(1));
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn schedule_is_half_life_and_at_least_180s_early_for_long_tokens() {
-        assert_eq!(due_at(1000, 1120), 1060); // 120 s token: at half-life
-        assert_eq!(due_at(1000, 1360), 1180); // 6 min: half-life
-        assert_eq!(due_at(1000, 1600), 1300); // 10 min: half-life (300 s) beats exp-180 (1420)
-        assert_eq!(due_at(1000, 4600), 2800); // 1 h: half-life
-        assert_eq!(due_at(1000, 1361), 1180); // just over 6 min: min(1180, 1181)
-        assert_eq!(due_at(1000, 900), 1000); // expired: now
-    }
 }

@@ -1,16 +1,23 @@
-//! The variables keyless hands to other programs, shared by `env` and `exec`:
-//! which providers to serve, what to set, what to remove, and why.
+//! Stage 4, handing the token to other programs: the variables `env` and
+//! `exec` set and remove ([`assignments`]), their shell syntax ([`shell`]),
+//! starting a child with them ([`child`]), and the SDK profile files that
+//! `exec --refresh` keeps current ([`sdk_profile`]).
+
+pub mod child;
+#[cfg(unix)]
+pub mod sdk_profile;
+pub mod shell;
 
 use std::env;
 
-use crate::acquire::{self, Freshness};
-use crate::cli::Provider;
+use crate::acquire;
 use crate::config::{AnthropicConfig, LoadedConfig};
 use crate::env_vars;
 use crate::error::{Error, Result};
 use crate::output;
+use crate::provider::{Configured, Provider};
 use crate::secret::Secret;
-use crate::settings::Settings;
+use crate::settings::{Freshness, Settings};
 
 pub enum Assignment {
     Set(&'static str, Secret<String>),
@@ -37,13 +44,10 @@ fn providers(
         return Ok(v);
     }
     let profile = loaded.file.profiles.get(&settings.profile);
-    let mut v = Vec::new();
-    if profile.is_some_and(|p| p.anthropic.is_some()) {
-        v.push(Provider::Anthropic);
-    }
-    if profile.is_some_and(|p| p.openai.is_some()) {
-        v.push(Provider::Openai);
-    }
+    let v: Vec<Provider> = Provider::ALL
+        .into_iter()
+        .filter(|p| profile.is_some_and(|prof| p.is_configured(prof)))
+        .collect();
     if v.is_empty() {
         return Err(Error::config(format!(
             "profile {:?} has no provider configured in {}",
@@ -72,25 +76,23 @@ pub fn assignments(
     let issuer = settings.issuer(&loaded);
     let mut out = Vec::new();
     for p in providers(settings, &loaded, asked)? {
-        match p {
-            Provider::Anthropic => {
-                let cfg = settings.anthropic(&loaded)?;
-                let token = acquire::anthropic_token(settings, &cfg, issuer.as_ref(), fresh)?;
+        let target = p.configured(settings, &loaded)?;
+        let token = acquire::token(settings, &target, issuer.as_ref(), fresh)?;
+        match &target {
+            Configured::Anthropic(cfg) => {
                 let inherited = Inherited {
                     base_url: env::var(env_vars::ANTHROPIC_BASE_URL).ok(),
                     api_key: env::var_os(env_vars::ANTHROPIC_API_KEY).is_some(),
                 };
                 out.extend(anthropic_vars(
-                    &cfg,
+                    cfg,
                     token.access_token,
                     &inherited,
                     keep_api_key,
                     can_unset,
                 ));
             }
-            Provider::Openai => {
-                let cfg = settings.openai(&loaded)?;
-                let token = acquire::openai_token(settings, &cfg, issuer.as_ref(), fresh)?;
+            Configured::OpenAi(_) => {
                 if env::var(env_vars::OPENAI_API_KEY).is_ok_and(|k| k.starts_with("sk-")) {
                     output::note(
                         "note: replacing the static OPENAI_API_KEY (sk-…) with the short-lived token; OpenAI's SDKs read only that variable",
@@ -143,9 +145,10 @@ pub fn anthropic_vars(
             );
             out.push(Assignment::Unset(env_vars::ANTHROPIC_BASE_URL));
         } else {
-            output::warn(
-                "ANTHROPIC_BASE_URL points at another host; remove it before using this token",
-            );
+            output::warn(&format!(
+                "{} points at another host; remove it before using this token",
+                env_vars::ANTHROPIC_BASE_URL
+            ));
         }
     }
     if !keep_api_key {
@@ -178,6 +181,7 @@ mod tests {
             workspace_id: None,
             base_url: base_url.map(str::to_string),
             identity: IdentitySource::Env,
+            unknown: Default::default(),
         }
     }
 

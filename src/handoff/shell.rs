@@ -1,9 +1,19 @@
 //! Shell syntax for `keyless env`: every value is quoted so that nothing in it
 //! (quotes, `$()`, backticks, newlines) can end the quoting.
 
-use crate::cli::ShellKind;
+use super::Assignment;
 use crate::error::{Error, Result};
-use crate::handoff::Assignment;
+
+/// The syntaxes `keyless env --shell` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ShellKind {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+    Dotenv,
+    Json,
+}
 
 /// The syntax for the user's shell, from `$SHELL`'s basename.
 pub fn from_env() -> ShellKind {

@@ -10,11 +10,35 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
+use clap::{Args, ValueEnum};
+
 use crate::cache::TokenCache;
-use crate::cli::{ClaudeScope, SetupClaudeCodeArgs};
+use crate::env_vars;
 use crate::error::{Error, Result};
 use crate::output;
+use crate::provider::Provider;
 use crate::settings::Settings;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ClaudeScope {
+    /// ~/.claude/settings.json
+    User,
+    /// .claude/settings.json in the current directory
+    Project,
+}
+
+#[derive(Debug, Args)]
+pub struct SetupClaudeCodeArgs {
+    /// Which settings file to merge into
+    #[arg(long, value_enum, default_value_t = ClaudeScope::User)]
+    pub scope: ClaudeScope,
+    /// Print the resulting settings file to stdout and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Replace an apiKeyHelper that runs something else
+    #[arg(long)]
+    pub force: bool,
+}
 
 /// Claude Code's default re-run interval is 5 minutes; keyless asks for less.
 pub const DEFAULT_TTL_MS: u64 = 240_000;
@@ -35,38 +59,21 @@ pub fn helper_command(profile: &str) -> Result<String> {
 /// Below the shortest token lifetime keyless has seen in its cache (a
 /// minute of margin), never above the default.
 pub fn helper_ttl_ms(cache: &TokenCache) -> u64 {
-    refresh_interval_ms(cache, "anthropic")
+    refresh_interval_ms(cache, Provider::Anthropic)
 }
 
 /// A re-run interval a minute below the shortest `provider` token lifetime
 /// in the cache, at most [`DEFAULT_TTL_MS`].
-pub fn refresh_interval_ms(cache: &TokenCache, provider: &str) -> u64 {
-    match shortest_lifetime_of(cache, provider) {
+pub fn refresh_interval_ms(cache: &TokenCache, provider: Provider) -> u64 {
+    match cache.shortest_lifetime(provider.name()) {
         Some(life) => (((life - 60).max(30) as u64) * 1000).min(DEFAULT_TTL_MS),
         None => DEFAULT_TTL_MS,
     }
 }
 
-/// The shortest lifetime, in seconds, of the Anthropic tokens in the cache.
-pub fn shortest_lifetime(cache: &TokenCache) -> Option<i64> {
-    shortest_lifetime_of(cache, "anthropic")
-}
-
-fn shortest_lifetime_of(cache: &TokenCache, provider: &str) -> Option<i64> {
-    cache
-        .entries_for(provider)
-        .iter()
-        .filter_map(|p| {
-            let v: Value = serde_json::from_slice(&std::fs::read(p).ok()?).ok()?;
-            Some(v.get("expires_at")?.as_i64()? - v.get("obtained_at")?.as_i64()?)
-        })
-        .filter(|l| *l > 0)
-        .min()
-}
-
 fn settings_path(scope: ClaudeScope) -> Result<PathBuf> {
     match scope {
-        ClaudeScope::User => std::env::var_os("HOME")
+        ClaudeScope::User => std::env::var_os(env_vars::HOME)
             .map(|h| PathBuf::from(h).join(".claude/settings.json"))
             .ok_or_else(|| Error::config("cannot find Claude Code's settings: HOME is not set")),
         ClaudeScope::Project => Ok(PathBuf::from(".claude/settings.json")),
@@ -128,7 +135,7 @@ pub fn merge(
         )));
     };
     env.insert(
-        "CLAUDE_CODE_API_KEY_HELPER_TTL_MS".into(),
+        env_vars::CLAUDE_CODE_API_KEY_HELPER_TTL_MS.into(),
         Value::String(ttl_ms.to_string()),
     );
     Ok(Value::Object(root))
@@ -144,11 +151,11 @@ pub fn run(settings: &Settings, args: &SetupClaudeCodeArgs) -> Result<()> {
     let helper = helper_command(&settings.profile)?;
     let ttl = helper_ttl_ms(&TokenCache::new(settings.cache_dir.clone()));
     let merged = merge(existing.as_deref(), &path, &helper, ttl, args.force)?;
-    let mut text = serde_json::to_string_pretty(&merged).unwrap_or_default();
+    let mut text = serde_json::to_string_pretty(&merged)
+        .map_err(|e| Error::failure(format!("cannot serialize Claude Code's settings: {e}")))?;
     text.push('\n');
     if args.dry_run {
-        return output::payload(&text, false)
-            .map_err(|e| Error::failure(format!("cannot write to stdout: {e}")));
+        return output::payload(&text, false);
     }
     let unchanged = existing
         .as_deref()

@@ -11,20 +11,33 @@ use std::path::{Path, PathBuf};
 
 use toml_edit::{DocumentMut, Item, Table, value};
 
-use super::setup_claude::refresh_interval_ms;
+use clap::Args;
+
+use super::claude_code::{refresh_interval_ms, replace_with_backup};
 use crate::cache::TokenCache;
-use crate::cli::SetupCodexArgs;
+use crate::env_vars;
 use crate::error::{Error, Result};
 use crate::output;
+use crate::provider::Provider;
 use crate::settings::Settings;
+
+#[derive(Debug, Args)]
+pub struct SetupCodexArgs {
+    /// Print the resulting config.toml to stdout and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Switch a model_provider that selects something else
+    #[arg(long)]
+    pub force: bool,
+}
 
 pub const PROVIDER: &str = "keyless";
 
 fn config_path() -> Result<PathBuf> {
-    if let Some(h) = std::env::var_os("CODEX_HOME").filter(|h| !h.is_empty()) {
+    if let Some(h) = std::env::var_os(env_vars::CODEX_HOME).filter(|h| !h.is_empty()) {
         return Ok(PathBuf::from(h).join("config.toml"));
     }
-    std::env::var_os("HOME")
+    std::env::var_os(env_vars::HOME)
         .map(|h| PathBuf::from(h).join(".codex/config.toml"))
         .ok_or_else(|| Error::config("cannot find Codex's config: HOME is not set"))
 }
@@ -91,7 +104,7 @@ pub fn merge(
 
 pub fn run(settings: &Settings, args: &SetupCodexArgs) -> Result<()> {
     let loaded = settings.load_config()?;
-    let cfg = settings.openai(&loaded)?;
+    let cfg = Provider::Openai.configured(settings, &loaded)?;
     let path = config_path()?;
     let existing = match std::fs::read_to_string(&path) {
         Ok(t) => Some(t),
@@ -106,13 +119,11 @@ pub fn run(settings: &Settings, args: &SetupCodexArgs) -> Result<()> {
         cmd_args.extend(["--profile".to_string(), settings.profile.clone()]);
     }
     cmd_args.extend(["credential".to_string(), "openai".to_string()]);
-    let var = |n: &str| std::env::var(n).ok();
-    let env = crate::status::precedence::Env {
-        var: &var,
-        home: None,
-    };
-    let base_url = crate::status::openai_api_base(&cfg, &env);
-    let interval = refresh_interval_ms(&TokenCache::new(settings.cache_dir.clone()), "openai");
+    let base_url = cfg.api_base(std::env::var(env_vars::OPENAI_BASE_URL).ok().as_deref());
+    let interval = refresh_interval_ms(
+        &TokenCache::new(settings.cache_dir.clone()),
+        Provider::Openai,
+    );
     let doc = merge(
         existing.as_deref(),
         &path,
@@ -124,8 +135,7 @@ pub fn run(settings: &Settings, args: &SetupCodexArgs) -> Result<()> {
     )?;
     let text = doc.to_string();
     if args.dry_run {
-        return output::payload(&text, false)
-            .map_err(|e| Error::failure(format!("cannot write to stdout: {e}")));
+        return output::payload(&text, false);
     }
     if existing.as_deref() == Some(text.as_str()) {
         output::note(&format!(
@@ -134,7 +144,7 @@ pub fn run(settings: &Settings, args: &SetupCodexArgs) -> Result<()> {
         ));
         return Ok(());
     }
-    super::setup_claude::replace_with_backup(&path, existing.as_deref(), &text, "Codex's config")?;
+    replace_with_backup(&path, existing.as_deref(), &text, "Codex's config")?;
     output::note(&format!(
         "Codex now gets its OpenAI token from `{exe} {}` (every {} s) — {}.",
         cmd_args.join(" "),

@@ -3,7 +3,11 @@
 //! It holds only non-secret federation identifiers, per named profile. It is
 //! written atomically at 0600 in a 0700 directory, and refused when it is a
 //! symlink or writable by others. Keys this version does not know are kept on
-//! rewrite, so an older keyless never drops what a newer one saved.
+//! rewrite, at every level (the file, a profile, each provider's part and
+//! the issuer), so an older keyless never drops what a newer one saved.
+//! [`checks`] is the rulebook for the values in it.
+
+pub mod checks;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -60,6 +64,9 @@ pub struct AnthropicConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_url: Option<String>,
     pub identity: IdentitySource,
+    /// Fields a newer keyless wrote: kept on rewrite.
+    #[serde(flatten)]
+    pub unknown: BTreeMap<String, serde_json::Value>,
 }
 
 impl AnthropicConfig {
@@ -122,6 +129,9 @@ pub struct IssuerConfig {
     pub ca_file: Option<String>,
     #[serde(default)]
     pub confidential: bool,
+    /// Fields a newer keyless wrote: kept on rewrite.
+    #[serde(flatten)]
+    pub unknown: BTreeMap<String, serde_json::Value>,
 }
 
 impl IssuerConfig {
@@ -356,22 +366,6 @@ impl Error {
     }
 }
 
-/// Profile names: letters, digits, `_`, `.`, `-`; not starting with `.`.
-pub fn validate_profile_name(name: &str) -> Result<()> {
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && !name.starts_with('.')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.');
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::usage(format!("invalid profile name {name:?}"))
-            .hint("use letters, digits, '_', '-' and '.', not starting with '.'"))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -401,7 +395,10 @@ mod tests {
     fn unknown_keys_survive_a_rewrite() {
         let text = r#"{"version":1,"future":{"x":1},"profiles":{"default":{"gemini":{"y":2},
             "openai":{"identity_provider_id":"wip_1","service_account_id":"sa_1",
-                      "identity":{"type":"env"},"client_id":"c"}}}}"#;
+                      "identity":{"type":"env"},"client_id":"c"},
+            "anthropic":{"federation_rule_id":"fdrl_1","organization_id":"o",
+                      "identity":{"type":"env"},"region":"eu"},
+            "issuer":{"issuer":"https://i","client_id":"k","pkce":{"m":"S256"}}}}}"#;
         let f: ConfigFile = serde_json::from_str(text).unwrap();
         assert_eq!(
             f.profiles["default"]
@@ -415,13 +412,7 @@ mod tests {
         assert_eq!(back["future"]["x"], 1);
         assert_eq!(back["profiles"]["default"]["gemini"]["y"], 2);
         assert_eq!(back["profiles"]["default"]["openai"]["client_id"], "c");
-    }
-
-    #[test]
-    fn profile_names() {
-        assert!(validate_profile_name("default").is_ok());
-        assert!(validate_profile_name("ci.prod-2").is_ok());
-        assert!(validate_profile_name(".hidden").is_err());
-        assert!(validate_profile_name("a/b").is_err());
+        assert_eq!(back["profiles"]["default"]["anthropic"]["region"], "eu");
+        assert_eq!(back["profiles"]["default"]["issuer"]["pkce"]["m"], "S256");
     }
 }

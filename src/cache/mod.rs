@@ -1,0 +1,351 @@
+//! Stage 3, the on-disk token cache: one 0600 JSON file per cache key, a
+//! `.lock` file of its own ([`lock`]), and a ledger of assertions already
+//! exchanged ([`ledger`]).
+//!
+//! This module is the only parser of cache files: `auth status`, `setup
+//! claude-code` and the pipeline all read them through it, with the same
+//! version, key and mode checks.
+//!
+//! The protocol is: read; on a miss, lock, read again, exchange, write, unlock.
+//! N processes on a cold cache therefore make one exchange. Anything odd about
+//! a cache file (corrupt, foreign, unsafe mode) makes it a miss that the next
+//! write replaces. An unusable cache directory degrades to no caching with one
+//! warning. The read path makes no network call, no keyring call and no lock.
+
+pub mod ledger;
+pub mod lock;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+pub use ledger::{Claim, ledger_name};
+pub use lock::{LOCK_TIMEOUT, LockGuard};
+
+use crate::output;
+use crate::private_fs::{self, Read0600};
+use crate::secret::Secret;
+
+const CACHE_VERSION: u32 = 1;
+/// A cache file is a few hundred bytes; anything larger is not ours.
+const MAX_ENTRY_BYTES: u64 = 64 * 1024;
+
+/// A digest of configuration only: never of a token or assertion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheKey {
+    pub provider: &'static str,
+    pub hex: String,
+}
+
+impl CacheKey {
+    /// `parts` are the configuration fields that decide which token comes out:
+    /// profile, base URL, organization, rule, service account, workspace,
+    /// identity source. Order matters and is fixed by the caller.
+    pub fn new(provider: &'static str, parts: &[(&str, &str)]) -> Self {
+        let mut h = Sha256::new();
+        h.update(b"keyless-cache-v1\0");
+        h.update(provider.as_bytes());
+        for (k, v) in parts {
+            h.update(b"\0");
+            h.update(k.as_bytes());
+            h.update(b"=");
+            h.update(v.as_bytes());
+        }
+        CacheKey {
+            provider,
+            hex: crate::jwt::hex(&h.finalize()[..16]),
+        }
+    }
+    fn stem(&self) -> String {
+        format!("{}-{}", self.provider, self.hex)
+    }
+}
+
+/// The file format, one definition for reading (owned) and writing
+/// (borrowed, so that writing leaves no copy of the token behind).
+#[derive(Serialize, Deserialize)]
+struct EntryFile<S> {
+    version: u32,
+    cache_key: S,
+    provider: S,
+    access_token: S,
+    token_type: S,
+    expires_at: i64,
+    obtained_at: i64,
+}
+
+/// A cached token.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub access_token: Secret<String>,
+    pub token_type: String,
+    pub expires_at: i64,
+    pub obtained_at: i64,
+}
+
+impl Entry {
+    pub fn lifetime(&self) -> i64 {
+        self.expires_at - self.obtained_at
+    }
+    /// Served while remaining life exceeds min(min_ttl, lifetime / 2).
+    pub fn is_fresh(&self, now: i64, min_ttl: i64) -> bool {
+        let needed = min_ttl.min(self.lifetime() / 2).max(0);
+        self.expires_at - now > needed
+    }
+    /// Still worth handing out when a refresh failed: more than
+    /// [`LAST_RESORT_SECS`] left.
+    pub fn servable_as_last_resort(&self, now: i64) -> bool {
+        self.expires_at - now > LAST_RESORT_SECS
+    }
+}
+
+/// Below this much remaining life a cached token is not worth handing out:
+/// the SDKs' own mandatory refresh window.
+pub const LAST_RESORT_SECS: i64 = 30;
+
+/// The state of one cache file.
+pub enum Inspection {
+    Missing,
+    /// A symlink, not ours, or readable by others.
+    Unsafe(String),
+    /// Corrupt, foreign, or unreadable.
+    Unreadable(String),
+    Valid(Entry),
+}
+
+pub struct TokenCache {
+    dir: PathBuf,
+}
+
+/// One warning per process when the cache dir cannot be used.
+static WARNED_UNUSABLE: AtomicBool = AtomicBool::new(false);
+
+impl TokenCache {
+    pub fn new(dir: PathBuf) -> Self {
+        TokenCache { dir }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn entry_path(&self, key: &CacheKey) -> PathBuf {
+        self.dir.join(format!("{}.json", key.stem()))
+    }
+
+    /// The fast path: one open, one fstat, one read, one parse.
+    pub fn read(&self, key: &CacheKey) -> Option<Entry> {
+        match self.inspect(key) {
+            Inspection::Valid(e) => Some(e),
+            Inspection::Missing => None,
+            Inspection::Unsafe(msg) => {
+                output::warn(&format!(
+                    "ignoring the cached token: {msg}; it will be replaced"
+                ));
+                None
+            }
+            Inspection::Unreadable(msg) => {
+                output::info(&format!("{msg}; treating it as a miss"));
+                None
+            }
+        }
+    }
+
+    /// What the cache file for `key` holds, without side effects.
+    pub fn inspect(&self, key: &CacheKey) -> Inspection {
+        Self::inspect_path(&self.entry_path(key), key.provider, &key.hex)
+    }
+
+    /// The file at `path`, which must be `provider`'s entry for the key
+    /// digest `hex`: anything else is foreign.
+    fn inspect_path(path: &Path, provider: &str, hex: &str) -> Inspection {
+        let bytes = match private_fs::read_private(path, 0o077, MAX_ENTRY_BYTES) {
+            Ok(Read0600::Data(b)) => b,
+            Ok(Read0600::Missing) => return Inspection::Missing,
+            Ok(Read0600::Unsafe(u)) => return Inspection::Unsafe(u.describe(path)),
+            Err(e) => {
+                return Inspection::Unreadable(format!(
+                    "cannot read the cache file {}: {}",
+                    path.display(),
+                    crate::error::io_reason(&e)
+                ));
+            }
+        };
+        let parsed: EntryFile<String> = match serde_json::from_slice(&bytes) {
+            Ok(p) => p,
+            Err(e) => {
+                // serde's message can quote values (a token): position only.
+                return Inspection::Unreadable(format!(
+                    "cache file {} is corrupt (line {}, column {})",
+                    path.display(),
+                    e.line(),
+                    e.column()
+                ));
+            }
+        };
+        if parsed.version != CACHE_VERSION
+            || parsed.cache_key != hex
+            || parsed.provider != provider
+            || parsed.access_token.is_empty()
+        {
+            return Inspection::Unreadable(format!(
+                "cache file {} belongs to another configuration or version",
+                path.display()
+            ));
+        }
+        Inspection::Valid(Entry {
+            access_token: Secret::new(parsed.access_token),
+            token_type: parsed.token_type,
+            expires_at: parsed.expires_at,
+            obtained_at: parsed.obtained_at,
+        })
+    }
+
+    pub(crate) fn usable_dir(&self) -> bool {
+        match private_fs::ensure_dir(&self.dir) {
+            Ok(()) => true,
+            Err(msg) => {
+                if !WARNED_UNUSABLE.swap(true, Ordering::Relaxed) {
+                    output::warn(&format!(
+                        "token cache disabled: {msg}; every call will exchange a new token"
+                    ));
+                }
+                false
+            }
+        }
+    }
+
+    /// Write `entry` for `key`. Failures degrade to a warning: the token is
+    /// still good for this caller.
+    pub fn write(&self, guard: &LockGuard, key: &CacheKey, entry: &Entry) {
+        if !guard.is_held() {
+            return;
+        }
+        let file = EntryFile::<&str> {
+            version: CACHE_VERSION,
+            cache_key: &key.hex,
+            provider: key.provider,
+            access_token: entry.access_token.expose(),
+            token_type: &entry.token_type,
+            expires_at: entry.expires_at,
+            obtained_at: entry.obtained_at,
+        };
+        let path = self.entry_path(key);
+        let bytes = serde_json::to_vec(&file).unwrap_or_default();
+        if let Err(e) = private_fs::write_atomic(&path, &bytes) {
+            output::warn(&format!(
+                "cannot write the token cache {}: {}",
+                path.display(),
+                crate::error::io_reason(&e)
+            ));
+        }
+    }
+
+    /// Every valid entry for `provider`, whatever its configuration (for
+    /// status and the helper intervals of `setup claude-code` and `setup
+    /// codex`).
+    pub fn entries(&self, provider: &str) -> Vec<Entry> {
+        let prefix = format!("{provider}-");
+        let Ok(rd) = std::fs::read_dir(&self.dir) else {
+            return Vec::new();
+        };
+        rd.flatten()
+            .filter_map(|e| {
+                let name = e.file_name().into_string().ok()?;
+                let hex = name
+                    .strip_prefix(&prefix)?
+                    .strip_suffix(".json")?
+                    .to_string();
+                match Self::inspect_path(&e.path(), provider, &hex) {
+                    Inspection::Valid(entry) => Some(entry),
+                    _ => None,
+                }
+            })
+            .collect()
+    }
+
+    /// The expiry of the cached `provider` token whose digest is `digest`, if
+    /// keyless minted it: how status recognises its own token in a variable.
+    pub fn minted_expiry(&self, provider: &str, digest: &str) -> Option<i64> {
+        self.entries(provider)
+            .into_iter()
+            .find(|e| crate::jwt::digest(e.access_token.expose()) == digest)
+            .map(|e| e.expires_at)
+    }
+
+    /// The shortest lifetime, in seconds, of the `provider` tokens in the cache.
+    pub fn shortest_lifetime(&self, provider: &str) -> Option<i64> {
+        self.entries(provider)
+            .iter()
+            .map(Entry::lifetime)
+            .filter(|l| *l > 0)
+            .min()
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn entry(exp: i64, obtained: i64) -> Entry {
+        Entry {
+            access_token: Secret::new("sk-ant-oat01-test".into()),
+            token_type: "Bearer".into(),
+            expires_at: exp,
+            obtained_at: obtained,
+        }
+    }
+
+    #[test]
+    fn freshness_uses_min_of_min_ttl_and_half_life() {
+        // 600 s token, min-ttl 300: fresh while more than 300 s remain.
+        let e = entry(1600, 1000);
+        assert!(e.is_fresh(1299, 300));
+        assert!(!e.is_fresh(1300, 300));
+        // 120 s token: half-life (60) wins over min-ttl 300.
+        let e = entry(1120, 1000);
+        assert!(e.is_fresh(1059, 300));
+        assert!(!e.is_fresh(1060, 300));
+    }
+
+    #[test]
+    fn round_trip_and_foreign_files() {
+        let t = tempfile::tempdir().unwrap();
+        let c = TokenCache::new(t.path().join("c"));
+        let k = CacheKey::new("anthropic", &[("profile", "default")]);
+        let other = CacheKey::new("anthropic", &[("profile", "other")]);
+        assert!(c.read(&k).is_none());
+        let g = c.lock(&k).unwrap();
+        c.write(&g, &k, &entry(2000, 1000));
+        let got = c.read(&k).unwrap();
+        assert_eq!(got.expires_at, 2000);
+        let mode = std::fs::metadata(c.entry_path(&k))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+        // a file copied under another key's name is foreign: a miss
+        std::fs::copy(c.entry_path(&k), c.entry_path(&other)).unwrap();
+        assert!(c.read(&other).is_none());
+        // corrupt: a miss
+        std::fs::write(c.entry_path(&k), b"{not json").unwrap();
+        assert!(c.read(&k).is_none());
+    }
+
+    #[test]
+    fn ledger_claims_once() {
+        let t = tempfile::tempdir().unwrap();
+        let c = TokenCache::new(t.path().to_path_buf());
+        assert_eq!(c.claim_assertion("abc", 2000, 1000), Claim::Fresh);
+        assert_eq!(
+            c.claim_assertion("abc", 2000, 1001),
+            Claim::AlreadyExchanged(1000)
+        );
+        // expired records are pruned
+        assert_eq!(c.claim_assertion("def", 2000, 5000), Claim::Fresh);
+        assert_eq!(c.claim_assertion("abc", 2000, 5001), Claim::Fresh);
+    }
+}

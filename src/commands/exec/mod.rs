@@ -1,0 +1,76 @@
+//! `keyless exec -- CMD ARGS…`: run a program with the token in its
+//! environment only. On Unix keyless replaces itself (execvp), so the child
+//! gets signals directly and its exit status is the one the caller sees.
+//! `--refresh` keeps a long-running child signed in ([`refresh`]).
+
+#[cfg(unix)]
+pub mod refresh;
+
+use clap::Args;
+
+use crate::error::{Error, Result};
+use crate::handoff::{self, child};
+use crate::provider::Provider;
+use crate::settings::{FreshnessArgs, Settings};
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "For Anthropic the child gets ANTHROPIC_AUTH_TOKEN (and ANTHROPIC_BASE_URL when the \
+profile sets one) and loses ANTHROPIC_API_KEY. For OpenAI it gets the token as OPENAI_API_KEY, the \
+only variable OpenAI's SDKs read, replacing any static key there. On Unix keyless replaces itself \
+with the child, so signals and the exit status are the child's own. A command that is not found \
+exits 127; one that cannot be executed exits 126."
+)]
+pub struct ExecArgs {
+    /// Provider to serve (repeatable) [default: every configured provider]
+    #[arg(long = "type", value_enum, value_name = "PROVIDER")]
+    pub types: Vec<Provider>,
+    /// Leave ANTHROPIC_API_KEY alone (it outranks the token in every SDK)
+    #[arg(long)]
+    pub keep_api_key: bool,
+    /// Stay as the parent and keep a long-running child signed in (Anthropic
+    /// only: OpenAI's SDKs read only OPENAI_API_KEY, which cannot be refreshed
+    /// inside a running process)
+    #[arg(long)]
+    pub refresh: bool,
+    #[command(flatten)]
+    pub freshness: FreshnessArgs,
+    /// The program and its arguments
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<std::ffi::OsString>,
+}
+
+pub fn run(settings: &Settings, args: &ExecArgs) -> Result<()> {
+    if args.refresh {
+        #[cfg(unix)]
+        return refresh::run(settings, args);
+        #[cfg(not(unix))]
+        return Err(Error::usage(
+            "--refresh is not available on this platform yet",
+        ));
+    }
+    let assignments = handoff::assignments(
+        settings,
+        &args.types,
+        args.keep_api_key,
+        true,
+        (&args.freshness).into(),
+    )?;
+    let cmd = child::command(&args.command, &assignments);
+    let program = &args.command[0];
+    run_child(cmd, |e| child::spawn_error(program, &e))
+}
+
+#[cfg(unix)]
+fn run_child(mut cmd: std::process::Command, fail: impl Fn(std::io::Error) -> Error) -> Result<()> {
+    use std::os::unix::process::CommandExt;
+    // exec only returns on failure.
+    let e = cmd.exec();
+    Err(fail(e))
+}
+
+#[cfg(not(unix))]
+fn run_child(mut cmd: std::process::Command, fail: impl Fn(std::io::Error) -> Error) -> Result<()> {
+    let status = cmd.status().map_err(fail)?;
+    std::process::exit(status.code().unwrap_or(1));
+}

@@ -1,0 +1,114 @@
+//! `keyless setup …`: record what the pipeline's first two stages need.
+//! One file per subcommand, each owning its arguments: [`anthropic`],
+//! [`openai`], [`issuer`], and the wiring of other tools to keyless,
+//! [`claude_code`] and [`codex`]. Identifiers are checked by
+//! [`crate::config::checks`] before anything is saved.
+
+pub mod anthropic;
+pub mod claude_code;
+pub mod codex;
+pub mod issuer;
+pub mod openai;
+
+use clap::Subcommand;
+
+use crate::config::{IdentitySource, Profile};
+use crate::error::{Error, Result};
+use crate::output;
+use crate::settings::Settings;
+
+#[derive(Debug, Subcommand)]
+pub enum SetupCommand {
+    /// Configure Anthropic workload identity federation for the profile
+    Anthropic(anthropic::SetupAnthropicArgs),
+    /// Configure OpenAI workload identity federation for the profile
+    #[command(
+        after_help = "With --identity env, keyless reads OPENAI_IDENTITY_TOKEN_FILE (a path), \
+then OPENAI_IDENTITY_TOKEN (the JWT itself). OpenAI's SDKs read no such variables; the names follow \
+LiteLLM's OPENAI_IDENTITY_TOKEN_FILE."
+    )]
+    Openai(openai::SetupOpenAiArgs),
+    /// Configure the OpenID Connect provider `keyless login` signs in to
+    Issuer(issuer::SetupIssuerArgs),
+    /// Wire Claude Code's apiKeyHelper to `keyless credential anthropic`
+    ClaudeCode(claude_code::SetupClaudeCodeArgs),
+    /// Make Codex get its OpenAI token from `keyless credential openai`
+    Codex(codex::SetupCodexArgs),
+}
+
+pub fn run(settings: &Settings, cmd: &SetupCommand) -> Result<()> {
+    match cmd {
+        SetupCommand::Anthropic(args) => anthropic::run(settings, args),
+        SetupCommand::Openai(args) => openai::run(settings, args),
+        SetupCommand::Issuer(args) => issuer::run(settings, args),
+        SetupCommand::ClaudeCode(args) => claude_code::run(settings, args),
+        SetupCommand::Codex(args) => codex::run(settings, args),
+    }
+}
+
+/// Load the config, let `update` rewrite the profile's part for `provider`
+/// and describe it, save, and say on stderr what was saved.
+pub(crate) fn save(
+    settings: &Settings,
+    provider: &str,
+    next: &str,
+    update: impl FnOnce(&mut Profile) -> Result<String>,
+) -> Result<()> {
+    let mut loaded = settings.load_config()?;
+    let profile = loaded
+        .file
+        .profiles
+        .entry(settings.profile.clone())
+        .or_default();
+    let summary = update(profile)?;
+    loaded.save(&settings.config_dir)?;
+    output::note(&format!(
+        "Saved {provider} federation for profile {:?} in {}:",
+        settings.profile,
+        loaded.path.display()
+    ));
+    output::note(&summary);
+    output::note(&format!("Next: {}", settings.command(next)));
+    Ok(())
+}
+
+/// A provider's identity source when its first setup names none: with an
+/// issuer, the sign-in session is the natural source; else the variables.
+pub(crate) fn default_identity(profile: &Profile) -> IdentitySource {
+    if profile.issuer.is_some() {
+        IdentitySource::Login
+    } else {
+        IdentitySource::Env
+    }
+}
+
+/// A profile's first setup for a provider must name its required flags.
+pub(crate) fn required_first(
+    settings: &Settings,
+    provider: &str,
+    flags: &[(&str, bool)],
+    hint: &str,
+) -> Result<()> {
+    let missing: Vec<&str> = flags
+        .iter()
+        .filter(|(_, given)| !given)
+        .map(|(f, _)| *f)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(Error::usage(format!(
+        "profile {:?} has no {provider} configuration yet, so {} {} required",
+        settings.profile,
+        missing.join(" and "),
+        if missing.len() == 1 { "is" } else { "are" }
+    ))
+    .hint(hint))
+}
+
+pub(crate) fn rows(rows: &[(&str, String)]) -> String {
+    rows.iter()
+        .map(|(k, v)| format!("  {:<18} {v}", k))
+        .collect::<Vec<_>>()
+        .join("\n")
+}

@@ -1,0 +1,223 @@
+//! keyless's own state for `auth status`: per provider, its configuration,
+//! whether its identity source can give a JWT now, and its cached token;
+//! and the sign-in session.
+//!
+//! It reads through the same stage-1 code ([`crate::source`]) and cache
+//! parser ([`crate::cache`]) as the pipeline, so what it reports is what
+//! `credential` would act on. It runs no identity command and makes no
+//! network call: a command is only looked up on `PATH`.
+
+use std::path::{Path, PathBuf};
+
+use super::{CacheState, IdentityState, ProviderState, SessionState, precedence};
+use crate::cache::{CacheKey, Inspection, TokenCache, ledger_name};
+use crate::config::{IdentitySource, IssuerConfig};
+use crate::env_vars;
+use crate::jwt;
+use crate::provider::{Configured, Provider};
+use crate::redact::mask_token;
+use crate::settings::{DEFAULT_MIN_TTL_SECS, Settings};
+use crate::source::env::{Located, locate, neither_set};
+
+pub fn provider_state(
+    s: &Settings,
+    target: &Configured,
+    cache: &TokenCache,
+    env: &precedence::Env,
+    warnings: &mut Vec<String>,
+) -> ProviderState {
+    let cstate = cache_state(cache, &target.cache_key(&s.profile), warnings);
+    let provider = target.provider();
+    let identity = identity_state(provider, target.identity(), s, cache, env);
+    let now = jwt::now();
+    let can_serve = identity.available
+        || cstate
+            .expires_at
+            .is_some_and(|exp| exp - now > crate::cache::LAST_RESORT_SECS);
+    let openai_base = (env.var)(env_vars::OPENAI_BASE_URL);
+    let base = ProviderState {
+        provider: provider.name(),
+        identity_provider_id: None,
+        token_endpoint: target.token_endpoint(),
+        federation_rule_id: None,
+        organization_id: None,
+        service_account_id: None,
+        workspace_id: None,
+        base_url: target.api_base(openai_base.as_deref()),
+        can_serve,
+        identity,
+        cache: cstate,
+    };
+    match target {
+        Configured::Anthropic(cfg) => ProviderState {
+            federation_rule_id: Some(cfg.federation_rule_id.clone()),
+            organization_id: Some(cfg.organization_id.clone()),
+            service_account_id: cfg.service_account_id.clone(),
+            workspace_id: cfg.workspace_id.clone(),
+            // The profile's own spelling of its base URL.
+            base_url: cfg.base_url().to_string(),
+            ..base
+        },
+        Configured::OpenAi(cfg) => ProviderState {
+            identity_provider_id: Some(cfg.identity_provider_id.clone()),
+            service_account_id: Some(cfg.service_account_id.clone()),
+            ..base
+        },
+    }
+}
+
+fn cache_state(cache: &TokenCache, key: &CacheKey, warnings: &mut Vec<String>) -> CacheState {
+    let now = jwt::now();
+    let mut c = CacheState {
+        state: "missing",
+        path: cache.entry_path(key).display().to_string(),
+        expires_at: None,
+        expiration: None,
+        expires_in: None,
+        masked_token: None,
+        detail: None,
+    };
+    match cache.inspect(key) {
+        Inspection::Missing => {}
+        Inspection::Unsafe(m) | Inspection::Unreadable(m) => {
+            warnings.push(format!("{m}; the next call replaces it"));
+            c.state = "unusable";
+            c.detail = Some(m);
+        }
+        Inspection::Valid(e) => {
+            c.state = if e.expires_at <= now {
+                "expired"
+            } else if e.is_fresh(now, DEFAULT_MIN_TTL_SECS.into()) {
+                "fresh"
+            } else {
+                "refresh_due"
+            };
+            c.expires_at = Some(e.expires_at);
+            c.expiration = Some(jwt::rfc3339(e.expires_at));
+            c.expires_in = Some(e.expires_at - now);
+            c.masked_token = Some(mask_token(e.access_token.expose()));
+        }
+    }
+    c
+}
+
+/// Is a JWT available from this source right now? Files and variables are
+/// read and inspected; a command is only looked up, never run.
+fn identity_state(
+    provider: Provider,
+    src: &IdentitySource,
+    settings: &Settings,
+    cache: &TokenCache,
+    env: &precedence::Env,
+) -> IdentityState {
+    let state = |available: bool, reason: Option<String>| IdentityState {
+        source: src.spec(),
+        available,
+        reason,
+    };
+    let judge = |token: &str, what: &str| -> IdentityState {
+        match jwt::check_assertion(token, what, jwt::now()) {
+            Err(e) => state(false, Some(e.message)),
+            Ok(_) => match cache.exchanged_at(&ledger_name(provider.name(), token)) {
+                Some(_) => state(
+                    false,
+                    Some(format!(
+                        "{what} was already exchanged; waiting for a new one"
+                    )),
+                ),
+                None => state(true, None),
+            },
+        }
+    };
+    let from_file = |path: &Path| match crate::source::file::read(path) {
+        Ok(t) => judge(
+            t.token.expose(),
+            &format!("the token in {}", path.display()),
+        ),
+        Err(e) => state(false, Some(e.message)),
+    };
+    match src {
+        IdentitySource::File { path } => {
+            let p = match (path.strip_prefix("~/"), &env.home) {
+                (Some(rest), Some(h)) => h.join(rest),
+                _ => PathBuf::from(path),
+            };
+            from_file(&p)
+        }
+        IdentitySource::Env => {
+            let vars = provider.identity_vars();
+            match locate(vars, env.var) {
+                Located::File(p) => from_file(&p),
+                Located::Value(var, t) => judge(t.expose(), &format!("the token in ${var}")),
+                Located::Neither => state(false, Some(neither_set(vars))),
+            }
+        }
+        IdentitySource::Login => match crate::session::read_session(settings) {
+            Some(s) => state(true, Some(format!("sign-in session for {}", s.sub))),
+            None => state(
+                false,
+                Some("no sign-in session: run `keyless login`".into()),
+            ),
+        },
+        IdentitySource::ClientCredentials { .. } => state(
+            true,
+            Some("client credentials at the issuer (not requested without --check)".into()),
+        ),
+        IdentitySource::Command { argv } => match argv.first() {
+            None => state(false, Some("the identity command is empty".into())),
+            Some(prog) => match find_program(prog, (env.var)(env_vars::PATH).as_deref()) {
+                Some(_) => state(
+                    true,
+                    Some(format!("`{prog}` found (not run without --check)")),
+                ),
+                None => state(
+                    false,
+                    Some(format!("`{prog}` is not found or not executable")),
+                ),
+            },
+        },
+    }
+}
+
+fn find_program(prog: &str, path: Option<&str>) -> Option<PathBuf> {
+    let executable = |p: &Path| {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        }
+        #[cfg(not(unix))]
+        p.is_file()
+    };
+    if prog.contains('/') {
+        let p = PathBuf::from(prog);
+        return executable(&p).then_some(p);
+    }
+    std::env::split_paths(path?)
+        .map(|d| d.join(prog))
+        .find(|p| executable(p))
+}
+
+/// The sign-in session of the profile's issuer. The keyring is never
+/// queried here: `store_file` is the file store's path, when that is in use.
+pub fn session_state(
+    s: &Settings,
+    issuer: IssuerConfig,
+    store_desc: String,
+    store_file: Option<&Path>,
+) -> SessionState {
+    let f = crate::session::read_session(s).filter(|f| f.issuer == issuer.issuer);
+    SessionState {
+        signed_in: f.is_some(),
+        subject: f.as_ref().map(|f| f.sub.clone()),
+        email: f.as_ref().and_then(|f| f.email.clone()),
+        id_token_expires_at: f.as_ref().and_then(|f| f.id_token_exp),
+        id_token_expiration: f.as_ref().and_then(|f| f.id_token_exp).map(jwt::rfc3339),
+        refresh_token_store: store_desc,
+        refresh_token_present: store_file.map(|p| {
+            crate::secret_store::file_has(p, &crate::secret_store::refresh_token_name(&s.profile))
+        }),
+        issuer: issuer.issuer,
+        client_id: issuer.client_id,
+    }
+}
