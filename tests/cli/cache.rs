@@ -185,3 +185,30 @@ fn parallel_callers_on_a_cold_cache_make_one_exchange() {
     let h = sandbox.history();
     assert_eq!(h["exchanges"], 1, "{h}");
 }
+
+/// Issue 9: a reader that went away (`keyless credential anthropic | head
+/// -c0`) is not a failure to report: exit 141 as SIGPIPE would, nothing on
+/// stderr, no panic.
+#[test]
+fn a_closed_stdout_exits_141_quietly() {
+    let fake = Fake::start(|n, _| Reply::token(&counter_token(n), 600));
+    let (env, _file) = env_with_file_source(&fake.url);
+    env.run(&["credential", "anthropic"]).success();
+    for args in [
+        &["credential", "anthropic"][..],
+        &["env", "--shell", "bash"][..],
+        &["completions", "bash"][..],
+    ] {
+        let mut c = env.cmd();
+        c.args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        // No reader is left: the first write gets EPIPE.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(141), "{args:?}: {stderr}");
+        assert_eq!(stderr, "", "{args:?}");
+    }
+}

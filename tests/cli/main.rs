@@ -12,6 +12,7 @@ mod config;
 mod env;
 mod exec;
 mod exec_refresh;
+mod layout;
 mod login_fake;
 mod login_real;
 mod openai;

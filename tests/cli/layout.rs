@@ -1,0 +1,193 @@
+//! The shape of the code, as a test (issue 9): the module graph has no
+//! cycle, nothing below `commands/` imports it, only `env_vars.rs` spells a
+//! variable's name, and only `output.rs` prints. These read `src/` as text;
+//! they run nothing.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+fn src_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+}
+
+/// Every `.rs` file under `src/`, with its path relative to `src/`.
+fn sources() -> Vec<(String, String)> {
+    fn walk(dir: &Path, root: &Path, out: &mut Vec<(String, String)>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, root, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                let rel = p
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                out.push((rel, std::fs::read_to_string(&p).unwrap()));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&src_dir(), &src_dir(), &mut out);
+    out.sort();
+    out
+}
+
+/// The code of a file without its `#[cfg(test)]` module, comment lines
+/// blanked (so line numbers still match the file).
+fn code(text: &str) -> String {
+    let text = match text.find("#[cfg(test)]") {
+        Some(i) => &text[..i],
+        None => text,
+    };
+    text.lines()
+        .map(|l| {
+            if l.trim_start().starts_with("//") {
+                ""
+            } else {
+                l
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `cache/lock.rs` → `cache`; `lib.rs` and `main.rs` → None (the root).
+fn top_module(rel: &str) -> Option<String> {
+    let first = rel.split('/').next().unwrap();
+    let m = first.trim_end_matches(".rs");
+    (m != "lib" && m != "main").then(|| m.to_string())
+}
+
+/// Top-level module → the top-level modules it names as `crate::x`.
+fn graph() -> BTreeMap<String, BTreeSet<String>> {
+    let mut g: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (rel, text) in sources() {
+        let Some(from) = top_module(&rel) else {
+            continue;
+        };
+        let deps = g.entry(from.clone()).or_default();
+        let code = code(&text);
+        for (i, _) in code.match_indices("crate::") {
+            let rest = &code[i + "crate::".len()..];
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if !name.is_empty() && name != from {
+                deps.insert(name);
+            }
+        }
+        // `use crate::{a, b::c}` groups name several at once.
+        for (i, _) in code.match_indices("use crate::{") {
+            let rest = &code[i + "use crate::{".len()..];
+            let group = &rest[..rest.find(';').unwrap_or(rest.len())];
+            for part in group.split(',') {
+                let name: String = part
+                    .trim()
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                if !name.is_empty() && name != from {
+                    deps.insert(name);
+                }
+            }
+        }
+    }
+    g
+}
+
+#[test]
+fn the_module_graph_has_no_cycle() {
+    let g = graph();
+    // Depth-first search; a node met again while on the stack closes a cycle.
+    fn visit(
+        n: &str,
+        g: &BTreeMap<String, BTreeSet<String>>,
+        stack: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(i) = stack.iter().position(|s| s == n) {
+            let mut cycle = stack[i..].to_vec();
+            cycle.push(n.to_string());
+            return Some(cycle);
+        }
+        if done.contains(n) {
+            return None;
+        }
+        stack.push(n.to_string());
+        for d in g.get(n).into_iter().flatten() {
+            if let Some(c) = visit(d, g, stack, done) {
+                return Some(c);
+            }
+        }
+        stack.pop();
+        done.insert(n.to_string());
+        None
+    }
+    let mut done = BTreeSet::new();
+    for n in g.keys() {
+        if let Some(c) = visit(n, &g, &mut Vec::new(), &mut done) {
+            panic!("import cycle between top-level modules: {}", c.join(" → "));
+        }
+    }
+    // The check sees the edges it must: the pipeline's stages in order.
+    assert!(g["acquire"].contains("provider") && g["acquire"].contains("source"));
+    assert!(g["source"].contains("session") && !g["session"].contains("source"));
+}
+
+#[test]
+fn nothing_below_commands_imports_commands() {
+    let offenders: Vec<String> = graph()
+        .into_iter()
+        .filter(|(m, deps)| m != "cli" && m != "commands" && deps.contains("commands"))
+        .map(|(m, _)| m)
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "these modules import crate::commands: {offenders:?}"
+    );
+}
+
+#[test]
+fn only_env_vars_names_environment_variables() {
+    let mut found = Vec::new();
+    for (rel, text) in sources() {
+        if rel == "env_vars.rs" {
+            continue;
+        }
+        for (n, line) in code(&text).lines().enumerate() {
+            let spelled = ["ANTHROPIC_", "OPENAI_", "KEYLESS_", "CLAUDE_", "CODEX_"]
+                .iter()
+                .any(|p| line.contains(&format!("\"{p}")));
+            let literal_lookup = [
+                "var(\"",
+                "var_os(\"",
+                "env(\"",
+                "env_remove(\"",
+                "get(\"HOME",
+            ]
+            .iter()
+            .any(|p| line.contains(p));
+            if spelled || literal_lookup {
+                found.push(format!("src/{rel}:{}: {}", n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "name these variables in src/env_vars.rs and use the constant:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn no_source_file_holds_several_things() {
+    let long: Vec<String> = sources()
+        .into_iter()
+        .map(|(rel, text)| (rel, text.lines().count()))
+        .filter(|(_, n)| *n > 450)
+        .map(|(rel, n)| format!("src/{rel}: {n} lines"))
+        .collect();
+    assert!(long.is_empty(), "split by responsibility: {long:?}");
+}
