@@ -20,4 +20,5 @@ mod sandbox;
 mod sdk;
 mod single_use;
 mod status;
+mod status_scan;
 mod wire;
