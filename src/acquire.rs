@@ -167,7 +167,8 @@ fn exchange(cache: &TokenCache, target: &Configured, ctx: &source::Context) -> R
     Ok(Entry {
         access_token: minted.access_token,
         token_type: minted.token_type,
-        expires_at: sent_at + minted.expires_in,
+        // Lifetimes are clamped to a day, so this cannot overflow; checked anyway.
+        expires_at: sent_at.saturating_add(minted.expires_in),
         obtained_at: sent_at,
     })
 }

@@ -37,6 +37,9 @@ const MAX_ENTRY_BYTES: u64 = 64 * 1024;
 pub struct CacheKey {
     pub provider: &'static str,
     pub hex: String,
+    /// The prefix every token of this configuration has, where the
+    /// provider's is known (`sk-ant-` at Anthropic's own host).
+    pub token_prefix: Option<&'static str>,
 }
 
 impl CacheKey {
@@ -56,7 +59,14 @@ impl CacheKey {
         CacheKey {
             provider,
             hex: crate::jwt::hex(&h.finalize()[..16]),
+            token_prefix: None,
         }
+    }
+
+    /// The same key, with the token prefix its entries must have.
+    pub fn with_token_prefix(mut self, prefix: Option<&'static str>) -> Self {
+        self.token_prefix = prefix;
+        self
     }
     fn stem(&self) -> String {
         format!("{}-{}", self.provider, self.hex)
@@ -87,19 +97,54 @@ pub struct Entry {
 
 impl Entry {
     pub fn lifetime(&self) -> i64 {
-        self.expires_at - self.obtained_at
+        self.expires_at.saturating_sub(self.obtained_at)
     }
     /// Served while remaining life exceeds min(min_ttl, lifetime / 2).
     pub fn is_fresh(&self, now: i64, min_ttl: i64) -> bool {
         let needed = min_ttl.min(self.lifetime() / 2).max(0);
-        self.expires_at - now > needed
+        self.expires_at.saturating_sub(now) > needed
     }
+    /// Could keyless have written this entry? Its lifetime is within the
+    /// providers' range and not ahead of the clock, and its token is one
+    /// (with `prefix`, when known). Anything else is a miss.
+    pub fn is_plausible(&self, now: i64, prefix: Option<&str>) -> bool {
+        let life = self.expires_at.checked_sub(self.obtained_at);
+        life.is_some_and(|l| l > 0 && l <= MAX_TOKEN_LIFETIME_SECS)
+            && self.obtained_at <= now.saturating_add(CLOCK_SKEW_SECS)
+            && plausible_token(self.access_token.expose())
+            && prefix.is_none_or(|p| self.access_token.expose().starts_with(p))
+    }
+
     /// Still worth handing out when a refresh failed: more than
     /// [`LAST_RESORT_SECS`] left.
     pub fn servable_as_last_resort(&self, now: i64) -> bool {
-        self.expires_at - now > LAST_RESORT_SECS
+        self.expires_at.saturating_sub(now) > LAST_RESORT_SECS
     }
 }
+
+/// The longest lifetime either provider grants (Anthropic's rule maximum,
+/// OpenAI's): a longer `expires_in` is clamped at the exchange, and a cache
+/// entry claiming more is not one keyless wrote.
+pub const MAX_TOKEN_LIFETIME_SECS: i64 = 86_400;
+
+/// How far a cache entry's `obtained_at` may lie ahead of this machine's
+/// clock (another machine sharing the cache dir, NTP steps).
+const CLOCK_SKEW_SECS: i64 = 300;
+
+/// A token keyless hands on (headers, variables, shell assignments) must
+/// be a non-empty RFC 7235 token68: ALPHA / DIGIT / `-._~+/`, then `=`
+/// padding, and at most [`MAX_TOKEN_BYTES`].
+pub fn plausible_token(token: &str) -> bool {
+    let body = token.trim_end_matches('=');
+    !body.is_empty()
+        && token.len() <= MAX_TOKEN_BYTES
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b))
+}
+
+/// The longest access token keyless hands on.
+pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
 
 /// Below this much remaining life a cached token is not worth handing out:
 /// the SDKs' own mandatory refresh window.
@@ -155,7 +200,16 @@ impl TokenCache {
 
     /// What the cache file for `key` holds, without side effects.
     pub fn inspect(&self, key: &CacheKey) -> Inspection {
-        Self::inspect_path(&self.entry_path(key), key.provider, &key.hex)
+        let path = self.entry_path(key);
+        match Self::inspect_path(&path, key.provider, &key.hex) {
+            Inspection::Valid(e) if !e.is_plausible(crate::jwt::now(), key.token_prefix) => {
+                Inspection::Unreadable(format!(
+                    "cache file {} holds an entry keyless did not write (lifetime or token out of range)",
+                    path.display()
+                ))
+            }
+            other => other,
+        }
     }
 
     /// The file at `path`, which must be `provider`'s entry for the key
@@ -309,6 +363,30 @@ mod tests {
         let e = entry(1120, 1000);
         assert!(e.is_fresh(1059, 300));
         assert!(!e.is_fresh(1060, 300));
+    }
+
+    #[test]
+    fn plausible_entries() {
+        let e = entry(2000, 1000);
+        assert!(e.is_plausible(1500, None));
+        assert!(e.is_plausible(1500, Some("sk-ant-")));
+        assert!(!e.is_plausible(1500, Some("sk-other-")));
+        assert!(!entry(1000, 1000).is_plausible(1500, None), "no lifetime");
+        assert!(
+            !entry(1000 + 86_401, 1000).is_plausible(1500, None),
+            "over a day"
+        );
+        assert!(!entry(i64::MAX, i64::MIN).is_plausible(0, None), "overflow");
+        assert!(
+            !entry(90_000, 89_000).is_plausible(1000, None),
+            "from the future"
+        );
+        for t in ["", "a b", "a\u{1b}b", "é", "a,b", "=="] {
+            assert!(!plausible_token(t), "{t:?}");
+        }
+        for t in ["sk-ant-oat01-AbC_9", "eyJ.a-b_c~d+e/f==", "x"] {
+            assert!(plausible_token(t), "{t:?}");
+        }
     }
 
     #[test]

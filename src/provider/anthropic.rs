@@ -17,6 +17,8 @@ use crate::secret::Secret;
 
 /// The audience Anthropic's federation rules expect by default.
 pub const AUDIENCE: &str = "https://api.anthropic.com";
+/// What every access token Anthropic's own API mints starts with.
+pub const TOKEN_PREFIX: &str = "sk-ant-";
 /// The API version every Messages and models call names.
 pub const API_VERSION: &str = "2023-06-01";
 /// The beta an API call with an OAuth (minted) token names.
@@ -75,7 +77,14 @@ fn interpret(
     let rid = endpoint::request_id_suffix(&resp);
     let body = endpoint::json_body(&resp, url, &rid, "--base-url")?;
     if resp.status == 200 {
-        return parse_success(&body, url, &rid);
+        let minted = parse_success(&body, url, &rid)?;
+        if cfg.uses_default_base_url() && !minted.access_token.expose().starts_with(TOKEN_PREFIX) {
+            return Err(Error::network(format!(
+                "the token endpoint {url} answered 200 with an access_token that is not an Anthropic token ({TOKEN_PREFIX}…){rid}"
+            ))
+            .hint("something between keyless and the API answered instead of it"));
+        }
+        return Ok(minted);
     }
     let (etype, message) = error_fields(&body);
     let shown = message

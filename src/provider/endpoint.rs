@@ -12,16 +12,10 @@ use crate::http::{self, Failure, Response};
 use crate::redact;
 use crate::secret::Secret;
 
-/// The longest access token keyless hands on (headers, variables, shells).
-pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
-
-/// Tokens end up in headers, environment variables and shell assignments:
-/// refuse anything but printable, space-free ASCII, whatever the server sent.
-pub fn plausible_token(token: &str) -> bool {
-    !token.is_empty()
-        && token.len() <= MAX_TOKEN_BYTES
-        && token.bytes().all(|b| b.is_ascii_graphic())
-}
+use crate::cache::MAX_TOKEN_LIFETIME_SECS;
+/// Tokens end up in headers, environment variables and shell assignments,
+/// and in the cache, which applies the same rule when it reads them back.
+pub use crate::cache::plausible_token;
 
 /// POST a JSON body to a token endpoint, narrating at `-v`. `fix` is the hint
 /// for a request that got no answer (which setting names the endpoint).
@@ -159,8 +153,35 @@ pub struct Granted {
     pub expires_in: Option<i64>,
 }
 
+/// `expires_in` as a number of seconds: positive, and at most
+/// [`MAX_TOKEN_LIFETIME_SECS`], to which a larger value (however large: it
+/// may not even fit an integer) is clamped with a warning. The error says
+/// what is wrong with it.
+fn lifetime(v: &Value) -> std::result::Result<i64, &'static str> {
+    let secs: f64 = if let Some(n) = v.as_i64() {
+        n as f64
+    } else if let Some(n) = v.as_u64() {
+        n as f64
+    } else {
+        v.as_f64()
+            .filter(|f| f.is_finite())
+            .ok_or("with a non-numeric expires_in")?
+    };
+    if secs < 1.0 {
+        return Err("with a non-positive expires_in");
+    }
+    if secs > MAX_TOKEN_LIFETIME_SECS as f64 {
+        crate::output::warn(&format!(
+            "the token endpoint granted a lifetime above the providers' maximum of {MAX_TOKEN_LIFETIME_SECS} s (24h); keeping the token for {MAX_TOKEN_LIFETIME_SECS} s at most"
+        ));
+        return Ok(MAX_TOKEN_LIFETIME_SECS);
+    }
+    Ok(secs as i64)
+}
+
 /// Read a 200 body: an access token that is safe to hand on, a Bearer
-/// token type if any is named, a positive `expires_in` if any is given.
+/// token type if any is named, a positive `expires_in` (clamped to a day)
+/// if any is given.
 /// Which fields are required is the provider's call.
 pub fn granted(body: &Value, bad: impl Fn(&str) -> Error) -> Result<Granted> {
     let token = body
@@ -185,16 +206,7 @@ pub fn granted(body: &Value, bad: impl Fn(&str) -> Error) -> Result<Granted> {
     };
     let expires_in = match body.get("expires_in") {
         None | Some(Value::Null) => None,
-        Some(v) => {
-            let n = v
-                .as_i64()
-                .or_else(|| v.as_f64().map(|f| f as i64))
-                .ok_or_else(|| bad("with a non-numeric expires_in"))?;
-            if n <= 0 {
-                return Err(bad("with a non-positive expires_in"));
-            }
-            Some(n)
-        }
+        Some(v) => Some(lifetime(v).map_err(&bad)?),
     };
     Ok(Granted {
         access_token: Secret::new(token.to_string()),

@@ -227,8 +227,25 @@ impl Configured {
         }
     }
 
+    /// The prefix every access token of this configuration has, where the
+    /// provider's is known: `sk-ant-` at Anthropic's own host (a gateway or
+    /// the sandbox behind another base URL may mint others).
+    pub fn token_prefix(&self) -> Option<&'static str> {
+        match self {
+            Configured::Anthropic(cfg) if cfg.uses_default_base_url() => {
+                Some(anthropic::TOKEN_PREFIX)
+            }
+            _ => None,
+        }
+    }
+
     /// Configuration only: never a token. Changing any field selects another file.
     pub fn cache_key(&self, profile: &str) -> CacheKey {
+        self.cache_key_fields(profile)
+            .with_token_prefix(self.token_prefix())
+    }
+
+    fn cache_key_fields(&self, profile: &str) -> CacheKey {
         let name = self.provider().name();
         match self {
             Configured::Anthropic(cfg) => CacheKey::new(
