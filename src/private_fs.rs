@@ -147,6 +147,17 @@ pub fn open_nofollow(path: &Path) -> io::Result<File> {
     o.open(path)
 }
 
+/// Open `path` for reading, following symlinks, without blocking: a FIFO
+/// nobody writes or a device opens at once, so that the caller's fstat can
+/// refuse what is not a regular file.
+pub fn open_nonblocking(path: &Path) -> io::Result<File> {
+    let mut o = OpenOptions::new();
+    o.read(true);
+    #[cfg(unix)]
+    o.custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC);
+    o.open(path)
+}
+
 /// Read a private file: `Ok(None)` when absent; `Err(Unsafe)`-style message
 /// when it is a symlink, not ours, or readable by others (`forbidden` bits).
 pub enum Read0600 {

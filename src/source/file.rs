@@ -22,11 +22,17 @@ pub fn expand_home(path: &str) -> PathBuf {
     PathBuf::from(path)
 }
 
-/// The JWT in the file at `path`, trimmed.
+/// The JWT in the file at `path`, trimmed. The file is opened once,
+/// without blocking (a FIFO nobody writes returns at once), must be a
+/// regular file on the open descriptor (not `/dev/zero`, not a FIFO, and no
+/// race between a size check and the read), and is read to at most the
+/// assertion limit plus one byte. Symlinks are followed: Kubernetes mounts
+/// projected tokens as `token -> ..data/token`.
 pub fn read(path: &Path) -> Result<IdentityToken> {
-    // "cannot read PATH: reason" is what `auth status` shows as well.
-    let meta = std::fs::metadata(path).map_err(|e| {
-        let err = Error::io("cannot read", path, &e);
+    let cannot = |e: &std::io::Error| Error::io("cannot read", path, e);
+    let file = crate::private_fs::open_nonblocking(path).map_err(|e| {
+        // "cannot read PATH: reason" is what `auth status` shows as well.
+        let err = cannot(&e);
         if e.kind() == std::io::ErrorKind::NotFound {
             Error {
                 kind: Kind::SignIn,
@@ -37,16 +43,34 @@ pub fn read(path: &Path) -> Result<IdentityToken> {
             err
         }
     })?;
-    if meta.len() > MAX_ASSERTION_BYTES as u64 {
+    let meta = file.metadata().map_err(|e| cannot(&e))?;
+    if !meta.is_file() {
         return Err(Error::config(format!(
-            "the identity token file {} is {} bytes, above the {} KiB limit",
+            "the identity token file {} is not a regular file",
+            path.display()
+        ))
+        .hint("point the source at the file that holds the JWT, not a device, FIFO or directory"));
+    }
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(&file, MAX_ASSERTION_BYTES as u64 + 1),
+        &mut bytes,
+    )
+    .map_err(|e| cannot(&e))?;
+    if bytes.len() > MAX_ASSERTION_BYTES {
+        return Err(Error::config(format!(
+            "the identity token file {} is larger than the {} KiB limit",
             path.display(),
-            meta.len(),
             MAX_ASSERTION_BYTES / 1024
         ))
         .hint("the path may point at a key or certificate rather than the token"));
     }
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io("cannot read", path, &e))?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        Error::config(format!(
+            "the identity token file {} is not UTF-8 text",
+            path.display()
+        ))
+    })?;
     let token = text.trim();
     if token.is_empty() {
         return Err(Error::sign_in(format!(

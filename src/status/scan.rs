@@ -39,7 +39,8 @@ const VARS: [&str; 2] = [env_vars::ANTHROPIC_API_KEY, env_vars::ANTHROPIC_AUTH_T
 
 fn read_capped(path: &Path) -> Option<String> {
     use std::io::Read;
-    let f = std::fs::File::open(path).ok()?;
+    // Without blocking: a FIFO named .env must not hang `auth status`.
+    let f = crate::private_fs::open_nonblocking(path).ok()?;
     if !f.metadata().ok()?.is_file() {
         return None;
     }

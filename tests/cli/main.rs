@@ -4,6 +4,7 @@ mod common;
 mod fake;
 mod fake_idp;
 mod hostile_lifetimes;
+mod identity_files;
 
 mod assets;
 mod cache;
