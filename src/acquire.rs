@@ -132,34 +132,57 @@ fn exchange(cache: &TokenCache, target: &Configured, ctx: &source::Context) -> R
             .unwrap_or_default()
     ));
     target.precheck(&claims, &what);
-    // The claim comes last before sending: a failure to build the client
+    // The claim comes last before sending: a failure to build the runtime
     // must not leave the JWT recorded as spent.
     let rt = crate::http::runtime()?;
-    let client = crate::http::client()?;
     let digest = crate::cache::ledger_name(target.provider().name(), identity.token.expose());
     let exp = claims.exp.unwrap_or(now);
-    match cache.claim_assertion(&digest, exp, now) {
+    let pending = match cache.claim_assertion(&digest, exp, now) {
         Claim::AlreadyExchanged(at) => {
             return Err(already_exchanged(&identity.origin, &what, at, &claims, now));
         }
-        Claim::Unknown => output::warn(
-            "cannot record which identity tokens were exchanged (no usable cache or temp dir); a single-use JWT may be sent twice",
-        ),
-        Claim::Fresh => {}
-    }
+        Claim::Unknown => {
+            output::warn(
+                "cannot record which identity tokens were exchanged (no usable cache or temp dir); a single-use JWT may be sent twice",
+            );
+            None
+        }
+        Claim::Fresh(p) => Some(p),
+    };
+    // The ledger marks the JWT sent once a connection to the endpoint is up.
+    let client = match &pending {
+        Some(p) => crate::http::client_observed(p.on_connect()),
+        None => crate::http::client(),
+    };
+    let client = match client {
+        Ok(c) => c,
+        Err(e) => {
+            if let Some(p) = pending {
+                p.release();
+            }
+            return Err(e);
+        }
+    };
     // Expiry counts from when the request left, not when the answer came back.
     let sent_at = jwt::now();
-    let minted =
-        match rt.block_on(target.exchange(&client, &identity.token, identity.kind, &claims)) {
-            Ok(m) => m,
-            Err(e) => {
+    let result = rt.block_on(target.exchange(&client, &identity.token, identity.kind, &claims));
+    let minted = match result {
+        Ok(m) => m,
+        Err(e) => {
+            if let Some(p) = pending {
                 if e.not_sent {
                     // The request never left this machine: the JWT is unspent.
-                    cache.release_claim(&digest);
+                    p.release();
+                } else {
+                    p.mark_sent();
                 }
-                return Err(e.error);
             }
-        };
+            return Err(e.error);
+        }
+    };
+    if let Some(p) = &pending {
+        p.mark_sent();
+    }
     output::info(&format!(
         "minted a token valid for {}",
         human_duration(minted.expires_in)

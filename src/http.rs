@@ -30,6 +30,22 @@ pub fn client() -> Result<reqwest::Client> {
 /// A client that also trusts the certificates in `ca_file` (PEM), for
 /// identity providers behind a private CA. TLS verification is never off.
 pub fn client_with_ca(ca_file: Option<&std::path::Path>) -> Result<reqwest::Client> {
+    build(builder(ca_file)?)
+}
+
+/// [`client`], calling `on_connect` each time a connection to an endpoint is
+/// established (TCP, and TLS when https): from then on a request may reach
+/// the server. The single-use ledger marks a JWT `sent` there.
+pub fn client_observed(on_connect: impl Fn() + Send + Sync + 'static) -> Result<reqwest::Client> {
+    build(builder(None)?.connector_layer(observe::OnConnect::new(on_connect)))
+}
+
+fn build(b: reqwest::ClientBuilder) -> Result<reqwest::Client> {
+    b.build()
+        .map_err(|e| Error::failure(format!("cannot build the HTTP client: {e}")))
+}
+
+fn builder(ca_file: Option<&std::path::Path>) -> Result<reqwest::ClientBuilder> {
     // reqwest is built without a provider; ring is ours. Err = already installed.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let mut b = reqwest::Client::builder();
@@ -44,12 +60,72 @@ pub fn client_with_ca(ca_file: Option<&std::path::Path>) -> Result<reqwest::Clie
         })?;
         b = b.tls_certs_merge(certs);
     }
-    b.redirect(reqwest::redirect::Policy::none())
+    Ok(b.redirect(reqwest::redirect::Policy::none())
         .timeout(TIMEOUT)
         .connect_timeout(Duration::from_secs(10))
-        .user_agent(USER_AGENT)
-        .build()
-        .map_err(|e| Error::failure(format!("cannot build the HTTP client: {e}")))
+        .user_agent(USER_AGENT))
+}
+
+/// A tower layer around reqwest's connector that reports established
+/// connections.
+mod observe {
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::sync::Arc;
+    use std::task::{Context, Poll};
+
+    #[derive(Clone)]
+    pub struct OnConnect(Arc<dyn Fn() + Send + Sync>);
+
+    impl OnConnect {
+        pub fn new(f: impl Fn() + Send + Sync + 'static) -> Self {
+            OnConnect(Arc::new(f))
+        }
+    }
+
+    impl<S> tower_layer::Layer<S> for OnConnect {
+        type Service = Observed<S>;
+        fn layer(&self, inner: S) -> Observed<S> {
+            Observed {
+                inner,
+                on_connect: self.0.clone(),
+            }
+        }
+    }
+
+    #[derive(Clone)]
+    pub struct Observed<S> {
+        inner: S,
+        on_connect: Arc<dyn Fn() + Send + Sync>,
+    }
+
+    type Boxed<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
+
+    impl<S, R> tower_service::Service<R> for Observed<S>
+    where
+        S: tower_service::Service<R>,
+        S::Future: Send + 'static,
+    {
+        type Response = S::Response;
+        type Error = S::Error;
+        type Future = Boxed<S::Response, S::Error>;
+
+        fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+            self.inner.poll_ready(cx)
+        }
+
+        fn call(&mut self, req: R) -> Self::Future {
+            let connecting = self.inner.call(req);
+            let on_connect = self.on_connect.clone();
+            Box::pin(async move {
+                let conn = connecting.await;
+                if conn.is_ok() {
+                    on_connect();
+                }
+                conn
+            })
+        }
+    }
 }
 
 /// A response read in full, up to [`MAX_BODY`].

@@ -1,30 +1,140 @@
-//! The single-use ledger: a record per identity JWT already presented to a
-//! provider, so that keyless never sends one twice (the provider would deny
-//! it as `jti_reused` and blame the rule).
+//! The single-use ledger: a record per identity JWT presented to a provider,
+//! so that keyless never sends one twice (the provider would deny it as
+//! `jti_reused` and blame the rule), and never refuses one it did not send.
 //!
-//! A claim is an `O_EXCL` create, so two processes can never both spend one
-//! JWT, even under different cache keys. The ledger lives in the cache dir,
-//! else in a private per-user dir under the system temp dir.
+//! A record is `claimed` from the moment a process decides to exchange the
+//! JWT, and `sent` once a connection to the token endpoint is established
+//! for it (see [`crate::http::client_observed`]); before that, the JWT
+//! provably has not left. Records appear whole: written to a temp file,
+//! `flock`ed, then hard-linked into place, which fails if one exists, so two
+//! processes can never both claim a JWT. The claimer holds the lock until
+//! the record says `sent` or is released; a `claimed` record whose lock is
+//! free was left by a process that died before connecting, and is taken
+//! over. A record that cannot be read (torn by an older keyless, or
+//! corrupt) is "unknown", never "spent". Expired records are pruned, at most
+//! every few minutes.
+//!
+//! The ledger lives in the cache dir, else in a private per-user dir under
+//! the system temp dir.
 
-use std::fs::OpenOptions;
-use std::io::ErrorKind;
+use std::fs::{File, OpenOptions};
+use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
 
 #[cfg(unix)]
 use std::os::unix::fs::OpenOptionsExt;
 
+use serde::{Deserialize, Serialize};
+
 use super::TokenCache;
 use crate::private_fs;
 
+/// How often the ledger is swept for expired records.
+const PRUNE_EVERY: Duration = Duration::from_secs(600);
+/// A record is kept this long past its JWT's expiry (clock skew).
+const KEEP_PAST_EXPIRY_SECS: i64 = 60;
+/// An unreadable record, or a temp file, older than this is swept too: no
+/// identity JWT lives longer.
+const STALE_SECS: u64 = 86_400;
+
 /// What the single-use ledger says about an assertion.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Claim {
-    /// Never exchanged before; now recorded.
-    Fresh,
-    /// Already exchanged at this Unix time.
+    /// Not sent before; now claimed by this process until [`Pending`] says
+    /// `sent` or releases it.
+    Fresh(Pending),
+    /// Sent at this Unix time, or being sent by another process right now.
     AlreadyExchanged(i64),
     /// No ledger (neither the cache dir nor the temp dir is usable): cannot tell.
     Unknown,
+}
+
+#[derive(Debug, Serialize, Deserialize, PartialEq, Eq, Clone, Copy)]
+#[serde(rename_all = "kebab-case")]
+enum State {
+    Claimed,
+    Sent,
+}
+
+/// A record's content. Version-1 records (`{"exp","exchanged_at"}`, written
+/// before sending) read as `sent`.
+#[derive(Debug, Serialize, Deserialize, Clone, Copy)]
+struct Record {
+    #[serde(default = "legacy_state")]
+    state: State,
+    exp: i64,
+    #[serde(alias = "exchanged_at")]
+    claimed_at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sent_at: Option<i64>,
+}
+
+fn legacy_state() -> State {
+    State::Sent
+}
+
+/// What is on disk for a digest.
+enum Found {
+    Missing,
+    /// Sent (at), or claimed by a live process.
+    Spent(i64),
+    /// Claimed by a process that died before connecting.
+    Abandoned,
+    /// Empty, torn or corrupt.
+    Unreadable,
+}
+
+/// A claim this process holds: the record's lock, and where to mark it.
+#[derive(Debug)]
+pub struct Pending {
+    inner: Arc<Mutex<Option<PendingRecord>>>,
+}
+
+#[derive(Debug)]
+struct PendingRecord {
+    path: PathBuf,
+    record: Record,
+    /// The claimed record, `flock`ed: its lock says "in flight".
+    _lock: File,
+}
+
+impl Pending {
+    /// Mark the JWT sent: a connection to the token endpoint is up, so the
+    /// request may reach it from now on. Idempotent; the record is replaced
+    /// atomically, so it reads `claimed` or `sent`, never torn.
+    pub fn mark_sent(&self) {
+        let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(p) = g.as_mut()
+            && p.record.state == State::Claimed
+        {
+            p.record.state = State::Sent;
+            p.record.sent_at = Some(crate::jwt::now());
+            if let Some(dir) = p.path.parent() {
+                let _ = write_record(dir, &p.path, &p.record, Place::Replace);
+            }
+        }
+    }
+
+    /// A callback for the HTTP client's connection hook.
+    pub fn on_connect(&self) -> impl Fn() + Send + Sync + 'static {
+        let me = Pending {
+            inner: self.inner.clone(),
+        };
+        move || me.mark_sent()
+    }
+
+    /// The request never left (connection refused, TLS failed): forget the
+    /// claim, unless a connection was made after all.
+    pub fn release(self) {
+        let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(p) = g.take()
+            && p.record.state == State::Claimed
+        {
+            let _ = std::fs::remove_file(&p.path);
+        }
+    }
 }
 
 /// Where the ledger goes when the cache dir is unusable: a private per-user
@@ -46,6 +156,76 @@ pub fn ledger_name(provider: &str, assertion: &str) -> String {
     format!("{provider}-{}", crate::jwt::digest(assertion))
 }
 
+enum Place {
+    /// Appear only if no record exists (hard link: EEXIST otherwise).
+    New,
+    /// Replace whatever is there (rename).
+    Replace,
+}
+
+/// Write `record` at `path` through a temp file in `dir`, so that it
+/// appears whole. With `Place::New`, the temp file is locked first and the
+/// lock is handed back: the record is never visible unlocked while claimed.
+fn write_record(
+    dir: &Path,
+    path: &Path,
+    record: &Record,
+    place: Place,
+) -> std::io::Result<Option<File>> {
+    let tmp = dir.join(format!(
+        ".claim-{}-{}.tmp",
+        std::process::id(),
+        crate::jwt::digest(&format!("{:?}{:?}", path, SystemTime::now()))
+    ));
+    let mut o = OpenOptions::new();
+    o.read(true).write(true).create_new(true);
+    #[cfg(unix)]
+    o.mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC);
+    let mut f = o.open(&tmp)?;
+    let result = (|| {
+        if matches!(place, Place::New) {
+            f.try_lock().map_err(|e| match e {
+                std::fs::TryLockError::Error(e) => e,
+                std::fs::TryLockError::WouldBlock => std::io::Error::from(ErrorKind::WouldBlock),
+            })?;
+        }
+        f.write_all(&serde_json::to_vec(record).unwrap_or_default())?;
+        f.sync_data()?;
+        match place {
+            Place::New => std::fs::hard_link(&tmp, path),
+            Place::Replace => std::fs::rename(&tmp, path),
+        }
+    })();
+    let _ = std::fs::remove_file(&tmp);
+    result.map(|()| matches!(place, Place::New).then_some(f))
+}
+
+/// What the record at `path` says. A `claimed` record's lock is tried:
+/// held means in flight, free means abandoned.
+fn inspect(path: &Path) -> Found {
+    let file = match private_fs::open_nofollow(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Found::Missing,
+        Err(_) => return Found::Unreadable,
+    };
+    let mut bytes = Vec::new();
+    if std::io::Read::read_to_end(&mut std::io::Read::take(&file, 4096), &mut bytes).is_err() {
+        return Found::Unreadable;
+    }
+    let Ok(r) = serde_json::from_slice::<Record>(&bytes) else {
+        return Found::Unreadable;
+    };
+    match r.state {
+        State::Sent => Found::Spent(r.sent_at.unwrap_or(r.claimed_at)),
+        State::Claimed => match file.try_lock() {
+            // We got it: nobody holds the claim any more.
+            Ok(()) => Found::Abandoned,
+            Err(_) => Found::Spent(r.claimed_at),
+        },
+    }
+}
+
 impl TokenCache {
     fn ledger_dir(&self) -> PathBuf {
         self.dir.join("exchanged")
@@ -65,71 +245,189 @@ impl TokenCache {
         (parent_ok && private_fs::ensure_dir(&fallback).is_ok()).then_some(fallback)
     }
 
-    /// Record that an assertion with this digest is about to be exchanged.
-    /// Creating the record is atomic (O_EXCL), so two processes can never
-    /// both spend one JWT, even under different cache keys.
+    /// Claim an assertion with this digest for an exchange.
     pub fn claim_assertion(&self, digest: &str, exp: i64, now: i64) -> Claim {
         let Some(dir) = self.usable_ledger_dir() else {
             return Claim::Unknown;
         };
         self.prune_ledger(&dir, now);
         let path = dir.join(digest);
-        let mut o = OpenOptions::new();
-        o.write(true).create_new(true);
-        #[cfg(unix)]
-        o.mode(0o600);
-        match o.open(&path) {
-            Ok(mut f) => {
-                use std::io::Write;
-                let _ = write!(f, "{{\"exp\":{exp},\"exchanged_at\":{now}}}");
-                Claim::Fresh
+        let record = Record {
+            state: State::Claimed,
+            exp,
+            claimed_at: now,
+            sent_at: None,
+        };
+        let pending = |lock: File| {
+            Claim::Fresh(Pending {
+                inner: Arc::new(Mutex::new(Some(PendingRecord {
+                    path: path.clone(),
+                    record,
+                    _lock: lock,
+                }))),
+            })
+        };
+        // The fast path: no record yet.
+        match write_record(&dir, &path, &record, Place::New) {
+            Ok(Some(lock)) => return pending(lock),
+            Ok(None) => return Claim::Unknown,
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
+            Err(_) => return Claim::Unknown,
+        }
+        // A record exists. Taking over an abandoned or unreadable one is
+        // done under the ledger's lock, so two processes never both do.
+        let Ok(_guard) = ledger_lock(&dir) else {
+            return Claim::Unknown;
+        };
+        match inspect(&path) {
+            Found::Spent(at) => Claim::AlreadyExchanged(at),
+            found @ (Found::Abandoned | Found::Unreadable | Found::Missing) => {
+                if matches!(found, Found::Unreadable) {
+                    crate::output::warn(
+                        "the single-use ledger held an unreadable record for this identity token (left by a crash?); treating the token as unsent",
+                    );
+                }
+                let _ = std::fs::remove_file(&path);
+                match write_record(&dir, &path, &record, Place::New) {
+                    Ok(Some(lock)) => pending(lock),
+                    Err(e) if e.kind() == ErrorKind::AlreadyExists => Claim::AlreadyExchanged(now),
+                    _ => Claim::Unknown,
+                }
             }
-            Err(e) if e.kind() == ErrorKind::AlreadyExists => {
-                let at = std::fs::read(&path)
-                    .ok()
-                    .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-                    .and_then(|v| v.get("exchanged_at").and_then(|x| x.as_i64()))
-                    .unwrap_or(0);
-                Claim::AlreadyExchanged(at)
-            }
-            Err(_) => Claim::Unknown,
         }
     }
 
-    /// When an assertion with this digest was exchanged, if the ledger (in
-    /// the cache dir or its temp-dir fallback) knows.
+    /// When an assertion with this digest was sent (or is being sent by a
+    /// live process), if the ledger in the cache dir or its temp-dir
+    /// fallback knows. Abandoned and unreadable records count as unsent.
     pub fn exchanged_at(&self, digest: &str) -> Option<i64> {
         [self.ledger_dir(), fallback_ledger_dir()]
             .iter()
-            .find_map(|dir| {
-                let bytes = std::fs::read(dir.join(digest)).ok()?;
-                let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-                Some(v.get("exchanged_at").and_then(|x| x.as_i64()).unwrap_or(0))
+            .find_map(|dir| match inspect(&dir.join(digest)) {
+                Found::Spent(at) => Some(at),
+                _ => None,
             })
     }
 
-    /// Forget a claim whose exchange never reached the server (connection refused).
-    pub fn release_claim(&self, digest: &str) {
-        if let Some(dir) = self.usable_ledger_dir() {
-            let _ = std::fs::remove_file(dir.join(digest));
-        }
-    }
-
-    /// Drop records of assertions that expired more than a minute ago: they
-    /// can never be presented again.
+    /// Drop records of assertions that expired more than a minute ago (they
+    /// can never be presented again), unreadable records and temp files a
+    /// day old. At most every [`PRUNE_EVERY`], so that a large ledger does
+    /// not slow every exchange.
     fn prune_ledger(&self, dir: &Path, now: i64) {
+        let stamp = dir.join(".pruned");
+        let recent = std::fs::metadata(&stamp)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age < PRUNE_EVERY);
+        if recent {
+            return;
+        }
+        let _ = File::create(&stamp);
         let Ok(rd) = std::fs::read_dir(dir) else {
             return;
         };
         for e in rd.flatten() {
             let p = e.path();
-            let exp = std::fs::read(&p)
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            if name == ".pruned" || name == ".lock" {
+                continue;
+            }
+            let old = e
+                .metadata()
+                .and_then(|m| m.modified())
                 .ok()
-                .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-                .and_then(|v| v.get("exp").and_then(|x| x.as_i64()));
-            if matches!(exp, Some(x) if x + 60 < now) {
-                let _ = std::fs::remove_file(&p);
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age.as_secs() > STALE_SECS);
+            let expired = std::fs::read(&p)
+                .ok()
+                .and_then(|b| serde_json::from_slice::<Record>(&b).ok())
+                .map(|r| r.exp + KEEP_PAST_EXPIRY_SECS < now);
+            match expired {
+                Some(true) => {
+                    let _ = std::fs::remove_file(&p);
+                }
+                None if old => {
+                    let _ = std::fs::remove_file(&p);
+                }
+                _ => {}
             }
         }
+    }
+}
+
+/// The ledger-wide lock, for taking over a record.
+fn ledger_lock(dir: &Path) -> std::io::Result<File> {
+    let mut o = OpenOptions::new();
+    o.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    o.mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC);
+    let f = o.open(dir.join(".lock"))?;
+    f.lock()?;
+    Ok(f)
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn claims_are_exclusive_and_released_claims_are_free() {
+        let t = tempfile::tempdir().unwrap();
+        let c = TokenCache::new(t.path().to_path_buf());
+        let Claim::Fresh(p) = c.claim_assertion("abc", 2000, 1000) else {
+            panic!("first claim")
+        };
+        // in flight: another process (here: another claim) is refused
+        assert!(matches!(
+            c.claim_assertion("abc", 2000, 1001),
+            Claim::AlreadyExchanged(1000)
+        ));
+        assert_eq!(c.exchanged_at("abc"), Some(1000));
+        p.release();
+        assert_eq!(c.exchanged_at("abc"), None);
+        let Claim::Fresh(p) = c.claim_assertion("abc", 2000, 1002) else {
+            panic!("claim after release")
+        };
+        p.mark_sent();
+        drop(p);
+        // sent: spent for good, though nobody holds it
+        assert!(matches!(
+            c.claim_assertion("abc", 2000, 1003),
+            Claim::AlreadyExchanged(_)
+        ));
+    }
+
+    #[test]
+    fn an_abandoned_claim_is_taken_over() {
+        let t = tempfile::tempdir().unwrap();
+        let c = TokenCache::new(t.path().to_path_buf());
+        let Claim::Fresh(p) = c.claim_assertion("abc", 2000, 1000) else {
+            panic!("first claim")
+        };
+        // The claimer dies without marking or releasing: its lock goes.
+        drop(p);
+        assert_eq!(c.exchanged_at("abc"), None);
+        assert!(matches!(
+            c.claim_assertion("abc", 2000, 1001),
+            Claim::Fresh(_)
+        ));
+    }
+
+    #[test]
+    fn legacy_records_read_as_sent_and_expired_ones_are_pruned() {
+        let t = tempfile::tempdir().unwrap();
+        let c = TokenCache::new(t.path().to_path_buf());
+        let dir = t.path().join("exchanged");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("old"), r#"{"exp":2000,"exchanged_at":1000}"#).unwrap();
+        assert_eq!(c.exchanged_at("old"), Some(1000));
+        assert!(matches!(
+            c.claim_assertion("new", 9000, 5000),
+            Claim::Fresh(_)
+        ));
+        assert!(!dir.join("old").exists(), "expired at 2000, pruned at 5000");
     }
 }

@@ -412,18 +412,4 @@ mod tests {
         std::fs::write(c.entry_path(&k), b"{not json").unwrap();
         assert!(c.read(&k).is_none());
     }
-
-    #[test]
-    fn ledger_claims_once() {
-        let t = tempfile::tempdir().unwrap();
-        let c = TokenCache::new(t.path().to_path_buf());
-        assert_eq!(c.claim_assertion("abc", 2000, 1000), Claim::Fresh);
-        assert_eq!(
-            c.claim_assertion("abc", 2000, 1001),
-            Claim::AlreadyExchanged(1000)
-        );
-        // expired records are pruned
-        assert_eq!(c.claim_assertion("def", 2000, 5000), Claim::Fresh);
-        assert_eq!(c.claim_assertion("abc", 2000, 5001), Claim::Fresh);
-    }
 }

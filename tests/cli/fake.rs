@@ -74,6 +74,8 @@ type Script = Box<dyn Fn(usize, &Request) -> Reply + Send + Sync>;
 pub struct Fake {
     pub url: String,
     pub requests: Arc<Mutex<Vec<Request>>>,
+    /// Connections accepted, whether or not a request followed.
+    pub connections: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Fake {
@@ -83,10 +85,13 @@ impl Fake {
         let url = format!("http://{}", listener.local_addr().unwrap());
         let requests = Arc::new(Mutex::new(Vec::new()));
         let reqs = requests.clone();
+        let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let conns = connections.clone();
         let script: Arc<Script> = Arc::new(Box::new(script));
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { continue };
+                conns.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 let reqs = reqs.clone();
                 let script = script.clone();
                 std::thread::spawn(move || {
@@ -130,7 +135,11 @@ impl Fake {
                 });
             }
         });
-        Fake { url, requests }
+        Fake {
+            url,
+            requests,
+            connections,
+        }
     }
 
     pub fn count(&self) -> usize {
