@@ -866,7 +866,7 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__setup__subcmd__anthropic)
-            opts="-v -q -h -V --federation-rule-id --organization-id --service-account-id --workspace-id --base-url --identity --config-dir --profile --verbose --quiet --help --version"
+            opts="-v -q -h -V --federation-rule-id --organization-id --service-account-id --workspace-id --base-url --audience --identity --config-dir --profile --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -889,6 +889,10 @@ _keyless() {
                     return 0
                     ;;
                 --base-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --audience)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

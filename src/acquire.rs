@@ -235,7 +235,10 @@ fn already_exchanged(
             e.hint("wait for the file to rotate; until then keyless serves a cached token while one is still valid")
         }
         Origin::EnvValue(var) => e.hint(format!(
-            "put a fresh token in {var}, or use a file or command source that rotates"
+            "{var} holds one token per job or run, and keyless already exchanged it: the cached token serves while it lives; for longer jobs raise the federation rule's token lifetime, or put a fresh token in {var}"
+        )),
+        Origin::Platform(p) => e.hint(format!(
+            "{p} handed back a token keyless already exchanged; retry in a moment"
         )),
         Origin::Session | Origin::ClientCredentials => e.hint(
             "the identity provider handed back a token keyless already exchanged; run `keyless login` to start a new session",

@@ -54,6 +54,17 @@ pub const ANTHROPIC_FEDERATION_RULE_ID: &str = "ANTHROPIC_FEDERATION_RULE_ID";
 pub const ANTHROPIC_ORGANIZATION_ID: &str = "ANTHROPIC_ORGANIZATION_ID";
 pub const ANTHROPIC_SERVICE_ACCOUNT_ID: &str = "ANTHROPIC_SERVICE_ACCOUNT_ID";
 
+// --- set by the platforms the ambient identity sources ask ---
+/// `true` in GitHub Actions jobs.
+pub const GITHUB_ACTIONS: &str = "GITHUB_ACTIONS";
+/// GitHub Actions' OIDC token endpoint, set with `permissions: id-token: write`.
+pub const ACTIONS_ID_TOKEN_REQUEST_URL: &str = "ACTIONS_ID_TOKEN_REQUEST_URL";
+/// The bearer token for that endpoint: a secret, never logged.
+pub const ACTIONS_ID_TOKEN_REQUEST_TOKEN: &str = "ACTIONS_ID_TOKEN_REQUEST_TOKEN";
+/// Host (and port) of Google's metadata server, as Google's libraries read
+/// it; default `metadata.google.internal`.
+pub const GCE_METADATA_HOST: &str = "GCE_METADATA_HOST";
+
 // --- other tools' settings ---
 /// The OpenAI API base the SDKs call (`auth status`, `setup codex`).
 pub const OPENAI_BASE_URL: &str = "OPENAI_BASE_URL";

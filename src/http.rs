@@ -40,6 +40,12 @@ pub fn client_observed(on_connect: impl Fn() + Send + Sync + 'static) -> Result<
     build(builder(None)?.connector_layer(observe::OnConnect::new(on_connect)))
 }
 
+/// [`client`] that never uses a proxy: for metadata servers and CI token
+/// endpoints, which their platforms' libraries reach directly.
+pub fn client_direct() -> Result<reqwest::Client> {
+    build(builder(None)?.no_proxy())
+}
+
 fn build(b: reqwest::ClientBuilder) -> Result<reqwest::Client> {
     b.build()
         .map_err(|e| Error::failure(format!("cannot build the HTTP client: {e}")))

@@ -63,6 +63,26 @@ impl CacheKey {
         }
     }
 
+    /// The same configuration plus `field`, when it has a value: a field
+    /// added later leaves the keys of older configurations unchanged.
+    pub fn extend_if(self, field: &str, value: Option<&str>) -> Self {
+        match value {
+            None => self,
+            Some(v) => {
+                let mut h = Sha256::new();
+                h.update(self.hex.as_bytes());
+                h.update(b"\0");
+                h.update(field.as_bytes());
+                h.update(b"=");
+                h.update(v.as_bytes());
+                CacheKey {
+                    hex: crate::jwt::hex(&h.finalize()[..16]),
+                    ..self
+                }
+            }
+        }
+    }
+
     /// The same key, with the token prefix its entries must have.
     pub fn with_token_prefix(mut self, prefix: Option<&'static str>) -> Self {
         self.token_prefix = prefix;

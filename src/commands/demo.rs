@@ -54,6 +54,7 @@ pub fn run() -> Result<()> {
         service_account_id: Some(rules::SANDBOX_SA.into()),
         workspace_id: Some(rules::SANDBOX_WORKSPACE.into()),
         base_url: Some(url.clone()),
+        audience: None,
         identity: Some(setup_argv.last().cloned().unwrap_or_default()),
     };
     setup::run(&settings, &SetupCommand::Anthropic(args))?;

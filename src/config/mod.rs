@@ -8,6 +8,9 @@
 //! [`checks`] is the rulebook for the values in it.
 
 pub mod checks;
+pub mod identity;
+
+pub use identity::IdentitySource;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -63,6 +66,10 @@ pub struct AnthropicConfig {
     pub workspace_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_url: Option<String>,
+    /// The audience identity sources that take one ask for (GitHub Actions,
+    /// GCP); the federation rule must match it. Default: the API host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
     pub identity: IdentitySource,
     /// Fields a newer keyless wrote: kept on rewrite.
     #[serde(flatten)]
@@ -162,98 +169,6 @@ pub enum AssertionKind {
     IdToken,
     /// Exchange a JWT access token (Okta custom authorization servers, Keycard)
     AccessToken,
-}
-
-/// Where the identity JWT comes from.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(tag = "type", rename_all = "kebab-case")]
-pub enum IdentitySource {
-    /// A file re-read on every exchange (Kubernetes projected tokens, SPIFFE helper).
-    File { path: String },
-    /// The provider's pair of variables: `ANTHROPIC_IDENTITY_TOKEN_FILE`, then
-    /// `ANTHROPIC_IDENTITY_TOKEN`; or `OPENAI_IDENTITY_TOKEN_FILE`, then
-    /// `OPENAI_IDENTITY_TOKEN`.
-    Env,
-    /// A program that prints a JWT, run without a shell.
-    Command { argv: Vec<String> },
-    /// The sign-in session of `keyless login`: a fresh JWT per exchange.
-    Login,
-    /// The OAuth client-credentials grant at the profile's issuer.
-    ClientCredentials {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        resource: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        scope: Option<String>,
-    },
-}
-
-impl IdentitySource {
-    /// Parse `file:PATH`, `env` or `command:PROGRAM ARGS…` (split like a POSIX
-    /// shell splits words, but never run by one).
-    pub fn parse(spec: &str) -> Result<Self> {
-        let hint = "use file:PATH, env, command:PROGRAM ARGS…, login, or client-credentials";
-        if spec == "env" {
-            return Ok(IdentitySource::Env);
-        }
-        if spec == "login" {
-            return Ok(IdentitySource::Login);
-        }
-        if spec == "client-credentials" {
-            return Ok(IdentitySource::ClientCredentials {
-                resource: None,
-                scope: None,
-            });
-        }
-        if let Some(path) = spec.strip_prefix("file:") {
-            if path.is_empty() {
-                return Err(Error::usage("--identity file: needs a path").hint(hint));
-            }
-            return Ok(IdentitySource::File {
-                path: path.to_string(),
-            });
-        }
-        if let Some(cmd) = spec.strip_prefix("command:") {
-            let argv = shell_words::split(cmd).map_err(|e| {
-                Error::usage(format!(
-                    "cannot split the --identity command into words: {e}"
-                ))
-                .hint("quote arguments with spaces as a POSIX shell would")
-            })?;
-            if argv.is_empty() {
-                return Err(Error::usage("--identity command: needs a program").hint(hint));
-            }
-            return Ok(IdentitySource::Command { argv });
-        }
-        if spec.contains("eyJ") || spec.len() > 200 {
-            return Err(Error::usage(
-                "--identity looks like a token itself, not a source (not shown)",
-            )
-            .hint(
-                "put the JWT in a file and use file:PATH, or use env with ANTHROPIC_IDENTITY_TOKEN or OPENAI_IDENTITY_TOKEN",
-            ));
-        }
-        Err(Error::usage(format!("unknown identity source {spec:?}")).hint(hint))
-    }
-
-    /// The inverse of [`IdentitySource::parse`], for display and cache keys.
-    pub fn spec(&self) -> String {
-        match self {
-            IdentitySource::File { path } => format!("file:{path}"),
-            IdentitySource::Env => "env".to_string(),
-            IdentitySource::Command { argv } => format!("command:{}", shell_words::join(argv)),
-            IdentitySource::Login => "login".to_string(),
-            IdentitySource::ClientCredentials { resource, scope } => {
-                let mut s = "client-credentials".to_string();
-                if let Some(r) = resource {
-                    s.push_str(&format!(" resource={r}"));
-                }
-                if let Some(sc) = scope {
-                    s.push_str(&format!(" scope={sc}"));
-                }
-                s
-            }
-        }
-    }
 }
 
 /// The config file as found on disk, with the path it came from.
@@ -369,27 +284,6 @@ impl Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn identity_specs_round_trip() {
-        for s in [
-            "env",
-            "file:/var/run/token",
-            "command:gcloud auth print-identity-token '--audiences=a b'",
-        ] {
-            let parsed = IdentitySource::parse(s).unwrap();
-            assert_eq!(IdentitySource::parse(&parsed.spec()).unwrap(), parsed);
-        }
-        assert_eq!(
-            IdentitySource::parse("command:a 'b c'").unwrap(),
-            IdentitySource::Command {
-                argv: vec!["a".into(), "b c".into()]
-            }
-        );
-        assert!(IdentitySource::parse("file:").is_err());
-        assert!(IdentitySource::parse("command:").is_err());
-        assert!(IdentitySource::parse("gcp").is_err());
-    }
 
     #[test]
     fn unknown_keys_survive_a_rewrite() {

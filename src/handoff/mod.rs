@@ -180,6 +180,7 @@ mod tests {
             service_account_id: None,
             workspace_id: None,
             base_url: base_url.map(str::to_string),
+            audience: None,
             identity: IdentitySource::Env,
             unknown: Default::default(),
         }

@@ -262,7 +262,10 @@ impl Configured {
                     ("workspace_id", cfg.workspace_id.as_deref().unwrap_or("")),
                     ("identity", &cfg.identity.spec()),
                 ],
-            ),
+            )
+            // Only when set, so that the keys of configurations saved
+            // before the field existed stay the same.
+            .extend_if("audience", cfg.audience.as_deref()),
             Configured::OpenAi(cfg) => CacheKey::new(
                 name,
                 &[
@@ -290,7 +293,7 @@ impl Configured {
     pub fn audience(&self, issuer: Option<&IssuerConfig>) -> Option<String> {
         let issuers = issuer.and_then(|i| i.audience.clone());
         let recorded = match self {
-            Configured::Anthropic(_) => None,
+            Configured::Anthropic(cfg) => cfg.audience.clone(),
             Configured::OpenAi(cfg) => cfg.audience.clone(),
         };
         recorded

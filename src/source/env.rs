@@ -44,7 +44,7 @@ pub fn fetch(provider: Provider) -> Result<IdentityToken> {
         Located::File(path) => super::file::read(&path),
         Located::Value(var, token) => Ok(IdentityToken {
             token,
-            origin: Origin::EnvValue(var),
+            origin: Origin::EnvValue(var.to_string()),
             kind: TokenKind::Jwt,
         }),
         Located::Neither => Err(Error::sign_in(format!(
@@ -56,5 +56,23 @@ pub fn fetch(provider: Provider) -> Result<IdentityToken> {
             vars.file,
             provider.name()
         ))),
+    }
+}
+
+/// The `env:NAME` source: the JWT in the variable `name` (GitLab CI's
+/// `id_tokens`, CircleCI, Bitbucket Pipelines, HCP Terraform), re-read per
+/// exchange.
+pub fn fetch_named(name: &str) -> Result<IdentityToken> {
+    match std::env::var(name).ok().filter(|v| !v.trim().is_empty()) {
+        Some(v) => Ok(IdentityToken {
+            token: Secret::new(v.trim().to_string()),
+            origin: Origin::EnvValue(name.to_string()),
+            kind: TokenKind::Jwt,
+        }),
+        None => Err(
+            Error::sign_in(format!("no identity token: {name} is not set")).hint(format!(
+                "export the JWT as {name} (GitLab CI: an `id_tokens:` entry named {name})"
+            )),
+        ),
     }
 }

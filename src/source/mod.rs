@@ -1,6 +1,7 @@
 //! Stage 1, identity sources: where the OIDC JWT that keyless exchanges
-//! comes from. One file per source: [`file`], [`env`], [`command`],
-//! [`login`] (the sign-in session) and [`client_credentials`].
+//! comes from. One file per source: [`file`], [`env`] (also `env:NAME`),
+//! [`command`], [`login`] (the sign-in session), [`client_credentials`],
+//! and the platforms' own endpoints, [`github_actions`] and [`gcp`].
 //!
 //! Each call fetches anew: a file is re-read (it may have rotated), a command
 //! is re-run, the session is refreshed. Sources only fetch; the single-use
@@ -11,7 +12,10 @@ pub mod client_credentials;
 pub mod command;
 pub mod env;
 pub mod file;
+pub mod gcp;
+pub mod github_actions;
 pub mod login;
+mod platform;
 
 use std::path::PathBuf;
 
@@ -32,7 +36,9 @@ pub struct IdentityToken {
 pub enum Origin {
     File(PathBuf),
     /// The variable that held the JWT.
-    EnvValue(&'static str),
+    EnvValue(String),
+    /// A platform's token endpoint, by name (GitHub Actions, Google Cloud).
+    Platform(&'static str),
     Command(String),
     /// Minted from the `keyless login` session.
     Session,
@@ -46,6 +52,7 @@ impl Origin {
         match self {
             Origin::File(p) => format!("the identity token in {}", p.display()),
             Origin::EnvValue(var) => format!("the identity token in ${var}"),
+            Origin::Platform(p) => format!("the identity token from {p}"),
             Origin::Command(p) => format!("the identity token printed by `{p}`"),
             Origin::Session => "the identity token from the sign-in session".to_string(),
             Origin::ClientCredentials => "the token from the client-credentials grant".to_string(),
@@ -100,6 +107,9 @@ pub fn fetch(source: &IdentitySource, ctx: &Context) -> Result<IdentityToken> {
         ),
         IdentitySource::File { path } => file::read(&file::expand_home(path)),
         IdentitySource::Env => env::fetch(ctx.provider),
+        IdentitySource::EnvNamed { name } => env::fetch_named(name),
+        IdentitySource::GithubActions => github_actions::fetch(ctx.audience),
+        IdentitySource::Gcp => gcp::fetch(ctx.audience),
         IdentitySource::Command { argv } if argv.is_empty() => Err(Error::config(
             "the profile's identity command is empty",
         )

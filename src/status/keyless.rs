@@ -152,6 +152,35 @@ fn identity_state(
                 Located::Neither => state(false, Some(neither_set(vars))),
             }
         }
+        IdentitySource::EnvNamed { name } => match (env.var)(name).filter(|v| !v.trim().is_empty())
+        {
+            Some(t) => judge(t.trim(), &format!("the token in ${name}")),
+            None => state(false, Some(format!("{name} is not set"))),
+        },
+        IdentitySource::GithubActions => {
+            let set = |n: &str| (env.var)(n).is_some_and(|v| !v.is_empty());
+            if set(env_vars::ACTIONS_ID_TOKEN_REQUEST_URL)
+                && set(env_vars::ACTIONS_ID_TOKEN_REQUEST_TOKEN)
+            {
+                state(
+                    true,
+                    Some("GitHub Actions' OIDC endpoint (not requested without --check)".into()),
+                )
+            } else {
+                state(
+                    false,
+                    Some(format!(
+                        "{} and {} are not set (the job needs `permissions: id-token: write`)",
+                        env_vars::ACTIONS_ID_TOKEN_REQUEST_URL,
+                        env_vars::ACTIONS_ID_TOKEN_REQUEST_TOKEN
+                    )),
+                )
+            }
+        }
+        IdentitySource::Gcp => state(
+            true,
+            Some("the GCP metadata server (not requested without --check)".into()),
+        ),
         IdentitySource::Login => match crate::session::read_session(settings) {
             Some(s) => state(true, Some(format!("sign-in session for {}", s.sub))),
             None => state(

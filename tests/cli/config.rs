@@ -160,7 +160,7 @@ fn identifiers_are_checked_locally() {
                 "--organization-id",
                 ORG,
                 "--identity",
-                "gcp",
+                "gcloud",
             ],
             "unknown identity source",
         ),

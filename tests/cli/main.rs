@@ -3,9 +3,8 @@
 mod common;
 mod fake;
 mod fake_idp;
-mod hostile_lifetimes;
-mod identity_files;
 
+mod ambient;
 mod assets;
 mod cache;
 mod claude_code;
@@ -15,6 +14,8 @@ mod crash;
 mod env;
 mod exec;
 mod exec_refresh;
+mod hostile_lifetimes;
+mod identity_files;
 mod layout;
 mod login_fake;
 mod login_real;

@@ -6,7 +6,7 @@ use clap::Args;
 
 use super::{default_identity, required_first, rows, save};
 use crate::config::checks::{
-    check_base_url, check_organization_id, check_rule_id, check_service_account_id,
+    check_base_url, check_organization_id, check_plain, check_rule_id, check_service_account_id,
     check_workspace_id,
 };
 use crate::config::{AnthropicConfig, IdentitySource};
@@ -30,8 +30,13 @@ pub struct SetupAnthropicArgs {
     /// API base URL; https, or http on 127.0.0.1, localhost or [::1]
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
-    /// Where the identity JWT comes from: file:PATH, env, command:PROGRAM ARGS…, login, or
-    /// client-credentials (the last two need `keyless setup issuer`)
+    /// The audience to ask identity sources for (github-actions, gcp)
+    /// [default: https://api.anthropic.com]; the federation rule must match it
+    #[arg(long, value_name = "AUD")]
+    pub audience: Option<String>,
+    /// Where the identity JWT comes from: file:PATH, env, env:NAME, command:PROGRAM ARGS…,
+    /// github-actions, gcp, login, or client-credentials (the last two need `keyless setup
+    /// issuer`)
     #[arg(long, value_name = "SOURCE")]
     pub identity: Option<String>,
 }
@@ -48,6 +53,9 @@ pub fn run(settings: &Settings, args: &SetupAnthropicArgs) -> Result<()> {
     }
     if let Some(v) = &args.workspace_id {
         check_workspace_id(v)?;
+    }
+    if let Some(v) = &args.audience {
+        check_plain("--audience", v)?;
     }
     let base_url = args.base_url.as_deref().map(check_base_url).transpose()?;
     let identity = args
@@ -74,6 +82,9 @@ pub fn run(settings: &Settings, args: &SetupAnthropicArgs) -> Result<()> {
                 if let Some(v) = base_url {
                     c.base_url = Some(v);
                 }
+                if let Some(v) = &args.audience {
+                    c.audience = Some(v.clone());
+                }
                 if let Some(v) = identity {
                     c.identity = v;
                 }
@@ -95,6 +106,7 @@ pub fn run(settings: &Settings, args: &SetupAnthropicArgs) -> Result<()> {
                     service_account_id: args.service_account_id.clone(),
                     workspace_id: args.workspace_id.clone(),
                     base_url,
+                    audience: args.audience.clone(),
                     identity: identity.unwrap_or_else(|| default_identity(profile)),
                     unknown: Default::default(),
                 }
@@ -123,6 +135,12 @@ pub fn describe(c: &AnthropicConfig) -> String {
                 .unwrap_or_else(|| "(not set: the rule's only workspace)".into()),
         ),
         ("base URL", c.base_url().to_string()),
+        (
+            "audience",
+            c.audience
+                .clone()
+                .unwrap_or_else(|| format!("{} (default)", crate::provider::anthropic::AUDIENCE)),
+        ),
         ("identity", c.identity.spec()),
     ])
 }

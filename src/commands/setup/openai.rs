@@ -23,8 +23,9 @@ pub struct SetupOpenAiArgs {
     /// Token endpoint [default: https://auth.openai.com/oauth/token]; https, or http on loopback
     #[arg(long, value_name = "URL")]
     pub token_endpoint: Option<String>,
-    /// Where the identity JWT comes from: file:PATH, env, command:PROGRAM ARGS…, login, or
-    /// client-credentials (the last two need `keyless setup issuer`)
+    /// Where the identity JWT comes from: file:PATH, env, env:NAME, command:PROGRAM ARGS…,
+    /// github-actions, gcp, login, or client-credentials (the last two need `keyless setup
+    /// issuer`)
     #[arg(long, value_name = "SOURCE")]
     pub identity: Option<String>,
     /// The audience configured on the identity provider (not sent: OpenAI compares it with the
