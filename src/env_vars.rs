@@ -83,3 +83,20 @@ pub const WAYLAND_DISPLAY: &str = "WAYLAND_DISPLAY";
 pub const DBUS_SESSION_BUS_ADDRESS: &str = "DBUS_SESSION_BUS_ADDRESS";
 /// The user's name on Windows, for the ledger's fallback directory.
 pub const USERNAME: &str = "USERNAME";
+
+// --- proxies, read as curl reads them (upper case first) ---
+/// The proxy for http:// requests.
+pub const HTTP_PROXY: &str = "HTTP_PROXY";
+pub const HTTP_PROXY_LOWER: &str = "http_proxy";
+/// The proxy for https:// requests (a CONNECT tunnel).
+pub const HTTPS_PROXY: &str = "HTTPS_PROXY";
+pub const HTTPS_PROXY_LOWER: &str = "https_proxy";
+/// The proxy for both, where the scheme's own variable is unset.
+pub const ALL_PROXY: &str = "ALL_PROXY";
+pub const ALL_PROXY_LOWER: &str = "all_proxy";
+/// Hosts reached directly; loopback is always reached directly.
+pub const NO_PROXY: &str = "NO_PROXY";
+pub const NO_PROXY_LOWER: &str = "no_proxy";
+/// Set under CGI, where `HTTP_PROXY` may come from a request header
+/// ("httpoxy"): no proxy variable is trusted then.
+pub const REQUEST_METHOD: &str = "REQUEST_METHOD";

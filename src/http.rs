@@ -22,7 +22,7 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
         .map_err(|e| Error::failure(format!("cannot start the async runtime: {e}")))
 }
 
-/// Proxies come from `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` (reqwest's default).
+/// Proxies come from the environment ([`env_proxies`]).
 pub fn client() -> Result<reqwest::Client> {
     client_with_ca(None)
 }
@@ -44,12 +44,52 @@ pub fn client_with_ca(ca_file: Option<&std::path::Path>) -> Result<reqwest::Clie
         })?;
         b = b.tls_certs_merge(certs);
     }
+    b = b.no_proxy();
+    for proxy in env_proxies() {
+        b = b.proxy(proxy);
+    }
     b.redirect(reqwest::redirect::Policy::none())
         .timeout(TIMEOUT)
         .connect_timeout(Duration::from_secs(10))
         .user_agent(USER_AGENT)
         .build()
         .map_err(|e| Error::failure(format!("cannot build the HTTP client: {e}")))
+}
+
+/// Always reached directly: a proxy would see the assertion and refresh token
+/// of a plain-http loopback endpoint in cleartext and could answer for it.
+const LOOPBACK: &str = "localhost,localhost.,127.0.0.0/8,::1,::ffff:127.0.0.0/104";
+
+/// The proxies of `HTTP(S)_PROXY`/`ALL_PROXY`/`NO_PROXY` and their lower-case
+/// forms, as reqwest would read them, with loopback always exempt. Written
+/// out because reqwest's own system proxy cannot be given extra exemptions.
+fn env_proxies() -> Vec<reqwest::Proxy> {
+    use crate::env_vars as ev;
+    if std::env::var_os(ev::REQUEST_METHOD).is_some() {
+        return Vec::new();
+    }
+    let var = |names: [&str; 2]| {
+        names
+            .iter()
+            .find_map(|n| std::env::var(n).ok())
+            .filter(|v| !v.trim().is_empty())
+    };
+    let exempt = match var([ev::NO_PROXY, ev::NO_PROXY_LOWER]) {
+        Some(list) => format!("{list},{LOOPBACK}"),
+        None => LOOPBACK.to_string(),
+    };
+    let all = var([ev::ALL_PROXY, ev::ALL_PROXY_LOWER]);
+    let http = var([ev::HTTP_PROXY, ev::HTTP_PROXY_LOWER]).or_else(|| all.clone());
+    let https = var([ev::HTTPS_PROXY, ev::HTTPS_PROXY_LOWER]).or(all);
+    // An unparsable value is ignored, as reqwest ignores it.
+    [
+        http.and_then(|u| reqwest::Proxy::http(u).ok()),
+        https.and_then(|u| reqwest::Proxy::https(u).ok()),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|p| p.no_proxy(reqwest::NoProxy::from_string(&exempt)))
+    .collect()
 }
 
 /// A response read in full, up to [`MAX_BODY`].

@@ -79,7 +79,23 @@ pub struct Fake {
 impl Fake {
     /// `script(n, request)` answers the n-th request (0-based).
     pub fn start(script: impl Fn(usize, &Request) -> Reply + Send + Sync + 'static) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        Self::start_at("127.0.0.1:0", script)
+    }
+
+    /// [`Fake::start`] listening on `bind` (e.g. `[::1]:0`); None if it cannot bind.
+    pub fn try_start_at(
+        bind: &str,
+        script: impl Fn(usize, &Request) -> Reply + Send + Sync + 'static,
+    ) -> Option<Self> {
+        TcpListener::bind(bind).ok()?;
+        Some(Self::start_at(bind, script))
+    }
+
+    fn start_at(
+        bind: &str,
+        script: impl Fn(usize, &Request) -> Reply + Send + Sync + 'static,
+    ) -> Self {
+        let listener = TcpListener::bind(bind).unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let requests = Arc::new(Mutex::new(Vec::new()));
         let reqs = requests.clone();

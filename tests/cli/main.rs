@@ -16,6 +16,7 @@ mod layout;
 mod login_fake;
 mod login_real;
 mod openai;
+mod proxy;
 mod sandbox;
 mod sdk;
 mod single_use;
