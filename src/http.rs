@@ -1,5 +1,6 @@
 //! The HTTP client for exchanges: rustls with the OS trust store, no
-//! redirects, a 30 s timeout, capped response bodies.
+//! redirects, a 30 s timeout, capped response bodies, a fresh connection per
+//! request, and proxies from the environment except for loopback.
 //!
 //! Built only on the miss path: the cache-hit path never reaches this module,
 //! so it pays for no TLS setup and no runtime.
@@ -48,7 +49,12 @@ pub fn client_with_ca(ca_file: Option<&std::path::Path>) -> Result<reqwest::Clie
     for proxy in env_proxies() {
         b = b.proxy(proxy);
     }
-    b.redirect(reqwest::redirect::Policy::none())
+    // No idle connection is kept: a server may close one just as it is
+    // reused, and the request then fails after it was sent, so it cannot be
+    // retried safely (a spent code, a rotated refresh token). A command makes
+    // a handful of requests; one handshake each is cheap.
+    b.pool_max_idle_per_host(0)
+        .redirect(reqwest::redirect::Policy::none())
         .timeout(TIMEOUT)
         .connect_timeout(Duration::from_secs(10))
         .user_agent(USER_AGENT)

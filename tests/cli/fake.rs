@@ -4,6 +4,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -74,12 +75,24 @@ type Script = Box<dyn Fn(usize, &Request) -> Reply + Send + Sync>;
 pub struct Fake {
     pub url: String,
     pub requests: Arc<Mutex<Vec<Request>>>,
+    /// Requests that came on a kept-alive connection and were dropped
+    /// unanswered (see [`Fake::start_closing_reused`]).
+    pub dropped: Arc<AtomicUsize>,
 }
 
 impl Fake {
     /// `script(n, request)` answers the n-th request (0-based).
     pub fn start(script: impl Fn(usize, &Request) -> Reply + Send + Sync + 'static) -> Self {
-        Self::start_at("127.0.0.1:0", script)
+        Self::start_at("127.0.0.1:0", false, script)
+    }
+
+    /// Like [`Fake::start`], but each answer keeps the connection open, and a
+    /// request that then arrives on it is dropped unanswered: a server closing
+    /// an idle connection just as the client reuses it.
+    pub fn start_closing_reused(
+        script: impl Fn(usize, &Request) -> Reply + Send + Sync + 'static,
+    ) -> Self {
+        Self::start_at("127.0.0.1:0", true, script)
     }
 
     /// [`Fake::start`] listening on `bind` (e.g. `[::1]:0`); None if it cannot bind.
@@ -88,22 +101,27 @@ impl Fake {
         script: impl Fn(usize, &Request) -> Reply + Send + Sync + 'static,
     ) -> Option<Self> {
         TcpListener::bind(bind).ok()?;
-        Some(Self::start_at(bind, script))
+        Some(Self::start_at(bind, false, script))
     }
 
     fn start_at(
         bind: &str,
+        keep_alive: bool,
         script: impl Fn(usize, &Request) -> Reply + Send + Sync + 'static,
     ) -> Self {
         let listener = TcpListener::bind(bind).unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let requests = Arc::new(Mutex::new(Vec::new()));
         let reqs = requests.clone();
+        let dropped = Arc::new(AtomicUsize::new(0));
+        let drops = dropped.clone();
         let script: Arc<Script> = Arc::new(Box::new(script));
+        let connection = if keep_alive { "keep-alive" } else { "close" };
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { continue };
                 let reqs = reqs.clone();
+                let drops = drops.clone();
                 let script = script.clone();
                 std::thread::spawn(move || {
                     let Some(req) = read_request(&mut stream) else {
@@ -125,7 +143,7 @@ impl Fake {
                         format!("Content-Length: {}", reply.body.len())
                     };
                     let mut head = format!(
-                        "HTTP/1.1 {} X\r\n{length}\r\nConnection: close\r\n",
+                        "HTTP/1.1 {} X\r\n{length}\r\nConnection: {connection}\r\n",
                         reply.status
                     );
                     for (k, v) in &reply.headers {
@@ -143,10 +161,17 @@ impl Fake {
                     } else {
                         let _ = stream.write_all(&reply.body);
                     }
+                    if keep_alive && read_request(&mut stream).is_some() {
+                        drops.fetch_add(1, Ordering::SeqCst);
+                    }
                 });
             }
         });
-        Fake { url, requests }
+        Fake {
+            url,
+            requests,
+            dropped,
+        }
     }
 
     pub fn count(&self) -> usize {

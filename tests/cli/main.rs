@@ -16,6 +16,7 @@ mod layout;
 mod login_fake;
 mod login_real;
 mod openai;
+mod pooled;
 mod proxy;
 mod sandbox;
 mod sdk;
