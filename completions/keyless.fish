@@ -59,6 +59,7 @@ complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_s
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -l workspace-id -d 'Workspace ID (wrkspc_…, or `default`); needed when the rule covers several workspaces' -r
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -l base-url -d 'API base URL; https, or http on 127.0.0.1, localhost or [::1]' -r
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -l identity -d 'Where the identity JWT comes from: file:PATH, env, command:PROGRAM ARGS…, login, or client-credentials (the last two need `keyless setup issuer`)' -r
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -l ca-file -d 'PEM file of extra CA certificates for a base URL behind a private CA' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -l profile -d 'Named profile to use' -r
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
@@ -70,6 +71,7 @@ complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_s
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from openai" -l token-endpoint -d 'Token endpoint [default: https://auth.openai.com/oauth/token]; https, or http on loopback' -r
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from openai" -l identity -d 'Where the identity JWT comes from: file:PATH, env, command:PROGRAM ARGS…, login, or client-credentials (the last two need `keyless setup issuer`)' -r
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from openai" -l audience -d 'The audience configured on the identity provider (not sent: OpenAI compares it with the JWT\'s aud; keyless warns before spending a JWT for another audience, and the client-credentials source asks for it)' -r
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from openai" -l ca-file -d 'PEM file of extra CA certificates for a token endpoint behind a private CA' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from openai" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from openai" -l profile -d 'Named profile to use' -r
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from openai" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'

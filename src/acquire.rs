@@ -135,7 +135,7 @@ fn exchange(cache: &TokenCache, target: &Configured, ctx: &source::Context) -> R
     // The claim comes last before sending: a failure to build the client
     // must not leave the JWT recorded as spent.
     let rt = crate::http::runtime()?;
-    let client = crate::http::client()?;
+    let client = crate::http::client_with_ca(target.ca_file())?;
     let digest = crate::cache::ledger_name(target.provider().name(), identity.token.expose());
     let exp = claims.exp.unwrap_or(now);
     match cache.claim_assertion(&digest, exp, now) {

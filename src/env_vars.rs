@@ -16,6 +16,9 @@ pub const KEYLESS_MIN_TTL: &str = "KEYLESS_MIN_TTL";
 pub const KEYLESS_SECRET_STORE: &str = "KEYLESS_SECRET_STORE";
 /// A confidential client's secret, instead of the secret store.
 pub const KEYLESS_CLIENT_SECRET: &str = "KEYLESS_CLIENT_SECRET";
+/// A PEM file of CA certificates trusted, besides the OS store, for every
+/// endpoint (issuer, token endpoints, API base), like the profile's `--ca-file`.
+pub const KEYLESS_CA_FILE: &str = "KEYLESS_CA_FILE";
 
 // --- read by the `env` identity source, as the Anthropic SDKs read them ---
 /// Path of a file holding the identity JWT; re-read on every exchange.

@@ -5,6 +5,7 @@
 //! Built only on the miss path: the cache-hit path never reaches this module,
 //! so it pays for no TLS setup and no runtime.
 
+use std::path::Path;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
@@ -28,22 +29,22 @@ pub fn client() -> Result<reqwest::Client> {
     client_with_ca(None)
 }
 
-/// A client that also trusts the certificates in `ca_file` (PEM), for
-/// identity providers behind a private CA. TLS verification is never off.
-pub fn client_with_ca(ca_file: Option<&std::path::Path>) -> Result<reqwest::Client> {
+/// A client that also trusts the certificates in `ca_file` (PEM) and in
+/// `KEYLESS_CA_FILE`, for endpoints behind a private CA. TLS verification is
+/// never off.
+pub fn client_with_ca(ca_file: Option<&Path>) -> Result<reqwest::Client> {
     // reqwest is built without a provider; ring is ours. Err = already installed.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let mut b = reqwest::Client::builder();
     if let Some(path) = ca_file {
-        let pem = std::fs::read(path)
-            .map_err(|e| Error::io("cannot read the CA file", path, &e).kind_config())?;
-        let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-            Error::config(format!(
-                "{} holds no usable PEM certificate: {e}",
-                path.display()
-            ))
-        })?;
-        b = b.tls_certs_merge(certs);
+        b = b.tls_certs_merge(ca_certs(path, "--ca-file")?);
+    }
+    if let Some(path) = std::env::var_os(crate::env_vars::KEYLESS_CA_FILE).filter(|v| !v.is_empty())
+    {
+        b = b.tls_certs_merge(ca_certs(
+            Path::new(&path),
+            crate::env_vars::KEYLESS_CA_FILE,
+        )?);
     }
     b = b.no_proxy();
     for proxy in env_proxies() {
@@ -60,6 +61,47 @@ pub fn client_with_ca(ca_file: Option<&std::path::Path>) -> Result<reqwest::Clie
         .user_agent(USER_AGENT)
         .build()
         .map_err(|e| Error::failure(format!("cannot build the HTTP client: {e}")))
+}
+
+/// The certificates of a CA file, which `origin` (a flag or variable) named.
+pub fn ca_certs(path: &Path, origin: &str) -> Result<Vec<reqwest::Certificate>> {
+    let pem = std::fs::File::open(path)
+        .and_then(|f| {
+            let mut pem = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::Read::take(f, MAX_BODY as u64 + 1), &mut pem)
+                .map(|_| pem)
+        })
+        .map_err(|e| {
+            Error::config(format!(
+                "cannot read the CA file {} ({origin}): {}",
+                path.display(),
+                crate::error::io_reason(&e)
+            ))
+        })?;
+    let certs = (pem.len() <= MAX_BODY)
+        .then(|| reqwest::Certificate::from_pem_bundle(&pem).ok())
+        .flatten()
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| {
+            Error::config(format!(
+                "{} ({origin}) holds no usable PEM certificate",
+                path.display()
+            ))
+            .hint("give a PEM file of one or more CA certificates (-----BEGIN CERTIFICATE-----)")
+        })?;
+    Ok(certs)
+}
+
+/// The hint for a request that got no answer: the setting that names the
+/// endpoint (`fix`), proxies, and how to trust a private CA.
+pub fn no_answer_hint(fix: &str) -> String {
+    use crate::env_vars as ev;
+    format!(
+        "check the network, {}/{}, and {fix}; a private CA needs the profile's --ca-file or {}",
+        ev::HTTPS_PROXY,
+        ev::NO_PROXY,
+        ev::KEYLESS_CA_FILE
+    )
 }
 
 /// Always reached directly: a proxy would see the assertion and refresh token

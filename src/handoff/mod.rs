@@ -181,6 +181,7 @@ mod tests {
             workspace_id: None,
             base_url: base_url.map(str::to_string),
             identity: IdentitySource::Env,
+            ca_file: None,
             unknown: Default::default(),
         }
     }

@@ -23,4 +23,5 @@ mod sdk;
 mod single_use;
 mod status;
 mod status_scan;
+mod tls;
 mod wire;
