@@ -866,7 +866,7 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__setup__subcmd__anthropic)
-            opts="-v -q -h -V --federation-rule-id --organization-id --service-account-id --workspace-id --base-url --audience --identity --config-dir --profile --verbose --quiet --help --version"
+            opts="-v -q -h -V --federation-rule-id --organization-id --service-account-id --workspace-id --base-url --audience --identity --ca-file --config-dir --profile --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -897,6 +897,10 @@ _keyless() {
                     return 0
                     ;;
                 --identity)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1120,7 +1124,7 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__setup__subcmd__openai)
-            opts="-v -q -h -V --identity-provider-id --service-account-id --token-endpoint --identity --audience --config-dir --profile --verbose --quiet --help --version"
+            opts="-v -q -h -V --identity-provider-id --service-account-id --token-endpoint --identity --audience --ca-file --config-dir --profile --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1143,6 +1147,10 @@ _keyless() {
                     return 0
                     ;;
                 --audience)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

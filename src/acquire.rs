@@ -151,8 +151,8 @@ fn exchange(cache: &TokenCache, target: &Configured, ctx: &source::Context) -> R
     };
     // The ledger marks the JWT sent once a connection to the endpoint is up.
     let client = match &pending {
-        Some(p) => crate::http::client_observed(p.on_connect()),
-        None => crate::http::client(),
+        Some(p) => crate::http::client_observed(target.ca_file(), p.on_connect()),
+        None => crate::http::client_with_ca(target.ca_file()),
     };
     let client = match client {
         Ok(c) => c,

@@ -16,6 +16,9 @@ pub const KEYLESS_MIN_TTL: &str = "KEYLESS_MIN_TTL";
 pub const KEYLESS_SECRET_STORE: &str = "KEYLESS_SECRET_STORE";
 /// A confidential client's secret, instead of the secret store.
 pub const KEYLESS_CLIENT_SECRET: &str = "KEYLESS_CLIENT_SECRET";
+/// A PEM file of CA certificates trusted, besides the OS store, for every
+/// endpoint (issuer, token endpoints, API base), like the profile's `--ca-file`.
+pub const KEYLESS_CA_FILE: &str = "KEYLESS_CA_FILE";
 
 // --- read by the `env` identity source, as the Anthropic SDKs read them ---
 /// Path of a file holding the identity JWT; re-read on every exchange.
@@ -94,3 +97,20 @@ pub const WAYLAND_DISPLAY: &str = "WAYLAND_DISPLAY";
 pub const DBUS_SESSION_BUS_ADDRESS: &str = "DBUS_SESSION_BUS_ADDRESS";
 /// The user's name on Windows, for the ledger's fallback directory.
 pub const USERNAME: &str = "USERNAME";
+
+// --- proxies, read as curl reads them (upper case first) ---
+/// The proxy for http:// requests.
+pub const HTTP_PROXY: &str = "HTTP_PROXY";
+pub const HTTP_PROXY_LOWER: &str = "http_proxy";
+/// The proxy for https:// requests (a CONNECT tunnel).
+pub const HTTPS_PROXY: &str = "HTTPS_PROXY";
+pub const HTTPS_PROXY_LOWER: &str = "https_proxy";
+/// The proxy for both, where the scheme's own variable is unset.
+pub const ALL_PROXY: &str = "ALL_PROXY";
+pub const ALL_PROXY_LOWER: &str = "all_proxy";
+/// Hosts reached directly; loopback is always reached directly.
+pub const NO_PROXY: &str = "NO_PROXY";
+pub const NO_PROXY_LOWER: &str = "no_proxy";
+/// Set under CGI, where `HTTP_PROXY` may come from a request header
+/// ("httpoxy"): no proxy variable is trusted then.
+pub const REQUEST_METHOD: &str = "REQUEST_METHOD";

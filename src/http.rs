@@ -1,9 +1,11 @@
 //! The HTTP client for exchanges: rustls with the OS trust store, no
-//! redirects, a 30 s timeout, capped response bodies.
+//! redirects, a 30 s timeout, capped response bodies, a fresh connection per
+//! request, and proxies from the environment except for loopback.
 //!
 //! Built only on the miss path: the cache-hit path never reaches this module,
 //! so it pays for no TLS setup and no runtime.
 
+use std::path::Path;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
@@ -22,22 +24,26 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
         .map_err(|e| Error::failure(format!("cannot start the async runtime: {e}")))
 }
 
-/// Proxies come from `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` (reqwest's default).
+/// Proxies come from the environment ([`env_proxies`]).
 pub fn client() -> Result<reqwest::Client> {
     client_with_ca(None)
 }
 
-/// A client that also trusts the certificates in `ca_file` (PEM), for
-/// identity providers behind a private CA. TLS verification is never off.
-pub fn client_with_ca(ca_file: Option<&std::path::Path>) -> Result<reqwest::Client> {
+/// A client that also trusts the certificates in `ca_file` (PEM) and in
+/// `KEYLESS_CA_FILE`, for endpoints behind a private CA. TLS verification is
+/// never off.
+pub fn client_with_ca(ca_file: Option<&Path>) -> Result<reqwest::Client> {
     build(builder(ca_file)?)
 }
 
-/// [`client`], calling `on_connect` each time a connection to an endpoint is
-/// established (TCP, and TLS when https): from then on a request may reach
-/// the server. The single-use ledger marks a JWT `sent` there.
-pub fn client_observed(on_connect: impl Fn() + Send + Sync + 'static) -> Result<reqwest::Client> {
-    build(builder(None)?.connector_layer(observe::OnConnect::new(on_connect)))
+/// [`client_with_ca`], calling `on_connect` each time a connection to an
+/// endpoint is established (TCP, and TLS when https): from then on a request
+/// may reach the server. The single-use ledger marks a JWT `sent` there.
+pub fn client_observed(
+    ca_file: Option<&Path>,
+    on_connect: impl Fn() + Send + Sync + 'static,
+) -> Result<reqwest::Client> {
+    build(builder(ca_file)?.connector_layer(observe::OnConnect::new(on_connect)))
 }
 
 /// [`client`] that never uses a proxy: for metadata servers and CI token
@@ -51,22 +57,30 @@ fn build(b: reqwest::ClientBuilder) -> Result<reqwest::Client> {
         .map_err(|e| Error::failure(format!("cannot build the HTTP client: {e}")))
 }
 
-fn builder(ca_file: Option<&std::path::Path>) -> Result<reqwest::ClientBuilder> {
+fn builder(ca_file: Option<&Path>) -> Result<reqwest::ClientBuilder> {
     // reqwest is built without a provider; ring is ours. Err = already installed.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let mut b = reqwest::Client::builder();
     if let Some(path) = ca_file {
-        let pem = std::fs::read(path)
-            .map_err(|e| Error::io("cannot read the CA file", path, &e).kind_config())?;
-        let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-            Error::config(format!(
-                "{} holds no usable PEM certificate: {e}",
-                path.display()
-            ))
-        })?;
-        b = b.tls_certs_merge(certs);
+        b = b.tls_certs_merge(ca_certs(path, "--ca-file")?);
     }
-    Ok(b.redirect(reqwest::redirect::Policy::none())
+    if let Some(path) = std::env::var_os(crate::env_vars::KEYLESS_CA_FILE).filter(|v| !v.is_empty())
+    {
+        b = b.tls_certs_merge(ca_certs(
+            Path::new(&path),
+            crate::env_vars::KEYLESS_CA_FILE,
+        )?);
+    }
+    b = b.no_proxy();
+    for proxy in env_proxies() {
+        b = b.proxy(proxy);
+    }
+    // No idle connection is kept: a server may close one just as it is
+    // reused, and the request then fails after it was sent, so it cannot be
+    // retried safely (a spent code, a rotated refresh token). A command makes
+    // a handful of requests; one handshake each is cheap.
+    Ok(b.pool_max_idle_per_host(0)
+        .redirect(reqwest::redirect::Policy::none())
         .timeout(TIMEOUT)
         .connect_timeout(Duration::from_secs(10))
         .user_agent(USER_AGENT))
@@ -132,6 +146,83 @@ mod observe {
             })
         }
     }
+}
+
+/// The certificates of a CA file, which `origin` (a flag or variable) named.
+pub fn ca_certs(path: &Path, origin: &str) -> Result<Vec<reqwest::Certificate>> {
+    let pem = std::fs::File::open(path)
+        .and_then(|f| {
+            let mut pem = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::Read::take(f, MAX_BODY as u64 + 1), &mut pem)
+                .map(|_| pem)
+        })
+        .map_err(|e| {
+            Error::config(format!(
+                "cannot read the CA file {} ({origin}): {}",
+                path.display(),
+                crate::error::io_reason(&e)
+            ))
+        })?;
+    let certs = (pem.len() <= MAX_BODY)
+        .then(|| reqwest::Certificate::from_pem_bundle(&pem).ok())
+        .flatten()
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| {
+            Error::config(format!(
+                "{} ({origin}) holds no usable PEM certificate",
+                path.display()
+            ))
+            .hint("give a PEM file of one or more CA certificates (-----BEGIN CERTIFICATE-----)")
+        })?;
+    Ok(certs)
+}
+
+/// The hint for a request that got no answer: the setting that names the
+/// endpoint (`fix`), proxies, and how to trust a private CA.
+pub fn no_answer_hint(fix: &str) -> String {
+    use crate::env_vars as ev;
+    format!(
+        "check the network, {}/{}, and {fix}; a private CA needs the profile's --ca-file or {}",
+        ev::HTTPS_PROXY,
+        ev::NO_PROXY,
+        ev::KEYLESS_CA_FILE
+    )
+}
+
+/// Always reached directly: a proxy would see the assertion and refresh token
+/// of a plain-http loopback endpoint in cleartext and could answer for it.
+const LOOPBACK: &str = "localhost,localhost.,127.0.0.0/8,::1,::ffff:127.0.0.0/104";
+
+/// The proxies of `HTTP(S)_PROXY`/`ALL_PROXY`/`NO_PROXY` and their lower-case
+/// forms, as reqwest would read them, with loopback always exempt. Written
+/// out because reqwest's own system proxy cannot be given extra exemptions.
+fn env_proxies() -> Vec<reqwest::Proxy> {
+    use crate::env_vars as ev;
+    if std::env::var_os(ev::REQUEST_METHOD).is_some() {
+        return Vec::new();
+    }
+    let var = |names: [&str; 2]| {
+        names
+            .iter()
+            .find_map(|n| std::env::var(n).ok())
+            .filter(|v| !v.trim().is_empty())
+    };
+    let exempt = match var([ev::NO_PROXY, ev::NO_PROXY_LOWER]) {
+        Some(list) => format!("{list},{LOOPBACK}"),
+        None => LOOPBACK.to_string(),
+    };
+    let all = var([ev::ALL_PROXY, ev::ALL_PROXY_LOWER]);
+    let http = var([ev::HTTP_PROXY, ev::HTTP_PROXY_LOWER]).or_else(|| all.clone());
+    let https = var([ev::HTTPS_PROXY, ev::HTTPS_PROXY_LOWER]).or(all);
+    // An unparsable value is ignored, as reqwest ignores it.
+    [
+        http.and_then(|u| reqwest::Proxy::http(u).ok()),
+        https.and_then(|u| reqwest::Proxy::https(u).ok()),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|p| p.no_proxy(reqwest::NoProxy::from_string(&exempt)))
+    .collect()
 }
 
 /// A response read in full, up to [`MAX_BODY`].

@@ -56,6 +56,7 @@ pub fn run() -> Result<()> {
         base_url: Some(url.clone()),
         audience: None,
         identity: Some(setup_argv.last().cloned().unwrap_or_default()),
+        ca_file: None,
     };
     setup::run(&settings, &SetupCommand::Anthropic(args))?;
 
@@ -97,6 +98,7 @@ pub fn run() -> Result<()> {
         token_endpoint: Some(format!("{url}{}", sandbox::OPENAI_TOKEN_PATH)),
         identity: Some(openai_argv.last().cloned().unwrap_or_default()),
         audience: Some(rules::OPENAI_AUDIENCE.into()),
+        ca_file: None,
     };
     setup::run(&settings, &SetupCommand::Openai(args))?;
     let loaded = settings.load_config()?;

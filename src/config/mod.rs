@@ -71,6 +71,9 @@ pub struct AnthropicConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audience: Option<String>,
     pub identity: IdentitySource,
+    /// PEM file of extra CAs for the base URL (token endpoint and API).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<String>,
     /// Fields a newer keyless wrote: kept on rewrite.
     #[serde(flatten)]
     pub unknown: BTreeMap<String, serde_json::Value>,
@@ -99,6 +102,9 @@ pub struct OpenAiConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audience: Option<String>,
     pub identity: IdentitySource,
+    /// PEM file of extra CAs for the token endpoint and the API base.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<String>,
     /// Fields a newer keyless wrote: kept on rewrite.
     #[serde(flatten)]
     pub unknown: BTreeMap<String, serde_json::Value>,

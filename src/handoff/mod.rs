@@ -182,6 +182,7 @@ mod tests {
             base_url: base_url.map(str::to_string),
             audience: None,
             identity: IdentitySource::Env,
+            ca_file: None,
             unknown: Default::default(),
         }
     }

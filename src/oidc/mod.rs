@@ -103,10 +103,16 @@ impl Client {
         );
         crate::output::info(&format!("fetching {url}"));
         let resp = rt
-            .block_on(http::send(http.get(&url).header("accept", "application/json"), &url))
+            .block_on(http::send(
+                http.get(&url).header("accept", "application/json"),
+                &url,
+            ))
             .map_err(|f| {
-                Error::network(format!("cannot fetch the issuer's discovery document: {}", f.message()))
-                    .hint("check the issuer URL, the network and HTTPS_PROXY/NO_PROXY; a private CA needs --ca-file")
+                Error::network(format!(
+                    "cannot fetch the issuer's discovery document: {}",
+                    f.message()
+                ))
+                .hint(http::no_answer_hint("the issuer URL"))
             })?;
         if resp.status != 200 {
             return Err(Error::config(format!(

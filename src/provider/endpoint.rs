@@ -40,9 +40,8 @@ pub async fn post_json(
         Err(f) => {
             let not_sent = matches!(f, Failure::NotSent(_));
             return Err(ExchangeError {
-                error: Error::network(format!("token exchange failed: {}", f.message())).hint(
-                    format!("check the network, HTTPS_PROXY/NO_PROXY, and {fix}"),
-                ),
+                error: Error::network(format!("token exchange failed: {}", f.message()))
+                    .hint(http::no_answer_hint(fix)),
                 not_sent,
             });
         }

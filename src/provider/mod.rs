@@ -239,6 +239,15 @@ impl Configured {
         }
     }
 
+    /// The profile's extra CA file for this provider's endpoints.
+    pub fn ca_file(&self) -> Option<&std::path::Path> {
+        match self {
+            Configured::Anthropic(c) => c.ca_file.as_deref(),
+            Configured::OpenAi(c) => c.ca_file.as_deref(),
+        }
+        .map(std::path::Path::new)
+    }
+
     /// Configuration only: never a token. Changing any field selects another file.
     pub fn cache_key(&self, profile: &str) -> CacheKey {
         self.cache_key_fields(profile)

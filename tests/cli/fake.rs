@@ -4,6 +4,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -76,23 +77,56 @@ pub struct Fake {
     pub requests: Arc<Mutex<Vec<Request>>>,
     /// Connections accepted, whether or not a request followed.
     pub connections: Arc<std::sync::atomic::AtomicUsize>,
+    /// Requests that came on a kept-alive connection and were dropped
+    /// unanswered (see [`Fake::start_closing_reused`]).
+    pub dropped: Arc<AtomicUsize>,
 }
 
 impl Fake {
     /// `script(n, request)` answers the n-th request (0-based).
     pub fn start(script: impl Fn(usize, &Request) -> Reply + Send + Sync + 'static) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        Self::start_at("127.0.0.1:0", false, script)
+    }
+
+    /// Like [`Fake::start`], but each answer keeps the connection open, and a
+    /// request that then arrives on it is dropped unanswered: a server closing
+    /// an idle connection just as the client reuses it.
+    pub fn start_closing_reused(
+        script: impl Fn(usize, &Request) -> Reply + Send + Sync + 'static,
+    ) -> Self {
+        Self::start_at("127.0.0.1:0", true, script)
+    }
+
+    /// [`Fake::start`] listening on `bind` (e.g. `[::1]:0`); None if it cannot bind.
+    pub fn try_start_at(
+        bind: &str,
+        script: impl Fn(usize, &Request) -> Reply + Send + Sync + 'static,
+    ) -> Option<Self> {
+        TcpListener::bind(bind).ok()?;
+        Some(Self::start_at(bind, false, script))
+    }
+
+    fn start_at(
+        bind: &str,
+        keep_alive: bool,
+        script: impl Fn(usize, &Request) -> Reply + Send + Sync + 'static,
+    ) -> Self {
+        let listener = TcpListener::bind(bind).unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let requests = Arc::new(Mutex::new(Vec::new()));
         let reqs = requests.clone();
         let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let conns = connections.clone();
+        let dropped = Arc::new(AtomicUsize::new(0));
+        let drops = dropped.clone();
         let script: Arc<Script> = Arc::new(Box::new(script));
+        let connection = if keep_alive { "keep-alive" } else { "close" };
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { continue };
                 conns.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 let reqs = reqs.clone();
+                let drops = drops.clone();
                 let script = script.clone();
                 std::thread::spawn(move || {
                     let Some(req) = read_request(&mut stream) else {
@@ -114,7 +148,7 @@ impl Fake {
                         format!("Content-Length: {}", reply.body.len())
                     };
                     let mut head = format!(
-                        "HTTP/1.1 {} X\r\n{length}\r\nConnection: close\r\n",
+                        "HTTP/1.1 {} X\r\n{length}\r\nConnection: {connection}\r\n",
                         reply.status
                     );
                     for (k, v) in &reply.headers {
@@ -132,6 +166,9 @@ impl Fake {
                     } else {
                         let _ = stream.write_all(&reply.body);
                     }
+                    if keep_alive && read_request(&mut stream).is_some() {
+                        drops.fetch_add(1, Ordering::SeqCst);
+                    }
                 });
             }
         });
@@ -139,6 +176,7 @@ impl Fake {
             url,
             requests,
             connections,
+            dropped,
         }
     }
 

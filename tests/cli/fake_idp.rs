@@ -40,6 +40,9 @@ impl Key {
     }
 }
 
+/// A fake server's constructor, for [`FakeIdp`]'s variants.
+type Server = fn(Box<dyn Fn(usize, &Request) -> Reply + Send + Sync>) -> Fake;
+
 /// What the token endpoint does; the test sets it.
 pub type TokenScript = Box<dyn Fn(&IdpCtx, &Request) -> Reply + Send + Sync>;
 
@@ -100,10 +103,25 @@ pub fn oauth_error(code: &str) -> Reply {
 
 impl FakeIdp {
     pub fn start(token: impl Fn(&IdpCtx, &Request) -> Reply + Send + Sync + 'static) -> Self {
+        Self::start_on(Fake::start, token)
+    }
+
+    /// An issuer that keeps connections alive and drops a request that comes
+    /// on a connection it already answered on ([`Fake::start_closing_reused`]).
+    pub fn start_closing_reused(
+        token: impl Fn(&IdpCtx, &Request) -> Reply + Send + Sync + 'static,
+    ) -> Self {
+        Self::start_on(Fake::start_closing_reused, token)
+    }
+
+    fn start_on(
+        server: Server,
+        token: impl Fn(&IdpCtx, &Request) -> Reply + Send + Sync + 'static,
+    ) -> Self {
         let cell: Arc<OnceLock<Arc<IdpCtx>>> = Arc::new(OnceLock::new());
         let c2 = cell.clone();
         let token: TokenScript = Box::new(token);
-        let fake = Fake::start(move |_, req| {
+        let fake = server(Box::new(move |_, req| {
             let ctx = c2.get().expect("ctx set").clone();
             let base = ctx.issuer.clone();
             match (req.method.as_str(), req.path.split('?').next().unwrap()) {
@@ -133,7 +151,7 @@ impl FakeIdp {
                 }
                 _ => Reply::json(404, json!({"error": "not_found"})),
             }
-        });
+        }));
         let ctx = Arc::new(IdpCtx {
             issuer: fake.url.clone(),
             key: Key::new("good"),

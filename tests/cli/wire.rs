@@ -441,29 +441,31 @@ fn the_config_dir_flag_overrides_the_environment() {
     .success();
 }
 
-/// HTTP(S)_PROXY and NO_PROXY are honoured: through a proxy the request line
-/// carries the absolute URL; NO_PROXY for the host goes direct.
+/// HTTPS_PROXY and NO_PROXY are honoured for a remote host: the proxy is
+/// asked for a CONNECT tunnel to it (this stand-in refuses, so the exchange
+/// fails); NO_PROXY for the host goes direct. Loopback is never proxied
+/// (tests/cli/proxy.rs), and a tunnel that works is in tests/cli/tls.rs.
 #[test]
 fn proxies_are_honoured() {
-    let fake = Fake::start(|_, _| Reply::token(TOKEN, 600));
-    // a closed port: only a proxy can answer for it
-    let api = format!("http://localhost:{}", closed_port());
-    let (env, file) = env_with_file_source(&api);
+    let proxy = Fake::start(|_, _| Reply::token(TOKEN, 600));
+    // a name that does not resolve (RFC 6761 .test): only a proxy reaches it
+    let host = format!("api.keyless.test:{}", closed_port());
+    let (env, file) = env_with_file_source(&format!("https://{host}"));
     let r = env.run_with(&["credential", "anthropic"], |c| {
-        c.env("HTTP_PROXY", &fake.url);
+        c.env("HTTPS_PROXY", &proxy.url);
     });
-    r.success();
-    let req = fake.last();
+    r.fails(4, "api.keyless.test");
+    let req = proxy.last();
     assert_eq!(
-        req.path,
-        format!("{api}/v1/oauth/token"),
-        "sent through the proxy"
+        (req.method.as_str(), req.path.as_str()),
+        ("CONNECT", host.as_str())
     );
-    // NO_PROXY: the same host is contacted directly, and nothing listens there
+    // NO_PROXY: the same host is looked up directly, and does not resolve
     std::fs::write(&file, shaped_jwt(300)).unwrap();
     let r = env.run_with(&["credential", "anthropic", "--force-refresh"], |c| {
-        c.env("HTTP_PROXY", &fake.url).env("NO_PROXY", "localhost");
+        c.env("HTTPS_PROXY", &proxy.url)
+            .env("NO_PROXY", "keyless.test");
     });
     r.fails(4, "cannot connect");
-    assert_eq!(fake.count(), 1);
+    assert_eq!(proxy.count(), 1);
 }

@@ -133,7 +133,7 @@ fn check_one(
     r.error = None;
     r.exchange_ms = Some(started.elapsed().as_millis() as u64);
     let result = crate::http::runtime().and_then(|rt| {
-        let client = crate::http::client()?;
+        let client = crate::http::client_with_ca(target.ca_file())?;
         let mut req = client.get(url).bearer_auth(token.access_token.expose());
         for (k, v) in headers {
             req = req.header(*k, *v);

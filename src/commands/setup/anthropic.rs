@@ -4,7 +4,7 @@
 
 use clap::Args;
 
-use super::{default_identity, required_first, rows, save};
+use super::{ca_file_arg, ca_row, default_identity, required_first, rows, save};
 use crate::config::checks::{
     check_base_url, check_organization_id, check_plain, check_rule_id, check_service_account_id,
     check_workspace_id,
@@ -39,6 +39,9 @@ pub struct SetupAnthropicArgs {
     /// issuer`)
     #[arg(long, value_name = "SOURCE")]
     pub identity: Option<String>,
+    /// PEM file of extra CA certificates for a base URL behind a private CA
+    #[arg(long, value_name = "PEM")]
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 pub fn run(settings: &Settings, args: &SetupAnthropicArgs) -> Result<()> {
@@ -63,6 +66,7 @@ pub fn run(settings: &Settings, args: &SetupAnthropicArgs) -> Result<()> {
         .as_deref()
         .map(IdentitySource::parse)
         .transpose()?;
+    let ca_file = ca_file_arg(args.ca_file.as_deref())?;
 
     save(settings, "Anthropic", "credential anthropic", |profile| {
         let updated = match profile.anthropic.take() {
@@ -88,6 +92,9 @@ pub fn run(settings: &Settings, args: &SetupAnthropicArgs) -> Result<()> {
                 if let Some(v) = identity {
                     c.identity = v;
                 }
+                if let Some(v) = ca_file {
+                    c.ca_file = Some(v);
+                }
                 c
             }
             None => {
@@ -108,6 +115,7 @@ pub fn run(settings: &Settings, args: &SetupAnthropicArgs) -> Result<()> {
                     base_url,
                     audience: args.audience.clone(),
                     identity: identity.unwrap_or_else(|| default_identity(profile)),
+                    ca_file,
                     unknown: Default::default(),
                 }
             }
@@ -119,7 +127,7 @@ pub fn run(settings: &Settings, args: &SetupAnthropicArgs) -> Result<()> {
 }
 
 pub fn describe(c: &AnthropicConfig) -> String {
-    rows(&[
+    let mut r = vec![
         ("federation rule", c.federation_rule_id.clone()),
         ("organization", c.organization_id.clone()),
         (
@@ -142,5 +150,7 @@ pub fn describe(c: &AnthropicConfig) -> String {
                 .unwrap_or_else(|| format!("{} (default)", crate::provider::anthropic::AUDIENCE)),
         ),
         ("identity", c.identity.spec()),
-    ])
+    ];
+    r.extend(ca_row(&c.ca_file));
+    rows(&r)
 }

@@ -71,15 +71,7 @@ pub fn run(settings: &Settings, args: &SetupIssuerArgs) -> Result<()> {
     if args.client_id.trim().is_empty() {
         return Err(Error::usage("--client-id is empty"));
     }
-    let ca_file = match &args.ca_file {
-        Some(p) => Some(
-            std::fs::canonicalize(p)
-                .map_err(|e| Error::io("cannot read the CA file", p, &e).kind_config())?
-                .display()
-                .to_string(),
-        ),
-        None => None,
-    };
+    let ca_file = super::ca_file_arg(args.ca_file.as_deref())?;
     let secret = if args.client_secret_stdin {
         let mut s = String::new();
         std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).map_err(|e| {

@@ -106,6 +106,21 @@ pub(crate) fn required_first(
     .hint(hint))
 }
 
+/// `--ca-file`: a readable PEM file of CA certificates, saved as an
+/// absolute path so it means the same from any directory.
+pub(crate) fn ca_file_arg(path: Option<&std::path::Path>) -> Result<Option<String>> {
+    let Some(p) = path else { return Ok(None) };
+    let abs = std::fs::canonicalize(p)
+        .map_err(|e| Error::io("cannot read the CA file", p, &e).kind_config())?;
+    crate::http::ca_certs(&abs, "--ca-file")?;
+    Ok(Some(abs.display().to_string()))
+}
+
+/// The summary row of a saved CA file, when there is one.
+pub(crate) fn ca_row(ca_file: &Option<String>) -> Option<(&'static str, String)> {
+    ca_file.as_ref().map(|p| ("CA file", p.clone()))
+}
+
 pub(crate) fn rows(rows: &[(&str, String)]) -> String {
     rows.iter()
         .map(|(k, v)| format!("  {:<18} {v}", k))

@@ -4,7 +4,7 @@
 
 use clap::Args;
 
-use super::{default_identity, required_first, rows, save};
+use super::{ca_file_arg, ca_row, default_identity, required_first, rows, save};
 use crate::config::checks::{
     OPENAI_SETTINGS_PATH, check_identity_provider_id, check_plain, check_url,
 };
@@ -33,6 +33,9 @@ pub struct SetupOpenAiArgs {
     /// client-credentials source asks for it)
     #[arg(long, value_name = "AUD")]
     pub audience: Option<String>,
+    /// PEM file of extra CA certificates for a token endpoint behind a private CA
+    #[arg(long, value_name = "PEM")]
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 pub fn run(settings: &Settings, args: &SetupOpenAiArgs) -> Result<()> {
@@ -55,6 +58,7 @@ pub fn run(settings: &Settings, args: &SetupOpenAiArgs) -> Result<()> {
         .as_deref()
         .map(IdentitySource::parse)
         .transpose()?;
+    let ca_file = ca_file_arg(args.ca_file.as_deref())?;
 
     save(settings, "OpenAI", "credential openai", |profile| {
         let updated = match profile.openai.take() {
@@ -73,6 +77,9 @@ pub fn run(settings: &Settings, args: &SetupOpenAiArgs) -> Result<()> {
                 }
                 if let Some(v) = identity {
                     c.identity = v;
+                }
+                if let Some(v) = ca_file {
+                    c.ca_file = Some(v);
                 }
                 c
             }
@@ -95,6 +102,7 @@ pub fn run(settings: &Settings, args: &SetupOpenAiArgs) -> Result<()> {
                     token_endpoint,
                     audience: args.audience.clone(),
                     identity: identity.unwrap_or_else(|| default_identity(profile)),
+                    ca_file,
                     unknown: Default::default(),
                 }
             }
@@ -106,7 +114,7 @@ pub fn run(settings: &Settings, args: &SetupOpenAiArgs) -> Result<()> {
 }
 
 pub fn describe_openai(c: &OpenAiConfig) -> String {
-    rows(&[
+    let mut r = vec![
         ("identity provider", c.identity_provider_id.clone()),
         ("service account", c.service_account_id.clone()),
         ("token endpoint", c.token_endpoint().to_string()),
@@ -117,5 +125,7 @@ pub fn describe_openai(c: &OpenAiConfig) -> String {
                 .unwrap_or_else(|| "(not recorded: OpenAI checks it)".into()),
         ),
         ("identity", c.identity.spec()),
-    ])
+    ];
+    r.extend(ca_row(&c.ca_file));
+    rows(&r)
 }
