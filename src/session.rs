@@ -44,6 +44,26 @@ pub struct SessionFile {
     pub signed_in_at: i64,
     #[serde(default)]
     pub refreshed_at: Option<i64>,
+    /// Random, new at each sign-in and kept by refreshes: which sign-in this
+    /// session is, without trusting a clock.
+    #[serde(default)]
+    pub sign_in_id: Option<String>,
+}
+
+fn new_sign_in_id() -> String {
+    use rand::RngCore;
+    let mut b = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Which sign-in a session is: `None` when there is no session,
+/// `Some(None)` for one saved before sign-in ids existed.
+pub type SignInMark = Option<Option<String>>;
+
+/// The [`SignInMark`] of the profile's session now.
+pub fn current_sign_in(settings: &Settings) -> SignInMark {
+    read_session(settings).map(|s| s.sign_in_id)
 }
 
 pub fn session_path(settings: &Settings) -> PathBuf {
@@ -200,6 +220,7 @@ pub fn sign_in(
         id_token_exp: Some(claims.exp),
         signed_in_at: now,
         refreshed_at: None,
+        sign_in_id: Some(new_sign_in_id()),
     };
     write_session(settings, &session)?;
     output::note(&format!(
@@ -298,6 +319,7 @@ pub fn refresh(
                     issuer: cfg.issuer.clone(),
                     client_id: cfg.client_id.clone(),
                     signed_in_at: now,
+                    sign_in_id: Some(new_sign_in_id()),
                     ..Default::default()
                 },
             };
@@ -374,8 +396,19 @@ pub fn logout(
         ));
     }
     let _ = std::fs::remove_file(session_path(settings));
+    // An exchange holds its key's lock and takes the login lock inside, so
+    // the login lock goes first. Under each key's lock, an exchange in flight
+    // has either written (and its file goes now) or will find the session
+    // gone and not write.
+    drop(_lock);
     let mut removed = 0;
     for key in cache_keys {
+        let _key_lock = cache.lock(key).map_err(|e| {
+            output::warn(&format!(
+                "removing a cached token without its lock: {}",
+                e.message
+            ))
+        });
         if std::fs::remove_file(cache.entry_path(key)).is_ok() {
             removed += 1;
         }

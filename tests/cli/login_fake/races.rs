@@ -1,0 +1,45 @@
+//! The session against concurrent and surprising events: a logout while an
+//! exchange is in flight, sign-ins in the same second, a refresh that
+//! names another account.
+
+use super::*;
+
+fn file_store(c: &mut std::process::Command) {
+    c.env("KEYLESS_SECRET_STORE", "file");
+}
+
+#[test]
+fn logout_during_an_exchange_leaves_no_token_to_serve() {
+    let idp = FakeIdp::start(|ctx, _| ctx.tokens(Some(ctx.id_token(json!({}))), Some("rt-x")));
+    // a slow token endpoint: the exchange is in flight while logout runs
+    let api = Fake::start(|n, _| {
+        std::thread::sleep(Duration::from_millis(1500));
+        Reply::token(&format!("sk-ant-oat01-race{n}_0123456789abc"), 600)
+    });
+    let env = TestEnv::new();
+    setup_issuer(&env, &idp, &[]);
+    env.setup_anthropic(&api.url, &[]);
+    device_login(&env).success();
+    let mut c = env.cmd();
+    c.args(["credential", "anthropic"])
+        .env("KEYLESS_SECRET_STORE", "file")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let inflight = c.spawn().unwrap();
+    let start = Instant::now();
+    while api.count() == 0 {
+        assert!(start.elapsed() < Duration::from_secs(20), "no exchange");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    env.run_with(&["logout"], file_store).success();
+    let first = Run::from(inflight.wait_with_output().unwrap());
+    assert!(first.code != 0 || first.stdout.starts_with("sk-ant-oat01-race0"));
+    let r = env.run_with(&["credential", "anthropic", "--no-login"], file_store);
+    r.fails(3, "sign-in required");
+    assert_eq!(r.stdout, "");
+    assert!(
+        cache_files(&env.cache_dir()).is_empty(),
+        "no token file after logout: {:?}",
+        cache_files(&env.cache_dir())
+    );
+}
