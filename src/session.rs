@@ -131,14 +131,17 @@ pub struct LoginOptions {
 pub fn login(settings: &Settings, cfg: &IssuerConfig, opts: &LoginOptions) -> Result<()> {
     let store = SecretStore::open(&settings.config_dir)?;
     let cache = TokenCache::new(settings.cache_dir.clone());
-    let asked_at = jwt::now();
+    let seen = current_sign_in(settings);
     let _lock = lock(settings, &cache)?;
     // Parallel sign-ins wait on the lock; whoever waited reuses the sign-in
-    // that finished meanwhile instead of opening another browser tab.
+    // that finished meanwhile instead of opening another browser tab. That
+    // one is a session whose sign-in id changed while we waited (a refresh
+    // keeps the id; a clock's second cannot tell two sign-ins apart).
     if let Some(s) = read_session(settings)
         && s.issuer == cfg.issuer
         && s.client_id == cfg.client_id
-        && s.signed_in_at >= asked_at
+        && s.sign_in_id.is_some()
+        && seen.as_ref() != Some(&s.sign_in_id)
     {
         output::note(&format!(
             "Signed in to {} as {} by another keyless process just now.",

@@ -43,3 +43,34 @@ fn logout_during_an_exchange_leaves_no_token_to_serve() {
         cache_files(&env.cache_dir())
     );
 }
+
+#[test]
+fn logins_one_after_the_other_each_sign_in_even_within_a_second() {
+    let idp = FakeIdp::start(|ctx, _| ctx.tokens(Some(ctx.id_token(json!({}))), Some("rt-s")));
+    let env = TestEnv::new();
+    setup_issuer(&env, &idp, &[]);
+    // Each pair runs back to back, so the second starts in the second the
+    // first signed in (three pairs: a pair may straddle a second's edge).
+    for _ in 0..3 {
+        for _ in 0..2 {
+            let r = device_login(&env);
+            r.success();
+            assert!(
+                !r.stderr.contains("another keyless process"),
+                "{}",
+                r.stderr
+            );
+        }
+    }
+    let authorizations = idp
+        .ctx
+        .token_calls
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(_, req)| {
+            FakeIdp::form(req)["grant_type"] == "urn:ietf:params:oauth:grant-type:device_code"
+        })
+        .count();
+    assert_eq!(authorizations, 6, "every login signed in");
+}
