@@ -315,6 +315,22 @@ pub fn refresh(
                 return Ok(Ok(Refreshed::NoNewIdToken));
             };
             let claims = client.validate_id_token(id.expose(), None)?;
+            // OpenID Connect Core §12.2: a refreshed ID token names the same
+            // account (iss is checked by the validation). The rotated refresh
+            // token now stands for that other account, so it goes too.
+            if let Some(s) = session
+                && s.sub != claims.sub
+            {
+                let _ = store.delete(&secret_store::refresh_token_name(&settings.profile));
+                return Err(sign_in_needed(
+                    settings,
+                    &format!(
+                        "the identity provider's refresh returned an ID token for another account (subject {:?}, signed in as {:?}); it was not used",
+                        crate::redact::server_text(&claims.sub),
+                        crate::redact::server_text(&s.sub)
+                    ),
+                ));
+            }
             let mut s = match session {
                 Some(s) => s.clone(),
                 None => SessionFile {

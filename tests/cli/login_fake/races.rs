@@ -74,3 +74,38 @@ fn logins_one_after_the_other_each_sign_in_even_within_a_second() {
         .count();
     assert_eq!(authorizations, 6, "every login signed in");
 }
+
+#[test]
+fn a_refresh_for_another_account_is_refused_and_asks_for_sign_in() {
+    let idp = FakeIdp::start(|ctx, req| {
+        if FakeIdp::form(req)["grant_type"] == "refresh_token" {
+            let id = ctx.id_token(json!({"sub": "mallory", "email": "mallory@example.test"}));
+            ctx.tokens(Some(id), Some("rt-m"))
+        } else {
+            ctx.tokens(Some(ctx.id_token(json!({}))), Some("rt-a"))
+        }
+    });
+    let api = Fake::start(|n, _| Reply::token(&format!("sk-ant-oat01-sub{n}_0123456789abc"), 600));
+    let env = TestEnv::new();
+    setup_issuer(&env, &idp, &[]);
+    env.setup_anthropic(&api.url, &[]);
+    device_login(&env).success();
+    let session_path = env.cache_dir().join("session-default.json");
+    let before = std::fs::read(&session_path).unwrap();
+    let r = env.run_with(&["credential", "anthropic", "--no-login"], file_store);
+    r.fails(3, "another account");
+    assert!(
+        r.stderr.contains("hint: run `keyless login`"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.stdout, "");
+    assert_eq!(api.count(), 0, "the other account's token was not used");
+    assert_eq!(
+        std::fs::read(&session_path).unwrap(),
+        before,
+        "the session was not rewritten"
+    );
+    let session: serde_json::Value = serde_json::from_slice(&before).unwrap();
+    assert_eq!(session["sub"], "alice");
+}
