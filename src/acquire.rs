@@ -14,6 +14,7 @@ use crate::jwt::{self, human_duration, rfc3339};
 use crate::output;
 use crate::provider::Configured;
 use crate::secret::Secret;
+use crate::session;
 use crate::settings::{Freshness, Settings};
 use crate::source::{self, Origin};
 
@@ -84,10 +85,20 @@ pub fn token(
         provider: target.provider(),
         audience: audience.as_deref(),
     };
-    let entry = match exchange(&cache, target, &ctx) {
+    let (entry, minted_by) = match exchange(&cache, target, &ctx) {
         Ok(e) => e,
         Err(err) => return serve_stale(before, err, fresh),
     };
+    // A logout while the exchange was in flight: the token came from a
+    // session that is gone, so it is neither cached nor served.
+    if let Some(sign_in) = minted_by
+        && session::current_sign_in(settings) != sign_in
+    {
+        return Err(session::sign_in_needed(
+            settings,
+            "the sign-in session was signed out or replaced while this exchange was in flight",
+        ));
+    }
     cache.write(&guard, &key, &entry);
     Ok(entry.into())
 }
@@ -111,8 +122,14 @@ fn serve_stale(cached: Option<Entry>, err: Error, fresh: Freshness) -> Result<To
     }
 }
 
-fn exchange(cache: &TokenCache, target: &Configured, ctx: &source::Context) -> Result<Entry> {
+/// The minted token, and for a JWT from the sign-in session, which sign-in
+/// that was ([`session::current_sign_in`] right after the fetch).
+type Exchanged = (Entry, Option<session::SignInMark>);
+
+fn exchange(cache: &TokenCache, target: &Configured, ctx: &source::Context) -> Result<Exchanged> {
     let identity = source::fetch(target.identity(), ctx)?;
+    let minted_by =
+        matches!(identity.origin, Origin::Session).then(|| session::current_sign_in(ctx.settings));
     let what = identity.origin.describe();
     let now = jwt::now();
     let (claims, warning) = jwt::check_assertion(identity.token.expose(), &what, now)?;
@@ -187,13 +204,14 @@ fn exchange(cache: &TokenCache, target: &Configured, ctx: &source::Context) -> R
         "minted a token valid for {}",
         human_duration(minted.expires_in)
     ));
-    Ok(Entry {
+    let entry = Entry {
         access_token: minted.access_token,
         token_type: minted.token_type,
         // Lifetimes are clamped to a day, so this cannot overflow; checked anyway.
         expires_at: sent_at.saturating_add(minted.expires_in),
         obtained_at: sent_at,
-    })
+    };
+    Ok((entry, minted_by))
 }
 
 /// keyless never presents a JWT twice: the provider would deny it (`jti_reused`)

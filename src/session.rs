@@ -44,6 +44,26 @@ pub struct SessionFile {
     pub signed_in_at: i64,
     #[serde(default)]
     pub refreshed_at: Option<i64>,
+    /// Random, new at each sign-in and kept by refreshes: which sign-in this
+    /// session is, without trusting a clock.
+    #[serde(default)]
+    pub sign_in_id: Option<String>,
+}
+
+fn new_sign_in_id() -> String {
+    use rand::RngCore;
+    let mut b = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Which sign-in a session is: `None` when there is no session,
+/// `Some(None)` for one saved before sign-in ids existed.
+pub type SignInMark = Option<Option<String>>;
+
+/// The [`SignInMark`] of the profile's session now.
+pub fn current_sign_in(settings: &Settings) -> SignInMark {
+    read_session(settings).map(|s| s.sign_in_id)
 }
 
 pub fn session_path(settings: &Settings) -> PathBuf {
@@ -111,14 +131,17 @@ pub struct LoginOptions {
 pub fn login(settings: &Settings, cfg: &IssuerConfig, opts: &LoginOptions) -> Result<()> {
     let store = SecretStore::open(&settings.config_dir)?;
     let cache = TokenCache::new(settings.cache_dir.clone());
-    let asked_at = jwt::now();
+    let seen = current_sign_in(settings);
     let _lock = lock(settings, &cache)?;
     // Parallel sign-ins wait on the lock; whoever waited reuses the sign-in
-    // that finished meanwhile instead of opening another browser tab.
+    // that finished meanwhile instead of opening another browser tab. That
+    // one is a session whose sign-in id changed while we waited (a refresh
+    // keeps the id; a clock's second cannot tell two sign-ins apart).
     if let Some(s) = read_session(settings)
         && s.issuer == cfg.issuer
         && s.client_id == cfg.client_id
-        && s.signed_in_at >= asked_at
+        && s.sign_in_id.is_some()
+        && seen.as_ref() != Some(&s.sign_in_id)
     {
         output::note(&format!(
             "Signed in to {} as {} by another keyless process just now.",
@@ -200,6 +223,7 @@ pub fn sign_in(
         id_token_exp: Some(claims.exp),
         signed_in_at: now,
         refreshed_at: None,
+        sign_in_id: Some(new_sign_in_id()),
     };
     write_session(settings, &session)?;
     output::note(&format!(
@@ -291,6 +315,22 @@ pub fn refresh(
                 return Ok(Ok(Refreshed::NoNewIdToken));
             };
             let claims = client.validate_id_token(id.expose(), None)?;
+            // OpenID Connect Core §12.2: a refreshed ID token names the same
+            // account (iss is checked by the validation). The rotated refresh
+            // token now stands for that other account, so it goes too.
+            if let Some(s) = session
+                && s.sub != claims.sub
+            {
+                let _ = store.delete(&secret_store::refresh_token_name(&settings.profile));
+                return Err(sign_in_needed(
+                    settings,
+                    &format!(
+                        "the identity provider's refresh returned an ID token for another account (subject {:?}, signed in as {:?}); it was not used",
+                        crate::redact::server_text(&claims.sub),
+                        crate::redact::server_text(&s.sub)
+                    ),
+                ));
+            }
             let mut s = match session {
                 Some(s) => s.clone(),
                 None => SessionFile {
@@ -298,6 +338,7 @@ pub fn refresh(
                     issuer: cfg.issuer.clone(),
                     client_id: cfg.client_id.clone(),
                     signed_in_at: now,
+                    sign_in_id: Some(new_sign_in_id()),
                     ..Default::default()
                 },
             };
@@ -374,8 +415,19 @@ pub fn logout(
         ));
     }
     let _ = std::fs::remove_file(session_path(settings));
+    // An exchange holds its key's lock and takes the login lock inside, so
+    // the login lock goes first. Under each key's lock, an exchange in flight
+    // has either written (and its file goes now) or will find the session
+    // gone and not write.
+    drop(_lock);
     let mut removed = 0;
     for key in cache_keys {
+        let _key_lock = cache.lock(key).map_err(|e| {
+            output::warn(&format!(
+                "removing a cached token without its lock: {}",
+                e.message
+            ))
+        });
         if std::fs::remove_file(cache.entry_path(key)).is_ok() {
             removed += 1;
         }

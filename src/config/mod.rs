@@ -9,8 +9,10 @@
 
 pub mod checks;
 pub mod identity;
+mod lock;
 
 pub use identity::IdentitySource;
+pub use lock::{ConfigLock, load_for_update};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -269,8 +271,9 @@ fn strip_position(msg: &str) -> String {
 }
 
 impl LoadedConfig {
-    pub fn save(&self, dir: &Path) -> Result<()> {
-        private_fs::ensure_dir(dir)
+    /// Save under the writer lock taken by [`load_for_update`].
+    pub fn save(&self, lock: &ConfigLock) -> Result<()> {
+        private_fs::ensure_dir(lock.dir())
             .map_err(|m| Error::config(format!("cannot prepare the config directory: {m}")))?;
         let mut text = serde_json::to_string_pretty(&self.file)
             .map_err(|e| Error::failure(format!("cannot serialize the config: {e}")))?;

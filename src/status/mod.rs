@@ -187,7 +187,16 @@ pub fn gather(inp: &Inputs) -> Report {
         inp.cwd.as_deref(),
         inp.xdg_config.as_deref(),
     );
-    let note = precedence::claude_code_note(&chain, scan.helper.path.is_some());
+    // Claude Code's settings put their env block in its environment, where a
+    // static credential outranks the apiKeyHelper.
+    let shadow = scan.claude_shadows.first();
+    let note = match shadow {
+        Some(f) => Some(format!(
+            "Claude Code uses {} from {}:{}, which outranks its apiKeyHelper",
+            f.what, f.path, f.line
+        )),
+        None => precedence::claude_code_note(&chain, scan.helper.path.is_some()),
+    };
     // Claude Code caches the helper's token for its TTL: longer than the
     // token lives, and its calls fail until the next re-run.
     if scan.helper.is_keyless {
@@ -244,6 +253,14 @@ pub fn gather(inp: &Inputs) -> Report {
                 .clone()
                 .unwrap_or_else(|| "no identity token".into())
         ));
+    }
+    if scan.helper.is_keyless {
+        for f in &scan.claude_shadows {
+            reasons.push(format!(
+                "{} sets {} for Claude Code, which outranks its apiKeyHelper: Claude Code does not use keyless",
+                f.path, f.what
+            ));
+        }
     }
     for slot in chain.iter().filter(|w| w.winner) {
         let shadowing = match slot.slot {

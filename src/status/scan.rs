@@ -113,12 +113,59 @@ fn line_of(text: &str, needle: &str) -> usize {
         .unwrap_or(1)
 }
 
+/// Static credentials a Claude Code settings (or `~/.claude.json`) value
+/// holds, as (the key's name, whether it outranks `apiKeyHelper`). Claude
+/// Code's order: `ANTHROPIC_AUTH_TOKEN`, `ANTHROPIC_API_KEY`, then the
+/// helper, and only below it the key `/login` stored as `primaryApiKey`.
+pub fn claude_static_credentials(v: &serde_json::Value) -> Vec<(&'static str, bool)> {
+    let mut found = Vec::new();
+    if let Some(env) = v.get("env").and_then(|e| e.as_object()) {
+        for var in [env_vars::ANTHROPIC_AUTH_TOKEN, env_vars::ANTHROPIC_API_KEY] {
+            if env
+                .get(var)
+                .and_then(|x| x.as_str())
+                .is_some_and(|x| !x.is_empty())
+            {
+                found.push((var, true));
+            }
+        }
+    }
+    if v.get("primaryApiKey")
+        .and_then(|x| x.as_str())
+        .is_some_and(|x| !x.is_empty())
+    {
+        found.push(("primaryApiKey", false));
+    }
+    found
+}
+
+/// `~/.claude.json`, Claude Code's own state: a `primaryApiKey` there is a
+/// static key left by `/login`.
+pub fn scan_claude_state(path: &Path, shown: &str, out: &mut Vec<Finding>) {
+    let Some(text) = read_capped(path) else {
+        return;
+    };
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else {
+        return;
+    };
+    if claude_static_credentials(&v).contains(&("primaryApiKey", false)) {
+        out.push(Finding {
+            path: shown.to_string(),
+            line: line_of(&text, "\"primaryApiKey\""),
+            what: "holds a primaryApiKey (a static key Claude Code's /login stored)".into(),
+        });
+    }
+}
+
 /// A Claude Code settings file: its `env` block and `apiKeyHelper`.
+/// Static credentials in its `env` block, which outrank any `apiKeyHelper`,
+/// also go to `shadows`.
 pub fn scan_claude_settings(
     path: &Path,
     shown: &str,
     out: &mut Vec<Finding>,
     helper: &mut ApiKeyHelper,
+    shadows: &mut Vec<Finding>,
 ) {
     let Some(text) = read_capped(path) else {
         return;
@@ -141,11 +188,25 @@ pub fn scan_claude_settings(
                 });
             }
         }
+        for (var, _) in claude_static_credentials(&v).into_iter().filter(|c| c.1) {
+            shadows.push(Finding {
+                path: shown.to_string(),
+                line: line_of(&text, &format!("\"{var}\"")),
+                what: var.to_string(),
+            });
+        }
         if let Some(ttl) = env.get(env_vars::CLAUDE_CODE_API_KEY_HELPER_TTL_MS) {
             helper.ttl_ms = ttl
                 .as_u64()
                 .or_else(|| ttl.as_str().and_then(|s| s.parse().ok()));
         }
+    }
+    if v.get("primaryApiKey").is_some() {
+        out.push(Finding {
+            path: shown.to_string(),
+            line: line_of(&text, "\"primaryApiKey\""),
+            what: "holds a primaryApiKey (a static key)".into(),
+        });
     }
     if let Some(cmd) = v.get("apiKeyHelper").and_then(|h| h.as_str()) {
         let line = line_of(&text, "\"apiKeyHelper\"");
@@ -194,11 +255,15 @@ pub fn tilde(path: &Path, home: Option<&Path>) -> String {
 pub struct Scan {
     pub findings: Vec<Finding>,
     pub helper: ApiKeyHelper,
+    /// `env.ANTHROPIC_AUTH_TOKEN`/`env.ANTHROPIC_API_KEY` in Claude Code's
+    /// settings (`what` is the variable): Claude Code uses them, not its helper.
+    pub claude_shadows: Vec<Finding>,
 }
 
 pub fn scan(home: Option<&Path>, cwd: Option<&Path>, xdg_config: Option<&Path>) -> Scan {
     let mut findings = Vec::new();
     let mut helper = ApiKeyHelper::default();
+    let mut shadows = Vec::new();
     if let Some(h) = home {
         let config = xdg_config
             .map(Path::to_path_buf)
@@ -221,7 +286,15 @@ pub fn scan(home: Option<&Path>, cwd: Option<&Path>, xdg_config: Option<&Path>) 
             scan_text(&p, &tilde(&p, home), &mut findings);
         }
         let user = h.join(".claude/settings.json");
-        scan_claude_settings(&user, &tilde(&user, home), &mut findings, &mut helper);
+        scan_claude_settings(
+            &user,
+            &tilde(&user, home),
+            &mut findings,
+            &mut helper,
+            &mut shadows,
+        );
+        let state = h.join(".claude.json");
+        scan_claude_state(&state, &tilde(&state, home), &mut findings);
     }
     if let Some(c) = cwd {
         let dirs = upward_dirs(c, home);
@@ -236,12 +309,22 @@ pub fn scan(home: Option<&Path>, cwd: Option<&Path>, xdg_config: Option<&Path>) 
             for f in [".claude/settings.json", ".claude/settings.local.json"] {
                 let p = root.join(f);
                 if Some(p.as_path()) != home.map(|h| h.join(".claude/settings.json")).as_deref() {
-                    scan_claude_settings(&p, &tilde(&p, home), &mut findings, &mut helper);
+                    scan_claude_settings(
+                        &p,
+                        &tilde(&p, home),
+                        &mut findings,
+                        &mut helper,
+                        &mut shadows,
+                    );
                 }
             }
         }
     }
-    Scan { findings, helper }
+    Scan {
+        findings,
+        helper,
+        claude_shadows: shadows,
+    }
 }
 
 #[cfg(test)]

@@ -172,3 +172,76 @@ fn the_ttl_stays_below_the_shortest_token_and_status_flags_a_longer_one() {
         r.stdout
     );
 }
+
+#[test]
+fn a_symlinked_settings_file_is_written_through_its_link() {
+    let env = TestEnv::new();
+    // a dotfile manager's layout: the real file in a repository, a link in ~/.claude
+    let dotfiles = env.path("dotfiles/claude");
+    std::fs::create_dir_all(&dotfiles).unwrap();
+    let target = dotfiles.join("settings.json");
+    std::fs::write(&target, r#"{"model": "opus"}"#).unwrap();
+    std::fs::create_dir_all(env.home().join(".claude")).unwrap();
+    std::os::unix::fs::symlink(&target, settings(&env)).unwrap();
+    env.run(&["setup", "claude-code"]).success();
+    let meta = std::fs::symlink_metadata(settings(&env)).unwrap();
+    assert!(meta.file_type().is_symlink(), "the link is kept");
+    assert_eq!(std::fs::read_link(settings(&env)).unwrap(), target);
+    let v = json(&target);
+    assert_eq!(v["model"], "opus");
+    assert!(
+        v["apiKeyHelper"]
+            .as_str()
+            .unwrap()
+            .ends_with("credential anthropic")
+    );
+    // a link to nowhere is refused, not replaced
+    let env = TestEnv::new();
+    std::fs::create_dir_all(env.home().join(".claude")).unwrap();
+    std::os::unix::fs::symlink(env.path("missing.json"), settings(&env)).unwrap();
+    env.run(&["setup", "claude-code"])
+        .fails(6, "is a symbolic link");
+    assert!(
+        std::fs::symlink_metadata(settings(&env))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+}
+
+#[test]
+fn a_static_key_in_claude_codes_settings_is_warned_about_and_never_shown() {
+    let env = TestEnv::new();
+    std::fs::create_dir_all(env.home().join(".claude")).unwrap();
+    let secret = "sk-ant-api03-STATIC-IN-SETTINGS";
+    std::fs::write(
+        settings(&env),
+        format!("{{\"env\": {{\"ANTHROPIC_AUTH_TOKEN\": \"{secret}\"}}}}"),
+    )
+    .unwrap();
+    let r = env.run(&["setup", "claude-code"]);
+    r.success();
+    assert!(
+        r.stderr.contains("warning:")
+            && r.stderr.contains("ANTHROPIC_AUTH_TOKEN")
+            && r.stderr.contains("outranks"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("STATIC-IN-SETTINGS"), "{}", r.stderr);
+    // a primaryApiKey in ~/.claude.json is one too
+    let env = TestEnv::new();
+    std::fs::write(
+        env.home().join(".claude.json"),
+        format!("{{\"primaryApiKey\": \"{secret}\"}}"),
+    )
+    .unwrap();
+    let r = env.run(&["setup", "claude-code"]);
+    r.success();
+    assert!(
+        r.stderr.contains("warning:") && r.stderr.contains("primaryApiKey"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("STATIC-IN-SETTINGS"), "{}", r.stderr);
+}

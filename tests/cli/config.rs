@@ -325,3 +325,31 @@ fn unknown_keys_under_every_part_survive_a_rewrite() {
     assert_eq!(p["issuer"]["client_id"], "keyless-cli-2");
     assert_eq!(p["issuer"]["future_field"]["b"][0], 3, "{v:#}");
 }
+
+#[test]
+fn parallel_setups_for_many_profiles_all_survive() {
+    let env = TestEnv::new();
+    let profiles: Vec<String> = (0..24).map(|i| format!("p{i:02}")).collect();
+    // started together, each for its own profile: every one read-modify-writes config.json
+    let children: Vec<_> = profiles
+        .iter()
+        .map(|p| {
+            let mut c = env.cmd();
+            c.args(["--profile", p.as_str()])
+                .args(setup_args(&[]))
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped());
+            c.spawn().unwrap()
+        })
+        .collect();
+    for c in children {
+        Run::from(c.wait_with_output().unwrap()).success();
+    }
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(env.config_dir().join("config.json")).unwrap())
+            .unwrap();
+    let saved: Vec<&String> = v["profiles"].as_object().unwrap().keys().collect();
+    assert_eq!(saved.len(), profiles.len(), "lost updates: saved {saved:?}");
+    let lock = env.config_dir().join("config.lock");
+    assert_eq!(mode(&lock), 0o600, "the config lock is private");
+}

@@ -167,8 +167,8 @@ proptest! {
         let path = dir.join("config.json");
         std::fs::write(&path, doc.to_string()).unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-        let loaded = keyless::config::load(&dir).unwrap();
-        loaded.save(&dir).unwrap();
+        let (lock, loaded) = keyless::config::load_for_update(&dir).unwrap();
+        loaded.save(&lock).unwrap();
         let back: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
         prop_assert_eq!(&back["profiles"]["default"]["anthropic"], &doc["profiles"]["default"]["anthropic"]);
     }

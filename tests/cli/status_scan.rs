@@ -119,3 +119,59 @@ fn the_scan_stays_bounded_in_a_deep_tree() {
     );
     assert!(found[0].ends_with("d199/.env"));
 }
+
+#[test]
+fn a_static_key_in_claude_codes_settings_shadows_its_keyless_helper() {
+    let s = StatusEnv::new();
+    let secret = "sk-ant-api03-SHADOWING-SECRET";
+    s.env.run(&["setup", "claude-code"]).success();
+    let path = s.env.home().join(".claude/settings.json");
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    v["env"]["ANTHROPIC_API_KEY"] = secret.into();
+    std::fs::write(&path, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+    let r = s.env.run_with(&["auth", "status"], |c| {
+        c.current_dir(&s.project);
+    });
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr
+            .contains("~/.claude/settings.json sets ANTHROPIC_API_KEY"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stdout.contains("outranks"), "{}", r.stdout);
+    assert!(!r.stdout.contains("SHADOWING-SECRET") && !r.stderr.contains("SHADOWING-SECRET"));
+    let r = s.env.run_with(&["auth", "status", "--json"], |c| {
+        c.current_dir(&s.project);
+    });
+    crate::status::validate(&r.stdout);
+    let j: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(j["ok"], false);
+    assert!(
+        j["claude_code"]["note"]
+            .as_str()
+            .unwrap()
+            .contains("ANTHROPIC_API_KEY")
+    );
+
+    // the key Claude Code's /login stored, in ~/.claude.json
+    let s = StatusEnv::new();
+    s.env.run(&["setup", "claude-code"]).success();
+    std::fs::write(
+        s.env.home().join(".claude.json"),
+        format!("{{\n  \"primaryApiKey\": \"{secret}\"\n}}\n"),
+    )
+    .unwrap();
+    let r = s.env.run_with(&["auth", "status"], |c| {
+        c.current_dir(&s.project);
+    });
+    // it ranks below apiKeyHelper in Claude Code: found, but not shadowing
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("~/.claude.json:2  holds a primaryApiKey"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("SHADOWING-SECRET") && !r.stderr.contains("SHADOWING-SECRET"));
+}

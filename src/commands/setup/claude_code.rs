@@ -4,7 +4,9 @@
 //! It merges into `~/.claude/settings.json` (or `.claude/settings.json` with
 //! `--scope project`), keeps every other key, backs up the previous file,
 //! refuses to replace a different helper without `--force`, changes nothing
-//! when already wired, and never touches a file it cannot parse.
+//! when already wired, and never touches a file it cannot parse. A symlinked
+//! file (dotfile managers) is written through to the user's own target; static
+//! keys left in the settings are warned about by name, never shown.
 
 use std::path::{Path, PathBuf};
 
@@ -18,6 +20,7 @@ use crate::error::{Error, Result};
 use crate::output;
 use crate::provider::Provider;
 use crate::settings::Settings;
+use crate::status::scan::claude_static_credentials;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ClaudeScope {
@@ -151,6 +154,7 @@ pub fn run(settings: &Settings, args: &SetupClaudeCodeArgs) -> Result<()> {
     let helper = helper_command(&settings.profile)?;
     let ttl = helper_ttl_ms(&TokenCache::new(settings.cache_dir.clone()));
     let merged = merge(existing.as_deref(), &path, &helper, ttl, args.force)?;
+    warn_static_credentials(&merged, &path);
     let mut text = serde_json::to_string_pretty(&merged)
         .map_err(|e| Error::failure(format!("cannot serialize Claude Code's settings: {e}")))?;
     text.push('\n');
@@ -177,6 +181,75 @@ pub fn run(settings: &Settings, args: &SetupClaudeCodeArgs) -> Result<()> {
     Ok(())
 }
 
+/// Static credentials left in the settings, or in `~/.claude.json`, named
+/// (never shown) with what they do to the helper being wired.
+fn warn_static_credentials(merged: &Value, path: &Path) {
+    let mut found: Vec<(String, bool)> = claude_static_credentials(merged)
+        .into_iter()
+        .map(|(k, outranks)| (format!("{} in {}", k, path.display()), outranks))
+        .collect();
+    if let Some(home) = std::env::var_os(env_vars::HOME) {
+        let state = PathBuf::from(home).join(".claude.json");
+        let mut f = Vec::new();
+        crate::status::scan::scan_claude_state(&state, &state.display().to_string(), &mut f);
+        found.extend(
+            f.into_iter()
+                .map(|f| (format!("primaryApiKey in {}", f.path), false)),
+        );
+    }
+    for (what, outranks) in found {
+        output::warn(&if outranks {
+            format!(
+                "{what} is a static credential that outranks apiKeyHelper: Claude Code will use it, not keyless; remove it"
+            )
+        } else {
+            format!(
+                "{what} is a static API key (Claude Code uses it only without an apiKeyHelper); revoke it in the Console and remove it"
+            )
+        });
+    }
+}
+
+/// Where to write `path`: itself, or, for a symlink (dotfile managers link
+/// settings into a repository), the regular file the user owns it points
+/// to, so the link survives and both sides stay the same file.
+fn write_target(path: &Path) -> Result<PathBuf> {
+    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    if !is_link {
+        return Ok(path.to_path_buf());
+    }
+    let refuse = |why: String| {
+        Error::config(format!(
+            "{} is a symbolic link {why}; not replacing it",
+            path.display()
+        ))
+        .hint("fix the link or replace it with a regular file, then run this again")
+    };
+    let target = std::fs::canonicalize(path).map_err(|e| {
+        refuse(format!(
+            "whose target cannot be resolved ({})",
+            crate::error::io_reason(&e)
+        ))
+    })?;
+    let meta = std::fs::symlink_metadata(&target).map_err(|e| {
+        refuse(format!(
+            "to {} ({})",
+            target.display(),
+            crate::error::io_reason(&e)
+        ))
+    })?;
+    if !meta.is_file() {
+        return Err(refuse(format!(
+            "to {}, which is not a regular file",
+            target.display()
+        )));
+    }
+    if let Err(u) = crate::private_fs::check(&meta, 0) {
+        return Err(refuse(format!("({})", u.describe(&target))));
+    }
+    Ok(target)
+}
+
 /// Write a tool's settings file atomically, backing up what was there
 /// (`<name>.keyless-backup-<unix time>` beside it).
 pub fn replace_with_backup(
@@ -190,6 +263,7 @@ pub fn replace_with_backup(
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create", dir, &e))?;
+    let target = write_target(path)?;
     if let Some(old) = existing {
         let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("bak");
         let backup = path.with_extension(format!("{ext}.keyless-backup-{}", crate::jwt::now()));
@@ -201,8 +275,8 @@ pub fn replace_with_backup(
             backup.display()
         ));
     }
-    crate::private_fs::write_atomic(path, text.as_bytes())
-        .map_err(|e| Error::io(&format!("cannot write {what}"), path, &e))
+    crate::private_fs::write_atomic(&target, text.as_bytes())
+        .map_err(|e| Error::io(&format!("cannot write {what}"), &target, &e))
 }
 
 #[cfg(test)]

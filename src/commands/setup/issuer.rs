@@ -114,7 +114,7 @@ pub fn run(settings: &Settings, args: &SetupIssuerArgs) -> Result<()> {
             }
         ));
     }
-    let mut loaded = settings.load_config()?;
+    let (lock, mut loaded) = crate::config::load_for_update(&settings.config_dir)?;
     if let Some(s) = &secret {
         let store = SecretStore::open(&settings.config_dir)?;
         store.set(&secret_store::client_secret_name(&settings.profile), s)?;
@@ -149,7 +149,7 @@ pub fn run(settings: &Settings, args: &SetupIssuerArgs) -> Result<()> {
         cfg.unknown = old.unknown;
     }
     profile.issuer = Some(cfg.clone());
-    loaded.save(&settings.config_dir)?;
+    loaded.save(&lock)?;
     output::note(&format!(
         "Saved issuer {} (client {}) for profile {:?} in {}.\nNext: {}",
         cfg.issuer,

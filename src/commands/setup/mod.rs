@@ -54,14 +54,14 @@ pub(crate) fn save(
     next: &str,
     update: impl FnOnce(&mut Profile) -> Result<String>,
 ) -> Result<()> {
-    let mut loaded = settings.load_config()?;
+    let (lock, mut loaded) = crate::config::load_for_update(&settings.config_dir)?;
     let profile = loaded
         .file
         .profiles
         .entry(settings.profile.clone())
         .or_default();
     let summary = update(profile)?;
-    loaded.save(&settings.config_dir)?;
+    loaded.save(&lock)?;
     output::note(&format!(
         "Saved {provider} federation for profile {:?} in {}:",
         settings.profile,

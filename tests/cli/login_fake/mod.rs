@@ -3,6 +3,7 @@
 //! token, the non-interactive rule, and the file secret store.
 
 mod browser;
+mod races;
 mod session;
 
 use std::io::{BufRead, BufReader};
