@@ -117,4 +117,16 @@ mod tests {
         // every quote produced ends exactly where it began
         assert!(posix_quote(nasty).starts_with('\''));
     }
+
+    #[test]
+    fn dotenv_refuses_what_it_cannot_quote() {
+        use crate::secret::Secret;
+        for v in ["a'b", "a\nb", "a\rb"] {
+            let a = [Assignment::Set("X", Secret::new(v.to_string()))];
+            let e = render(ShellKind::Dotenv, &a).unwrap_err();
+            assert!(e.message.contains("cannot be written safely"), "{v:?}");
+        }
+        let a = [Assignment::Set("X", Secret::new("a$b`c".to_string()))];
+        assert_eq!(render(ShellKind::Dotenv, &a).unwrap(), "X='a$b`c'\n");
+    }
 }

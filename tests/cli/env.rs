@@ -6,8 +6,15 @@ use std::process::Command;
 use crate::common::*;
 use crate::fake::{Fake, Reply};
 
-/// Printable ASCII, no spaces, and every character a shell cares about.
+/// Printable ASCII, no spaces, and every character a shell cares about: a
+/// token no shell could hold safely, refused at the exchange (issue 10 #5).
 const NASTY: &str = "sk-ant-oat01-a'b\"c$(touch${IFS}pwned)`touch${IFS}pwned2`\\d;e|f&g*h#i!j~k{l}";
+
+/// The trickiest token the exchange accepts: every character RFC 7235's
+/// token68 allows besides letters and digits. Values with any other
+/// character are quoted correctly too: `properties::shell_quoting_*`
+/// pushes generated ones through the same real shells.
+const TRICKY: &str = "sk-ant-oat01-a~b+c/d.e_f-g~h==";
 
 fn have(shell: &str) -> bool {
     Command::new(shell)
@@ -21,7 +28,7 @@ fn round_trip(shell: &str, kind: &str) {
     if !require_tool(shell, have(shell)) {
         return;
     }
-    let fake = Fake::start(|_, _| Reply::token(NASTY, 600));
+    let fake = Fake::start(|_, _| Reply::token(TRICKY, 600));
     let (env, _) = env_with_file_source(&fake.url);
     let work = env.path("work");
     std::fs::create_dir_all(&work).unwrap();
@@ -51,7 +58,7 @@ fn round_trip(shell: &str, kind: &str) {
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(
         lines,
-        vec![NASTY, fake.url.as_str(), "key-unset"],
+        vec![TRICKY, fake.url.as_str(), "key-unset"],
         "{shell}: {stderr}"
     );
     assert!(
@@ -79,8 +86,19 @@ fn fish_round_trip() {
     round_trip("fish", "fish");
 }
 
-fn env_output(args: &[&str], extra_env: &[(&str, &str)]) -> Run {
+#[test]
+fn a_token_no_shell_could_hold_safely_is_refused_at_the_exchange() {
     let fake = Fake::start(|_, _| Reply::token(NASTY, 600));
+    let (env, _) = env_with_file_source(&fake.url);
+    let r = env.run(&["env", "--shell", "bash"]);
+    r.fails(4, "malformed access_token");
+    assert_eq!(r.stdout, "");
+    assert!(!r.stderr.contains("touch"), "the value is never echoed: {}", r.stderr);
+    assert!(cache_files(&env.cache_dir()).is_empty(), "nothing cached");
+}
+
+fn env_output(args: &[&str], extra_env: &[(&str, &str)]) -> Run {
+    let fake = Fake::start(|_, _| Reply::token(TRICKY, 600));
     let (env, _) = env_with_file_source(&fake.url);
     let mut full = vec!["env"];
     full.extend_from_slice(args);
@@ -101,7 +119,7 @@ fn powershell_output_is_pinned() {
     let r = env_output(&["--shell", "powershell"], &[]);
     r.success();
     insta::assert_snapshot!(r.stdout, @r#"
-    $env:ANTHROPIC_AUTH_TOKEN = 'sk-ant-oat01-a''b"c$(touch${IFS}pwned)`touch${IFS}pwned2`\d;e|f&g*h#i!j~k{l}'
+    $env:ANTHROPIC_AUTH_TOKEN = 'sk-ant-oat01-a~b+c/d.e_f-g~h=='
     $env:ANTHROPIC_BASE_URL = 'http://127.0.0.1:PORT'
     Remove-Item -Path Env:ANTHROPIC_API_KEY -ErrorAction SilentlyContinue
     "#);
@@ -124,10 +142,13 @@ fn shell_defaults_from_shell_var_and_other_formats() {
     );
     let r = env_output(&["--shell", "json"], &[]);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
-    assert_eq!(v["set"]["ANTHROPIC_AUTH_TOKEN"], NASTY);
+    assert_eq!(v["set"]["ANTHROPIC_AUTH_TOKEN"], TRICKY);
     assert_eq!(v["unset"][0], "ANTHROPIC_API_KEY");
-    // a value with a quote cannot be written as .env: refused, stdout empty
-    env_output(&["--shell", "dotenv"], &[]).fails(1, "cannot be written safely");
+    // .env: quoted; a value it cannot write is refused (handoff::shell's
+    // unit test `dotenv_refuses_what_it_cannot_quote`)
+    let r = env_output(&["--shell", "dotenv"], &[]);
+    r.success();
+    assert!(r.stdout.starts_with(&format!("ANTHROPIC_AUTH_TOKEN='{TRICKY}'")), "{}", r.stdout);
 }
 
 #[test]
