@@ -16,6 +16,11 @@ pub const KEYLESS_MIN_TTL: &str = "KEYLESS_MIN_TTL";
 pub const KEYLESS_SECRET_STORE: &str = "KEYLESS_SECRET_STORE";
 /// A confidential client's secret, instead of the secret store.
 pub const KEYLESS_CLIENT_SECRET: &str = "KEYLESS_CLIENT_SECRET";
+/// Zero setup: the identity source (any `--identity` value) when the
+/// provider's own token variables are unset.
+pub const KEYLESS_IDENTITY: &str = "KEYLESS_IDENTITY";
+/// Zero setup: OpenAI's token endpoint [default: OpenAI's].
+pub const KEYLESS_OPENAI_TOKEN_ENDPOINT: &str = "KEYLESS_OPENAI_TOKEN_ENDPOINT";
 /// A PEM file of CA certificates trusted, besides the OS store, for every
 /// endpoint (issuer, token endpoints, API base), like the profile's `--ca-file`.
 pub const KEYLESS_CA_FILE: &str = "KEYLESS_CA_FILE";
@@ -52,10 +57,20 @@ pub const ANTHROPIC_CONFIG_DIR: &str = "ANTHROPIC_CONFIG_DIR";
 /// The Anthropic SDK profile to use.
 pub const ANTHROPIC_PROFILE: &str = "ANTHROPIC_PROFILE";
 
-// --- the Anthropic SDKs' own federation variables, read by `auth status` ---
+// --- the Anthropic SDKs' own federation variables: zero setup and `auth status` ---
 pub const ANTHROPIC_FEDERATION_RULE_ID: &str = "ANTHROPIC_FEDERATION_RULE_ID";
 pub const ANTHROPIC_ORGANIZATION_ID: &str = "ANTHROPIC_ORGANIZATION_ID";
 pub const ANTHROPIC_SERVICE_ACCOUNT_ID: &str = "ANTHROPIC_SERVICE_ACCOUNT_ID";
+pub const ANTHROPIC_WORKSPACE_ID: &str = "ANTHROPIC_WORKSPACE_ID";
+/// The audience to ask ambient sources for; claude-code-action's name.
+pub const ANTHROPIC_OIDC_AUDIENCE: &str = "ANTHROPIC_OIDC_AUDIENCE";
+
+// --- OpenAI workload identity in zero setup: LiteLLM's names (OpenAI's
+// --- SDKs read none), and an audience named after Anthropic's ---
+pub const OPENAI_IDENTITY_PROVIDER_ID: &str = "OPENAI_IDENTITY_PROVIDER_ID";
+pub const OPENAI_SERVICE_ACCOUNT_ID: &str = "OPENAI_SERVICE_ACCOUNT_ID";
+/// The identity provider's audience (what `setup openai --audience` records).
+pub const OPENAI_OIDC_AUDIENCE: &str = "OPENAI_OIDC_AUDIENCE";
 
 // --- set by the platforms the ambient identity sources ask ---
 /// `true` in GitHub Actions jobs.

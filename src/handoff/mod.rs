@@ -46,7 +46,7 @@ fn providers(
     let profile = loaded.file.profiles.get(&settings.profile);
     let v: Vec<Provider> = Provider::ALL
         .into_iter()
-        .filter(|p| profile.is_some_and(|prof| p.is_configured(prof)))
+        .filter(|p| p.is_configured(profile, &|n| env::var(n).ok()))
         .collect();
     if v.is_empty() {
         return Err(Error::config(format!(

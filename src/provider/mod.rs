@@ -10,6 +10,7 @@
 
 pub mod anthropic;
 pub mod endpoint;
+pub mod from_env;
 pub mod openai;
 
 use crate::cache::CacheKey;
@@ -108,12 +109,26 @@ impl Provider {
         }
     }
 
-    /// Does `profile` configure this provider?
-    pub fn is_configured(self, profile: &Profile) -> bool {
-        match self {
-            Provider::Anthropic => profile.anthropic.is_some(),
-            Provider::Openai => profile.openai.is_some(),
-        }
+    /// Is this provider configured here: saved in `profile`, or (zero
+    /// setup) named by the environment?
+    pub fn is_configured(self, profile: Option<&Profile>, env: from_env::Getter) -> bool {
+        let saved = match (self, profile) {
+            (_, None) => false,
+            (Provider::Anthropic, Some(p)) => p.anthropic.is_some(),
+            (Provider::Openai, Some(p)) => p.openai.is_some(),
+        };
+        let named = |v: &str| env(v).is_some_and(|x| !x.trim().is_empty());
+        saved
+            || match self {
+                Provider::Anthropic => {
+                    named(env_vars::ANTHROPIC_FEDERATION_RULE_ID)
+                        || named(env_vars::ANTHROPIC_ORGANIZATION_ID)
+                }
+                Provider::Openai => {
+                    named(env_vars::OPENAI_IDENTITY_PROVIDER_ID)
+                        || named(env_vars::OPENAI_SERVICE_ACCOUNT_ID)
+                }
+            }
     }
 
     /// This provider's part of `profile` as saved, unchecked (for logout,
@@ -126,44 +141,96 @@ impl Provider {
     }
 
     /// The profile's configuration for this provider, with a hand-edited
-    /// endpoint checked as `setup` checks it; or exit 6 naming `setup`.
+    /// endpoint checked as `setup` checks it, and optional fields the
+    /// profile lacks filled from the environment; with none saved, the one
+    /// the environment makes (zero setup); else exit 6 naming `setup`.
     pub fn configured(self, settings: &Settings, loaded: &LoadedConfig) -> Result<Configured> {
+        self.resolve(settings, loaded, &|n| std::env::var(n).ok())
+            .map(|(cfg, _)| cfg)
+    }
+
+    /// [`Provider::configured`] with the environment read through `env`,
+    /// and where each field came from.
+    pub fn resolve(
+        self,
+        settings: &Settings,
+        loaded: &LoadedConfig,
+        env: from_env::Getter,
+    ) -> Result<(Configured, from_env::Origins)> {
         let profile = loaded.file.profiles.get(&settings.profile);
-        let not_configured = || {
-            Error::config(format!(
-                "profile {:?} has no {} configuration in {}",
-                settings.profile,
-                self.title(),
-                loaded.path.display()
-            ))
-            .hint(format!("run `{}`", settings.command(self.setup_hint())))
+        let mut origins = from_env::Origins::new();
+        let cfg = match profile.and_then(|p| self.saved(p)) {
+            Some(mut cfg) => {
+                match &mut cfg {
+                    Configured::Anthropic(c) => {
+                        if let Some(url) = &c.base_url {
+                            settings.recheck_url(
+                                loaded,
+                                "base_url",
+                                url,
+                                "setup anthropic --base-url https://…",
+                            )?;
+                        }
+                        from_env::fill_anthropic(c, &mut origins, env)?;
+                    }
+                    Configured::OpenAi(c) => {
+                        if let Some(url) = &c.token_endpoint {
+                            settings.recheck_url(
+                                loaded,
+                                "token_endpoint",
+                                url,
+                                "setup openai --token-endpoint https://…",
+                            )?;
+                        }
+                        from_env::fill_openai(c, &mut origins, env)?;
+                    }
+                }
+                cfg
+            }
+            None => {
+                let built = match self {
+                    Provider::Anthropic => from_env::anthropic(env)?
+                        .map(|(c, o)| (Configured::Anthropic(c), o)),
+                    Provider::Openai => {
+                        from_env::openai(env)?.map(|(c, o)| (Configured::OpenAi(c), o))
+                    }
+                };
+                let Some((cfg, o)) = built else {
+                    return Err(Error::config(format!(
+                        "profile {:?} has no {} configuration in {}",
+                        settings.profile,
+                        self.title(),
+                        loaded.path.display()
+                    ))
+                    .hint(format!(
+                        "run `{}`, or set {}",
+                        settings.command(self.setup_hint()),
+                        self.zero_setup_hint()
+                    )));
+                };
+                origins = o;
+                cfg
+            }
         };
-        let cfg = profile
-            .and_then(|p| self.saved(p))
-            .ok_or_else(not_configured)?;
-        match &cfg {
-            Configured::Anthropic(c) => {
-                if let Some(url) = &c.base_url {
-                    settings.recheck_url(
-                        loaded,
-                        "base_url",
-                        url,
-                        "setup anthropic --base-url https://…",
-                    )?;
-                }
-            }
-            Configured::OpenAi(c) => {
-                if let Some(url) = &c.token_endpoint {
-                    settings.recheck_url(
-                        loaded,
-                        "token_endpoint",
-                        url,
-                        "setup openai --token-endpoint https://…",
-                    )?;
-                }
-            }
+        Ok((cfg, origins))
+    }
+
+    /// The variables that configure this provider without `setup`.
+    fn zero_setup_hint(self) -> String {
+        match self {
+            Provider::Anthropic => format!(
+                "{}, {} and {}",
+                env_vars::ANTHROPIC_FEDERATION_RULE_ID,
+                env_vars::ANTHROPIC_ORGANIZATION_ID,
+                env_vars::ANTHROPIC_IDENTITY_TOKEN_FILE
+            ),
+            Provider::Openai => format!(
+                "{}, {} and {}",
+                env_vars::OPENAI_IDENTITY_PROVIDER_ID,
+                env_vars::OPENAI_SERVICE_ACCOUNT_ID,
+                env_vars::OPENAI_IDENTITY_TOKEN_FILE
+            ),
         }
-        Ok(cfg)
     }
 }
 

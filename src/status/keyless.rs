@@ -22,6 +22,7 @@ use crate::source::env::{Located, locate, neither_set};
 pub fn provider_state(
     s: &Settings,
     target: &Configured,
+    origins: crate::provider::from_env::Origins,
     cache: &TokenCache,
     env: &precedence::Env,
     warnings: &mut Vec<String>,
@@ -47,6 +48,7 @@ pub fn provider_state(
         can_serve,
         identity,
         cache: cstate,
+        origins,
     };
     match target {
         Configured::Anthropic(cfg) => ProviderState {

@@ -91,6 +91,9 @@ pub struct ProviderState {
     pub identity: IdentityState,
     pub cache: CacheState,
     pub can_serve: bool,
+    /// Fields that came from environment variables (zero setup, or filling
+    /// what the profile lacks), with the variable; the rest are the file's.
+    pub origins: crate::provider::from_env::Origins,
 }
 
 #[derive(Debug, Serialize)]
@@ -168,11 +171,28 @@ pub fn gather(inp: &Inputs) -> Report {
     let profile = loaded
         .as_ref()
         .and_then(|l| l.file.profiles.get(&s.profile));
-    let providers: Vec<ProviderState> = Provider::ALL
-        .into_iter()
-        .filter_map(|p| profile.and_then(|prof| p.saved(prof)))
-        .map(|target| keyless::provider_state(s, &target, &cache, &inp.env, &mut warnings))
-        .collect();
+    let mut env_errors = Vec::new();
+    let providers: Vec<ProviderState> = match &loaded {
+        None => Vec::new(),
+        Some(l) => Provider::ALL
+            .into_iter()
+            .filter(|p| p.is_configured(profile, inp.env.var))
+            .filter_map(|p| match p.resolve(s, l, inp.env.var) {
+                Ok((target, origins)) => Some(keyless::provider_state(
+                    s,
+                    &target,
+                    origins,
+                    &cache,
+                    &inp.env,
+                    &mut warnings,
+                )),
+                Err(e) => {
+                    env_errors.push(format!("{}: {}", p.name(), e.message));
+                    None
+                }
+            })
+            .collect(),
+    };
     if let Ok(meta) = std::fs::symlink_metadata(&s.cache_dir)
         && let Err(u) = crate::private_fs::check(&meta, 0o077)
     {
@@ -236,9 +256,12 @@ pub fn gather(inp: &Inputs) -> Report {
             if openai_api_key.state == precedence::SlotState::EmptyButSet { "exported as an empty string" } else { "set" }
         ));
     }
+    for e in &env_errors {
+        reasons.push(format!("the keyless configuration cannot be used: {e}"));
+    }
     if let Some(e) = &config_error {
         reasons.push(format!("the keyless configuration cannot be used: {e}"));
-    } else if providers.is_empty() {
+    } else if providers.is_empty() && env_errors.is_empty() {
         reasons.push(format!(
             "no provider is configured for keyless profile {:?}; run `keyless setup anthropic …`",
             s.profile

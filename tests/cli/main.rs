@@ -30,3 +30,4 @@ mod status;
 mod status_scan;
 mod tls;
 mod wire;
+mod zero_setup;

@@ -103,6 +103,14 @@ pub fn render(r: &Report, home: Option<&std::path::Path>) -> String {
             );
         }
         let _ = writeln!(s, "                base URL {}", p.base_url);
+        if !p.origins.is_empty() {
+            let from: Vec<String> = p
+                .origins
+                .iter()
+                .map(|(field, var)| format!("{field} from {var}"))
+                .collect();
+            let _ = writeln!(s, "                from the environment: {}", from.join(", "));
+        }
         let avail = if p.identity.available {
             "available"
         } else {

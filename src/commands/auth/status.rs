@@ -78,9 +78,7 @@ fn check(settings: &Settings) -> Vec<CheckResult> {
         return Vec::new();
     };
     let issuer = settings.issuer(&loaded);
-    let Some(profile) = loaded.file.profiles.get(&settings.profile) else {
-        return Vec::new();
-    };
+    let profile = loaded.file.profiles.get(&settings.profile);
     let fresh = Freshness {
         min_ttl: 0,
         force_refresh: true,
@@ -89,7 +87,7 @@ fn check(settings: &Settings) -> Vec<CheckResult> {
     let openai_base = std::env::var(env_vars::OPENAI_BASE_URL).ok();
     Provider::ALL
         .into_iter()
-        .filter(|p| p.is_configured(profile))
+        .filter(|p| p.is_configured(profile, &|n| std::env::var(n).ok()))
         .map(|p| match p.configured(settings, &loaded) {
             Err(e) => failed(p.name(), &e),
             Ok(target) => check_one(
