@@ -18,6 +18,7 @@ mod login_real;
 mod openai;
 mod sandbox;
 mod sdk;
+mod secrets;
 mod single_use;
 mod status;
 mod status_scan;
