@@ -91,13 +91,9 @@ impl FileStore {
             private_fs::ensure_dir(dir).map_err(Error::config)?;
         }
         let lock = self.path.with_extension("lock");
-        let f = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&lock)
-            .map_err(|e| Error::io("cannot open", &lock, &e))?;
+        let f = private_fs::open_lock(&lock)
+            .map_err(|e| Error::io("cannot open", &lock, &e))?
+            .map_err(|u| private_fs::refused_lock(&lock, &u))?;
         f.lock().map_err(|e| Error::io("cannot lock", &lock, &e))?;
         Ok(f)
     }

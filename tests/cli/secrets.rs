@@ -88,3 +88,75 @@ fn a_secret_file_that_cannot_be_parsed_is_never_overwritten() {
         assert_eq!(std::fs::read_to_string(&secrets).unwrap(), body);
     }
 }
+
+/// What a lock file left in keyless's dirs by someone else does to a login.
+fn login_with_lock(lock: &Path, plant: impl Fn(&Path)) -> (Run, TestEnv) {
+    let idp = signing_idp();
+    let env = TestEnv::new();
+    setup_issuer(&env, &idp);
+    for dir in [env.config_dir(), env.cache_dir()] {
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+            .unwrap();
+    }
+    let lock = env.path(lock.to_str().unwrap());
+    plant(&lock);
+    (device_login(&env), env)
+}
+
+const LOCKS: [&str; 2] = ["config/secrets.lock", "cache/login-default.lock"];
+
+#[test]
+fn a_symlinked_lock_file_is_refused_and_its_target_untouched() {
+    for lock in LOCKS {
+        let (r, env) = login_with_lock(Path::new(lock), |l| {
+            std::os::unix::fs::symlink(l.with_extension("target"), l).unwrap();
+        });
+        r.fails(6, "is a symbolic link");
+        assert!(
+            r.stderr.contains(lock.rsplit('/').next().unwrap()),
+            "{}",
+            r.stderr
+        );
+        assert!(r.stderr.contains("hint:"), "{}", r.stderr);
+        let target = env.path(lock).with_extension("target");
+        assert!(!target.exists(), "{lock}: the link's target was created");
+    }
+}
+
+#[test]
+fn a_lock_file_owned_by_another_user_is_refused() {
+    for lock in LOCKS {
+        let (r, _env) = login_with_lock(Path::new(lock), |l| {
+            std::fs::write(l, "").unwrap();
+            std::os::unix::fs::chown(l, Some(65534), Some(65534)).unwrap();
+            std::fs::set_permissions(l, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+                .unwrap();
+        });
+        r.fails(6, "is owned by another user");
+        assert!(
+            r.stderr.contains(lock.rsplit('/').next().unwrap()),
+            "{}",
+            r.stderr
+        );
+    }
+}
+
+#[test]
+fn lock_files_are_0600_and_an_old_0644_one_is_tightened() {
+    for lock in LOCKS {
+        let (r, env) = login_with_lock(Path::new(lock), |l| {
+            std::fs::write(l, "").unwrap();
+            std::fs::set_permissions(l, std::os::unix::fs::PermissionsExt::from_mode(0o644))
+                .unwrap();
+        });
+        r.success();
+        assert_eq!(mode(&env.path(lock)), 0o600, "{lock}");
+    }
+    // and a fresh one is created 0600
+    let (r, env) = login_with_lock(Path::new("unused"), |_| {});
+    r.success();
+    for lock in LOCKS {
+        assert_eq!(mode(&env.path(lock)), 0o600, "{lock}");
+    }
+}
