@@ -1,16 +1,24 @@
-//! The 0600 file store, `secrets.json`: `{"version": 1, "secrets": {name:
-//! value}}`. The document is kept as parsed JSON, so entries and keys that
-//! keyless does not know (another version's, a hand edit's) survive every
-//! write; a file that is not such a document is refused and never
-//! overwritten, since rewriting it would drop every profile's secrets.
-//! Read-modify-write happens under `secrets.lock`.
+//! The 0600 file store, `secrets.json`: `{"version": 1, "seq": n,
+//! "secrets": {name: value}}`. The document is kept as parsed JSON, so
+//! entries and keys that keyless does not know (another version's, a hand
+//! edit's) survive every write; a file that is not such a document is
+//! refused and never overwritten, since rewriting it would drop every
+//! profile's secrets.
+//!
+//! Every read and write happens under `secrets.lock`. A write goes to a
+//! temporary file (fsynced) renamed over the old one; a process killed in
+//! between leaves the temporary file, which may hold a rotated refresh token
+//! the provider already considers the only valid one. So whoever takes the
+//! lock next adopts the newest complete leftover, judged by `seq` (one more
+//! on every write), and removes the rest.
 
-use std::fs::File;
+use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
+use crate::output;
 use crate::private_fs::{self, Read0600};
 
 /// Largest secret file read.
@@ -73,6 +81,65 @@ fn entry(path: &Path, doc: &Doc, name: &str) -> Result<Option<String>> {
     }
 }
 
+/// The write counter: one more on every write (0 in files without one).
+fn seq(doc: &Doc) -> u64 {
+    doc.get("seq").and_then(Value::as_u64).unwrap_or(0)
+}
+
+/// Temporary files of writes to `path` (`.NAME.XXXXXX.tmp`, as
+/// [`private_fs::write_atomic`] names them) that nobody is writing: the
+/// caller holds the lock every writer holds.
+fn leftovers(path: &Path) -> Vec<PathBuf> {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name().and_then(|n| n.to_str())) else {
+        return Vec::new();
+    };
+    let prefix = format!(".{name}.");
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".tmp"))
+        })
+        .collect()
+}
+
+/// Adopt the newest complete leftover newer than the file; remove the others.
+fn recover(path: &Path) -> Result<()> {
+    let leftovers = leftovers(path);
+    if leftovers.is_empty() {
+        return Ok(());
+    }
+    let current = seq(&read(path)?);
+    let mut best: Option<(u64, &PathBuf)> = None;
+    for p in &leftovers {
+        if let Ok(Read0600::Data(b)) = private_fs::read_private(p, 0o077, MAX_FILE)
+            && let Ok(doc) = parse(p, &b)
+            && seq(&doc) > current.max(best.map_or(0, |b| b.0))
+        {
+            best = Some((seq(&doc), p));
+        }
+    }
+    if let Some((_, p)) = best {
+        fs::rename(p, path).map_err(|e| Error::io("cannot recover the secret file", p, &e))?;
+        output::info(&format!(
+            "recovered the secret file {} from a write an interrupted keyless left",
+            path.display()
+        ));
+    }
+    for p in leftovers.iter().filter(|p| Some(*p) != best.map(|b| b.1)) {
+        let _ = fs::remove_file(p);
+    }
+    if let Some(dir) = path.parent() {
+        private_fs::sync_dir(dir);
+    }
+    Ok(())
+}
+
 fn write(path: &Path, doc: &Doc) -> Result<()> {
     let body = Value::Object(doc.clone()).to_string();
     private_fs::write_atomic(path, body.as_bytes())
@@ -104,6 +171,8 @@ impl FileStore {
     }
 
     pub fn get(&self, name: &str) -> Result<Option<String>> {
+        let _lock = self.lock()?;
+        recover(&self.path)?;
         let doc = read(&self.path)?;
         entry(&self.path, &doc, name)
     }
@@ -111,6 +180,7 @@ impl FileStore {
     /// Set (`Some`) or remove (`None`) one entry, keeping all others.
     pub fn update(&self, name: &str, value: Option<&str>) -> Result<()> {
         let _lock = self.lock()?;
+        recover(&self.path)?;
         let mut doc = read(&self.path)?;
         entry(&self.path, &doc, name)?;
         let Value::Object(secrets) = doc
@@ -129,6 +199,10 @@ impl FileStore {
             return Ok(());
         }
         doc.entry("version").or_insert(1.into());
+        let next = seq(&doc)
+            .checked_add(1)
+            .ok_or_else(|| unusable(&self.path, "its \"seq\" is at its maximum"))?;
+        doc.insert("seq".into(), next.into());
         write(&self.path, &doc)
     }
 }

@@ -9,6 +9,7 @@ mod cache;
 mod claude_code;
 mod codex;
 mod config;
+mod crash;
 mod env;
 mod exec;
 mod exec_refresh;
