@@ -13,6 +13,7 @@ mod crash;
 mod env;
 mod exec;
 mod exec_refresh;
+mod keyring;
 mod layout;
 mod login_fake;
 mod login_real;
