@@ -39,8 +39,12 @@ impl Choice {
     }
 }
 
+/// `Keyring` carries the file as a fallback: a secret the keyring failed to
+/// take (a rotated refresh token the provider already considers the only
+/// valid one) is kept there, read first, and moved to the keyring by the
+/// next successful save.
 pub enum SecretStore {
-    Keyring,
+    Keyring(FileStore),
     File(FileStore),
 }
 
@@ -86,20 +90,20 @@ fn keyring_error(m: String) -> Error {
 
 impl SecretStore {
     pub fn open(config_dir: &Path) -> Result<Self> {
-        let file = SecretStore::File(FileStore {
-            path: config_dir.join(FILE),
-        });
+        let path = config_dir.join(FILE);
+        let file = SecretStore::File(FileStore { path: path.clone() });
+        let keyring = SecretStore::Keyring(FileStore { path });
         match Choice::from_env()? {
             Choice::File => Ok(file),
             Choice::Keyring => keyring::probe()
-                .map(|()| SecretStore::Keyring)
+                .map(|()| keyring)
                 .map_err(|why| {
                     Error::config(format!("the OS keyring is not usable: {why}")).hint(format!(
                         "unset {KEYLESS_SECRET_STORE} (or set it to file) to keep secrets in a 0600 file"
                     ))
                 }),
             Choice::Auto => match keyring::probe() {
-                Ok(()) => Ok(SecretStore::Keyring),
+                Ok(()) => Ok(keyring),
                 Err(why) => {
                     if !WARNED.swap(true, Ordering::Relaxed) {
                         output::warn(&format!(
@@ -115,7 +119,7 @@ impl SecretStore {
 
     pub fn describe(&self) -> String {
         match self {
-            SecretStore::Keyring => "the OS keyring".to_string(),
+            SecretStore::Keyring(_) => "the OS keyring".to_string(),
             SecretStore::File(f) => format!("the file {} (mode 600)", f.path.display()),
         }
     }
@@ -123,23 +127,50 @@ impl SecretStore {
     pub fn get(&self, name: &str) -> Result<Option<Secret<String>>> {
         match self {
             SecretStore::File(f) => Ok(f.get(name)?.map(Secret::new)),
-            SecretStore::Keyring => keyring::get(name)
-                .map(|v| v.map(Secret::new))
-                .map_err(keyring_error),
+            SecretStore::Keyring(fallback) => {
+                // An unusable file cannot hold a fallback copy worth trusting.
+                if fallback.path.exists()
+                    && let Ok(Some(v)) = fallback.get(name)
+                {
+                    return Ok(Some(Secret::new(v)));
+                }
+                keyring::get(name)
+                    .map(|v| v.map(Secret::new))
+                    .map_err(keyring_error)
+            }
         }
     }
 
     pub fn set(&self, name: &str, value: &Secret<String>) -> Result<()> {
         match self {
             SecretStore::File(f) => f.update(name, Some(value.expose())),
-            SecretStore::Keyring => keyring::set(name, value.expose()).map_err(keyring_error),
+            SecretStore::Keyring(fallback) => match keyring::set(name, value.expose()) {
+                Ok(()) => {
+                    if fallback.has(name) {
+                        fallback.update(name, None)?;
+                    }
+                    Ok(())
+                }
+                Err(why) => {
+                    output::warn(&format!(
+                        "the OS keyring did not take {name} ({why}); keeping it in {} (mode 600) until it does",
+                        fallback.path.display()
+                    ));
+                    fallback.update(name, Some(value.expose()))
+                }
+            },
         }
     }
 
     pub fn delete(&self, name: &str) -> Result<()> {
         match self {
             SecretStore::File(f) => f.update(name, None),
-            SecretStore::Keyring => keyring::delete(name).map_err(Error::failure),
+            SecretStore::Keyring(fallback) => {
+                if fallback.has(name) {
+                    fallback.update(name, None)?;
+                }
+                keyring::delete(name).map_err(Error::failure)
+            }
         }
     }
 }

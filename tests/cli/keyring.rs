@@ -3,10 +3,16 @@
 //! password from stdin. Also a bus where no Secret Service answers.
 
 use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
 
 use crate::common::*;
-use crate::crash::rotating_idp;
+use crate::crash::{Rotation, rotating_idp};
 use crate::fake::{Fake, Reply};
+use crate::fake_idp::{FakeIdp, oauth_error};
 use crate::secrets::setup_issuer;
 
 /// Start gnome-keyring in the foreground (so it ends with the bus, and holds
@@ -15,6 +21,7 @@ use crate::secrets::setup_issuer;
 const WITH_KEYRING: &str = r#"
 printf pw | gnome-keyring-daemon --foreground --unlock --components=secrets >/dev/null 2>&1 &
 kr=$!
+[ -n "$KEYRING_PID_FILE" ] && echo $kr > "$KEYRING_PID_FILE"
 i=0
 until dbus-send --session --dest=org.freedesktop.DBus --type=method_call --print-reply \
     /org/freedesktop/DBus org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | grep -q true; do
@@ -22,7 +29,7 @@ until dbus-send --session --dest=org.freedesktop.DBus --type=method_call --print
   sleep 0.05
 done
 "$@"; rc=$?
-kill $kr; wait $kr 2>/dev/null
+kill $kr 2>/dev/null; wait $kr 2>/dev/null
 exit $rc
 "#;
 
@@ -127,6 +134,11 @@ fn the_keyring_keeps_the_session_from_login_through_rotation_to_logout() {
 
 /// A session bus of its own, from `conf` (extra XML inside <busconfig>).
 fn on_bus(env: &TestEnv, conf: &str, store: &str, args: &[&str]) -> Run {
+    on_bus_with(env, conf, false, store, args)
+}
+
+/// Like [`on_bus`], with gnome-keyring on it when `keyring`.
+fn on_bus_with(env: &TestEnv, conf: &str, keyring: bool, store: &str, args: &[&str]) -> Run {
     let path = env.path("bus.conf");
     std::fs::write(
         &path,
@@ -139,10 +151,12 @@ fn on_bus(env: &TestEnv, conf: &str, store: &str, args: &[&str]) -> Run {
     )
     .unwrap();
     let mut c = env.external("dbus-run-session");
-    c.arg(format!("--config-file={}", path.display()))
-        .args(["--", BIN])
-        .args(args)
-        .env("KEYLESS_SECRET_STORE", store);
+    c.arg(format!("--config-file={}", path.display())).arg("--");
+    if keyring {
+        c.args(["sh", "-c", WITH_KEYRING, "sh"])
+            .env("KEYRING_PID_FILE", env.path("keyring.pid"));
+    }
+    c.arg(BIN).args(args).env("KEYLESS_SECRET_STORE", store);
     Run::from(c.output().unwrap())
 }
 
@@ -221,4 +235,80 @@ fn a_keyring_that_refuses_or_never_answers_falls_back_to_the_file() {
         );
         assert_eq!(mode(&env.config_dir().join("secrets.json")), 0o600);
     }
+}
+
+/// The keyring vanishes while the provider rotates the refresh token (the
+/// test's provider stops gnome-keyring before it answers): the rotated token
+/// goes to the 0600 file with a warning, is used from there next time, and
+/// moves to the keyring once it answers again.
+#[test]
+fn a_rotated_token_the_keyring_fails_to_take_is_kept_in_the_file() {
+    if !tools() {
+        return;
+    }
+    let env = TestEnv::new();
+    let pid_file = env.path("keyring.pid");
+    let kill_keyring = Arc::new(AtomicBool::new(false));
+    let state = Arc::new(Mutex::new(Rotation::default()));
+    let (s, kill, pids) = (state.clone(), kill_keyring.clone(), pid_file.clone());
+    let idp = FakeIdp::start(move |ctx, req| {
+        let form = FakeIdp::form(req);
+        let mut st = s.lock().unwrap();
+        if form["grant_type"] == "refresh_token" {
+            if st.valid.as_deref() != Some(form["refresh_token"].as_str()) {
+                return oauth_error("invalid_grant");
+            }
+            if kill.load(Ordering::SeqCst) {
+                let pid = std::fs::read_to_string(&pids).unwrap();
+                Command::new("kill").arg(pid.trim()).status().unwrap();
+                let proc = std::path::PathBuf::from(format!("/proc/{}", pid.trim()));
+                let deadline = Instant::now() + Duration::from_secs(5);
+                while proc.exists() && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+            }
+        }
+        let new = format!("rt-{}-{}", st.issued.len(), crate::fake_idp::rand_hex());
+        st.valid = Some(new.clone());
+        st.issued.push(new.clone());
+        ctx.tokens(Some(ctx.id_token(json!({}))), Some(&new))
+    });
+    let api = Fake::start(|n, _| Reply::token(&format!("sk-ant-oat01-kf{n}_0123456789abc"), 600));
+    setup_issuer(&env, &idp);
+    env.setup_anthropic(&api.url, &[]);
+    // no service files: a vanished daemon is not started again behind our back
+    let run = |args: &[&str]| on_bus_with(&env, "", true, "keyring", args);
+    run(&["login", "--device", "--timeout", "30"]).success();
+    let first = state.lock().unwrap().valid.clone().unwrap();
+    kill_keyring.store(true, Ordering::SeqCst);
+    let r = run(&["credential", "anthropic", "--force-refresh"]);
+    kill_keyring.store(false, Ordering::SeqCst);
+    r.success();
+    assert_eq!(
+        r.stderr
+            .matches("warning: the OS keyring did not take")
+            .count(),
+        1,
+        "{}",
+        r.stderr
+    );
+    let rotated = state.lock().unwrap().valid.clone().unwrap();
+    let secrets = env.config_dir().join("secrets.json");
+    assert!(
+        std::fs::read_to_string(&secrets)
+            .unwrap()
+            .contains(&rotated)
+    );
+    assert_eq!(mode(&secrets), 0o600);
+    assert!(keyring_items(&env).contains(&format!("secret = {first}")));
+    // next time the file's copy is used, and the newer token moves to the keyring
+    let r = run(&["credential", "anthropic", "--force-refresh"]);
+    r.success();
+    assert!(!r.stderr.contains("warning"), "{}", r.stderr);
+    let newest = state.lock().unwrap().valid.clone().unwrap();
+    assert_ne!(newest, rotated);
+    let items = keyring_items(&env);
+    assert!(items.contains(&format!("secret = {newest}")), "{items}");
+    assert!(!items.contains(&format!("secret = {first}")), "{items}");
+    assert!(!std::fs::read_to_string(&secrets).unwrap().contains("rt-"));
 }
