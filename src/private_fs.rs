@@ -131,11 +131,19 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     tmp.write_all(bytes)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
+    sync_dir(dir);
+    Ok(())
+}
+
+/// Make a rename or removal in `dir` durable (best effort: not every
+/// filesystem can sync a directory).
+pub fn sync_dir(dir: &Path) {
     #[cfg(unix)]
     if let Ok(d) = File::open(dir) {
         let _ = d.sync_all();
     }
-    Ok(())
+    #[cfg(not(unix))]
+    let _ = dir;
 }
 
 /// Open `path` for reading without following a final symlink.
@@ -156,6 +164,46 @@ pub fn open_nonblocking(path: &Path) -> io::Result<File> {
     #[cfg(unix)]
     o.custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC);
     o.open(path)
+}
+
+/// Open (creating it 0600) a lock file, never through a symlink and only
+/// if the open descriptor is a regular file we own. Group or other bits, as
+/// on a lock an older keyless created 0644, are removed rather than refused:
+/// a lock file holds no data, only its `flock` matters. `Ok(Err(_))` is a
+/// lock file someone else planted.
+pub fn open_lock(path: &Path) -> io::Result<Result<File, Unsafe>> {
+    let mut o = OpenOptions::new();
+    o.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    o.mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC);
+    let file = match o.open(path) {
+        Ok(f) => f,
+        #[cfg(unix)]
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => return Ok(Err(Unsafe::Symlink)),
+        Err(e) => return Err(e),
+    };
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Ok(Err(Unsafe::WrongType));
+    }
+    match check(&meta, 0o077) {
+        Ok(()) => {}
+        #[cfg(unix)]
+        Err(Unsafe::Loose(_)) => file.set_permissions(fs::Permissions::from_mode(0o600))?,
+        Err(u) => return Ok(Err(u)),
+    }
+    Ok(Ok(file))
+}
+
+/// The error for a lock file [`open_lock`] refused.
+pub fn refused_lock(lock: &Path, u: &Unsafe) -> crate::error::Error {
+    crate::error::Error::config(format!("refusing the lock file: {}", u.describe(lock))).hint(
+        format!(
+            "remove {} (keyless creates it again, mode 600) and check who else can write to its directory",
+            lock.display()
+        ),
+    )
 }
 
 /// Read a private file: `Ok(None)` when absent; `Err(Unsafe)`-style message
@@ -244,5 +292,26 @@ mod tests {
             read_private(&t.path().join("none"), 0o022, 10).unwrap(),
             Read0600::Missing
         ));
+    }
+
+    #[test]
+    fn open_lock_refuses_links_others_files_and_tightens_loose_ones() {
+        let t = tempfile::tempdir().unwrap();
+        let l = t.path().join("a.lock");
+        open_lock(&l).unwrap().unwrap();
+        assert_eq!(fs::metadata(&l).unwrap().mode() & 0o777, 0o600);
+        fs::set_permissions(&l, fs::Permissions::from_mode(0o664)).unwrap();
+        open_lock(&l).unwrap().unwrap();
+        assert_eq!(fs::metadata(&l).unwrap().mode() & 0o777, 0o600);
+        let link = t.path().join("b.lock");
+        std::os::unix::fs::symlink(t.path().join("elsewhere"), &link).unwrap();
+        assert_eq!(open_lock(&link).unwrap().unwrap_err(), Unsafe::Symlink);
+        assert!(!t.path().join("elsewhere").exists());
+        let dir = t.path().join("c.lock");
+        fs::create_dir(&dir).unwrap();
+        assert!(
+            open_lock(&dir).is_err(),
+            "a directory cannot be opened for writing"
+        );
     }
 }

@@ -7,11 +7,8 @@
 //! lock) except where [`TokenCache::lock_required`] says a lock is a must.
 //! The guard is the proof the write APIs ask for.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::time::Duration;
-
-#[cfg(unix)]
-use std::os::unix::fs::OpenOptionsExt;
 
 use super::{CacheKey, TokenCache, WARNED_UNUSABLE};
 use crate::error::{Error, Result};
@@ -69,13 +66,9 @@ impl TokenCache {
 
     fn lock_file(&self, name: &str) -> Result<LockGuard> {
         let path = self.dir.join(format!("{name}.lock"));
-        let mut o = OpenOptions::new();
-        o.read(true).write(true).create(true).truncate(false);
-        #[cfg(unix)]
-        o.mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC);
-        let file = match o.open(&path) {
-            Ok(f) => f,
+        let file = match private_fs::open_lock(&path) {
+            Ok(Ok(f)) => f,
+            Ok(Err(u)) => return Err(private_fs::refused_lock(&path, &u)),
             Err(e) => {
                 if !WARNED_UNUSABLE.swap(true, Ordering::Relaxed) {
                     output::warn(&format!(

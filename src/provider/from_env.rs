@@ -24,7 +24,9 @@ pub type Origins = BTreeMap<&'static str, &'static str>;
 pub type Getter<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 fn get(env: Getter, name: &str) -> Option<String> {
-    env(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+    env(name)
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
 }
 
 /// A check's refusal, reworded for the variable that held the value.
@@ -110,7 +112,14 @@ pub fn anthropic(env: Getter) -> Result<Option<(AnthropicConfig, Origins)>> {
     let mut origins = Origins::from([
         ("federation_rule_id", ev::ANTHROPIC_FEDERATION_RULE_ID),
         ("organization_id", ev::ANTHROPIC_ORGANIZATION_ID),
-        ("identity", identity_origin(env, ev::ANTHROPIC_IDENTITY_TOKEN_FILE, ev::ANTHROPIC_IDENTITY_TOKEN)),
+        (
+            "identity",
+            identity_origin(
+                env,
+                ev::ANTHROPIC_IDENTITY_TOKEN_FILE,
+                ev::ANTHROPIC_IDENTITY_TOKEN,
+            ),
+        ),
     ]);
     if cfg.base_url.is_some() {
         origins.insert("base_url", ev::ANTHROPIC_BASE_URL);
@@ -134,7 +143,8 @@ pub fn fill_anthropic(cfg: &mut AnthropicConfig, origins: &mut Origins, env: Get
     if cfg.service_account_id.is_none()
         && let Some(v) = get(env, ev::ANTHROPIC_SERVICE_ACCOUNT_ID)
     {
-        checks::check_service_account_id(&v).map_err(|e| bad(ev::ANTHROPIC_SERVICE_ACCOUNT_ID, e))?;
+        checks::check_service_account_id(&v)
+            .map_err(|e| bad(ev::ANTHROPIC_SERVICE_ACCOUNT_ID, e))?;
         cfg.service_account_id = Some(v);
         origins.insert("service_account_id", ev::ANTHROPIC_SERVICE_ACCOUNT_ID);
     }
@@ -164,7 +174,11 @@ pub fn openai(env: Getter) -> Result<Option<(OpenAiConfig, Origins)>> {
     if wip.is_none() && sa.is_none() {
         return Ok(None);
     }
-    let identity = identity(env, ev::OPENAI_IDENTITY_TOKEN_FILE, ev::OPENAI_IDENTITY_TOKEN)?;
+    let identity = identity(
+        env,
+        ev::OPENAI_IDENTITY_TOKEN_FILE,
+        ev::OPENAI_IDENTITY_TOKEN,
+    )?;
     let mut absent = Vec::new();
     if wip.is_none() {
         absent.push(ev::OPENAI_IDENTITY_PROVIDER_ID.to_string());
@@ -185,7 +199,8 @@ pub fn openai(env: Getter) -> Result<Option<(OpenAiConfig, Origins)>> {
         return Err(missing(&names, "OpenAI workload identity"));
     }
     let (wip, sa) = (wip.unwrap_or_default(), sa.unwrap_or_default());
-    checks::check_identity_provider_id(&wip).map_err(|e| bad(ev::OPENAI_IDENTITY_PROVIDER_ID, e))?;
+    checks::check_identity_provider_id(&wip)
+        .map_err(|e| bad(ev::OPENAI_IDENTITY_PROVIDER_ID, e))?;
     checks::check_plain("--service-account-id", &sa)
         .map_err(|e| bad(ev::OPENAI_SERVICE_ACCOUNT_ID, e))?;
     let token_endpoint = get(env, ev::KEYLESS_OPENAI_TOKEN_ENDPOINT)
@@ -197,7 +212,14 @@ pub fn openai(env: Getter) -> Result<Option<(OpenAiConfig, Origins)>> {
     let mut origins = Origins::from([
         ("identity_provider_id", ev::OPENAI_IDENTITY_PROVIDER_ID),
         ("service_account_id", ev::OPENAI_SERVICE_ACCOUNT_ID),
-        ("identity", identity_origin(env, ev::OPENAI_IDENTITY_TOKEN_FILE, ev::OPENAI_IDENTITY_TOKEN)),
+        (
+            "identity",
+            identity_origin(
+                env,
+                ev::OPENAI_IDENTITY_TOKEN_FILE,
+                ev::OPENAI_IDENTITY_TOKEN,
+            ),
+        ),
     ]);
     if token_endpoint.is_some() {
         origins.insert("token_endpoint", ev::KEYLESS_OPENAI_TOKEN_ENDPOINT);

@@ -189,8 +189,9 @@ impl Provider {
             }
             None => {
                 let built = match self {
-                    Provider::Anthropic => from_env::anthropic(env)?
-                        .map(|(c, o)| (Configured::Anthropic(c), o)),
+                    Provider::Anthropic => {
+                        from_env::anthropic(env)?.map(|(c, o)| (Configured::Anthropic(c), o))
+                    }
                     Provider::Openai => {
                         from_env::openai(env)?.map(|(c, o)| (Configured::OpenAi(c), o))
                     }

@@ -93,7 +93,11 @@ fn a_token_no_shell_could_hold_safely_is_refused_at_the_exchange() {
     let r = env.run(&["env", "--shell", "bash"]);
     r.fails(4, "malformed access_token");
     assert_eq!(r.stdout, "");
-    assert!(!r.stderr.contains("touch"), "the value is never echoed: {}", r.stderr);
+    assert!(
+        !r.stderr.contains("touch"),
+        "the value is never echoed: {}",
+        r.stderr
+    );
     assert!(cache_files(&env.cache_dir()).is_empty(), "nothing cached");
 }
 
@@ -148,7 +152,12 @@ fn shell_defaults_from_shell_var_and_other_formats() {
     // unit test `dotenv_refuses_what_it_cannot_quote`)
     let r = env_output(&["--shell", "dotenv"], &[]);
     r.success();
-    assert!(r.stdout.starts_with(&format!("ANTHROPIC_AUTH_TOKEN='{TRICKY}'")), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .starts_with(&format!("ANTHROPIC_AUTH_TOKEN='{TRICKY}'")),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]

@@ -25,7 +25,9 @@ fn the_sdk_variables_alone_are_enough() {
     let env = TestEnv::new();
     let file = env.path("token.jwt");
     std::fs::write(&file, shaped_jwt(300)).unwrap();
-    let r = env.run_with(&["credential", "anthropic"], |c| federation(c, &fake.url, &file));
+    let r = env.run_with(&["credential", "anthropic"], |c| {
+        federation(c, &fake.url, &file)
+    });
     r.success();
     assert_eq!(r.stdout, token(0));
     let body = fake.last().json();
@@ -33,10 +35,15 @@ fn the_sdk_variables_alone_are_enough() {
     assert_eq!(body["organization_id"], ORG);
     assert_eq!(body["service_account_id"], SA);
     assert_eq!(body["workspace_id"], WS);
-    assert!(!env.config_dir().join("config.json").exists(), "nothing is saved");
+    assert!(
+        !env.config_dir().join("config.json").exists(),
+        "nothing is saved"
+    );
     // the cache covers the environment-built configuration: a hit
-    env.run_with(&["credential", "anthropic"], |c| federation(c, &fake.url, &file))
-        .success();
+    env.run_with(&["credential", "anthropic"], |c| {
+        federation(c, &fake.url, &file)
+    })
+    .success();
     assert_eq!(fake.count(), 1);
     // ...and another workspace is another configuration
     std::fs::write(&file, shaped_jwt(300)).unwrap();
@@ -48,7 +55,13 @@ fn the_sdk_variables_alone_are_enough() {
     assert_eq!(fake.count(), 2);
     // exec hands the child the token, and env works the same way
     let r = env.run_with(
-        &["exec", "--", "sh", "-c", "printf %s \"$ANTHROPIC_AUTH_TOKEN\""],
+        &[
+            "exec",
+            "--",
+            "sh",
+            "-c",
+            "printf %s \"$ANTHROPIC_AUTH_TOKEN\"",
+        ],
         |c| federation(c, &fake.url, &file),
     );
     r.success();
@@ -98,10 +111,14 @@ fn keyless_identity_chooses_any_source_and_a_profile_wins() {
     });
     r.success();
     // a saved profile's fields win over the variables...
-    let other = Fake::start(|n, _| Reply::token(&format!("sk-ant-oat01-prof{n:04}_abcdefghijkl"), 600));
+    let other =
+        Fake::start(|n, _| Reply::token(&format!("sk-ant-oat01-prof{n:04}_abcdefghijkl"), 600));
     let file2 = env.path("token2.jwt");
     std::fs::write(&file2, shaped_jwt(300)).unwrap();
-    env.setup_anthropic(&other.url, &["--identity", &format!("file:{}", file2.display())]);
+    env.setup_anthropic(
+        &other.url,
+        &["--identity", &format!("file:{}", file2.display())],
+    );
     let r = env.run_with(&["credential", "anthropic"], |c| {
         c.env("ANTHROPIC_FEDERATION_RULE_ID", "fdrl_01fromenv")
             .env("ANTHROPIC_ORGANIZATION_ID", ORG)
@@ -132,14 +149,21 @@ fn auth_status_says_where_each_field_came_from() {
     let p = &v["keyless"]["providers"][0];
     assert_eq!(p["provider"], "anthropic", "{v:#}");
     assert_eq!(p["federation_rule_id"], RULE);
-    assert_eq!(p["origins"]["federation_rule_id"], "ANTHROPIC_FEDERATION_RULE_ID");
+    assert_eq!(
+        p["origins"]["federation_rule_id"],
+        "ANTHROPIC_FEDERATION_RULE_ID"
+    );
     assert_eq!(p["origins"]["workspace_id"], "ANTHROPIC_WORKSPACE_ID");
     assert_eq!(p["identity"]["available"], true, "{p:#}");
     let human = env.run_with(&["auth", "status"], |c| {
         federation(c, "http://127.0.0.1:9", &file);
         c.current_dir(&project);
     });
-    assert!(human.stdout.contains("from ANTHROPIC_FEDERATION_RULE_ID"), "{}", human.stdout);
+    assert!(
+        human.stdout.contains("from ANTHROPIC_FEDERATION_RULE_ID"),
+        "{}",
+        human.stdout
+    );
 }
 
 /// The child keeps the federation variables, but the SDK cannot exchange
@@ -148,7 +172,10 @@ fn auth_status_says_where_each_field_came_from() {
 #[test]
 fn the_sdk_under_exec_uses_the_token_not_the_federation_variables() {
     let Some(python) = std::env::var_os("KEYLESS_TEST_PYTHON") else {
-        assert!(require_tool("the pinned Python SDKs (KEYLESS_TEST_PYTHON)", false));
+        assert!(require_tool(
+            "the pinned Python SDKs (KEYLESS_TEST_PYTHON)",
+            false
+        ));
         return;
     };
     let sb = Sandbox::start(&[]);
@@ -162,5 +189,9 @@ fn the_sdk_under_exec_uses_the_token_not_the_federation_variables() {
     );
     r.success();
     let h = sb.history();
-    assert_eq!(h["events"].as_array().unwrap().len(), 1, "only keyless exchanged: {h:#}");
+    assert_eq!(
+        h["events"].as_array().unwrap().len(),
+        1,
+        "only keyless exchanged: {h:#}"
+    );
 }

@@ -109,7 +109,11 @@ pub fn render(r: &Report, home: Option<&std::path::Path>) -> String {
                 .iter()
                 .map(|(field, var)| format!("{field} from {var}"))
                 .collect();
-            let _ = writeln!(s, "                from the environment: {}", from.join(", "));
+            let _ = writeln!(
+                s,
+                "                from the environment: {}",
+                from.join(", ")
+            );
         }
         let avail = if p.identity.available {
             "available"

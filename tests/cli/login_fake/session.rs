@@ -26,11 +26,10 @@ fn refresh_without_a_new_id_token_falls_back_once_then_asks_for_sign_in() {
     r.success();
     assert!(r.stdout.starts_with("sk-ant-oat01-sess0"));
     let secrets = std::fs::read_to_string(env.config_dir().join("secrets.json")).unwrap();
-    // The exact value: a rotated token is "rt-<random hex>", which may
-    // itself begin with "rt-0".
+    // (quoted: a rotated token is rt-<random hex>, which may start with 0)
     assert!(
         !secrets.contains("\"rt-0\""),
-        "the rotated refresh token replaced the old one"
+        "the rotated refresh token replaced the old one: {secrets}"
     );
     // now it is spent: the next exchange needs a sign-in, and says why
     let r = env.run_with(&["credential", "anthropic", "--force-refresh"], file_store);
