@@ -357,14 +357,11 @@ impl TokenCache {
     }
 }
 
-/// The ledger-wide lock, for taking over a record.
+/// The ledger-wide lock, for taking over a record: opened as every lock
+/// file is ([`private_fs::open_lock`]: no symlink, 0600, ours).
 fn ledger_lock(dir: &Path) -> std::io::Result<File> {
-    let mut o = OpenOptions::new();
-    o.read(true).write(true).create(true).truncate(false);
-    #[cfg(unix)]
-    o.mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC);
-    let f = o.open(dir.join(".lock"))?;
+    let f = private_fs::open_lock(&dir.join(".lock"))?
+        .map_err(|_| std::io::Error::from(ErrorKind::PermissionDenied))?;
     f.lock()?;
     Ok(f)
 }
