@@ -1,0 +1,190 @@
+//! [`Configured`]: one provider's configuration as the pipeline serves it,
+//! and everything that depends on which provider it is: the cache key, the
+//! identity source, the audience, endpoints, API headers and the exchange.
+
+use super::{ExchangeError, Minted, Provider, TokenKind, anthropic, openai};
+use crate::cache::CacheKey;
+use crate::config::{AnthropicConfig, IdentitySource, IssuerConfig, OpenAiConfig};
+use crate::jwt;
+use crate::output;
+use crate::secret::Secret;
+
+/// One provider's saved configuration: what the pipeline serves.
+#[derive(Debug, Clone)]
+pub enum Configured {
+    Anthropic(AnthropicConfig),
+    OpenAi(OpenAiConfig),
+}
+
+impl Configured {
+    pub fn provider(&self) -> Provider {
+        match self {
+            Configured::Anthropic(_) => Provider::Anthropic,
+            Configured::OpenAi(_) => Provider::Openai,
+        }
+    }
+
+    /// The Anthropic configuration, for what only Anthropic's SDKs read
+    /// (the profile files of `exec --refresh`).
+    pub fn anthropic(&self) -> Option<&AnthropicConfig> {
+        match self {
+            Configured::Anthropic(cfg) => Some(cfg),
+            Configured::OpenAi(_) => None,
+        }
+    }
+
+    /// The prefix every access token of this configuration has, where the
+    /// provider's is known: `sk-ant-` at Anthropic's own host (a gateway or
+    /// the sandbox behind another base URL may mint others).
+    pub fn token_prefix(&self) -> Option<&'static str> {
+        match self {
+            Configured::Anthropic(cfg) if cfg.uses_default_base_url() => {
+                Some(anthropic::TOKEN_PREFIX)
+            }
+            _ => None,
+        }
+    }
+
+    /// The profile's extra CA file for this provider's endpoints.
+    pub fn ca_file(&self) -> Option<&std::path::Path> {
+        match self {
+            Configured::Anthropic(c) => c.ca_file.as_deref(),
+            Configured::OpenAi(c) => c.ca_file.as_deref(),
+        }
+        .map(std::path::Path::new)
+    }
+
+    /// Configuration only: never a token. Changing any field selects another file.
+    pub fn cache_key(&self, profile: &str) -> CacheKey {
+        self.cache_key_fields(profile)
+            .with_token_prefix(self.token_prefix())
+    }
+
+    fn cache_key_fields(&self, profile: &str) -> CacheKey {
+        let name = self.provider().name();
+        match self {
+            Configured::Anthropic(cfg) => CacheKey::new(
+                name,
+                &[
+                    ("profile", profile),
+                    ("base_url", cfg.base_url().trim_end_matches('/')),
+                    ("organization_id", &cfg.organization_id),
+                    ("federation_rule_id", &cfg.federation_rule_id),
+                    (
+                        "service_account_id",
+                        cfg.service_account_id.as_deref().unwrap_or(""),
+                    ),
+                    ("workspace_id", cfg.workspace_id.as_deref().unwrap_or("")),
+                    ("identity", &cfg.identity.spec()),
+                ],
+            )
+            // Only when set, so that the keys of configurations saved
+            // before the field existed stay the same.
+            .extend_if("audience", cfg.audience.as_deref()),
+            Configured::OpenAi(cfg) => CacheKey::new(
+                name,
+                &[
+                    ("profile", profile),
+                    ("token_endpoint", cfg.token_endpoint()),
+                    ("identity_provider_id", &cfg.identity_provider_id),
+                    ("service_account_id", &cfg.service_account_id),
+                    ("identity", &cfg.identity.spec()),
+                ],
+            ),
+        }
+    }
+
+    pub fn identity(&self) -> &IdentitySource {
+        match self {
+            Configured::Anthropic(cfg) => &cfg.identity,
+            Configured::OpenAi(cfg) => &cfg.identity,
+        }
+    }
+
+    /// The audience to ask the client-credentials grant for when the source
+    /// names no resource: what the profile records for the provider, else
+    /// the issuer's, else the provider's default. None: let the
+    /// authorization server choose.
+    pub fn audience(&self, issuer: Option<&IssuerConfig>) -> Option<String> {
+        let issuers = issuer.and_then(|i| i.audience.clone());
+        let recorded = match self {
+            Configured::Anthropic(cfg) => cfg.audience.clone(),
+            Configured::OpenAi(cfg) => cfg.audience.clone(),
+        };
+        recorded
+            .or(issuers)
+            .or_else(|| self.provider().default_audience().map(str::to_string))
+    }
+
+    /// Where the exchange is posted.
+    pub fn token_endpoint(&self) -> String {
+        match self {
+            Configured::Anthropic(cfg) => anthropic::token_url(cfg.base_url()),
+            Configured::OpenAi(cfg) => cfg.token_endpoint().to_string(),
+        }
+    }
+
+    /// The API base the SDKs would call with the token. For OpenAI,
+    /// `openai_base_url` is the caller's `OPENAI_BASE_URL`.
+    pub fn api_base(&self, openai_base_url: Option<&str>) -> String {
+        match self {
+            Configured::Anthropic(cfg) => cfg.base_url().trim_end_matches('/').to_string(),
+            Configured::OpenAi(cfg) => openai::api_base(cfg, openai_base_url),
+        }
+    }
+
+    /// `GET …/models`, the cheapest authenticated call (`auth status --check`).
+    pub fn models_url(&self, openai_base_url: Option<&str>) -> String {
+        match self {
+            Configured::Anthropic(_) => format!("{}/v1/models", self.api_base(None)),
+            Configured::OpenAi(_) => format!("{}/models", self.api_base(openai_base_url)),
+        }
+    }
+
+    /// The headers an API call with a minted token needs besides
+    /// `Authorization: Bearer`, as the official SDKs send them.
+    pub fn api_headers(&self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Configured::Anthropic(_) => &[
+                ("anthropic-version", anthropic::API_VERSION),
+                ("anthropic-beta", anthropic::OAUTH_BETA),
+            ],
+            Configured::OpenAi(_) => &[],
+        }
+    }
+
+    /// Provider-specific checks on the JWT before it is spent.
+    pub fn precheck(&self, claims: &jwt::Inspected, what: &str) {
+        if let Configured::OpenAi(cfg) = self
+            && let Some(want) = cfg.audience.as_deref()
+            && !claims.aud.iter().any(|a| a == want)
+        {
+            output::warn(&format!(
+                "{what} is for audience {}, but the profile records {want} as the identity provider's audience; OpenAI will likely deny it",
+                if claims.aud.is_empty() {
+                    "none".to_string()
+                } else {
+                    claims.aud.join(", ")
+                }
+            ));
+        }
+    }
+
+    /// Trade `assertion` (of `kind`) for an access token.
+    pub async fn exchange(
+        &self,
+        client: &reqwest::Client,
+        assertion: &Secret<String>,
+        kind: TokenKind,
+        claims: &jwt::Inspected,
+    ) -> std::result::Result<Minted, ExchangeError> {
+        match self {
+            Configured::Anthropic(cfg) => {
+                anthropic::jwt_bearer_exchange(client, cfg, assertion, claims).await
+            }
+            Configured::OpenAi(cfg) => {
+                openai::token_exchange(client, cfg, assertion, kind, claims).await
+            }
+        }
+    }
+}
