@@ -75,15 +75,32 @@ fn opener() -> Option<Vec<String>> {
     }
 }
 
+/// A URL that passed [`crate::config::checks::check_browser_url`]: the only
+/// kind [`open`] takes, so that no opener path can skip the check.
+pub struct BrowserUrl(url::Url);
+
+impl BrowserUrl {
+    /// `what` names the value in the refusal ("the verification_uri …").
+    pub fn parse(what: &str, raw: &str) -> Result<Self> {
+        crate::config::checks::check_browser_url(what, raw).map(BrowserUrl)
+    }
+}
+
+impl std::fmt::Display for BrowserUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0.as_str())
+    }
+}
+
 /// Start the browser on `url` without waiting for it. True when started.
-pub fn open(url: &str) -> bool {
+pub fn open(url: &BrowserUrl) -> bool {
     // $BROWSER first, then the platform opener.
     let mut candidates = browser_commands();
     candidates.extend(opener());
     for argv in candidates {
         let spawned = Command::new(&argv[0])
             .args(&argv[1..])
-            .arg(url)
+            .arg(url.0.as_str())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -276,8 +293,9 @@ pub fn login(client: &Client, opts: &Options) -> Result<Outcome> {
             q.append_pair("prompt", "consent");
         }
     }
+    let url = BrowserUrl::parse("the issuer's authorization endpoint", url.as_str())?;
     let deadline = Instant::now() + opts.timeout;
-    let opened = !opts.no_browser && open(url.as_str());
+    let opened = !opts.no_browser && open(&url);
     output::note(&format!(
         "{} to sign in at {}. If it does not open, visit:\n  {url}",
         if opened {

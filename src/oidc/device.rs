@@ -40,8 +40,21 @@ pub fn login(client: &Client, no_browser: bool, timeout: Duration) -> Result<Tok
         .ok_or_else(|| Error::network("the device authorization response has no device_code"))?
         .to_string();
     let user_code = s("user_code").unwrap_or_default();
-    let uri = s("verification_uri").unwrap_or_default();
-    let complete = s("verification_uri_complete");
+    let url = |k: &str| {
+        v.get(k)
+            .and_then(Value::as_str)
+            .map(|raw| {
+                super::browser::BrowserUrl::parse(
+                    &format!("the device authorization response's {k}"),
+                    raw,
+                )
+            })
+            .transpose()
+    };
+    let uri = url("verification_uri")?.ok_or_else(|| {
+        Error::network("the device authorization response has no verification_uri")
+    })?;
+    let complete = url("verification_uri_complete")?;
     let mut interval = v
         .get("interval")
         .and_then(Value::as_u64)
@@ -52,12 +65,12 @@ pub fn login(client: &Client, no_browser: bool, timeout: Duration) -> Result<Tok
         "To sign in at {}, open {uri} and enter the code {user_code}{}",
         client.cfg.issuer,
         complete
-            .as_deref()
+            .as_ref()
             .map(|c| format!("\n  or open: {c}"))
             .unwrap_or_default()
     ));
     if !no_browser && super::browser::can_open() {
-        super::browser::open(complete.as_deref().unwrap_or(&uri));
+        super::browser::open(complete.as_ref().unwrap_or(&uri));
     }
     let deadline = Instant::now() + timeout.min(Duration::from_secs(expires));
     loop {

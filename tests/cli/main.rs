@@ -3,6 +3,7 @@
 mod common;
 mod fake;
 mod fake_idp;
+mod hostile_idp;
 
 mod assets;
 mod cache;
