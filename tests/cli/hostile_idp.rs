@@ -138,3 +138,56 @@ fn the_browser_flow_refuses_an_authorization_endpoint_that_is_not_https() {
         assert_eq!(wait_for(&argv), None, "{hostile} reached the browser");
     }
 }
+
+/// No child keyless starts for itself sees a secret keyless was given: not
+/// the browser, not a `command:` identity program.
+#[test]
+fn helpers_keyless_starts_inherit_no_secret_variables() {
+    let secrets = [
+        ("KEYLESS_CLIENT_SECRET", "client-secret-must-not-leak"),
+        ("ANTHROPIC_IDENTITY_TOKEN", "identity-token-must-not-leak"),
+        ("OPENAI_IDENTITY_TOKEN", "openai-identity-must-not-leak"),
+        ("ANTHROPIC_API_KEY", "api-key-must-not-leak"),
+        ("ANTHROPIC_AUTH_TOKEN", "auth-token-must-not-leak"),
+        ("OPENAI_API_KEY", "openai-key-must-not-leak"),
+    ];
+    let check = |who: &str, environment: &str| {
+        assert!(environment.contains("HOME="), "{who}: {environment}");
+        for (name, value) in secrets {
+            assert!(
+                !environment.contains(value),
+                "{who} inherited {name}:\n{environment}"
+            );
+        }
+    };
+    // the browser
+    let idp = FakeIdp::start(|ctx, _| ctx.tokens(Some(ctx.id_token(json!({}))), Some("rt-1")));
+    let env = TestEnv::new();
+    setup_issuer(&env, &idp);
+    let (script, _, envf) = recording_browser(&env);
+    env.run_with(&["login", "--device", "--timeout", "20"], |c| {
+        c.env("KEYLESS_SECRET_STORE", "file")
+            .env("BROWSER", &script);
+        for (k, v) in secrets {
+            c.env(k, v);
+        }
+    })
+    .success();
+    check("the browser", &wait_for(&envf).expect("the browser ran"));
+    // a command: identity program (the exchange after it may fail: no server)
+    let env = TestEnv::new();
+    let dump = env.path("identity.env");
+    env.setup(
+        &format!("http://127.0.0.1:{}", closed_port()),
+        &format!("command:sh -c 'env > {}; echo not-a-jwt'", dump.display()),
+    );
+    env.run_with(&["credential", "anthropic"], |c| {
+        for (k, v) in secrets {
+            c.env(k, v);
+        }
+    });
+    check(
+        "the identity command",
+        &std::fs::read_to_string(&dump).expect("the identity command ran"),
+    );
+}
