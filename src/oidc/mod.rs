@@ -129,27 +129,25 @@ impl Client {
             string(&v, k)
                 .ok_or_else(|| Error::config(format!("the discovery document at {url} has no {k}")))
         };
+        // Every endpoint passes the URL rule (the refresh token and client
+        // secret travel to the device and revocation endpoints as well) and
+        // is kept re-serialized: what is printed at -v or by `setup issuer`
+        // is percent-encoded, never the server's raw bytes.
+        let endpoint = |u: String| -> Result<String> {
+            crate::config::checks::check_url("an endpoint in the discovery document", &u)?;
+            Ok(url::Url::parse(&u)
+                .map_err(|_| Error::config("an endpoint in the discovery document is not a URL"))?
+                .to_string())
+        };
+        let optional = |k: &str| string(&v, k).map(endpoint).transpose();
         let disc = Discovery {
             issuer,
-            authorization_endpoint: string(&v, "authorization_endpoint"),
-            token_endpoint: need("token_endpoint")?,
-            device_authorization_endpoint: string(&v, "device_authorization_endpoint"),
-            revocation_endpoint: string(&v, "revocation_endpoint"),
-            jwks_uri: need("jwks_uri")?,
+            authorization_endpoint: optional("authorization_endpoint")?,
+            token_endpoint: endpoint(need("token_endpoint")?)?,
+            device_authorization_endpoint: optional("device_authorization_endpoint")?,
+            revocation_endpoint: optional("revocation_endpoint")?,
+            jwks_uri: endpoint(need("jwks_uri")?)?,
         };
-        for u in [
-            Some(&disc.token_endpoint),
-            Some(&disc.jwks_uri),
-            disc.authorization_endpoint.as_ref(),
-            // the refresh token and client secret travel to these two as well
-            disc.device_authorization_endpoint.as_ref(),
-            disc.revocation_endpoint.as_ref(),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            crate::config::checks::check_url("an endpoint in the discovery document", u)?;
-        }
         Ok(Client {
             cfg: cfg.clone(),
             disc,

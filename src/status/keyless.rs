@@ -153,7 +153,13 @@ fn identity_state(
             }
         }
         IdentitySource::Login => match crate::session::read_session(settings) {
-            Some(s) => state(true, Some(format!("sign-in session for {}", s.sub))),
+            Some(s) => state(
+                true,
+                Some(format!(
+                    "sign-in session for {}",
+                    crate::redact::terminal(&s.sub)
+                )),
+            ),
             None => state(
                 false,
                 Some("no sign-in session: run `keyless login`".into()),

@@ -4,6 +4,7 @@ mod common;
 mod fake;
 mod fake_idp;
 mod hostile_idp;
+mod hostile_text;
 
 mod assets;
 mod cache;
