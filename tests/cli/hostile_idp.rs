@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::common::*;
-use crate::fake_idp::FakeIdp;
+use crate::fake_idp::{FakeIdp, oauth_error};
 
 fn setup_issuer(env: &TestEnv, idp: &FakeIdp) {
     env.run(&[
@@ -190,4 +190,43 @@ fn helpers_keyless_starts_inherit_no_secret_variables() {
         "the identity command",
         &std::fs::read_to_string(&dump).expect("the identity command ran"),
     );
+}
+/// `login --device --timeout SECS`, killed (and the test failed) if it is
+/// still running `limit` later.
+fn bounded_device_login(env: &TestEnv, secs: &str, limit: Duration) -> Run {
+    let mut child = env
+        .cmd()
+        .args(["login", "--device", "--no-browser", "--timeout", secs])
+        .env("KEYLESS_SECRET_STORE", "file")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let end = Instant::now() + limit;
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > end {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("login --device --timeout {secs} still ran after {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Run::from(child.wait_with_output().unwrap())
+}
+
+#[test]
+fn device_polling_keeps_to_the_timeout_whatever_the_interval() {
+    // a huge interval
+    let idp = FakeIdp::start(|_, _| oauth_error("authorization_pending"));
+    *idp.ctx.device.lock().unwrap() = json!({"interval": 1_000_000_000u64});
+    let env = TestEnv::new();
+    setup_issuer(&env, &idp);
+    bounded_device_login(&env, "3", Duration::from_secs(8)).fails(3, "timed out");
+    // a slow_down loop: 1 s, then 6 s would overshoot a 4 s timeout
+    let idp = FakeIdp::start(|_, _| oauth_error("slow_down"));
+    let env = TestEnv::new();
+    setup_issuer(&env, &idp);
+    let t = Instant::now();
+    bounded_device_login(&env, "4", Duration::from_secs(15)).fails(3, "timed out");
+    assert!(t.elapsed() < Duration::from_secs(6), "{:?}", t.elapsed());
 }
