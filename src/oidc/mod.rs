@@ -7,6 +7,7 @@
 //! `error_description`, scrubbed. It never logs a token.
 
 pub mod browser;
+pub mod callback;
 pub mod device;
 pub mod id_token;
 

@@ -8,6 +8,7 @@ mod hostile_text;
 
 mod assets;
 mod cache;
+mod callback;
 mod claude_code;
 mod codex;
 mod config;
