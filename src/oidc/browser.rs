@@ -4,7 +4,7 @@
 //! The URL is always printed on stderr; opening a browser is best effort.
 
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::{Client, Tokens, pkce_challenge, random_token};
 use crate::env_vars;
@@ -170,7 +170,7 @@ pub fn login(client: &Client, opts: &Options) -> Result<Outcome> {
         }
     }
     let url = BrowserUrl::parse("the issuer's authorization endpoint", url.as_str())?;
-    let deadline = Instant::now() + opts.timeout;
+    let deadline = super::deadline(opts.timeout)?;
     let opened = !opts.no_browser && open(&url);
     output::note(&format!(
         "{} to sign in at {}. If it does not open, visit:\n  {url}",

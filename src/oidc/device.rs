@@ -79,7 +79,7 @@ pub fn login(client: &Client, no_browser: bool, timeout: Duration) -> Result<Tok
     if !no_browser && super::browser::can_open() {
         super::browser::open(complete.as_ref().unwrap_or(&uri));
     }
-    let deadline = Instant::now() + timeout.min(Duration::from_secs(expires));
+    let deadline = super::deadline(timeout.min(Duration::from_secs(expires)))?;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {

@@ -251,6 +251,14 @@ impl Client {
     }
 }
 
+/// `timeout` from now, refused rather than overflowing (the command line
+/// bounds it; this is for every other caller).
+pub fn deadline(timeout: std::time::Duration) -> Result<std::time::Instant> {
+    std::time::Instant::now()
+        .checked_add(timeout)
+        .ok_or_else(|| Error::usage("the sign-in timeout is out of range"))
+}
+
 /// 32 random bytes, base64url: PKCE verifiers, state and nonce values.
 pub fn random_token() -> String {
     use rand::RngCore;

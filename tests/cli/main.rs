@@ -19,6 +19,7 @@ mod layout;
 mod login_fake;
 mod login_real;
 mod openai;
+mod process;
 mod sandbox;
 mod sdk;
 mod single_use;
