@@ -84,7 +84,8 @@ impl Failure {
 pub struct Client {
     pub cfg: IssuerConfig,
     pub disc: Discovery,
-    http: reqwest::Client,
+    /// Replaced by [`Client::fresh_connections`] after a person's wait.
+    http: std::sync::Mutex<reqwest::Client>,
     rt: tokio::runtime::Runtime,
     secret: Option<Secret<String>>,
 }
@@ -152,7 +153,7 @@ impl Client {
         Ok(Client {
             cfg: cfg.clone(),
             disc,
-            http,
+            http: std::sync::Mutex::new(http),
             rt,
             secret,
         })
@@ -162,8 +163,19 @@ impl Client {
         self.rt.block_on(f)
     }
 
-    pub fn http(&self) -> &reqwest::Client {
-        &self.http
+    pub fn http(&self) -> reqwest::Client {
+        self.http.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Drop the pooled connections and start a new pool. Called before the
+    /// first request after a wait for a person (the browser step, a device
+    /// poll): the provider may have closed an idle connection just as it is
+    /// reused, and the request then fails with "connection closed before
+    /// message completed" although the provider never saw it.
+    pub fn fresh_connections(&self) -> Result<()> {
+        let fresh = http::client_with_ca(self.cfg.ca_file.as_deref().map(std::path::Path::new))?;
+        *self.http.lock().unwrap_or_else(|p| p.into_inner()) = fresh;
+        Ok(())
     }
 
     /// POST a form to an endpoint with client authentication: the client id
@@ -174,7 +186,7 @@ impl Client {
         params: &[(&str, &str)],
     ) -> std::result::Result<Value, Failure> {
         let mut form: Vec<(&str, &str)> = params.to_vec();
-        let mut req = self.http.post(url).header("accept", "application/json");
+        let mut req = self.http().post(url).header("accept", "application/json");
         match &self.secret {
             Some(s) => {
                 // RFC 6749 §2.3.1: form-urlencode, then Basic.
