@@ -186,7 +186,7 @@ Register-ArgumentCompleter -Native -CommandName 'keyless' -ScriptBlock {
             break
         }
         'keyless;login' {
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Give up after this many seconds')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Give up after this many seconds (1 to 3600)')
             [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Directory holding config.json [default: ~/.config/keyless on Linux]')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Named profile to use')
             [CompletionResult]::new('--browser', '--browser', [CompletionResultType]::ParameterName, 'Sign in through the browser (authorization code with PKCE)')
@@ -218,7 +218,7 @@ Register-ArgumentCompleter -Native -CommandName 'keyless' -ScriptBlock {
         }
         'keyless;credential' {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
-            [CompletionResult]::new('--min-ttl', '--min-ttl', [CompletionResultType]::ParameterName, 'Serve a cached token only while more than min(SECS, half its lifetime) remains')
+            [CompletionResult]::new('--min-ttl', '--min-ttl', [CompletionResultType]::ParameterName, 'Serve a cached token only while more than min(SECS, half its lifetime) remains (at most 86400)')
             [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Directory holding config.json [default: ~/.config/keyless on Linux]')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Named profile to use')
             [CompletionResult]::new('--force-refresh', '--force-refresh', [CompletionResultType]::ParameterName, 'Exchange a new token even if the cache holds a fresh one')
@@ -236,7 +236,7 @@ Register-ArgumentCompleter -Native -CommandName 'keyless' -ScriptBlock {
         'keyless;env' {
             [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'Provider to serve (repeatable) [default: every configured provider]')
             [CompletionResult]::new('--shell', '--shell', [CompletionResultType]::ParameterName, 'Output syntax [default: from $SHELL, else bash]')
-            [CompletionResult]::new('--min-ttl', '--min-ttl', [CompletionResultType]::ParameterName, 'Serve a cached token only while more than min(SECS, half its lifetime) remains')
+            [CompletionResult]::new('--min-ttl', '--min-ttl', [CompletionResultType]::ParameterName, 'Serve a cached token only while more than min(SECS, half its lifetime) remains (at most 86400)')
             [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Directory holding config.json [default: ~/.config/keyless on Linux]')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Named profile to use')
             [CompletionResult]::new('--keep-api-key', '--keep-api-key', [CompletionResultType]::ParameterName, 'Leave ANTHROPIC_API_KEY alone (it outranks the token in every SDK)')
@@ -254,7 +254,7 @@ Register-ArgumentCompleter -Native -CommandName 'keyless' -ScriptBlock {
         }
         'keyless;exec' {
             [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'Provider to serve (repeatable) [default: every configured provider]')
-            [CompletionResult]::new('--min-ttl', '--min-ttl', [CompletionResultType]::ParameterName, 'Serve a cached token only while more than min(SECS, half its lifetime) remains')
+            [CompletionResult]::new('--min-ttl', '--min-ttl', [CompletionResultType]::ParameterName, 'Serve a cached token only while more than min(SECS, half its lifetime) remains (at most 86400)')
             [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Directory holding config.json [default: ~/.config/keyless on Linux]')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Named profile to use')
             [CompletionResult]::new('--keep-api-key', '--keep-api-key', [CompletionResultType]::ParameterName, 'Leave ANTHROPIC_API_KEY alone (it outranks the token in every SDK)')
@@ -274,7 +274,7 @@ Register-ArgumentCompleter -Native -CommandName 'keyless' -ScriptBlock {
         'keyless;sandbox' {
             [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Port on 127.0.0.1 (0 picks a free one)')
             [CompletionResult]::new('--rules', '--rules', [CompletionResultType]::ParameterName, 'JSON file of trusted issuers and federation rules (see the README)')
-            [CompletionResult]::new('--token-lifetime', '--token-lifetime', [CompletionResultType]::ParameterName, 'Lifetime of tokens minted by the default rule, in seconds')
+            [CompletionResult]::new('--token-lifetime', '--token-lifetime', [CompletionResultType]::ParameterName, 'Lifetime of tokens minted by the default rule, in seconds (1 to 86400)')
             [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Directory holding config.json [default: ~/.config/keyless on Linux]')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Named profile to use')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v steps, -vv debug); never secrets')
@@ -293,7 +293,7 @@ Register-ArgumentCompleter -Native -CommandName 'keyless' -ScriptBlock {
             [CompletionResult]::new('--issuer', '--issuer', [CompletionResultType]::ParameterName, 'The sandbox''s URL, as it printed it')
             [CompletionResult]::new('--subject', '--subject', [CompletionResultType]::ParameterName, 'The token''s subject')
             [CompletionResult]::new('--audience', '--audience', [CompletionResultType]::ParameterName, 'The token''s audience (repeatable: several make `aud` a list)')
-            [CompletionResult]::new('--lifetime', '--lifetime', [CompletionResultType]::ParameterName, 'The token''s lifetime in seconds')
+            [CompletionResult]::new('--lifetime', '--lifetime', [CompletionResultType]::ParameterName, 'The token''s lifetime in seconds (1 to 86400)')
             [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Directory holding config.json [default: ~/.config/keyless on Linux]')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Named profile to use')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v steps, -vv debug); never secrets')

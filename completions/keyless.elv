@@ -169,7 +169,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
         &'keyless;setup;help;help'= {
         }
         &'keyless;login'= {
-            cand --timeout 'Give up after this many seconds'
+            cand --timeout 'Give up after this many seconds (1 to 3600)'
             cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
             cand --profile 'Named profile to use'
             cand --browser 'Sign in through the browser (authorization code with PKCE)'
@@ -199,7 +199,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
         }
         &'keyless;credential'= {
             cand --format 'Output format'
-            cand --min-ttl 'Serve a cached token only while more than min(SECS, half its lifetime) remains'
+            cand --min-ttl 'Serve a cached token only while more than min(SECS, half its lifetime) remains (at most 86400)'
             cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
             cand --profile 'Named profile to use'
             cand --force-refresh 'Exchange a new token even if the cache holds a fresh one'
@@ -216,7 +216,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
         &'keyless;env'= {
             cand --type 'Provider to serve (repeatable) [default: every configured provider]'
             cand --shell 'Output syntax [default: from $SHELL, else bash]'
-            cand --min-ttl 'Serve a cached token only while more than min(SECS, half its lifetime) remains'
+            cand --min-ttl 'Serve a cached token only while more than min(SECS, half its lifetime) remains (at most 86400)'
             cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
             cand --profile 'Named profile to use'
             cand --keep-api-key 'Leave ANTHROPIC_API_KEY alone (it outranks the token in every SDK)'
@@ -233,7 +233,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
         }
         &'keyless;exec'= {
             cand --type 'Provider to serve (repeatable) [default: every configured provider]'
-            cand --min-ttl 'Serve a cached token only while more than min(SECS, half its lifetime) remains'
+            cand --min-ttl 'Serve a cached token only while more than min(SECS, half its lifetime) remains (at most 86400)'
             cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
             cand --profile 'Named profile to use'
             cand --keep-api-key 'Leave ANTHROPIC_API_KEY alone (it outranks the token in every SDK)'
@@ -252,7 +252,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
         &'keyless;sandbox'= {
             cand --port 'Port on 127.0.0.1 (0 picks a free one)'
             cand --rules 'JSON file of trusted issuers and federation rules (see the README)'
-            cand --token-lifetime 'Lifetime of tokens minted by the default rule, in seconds'
+            cand --token-lifetime 'Lifetime of tokens minted by the default rule, in seconds (1 to 86400)'
             cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
             cand --profile 'Named profile to use'
             cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
@@ -270,7 +270,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand --issuer 'The sandbox''s URL, as it printed it'
             cand --subject 'The token''s subject'
             cand --audience 'The token''s audience (repeatable: several make `aud` a list)'
-            cand --lifetime 'The token''s lifetime in seconds'
+            cand --lifetime 'The token''s lifetime in seconds (1 to 86400)'
             cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
             cand --profile 'Named profile to use'
             cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'

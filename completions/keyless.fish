@@ -124,7 +124,7 @@ complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_s
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from help" -f -a "claude-code" -d 'Wire Claude Code\'s apiKeyHelper to `keyless credential anthropic`'
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from help" -f -a "codex" -d 'Make Codex get its OpenAI token from `keyless credential openai`'
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c keyless -n "__fish_keyless_using_subcommand login" -l timeout -d 'Give up after this many seconds' -r
+complete -c keyless -n "__fish_keyless_using_subcommand login" -l timeout -d 'Give up after this many seconds (1 to 3600)' -r
 complete -c keyless -n "__fish_keyless_using_subcommand login" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand login" -l profile -d 'Named profile to use' -r
 complete -c keyless -n "__fish_keyless_using_subcommand login" -l browser -d 'Sign in through the browser (authorization code with PKCE)'
@@ -143,7 +143,7 @@ complete -c keyless -n "__fish_keyless_using_subcommand logout" -s h -l help -d 
 complete -c keyless -n "__fish_keyless_using_subcommand logout" -s V -l version -d 'Print version'
 complete -c keyless -n "__fish_keyless_using_subcommand credential" -l format -d 'Output format' -r -f -a "token\t'The bare token (a trailing newline only on a terminal)'
 json\t'{"access_token","token_type","expires_at","expiration"}'"
-complete -c keyless -n "__fish_keyless_using_subcommand credential" -l min-ttl -d 'Serve a cached token only while more than min(SECS, half its lifetime) remains' -r
+complete -c keyless -n "__fish_keyless_using_subcommand credential" -l min-ttl -d 'Serve a cached token only while more than min(SECS, half its lifetime) remains (at most 86400)' -r
 complete -c keyless -n "__fish_keyless_using_subcommand credential" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand credential" -l profile -d 'Named profile to use' -r
 complete -c keyless -n "__fish_keyless_using_subcommand credential" -l force-refresh -d 'Exchange a new token even if the cache holds a fresh one'
@@ -160,7 +160,7 @@ fish\t''
 powershell\t''
 dotenv\t''
 json\t''"
-complete -c keyless -n "__fish_keyless_using_subcommand env" -l min-ttl -d 'Serve a cached token only while more than min(SECS, half its lifetime) remains' -r
+complete -c keyless -n "__fish_keyless_using_subcommand env" -l min-ttl -d 'Serve a cached token only while more than min(SECS, half its lifetime) remains (at most 86400)' -r
 complete -c keyless -n "__fish_keyless_using_subcommand env" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand env" -l profile -d 'Named profile to use' -r
 complete -c keyless -n "__fish_keyless_using_subcommand env" -l keep-api-key -d 'Leave ANTHROPIC_API_KEY alone (it outranks the token in every SDK)'
@@ -172,7 +172,7 @@ complete -c keyless -n "__fish_keyless_using_subcommand env" -s h -l help -d 'Pr
 complete -c keyless -n "__fish_keyless_using_subcommand env" -s V -l version -d 'Print version'
 complete -c keyless -n "__fish_keyless_using_subcommand exec" -l type -d 'Provider to serve (repeatable) [default: every configured provider]' -r -f -a "anthropic\t'Anthropic (Claude API)'
 openai\t'OpenAI (OpenAI API)'"
-complete -c keyless -n "__fish_keyless_using_subcommand exec" -l min-ttl -d 'Serve a cached token only while more than min(SECS, half its lifetime) remains' -r
+complete -c keyless -n "__fish_keyless_using_subcommand exec" -l min-ttl -d 'Serve a cached token only while more than min(SECS, half its lifetime) remains (at most 86400)' -r
 complete -c keyless -n "__fish_keyless_using_subcommand exec" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand exec" -l profile -d 'Named profile to use' -r
 complete -c keyless -n "__fish_keyless_using_subcommand exec" -l keep-api-key -d 'Leave ANTHROPIC_API_KEY alone (it outranks the token in every SDK)'
@@ -185,7 +185,7 @@ complete -c keyless -n "__fish_keyless_using_subcommand exec" -s h -l help -d 'P
 complete -c keyless -n "__fish_keyless_using_subcommand exec" -s V -l version -d 'Print version'
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and not __fish_seen_subcommand_from identity-token help" -l port -d 'Port on 127.0.0.1 (0 picks a free one)' -r
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and not __fish_seen_subcommand_from identity-token help" -l rules -d 'JSON file of trusted issuers and federation rules (see the README)' -r -F
-complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and not __fish_seen_subcommand_from identity-token help" -l token-lifetime -d 'Lifetime of tokens minted by the default rule, in seconds' -r
+complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and not __fish_seen_subcommand_from identity-token help" -l token-lifetime -d 'Lifetime of tokens minted by the default rule, in seconds (1 to 86400)' -r
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and not __fish_seen_subcommand_from identity-token help" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and not __fish_seen_subcommand_from identity-token help" -l profile -d 'Named profile to use' -r
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and not __fish_seen_subcommand_from identity-token help" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
@@ -197,7 +197,7 @@ complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and not __fish_
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and __fish_seen_subcommand_from identity-token" -l issuer -d 'The sandbox\'s URL, as it printed it' -r
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and __fish_seen_subcommand_from identity-token" -l subject -d 'The token\'s subject' -r
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and __fish_seen_subcommand_from identity-token" -l audience -d 'The token\'s audience (repeatable: several make `aud` a list)' -r
-complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and __fish_seen_subcommand_from identity-token" -l lifetime -d 'The token\'s lifetime in seconds' -r
+complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and __fish_seen_subcommand_from identity-token" -l lifetime -d 'The token\'s lifetime in seconds (1 to 86400)' -r
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and __fish_seen_subcommand_from identity-token" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and __fish_seen_subcommand_from identity-token" -l profile -d 'Named profile to use' -r
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and __fish_seen_subcommand_from identity-token" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'

@@ -138,14 +138,14 @@ fn exchange(cache: &TokenCache, target: &Configured, ctx: &source::Context) -> R
     }
     output::debug(&format!(
         "identity token: iss={} sub={} aud={} exp={}{}",
-        claims.iss.as_deref().unwrap_or("-"),
-        claims.sub.as_deref().unwrap_or("-"),
-        claims.aud.join(","),
+        crate::redact::terminal(claims.iss.as_deref().unwrap_or("-")),
+        crate::redact::terminal(claims.sub.as_deref().unwrap_or("-")),
+        crate::redact::terminal(&claims.aud.join(",")),
         claims.exp.map(rfc3339).unwrap_or_default(),
         claims
             .jti
             .as_deref()
-            .map(|j| format!(" jti={j}"))
+            .map(|j| format!(" jti={}", crate::redact::terminal(j)))
             .unwrap_or_default()
     ));
     target.precheck(&claims, &what);

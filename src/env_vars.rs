@@ -25,6 +25,28 @@ pub const KEYLESS_OPENAI_TOKEN_ENDPOINT: &str = "KEYLESS_OPENAI_TOKEN_ENDPOINT";
 /// endpoint (issuer, token endpoints, API base), like the profile's `--ca-file`.
 pub const KEYLESS_CA_FILE: &str = "KEYLESS_CA_FILE";
 
+/// The secret-holding variables keyless reads (its client secret, identity
+/// JWTs, provider keys and tokens). The helpers keyless starts, a browser and
+/// `command:` identity programs, need none of them: [`without_secrets`]
+/// removes them. `exec`'s child is different: it is handed credentials on
+/// purpose and keeps the SDK variables.
+pub const SECRETS: &[&str] = &[
+    KEYLESS_CLIENT_SECRET,
+    ANTHROPIC_IDENTITY_TOKEN,
+    OPENAI_IDENTITY_TOKEN,
+    ANTHROPIC_AUTH_TOKEN,
+    ANTHROPIC_API_KEY,
+    OPENAI_API_KEY,
+];
+
+/// `cmd` with every variable of [`SECRETS`] removed from its environment.
+pub fn without_secrets(cmd: &mut std::process::Command) -> &mut std::process::Command {
+    for v in SECRETS {
+        cmd.env_remove(v);
+    }
+    cmd
+}
+
 // --- read by the `env` identity source, as the Anthropic SDKs read them ---
 /// Path of a file holding the identity JWT; re-read on every exchange.
 pub const ANTHROPIC_IDENTITY_TOKEN_FILE: &str = "ANTHROPIC_IDENTITY_TOKEN_FILE";

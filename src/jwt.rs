@@ -110,10 +110,11 @@ pub fn check_assertion(token: &str, what: &str, now: i64) -> Result<(Inspected, 
         .hint("configure the identity provider to sign with RS256 or ES256"));
     }
     if !ASYMMETRIC.contains(&t.alg.as_str()) {
-        return Err(
-            Error::config(format!("{what} uses the unsupported algorithm {}", t.alg))
-                .hint("use RS256/384/512, PS256/384/512 or ES256/384/512"),
-        );
+        return Err(Error::config(format!(
+            "{what} uses the unsupported algorithm {}",
+            crate::redact::terminal(&t.alg)
+        ))
+        .hint("use RS256/384/512, PS256/384/512 or ES256/384/512"));
     }
     if t.kid.is_none() {
         return Err(Error::config(format!(

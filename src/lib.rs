@@ -39,6 +39,8 @@ pub mod sandbox;
 pub mod error;
 /// Man pages and completions from the clap definitions.
 pub mod generated;
+/// Core dumps off, before anything else runs.
+pub mod hardening;
 pub mod http;
 /// Unverified JWT inspection and the local checks before an exchange.
 pub mod jwt;
@@ -56,6 +58,7 @@ use settings::Settings;
 /// Run a parsed command line. Settings are resolved only by the commands
 /// that use them: the sandbox, the demo and completions need no home.
 pub fn run(cli: Cli) -> Result<()> {
+    hardening::disable_core_dumps();
     output::set_verbosity(cli.global.quiet, cli.global.verbose);
     let settings = || Settings::resolve(&cli.global);
     match &cli.command {

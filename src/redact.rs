@@ -1,8 +1,43 @@
-//! Scrubbing of text that came from outside (server error bodies, child
-//! process names) before it reaches a terminal: control characters go, anything
-//! shaped like a token or a JWT is replaced, and the length is capped.
+//! Scrubbing of text that came from outside (server error bodies, JWT and
+//! ID-token claims, child process names) before it reaches a terminal:
+//! [`terminal`] replaces every character that can move the cursor, start an
+//! escape sequence, reorder or hide text, and caps the length;
+//! [`server_text`] does the same and also replaces token-shaped words.
 
 const MAX: usize = 256;
+
+/// Characters a terminal acts on or that hide or reorder what is shown: C0
+/// and C1 controls (ESC, BEL, CR, LF, DEL, CSI …), bidi embeddings,
+/// overrides, isolates and marks, zero-width characters, and the line and
+/// paragraph separators.
+fn unsafe_for_terminal(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}')
+}
+
+/// Make outside text (a claim, an email, a name) safe to print: each unsafe
+/// character becomes U+FFFD, so that what was there stays visible without
+/// acting, and at most 256 characters are kept. Token-shaped words are left
+/// alone: use [`server_text`] for free text that may quote a credential.
+pub fn terminal(text: &str) -> String {
+    let mut out: String = text
+        .chars()
+        .take(MAX + 1)
+        .map(|c| {
+            if unsafe_for_terminal(c) {
+                '\u{FFFD}'
+            } else {
+                c
+            }
+        })
+        .collect();
+    if out.chars().count() > MAX {
+        out = out.chars().take(MAX).collect::<String>() + "…";
+    }
+    out
+}
 
 /// Token-shaped words: Anthropic keys and tokens, OpenAI keys, JWTs.
 fn looks_secret(word: &str) -> bool {
@@ -19,7 +54,7 @@ fn looks_secret(word: &str) -> bool {
 pub fn server_text(text: &str) -> String {
     let cleaned: String = text
         .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| if unsafe_for_terminal(c) { ' ' } else { c })
         .collect();
     let words: Vec<&str> = cleaned.split(' ').collect();
     let mut out = words
@@ -62,6 +97,22 @@ mod tests {
             server_text("Authentication failed"),
             "Authentication failed"
         );
+    }
+
+    #[test]
+    fn terminal_text_keeps_no_character_a_terminal_acts_on() {
+        let hostile =
+            "a\x1b]0;t\x07b\rc\nd\u{9b}e\u{202e}f\u{2066}g\u{200b}h\u{2028}i\u{2029}j\u{feff}k\x7f";
+        for scrub in [terminal, server_text] {
+            let s = scrub(hostile);
+            assert!(s.chars().all(|c| !unsafe_for_terminal(c)), "{s:?}");
+            assert!(s.contains('a') && s.contains('k'), "{s:?}");
+        }
+        assert_eq!(terminal("alice@example.test"), "alice@example.test");
+        // not token-redacted: a 40-hex kid is not a secret
+        let kid = "0123456789abcdef0123456789abcdef01234567";
+        assert_eq!(terminal(kid), kid);
+        assert!(terminal(&"x".repeat(10_000)).chars().count() <= MAX + 1);
     }
 
     #[test]

@@ -145,7 +145,8 @@ pub fn login(settings: &Settings, cfg: &IssuerConfig, opts: &LoginOptions) -> Re
     {
         output::note(&format!(
             "Signed in to {} as {} by another keyless process just now.",
-            cfg.issuer, s.sub
+            cfg.issuer,
+            crate::redact::terminal(&s.sub)
         ));
         return Ok(());
     }
@@ -229,11 +230,11 @@ pub fn sign_in(
     output::note(&format!(
         "Signed in to {} as {}{}; the ID token is valid for {}. Refresh token kept in {}.",
         cfg.issuer,
-        claims.sub,
+        crate::redact::terminal(&claims.sub),
         claims
             .email
             .as_deref()
-            .map(|e| format!(" ({e})"))
+            .map(|e| format!(" ({})", crate::redact::terminal(e)))
             .unwrap_or_default(),
         human_duration(claims.exp - now),
         store.describe()

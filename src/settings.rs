@@ -16,6 +16,9 @@ use crate::error::{Error, Result};
 /// `--min-ttl`'s default: serve a cached token while more than this remains
 /// (or half its lifetime, when that is less).
 pub const DEFAULT_MIN_TTL_SECS: u32 = 300;
+/// The longest token lifetime the providers issue (a day): the upper bound of
+/// every lifetime or freshness given on the command line.
+pub const MAX_LIFETIME_SECS: i64 = 86_400;
 
 /// Flags every subcommand takes.
 #[derive(Debug, Args)]
@@ -37,8 +40,9 @@ pub struct GlobalArgs {
 /// How fresh a token must be, for the commands that hand one out.
 #[derive(Debug, Clone, Args)]
 pub struct FreshnessArgs {
-    /// Serve a cached token only while more than min(SECS, half its lifetime) remains
-    #[arg(long, env = env_vars::KEYLESS_MIN_TTL, default_value_t = DEFAULT_MIN_TTL_SECS, value_name = "SECS")]
+    /// Serve a cached token only while more than min(SECS, half its lifetime) remains (at most 86400)
+    #[arg(long, env = env_vars::KEYLESS_MIN_TTL, default_value_t = DEFAULT_MIN_TTL_SECS, value_name = "SECS",
+          value_parser = clap::value_parser!(u32).range(0..=MAX_LIFETIME_SECS))]
     pub min_ttl: u32,
     /// Exchange a new token even if the cache holds a fresh one
     #[arg(long)]

@@ -21,10 +21,15 @@ pub struct LoginArgs {
     /// Print the URL instead of opening a browser
     #[arg(long)]
     pub no_browser: bool,
-    /// Give up after this many seconds
-    #[arg(long, default_value_t = DEFAULT_LOGIN_TIMEOUT_SECS, value_name = "SECS")]
+    /// Give up after this many seconds (1 to 3600)
+    #[arg(long, default_value_t = DEFAULT_LOGIN_TIMEOUT_SECS, value_name = "SECS",
+          value_parser = clap::value_parser!(u64).range(1..=MAX_LOGIN_TIMEOUT_SECS))]
     pub timeout: u64,
 }
+
+/// Nobody waits at a sign-in for more than an hour; the bound also keeps
+/// `now + timeout` from overflowing.
+pub const MAX_LOGIN_TIMEOUT_SECS: u64 = 3600;
 
 pub fn run(settings: &Settings, args: &LoginArgs) -> Result<()> {
     let loaded = settings.load_config()?;

@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::output;
 use crate::provider::anthropic::AUDIENCE as ANTHROPIC_AUDIENCE;
 use crate::sandbox::{self, Options, rules};
+use crate::settings::MAX_LIFETIME_SECS;
 
 #[derive(Debug, Args)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -27,8 +28,9 @@ pub struct SandboxServeArgs {
     /// JSON file of trusted issuers and federation rules (see the README)
     #[arg(long, value_name = "FILE")]
     pub rules: Option<PathBuf>,
-    /// Lifetime of tokens minted by the default rule, in seconds
-    #[arg(long, default_value_t = 600, value_name = "SECS")]
+    /// Lifetime of tokens minted by the default rule, in seconds (1 to 86400)
+    #[arg(long, default_value_t = 600, value_name = "SECS",
+          value_parser = clap::value_parser!(u32).range(1..=MAX_LIFETIME_SECS))]
     pub token_lifetime: u32,
 }
 
@@ -49,8 +51,9 @@ pub struct IdentityTokenArgs {
     /// The token's audience (repeatable: several make `aud` a list)
     #[arg(long, default_value = ANTHROPIC_AUDIENCE)]
     pub audience: Vec<String>,
-    /// The token's lifetime in seconds
-    #[arg(long, default_value_t = 300)]
+    /// The token's lifetime in seconds (1 to 86400)
+    #[arg(long, default_value_t = 300,
+          value_parser = clap::value_parser!(u32).range(1..=MAX_LIFETIME_SECS))]
     pub lifetime: u32,
 }
 

@@ -50,6 +50,34 @@ pub fn check_url(flag: &str, v: &str) -> Result<String> {
     Ok(url.as_str().trim_end_matches('/').to_string())
 }
 
+/// The rule for every URL keyless hands to a browser (a device flow's
+/// verification URI, an authorization URL): an absolute https URL, or http on
+/// loopback, without credentials. It comes from a server, so the message
+/// names `what` but never repeats the value. The caller passes on the
+/// re-serialized URL, which starts with its scheme and so never with `-`.
+pub fn check_browser_url(what: &str, v: &str) -> Result<url::Url> {
+    let refused = || {
+        Error::network(format!(
+            "{what} is not an https URL (or http on this machine); keyless does not open it"
+        ))
+        .hint("the identity provider sent something no browser should be given; report it to its administrator")
+    };
+    let url = url::Url::parse(v).map_err(|_| refused())?;
+    let scheme_ok = match url.scheme() {
+        "https" => url.host().is_some(),
+        "http" => is_loopback(&url),
+        _ => false,
+    };
+    if !scheme_ok
+        || !url.username().is_empty()
+        || url.password().is_some()
+        || url.as_str().starts_with('-')
+    {
+        return Err(refused());
+    }
+    Ok(url)
+}
+
 /// https anywhere; http only on loopback (for the sandbox and tests).
 pub fn check_base_url(v: &str) -> Result<String> {
     check_url("--base-url", v)
@@ -192,6 +220,29 @@ mod tests {
         );
         let e = check_url("--token-endpoint", "http://auth.example/oauth/token").unwrap_err();
         assert!(e.message.starts_with("--token-endpoint"), "{}", e.message);
+    }
+
+    #[test]
+    fn browser_urls() {
+        let ok = |v: &str| check_browser_url("x", v).map(|u| u.to_string());
+        assert_eq!(
+            ok("https://idp.example/activate?user_code=AB CD").unwrap(),
+            "https://idp.example/activate?user_code=AB%20CD"
+        );
+        assert!(ok("http://127.0.0.1:8080/a").is_ok());
+        for bad in [
+            "--renderer-cmd-prefix=/tmp/evil.sh",
+            "-https://idp.example/",
+            "javascript:alert(1)",
+            "file:///etc/passwd",
+            "data:text/html,x",
+            "http://evil.example/",
+            "https://user:pw@idp.example/",
+            "/activate",
+            "",
+        ] {
+            assert!(ok(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -1,12 +1,10 @@
 //! Authorization code with PKCE (RFC 7636) through the user's browser and a
-//! loopback redirect (RFC 8252 §7.3): a listener on 127.0.0.1 (ephemeral port
-//! unless one is configured), `state` and `nonce`, one accepted callback.
+//! loopback redirect (RFC 8252 §7.3, the listener is [`super::callback`]):
+//! an ephemeral port unless one is configured, `state` and `nonce`.
 //! The URL is always printed on stderr; opening a browser is best effort.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::{Client, Tokens, pkce_challenge, random_token};
 use crate::env_vars;
@@ -75,15 +73,32 @@ fn opener() -> Option<Vec<String>> {
     }
 }
 
+/// A URL that passed [`crate::config::checks::check_browser_url`]: the only
+/// kind [`open`] takes, so that no opener path can skip the check.
+pub struct BrowserUrl(url::Url);
+
+impl BrowserUrl {
+    /// `what` names the value in the refusal ("the verification_uri …").
+    pub fn parse(what: &str, raw: &str) -> Result<Self> {
+        crate::config::checks::check_browser_url(what, raw).map(BrowserUrl)
+    }
+}
+
+impl std::fmt::Display for BrowserUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0.as_str())
+    }
+}
+
 /// Start the browser on `url` without waiting for it. True when started.
-pub fn open(url: &str) -> bool {
+pub fn open(url: &BrowserUrl) -> bool {
     // $BROWSER first, then the platform opener.
     let mut candidates = browser_commands();
     candidates.extend(opener());
     for argv in candidates {
-        let spawned = Command::new(&argv[0])
+        let spawned = env_vars::without_secrets(&mut Command::new(&argv[0]))
             .args(&argv[1..])
-            .arg(url)
+            .arg(url.0.as_str())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -110,121 +125,6 @@ pub struct Outcome {
     pub nonce: String,
 }
 
-const PAGE_OK: &str = "<!doctype html><meta charset=utf-8><title>keyless</title><body style=\"font-family:sans-serif\"><h1>Signed in</h1><p>keyless has what it needs. You can close this tab.</p>";
-
-fn page_fail(why: &str) -> String {
-    let esc = why
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;");
-    format!(
-        "<!doctype html><meta charset=utf-8><title>keyless</title><body style=\"font-family:sans-serif\"><h1>Sign-in failed</h1><p>{esc}</p><p>Return to the terminal for details.</p>"
-    )
-}
-
-fn respond(mut s: &TcpStream, status: &str, body: &str) {
-    let _ = write!(
-        s,
-        "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\nCache-Control: no-store\r\n\r\n{body}",
-        body.len()
-    );
-}
-
-/// Read one request line; return the path-and-query of a GET.
-fn read_target(stream: &TcpStream) -> Option<String> {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let mut r = BufReader::new(stream);
-    let mut line = String::new();
-    r.read_line(&mut line).ok()?;
-    // drain the headers
-    loop {
-        let mut h = String::new();
-        if r.read_line(&mut h).ok()? == 0 || h == "\r\n" || h == "\n" {
-            break;
-        }
-    }
-    let mut parts = line.split_whitespace();
-    (parts.next()? == "GET").then(|| parts.next().map(str::to_string))?
-}
-
-enum Callback {
-    Code(String),
-    Refused(Error),
-}
-
-/// Serve the loopback listener until one callback arrives (other paths, such
-/// as /favicon.ico, get a 404 and do not count).
-fn await_callback(listener: TcpListener, state: String, deadline: Instant) -> Result<String> {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(stream) = stream else { continue };
-            let Some(target) = read_target(&stream) else {
-                continue;
-            };
-            let Ok(url) = url::Url::parse(&format!("http://127.0.0.1{target}")) else {
-                continue;
-            };
-            if url.path() != "/callback" {
-                respond(&stream, "404 Not Found", "not found");
-                continue;
-            }
-            let q: std::collections::HashMap<String, String> =
-                url.query_pairs().into_owned().collect();
-            // A callback that is not this sign-in's (another tab, a web page
-            // probing the port) is answered and ignored: it must not end it.
-            if q.get("state") != Some(&state) {
-                respond(
-                    &stream,
-                    "400 Bad Request",
-                    &page_fail("The sign-in response did not match this request (state)."),
-                );
-                output::warn("ignored a sign-in callback whose state does not match this sign-in");
-                continue;
-            }
-            let result = if let Some(err) = q.get("error") {
-                let desc = q
-                    .get("error_description")
-                    .map(|d| crate::redact::server_text(d));
-                respond(
-                    &stream,
-                    "200 OK",
-                    &page_fail(&format!("The identity provider said: {err}")),
-                );
-                let e = crate::redact::server_text(err);
-                Callback::Refused(
-                    Error::denied(format!(
-                        "the identity provider refused the sign-in ({e}{})",
-                        desc.map(|d| format!(": {d}")).unwrap_or_default()
-                    ))
-                    .hint("check that your account may use this client"),
-                )
-            } else if let Some(code) = q.get("code") {
-                respond(&stream, "200 OK", PAGE_OK);
-                Callback::Code(code.clone())
-            } else {
-                respond(
-                    &stream,
-                    "400 Bad Request",
-                    &page_fail("The callback had no code."),
-                );
-                Callback::Refused(Error::denied(
-                    "the sign-in callback had no authorization code",
-                ))
-            };
-            let _ = tx.send(result);
-            return;
-        }
-    });
-    let left = deadline.saturating_duration_since(Instant::now());
-    match rx.recv_timeout(left) {
-        Ok(Callback::Code(c)) => Ok(c),
-        Ok(Callback::Refused(e)) => Err(e),
-        Err(_) => Err(Error::sign_in("timed out waiting for the browser sign-in")
-            .hint("run `keyless login` again, or `keyless login --device` where no browser can reach this machine")),
-    }
-}
-
 pub fn login(client: &Client, opts: &Options) -> Result<Outcome> {
     let auth_endpoint = client.disc.authorization_endpoint.clone().ok_or_else(|| {
         Error::config("the issuer has no authorization endpoint")
@@ -235,15 +135,8 @@ pub fn login(client: &Client, opts: &Options) -> Result<Outcome> {
         .redirect_host
         .clone()
         .unwrap_or_else(|| "127.0.0.1".into());
-    let port = client.cfg.redirect_port.unwrap_or(0);
-    let listener = TcpListener::bind(("127.0.0.1", port)).map_err(|e| {
-        Error::failure(format!(
-            "cannot listen on 127.0.0.1:{port} for the sign-in callback: {}",
-            crate::error::io_reason(&e)
-        ))
-        .hint("another program holds the port; choose another with `keyless setup issuer --redirect-port`")
-    })?;
-    let port = listener
+    let listeners = super::callback::bind(&host, client.cfg.redirect_port.unwrap_or(0))?;
+    let port = listeners[0]
         .local_addr()
         .map_err(|e| Error::failure(format!("cannot read the callback port: {e}")))?
         .port();
@@ -276,8 +169,9 @@ pub fn login(client: &Client, opts: &Options) -> Result<Outcome> {
             q.append_pair("prompt", "consent");
         }
     }
-    let deadline = Instant::now() + opts.timeout;
-    let opened = !opts.no_browser && open(url.as_str());
+    let url = BrowserUrl::parse("the issuer's authorization endpoint", url.as_str())?;
+    let deadline = super::deadline(opts.timeout)?;
+    let opened = !opts.no_browser && open(&url);
     output::note(&format!(
         "{} to sign in at {}. If it does not open, visit:\n  {url}",
         if opened {
@@ -287,7 +181,8 @@ pub fn login(client: &Client, opts: &Options) -> Result<Outcome> {
         },
         client.cfg.issuer
     ));
-    let code = await_callback(listener, state, deadline)?;
+    let code = super::callback::await_callback(listeners, state, deadline)?;
+    client.fresh_connections()?;
     let tokens = client
         .token_request(&[
             ("grant_type", "authorization_code"),

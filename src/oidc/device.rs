@@ -1,5 +1,6 @@
 //! The device authorization grant (RFC 8628): print the verification URI and
-//! user code on stderr, then poll, honouring `interval` and `slow_down`.
+//! user code on stderr, then poll, honouring `interval` and `slow_down` up to
+//! a cap and never past the deadline.
 
 use std::time::{Duration, Instant};
 
@@ -10,6 +11,11 @@ use crate::error::{Error, Result};
 use crate::output;
 
 pub const GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+
+/// The longest pause between polls, whatever the server asks: a hostile or
+/// broken `interval` or `slow_down` loop must not outlast `--timeout`, and a
+/// person who approved should not wait minutes for keyless to notice.
+const MAX_INTERVAL: Duration = Duration::from_secs(60);
 
 pub fn login(client: &Client, no_browser: bool, timeout: Duration) -> Result<Tokens> {
     let endpoint = client
@@ -40,38 +46,59 @@ pub fn login(client: &Client, no_browser: bool, timeout: Duration) -> Result<Tok
         .ok_or_else(|| Error::network("the device authorization response has no device_code"))?
         .to_string();
     let user_code = s("user_code").unwrap_or_default();
-    let uri = s("verification_uri").unwrap_or_default();
-    let complete = s("verification_uri_complete");
-    let mut interval = v
-        .get("interval")
-        .and_then(Value::as_u64)
-        .unwrap_or(5)
-        .max(1);
+    let url = |k: &str| {
+        v.get(k)
+            .and_then(Value::as_str)
+            .map(|raw| {
+                super::browser::BrowserUrl::parse(
+                    &format!("the device authorization response's {k}"),
+                    raw,
+                )
+            })
+            .transpose()
+    };
+    let uri = url("verification_uri")?.ok_or_else(|| {
+        Error::network("the device authorization response has no verification_uri")
+    })?;
+    let complete = url("verification_uri_complete")?;
+    let mut interval = Duration::from_secs(
+        v.get("interval")
+            .and_then(Value::as_u64)
+            .unwrap_or(5)
+            .clamp(1, MAX_INTERVAL.as_secs()),
+    );
     let expires = v.get("expires_in").and_then(Value::as_u64).unwrap_or(600);
     output::note(&format!(
         "To sign in at {}, open {uri} and enter the code {user_code}{}",
         client.cfg.issuer,
         complete
-            .as_deref()
+            .as_ref()
             .map(|c| format!("\n  or open: {c}"))
             .unwrap_or_default()
     ));
     if !no_browser && super::browser::can_open() {
-        super::browser::open(complete.as_deref().unwrap_or(&uri));
+        super::browser::open(complete.as_ref().unwrap_or(&uri));
     }
-    let deadline = Instant::now() + timeout.min(Duration::from_secs(expires));
+    let deadline = super::deadline(timeout.min(Duration::from_secs(expires)))?;
     loop {
-        if Instant::now() >= deadline {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
             return Err(
                 Error::sign_in("the device sign-in timed out before it was approved")
                     .hint("run `keyless login --device` again"),
             );
         }
-        std::thread::sleep(Duration::from_secs(interval));
+        std::thread::sleep(interval.min(left));
+        if Instant::now() >= deadline {
+            continue;
+        }
+        client.fresh_connections()?;
         match client.token_request(&[("grant_type", GRANT), ("device_code", &device_code)]) {
             Ok(t) => return Ok(t),
             Err(Failure::OAuth { error, .. }) if error == "authorization_pending" => {}
-            Err(Failure::OAuth { error, .. }) if error == "slow_down" => interval += 5,
+            Err(Failure::OAuth { error, .. }) if error == "slow_down" => {
+                interval = (interval + Duration::from_secs(5)).min(MAX_INTERVAL);
+            }
             Err(Failure::OAuth { error, .. }) if error == "access_denied" => {
                 return Err(Error::denied("the device sign-in was denied")
                     .hint("approve the request in the browser, or check your account's access"));

@@ -7,6 +7,7 @@
 //! `error_description`, scrubbed. It never logs a token.
 
 pub mod browser;
+pub mod callback;
 pub mod device;
 pub mod id_token;
 
@@ -83,7 +84,8 @@ impl Failure {
 pub struct Client {
     pub cfg: IssuerConfig,
     pub disc: Discovery,
-    http: reqwest::Client,
+    /// Replaced by [`Client::fresh_connections`] after a person's wait.
+    http: std::sync::Mutex<reqwest::Client>,
     rt: tokio::runtime::Runtime,
     secret: Option<Secret<String>>,
 }
@@ -135,31 +137,29 @@ impl Client {
             string(&v, k)
                 .ok_or_else(|| Error::config(format!("the discovery document at {url} has no {k}")))
         };
+        // Every endpoint passes the URL rule (the refresh token and client
+        // secret travel to the device and revocation endpoints as well) and
+        // is kept re-serialized: what is printed at -v or by `setup issuer`
+        // is percent-encoded, never the server's raw bytes.
+        let endpoint = |u: String| -> Result<String> {
+            crate::config::checks::check_url("an endpoint in the discovery document", &u)?;
+            Ok(url::Url::parse(&u)
+                .map_err(|_| Error::config("an endpoint in the discovery document is not a URL"))?
+                .to_string())
+        };
+        let optional = |k: &str| string(&v, k).map(endpoint).transpose();
         let disc = Discovery {
             issuer,
-            authorization_endpoint: string(&v, "authorization_endpoint"),
-            token_endpoint: need("token_endpoint")?,
-            device_authorization_endpoint: string(&v, "device_authorization_endpoint"),
-            revocation_endpoint: string(&v, "revocation_endpoint"),
-            jwks_uri: need("jwks_uri")?,
+            authorization_endpoint: optional("authorization_endpoint")?,
+            token_endpoint: endpoint(need("token_endpoint")?)?,
+            device_authorization_endpoint: optional("device_authorization_endpoint")?,
+            revocation_endpoint: optional("revocation_endpoint")?,
+            jwks_uri: endpoint(need("jwks_uri")?)?,
         };
-        for u in [
-            Some(&disc.token_endpoint),
-            Some(&disc.jwks_uri),
-            disc.authorization_endpoint.as_ref(),
-            // the refresh token and client secret travel to these two as well
-            disc.device_authorization_endpoint.as_ref(),
-            disc.revocation_endpoint.as_ref(),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            crate::config::checks::check_url("an endpoint in the discovery document", u)?;
-        }
         Ok(Client {
             cfg: cfg.clone(),
             disc,
-            http,
+            http: std::sync::Mutex::new(http),
             rt,
             secret,
         })
@@ -169,8 +169,19 @@ impl Client {
         self.rt.block_on(f)
     }
 
-    pub fn http(&self) -> &reqwest::Client {
-        &self.http
+    pub fn http(&self) -> reqwest::Client {
+        self.http.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Drop the pooled connections and start a new pool. Called before the
+    /// first request after a wait for a person (the browser step, a device
+    /// poll): the provider may have closed an idle connection just as it is
+    /// reused, and the request then fails with "connection closed before
+    /// message completed" although the provider never saw it.
+    pub fn fresh_connections(&self) -> Result<()> {
+        let fresh = http::client_with_ca(self.cfg.ca_file.as_deref().map(std::path::Path::new))?;
+        *self.http.lock().unwrap_or_else(|p| p.into_inner()) = fresh;
+        Ok(())
     }
 
     /// POST a form to an endpoint with client authentication: the client id
@@ -181,7 +192,7 @@ impl Client {
         params: &[(&str, &str)],
     ) -> std::result::Result<Value, Failure> {
         let mut form: Vec<(&str, &str)> = params.to_vec();
-        let mut req = self.http.post(url).header("accept", "application/json");
+        let mut req = self.http().post(url).header("accept", "application/json");
         match &self.secret {
             Some(s) => {
                 // RFC 6749 §2.3.1: form-urlencode, then Basic.
@@ -256,6 +267,14 @@ impl Client {
             crate::config::AssertionKind::IdToken => None,
         }
     }
+}
+
+/// `timeout` from now, refused rather than overflowing (the command line
+/// bounds it; this is for every other caller).
+pub fn deadline(timeout: std::time::Duration) -> Result<std::time::Instant> {
+    std::time::Instant::now()
+        .checked_add(timeout)
+        .ok_or_else(|| Error::usage("the sign-in timeout is out of range"))
 }
 
 /// 32 random bytes, base64url: PKCE verifiers, state and nonce values.

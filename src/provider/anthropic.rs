@@ -124,9 +124,9 @@ fn denied(
     let aud = if claims.aud.is_empty() {
         "none".to_string()
     } else {
-        claims.aud.join(", ")
+        crate::redact::terminal(&claims.aud.join(", "))
     };
-    let sub = claims.sub.as_deref().unwrap_or("none");
+    let sub = crate::redact::terminal(claims.sub.as_deref().unwrap_or("none"));
     let cause3 = match cfg.workspace_id.as_deref() {
         Some(w) => format!("3. the rule does not cover workspace {w}"),
         None => {

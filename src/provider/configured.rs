@@ -164,7 +164,7 @@ impl Configured {
                 if claims.aud.is_empty() {
                     "none".to_string()
                 } else {
-                    claims.aud.join(", ")
+                    crate::redact::terminal(&claims.aud.join(", "))
                 }
             ));
         }

@@ -16,14 +16,9 @@ pub mod openai;
 
 pub use configured::Configured;
 
-use crate::cache::CacheKey;
-use crate::config::{
-    AnthropicConfig, IdentitySource, IssuerConfig, LoadedConfig, OpenAiConfig, Profile,
-};
+use crate::config::{LoadedConfig, Profile};
 use crate::env_vars;
 use crate::error::{Error, Result};
-use crate::jwt;
-use crate::output;
 use crate::secret::Secret;
 use crate::settings::Settings;
 

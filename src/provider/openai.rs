@@ -121,11 +121,11 @@ fn interpret(
 }
 
 fn denied(cfg: &OpenAiConfig, claims: &Inspected, status: u16, shown: &str, rid: &str) -> Error {
-    let or_none = |v: Option<&str>| v.unwrap_or("none").to_string();
+    let or_none = |v: Option<&str>| crate::redact::terminal(v.unwrap_or("none"));
     let aud = if claims.aud.is_empty() {
         "none".to_string()
     } else {
-        claims.aud.join(", ")
+        crate::redact::terminal(&claims.aud.join(", "))
     };
     let recorded = cfg
         .audience

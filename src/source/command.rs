@@ -1,7 +1,8 @@
 //! The `command:` source: a program that prints a JWT (`gcloud auth
 //! print-identity-token …`, `aws sts get-web-identity-token … --output text`).
 //!
-//! It runs without a shell, with stdin closed and its stderr passed through.
+//! It runs without a shell, with stdin closed, its stderr passed through and
+//! none of the secrets keyless reads in its environment.
 //! One deadline covers the whole run: output and exit. Its stdout is drained
 //! to the end (so it never blocks on a full pipe) but only the first
 //! [`MAX_OUTPUT`] bytes are kept.
@@ -27,7 +28,8 @@ pub fn run(argv: &[String]) -> Result<IdentityToken> {
     crate::output::info(&format!("running identity command `{program}`"));
     let deadline = Instant::now() + TIMEOUT;
     let mut cmd = Command::new(program);
-    cmd.args(&argv[1..])
+    crate::env_vars::without_secrets(&mut cmd)
+        .args(&argv[1..])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());

@@ -184,7 +184,13 @@ fn identity_state(
             Some("the GCP metadata server (not requested without --check)".into()),
         ),
         IdentitySource::Login => match crate::session::read_session(settings) {
-            Some(s) => state(true, Some(format!("sign-in session for {}", s.sub))),
+            Some(s) => state(
+                true,
+                Some(format!(
+                    "sign-in session for {}",
+                    crate::redact::terminal(&s.sub)
+                )),
+            ),
             None => state(
                 false,
                 Some("no sign-in session: run `keyless login`".into()),

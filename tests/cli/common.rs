@@ -369,12 +369,19 @@ pub fn require_tool(name: &str, present: bool) -> bool {
             "{name} is required (CI or scripts/test); scripts/test installs it as root, else install it first"
         );
     }
-    // A skipped test says so where cargo test shows it (the lints allow it here only).
+    skipping(&format!(
+        "{name} is not installed (the README's test command installs it)"
+    ));
+    false
+}
+
+/// Say that (part of) a test is skipped and why, where cargo test shows it.
+pub fn skipping(why: &str) {
+    // the lints allow printing here only
     #[allow(clippy::print_stderr)]
     {
-        eprintln!("skipping: {name} is not installed (the README's test command installs it)");
+        eprintln!("skipping: {why}");
     }
-    false
 }
 
 /// A JWT with the right shape for keyless's local checks (ES256, kid, live

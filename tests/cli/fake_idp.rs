@@ -53,6 +53,10 @@ pub struct IdpCtx {
     /// Nonce of the last authorization request seen by the test (browser flow).
     pub nonce: Mutex<Option<String>>,
     pub token_calls: Mutex<Vec<(std::time::Instant, Request)>>,
+    /// Fields that replace the scripted device authorization response's.
+    pub device: Mutex<Value>,
+    /// Fields that replace the discovery document's.
+    pub discovery: Mutex<Value>,
 }
 
 impl IdpCtx {
@@ -97,6 +101,19 @@ pub struct FakeIdp {
     pub ctx: Arc<IdpCtx>,
 }
 
+/// `base` with `over`'s fields put in (a null removes the field).
+fn merged(mut base: Value, over: &Value) -> Value {
+    for (k, v) in over.as_object().into_iter().flatten() {
+        match v {
+            Value::Null => {
+                base.as_object_mut().unwrap().remove(k);
+            }
+            v => base[k] = v.clone(),
+        }
+    }
+    base
+}
+
 pub fn oauth_error(code: &str) -> Reply {
     Reply::json(400, json!({"error": code}))
 }
@@ -127,19 +144,25 @@ impl FakeIdp {
             match (req.method.as_str(), req.path.split('?').next().unwrap()) {
                 ("GET", "/.well-known/openid-configuration") => Reply::json(
                     200,
-                    json!({
-                        "issuer": base, "authorization_endpoint": format!("{base}/authorize"),
-                        "token_endpoint": format!("{base}/token"), "device_authorization_endpoint": format!("{base}/device"),
-                        "revocation_endpoint": format!("{base}/revoke"), "jwks_uri": format!("{base}/jwks"),
-                    }),
+                    merged(
+                        json!({
+                            "issuer": base, "authorization_endpoint": format!("{base}/authorize"),
+                            "token_endpoint": format!("{base}/token"), "device_authorization_endpoint": format!("{base}/device"),
+                            "revocation_endpoint": format!("{base}/revoke"), "jwks_uri": format!("{base}/jwks"),
+                        }),
+                        &ctx.discovery.lock().unwrap(),
+                    ),
                 ),
                 ("GET", "/jwks") => Reply::json(200, json!({"keys": [ctx.key.jwk]})),
                 ("POST", "/device") => Reply::json(
                     200,
-                    json!({
-                        "device_code": "dev-code", "user_code": "ABCD-EFGH", "verification_uri": format!("{base}/activate"),
-                        "verification_uri_complete": format!("{base}/activate?user_code=ABCD-EFGH"), "interval": 1, "expires_in": 60,
-                    }),
+                    merged(
+                        json!({
+                            "device_code": "dev-code", "user_code": "ABCD-EFGH", "verification_uri": format!("{base}/activate"),
+                            "verification_uri_complete": format!("{base}/activate?user_code=ABCD-EFGH"), "interval": 1, "expires_in": 60,
+                        }),
+                        &ctx.device.lock().unwrap(),
+                    ),
                 ),
                 ("POST", "/revoke") => Reply::json(200, json!({})),
                 ("POST", "/token") => {
@@ -158,6 +181,8 @@ impl FakeIdp {
             other_key: Key::new("good"),
             nonce: Mutex::new(None),
             token_calls: Mutex::new(Vec::new()),
+            device: Mutex::new(json!({})),
+            discovery: Mutex::new(json!({})),
         });
         cell.set(ctx.clone()).ok();
         FakeIdp { _fake: fake, ctx }

@@ -165,8 +165,12 @@ pub fn render(r: &Report, home: Option<&std::path::Path>) -> String {
         }
         Some(sess) => {
             let who = match (&sess.subject, &sess.email) {
-                (Some(sub), Some(e)) => format!("signed in as {sub} ({e})"),
-                (Some(sub), None) => format!("signed in as {sub}"),
+                (Some(sub), Some(e)) => format!(
+                    "signed in as {} ({})",
+                    crate::redact::terminal(sub),
+                    crate::redact::terminal(e)
+                ),
+                (Some(sub), None) => format!("signed in as {}", crate::redact::terminal(sub)),
                 _ => "not signed in (keyless login)".to_string(),
             };
             let _ = writeln!(

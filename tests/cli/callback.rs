@@ -1,0 +1,132 @@
+//! The sign-in callback listener against local attackers: a slow-loris
+//! connection does not hold up the real callback, and with
+//! `--redirect-host localhost` no other program can take [::1] on the port.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::common::*;
+use crate::fake_idp::FakeIdp;
+
+fn setup(extra: &[&str]) -> (FakeIdp, TestEnv) {
+    let idp = FakeIdp::start(|ctx, _| ctx.tokens(Some(ctx.id_token(json!({}))), Some("rt-c")));
+    let env = TestEnv::new();
+    let mut args = vec![
+        "setup",
+        "issuer",
+        "--issuer",
+        &idp.ctx.issuer,
+        "--client-id",
+        "keyless-cli",
+    ];
+    args.extend_from_slice(extra);
+    env.run(&args).success();
+    (idp, env)
+}
+
+/// Start `login --browser --no-browser`; return the child and the printed
+/// authorization URL.
+fn start_login(env: &TestEnv) -> (std::process::Child, url::Url) {
+    let mut child = env
+        .cmd()
+        .args(["login", "--browser", "--no-browser", "--timeout", "20"])
+        .env("KEYLESS_SECRET_STORE", "file")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let url = loop {
+        let mut line = String::new();
+        assert!(err.read_line(&mut line).unwrap() > 0, "no URL printed");
+        if let Some(u) = line.trim().strip_prefix("http") {
+            break url::Url::parse(&format!("http{u}")).unwrap();
+        }
+    };
+    // keep draining stderr so that keyless never blocks on it
+    std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
+    (child, url)
+}
+
+fn query(u: &url::Url, k: &str) -> String {
+    u.query_pairs()
+        .find(|(n, _)| n == k)
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+/// The callback for `url`'s sign-in, sent to `addr`; returns the response.
+fn callback(addr: SocketAddr, url: &url::Url) -> String {
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+    write!(
+        s,
+        "GET /callback?code=c0de&state={} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        query(url, "state")
+    )
+    .unwrap();
+    let mut b = String::new();
+    let _ = s.read_to_string(&mut b);
+    b
+}
+
+fn redirect_port(url: &url::Url) -> u16 {
+    url::Url::parse(&query(url, "redirect_uri"))
+        .unwrap()
+        .port()
+        .unwrap()
+}
+
+#[test]
+fn a_slow_loris_connection_does_not_delay_the_callback() {
+    let (idp, env) = setup(&[]);
+    let (child, url) = start_login(&env);
+    *idp.ctx.nonce.lock().unwrap() = Some(query(&url, "nonce"));
+    let addr: SocketAddr = ([127, 0, 0, 1], redirect_port(&url)).into();
+    // two connections that never finish their request line
+    let mut loris: Vec<TcpStream> = (0..2)
+        .map(|_| {
+            let mut s = TcpStream::connect(addr).unwrap();
+            s.write_all(b"GET /callback?sta").unwrap();
+            s
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let t = Instant::now();
+    let page = callback(addr, &url);
+    let took = t.elapsed();
+    assert!(page.contains("Signed in"), "{page}");
+    assert!(
+        took < Duration::from_secs(2),
+        "the callback waited {took:?} behind a stalled connection"
+    );
+    let out = Run::from(child.wait_with_output().unwrap());
+    out.success();
+    loris.clear();
+}
+
+#[test]
+fn with_redirect_host_localhost_ipv6_loopback_is_keyless_too() {
+    if std::net::TcpListener::bind("[::1]:0").is_err() {
+        skipping("the IPv6 test: this machine has no ::1");
+        return;
+    }
+    let (idp, env) = setup(&["--redirect-host", "localhost"]);
+    let (child, url) = start_login(&env);
+    *idp.ctx.nonce.lock().unwrap() = Some(query(&url, "nonce"));
+    let port = redirect_port(&url);
+    assert!(query(&url, "redirect_uri").starts_with("http://localhost:"));
+    let squat = std::net::TcpListener::bind(("::1", port));
+    assert!(
+        squat.is_err(),
+        "another program could listen on [::1]:{port} and receive the code"
+    );
+    // and a browser that resolves localhost to ::1 reaches keyless
+    let page = callback((std::net::Ipv6Addr::LOCALHOST, port).into(), &url);
+    assert!(page.contains("Signed in"), "{page}");
+    Run::from(child.wait_with_output().unwrap()).success();
+}
