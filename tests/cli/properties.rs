@@ -173,3 +173,98 @@ proptest! {
         prop_assert_eq!(&back["profiles"]["default"]["anthropic"], &doc["profiles"]["default"]["anthropic"]);
     }
 }
+
+/// `setup issuer --client-secret-stdin` against the file store: a write to
+/// `secrets.json`. Returns (exit code, stderr).
+fn store_a_client_secret(env: &crate::common::TestEnv) -> (i32, String) {
+    use std::io::Write;
+    let mut c = env.cmd();
+    c.args([
+        "setup",
+        "issuer",
+        "--issuer",
+        "https://login.example.com",
+        "--client-id",
+        "keyless-cli",
+        "--no-verify",
+        "--client-secret-stdin",
+    ])
+    .env("KEYLESS_SECRET_STORE", "file")
+    .stdin(std::process::Stdio::piped())
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a-client-secret-value\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn plant_secrets(env: &crate::common::TestEnv, bytes: &[u8]) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = env.config_dir();
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let path = dir.join("secrets.json");
+    std::fs::write(&path, bytes).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    path
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn a_secrets_file_keyless_cannot_parse_is_never_rewritten(
+        bytes in prop_oneof![
+            prop::collection::vec(any::<u8>(), 0..200),
+            "\\{.{0,80}\\}".prop_map(String::into_bytes),
+            "\\{\"secrets\":(\\[.{0,20}\\]|[0-9]{1,5}|\".{0,10}\")\\}".prop_map(String::into_bytes),
+        ]
+    ) {
+        let env = crate::common::TestEnv::new();
+        let path = plant_secrets(&env, &bytes);
+        let (code, err) = store_a_client_secret(&env);
+        prop_assert!(code == 0 || code == 6, "exit {}: {}", code, err);
+        if code == 6 {
+            prop_assert!(err.contains("secrets.json"), "{}", err);
+            prop_assert_eq!(std::fs::read(&path).unwrap(), bytes, "a file keyless refused was changed");
+        }
+    }
+
+    #[test]
+    fn every_entry_of_a_secrets_file_survives_a_write(
+        entries in prop::collection::btree_map("[a-z][a-z0-9:_-]{0,16}", "[ -~]{0,24}", 0..6),
+        extra in prop::collection::btree_map("[a-z_]{1,10}", any::<i32>(), 0..3),
+    ) {
+        let env = crate::common::TestEnv::new();
+        let mut doc = serde_json::json!({"version": 1, "secrets": entries});
+        for (k, v) in &extra {
+            if k != "version" && k != "secrets" && k != "seq" {
+                doc[k] = serde_json::json!(v);
+            }
+        }
+        let path = plant_secrets(&env, doc.to_string().as_bytes());
+        let (code, err) = store_a_client_secret(&env);
+        prop_assert_eq!(code, 0, "{}", err);
+        let back: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        // (the entry this write sets is "default/client_secret": no planted
+        // name has a slash)
+        for (k, v) in &entries {
+            prop_assert_eq!(&back["secrets"][k], &serde_json::json!(v), "entry {} lost", k);
+        }
+        prop_assert!(back["secrets"]["default/client_secret"].is_string());
+        for (k, v) in &extra {
+            if k != "version" && k != "secrets" && k != "seq" {
+                prop_assert_eq!(&back[k], &serde_json::json!(v), "key {} lost", k);
+            }
+        }
+    }
+}
