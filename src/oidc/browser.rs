@@ -182,7 +182,6 @@ pub fn login(client: &Client, opts: &Options) -> Result<Outcome> {
         client.cfg.issuer
     ));
     let code = super::callback::await_callback(listeners, state, deadline)?;
-    client.fresh_connections()?;
     let tokens = client
         .token_request(&[
             ("grant_type", "authorization_code"),

@@ -92,7 +92,6 @@ pub fn login(client: &Client, no_browser: bool, timeout: Duration) -> Result<Tok
         if Instant::now() >= deadline {
             continue;
         }
-        client.fresh_connections()?;
         match client.token_request(&[("grant_type", GRANT), ("device_code", &device_code)]) {
             Ok(t) => return Ok(t),
             Err(Failure::OAuth { error, .. }) if error == "authorization_pending" => {}

@@ -84,8 +84,9 @@ impl Failure {
 pub struct Client {
     pub cfg: IssuerConfig,
     pub disc: Discovery,
-    /// Replaced by [`Client::fresh_connections`] after a person's wait.
-    http: std::sync::Mutex<reqwest::Client>,
+    /// Keeps no idle connection (see [`crate::http`]): a request after a
+    /// person's wait opens a fresh one.
+    http: reqwest::Client,
     rt: tokio::runtime::Runtime,
     secret: Option<Secret<String>>,
 }
@@ -159,7 +160,7 @@ impl Client {
         Ok(Client {
             cfg: cfg.clone(),
             disc,
-            http: std::sync::Mutex::new(http),
+            http,
             rt,
             secret,
         })
@@ -169,19 +170,8 @@ impl Client {
         self.rt.block_on(f)
     }
 
-    pub fn http(&self) -> reqwest::Client {
-        self.http.lock().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-
-    /// Drop the pooled connections and start a new pool. Called before the
-    /// first request after a wait for a person (the browser step, a device
-    /// poll): the provider may have closed an idle connection just as it is
-    /// reused, and the request then fails with "connection closed before
-    /// message completed" although the provider never saw it.
-    pub fn fresh_connections(&self) -> Result<()> {
-        let fresh = http::client_with_ca(self.cfg.ca_file.as_deref().map(std::path::Path::new))?;
-        *self.http.lock().unwrap_or_else(|p| p.into_inner()) = fresh;
-        Ok(())
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
     }
 
     /// POST a form to an endpoint with client authentication: the client id
