@@ -35,13 +35,15 @@ pub enum IdentitySource {
     GithubActions,
     /// Google's metadata server (GCE, GKE, Cloud Run, Cloud Functions).
     Gcp,
+    /// Detected from the environment, in a documented order.
+    Auto,
 }
 
 impl IdentitySource {
     /// Parse `file:PATH`, `env` or `command:PROGRAM ARGS…` (split like a POSIX
     /// shell splits words, but never run by one).
     pub fn parse(spec: &str) -> Result<Self> {
-        let hint = "use file:PATH, env, env:NAME, command:PROGRAM ARGS…, github-actions, gcp, login, or client-credentials";
+        let hint = "use file:PATH, env, env:NAME, command:PROGRAM ARGS…, github-actions, gcp, auto, login, or client-credentials";
         if spec == "env" {
             return Ok(IdentitySource::Env);
         }
@@ -53,6 +55,9 @@ impl IdentitySource {
         }
         if spec == "gcp" {
             return Ok(IdentitySource::Gcp);
+        }
+        if spec == "auto" {
+            return Ok(IdentitySource::Auto);
         }
         if let Some(name) = spec.strip_prefix("env:") {
             let ok = name.len() <= 128
@@ -117,6 +122,7 @@ impl IdentitySource {
             IdentitySource::EnvNamed { name } => format!("env:{name}"),
             IdentitySource::GithubActions => "github-actions".to_string(),
             IdentitySource::Gcp => "gcp".to_string(),
+            IdentitySource::Auto => "auto".to_string(),
             IdentitySource::ClientCredentials { resource, scope } => {
                 let mut s = "client-credentials".to_string();
                 if let Some(r) = resource {
@@ -144,6 +150,7 @@ mod tests {
             "env:GITLAB_ID_TOKEN",
             "github-actions",
             "gcp",
+            "auto",
         ] {
             let parsed = IdentitySource::parse(s).unwrap();
             assert_eq!(IdentitySource::parse(&parsed.spec()).unwrap(), parsed);

@@ -39,7 +39,8 @@ fn bad(var: &str, e: Error) -> Error {
 }
 
 /// The identity source when the environment decides it: the provider's own
-/// token variables, else `KEYLESS_IDENTITY` (any `--identity` value).
+/// token variables, else `KEYLESS_IDENTITY` (any `--identity` value), else
+/// `auto`, which detects the platform and lists what it considered.
 fn identity(env: Getter, file_var: &str, token_var: &str) -> Result<Option<IdentitySource>> {
     if get(env, file_var).is_some() || get(env, token_var).is_some() {
         return Ok(Some(IdentitySource::Env));
@@ -48,7 +49,7 @@ fn identity(env: Getter, file_var: &str, token_var: &str) -> Result<Option<Ident
         Some(spec) => IdentitySource::parse(&spec)
             .map(Some)
             .map_err(|e| bad(ev::KEYLESS_IDENTITY, e)),
-        None => Ok(None),
+        None => Ok(Some(IdentitySource::Auto)),
     }
 }
 
@@ -80,14 +81,6 @@ pub fn anthropic(env: Getter) -> Result<Option<(AnthropicConfig, Origins)>> {
     if org.is_none() {
         absent.push(ev::ANTHROPIC_ORGANIZATION_ID.to_string());
     }
-    if identity.is_none() {
-        absent.push(format!(
-            "{} (or {}, or {} naming any --identity source)",
-            ev::ANTHROPIC_IDENTITY_TOKEN_FILE,
-            ev::ANTHROPIC_IDENTITY_TOKEN,
-            ev::KEYLESS_IDENTITY
-        ));
-    }
     if !absent.is_empty() {
         let names: Vec<&str> = absent.iter().map(String::as_str).collect();
         return Err(missing(&names, "Anthropic federation"));
@@ -106,21 +99,20 @@ pub fn anthropic(env: Getter) -> Result<Option<(AnthropicConfig, Origins)>> {
         base_url,
         audience: None,
         ca_file: None,
-        identity: identity.unwrap_or(IdentitySource::Env),
+        identity: identity.unwrap_or(IdentitySource::Auto),
         unknown: Default::default(),
     };
     let mut origins = Origins::from([
         ("federation_rule_id", ev::ANTHROPIC_FEDERATION_RULE_ID),
         ("organization_id", ev::ANTHROPIC_ORGANIZATION_ID),
-        (
-            "identity",
-            identity_origin(
-                env,
-                ev::ANTHROPIC_IDENTITY_TOKEN_FILE,
-                ev::ANTHROPIC_IDENTITY_TOKEN,
-            ),
-        ),
     ]);
+    if let Some(o) = identity_origin(
+        env,
+        ev::ANTHROPIC_IDENTITY_TOKEN_FILE,
+        ev::ANTHROPIC_IDENTITY_TOKEN,
+    ) {
+        origins.insert("identity", o);
+    }
     if cfg.base_url.is_some() {
         origins.insert("base_url", ev::ANTHROPIC_BASE_URL);
     }
@@ -128,14 +120,15 @@ pub fn anthropic(env: Getter) -> Result<Option<(AnthropicConfig, Origins)>> {
     Ok(Some((cfg, origins)))
 }
 
-fn identity_origin(env: Getter, file_var: &'static str, token_var: &'static str) -> &'static str {
-    if get(env, file_var).is_some() {
-        file_var
-    } else if get(env, token_var).is_some() {
-        token_var
-    } else {
-        ev::KEYLESS_IDENTITY
-    }
+/// The variable the identity source came from; None for `auto`.
+fn identity_origin(
+    env: Getter,
+    file_var: &'static str,
+    token_var: &'static str,
+) -> Option<&'static str> {
+    [file_var, token_var, ev::KEYLESS_IDENTITY]
+        .into_iter()
+        .find(|v| get(env, v).is_some())
 }
 
 /// Fill the optional Anthropic fields `cfg` lacks from the environment.
@@ -186,14 +179,6 @@ pub fn openai(env: Getter) -> Result<Option<(OpenAiConfig, Origins)>> {
     if sa.is_none() {
         absent.push(ev::OPENAI_SERVICE_ACCOUNT_ID.to_string());
     }
-    if identity.is_none() {
-        absent.push(format!(
-            "{} (or {}, or {} naming any --identity source)",
-            ev::OPENAI_IDENTITY_TOKEN_FILE,
-            ev::OPENAI_IDENTITY_TOKEN,
-            ev::KEYLESS_IDENTITY
-        ));
-    }
     if !absent.is_empty() {
         let names: Vec<&str> = absent.iter().map(String::as_str).collect();
         return Err(missing(&names, "OpenAI workload identity"));
@@ -212,15 +197,14 @@ pub fn openai(env: Getter) -> Result<Option<(OpenAiConfig, Origins)>> {
     let mut origins = Origins::from([
         ("identity_provider_id", ev::OPENAI_IDENTITY_PROVIDER_ID),
         ("service_account_id", ev::OPENAI_SERVICE_ACCOUNT_ID),
-        (
-            "identity",
-            identity_origin(
-                env,
-                ev::OPENAI_IDENTITY_TOKEN_FILE,
-                ev::OPENAI_IDENTITY_TOKEN,
-            ),
-        ),
     ]);
+    if let Some(o) = identity_origin(
+        env,
+        ev::OPENAI_IDENTITY_TOKEN_FILE,
+        ev::OPENAI_IDENTITY_TOKEN,
+    ) {
+        origins.insert("identity", o);
+    }
     if token_endpoint.is_some() {
         origins.insert("token_endpoint", ev::KEYLESS_OPENAI_TOKEN_ENDPOINT);
     }
@@ -230,7 +214,7 @@ pub fn openai(env: Getter) -> Result<Option<(OpenAiConfig, Origins)>> {
         token_endpoint,
         audience: None,
         ca_file: None,
-        identity: identity.unwrap_or(IdentitySource::Env),
+        identity: identity.unwrap_or(IdentitySource::Auto),
         unknown: Default::default(),
     };
     fill_openai(&mut cfg, &mut origins, env)?;

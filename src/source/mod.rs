@@ -8,6 +8,7 @@
 //! and claim checks happen in [`crate::acquire`], and the exchange in
 //! [`crate::provider`].
 
+pub mod auto;
 pub mod client_credentials;
 pub mod command;
 pub mod env;
@@ -110,6 +111,7 @@ pub fn fetch(source: &IdentitySource, ctx: &Context) -> Result<IdentityToken> {
         IdentitySource::EnvNamed { name } => env::fetch_named(name),
         IdentitySource::GithubActions => github_actions::fetch(ctx.audience),
         IdentitySource::Gcp => gcp::fetch(ctx.audience),
+        IdentitySource::Auto => auto::fetch(ctx),
         IdentitySource::Command { argv } if argv.is_empty() => Err(Error::config(
             "the profile's identity command is empty",
         )

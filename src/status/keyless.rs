@@ -179,6 +179,15 @@ fn identity_state(
                 )
             }
         }
+        IdentitySource::Auto => {
+            let found = crate::source::auto::detect(provider, env.var);
+            let available = !matches!(
+                found,
+                crate::source::auto::Detected::Nothing(_)
+                    | crate::source::auto::Detected::GithubWithoutPermission
+            );
+            state(available, Some(found.describe()))
+        }
         IdentitySource::Gcp => state(
             true,
             Some("the GCP metadata server (not requested without --check)".into()),

@@ -191,3 +191,64 @@ fn env_name_reads_the_named_variable_per_exchange() {
     env.run(&["setup", "anthropic", "--identity", "env:lower-case"])
         .fails(2, "variable name");
 }
+
+#[test]
+fn auto_picks_the_platform_from_its_variables_and_explains_itself() {
+    let gh = Fake::start(|_, _| Reply::json(200, serde_json::json!({"value": shaped_jwt(300)})));
+    let api = Fake::start(|n, _| Reply::token(&token(n), 600));
+    let env = TestEnv::new();
+    env.setup(&api.url, "auto");
+    // the provider's own variables come first, and decide without a request
+    let jwt = shaped_jwt(300);
+    let r = env.run_with(&["-v", "credential", "anthropic"], |c| {
+        c.env("ANTHROPIC_IDENTITY_TOKEN", &jwt)
+            .env("ACTIONS_ID_TOKEN_REQUEST_URL", format!("{}/t?x=1", gh.url))
+            .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", REQUEST_TOKEN);
+    });
+    r.success();
+    assert_eq!(gh.count(), 0, "a variable decided: no request");
+    assert!(
+        r.stderr.contains("auto: using ANTHROPIC_IDENTITY_TOKEN"),
+        "{}",
+        r.stderr
+    );
+    // then GitHub Actions' request variables
+    let r = env.run_with(&["-v", "credential", "anthropic", "--force-refresh"], |c| {
+        c.env("GITHUB_ACTIONS", "true")
+            .env("ACTIONS_ID_TOKEN_REQUEST_URL", format!("{}/t?x=1", gh.url))
+            .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", REQUEST_TOKEN);
+    });
+    r.success();
+    assert_eq!(gh.count(), 1);
+    assert!(
+        r.stderr.contains("auto: using GitHub Actions"),
+        "{}",
+        r.stderr
+    );
+    // on a runner without the permission it stops there, with the hint
+    env.run_with(&["credential", "anthropic", "--force-refresh"], |c| {
+        c.env("GITHUB_ACTIONS", "true");
+    })
+    .fails(3, "id-token: write");
+    // nothing found: every source considered, and why it was skipped
+    let r = env.run(&["credential", "anthropic", "--force-refresh"]);
+    r.fails(3, "no identity source was found");
+    for needle in [
+        "ANTHROPIC_IDENTITY_TOKEN_FILE",
+        "GitHub Actions",
+        "GCE_METADATA_HOST",
+    ] {
+        assert!(r.stderr.contains(needle), "{needle}: {}", r.stderr);
+    }
+    // auth status says what it would pick, without asking anyone
+    let r = env.run_with(&["auth", "status", "--json"], |c| {
+        c.env("ACTIONS_ID_TOKEN_REQUEST_URL", format!("{}/t?x=1", gh.url))
+            .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", REQUEST_TOKEN);
+    });
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let reason = v["keyless"]["providers"][0]["identity"]["reason"]
+        .as_str()
+        .unwrap_or("");
+    assert!(reason.contains("GitHub Actions"), "{v:#}");
+    assert_eq!(gh.count(), 1, "status made no request");
+}
