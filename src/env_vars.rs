@@ -37,6 +37,7 @@ pub const SECRETS: &[&str] = &[
     ANTHROPIC_AUTH_TOKEN,
     ANTHROPIC_API_KEY,
     OPENAI_API_KEY,
+    ACTIONS_ID_TOKEN_REQUEST_TOKEN,
 ];
 
 /// `cmd` with every variable of [`SECRETS`] removed from its environment.

@@ -56,12 +56,28 @@ pub fn server_text(text: &str) -> String {
         .chars()
         .map(|c| if unsafe_for_terminal(c) { ' ' } else { c })
         .collect();
-    let words: Vec<&str> = cleaned.split(' ').collect();
-    let mut out = words
-        .iter()
-        .map(|w| if looks_secret(w) { "[redacted]" } else { w })
-        .collect::<Vec<_>>()
-        .join(" ");
+    // Judge every run of token characters, not only whole words: a server
+    // may join a token to other text (`assertion=eyJ…`, `key="sk-…"`, a
+    // URL's query).
+    let mut out = String::with_capacity(cleaned.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        if looks_secret(run) {
+            out.push_str("[redacted]");
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in cleaned.chars() {
+        if c.is_ascii_alphanumeric() || "-._~+/".contains(c) {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
     if out.chars().count() > MAX {
         out = out.chars().take(MAX).collect::<String>() + "…";
     }
@@ -126,5 +142,29 @@ mod tests {
     fn caps_length() {
         let long = "a ".repeat(400);
         assert!(server_text(&long).chars().count() <= MAX + 1);
+    }
+
+    #[test]
+    fn tokens_joined_to_other_text_are_redacted_too() {
+        let jwt = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlc2lnbmF0dXJl";
+        for text in [
+            format!("bad assertion={jwt}"),
+            format!("subject_token:{jwt}"),
+            "key=\"sk-ant-api03-abcdefABCDEF0123\"".to_string(),
+            "see https://x.example/?access_token=sk-ant-oat01-SECRETsecret_0123".to_string(),
+        ] {
+            let shown = server_text(&text);
+            assert!(
+                !shown.contains("eyJhbGci")
+                    && !shown.contains("SECRET")
+                    && !shown.contains("abcdefABCDEF"),
+                "{text} -> {shown}"
+            );
+            assert!(shown.contains("[redacted]"), "{shown}");
+        }
+        assert_eq!(
+            server_text("invalid_grant: the token expired"),
+            "invalid_grant: the token expired"
+        );
     }
 }

@@ -46,9 +46,23 @@ fn identity(env: Getter, file_var: &str, token_var: &str) -> Result<Option<Ident
         return Ok(Some(IdentitySource::Env));
     }
     match get(env, ev::KEYLESS_IDENTITY) {
-        Some(spec) => IdentitySource::parse(&spec)
-            .map(Some)
-            .map_err(|e| bad(ev::KEYLESS_IDENTITY, e)),
+        Some(spec) => {
+            let source = IdentitySource::parse(&spec).map_err(|e| bad(ev::KEYLESS_IDENTITY, e))?;
+            // The sign-in session and a client secret are saved credentials:
+            // variables alone, which also choose the endpoint, must not
+            // decide where their JWTs go.
+            if matches!(
+                source,
+                IdentitySource::Login | IdentitySource::ClientCredentials { .. }
+            ) {
+                return Err(Error::config(format!(
+                    "{}={spec} would send JWTs from the saved sign-in to an endpoint the environment names; zero setup takes only ambient identity sources",
+                    ev::KEYLESS_IDENTITY
+                ))
+                .hint("record the provider with `keyless setup …` to use the sign-in session"));
+            }
+            Ok(Some(source))
+        }
         None => Ok(Some(IdentitySource::Auto)),
     }
 }

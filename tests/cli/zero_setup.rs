@@ -196,3 +196,42 @@ fn the_sdk_under_exec_uses_the_token_not_the_federation_variables() {
         "only keyless exchanged: {h:#}"
     );
 }
+
+/// Review finding: with an issuer saved (a sign-in session, a client
+/// secret) and no provider configuration, variables alone must not point
+/// the session's JWTs at an endpoint of their choosing.
+#[test]
+fn the_environment_cannot_send_saved_credentials_anywhere() {
+    let evil = Fake::start(|n, _| Reply::token(&token(n), 600));
+    let env = TestEnv::new();
+    env.run(&[
+        "setup",
+        "issuer",
+        "--issuer",
+        "https://login.example.com",
+        "--client-id",
+        "keyless-cli",
+        "--no-verify",
+    ])
+    .success();
+    for source in ["login", "client-credentials"] {
+        let r = env.run_with(&["credential", "openai", "--no-login"], |c| {
+            c.env("OPENAI_IDENTITY_PROVIDER_ID", "wip_01evil")
+                .env("OPENAI_SERVICE_ACCOUNT_ID", "sa_evil")
+                .env("KEYLESS_IDENTITY", source)
+                .env(
+                    "KEYLESS_OPENAI_TOKEN_ENDPOINT",
+                    format!("{}/oauth/token", evil.url),
+                );
+        });
+        r.fails(6, "KEYLESS_IDENTITY");
+        let r = env.run_with(&["credential", "anthropic", "--no-login"], |c| {
+            c.env("ANTHROPIC_FEDERATION_RULE_ID", RULE)
+                .env("ANTHROPIC_ORGANIZATION_ID", ORG)
+                .env("KEYLESS_IDENTITY", source)
+                .env("ANTHROPIC_BASE_URL", &evil.url);
+        });
+        r.fails(6, "KEYLESS_IDENTITY");
+    }
+    assert_eq!(evil.count(), 0);
+}
