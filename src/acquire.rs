@@ -164,6 +164,21 @@ fn exchange(cache: &TokenCache, target: &Configured, ctx: &source::Context) -> R
             );
             None
         }
+        Claim::Unwritable(why) => {
+            output::warn(&format!(
+                "cannot record this identity token in the single-use ledger ({why}); a single-use JWT may be sent twice"
+            ));
+            None
+        }
+        Claim::Unreadable(why) => {
+            return Err(Error::failure(format!(
+                "cannot read the single-use ledger's record of {what} ({why}); keyless will not risk sending it twice"
+            ))
+            .hint(format!(
+                "check the permissions of {}",
+                cache.dir().join("exchanged").display()
+            )));
+        }
         Claim::Fresh(p) => Some(p),
     };
     // The ledger marks the JWT sent once a connection to the endpoint is up.
@@ -191,14 +206,14 @@ fn exchange(cache: &TokenCache, target: &Configured, ctx: &source::Context) -> R
                     // The request never left this machine: the JWT is unspent.
                     p.release();
                 } else {
-                    p.mark_sent();
+                    mark_sent(&p);
                 }
             }
             return Err(e.error);
         }
     };
     if let Some(p) = &pending {
-        p.mark_sent();
+        mark_sent(p);
     }
     output::info(&format!(
         "minted a token valid for {}",
@@ -212,6 +227,17 @@ fn exchange(cache: &TokenCache, target: &Configured, ctx: &source::Context) -> R
         obtained_at: sent_at,
     };
     Ok((entry, minted_by))
+}
+
+/// After an answer (or a failure that may have reached the server): the
+/// connection hook has normally marked the JWT sent already.
+fn mark_sent(p: &crate::cache::ledger::Pending) {
+    if let Err(e) = p.mark_sent() {
+        output::warn(&format!(
+            "cannot record in the single-use ledger that the identity token was sent: {}",
+            crate::error::io_reason(&e)
+        ));
+    }
 }
 
 /// keyless never presents a JWT twice: the provider would deny it (`jti_reused`)

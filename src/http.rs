@@ -41,7 +41,7 @@ pub fn client_with_ca(ca_file: Option<&Path>) -> Result<reqwest::Client> {
 /// may reach the server. The single-use ledger marks a JWT `sent` there.
 pub fn client_observed(
     ca_file: Option<&Path>,
-    on_connect: impl Fn() + Send + Sync + 'static,
+    on_connect: impl Fn() -> std::io::Result<()> + Send + Sync + 'static,
 ) -> Result<reqwest::Client> {
     build(builder(ca_file)?.connector_layer(observe::OnConnect::new(on_connect)))
 }
@@ -94,11 +94,13 @@ mod observe {
     use std::sync::Arc;
     use std::task::{Context, Poll};
 
+    type Hook = Arc<dyn Fn() -> std::io::Result<()> + Send + Sync>;
+
     #[derive(Clone)]
-    pub struct OnConnect(Arc<dyn Fn() + Send + Sync>);
+    pub struct OnConnect(Hook);
 
     impl OnConnect {
-        pub fn new(f: impl Fn() + Send + Sync + 'static) -> Self {
+        pub fn new(f: impl Fn() -> std::io::Result<()> + Send + Sync + 'static) -> Self {
             OnConnect(Arc::new(f))
         }
     }
@@ -116,7 +118,7 @@ mod observe {
     #[derive(Clone)]
     pub struct Observed<S> {
         inner: S,
-        on_connect: Arc<dyn Fn() + Send + Sync>,
+        on_connect: Hook,
     }
 
     type Boxed<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
@@ -125,6 +127,7 @@ mod observe {
     where
         S: tower_service::Service<R>,
         S::Future: Send + 'static,
+        S::Error: From<std::io::Error>,
     {
         type Response = S::Response;
         type Error = S::Error;
@@ -138,11 +141,10 @@ mod observe {
             let connecting = self.inner.call(req);
             let on_connect = self.on_connect.clone();
             Box::pin(async move {
-                let conn = connecting.await;
-                if conn.is_ok() {
-                    on_connect();
-                }
-                conn
+                let conn = connecting.await?;
+                // A hook that fails fails the connection: nothing is sent.
+                on_connect()?;
+                Ok(conn)
             })
         }
     }

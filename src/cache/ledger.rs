@@ -49,6 +49,12 @@ pub enum Claim {
     AlreadyExchanged(i64),
     /// No ledger (neither the cache dir nor the temp dir is usable): cannot tell.
     Unknown,
+    /// The ledger could not record a claim (full disk, a filesystem without
+    /// hard links) and holds no record that the JWT was sent.
+    Unwritable(String),
+    /// A record exists but cannot be read: keyless cannot tell whether the
+    /// JWT was sent, so it does not risk sending it again.
+    Unreadable(String),
 }
 
 #[derive(Debug, Serialize, Deserialize, PartialEq, Eq, Clone, Copy)]
@@ -84,6 +90,9 @@ enum Found {
     Abandoned,
     /// Empty, torn or corrupt.
     Unreadable,
+    /// Present but could not be read (permissions, EMFILE, EIO): nobody
+    /// can tell, so it is not taken over.
+    Io(String),
 }
 
 /// A claim this process holds: the record's lock, and where to mark it.
@@ -104,21 +113,27 @@ impl Pending {
     /// Mark the JWT sent: a connection to the token endpoint is up, so the
     /// request may reach it from now on. Idempotent; the record is replaced
     /// atomically, so it reads `claimed` or `sent`, never torn.
-    pub fn mark_sent(&self) {
+    ///
+    /// When the record cannot be written, the error goes back to the
+    /// connection hook, which fails the connection: a request whose `sent`
+    /// mark is not on disk never leaves.
+    pub fn mark_sent(&self) -> std::io::Result<()> {
         let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(p) = g.as_mut()
             && p.record.state == State::Claimed
         {
-            p.record.state = State::Sent;
-            p.record.sent_at = Some(crate::jwt::now());
-            if let Some(dir) = p.path.parent() {
-                let _ = write_record(dir, &p.path, &p.record, Place::Replace);
-            }
+            let mut sent = p.record;
+            sent.state = State::Sent;
+            sent.sent_at = Some(crate::jwt::now());
+            let dir = p.path.parent().unwrap_or(Path::new("."));
+            write_record(dir, &p.path, &sent, Place::Replace)?;
+            p.record = sent;
         }
+        Ok(())
     }
 
     /// A callback for the HTTP client's connection hook.
-    pub fn on_connect(&self) -> impl Fn() + Send + Sync + 'static {
+    pub fn on_connect(&self) -> impl Fn() -> std::io::Result<()> + Send + Sync + 'static {
         let me = Pending {
             inner: self.inner.clone(),
         };
@@ -204,25 +219,56 @@ fn write_record(
 /// What the record at `path` says. A `claimed` record's lock is tried:
 /// held means in flight, free means abandoned.
 fn inspect(path: &Path) -> Found {
+    // A record replaced while we looked (claimed → sent) is looked at again.
+    for _ in 0..3 {
+        match inspect_once(path) {
+            Some(found) => return found,
+            None => continue,
+        }
+    }
+    Found::Io("the record kept changing while it was read".into())
+}
+
+/// One look; None when the file at `path` is no longer the one locked.
+fn inspect_once(path: &Path) -> Option<Found> {
     let file = match private_fs::open_nofollow(path) {
         Ok(f) => f,
-        Err(e) if e.kind() == ErrorKind::NotFound => return Found::Missing,
-        Err(_) => return Found::Unreadable,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Some(Found::Missing),
+        Err(e) => return Some(Found::Io(crate::error::io_reason(&e))),
     };
     let mut bytes = Vec::new();
-    if std::io::Read::read_to_end(&mut std::io::Read::take(&file, 4096), &mut bytes).is_err() {
-        return Found::Unreadable;
+    if let Err(e) = std::io::Read::read_to_end(&mut std::io::Read::take(&file, 4096), &mut bytes) {
+        return Some(Found::Io(crate::error::io_reason(&e)));
     }
     let Ok(r) = serde_json::from_slice::<Record>(&bytes) else {
-        return Found::Unreadable;
+        return Some(Found::Unreadable);
     };
-    match r.state {
+    Some(match r.state {
         State::Sent => Found::Spent(r.sent_at.unwrap_or(r.claimed_at)),
         State::Claimed => match file.try_lock() {
-            // We got it: nobody holds the claim any more.
-            Ok(()) => Found::Abandoned,
+            // We got it: nobody holds the claim any more, unless the claimer
+            // marked it sent (a new file renamed over this one) meanwhile.
+            Ok(()) if same_file(&file, path) => Found::Abandoned,
+            Ok(()) => return None,
             Err(_) => Found::Spent(r.claimed_at),
         },
+    })
+}
+
+/// Is `file` still the file at `path`?
+fn same_file(file: &File, path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (file.metadata(), std::fs::symlink_metadata(path)) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (file, path);
+        false
     }
 }
 
@@ -272,15 +318,34 @@ impl TokenCache {
             Ok(Some(lock)) => return pending(lock),
             Ok(None) => return Claim::Unknown,
             Err(e) if e.kind() == ErrorKind::AlreadyExists => {}
-            Err(_) => return Claim::Unknown,
+            // Cannot write a claim (full disk, read-only, no hard links):
+            // a record that says sent still counts.
+            Err(e) => {
+                return match inspect(&path) {
+                    Found::Spent(at) => Claim::AlreadyExchanged(at),
+                    Found::Io(why) => Claim::Unreadable(why),
+                    _ => Claim::Unwritable(crate::error::io_reason(&e)),
+                };
+            }
         }
         // A record exists. Taking over an abandoned or unreadable one is
         // done under the ledger's lock, so two processes never both do.
-        let Ok(_guard) = ledger_lock(&dir) else {
-            return Claim::Unknown;
+        let guard = match ledger_lock(&dir) {
+            Ok(g) => g,
+            Err(e) => {
+                return match inspect(&path) {
+                    Found::Spent(at) => Claim::AlreadyExchanged(at),
+                    _ => Claim::Unreadable(format!(
+                        "cannot take the ledger's lock: {}",
+                        crate::error::io_reason(&e)
+                    )),
+                };
+            }
         };
+        let _guard = guard;
         match inspect(&path) {
             Found::Spent(at) => Claim::AlreadyExchanged(at),
+            Found::Io(why) => Claim::Unreadable(why),
             found @ (Found::Abandoned | Found::Unreadable | Found::Missing) => {
                 if matches!(found, Found::Unreadable) {
                     crate::output::warn(
@@ -388,13 +453,26 @@ mod tests {
         let Claim::Fresh(p) = c.claim_assertion("abc", 2000, 1002) else {
             panic!("claim after release")
         };
-        p.mark_sent();
+        p.mark_sent().unwrap();
         drop(p);
         // sent: spent for good, though nobody holds it
         assert!(matches!(
             c.claim_assertion("abc", 2000, 1003),
             Claim::AlreadyExchanged(_)
         ));
+    }
+
+    #[test]
+    fn a_sent_mark_that_cannot_be_written_is_an_error() {
+        let t = tempfile::tempdir().unwrap();
+        let c = TokenCache::new(t.path().to_path_buf());
+        let Claim::Fresh(p) = c.claim_assertion("abc", 2000, 1000) else {
+            panic!("first claim")
+        };
+        // the directory goes away: the record cannot be replaced
+        std::fs::remove_dir_all(t.path().join("exchanged")).unwrap();
+        assert!(p.mark_sent().is_err());
+        assert!((p.on_connect())().is_err(), "the hook fails the connection");
     }
 
     #[test]
