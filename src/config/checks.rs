@@ -34,8 +34,13 @@ pub fn check_url(flag: &str, v: &str) -> Result<String> {
         "https" => {}
         "http" if is_loopback(&url) => {}
         "http" => {
+            // Shown without any user:password it may carry.
+            let mut shown = url.clone();
+            let _ = shown.set_username("");
+            let _ = shown.set_password(None);
             return Err(Error::usage(format!(
-                "{flag} {v:?} uses plain http to a host that is not this machine"
+                "{flag} {:?} uses plain http to a host that is not this machine",
+                shown.as_str()
             ))
             .hint(hint));
         }
@@ -220,6 +225,8 @@ mod tests {
         );
         let e = check_url("--token-endpoint", "http://auth.example/oauth/token").unwrap_err();
         assert!(e.message.starts_with("--token-endpoint"), "{}", e.message);
+        let e = check_url("--base-url", "http://user:hunter2@example.com").unwrap_err();
+        assert!(!e.message.contains("hunter2"), "{}", e.message);
     }
 
     #[test]
