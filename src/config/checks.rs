@@ -35,12 +35,16 @@ pub fn check_url(flag: &str, v: &str) -> Result<String> {
         "http" if is_loopback(&url) => {}
         "http" => {
             // Shown without any user:password it may carry.
-            let mut shown = url.clone();
-            let _ = shown.set_username("");
-            let _ = shown.set_password(None);
+            let shown = if url.username().is_empty() && url.password().is_none() {
+                v.to_string()
+            } else {
+                let mut u = url.clone();
+                let _ = u.set_username("");
+                let _ = u.set_password(None);
+                u.to_string()
+            };
             return Err(Error::usage(format!(
-                "{flag} {:?} uses plain http to a host that is not this machine",
-                shown.as_str()
+                "{flag} {shown:?} uses plain http to a host that is not this machine"
             ))
             .hint(hint));
         }

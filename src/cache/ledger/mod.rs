@@ -17,16 +17,15 @@
 //! The ledger lives in the cache dir, else in a private per-user dir under
 //! the system temp dir.
 
-use std::fs::{File, OpenOptions};
-use std::io::{ErrorKind, Write};
+mod record;
+
+use std::fs::File;
+use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-#[cfg(unix)]
-use std::os::unix::fs::OpenOptionsExt;
-
-use serde::{Deserialize, Serialize};
+use record::{Found, Place, Record, State, inspect, ledger_lock, write_record};
 
 use super::TokenCache;
 use crate::private_fs;
@@ -55,44 +54,6 @@ pub enum Claim {
     /// A record exists but cannot be read: keyless cannot tell whether the
     /// JWT was sent, so it does not risk sending it again.
     Unreadable(String),
-}
-
-#[derive(Debug, Serialize, Deserialize, PartialEq, Eq, Clone, Copy)]
-#[serde(rename_all = "kebab-case")]
-enum State {
-    Claimed,
-    Sent,
-}
-
-/// A record's content. Version-1 records (`{"exp","exchanged_at"}`, written
-/// before sending) read as `sent`.
-#[derive(Debug, Serialize, Deserialize, Clone, Copy)]
-struct Record {
-    #[serde(default = "legacy_state")]
-    state: State,
-    exp: i64,
-    #[serde(alias = "exchanged_at")]
-    claimed_at: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    sent_at: Option<i64>,
-}
-
-fn legacy_state() -> State {
-    State::Sent
-}
-
-/// What is on disk for a digest.
-enum Found {
-    Missing,
-    /// Sent (at), or claimed by a live process.
-    Spent(i64),
-    /// Claimed by a process that died before connecting.
-    Abandoned,
-    /// Empty, torn or corrupt.
-    Unreadable,
-    /// Present but could not be read (permissions, EMFILE, EIO): nobody
-    /// can tell, so it is not taken over.
-    Io(String),
 }
 
 /// A claim this process holds: the record's lock, and where to mark it.
@@ -169,107 +130,6 @@ fn fallback_ledger_dir() -> PathBuf {
 /// provider: the ledger records (provider, assertion).
 pub fn ledger_name(provider: &str, assertion: &str) -> String {
     format!("{provider}-{}", crate::jwt::digest(assertion))
-}
-
-enum Place {
-    /// Appear only if no record exists (hard link: EEXIST otherwise).
-    New,
-    /// Replace whatever is there (rename).
-    Replace,
-}
-
-/// Write `record` at `path` through a temp file in `dir`, so that it
-/// appears whole. With `Place::New`, the temp file is locked first and the
-/// lock is handed back: the record is never visible unlocked while claimed.
-fn write_record(
-    dir: &Path,
-    path: &Path,
-    record: &Record,
-    place: Place,
-) -> std::io::Result<Option<File>> {
-    let tmp = dir.join(format!(
-        ".claim-{}-{}.tmp",
-        std::process::id(),
-        crate::jwt::digest(&format!("{:?}{:?}", path, SystemTime::now()))
-    ));
-    let mut o = OpenOptions::new();
-    o.read(true).write(true).create_new(true);
-    #[cfg(unix)]
-    o.mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC);
-    let mut f = o.open(&tmp)?;
-    let result = (|| {
-        if matches!(place, Place::New) {
-            f.try_lock().map_err(|e| match e {
-                std::fs::TryLockError::Error(e) => e,
-                std::fs::TryLockError::WouldBlock => std::io::Error::from(ErrorKind::WouldBlock),
-            })?;
-        }
-        f.write_all(&serde_json::to_vec(record).unwrap_or_default())?;
-        f.sync_data()?;
-        match place {
-            Place::New => std::fs::hard_link(&tmp, path),
-            Place::Replace => std::fs::rename(&tmp, path),
-        }
-    })();
-    let _ = std::fs::remove_file(&tmp);
-    result.map(|()| matches!(place, Place::New).then_some(f))
-}
-
-/// What the record at `path` says. A `claimed` record's lock is tried:
-/// held means in flight, free means abandoned.
-fn inspect(path: &Path) -> Found {
-    // A record replaced while we looked (claimed → sent) is looked at again.
-    for _ in 0..3 {
-        match inspect_once(path) {
-            Some(found) => return found,
-            None => continue,
-        }
-    }
-    Found::Io("the record kept changing while it was read".into())
-}
-
-/// One look; None when the file at `path` is no longer the one locked.
-fn inspect_once(path: &Path) -> Option<Found> {
-    let file = match private_fs::open_nofollow(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == ErrorKind::NotFound => return Some(Found::Missing),
-        Err(e) => return Some(Found::Io(crate::error::io_reason(&e))),
-    };
-    let mut bytes = Vec::new();
-    if let Err(e) = std::io::Read::read_to_end(&mut std::io::Read::take(&file, 4096), &mut bytes) {
-        return Some(Found::Io(crate::error::io_reason(&e)));
-    }
-    let Ok(r) = serde_json::from_slice::<Record>(&bytes) else {
-        return Some(Found::Unreadable);
-    };
-    Some(match r.state {
-        State::Sent => Found::Spent(r.sent_at.unwrap_or(r.claimed_at)),
-        State::Claimed => match file.try_lock() {
-            // We got it: nobody holds the claim any more, unless the claimer
-            // marked it sent (a new file renamed over this one) meanwhile.
-            Ok(()) if same_file(&file, path) => Found::Abandoned,
-            Ok(()) => return None,
-            Err(_) => Found::Spent(r.claimed_at),
-        },
-    })
-}
-
-/// Is `file` still the file at `path`?
-fn same_file(file: &File, path: &Path) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        match (file.metadata(), std::fs::symlink_metadata(path)) {
-            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
-            _ => false,
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = (file, path);
-        false
-    }
 }
 
 impl TokenCache {
@@ -420,15 +280,6 @@ impl TokenCache {
             }
         }
     }
-}
-
-/// The ledger-wide lock, for taking over a record: opened as every lock
-/// file is ([`private_fs::open_lock`]: no symlink, 0600, ours).
-fn ledger_lock(dir: &Path) -> std::io::Result<File> {
-    let f = private_fs::open_lock(&dir.join(".lock"))?
-        .map_err(|_| std::io::Error::from(ErrorKind::PermissionDenied))?;
-    f.lock()?;
-    Ok(f)
 }
 
 #[cfg(all(test, unix))]
