@@ -15,16 +15,7 @@ use crate::fake_idp::FakeIdp;
 fn setup(extra: &[&str]) -> (FakeIdp, TestEnv) {
     let idp = FakeIdp::start(|ctx, _| ctx.tokens(Some(ctx.id_token(json!({}))), Some("rt-c")));
     let env = TestEnv::new();
-    let mut args = vec![
-        "setup",
-        "issuer",
-        "--issuer",
-        &idp.ctx.issuer,
-        "--client-id",
-        "keyless-cli",
-    ];
-    args.extend_from_slice(extra);
-    env.run(&args).success();
+    idp.setup_issuer(&env, extra);
     (idp, env)
 }
 

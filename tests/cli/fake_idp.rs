@@ -194,3 +194,20 @@ impl FakeIdp {
             .collect()
     }
 }
+
+impl FakeIdp {
+    /// `keyless setup issuer` for this provider, client `keyless-cli`, with
+    /// `extra` flags: every sign-in test starts here.
+    pub fn setup_issuer(&self, env: &crate::common::TestEnv, extra: &[&str]) {
+        let mut args = vec![
+            "setup",
+            "issuer",
+            "--issuer",
+            &self.ctx.issuer,
+            "--client-id",
+            "keyless-cli",
+        ];
+        args.extend_from_slice(extra);
+        env.run(&args).success();
+    }
+}

@@ -11,15 +11,7 @@ use crate::common::*;
 use crate::fake_idp::{FakeIdp, oauth_error};
 
 fn setup_issuer(env: &TestEnv, idp: &FakeIdp) {
-    env.run(&[
-        "setup",
-        "issuer",
-        "--issuer",
-        &idp.ctx.issuer,
-        "--client-id",
-        "keyless-cli",
-    ])
-    .success();
+    idp.setup_issuer(env, &[]);
 }
 
 /// A `$BROWSER` stand-in that records its arguments (one a line) and its

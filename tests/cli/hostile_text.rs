@@ -85,15 +85,7 @@ fn a_hostile_id_token_subject_and_email_are_scrubbed_when_signed_in() {
         )
     });
     let env = TestEnv::new();
-    env.run(&[
-        "setup",
-        "issuer",
-        "--issuer",
-        &idp.ctx.issuer,
-        "--client-id",
-        "keyless-cli",
-    ])
-    .success();
+    idp.setup_issuer(&env, &[]);
     let r = env.run_with(
         &["login", "--device", "--no-browser", "--timeout", "20"],
         |c| {

@@ -17,15 +17,7 @@ fn a_connection_the_server_closes_breaks_nothing() {
         ctx.tokens(Some(ctx.id_token(json!({}))), Some("rt-1"))
     });
     let env = TestEnv::new();
-    env.run(&[
-        "setup",
-        "issuer",
-        "--issuer",
-        &idp.ctx.issuer,
-        "--client-id",
-        "keyless-cli",
-    ])
-    .success();
+    idp.setup_issuer(&env, &[]);
     let file_store = |c: &mut std::process::Command| {
         c.env("KEYLESS_SECRET_STORE", "file");
     };

@@ -33,15 +33,7 @@ fn keyless_runs_with_core_dumps_disabled() {
 fn out_of_range_durations_are_usage_errors_not_panics() {
     let idp = FakeIdp::start(|ctx, _| ctx.tokens(Some(ctx.id_token(json!({}))), Some("rt")));
     let env = TestEnv::new();
-    env.run(&[
-        "setup",
-        "issuer",
-        "--issuer",
-        &idp.ctx.issuer,
-        "--client-id",
-        "keyless-cli",
-    ])
-    .success();
+    idp.setup_issuer(&env, &[]);
     for t in ["18446744073709551615", "18446744073709551616", "3601", "0"] {
         for flow in ["--device", "--browser"] {
             let r = env.run_with(&["login", flow, "--no-browser", "--timeout", t], |c| {

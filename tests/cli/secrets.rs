@@ -9,15 +9,7 @@ use crate::common::*;
 use crate::fake_idp::FakeIdp;
 
 pub fn setup_issuer(env: &TestEnv, idp: &FakeIdp) {
-    env.run(&[
-        "setup",
-        "issuer",
-        "--issuer",
-        &idp.ctx.issuer,
-        "--client-id",
-        "keyless-cli",
-    ])
-    .success();
+    idp.setup_issuer(env, &[]);
 }
 
 pub fn file_store(c: &mut std::process::Command) {

@@ -17,16 +17,7 @@ use crate::fake::{Fake, Reply};
 use crate::fake_idp::{FakeIdp, IdpCtx, oauth_error};
 
 fn setup_issuer(env: &TestEnv, idp: &FakeIdp, extra: &[&str]) {
-    let mut args = vec![
-        "setup",
-        "issuer",
-        "--issuer",
-        &idp.ctx.issuer,
-        "--client-id",
-        "keyless-cli",
-    ];
-    args.extend_from_slice(extra);
-    env.run(&args).success();
+    idp.setup_issuer(env, extra);
 }
 
 /// An issuer whose refreshes rotate the refresh token but mint no new ID
