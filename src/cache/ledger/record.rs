@@ -88,8 +88,12 @@ pub(super) fn write_record(
                 std::fs::TryLockError::WouldBlock => std::io::Error::from(ErrorKind::WouldBlock),
             })?;
         }
+        // No fsync: the link or rename makes the record whole for every
+        // other process, and a killed one loses nothing from the page
+        // cache. Only a power loss could leave it torn, which reads as
+        // "unknown", not "spent"; two fsyncs would cost every cold exchange
+        // milliseconds on the request path.
         f.write_all(&serde_json::to_vec(record).unwrap_or_default())?;
-        f.sync_data()?;
         match place {
             Place::New => std::fs::hard_link(&tmp, path),
             Place::Replace => std::fs::rename(&tmp, path),
