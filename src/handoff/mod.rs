@@ -44,9 +44,24 @@ fn providers(
         return Ok(v);
     }
     let profile = loaded.file.profiles.get(&settings.profile);
+    let get = |n: &str| env::var(n).ok();
+    // Unasked, a provider the environment names only in part (a stray
+    // variable another tool reads) is skipped, not an error; asked for with
+    // --type, `resolve` names what is missing.
     let v: Vec<Provider> = Provider::ALL
         .into_iter()
-        .filter(|p| p.is_configured(profile, &|n| env::var(n).ok()))
+        .filter(|p| p.is_configured(profile, &get))
+        .filter(|p| {
+            let saved = profile.is_some_and(|prof| p.saved(prof).is_some());
+            let usable = saved || p.resolve(settings, loaded, &get).is_ok();
+            if !usable {
+                output::info(&format!(
+                    "skipping {}: the environment configures it only in part",
+                    p.title()
+                ));
+            }
+            usable
+        })
         .collect();
     if v.is_empty() {
         return Err(Error::config(format!(

@@ -235,3 +235,22 @@ fn the_environment_cannot_send_saved_credentials_anywhere() {
     }
     assert_eq!(evil.count(), 0);
 }
+
+/// Review: `env` and `exec` without --type serve every configured
+/// provider; a stray, partial set of another provider's variables (a
+/// LiteLLM user's OPENAI_SERVICE_ACCOUNT_ID) must not break them.
+#[test]
+fn a_partial_set_for_another_provider_does_not_break_exec() {
+    let fake = Fake::start(|n, _| Reply::token(&token(n), 600));
+    let (env, _) = env_with_file_source(&fake.url);
+    let r = env.run_with(&["exec", "--", "sh", "-c", "printf %s \"$ANTHROPIC_AUTH_TOKEN\""], |c| {
+        c.env("OPENAI_SERVICE_ACCOUNT_ID", "sa_litellm");
+    });
+    r.success();
+    assert!(r.stdout.starts_with("sk-ant-oat01-zero"), "{}", r.stdout);
+    // asked for explicitly, the partial set is named
+    env.run_with(&["credential", "openai"], |c| {
+        c.env("OPENAI_SERVICE_ACCOUNT_ID", "sa_litellm");
+    })
+    .fails(6, "OPENAI_IDENTITY_PROVIDER_ID");
+}
