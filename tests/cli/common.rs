@@ -122,6 +122,20 @@ impl TestEnv {
 }
 
 impl TestEnv {
+    /// `setup issuer` for an issuer that is never contacted (`--no-verify`).
+    pub fn setup_issuer_offline(&self, client_id: &str) {
+        self.run(&[
+            "setup",
+            "issuer",
+            "--issuer",
+            "https://login.example.com",
+            "--client-id",
+            client_id,
+            "--no-verify",
+        ])
+        .success();
+    }
+
     /// `setup openai` pointing at `token_endpoint`, with an identity source.
     pub fn setup_openai(&self, token_endpoint: &str, identity: &str) {
         self.setup_openai_with(token_endpoint, &["--identity", identity]);

@@ -285,16 +285,7 @@ fn help_documents_exit_codes() {
 fn unknown_keys_under_every_part_survive_a_rewrite() {
     let env = TestEnv::new();
     env.run(&setup_args(&["--identity", "env"])).success();
-    env.run(&[
-        "setup",
-        "issuer",
-        "--issuer",
-        "https://login.example.com",
-        "--client-id",
-        "keyless-cli",
-        "--no-verify",
-    ])
-    .success();
+    env.setup_issuer_offline("keyless-cli");
     let path = env.config_dir().join("config.json");
     let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     v["future_top"] = serde_json::json!(1);
@@ -305,16 +296,7 @@ fn unknown_keys_under_every_part_survive_a_rewrite() {
 
     env.run(&["setup", "anthropic", "--workspace-id", WS])
         .success();
-    env.run(&[
-        "setup",
-        "issuer",
-        "--issuer",
-        "https://login.example.com",
-        "--client-id",
-        "keyless-cli-2",
-        "--no-verify",
-    ])
-    .success();
+    env.setup_issuer_offline("keyless-cli-2");
 
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     let p = &v["profiles"]["default"];

@@ -204,16 +204,7 @@ fn the_sdk_under_exec_uses_the_token_not_the_federation_variables() {
 fn the_environment_cannot_send_saved_credentials_anywhere() {
     let evil = Fake::start(|n, _| Reply::token(&token(n), 600));
     let env = TestEnv::new();
-    env.run(&[
-        "setup",
-        "issuer",
-        "--issuer",
-        "https://login.example.com",
-        "--client-id",
-        "keyless-cli",
-        "--no-verify",
-    ])
-    .success();
+    env.setup_issuer_offline("keyless-cli");
     for source in ["login", "client-credentials"] {
         let r = env.run_with(&["credential", "openai", "--no-login"], |c| {
             c.env("OPENAI_IDENTITY_PROVIDER_ID", "wip_01evil")
@@ -243,9 +234,18 @@ fn the_environment_cannot_send_saved_credentials_anywhere() {
 fn a_partial_set_for_another_provider_does_not_break_exec() {
     let fake = Fake::start(|n, _| Reply::token(&token(n), 600));
     let (env, _) = env_with_file_source(&fake.url);
-    let r = env.run_with(&["exec", "--", "sh", "-c", "printf %s \"$ANTHROPIC_AUTH_TOKEN\""], |c| {
-        c.env("OPENAI_SERVICE_ACCOUNT_ID", "sa_litellm");
-    });
+    let r = env.run_with(
+        &[
+            "exec",
+            "--",
+            "sh",
+            "-c",
+            "printf %s \"$ANTHROPIC_AUTH_TOKEN\"",
+        ],
+        |c| {
+            c.env("OPENAI_SERVICE_ACCOUNT_ID", "sa_litellm");
+        },
+    );
     r.success();
     assert!(r.stdout.starts_with("sk-ant-oat01-zero"), "{}", r.stdout);
     // asked for explicitly, the partial set is named
