@@ -187,7 +187,8 @@ pub fn gather(inp: &Inputs) -> Report {
                     &mut warnings,
                 )),
                 Err(e) => {
-                    env_errors.push(format!("{}: {}", p.name(), e.message));
+                    let saved = profile.is_some_and(|prof| p.saved(prof).is_some());
+                    env_errors.push((saved, format!("{}: {}", p.name(), e.message)));
                     None
                 }
             })
@@ -256,8 +257,16 @@ pub fn gather(inp: &Inputs) -> Report {
             if openai_api_key.state == precedence::SlotState::EmptyButSet { "exported as an empty string" } else { "set" }
         ));
     }
-    for e in &env_errors {
-        reasons.push(format!("the keyless configuration cannot be used: {e}"));
+    // A provider only the environment names, in part, is what `env` and
+    // `exec` skip: a warning, unless nothing else is configured.
+    for (saved, e) in &env_errors {
+        if *saved || providers.is_empty() {
+            reasons.push(format!("the keyless configuration cannot be used: {e}"));
+        } else {
+            warnings.push(format!(
+                "{e} (env and exec skip it; credential names what is missing)"
+            ));
+        }
     }
     if let Some(e) = &config_error {
         reasons.push(format!("the keyless configuration cannot be used: {e}"));

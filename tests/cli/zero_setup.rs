@@ -253,4 +253,19 @@ fn a_partial_set_for_another_provider_does_not_break_exec() {
         c.env("OPENAI_SERVICE_ACCOUNT_ID", "sa_litellm");
     })
     .fails(6, "OPENAI_IDENTITY_PROVIDER_ID");
+    // and auth status agrees: a warning, not a reason to fail
+    let project = env.path("project");
+    std::fs::create_dir_all(project.join(".git")).unwrap();
+    let r = env.run_with(&["auth", "status", "--json"], |c| {
+        c.env("OPENAI_SERVICE_ACCOUNT_ID", "sa_litellm")
+            .current_dir(&project);
+    });
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["ok"], true, "{v:#}");
+    assert!(
+        v["keyless"]["warnings"]
+            .to_string()
+            .contains("only in part"),
+        "{v:#}"
+    );
 }
