@@ -6,15 +6,21 @@
 //! (signature via the issuer's JWKS, iss, aud, exp/iat/nbf with 30 s skew,
 //! maximum lifetime, single-use jti, then Anthropic's rule matching and
 //! workspace, or OpenAI's identity provider and service account mapping) and
-//! serves `GET /v1/models` (both shapes) and `POST /v1/messages` to live
-//! tokens it minted. It is neither API and never forwards anything anywhere.
+//! serves `GET /v1/models` (both shapes), `POST /v1/messages` (+ streaming,
+//! count_tokens), `POST /v1/responses` and `/v1/chat/completions` (+
+//! streaming) to live tokens it minted, enough for Claude Code, Codex and
+//! the SDKs to complete a turn. It is neither API and never forwards
+//! anything anywhere.
 
 mod api;
 mod federation;
 mod issuer;
 mod keys;
+mod messages;
 mod openai;
+mod responses;
 pub mod rules;
+mod stream;
 mod verify;
 
 use std::collections::{HashMap, HashSet};
@@ -76,6 +82,8 @@ pub struct State {
     pub history: Mutex<Vec<HistoryEvent>>,
     pub exchanges: AtomicU64,
     pub jwks_cache: Mutex<HashMap<String, serde_json::Value>>,
+    /// API calls served and refused, and the tokens revoked at the sandbox.
+    pub api: Mutex<api::ApiLog>,
 }
 
 impl State {
@@ -89,6 +97,7 @@ impl State {
             history: Mutex::new(Vec::new()),
             exchanges: AtomicU64::new(0),
             jwks_cache: Mutex::new(HashMap::new()),
+            api: Mutex::new(api::ApiLog::default()),
         }
     }
 
@@ -144,7 +153,12 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/v1/oauth/token", post(federation::exchange))
         .route(OPENAI_TOKEN_PATH, post(openai::exchange))
         .route("/v1/models", get(api::models))
-        .route("/v1/messages", post(api::messages))
+        .route("/v1/messages", post(messages::messages))
+        .route("/v1/messages/count_tokens", post(messages::count_tokens))
+        .route("/v1/responses", post(responses::responses))
+        .route("/v1/chat/completions", post(responses::chat_completions))
+        .route("/_sandbox/revoke", post(api::revoke))
+        .fallback(api::not_found)
         .route("/_sandbox/history", get(api::history))
         .with_state(state)
 }
