@@ -29,6 +29,7 @@ mod pooled;
 mod process;
 mod properties;
 mod proxy;
+mod real_clients;
 mod sandbox;
 mod sdk;
 mod secrets;

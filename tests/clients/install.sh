@@ -3,8 +3,8 @@
 # TypeScript SDK, the OpenAI Node SDK) once into .cache/clients; safe to run
 # again and again: it does nothing when the installed versions match the pins.
 #   tests/clients/install.sh [DEST]     (DEST defaults to <repo>/.cache/clients)
-# Prints the directory to stdout-free stderr lines only; the tests find it via
-# KEYLESS_TEST_CLIENTS (scripts/test exports it) or <repo>/.cache/clients.
+# Reports on stderr only; the tests find the clients via
+# $KEYLESS_TEST_CLIENTS/node_modules when set, else <repo>/.cache/clients.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

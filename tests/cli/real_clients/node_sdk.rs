@@ -1,0 +1,206 @@
+//! The Anthropic TypeScript SDK and the OpenAI Node SDK under `keyless exec`
+//! (and the TS SDK under `exec --refresh`, reading the rotated profile):
+//! Messages plain and streamed, count_tokens and models; chat completions
+//! plain and streamed, responses plain and streamed, models. Then a token
+//! revoked at the sandbox: both SDKs see the real APIs' 401.
+
+use std::path::Path;
+use std::process::Command;
+
+use super::*;
+
+fn node(env: &TestEnv, nm: &Path, trap: &Trap, exec: &[&str], script_name: &str) -> Command {
+    let mut c = hermetic(env, Path::new(BIN), trap);
+    c.env("NODE_PATH", nm)
+        .args(exec)
+        .arg("--")
+        .arg("node")
+        .arg(script(script_name));
+    c
+}
+
+fn json(out: &str) -> serde_json::Value {
+    serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{e}: {out}"))
+}
+
+fn assert_messages_all_spoken(v: &serde_json::Value) {
+    let text = v["message"].as_str().unwrap();
+    assert!(text.starts_with(REPLY), "{v}");
+    assert_eq!(v["streamed"], text, "the deltas join to the same text");
+    let events: Vec<&str> = v["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "message_start",
+            "content_block_start",
+            "content_block_delta",
+            "content_block_stop",
+            "message_delta",
+            "message_stop"
+        ]
+    );
+    assert_eq!(v["stop_reason"], "end_turn");
+    assert_eq!(v["models"][0], "claude-sandbox-1");
+    assert!(v["input_tokens"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn ts_sdk_under_exec() {
+    let Some(nm) = clients() else { return };
+    let (sb, env) = sandbox_env(60);
+    let trap = Trap::start();
+    let (out, _) = finish(
+        &mut node(
+            &env,
+            &nm,
+            &trap,
+            &["exec", "--type", "anthropic"],
+            "anthropic_sdk.cjs",
+        ),
+        60,
+        "the TS SDK under exec",
+    );
+    assert_messages_all_spoken(&json(&out));
+    assert_eq!(
+        api_counts(&sb),
+        (4, 0),
+        "create, stream, models, count_tokens"
+    );
+    trap.assert_nothing_left();
+}
+
+#[test]
+fn ts_sdk_under_exec_refresh() {
+    let Some(nm) = clients() else { return };
+    let (sb, env) = sandbox_env(60);
+    let trap = Trap::start();
+    let (out, _) = finish(
+        &mut node(
+            &env,
+            &nm,
+            &trap,
+            &["exec", "--refresh"],
+            "anthropic_sdk.cjs",
+        ),
+        60,
+        "the TS SDK under exec --refresh",
+    );
+    assert_messages_all_spoken(&json(&out));
+    assert_eq!(api_counts(&sb).1, 0);
+    trap.assert_nothing_left();
+}
+
+#[test]
+fn openai_node_sdk_under_exec() {
+    let Some(nm) = clients() else { return };
+    let (sb, env) = sandbox_env(60);
+    let trap = Trap::start();
+    let (out, _) = finish(
+        node(
+            &env,
+            &nm,
+            &trap,
+            &["exec", "--type", "openai"],
+            "openai_sdk.cjs",
+        )
+        .env("OPENAI_BASE_URL", format!("{}/v1", sb.url)),
+        60,
+        "the OpenAI Node SDK under exec",
+    );
+    let v = json(&out);
+    let text = v["chat"].as_str().unwrap();
+    assert!(
+        text.starts_with(REPLY) && text.contains("proj_01sandbox"),
+        "{v}"
+    );
+    assert_eq!(v["chat_streamed"], text);
+    assert!(
+        v["chat_stream_usage"].as_u64().unwrap() > 0,
+        "include_usage"
+    );
+    assert_eq!(v["response"], text);
+    assert_eq!(v["response_streamed"], text);
+    assert_eq!(v["response_completed"], "completed");
+    let events: Vec<&str> = v["response_events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .filter(|e| *e != "response.output_text.delta")
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "response.created",
+            "response.in_progress",
+            "response.output_item.added",
+            "response.content_part.added",
+            "response.output_text.done",
+            "response.content_part.done",
+            "response.output_item.done",
+            "response.completed"
+        ]
+    );
+    assert_eq!(v["models"][0], "gpt-sandbox-1");
+    assert_eq!(api_counts(&sb), (5, 0));
+    trap.assert_nothing_left();
+}
+
+#[test]
+fn a_token_revoked_at_the_sandbox_gets_the_apis_401_in_both_sdks() {
+    let Some(nm) = clients() else { return };
+    let (sb, env) = sandbox_env(600);
+    let trap = Trap::start();
+    let token = env
+        .run(&["credential", "anthropic"])
+        .success()
+        .stdout
+        .clone();
+    assert_eq!(revoke(&sb, "{\"token\": \"not-a-minted-token\"}"), 0);
+    assert_eq!(
+        revoke(&sb, &format!("{{\"token\": \"{}\"}}", token.trim())),
+        1
+    );
+    // exec serves the same cached token, which the API now refuses
+    let (ok, _, err) = run_bounded(
+        &mut node(
+            &env,
+            &nm,
+            &trap,
+            &["exec", "--type", "anthropic"],
+            "anthropic_sdk.cjs",
+        ),
+        60,
+        "the TS SDK with a revoked token",
+    );
+    assert!(
+        !ok && err.contains("401") && err.contains("revoked"),
+        "{err}"
+    );
+    // {} revokes every live token: here the OpenAI one minted for exec
+    env.run(&["credential", "openai"]).success();
+    assert_eq!(revoke(&sb, "{}"), 1);
+    let (ok, _, err) = run_bounded(
+        node(
+            &env,
+            &nm,
+            &trap,
+            &["exec", "--type", "openai"],
+            "openai_sdk.cjs",
+        )
+        .env("OPENAI_BASE_URL", format!("{}/v1", sb.url)),
+        60,
+        "the OpenAI SDK with a revoked token",
+    );
+    assert!(
+        !ok && err.contains("401") && err.contains("revoked"),
+        "{err}"
+    );
+    assert_eq!(api_counts(&sb), (0, 2));
+    trap.assert_nothing_left();
+}
