@@ -20,11 +20,15 @@ fn claude(env: &TestEnv, nm: &Path, trap: &Trap) -> Command {
 
 /// keyless (exec …) starting Claude Code: the base URL comes from keyless.
 fn keyless_running_claude(env: &TestEnv, nm: &Path, trap: &Trap, exec: &[&str]) -> Command {
+    let mut c = keyless_starting_claude(env, nm, trap, exec);
+    c.args(["-p", "say hi"]);
+    c
+}
+
+/// `keyless EXEC… -- claude` with Claude's arguments still to add.
+fn keyless_starting_claude(env: &TestEnv, nm: &Path, trap: &Trap, exec: &[&str]) -> Command {
     let mut c = hermetic(env, Path::new(BIN), trap);
-    c.args(exec)
-        .arg("--")
-        .arg(nm.join(".bin/claude"))
-        .args(["-p", "say hi"]);
+    c.args(exec).arg("--").arg(nm.join(".bin/claude"));
     let work = env.path("work");
     std::fs::create_dir_all(&work).unwrap();
     c.current_dir(work);
@@ -197,19 +201,12 @@ impl Drop for Session {
     }
 }
 
-#[test]
-fn claude_code_with_setup_claude_code_stays_signed_in_across_60_second_tokens() {
-    let Some(nm) = clients() else { return };
-    let (sb, env) = sandbox_env(60);
-    env.run(&["setup", "claude-code"]).success();
-    let trap = Trap::start();
-    let mut c = claude(&env, &nm, &trap);
-    c.env("ANTHROPIC_BASE_URL", &sb.url);
+/// Turns every 10 s for `secs` in one session; (turns ok, failures).
+fn long_session(c: Command, secs: u64) -> (usize, Vec<String>) {
     let mut s = Session::start(c);
-    // 150 s: two and a half token lifetimes, a turn every 10 s
     let start = Instant::now();
     let (mut ok, mut failed) = (0, Vec::new());
-    while start.elapsed() < Duration::from_secs(150) {
+    while start.elapsed() < Duration::from_secs(secs) {
         let t = Instant::now();
         match s.turn(Duration::from_secs(60)) {
             Ok(text) if text.contains(REPLY) => ok += 1,
@@ -218,15 +215,97 @@ fn claude_code_with_setup_claude_code_stays_signed_in_across_60_second_tokens() 
         }
         std::thread::sleep(Duration::from_secs(10).saturating_sub(t.elapsed()));
     }
-    drop(s);
+    (ok, failed)
+}
+
+/// Zero failed turns over the long session, and the token was replaced as
+/// it expired. (A 401 that Claude Code papers over by re-running the helper
+/// is not a failed turn: `the_helper_ttl_leaves_a_turn_of_margin` pins why
+/// those happen with setup claude-code and 60 s tokens.)
+fn assert_stayed_signed_in(sb: &Sandbox, ok: usize, failed: &[String], secs: u64) {
     let h = sb.history();
-    assert!(failed.is_empty(), "{} ok, failed: {failed:?}", ok);
-    assert!(ok >= 10, "only {ok} turns in 150 s");
+    let (served, refused) = api_counts(sb);
     assert!(
-        h["exchanges"].as_u64().unwrap() >= 3,
+        failed.is_empty(),
+        "{ok} ok, failed: {failed:?} ({served} calls served, {refused} refused)"
+    );
+    assert!(ok as u64 >= secs / 15, "only {ok} turns in {secs} s");
+    assert!(
+        h["exchanges"].as_u64().unwrap() > secs / 60,
         "the token was replaced as it expired: {h}"
     );
+}
+
+#[test]
+fn claude_code_with_setup_claude_code_stays_signed_in_across_60_second_tokens() {
+    let Some(nm) = clients() else { return };
+    let (sb, env) = sandbox_env(60);
+    env.run(&["setup", "claude-code"]).success();
+    let trap = Trap::start();
+    let mut c = claude(&env, &nm, &trap);
+    c.env("ANTHROPIC_BASE_URL", &sb.url);
+    // 150 s: two and a half token lifetimes, a turn every 10 s
+    let (ok, failed) = long_session(c, 150);
+    assert_stayed_signed_in(&sb, ok, &failed, 150);
     trap.assert_nothing_left();
+}
+
+#[test]
+#[ignore = "needs the refresh branch (issue 13 defect 1)"]
+fn claude_code_under_exec_refresh_stays_signed_in_across_60_second_tokens() {
+    let Some(nm) = clients() else { return };
+    let (sb, env) = sandbox_env(60);
+    let trap = Trap::start();
+    let c = keyless_starting_claude(&env, &nm, &trap, &["exec", "--refresh"]);
+    let (ok, failed) = long_session(c, 150);
+    assert_stayed_signed_in(&sb, ok, &failed, 150);
+}
+
+/// Claude Code keeps a helper's token for CLAUDE_CODE_API_KEY_HELPER_TTL_MS
+/// and uses it for every call of a turn that starts inside that time, so a
+/// token keyless serves must outlive the TTL by a turn's length. Found by
+/// the long run above: with 60 s tokens setup writes a 30 s TTL and
+/// `credential` serves a cached token with 30 s left, so a turn that starts
+/// at the end of the TTL gets 401s (2 in 15 turns) and Claude Code re-runs
+/// the helper to recover. No client needed to show it.
+#[test]
+#[ignore = "keyless defect found by the long run: helper TTL = minimum remaining life for 60 s tokens"]
+fn the_helper_ttl_leaves_a_turn_of_margin() {
+    let (_sb, env) = sandbox_env(60);
+    let served = |env: &TestEnv| -> serde_json::Value {
+        let r = env.run(&["credential", "anthropic", "--format", "json"]);
+        serde_json::from_str(&r.success().stdout).unwrap()
+    };
+    let first = served(&env);
+    env.run(&["setup", "claude-code"]).success();
+    let settings: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(env.home().join(".claude/settings.json")).unwrap(),
+    )
+    .unwrap();
+    let ttl_s: i64 = settings["env"]["CLAUDE_CODE_API_KEY_HELPER_TTL_MS"]
+        .as_str()
+        .unwrap()
+        .parse::<i64>()
+        .unwrap()
+        / 1000;
+    // ask again as late as keyless still serves the cached token
+    let exp = first["expires_at"].as_i64().unwrap();
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64
+    };
+    let until = exp - 32;
+    while now() < until {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let second = served(&env);
+    let left = second["expires_at"].as_i64().unwrap() - now();
+    assert!(
+        left >= ttl_s + 15,
+        "served a token with {left} s left for a {ttl_s} s helper TTL"
+    );
 }
 
 #[test]
