@@ -33,7 +33,7 @@ pub fn clients() -> Option<PathBuf> {
         && nm.join("@anthropic-ai/sdk/package.json").exists()
         && nm.join("openai/package.json").exists();
     require_tool(
-        "the real clients (tests/clients/install.sh installs them into .cache/clients)",
+        "the real-client install (tests/clients/install.sh puts it in .cache/clients)",
         present,
     )
     .then_some(nm)

@@ -256,8 +256,18 @@ fn ts_sdk_under_exec_refresh_started_on_a_nearly_spent_cached_token() {
     let Some(nm) = clients() else { return };
     let (_sb, env) = sandbox_env(60);
     let trap = Trap::start();
-    env.run(&["credential", "anthropic"]).success();
-    // the cached token has about 25 s left when exec --refresh starts
-    std::thread::sleep(std::time::Duration::from_secs(35));
+    let r = env.run(&["credential", "anthropic", "--format", "json"]);
+    let exp = json(&r.success().stdout)["expires_at"].as_i64().unwrap();
+    // start when the cached token has 33 s left: just above the 30 s below
+    // which keyless would exchange again, so exec --refresh serves it
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64
+    };
+    while now() < exp - 33 {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
     ts_sdk_long_run(&env, &nm, &trap, 9, 5);
 }
