@@ -15,6 +15,7 @@ mod issuer;
 mod keys;
 mod openai;
 pub mod rules;
+mod sts;
 mod verify;
 
 use std::collections::{HashMap, HashSet};
@@ -146,6 +147,7 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/v1/models", get(api::models))
         .route("/v1/messages", post(api::messages))
         .route("/_sandbox/history", get(api::history))
+        .route("/", post(sts::handle))
         .with_state(state)
 }
 

@@ -5,6 +5,7 @@ mod fake;
 mod fake_idp;
 
 mod ambient;
+mod ambient_aws;
 mod assets;
 mod cache;
 mod callback;

@@ -66,9 +66,11 @@ fn region(get: &dyn Fn(&str) -> Option<String>) -> Result<String> {
         .iter()
         .find_map(|v| nonempty(get, v).map(|r| (*v, r)))
         .ok_or_else(|| {
-            Error::config(
-                "the aws identity source needs a region: GetWebIdentityToken is served by regional STS endpoints only",
-            )
+            Error::config(format!(
+                "the aws identity source needs a region ({} or {}): GetWebIdentityToken is served by regional STS endpoints only",
+                ev::AWS_REGION,
+                ev::AWS_DEFAULT_REGION
+            ))
             .hint(format!(
                 "set {} (for example {}=us-east-1) to the region the role's account uses",
                 ev::AWS_REGION,
