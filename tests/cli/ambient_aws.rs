@@ -556,7 +556,10 @@ fn setup_saves_aws_and_auth_status_says_what_it_needs() {
     let env = TestEnv::new();
     env.setup("http://127.0.0.1:9", "aws");
     let cfg = std::fs::read_to_string(env.config_dir().join("config.json")).unwrap();
-    assert!(cfg.contains(r#""type": "aws""#) || cfg.contains(r#""type":"aws""#), "{cfg}");
+    assert!(
+        cfg.contains(r#""type": "aws""#) || cfg.contains(r#""type":"aws""#),
+        "{cfg}"
+    );
     let status = |region: Option<&str>| {
         let r = env.run_with(&["auth", "status", "--json"], |c| {
             if let Some(rg) = region {

@@ -6,6 +6,7 @@ mod fake_idp;
 
 mod ambient;
 mod ambient_aws;
+mod ambient_aws_sandbox;
 mod assets;
 mod cache;
 mod callback;
