@@ -442,7 +442,7 @@ fn aws_without_credentials_lists_what_was_tried() {
         "AWS_WEB_IDENTITY_TOKEN_FILE",
         "AWS_CONTAINER_CREDENTIALS_FULL_URI",
         "EC2 instance metadata",
-        "command:aws sts get-web-identity-token",
+        "command:aws sts get-web-identity-token --audience https://api.anthropic.com",
     ] {
         assert!(r.stderr.contains(needle), "{needle}: {}", r.stderr);
     }
@@ -582,4 +582,20 @@ fn setup_saves_aws_and_auth_status_says_what_it_needs() {
         id["reason"].as_str().unwrap().contains("AWS_REGION"),
         "{id:#}"
     );
+}
+
+#[test]
+fn auto_never_picks_aws_even_with_aws_credentials_at_hand() {
+    let sts = fake_sts(SECRET);
+    let env = TestEnv::new();
+    env.setup("http://127.0.0.1:9", "auto");
+    let r = env.run_with(&["-v", "credential", "anthropic"], |c| {
+        no_imds(c)
+            .env("AWS_ACCESS_KEY_ID", KEY_ID)
+            .env("AWS_SECRET_ACCESS_KEY", SECRET)
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ENDPOINT_URL_STS", &sts.url);
+    });
+    r.fails(3, "no identity source was found");
+    assert_eq!(sts.count(), 0);
 }

@@ -33,7 +33,7 @@ pub struct Credentials {
 
 type Get<'a> = &'a dyn Fn(&str) -> Option<String>;
 
-pub fn find(get: Get, region: &str, sts: &url::Url) -> Result<Credentials> {
+pub fn find(get: Get, region: &str, sts: &url::Url, audience: &str) -> Result<Credentials> {
     let mut tried = Vec::new();
     if let Some(c) = from_env(get, &mut tried) {
         return Ok(c);
@@ -51,9 +51,13 @@ pub fn find(get: Get, region: &str, sts: &url::Url) -> Result<Credentials> {
     for t in &tried {
         e = e.detail(format!("  {t}"));
     }
-    Err(e.hint(
-        "run where AWS credentials are set (an IAM role for the task, pod or instance, or the AWS_* variables); ~/.aws config files and SSO are not read: for those use --identity 'command:aws sts get-web-identity-token --audience AUD --signing-algorithm RS256 --query WebIdentityToken --output text'",
-    ))
+    Err(e.hint(format!(
+        "run where AWS credentials are set (an IAM role for the task, pod or instance, or the AWS_* variables); ~/.aws config files and SSO are not read: for those use --identity {}",
+        shell_words::quote(&format!(
+            "command:aws sts get-web-identity-token --audience {} --signing-algorithm RS256 --query WebIdentityToken --output text",
+            crate::redact::terminal(audience)
+        ))
+    )))
 }
 
 fn from_env(get: Get, tried: &mut Vec<String>) -> Option<Credentials> {

@@ -32,7 +32,7 @@ pub fn fetch(audience: Option<&str>) -> Result<IdentityToken> {
     let get = |n: &str| std::env::var(n).ok();
     let region = region(&get)?;
     let endpoint = sts_endpoint(&get, &region)?;
-    let creds = credentials::find(&get, &region, &endpoint)?;
+    let creds = credentials::find(&get, &region, &endpoint, audience)?;
     let jwt = sts::get_web_identity_token(&creds, &region, &endpoint, audience)?;
     Ok(IdentityToken {
         token: jwt,
