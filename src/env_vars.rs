@@ -38,6 +38,9 @@ pub const SECRETS: &[&str] = &[
     ANTHROPIC_API_KEY,
     OPENAI_API_KEY,
     ACTIONS_ID_TOKEN_REQUEST_TOKEN,
+    AWS_SECRET_ACCESS_KEY,
+    AWS_SESSION_TOKEN,
+    AWS_CONTAINER_AUTHORIZATION_TOKEN,
 ];
 
 /// `cmd` with every variable of [`SECRETS`] removed from its environment.
@@ -105,6 +108,38 @@ pub const ACTIONS_ID_TOKEN_REQUEST_TOKEN: &str = "ACTIONS_ID_TOKEN_REQUEST_TOKEN
 /// Host (and port) of Google's metadata server, as Google's libraries read
 /// it; default `metadata.google.internal`.
 pub const GCE_METADATA_HOST: &str = "GCE_METADATA_HOST";
+
+// --- the `aws` source: the AWS SDKs' own variables, read as they read them ---
+pub const AWS_ACCESS_KEY_ID: &str = "AWS_ACCESS_KEY_ID";
+/// A secret, never logged.
+pub const AWS_SECRET_ACCESS_KEY: &str = "AWS_SECRET_ACCESS_KEY";
+/// A secret, never logged.
+pub const AWS_SESSION_TOKEN: &str = "AWS_SESSION_TOKEN";
+/// EKS IRSA: a projected token for `AssumeRoleWithWebIdentity`, with the role.
+pub const AWS_WEB_IDENTITY_TOKEN_FILE: &str = "AWS_WEB_IDENTITY_TOKEN_FILE";
+pub const AWS_ROLE_ARN: &str = "AWS_ROLE_ARN";
+pub const AWS_ROLE_SESSION_NAME: &str = "AWS_ROLE_SESSION_NAME";
+/// ECS task roles: a path on `169.254.170.2`.
+pub const AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: &str = "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI";
+/// EKS Pod Identity and others: a full URL (https, or http to a local host).
+pub const AWS_CONTAINER_CREDENTIALS_FULL_URI: &str = "AWS_CONTAINER_CREDENTIALS_FULL_URI";
+/// The `Authorization` value for that URL: a secret, never logged.
+pub const AWS_CONTAINER_AUTHORIZATION_TOKEN: &str = "AWS_CONTAINER_AUTHORIZATION_TOKEN";
+/// A file holding it (read on each request; it wins over the variable).
+pub const AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: &str = "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE";
+/// `true` turns the EC2 instance metadata service off.
+pub const AWS_EC2_METADATA_DISABLED: &str = "AWS_EC2_METADATA_DISABLED";
+/// The IMDS base URL [default: `http://169.254.169.254`].
+pub const AWS_EC2_METADATA_SERVICE_ENDPOINT: &str = "AWS_EC2_METADATA_SERVICE_ENDPOINT";
+/// `IPv6` selects `http://[fd00:ec2::254]` as the IMDS base.
+pub const AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE: &str = "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE";
+pub const AWS_REGION: &str = "AWS_REGION";
+pub const AWS_DEFAULT_REGION: &str = "AWS_DEFAULT_REGION";
+/// STS's endpoint, then every service's, instead of `https://sts.REGION.amazonaws.com`.
+pub const AWS_ENDPOINT_URL_STS: &str = "AWS_ENDPOINT_URL_STS";
+pub const AWS_ENDPOINT_URL: &str = "AWS_ENDPOINT_URL";
+/// `true`: the two above are ignored, as in the SDKs.
+pub const AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: &str = "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS";
 
 // --- other tools' settings ---
 /// The OpenAI API base the SDKs call (`auth status`, `setup codex`).

@@ -1,6 +1,6 @@
 //! Where an identity JWT comes from, as saved in the profile and as
 //! `--identity` spells it: `file:PATH`, `env`, `env:NAME`,
-//! `command:PROGRAM ARGS…`, `github-actions`, `gcp`, `login`,
+//! `command:PROGRAM ARGS…`, `github-actions`, `gcp`, `aws`, `login`,
 //! `client-credentials`. Fetching is [`crate::source`]'s.
 
 use serde::{Deserialize, Serialize};
@@ -35,6 +35,9 @@ pub enum IdentitySource {
     GithubActions,
     /// Google's metadata server (GCE, GKE, Cloud Run, Cloud Functions).
     Gcp,
+    /// AWS STS `GetWebIdentityToken`, signed with the AWS credentials found
+    /// as the AWS SDKs find them. Never chosen by `auto`.
+    Aws,
     /// Detected from the environment, in a documented order.
     Auto,
 }
@@ -43,7 +46,7 @@ impl IdentitySource {
     /// Parse `file:PATH`, `env` or `command:PROGRAM ARGS…` (split like a POSIX
     /// shell splits words, but never run by one).
     pub fn parse(spec: &str) -> Result<Self> {
-        let hint = "use file:PATH, env, env:NAME, command:PROGRAM ARGS…, github-actions, gcp, auto, login, or client-credentials";
+        let hint = "use file:PATH, env, env:NAME, command:PROGRAM ARGS…, github-actions, gcp, aws, auto, login, or client-credentials";
         if spec == "env" {
             return Ok(IdentitySource::Env);
         }
@@ -55,6 +58,9 @@ impl IdentitySource {
         }
         if spec == "gcp" {
             return Ok(IdentitySource::Gcp);
+        }
+        if spec == "aws" {
+            return Ok(IdentitySource::Aws);
         }
         if spec == "auto" {
             return Ok(IdentitySource::Auto);
@@ -122,6 +128,7 @@ impl IdentitySource {
             IdentitySource::EnvNamed { name } => format!("env:{name}"),
             IdentitySource::GithubActions => "github-actions".to_string(),
             IdentitySource::Gcp => "gcp".to_string(),
+            IdentitySource::Aws => "aws".to_string(),
             IdentitySource::Auto => "auto".to_string(),
             IdentitySource::ClientCredentials { resource, scope } => {
                 let mut s = "client-credentials".to_string();
@@ -150,6 +157,7 @@ mod tests {
             "env:GITLAB_ID_TOKEN",
             "github-actions",
             "gcp",
+            "aws",
             "auto",
         ] {
             let parsed = IdentitySource::parse(s).unwrap();

@@ -21,6 +21,7 @@ mod openai;
 mod responses;
 pub mod rules;
 mod stream;
+pub mod sts;
 mod verify;
 
 use std::collections::{HashMap, HashSet};
@@ -160,6 +161,7 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/_sandbox/revoke", post(api::revoke))
         .fallback(api::not_found)
         .route("/_sandbox/history", get(api::history))
+        .route("/", post(sts::handle))
         .with_state(state)
 }
 

@@ -1,7 +1,7 @@
 //! Stage 1, identity sources: where the OIDC JWT that keyless exchanges
 //! comes from. One file per source: [`file`], [`env`] (also `env:NAME`),
 //! [`command`], [`login`] (the sign-in session), [`client_credentials`],
-//! and the platforms' own endpoints, [`github_actions`] and [`gcp`].
+//! and the platforms' own endpoints, [`github_actions`], [`gcp`] and [`aws`].
 //!
 //! Each call fetches anew: a file is re-read (it may have rotated), a command
 //! is re-run, the session is refreshed. Sources only fetch; the single-use
@@ -9,6 +9,7 @@
 //! [`crate::provider`].
 
 pub mod auto;
+pub mod aws;
 pub mod client_credentials;
 pub mod command;
 pub mod env;
@@ -111,6 +112,7 @@ pub fn fetch(source: &IdentitySource, ctx: &Context) -> Result<IdentityToken> {
         IdentitySource::EnvNamed { name } => env::fetch_named(name),
         IdentitySource::GithubActions => github_actions::fetch(ctx.audience),
         IdentitySource::Gcp => gcp::fetch(ctx.audience),
+        IdentitySource::Aws => aws::fetch(ctx.audience),
         IdentitySource::Auto => auto::fetch(ctx),
         IdentitySource::Command { argv } if argv.is_empty() => Err(Error::config(
             "the profile's identity command is empty",

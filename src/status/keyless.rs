@@ -192,6 +192,10 @@ fn identity_state(
             true,
             Some("the GCP metadata server (not requested without --check)".into()),
         ),
+        IdentitySource::Aws => {
+            let (available, reason) = crate::source::aws::status(env.var);
+            state(available, Some(reason))
+        }
         IdentitySource::Login => match crate::session::read_session(settings) {
             Some(s) => state(
                 true,

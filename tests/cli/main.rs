@@ -5,6 +5,8 @@ mod fake;
 mod fake_idp;
 
 mod ambient;
+mod ambient_aws;
+mod ambient_aws_sandbox;
 mod assets;
 mod cache;
 mod callback;

@@ -24,7 +24,7 @@ pub struct SetupOpenAiArgs {
     #[arg(long, value_name = "URL")]
     pub token_endpoint: Option<String>,
     /// Where the identity JWT comes from: file:PATH, env, env:NAME, command:PROGRAM ARGS…,
-    /// github-actions, gcp, login, or client-credentials (the last two need `keyless setup
+    /// github-actions, gcp, aws, login, or client-credentials (the last two need `keyless setup
     /// issuer`)
     #[arg(long, value_name = "SOURCE")]
     pub identity: Option<String>,
