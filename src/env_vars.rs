@@ -38,10 +38,25 @@ pub const SECRETS: &[&str] = &[
     ANTHROPIC_API_KEY,
     OPENAI_API_KEY,
     ACTIONS_ID_TOKEN_REQUEST_TOKEN,
+];
+
+/// Cloud credentials keyless reads for the `aws` source. A `command:aws sts
+/// …` identity program needs them (the platform's own CLI), so
+/// [`without_secrets`] keeps them; a browser needs none:
+/// [`without_any_credentials`] removes these too.
+pub const PLATFORM_CREDENTIALS: &[&str] = &[
     AWS_SECRET_ACCESS_KEY,
     AWS_SESSION_TOKEN,
     AWS_CONTAINER_AUTHORIZATION_TOKEN,
 ];
+
+/// [`without_secrets`], and the [`PLATFORM_CREDENTIALS`] as well.
+pub fn without_any_credentials(cmd: &mut std::process::Command) -> &mut std::process::Command {
+    for v in PLATFORM_CREDENTIALS {
+        cmd.env_remove(v);
+    }
+    without_secrets(cmd)
+}
 
 /// `cmd` with every variable of [`SECRETS`] removed from its environment.
 pub fn without_secrets(cmd: &mut std::process::Command) -> &mut std::process::Command {

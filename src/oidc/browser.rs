@@ -96,7 +96,7 @@ pub fn open(url: &BrowserUrl) -> bool {
     let mut candidates = browser_commands();
     candidates.extend(opener());
     for argv in candidates {
-        let spawned = env_vars::without_secrets(&mut Command::new(&argv[0]))
+        let spawned = env_vars::without_any_credentials(&mut Command::new(&argv[0]))
             .args(&argv[1..])
             .arg(url.0.as_str())
             .stdin(Stdio::null())

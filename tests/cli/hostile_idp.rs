@@ -132,9 +132,19 @@ fn the_browser_flow_refuses_an_authorization_endpoint_that_is_not_https() {
 }
 
 /// No child keyless starts for itself sees a secret keyless was given: not
-/// the browser, not a `command:` identity program.
+/// the browser, not a `command:` identity program. The AWS credentials are
+/// kept for a `command:` program (`command:aws sts …` needs them) and only
+/// for it.
 #[test]
 fn helpers_keyless_starts_inherit_no_secret_variables() {
+    let platform = [
+        ("AWS_SECRET_ACCESS_KEY", "aws-secret-for-the-aws-cli"),
+        ("AWS_SESSION_TOKEN", "aws-session-for-the-aws-cli"),
+        (
+            "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+            "aws-container-for-the-aws-cli",
+        ),
+    ];
     let secrets = [
         ("KEYLESS_CLIENT_SECRET", "client-secret-must-not-leak"),
         ("ANTHROPIC_IDENTITY_TOKEN", "identity-token-must-not-leak"),
@@ -160,12 +170,16 @@ fn helpers_keyless_starts_inherit_no_secret_variables() {
     env.run_with(&["login", "--device", "--timeout", "20"], |c| {
         c.env("KEYLESS_SECRET_STORE", "file")
             .env("BROWSER", &script);
-        for (k, v) in secrets {
+        for (k, v) in secrets.iter().chain(&platform) {
             c.env(k, v);
         }
     })
     .success();
-    check("the browser", &wait_for(&envf).expect("the browser ran"));
+    let browser = wait_for(&envf).expect("the browser ran");
+    check("the browser", &browser);
+    for (name, value) in platform {
+        assert!(!browser.contains(value), "the browser inherited {name}");
+    }
     // a command: identity program (the exchange after it may fail: no server)
     let env = TestEnv::new();
     let dump = env.path("identity.env");
@@ -174,14 +188,18 @@ fn helpers_keyless_starts_inherit_no_secret_variables() {
         &format!("command:sh -c 'env > {}; echo not-a-jwt'", dump.display()),
     );
     env.run_with(&["credential", "anthropic"], |c| {
-        for (k, v) in secrets {
+        for (k, v) in secrets.iter().chain(&platform) {
             c.env(k, v);
         }
     });
-    check(
-        "the identity command",
-        &std::fs::read_to_string(&dump).expect("the identity command ran"),
-    );
+    let program = std::fs::read_to_string(&dump).expect("the identity command ran");
+    check("the identity command", &program);
+    for (name, value) in platform {
+        assert!(
+            program.contains(&format!("{name}={value}")),
+            "the identity command lost {name}"
+        );
+    }
 }
 /// `login --device --timeout SECS`, killed (and the test failed) if it is
 /// still running `limit` later.
