@@ -38,6 +38,10 @@ pub const SECRETS: &[&str] = &[
     ANTHROPIC_API_KEY,
     OPENAI_API_KEY,
     ACTIONS_ID_TOKEN_REQUEST_TOKEN,
+    IDENTITY_HEADER,
+    BUILDKITE_AGENT_ACCESS_TOKEN,
+    SYSTEM_ACCESSTOKEN,
+    AWS_SECRET_ACCESS_KEY,
 ];
 
 /// `cmd` with every variable of [`SECRETS`] removed from its environment.
@@ -105,6 +109,41 @@ pub const ACTIONS_ID_TOKEN_REQUEST_TOKEN: &str = "ACTIONS_ID_TOKEN_REQUEST_TOKEN
 /// Host (and port) of Google's metadata server, as Google's libraries read
 /// it; default `metadata.google.internal`.
 pub const GCE_METADATA_HOST: &str = "GCE_METADATA_HOST";
+
+// --- printed by `keyless sandbox --print-env`: the platforms' variables
+// --- that point a shell (and the platforms' own clients) at its stand-ins ---
+/// ip:port google-auth pings to detect GCE.
+pub const GCE_METADATA_IP: &str = "GCE_METADATA_IP";
+/// keyless's override of the Azure IMDS base URL (scheme, host, port).
+pub const KEYLESS_AZURE_IMDS_ENDPOINT: &str = "KEYLESS_AZURE_IMDS_ENDPOINT";
+/// The IMDS base URL azure-identity and MSAL read.
+pub const AZURE_POD_IDENTITY_AUTHORITY_HOST: &str = "AZURE_POD_IDENTITY_AUTHORITY_HOST";
+/// App Service / Functions / Container Apps: the managed identity endpoint.
+pub const IDENTITY_ENDPOINT: &str = "IDENTITY_ENDPOINT";
+/// Its `X-IDENTITY-HEADER` value: a secret, never logged.
+pub const IDENTITY_HEADER: &str = "IDENTITY_HEADER";
+/// `true` in Buildkite jobs.
+pub const BUILDKITE: &str = "BUILDKITE";
+/// The Buildkite agent API base (default `https://agent.buildkite.com/v3`).
+pub const BUILDKITE_AGENT_ENDPOINT: &str = "BUILDKITE_AGENT_ENDPOINT";
+/// The Buildkite agent's access token: a secret, never logged.
+pub const BUILDKITE_AGENT_ACCESS_TOKEN: &str = "BUILDKITE_AGENT_ACCESS_TOKEN";
+/// The running Buildkite job.
+pub const BUILDKITE_JOB_ID: &str = "BUILDKITE_JOB_ID";
+/// `True` in Azure Pipelines jobs.
+pub const TF_BUILD: &str = "TF_BUILD";
+/// Azure DevOps' OIDC request URI.
+pub const SYSTEM_OIDCREQUESTURI: &str = "SYSTEM_OIDCREQUESTURI";
+/// `$(System.AccessToken)`, mapped into the step: a secret, never logged.
+pub const SYSTEM_ACCESSTOKEN: &str = "SYSTEM_ACCESSTOKEN";
+/// The service connection the AzureCLI task names (Azure's SDKs read it).
+pub const AZURESUBSCRIPTION_SERVICE_CONNECTION_ID: &str = "AZURESUBSCRIPTION_SERVICE_CONNECTION_ID";
+/// Redirects STS in the AWS SDKs.
+pub const AWS_ENDPOINT_URL_STS: &str = "AWS_ENDPOINT_URL_STS";
+pub const AWS_ACCESS_KEY_ID: &str = "AWS_ACCESS_KEY_ID";
+/// A secret, never logged.
+pub const AWS_SECRET_ACCESS_KEY: &str = "AWS_SECRET_ACCESS_KEY";
+pub const AWS_REGION: &str = "AWS_REGION";
 
 // --- other tools' settings ---
 /// The OpenAI API base the SDKs call (`auth status`, `setup codex`).

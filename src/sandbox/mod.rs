@@ -14,6 +14,7 @@ mod federation;
 mod issuer;
 mod keys;
 mod openai;
+pub mod platforms;
 pub mod rules;
 mod verify;
 
@@ -76,6 +77,8 @@ pub struct State {
     pub history: Mutex<Vec<HistoryEvent>>,
     pub exchanges: AtomicU64,
     pub jwks_cache: Mutex<HashMap<String, serde_json::Value>>,
+    /// The request tokens the platform stand-ins expect.
+    pub platform_secrets: platforms::Secrets,
 }
 
 impl State {
@@ -89,6 +92,7 @@ impl State {
             history: Mutex::new(Vec::new()),
             exchanges: AtomicU64::new(0),
             jwks_cache: Mutex::new(HashMap::new()),
+            platform_secrets: platforms::Secrets::generate(),
         }
     }
 
@@ -146,6 +150,7 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/v1/models", get(api::models))
         .route("/v1/messages", post(api::messages))
         .route("/_sandbox/history", get(api::history))
+        .merge(platforms::routes())
         .with_state(state)
 }
 
