@@ -30,6 +30,7 @@ mod process;
 mod properties;
 mod proxy;
 mod sandbox;
+mod sandbox_platforms;
 mod sdk;
 mod secrets;
 mod single_use;
