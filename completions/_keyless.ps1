@@ -275,6 +275,7 @@ Register-ArgumentCompleter -Native -CommandName 'keyless' -ScriptBlock {
             [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Port on 127.0.0.1 (0 picks a free one)')
             [CompletionResult]::new('--rules', '--rules', [CompletionResultType]::ParameterName, 'JSON file of trusted issuers and federation rules (see the README)')
             [CompletionResult]::new('--token-lifetime', '--token-lifetime', [CompletionResultType]::ParameterName, 'Lifetime of tokens minted by the default rule, in seconds (1 to 86400)')
+            [CompletionResult]::new('--print-env', '--print-env', [CompletionResultType]::ParameterName, 'Print, on stdout and only, the shell assignments (`export NAME=…`) that point a job at this platform''s stand-in, with the federation variables of its default rule; the banner goes to stderr')
             [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Directory holding config.json [default: ~/.config/keyless on Linux]')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Named profile to use')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v steps, -vv debug); never secrets')
@@ -318,8 +319,10 @@ Register-ArgumentCompleter -Native -CommandName 'keyless' -ScriptBlock {
             break
         }
         'keyless;demo' {
+            [CompletionResult]::new('--ci', '--ci', [CompletionResultType]::ParameterName, 'Narrate a zero-setup CI run on this platform instead: only the federation variables and the platform''s own set, then `keyless exec -- <a Messages call>`')
             [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Directory holding config.json [default: ~/.config/keyless on Linux]')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Named profile to use')
+            [CompletionResult]::new('--messages-call', '--messages-call', [CompletionResultType]::ParameterName, '(internal) the Messages call `demo --ci` runs under `keyless exec`')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v steps, -vv debug); never secrets')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (-v steps, -vv debug); never secrets')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')

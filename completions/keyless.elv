@@ -253,6 +253,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand --port 'Port on 127.0.0.1 (0 picks a free one)'
             cand --rules 'JSON file of trusted issuers and federation rules (see the README)'
             cand --token-lifetime 'Lifetime of tokens minted by the default rule, in seconds (1 to 86400)'
+            cand --print-env 'Print, on stdout and only, the shell assignments (`export NAME=…`) that point a job at this platform''s stand-in, with the federation variables of its default rule; the banner goes to stderr'
             cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
             cand --profile 'Named profile to use'
             cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
@@ -291,8 +292,10 @@ set edit:completion:arg-completer[keyless] = {|@words|
         &'keyless;sandbox;help;help'= {
         }
         &'keyless;demo'= {
+            cand --ci 'Narrate a zero-setup CI run on this platform instead: only the federation variables and the platform''s own set, then `keyless exec -- <a Messages call>`'
             cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
             cand --profile 'Named profile to use'
+            cand --messages-call '(internal) the Messages call `demo --ci` runs under `keyless exec`'
             cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
             cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
             cand -q 'Only errors on stderr'

@@ -169,7 +169,10 @@ pub fn env_block(state: &sandbox::State, p: Platform) -> String {
     )];
     out.extend(p.env(state).iter().map(line));
     out.extend(platforms::federation_env(state, p).iter().map(line));
-    out.push(line(&(crate::env_vars::KEYLESS_IDENTITY, p.identity().into())));
+    out.push(line(&(
+        crate::env_vars::KEYLESS_IDENTITY,
+        p.identity().into(),
+    )));
     out.push(format!("# listening on {}\n", state.url));
     out.join("\n")
 }

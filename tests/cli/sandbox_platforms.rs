@@ -54,9 +54,7 @@ impl PlatformSandbox {
     }
 
     pub fn var(&self, k: &str) -> &str {
-        self.env
-            .get(k)
-            .unwrap_or_else(|| panic!("{k} not printed"))
+        self.env.get(k).unwrap_or_else(|| panic!("{k} not printed"))
     }
 
     /// Exchange `jwt` at the sandbox's Anthropic endpoint under the rule
@@ -139,7 +137,9 @@ fn platform_dir() -> PathBuf {
 
 /// The test Python, when it can import `module`.
 fn python_with(module: &str) -> Option<String> {
-    let p = std::env::var("KEYLESS_TEST_PYTHON").ok().filter(|p| !p.is_empty());
+    let p = std::env::var("KEYLESS_TEST_PYTHON")
+        .ok()
+        .filter(|p| !p.is_empty());
     let ok = p.as_deref().is_some_and(|p| {
         Command::new(p)
             .args(["-c", &format!("import {module}")])
@@ -182,16 +182,28 @@ fn actions_core_get_id_token_works_against_the_github_stand_in() {
     let path = path_of(&request_url);
     let r = raw(&sb.url, "GET", &format!("{path}&audience=x"), &[], "");
     assert_eq!(r.status, 401, "{}", r.body);
-    let r = raw(&sb.url, "GET", &format!("{path}&audience=x"), &[("authorization", "Bearer wrong")], "");
+    let r = raw(
+        &sb.url,
+        "GET",
+        &format!("{path}&audience=x"),
+        &[("authorization", "Bearer wrong")],
+        "",
+    );
     assert_eq!(r.status, 401, "{}", r.body);
     let bearer = format!("Bearer {request_token}");
     let r = raw(&sb.url, "GET", &path, &[("authorization", &bearer)], "");
     assert_eq!(r.status, 200, "{}", r.body);
     let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
-    assert_eq!(claims(v["value"].as_str().unwrap())["aud"], "https://github.com/keyless-sandbox");
+    assert_eq!(
+        claims(v["value"].as_str().unwrap())["aud"],
+        "https://github.com/keyless-sandbox"
+    );
 
     let node_modules = platform_dir().join("node_modules/@actions/core/package.json");
-    if !require_tool("tests/platform's npm packages (tests/platform/install.sh)", node_modules.exists()) {
+    if !require_tool(
+        "tests/platform's npm packages (tests/platform/install.sh)",
+        node_modules.exists(),
+    ) {
         return;
     }
     let env = TestEnv::new();
@@ -226,7 +238,11 @@ fn actions_core_get_id_token_works_against_the_github_stand_in() {
     std::fs::remove_file(&out).unwrap();
     let o = get(&request_url, "wrong");
     assert!(!o.status.success());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("401"), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("401"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert!(!out.exists());
 }
 
@@ -241,15 +257,37 @@ fn google_auth_fetches_an_id_token_from_the_metadata_stand_in() {
     let q = format!("{GCP_PATH}?audience=https%3A%2F%2Fapi.anthropic.com&format=full");
     let r = raw(&sb.url, "GET", &q, &[], "");
     assert_eq!(r.status, 403, "no Metadata-Flavor header: {}", r.body);
-    let r = raw(&sb.url, "GET", &q, &[("metadata-flavor", "Google"), ("x-forwarded-for", "10.0.0.1")], "");
+    let r = raw(
+        &sb.url,
+        "GET",
+        &q,
+        &[
+            ("metadata-flavor", "Google"),
+            ("x-forwarded-for", "10.0.0.1"),
+        ],
+        "",
+    );
     assert_eq!(r.status, 403, "through a proxy: {}", r.body);
-    let r = raw(&sb.url, "GET", GCP_PATH, &[("metadata-flavor", "Google")], "");
+    let r = raw(
+        &sb.url,
+        "GET",
+        GCP_PATH,
+        &[("metadata-flavor", "Google")],
+        "",
+    );
     assert_eq!(r.status, 400, "no audience: {}", r.body);
     let r = raw(&sb.url, "GET", &q, &[("metadata-flavor", "Google")], "");
     assert_eq!(r.status, 200, "{}", r.body);
-    assert!(r.headers.contains("metadata-flavor: google"), "{}", r.headers);
+    assert!(
+        r.headers.contains("metadata-flavor: google"),
+        "{}",
+        r.headers
+    );
     let c = claims(&r.body);
-    assert_eq!(c["google"]["compute_engine"]["project_id"], "keyless-sandbox");
+    assert_eq!(
+        c["google"]["compute_engine"]["project_id"],
+        "keyless-sandbox"
+    );
     let standard = raw(
         &sb.url,
         "GET",
@@ -257,19 +295,32 @@ fn google_auth_fetches_an_id_token_from_the_metadata_stand_in() {
         &[("metadata-flavor", "Google")],
         "",
     );
-    assert!(claims(&standard.body).get("google").is_none(), "format=standard has no google claim");
+    assert!(
+        claims(&standard.body).get("google").is_none(),
+        "format=standard has no google claim"
+    );
 
     let Some(py) = python_with("google.oauth2.id_token") else {
         return;
     };
     let code = "import google.auth.transport.requests as r\nfrom google.oauth2 import id_token\nprint(id_token.fetch_id_token(r.Request(), 'https://api.anthropic.com'))";
-    let (ok, jwt, err) = python(&py, code, &[("GCE_METADATA_HOST", &host), ("GCE_METADATA_IP", &host)]);
+    let (ok, jwt, err) = python(
+        &py,
+        code,
+        &[("GCE_METADATA_HOST", &host), ("GCE_METADATA_IP", &host)],
+    );
     assert!(ok, "{err}");
     let c = claims(&jwt);
     assert_eq!(c["sub"], "104729384756102938475");
-    assert_eq!(c["email"], "keyless-sandbox@keyless-sandbox.iam.gserviceaccount.com");
+    assert_eq!(
+        c["email"],
+        "keyless-sandbox@keyless-sandbox.iam.gserviceaccount.com"
+    );
     assert_eq!(c["aud"], "https://api.anthropic.com");
-    assert!(c["google"]["compute_engine"].is_object(), "google-auth asks for format=full");
+    assert!(
+        c["google"]["compute_engine"].is_object(),
+        "google-auth asks for format=full"
+    );
     let (s, body) = sb.exchange(&jwt);
     assert_eq!(s, 200, "the default GCP rule must accept it: {body}");
 }
@@ -284,14 +335,30 @@ fn azure_identity_gets_tokens_from_the_imds_and_app_service_stand_ins() {
     let r = raw(&sb.url, "GET", &q, &[], "");
     assert_eq!(r.status, 400);
     assert!(r.body.contains("bad_request_102"), "{}", r.body);
-    let r = raw(&sb.url, "GET", "/metadata/identity/oauth2/token?api-version=2018-02-01", &[("metadata", "true")], "");
+    let r = raw(
+        &sb.url,
+        "GET",
+        "/metadata/identity/oauth2/token?api-version=2018-02-01",
+        &[("metadata", "true")],
+        "",
+    );
     assert_eq!(r.status, 400, "no resource: {}", r.body);
     let r = raw(&sb.url, "GET", &q, &[("metadata", "true")], "");
     assert_eq!(r.status, 200, "{}", r.body);
     let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
-    assert!(v["expires_in"].is_string() && v["expires_on"].is_string(), "Azure sends numbers as strings: {v}");
+    assert!(
+        v["expires_in"].is_string() && v["expires_on"].is_string(),
+        "Azure sends numbers as strings: {v}"
+    );
     let c = claims(v["access_token"].as_str().unwrap());
-    assert_eq!((&c["aud"], &c["tid"], &c["oid"]), (&app.into(), &"6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b".into(), &c["sub"]));
+    assert_eq!(
+        (&c["aud"], &c["tid"], &c["oid"]),
+        (
+            &app.into(),
+            &"6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b".into(),
+            &c["sub"]
+        )
+    );
     assert!(c["appid"].is_string());
     let (s, body) = sb.exchange(v["access_token"].as_str().unwrap());
     assert_eq!(s, 200, "the default Azure rule must accept it: {body}");
@@ -299,9 +366,15 @@ fn azure_identity_gets_tokens_from_the_imds_and_app_service_stand_ins() {
     let apps = PlatformSandbox::start("azure-app-service");
     let endpoint = apps.var("IDENTITY_ENDPOINT").to_string();
     let header = apps.var("IDENTITY_HEADER").to_string();
-    let q = format!("{}?api-version=2019-08-01&resource={app}", path_of(&endpoint));
+    let q = format!(
+        "{}?api-version=2019-08-01&resource={app}",
+        path_of(&endpoint)
+    );
     assert_eq!(raw(&apps.url, "GET", &q, &[], "").status, 400);
-    assert_eq!(raw(&apps.url, "GET", &q, &[("x-identity-header", "wrong")], "").status, 401);
+    assert_eq!(
+        raw(&apps.url, "GET", &q, &[("x-identity-header", "wrong")], "").status,
+        401
+    );
     let r = raw(&apps.url, "GET", &q, &[("x-identity-header", &header)], "");
     assert_eq!(r.status, 200, "{}", r.body);
 
@@ -318,7 +391,10 @@ fn azure_identity_gets_tokens_from_the_imds_and_app_service_stand_ins() {
     let (ok, jwt, err) = python(
         &py,
         &code,
-        &[("IDENTITY_ENDPOINT", &endpoint), ("IDENTITY_HEADER", &header)],
+        &[
+            ("IDENTITY_ENDPOINT", &endpoint),
+            ("IDENTITY_HEADER", &header),
+        ],
     );
     assert!(ok, "App Service: {err}");
     assert_eq!(claims(&jwt)["oid"], "2d3e4f50-6172-4834-95a6-b7c8d9e0f1a2");
@@ -326,7 +402,10 @@ fn azure_identity_gets_tokens_from_the_imds_and_app_service_stand_ins() {
     let (ok, _, err) = python(
         &py,
         &code,
-        &[("IDENTITY_ENDPOINT", &endpoint), ("IDENTITY_HEADER", "wrong")],
+        &[
+            ("IDENTITY_ENDPOINT", &endpoint),
+            ("IDENTITY_HEADER", "wrong"),
+        ],
     );
     assert!(!ok, "a wrong IDENTITY_HEADER must fail: {err}");
 }
@@ -342,23 +421,66 @@ fn buildkite_stand_in_speaks_the_agent_oidc_api() {
     let json = ("content-type", "application/json");
     let body = r#"{"audience":"https://api.anthropic.com","lifetime":300}"#;
     assert_eq!(raw(&sb.url, "POST", &path, &[json], body).status, 401);
-    assert_eq!(raw(&sb.url, "POST", &path, &[json, ("authorization", "Token wrong")], body).status, 401);
+    assert_eq!(
+        raw(
+            &sb.url,
+            "POST",
+            &path,
+            &[json, ("authorization", "Token wrong")],
+            body
+        )
+        .status,
+        401
+    );
     let other = format!("{base}/jobs/0190a1b2-ffff-4e5f-8a9b-0c1d2e3f4a5b/oidc/tokens");
-    assert_eq!(raw(&sb.url, "POST", &other, &[json, ("authorization", &auth)], body).status, 404);
+    assert_eq!(
+        raw(
+            &sb.url,
+            "POST",
+            &other,
+            &[json, ("authorization", &auth)],
+            body
+        )
+        .status,
+        404
+    );
     let long = r#"{"audience":"a","lifetime":99999}"#;
-    assert_eq!(raw(&sb.url, "POST", &path, &[json, ("authorization", &auth)], long).status, 422);
-    let r = raw(&sb.url, "POST", &path, &[json, ("authorization", &auth)], body);
+    assert_eq!(
+        raw(
+            &sb.url,
+            "POST",
+            &path,
+            &[json, ("authorization", &auth)],
+            long
+        )
+        .status,
+        422
+    );
+    let r = raw(
+        &sb.url,
+        "POST",
+        &path,
+        &[json, ("authorization", &auth)],
+        body,
+    );
     assert_eq!(r.status, 200, "{}", r.body);
     let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
     let jwt = v["token"].as_str().unwrap();
     let c = claims(jwt);
     assert!(
-        c["sub"].as_str().unwrap().starts_with("organization:keyless-sandbox:pipeline:demo:ref:refs/heads/main:commit:"),
+        c["sub"]
+            .as_str()
+            .unwrap()
+            .starts_with("organization:keyless-sandbox:pipeline:demo:ref:refs/heads/main:commit:"),
         "{c}"
     );
     assert_eq!(c["aud"], "https://api.anthropic.com");
     assert_eq!(c["job_id"], job.as_str());
-    assert_eq!(sb.exchange(jwt).0, 200, "the default Buildkite rule must accept it");
+    assert_eq!(
+        sb.exchange(jwt).0,
+        200,
+        "the default Buildkite rule must accept it"
+    );
 }
 
 #[test]
@@ -366,13 +488,36 @@ fn azure_devops_stand_in_speaks_the_oidc_request_uri() {
     let sb = PlatformSandbox::start("azure-pipelines");
     let path = path_of(sb.var("SYSTEM_OIDCREQUESTURI"));
     let auth = format!("Bearer {}", sb.var("SYSTEM_ACCESSTOKEN"));
-    let conn = sb.var("AZURESUBSCRIPTION_SERVICE_CONNECTION_ID").to_string();
+    let conn = sb
+        .var("AZURESUBSCRIPTION_SERVICE_CONNECTION_ID")
+        .to_string();
     let json = ("content-type", "application/json");
     let q = format!("{path}?api-version=7.1&serviceConnectionId={conn}");
     assert_eq!(raw(&sb.url, "POST", &q, &[json], "").status, 401);
-    assert_eq!(raw(&sb.url, "POST", &path, &[json, ("authorization", &auth)], "").status, 400);
-    let unknown = format!("{path}?api-version=7.1&serviceConnectionId=00000000-0000-4000-8000-000000000000");
-    assert_eq!(raw(&sb.url, "POST", &unknown, &[json, ("authorization", &auth)], "").status, 404);
+    assert_eq!(
+        raw(
+            &sb.url,
+            "POST",
+            &path,
+            &[json, ("authorization", &auth)],
+            ""
+        )
+        .status,
+        400
+    );
+    let unknown =
+        format!("{path}?api-version=7.1&serviceConnectionId=00000000-0000-4000-8000-000000000000");
+    assert_eq!(
+        raw(
+            &sb.url,
+            "POST",
+            &unknown,
+            &[json, ("authorization", &auth)],
+            ""
+        )
+        .status,
+        404
+    );
     let r = raw(&sb.url, "POST", &q, &[json, ("authorization", &auth)], "");
     assert_eq!(r.status, 200, "{}", r.body);
     let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
@@ -380,10 +525,30 @@ fn azure_devops_stand_in_speaks_the_oidc_request_uri() {
     let c = claims(jwt);
     assert_eq!(c["sub"], "sc://keyless-sandbox/demo/anthropic");
     assert_eq!(c["aud"], "api://AzureADTokenExchange");
-    assert_eq!(sb.var("ANTHROPIC_OIDC_AUDIENCE"), "api://AzureADTokenExchange");
-    assert_eq!(sb.exchange(jwt).0, 200, "the default Azure Pipelines rule must accept it");
-    let r = raw(&sb.url, "POST", &format!("{path}?api-version=7.1"), &[json, ("authorization", &auth)], "");
-    assert_eq!(claims(serde_json::from_str::<serde_json::Value>(&r.body).unwrap()["oidcToken"].as_str().unwrap())["sub"], "p://keyless-sandbox/demo/demo-pipeline");
+    assert_eq!(
+        sb.var("ANTHROPIC_OIDC_AUDIENCE"),
+        "api://AzureADTokenExchange"
+    );
+    assert_eq!(
+        sb.exchange(jwt).0,
+        200,
+        "the default Azure Pipelines rule must accept it"
+    );
+    let r = raw(
+        &sb.url,
+        "POST",
+        &format!("{path}?api-version=7.1"),
+        &[json, ("authorization", &auth)],
+        "",
+    );
+    assert_eq!(
+        claims(
+            serde_json::from_str::<serde_json::Value>(&r.body).unwrap()["oidcToken"]
+                .as_str()
+                .unwrap()
+        )["sub"],
+        "p://keyless-sandbox/demo/demo-pipeline"
+    );
 }
 
 #[test]
@@ -391,12 +556,114 @@ fn print_env_prints_the_aws_test_credentials_and_only_assignments() {
     let sb = PlatformSandbox::start("aws");
     assert_eq!(sb.var("AWS_ENDPOINT_URL_STS"), sb.url);
     assert_eq!(sb.var("AWS_ACCESS_KEY_ID"), "AKIAKEYLESSSANDBOX01");
-    assert_eq!(sb.var("AWS_SECRET_ACCESS_KEY"), "keyless-sandbox-secret-access-key-not-a-secret");
+    assert_eq!(
+        sb.var("AWS_SECRET_ACCESS_KEY"),
+        "keyless-sandbox-secret-access-key-not-a-secret"
+    );
     assert_eq!(sb.var("AWS_REGION"), "us-east-1");
     assert_eq!(sb.var("KEYLESS_IDENTITY"), "aws");
     assert_eq!(sb.var("ANTHROPIC_BASE_URL"), sb.url);
     // Each run has request tokens of its own.
     let a = PlatformSandbox::start("github-actions");
     let b = PlatformSandbox::start("github-actions");
-    assert_ne!(a.var("ACTIONS_ID_TOKEN_REQUEST_TOKEN"), b.var("ACTIONS_ID_TOKEN_REQUEST_TOKEN"));
+    assert_ne!(
+        a.var("ACTIONS_ID_TOKEN_REQUEST_TOKEN"),
+        b.var("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
+    );
+}
+
+/// `demo --ci PLATFORM`: the zero-setup run it narrates, for real.
+fn demo_ci(platform: &str) -> Run {
+    let env = TestEnv::new();
+    env.run(&["demo", "--ci", platform])
+}
+
+#[test]
+fn demo_ci_github_actions_runs_a_zero_setup_job() {
+    let r = demo_ci("github-actions");
+    r.success();
+    assert!(
+        r.stdout.starts_with("Hello from the keyless sandbox"),
+        "{}",
+        r.stdout
+    );
+    for needle in [
+        "ANTHROPIC_FEDERATION_RULE_ID=fdrl_01sandboxgithub",
+        "GITHUB_ACTIONS=true",
+        "no config file",
+        // the child exec found the source by itself, and asked GitHub's stand-in
+        "auto: using GitHub Actions' OIDC endpoint",
+        "requesting an identity token from GitHub Actions",
+        "/v1/messages → 200",
+    ] {
+        assert!(
+            r.stderr.contains(needle),
+            "{needle:?} missing from:\n{}",
+            r.stderr
+        );
+    }
+    assert!(
+        !r.stderr.contains("KEYLESS_IDENTITY="),
+        "auto decides on GitHub: {}",
+        r.stderr
+    );
+    // The request token is shown masked only.
+    let shown = r
+        .stderr
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("ACTIONS_ID_TOKEN_REQUEST_TOKEN="))
+        .unwrap();
+    assert!(shown.ends_with('…') && shown.len() < 20, "{shown}");
+}
+
+#[test]
+fn demo_ci_gcp_runs_a_zero_setup_job() {
+    let r = demo_ci("gcp");
+    r.success();
+    assert!(
+        r.stdout.starts_with("Hello from the keyless sandbox"),
+        "{}",
+        r.stdout
+    );
+    for needle in [
+        "ANTHROPIC_FEDERATION_RULE_ID=fdrl_01sandboxgcp",
+        "GCE_METADATA_HOST=127.0.0.1:",
+        "auto: using the GCP metadata server",
+        "/v1/messages → 200",
+    ] {
+        assert!(
+            r.stderr.contains(needle),
+            "{needle:?} missing from:\n{}",
+            r.stderr
+        );
+    }
+}
+
+/// Every other platform of the table runs once its identity source is in
+/// this build, and until then says which source is missing.
+#[test]
+fn demo_ci_other_platforms_run_or_name_the_missing_source() {
+    for (platform, source) in [
+        ("azure", "azure"),
+        ("azure-app-service", "azure"),
+        ("buildkite", "buildkite"),
+        ("azure-pipelines", "azure-pipelines"),
+        ("aws", "aws"),
+    ] {
+        let r = demo_ci(platform);
+        if r.code == 0 {
+            assert!(
+                r.stdout.starts_with("Hello from the keyless sandbox"),
+                "{platform}: {}",
+                r.stdout
+            );
+            assert!(
+                r.stderr.contains(&format!("KEYLESS_IDENTITY={source}")),
+                "{platform}: {}",
+                r.stderr
+            );
+        } else {
+            r.fails(2, &format!("no `{source}` identity source yet"));
+        }
+    }
 }

@@ -31,28 +31,24 @@ use super::{AZURE_CLIENT_ID, AZURE_OBJECT_ID, AZURE_TENANT, State};
 const LIFETIME: i64 = 3540;
 
 fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
-    super::json_reply(status, json!({"error": error, "error_description": description}))
+    super::json_reply(
+        status,
+        json!({"error": error, "error_description": description}),
+    )
 }
 
-/// The resource asked for, or the 400 the endpoint answers without one.
-fn resource(q: &HashMap<String, String>, platform: &str) -> Result<String, Response> {
+/// The resource asked for, or why the endpoint answers 400
+/// `invalid_request`.
+fn resource(q: &HashMap<String, String>, platform: &str) -> Result<String, &'static str> {
     if q.get("api-version").is_none_or(|v| v.is_empty()) {
         super::refused(platform, "no api-version");
-        return Err(oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "Required query variable 'api-version' is missing",
-        ));
+        return Err("Required query variable 'api-version' is missing");
     }
     match q.get("resource").filter(|r| !r.trim().is_empty()) {
         Some(r) => Ok(r.trim().to_string()),
         None => {
             super::refused(platform, "no resource");
-            Err(oauth_error(
-                StatusCode::BAD_REQUEST,
-                "invalid_request",
-                "Required audience parameter not specified",
-            ))
+            Err("Required audience parameter not specified")
         }
     }
 }
@@ -90,7 +86,7 @@ pub async fn imds(
     }
     let resource = match resource(&q, "Azure IMDS") {
         Ok(r) => r,
-        Err(e) => return e,
+        Err(why) => return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", why),
     };
     let (jwt, now) = token_for(&st, &resource);
     super::json_reply(
@@ -135,7 +131,7 @@ pub async fn app_service(
     }
     let resource = match resource(&q, "Azure App Service") {
         Ok(r) => r,
-        Err(e) => return e,
+        Err(why) => return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", why),
     };
     let (jwt, now) = token_for(&st, &resource);
     super::json_reply(

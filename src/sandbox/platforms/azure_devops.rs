@@ -22,7 +22,10 @@ use serde_json::json;
 use super::{AZURE_DEVOPS_AUDIENCE, AZURE_DEVOPS_CONNECTION_ID, AZURE_DEVOPS_ORG, State};
 
 fn message(status: StatusCode, m: &str) -> Response {
-    super::json_reply(status, json!({"message": m, "typeKey": "InvalidRequestException"}))
+    super::json_reply(
+        status,
+        json!({"message": m, "typeKey": "InvalidRequestException"}),
+    )
 }
 
 pub async fn token(
@@ -33,17 +36,28 @@ pub async fn token(
     let bearer = super::header(&headers, "authorization").and_then(|v| v.strip_prefix("Bearer "));
     if !super::same_secret(bearer, &st.platform_secrets.azure_devops_access_token) {
         super::refused("Azure DevOps", "no or a wrong System.AccessToken");
-        return message(StatusCode::UNAUTHORIZED, "TF400813: The user is not authorized to access this resource.");
+        return message(
+            StatusCode::UNAUTHORIZED,
+            "TF400813: The user is not authorized to access this resource.",
+        );
     }
     if q.get("api-version").is_none_or(|v| v.is_empty()) {
         super::refused("Azure DevOps", "no api-version");
-        return message(StatusCode::BAD_REQUEST, "No api-version was supplied for the POST request.");
+        return message(
+            StatusCode::BAD_REQUEST,
+            "No api-version was supplied for the POST request.",
+        );
     }
     let sub = match q.get("serviceConnectionId").filter(|c| !c.is_empty()) {
-        Some(c) if c == AZURE_DEVOPS_CONNECTION_ID => format!("sc://{AZURE_DEVOPS_ORG}/demo/anthropic"),
+        Some(c) if c == AZURE_DEVOPS_CONNECTION_ID => {
+            format!("sc://{AZURE_DEVOPS_ORG}/demo/anthropic")
+        }
         Some(_) => {
             super::refused("Azure DevOps", "an unknown service connection");
-            return message(StatusCode::NOT_FOUND, "The service connection does not exist or has not been authorized for use.");
+            return message(
+                StatusCode::NOT_FOUND,
+                "The service connection does not exist or has not been authorized for use.",
+            );
         }
         None => format!("p://{AZURE_DEVOPS_ORG}/demo/demo-pipeline"),
     };

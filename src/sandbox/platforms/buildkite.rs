@@ -34,7 +34,8 @@ pub async fn token(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let agent_token = super::header(&headers, "authorization").and_then(|v| v.strip_prefix("Token "));
+    let agent_token =
+        super::header(&headers, "authorization").and_then(|v| v.strip_prefix("Token "));
     if !super::same_secret(agent_token, &st.platform_secrets.buildkite_agent_token) {
         super::refused("Buildkite", "no or a wrong agent access token");
         return message(StatusCode::UNAUTHORIZED, "Unauthorized");
@@ -48,7 +49,12 @@ pub async fn token(
     } else {
         match serde_json::from_slice(&body) {
             Ok(v @ Value::Object(_)) => v,
-            _ => return message(StatusCode::BAD_REQUEST, "The request body is not a JSON object"),
+            _ => {
+                return message(
+                    StatusCode::BAD_REQUEST,
+                    "The request body is not a JSON object",
+                );
+            }
         }
     };
     let aud = req["audience"]

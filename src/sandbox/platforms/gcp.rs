@@ -26,18 +26,16 @@ const FLAVOR: (&str, &str) = ("metadata-flavor", "Google");
 
 /// A plain-text answer that says it is Google's metadata server.
 fn text(status: StatusCode, content_type: &'static str, body: String) -> Response {
-    (
-        status,
-        [FLAVOR, ("content-type", content_type)],
-        body,
-    )
-        .into_response()
+    (status, [FLAVOR, ("content-type", content_type)], body).into_response()
 }
 
 /// The real server's checks: the header, and no proxy in between.
 fn refuse(headers: &HeaderMap) -> Option<Response> {
     if headers.contains_key("x-forwarded-for") {
-        super::refused("GCP metadata", "the request came through a proxy (X-Forwarded-For)");
+        super::refused(
+            "GCP metadata",
+            "the request came through a proxy (X-Forwarded-For)",
+        );
         return Some(text(
             StatusCode::FORBIDDEN,
             "text/html; charset=UTF-8",
@@ -59,7 +57,11 @@ pub async fn ping(headers: HeaderMap) -> Response {
     if let Some(r) = refuse(&headers) {
         return r;
     }
-    text(StatusCode::OK, "application/text", "computeMetadata/\n".into())
+    text(
+        StatusCode::OK,
+        "application/text",
+        "computeMetadata/\n".into(),
+    )
 }
 
 pub async fn account(headers: HeaderMap) -> Response {

@@ -51,7 +51,8 @@ impl Secrets {
 
 /// Where each stand-in listens.
 pub const GITHUB_PATH: &str = "/_platforms/github/idtoken";
-pub const GCP_IDENTITY_PATH: &str = "/computeMetadata/v1/instance/service-accounts/default/identity";
+pub const GCP_IDENTITY_PATH: &str =
+    "/computeMetadata/v1/instance/service-accounts/default/identity";
 pub const GCP_ACCOUNT_PATH: &str = "/computeMetadata/v1/instance/service-accounts/default/";
 pub const AZURE_IMDS_PATH: &str = "/metadata/identity/oauth2/token";
 pub const APP_SERVICE_PATH: &str = "/_platforms/app-service/msi/token";
@@ -104,7 +105,9 @@ fn json_reply(status: StatusCode, v: Value) -> Response {
 
 /// Say on the sandbox's stderr why a stand-in refused, as the denials do.
 fn refused(platform: &str, why: &str) {
-    crate::output::server_log(&format!("sandbox: {platform} stand-in refused a request: {why}"));
+    crate::output::server_log(&format!(
+        "sandbox: {platform} stand-in refused a request: {why}"
+    ));
 }
 
 // --- who the stand-ins say the workload is ---
@@ -227,7 +230,10 @@ impl Platform {
                     ev::ACTIONS_ID_TOKEN_REQUEST_URL,
                     format!("{url}{GITHUB_PATH}?api-version=2.0"),
                 ),
-                (ev::ACTIONS_ID_TOKEN_REQUEST_TOKEN, s.github_request_token.clone()),
+                (
+                    ev::ACTIONS_ID_TOKEN_REQUEST_TOKEN,
+                    s.github_request_token.clone(),
+                ),
             ],
             Platform::Gcp => vec![
                 (ev::GCE_METADATA_HOST, host.clone()),
@@ -243,13 +249,22 @@ impl Platform {
             ],
             Platform::Buildkite => vec![
                 (ev::BUILDKITE, "true".into()),
-                (ev::BUILDKITE_AGENT_ENDPOINT, format!("{url}{BUILDKITE_BASE}")),
-                (ev::BUILDKITE_AGENT_ACCESS_TOKEN, s.buildkite_agent_token.clone()),
+                (
+                    ev::BUILDKITE_AGENT_ENDPOINT,
+                    format!("{url}{BUILDKITE_BASE}"),
+                ),
+                (
+                    ev::BUILDKITE_AGENT_ACCESS_TOKEN,
+                    s.buildkite_agent_token.clone(),
+                ),
                 (ev::BUILDKITE_JOB_ID, BUILDKITE_JOB.into()),
             ],
             Platform::AzurePipelines => vec![
                 (ev::TF_BUILD, "True".into()),
-                (ev::SYSTEM_OIDCREQUESTURI, format!("{url}{AZURE_DEVOPS_PATH}")),
+                (
+                    ev::SYSTEM_OIDCREQUESTURI,
+                    format!("{url}{AZURE_DEVOPS_PATH}"),
+                ),
                 (ev::SYSTEM_ACCESSTOKEN, s.azure_devops_access_token.clone()),
                 (
                     ev::AZURESUBSCRIPTION_SERVICE_CONNECTION_ID,
