@@ -86,10 +86,15 @@ fn serve(a: &SandboxServeArgs) -> Result<()> {
     let anthropic_rules = match &opts.rules {
         Some(p) => p.display().to_string(),
         None => format!(
-            "{} (subject {}*, audience {ANTHROPIC_AUDIENCE}), {} (denies everything)",
+            "{} (subject {}*, audience {ANTHROPIC_AUDIENCE}), {} (denies everything), and one per platform: {}",
             rules::SANDBOX_RULE,
             rules::SANDBOX_SUBJECT,
-            rules::SANDBOX_DENY_RULE
+            rules::SANDBOX_DENY_RULE,
+            platforms::rules(0)
+                .iter()
+                .map(|r| r.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     };
     let openai_rules = match &opts.rules {

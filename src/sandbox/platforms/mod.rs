@@ -340,3 +340,34 @@ impl Platform {
         parts.join(", ")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The AWS STS stand-in answers `POST /`, the GCP ping `GET /`: the
+    /// two must share the path, not panic when the routers merge.
+    #[test]
+    fn the_gcp_ping_shares_the_root_with_a_post_route() {
+        let state = Arc::new(State::new(
+            "http://127.0.0.1:1".into(),
+            super::super::rules::defaults(600),
+        ));
+        let _: Router = Router::new()
+            .route("/", post(|| async { "sts" }))
+            .merge(routes())
+            .with_state(state);
+    }
+
+    /// Every platform has a rule, and each rule pins more than the audience.
+    #[test]
+    fn every_platform_has_a_default_rule_that_pins_its_subject() {
+        let rules = super::super::rules::defaults(600).rules;
+        for p in Platform::ALL {
+            let r = rules.iter().find(|r| r.id == p.rule_id()).unwrap();
+            assert_eq!(r.matcher.audience.as_deref(), Some(p.audience()));
+            let prefix = r.matcher.subject_prefix.as_deref().unwrap();
+            assert!(prefix != "*" && !prefix.is_empty(), "{prefix}");
+        }
+    }
+}
