@@ -667,3 +667,34 @@ fn demo_ci_other_platforms_run_or_name_the_missing_source() {
         }
     }
 }
+
+/// The README's recipe, verbatim in sh: source `--print-env`'s output, then
+/// `keyless exec` runs as in the job, with no setup.
+#[test]
+fn print_env_sourced_by_sh_gives_exec_a_zero_setup_job() {
+    let env = TestEnv::new();
+    let script = format!(
+        r#"set -e
+cd "$1"
+{BIN} sandbox --print-env github-actions > sandbox.env 2>/dev/null &
+pid=$!
+trap 'kill $pid' EXIT
+until grep -q '^# listening on' sandbox.env 2>/dev/null; do sleep 0.1; done
+. ./sandbox.env
+{BIN} exec -- sh -c 'test "${{ANTHROPIC_AUTH_TOKEN#sk-ant-oat01-}}" != "$ANTHROPIC_AUTH_TOKEN" && echo handed-a-token'
+"#
+    );
+    let o = env
+        .external("sh")
+        .args(["-c", &script, "sh"])
+        .arg(env.root.path())
+        .output()
+        .unwrap();
+    let r = Run::from(o);
+    r.success();
+    assert_eq!(r.stdout.trim(), "handed-a-token");
+    assert!(
+        !env.config_dir().join("config.json").exists(),
+        "no config file was written"
+    );
+}
