@@ -337,7 +337,7 @@ _keyless() {
             fi
             case "${prev}" in
                 --ci)
-                    COMPREPLY=($(compgen -W "github-actions gcp azure azure-app-service buildkite azure-pipelines aws" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "github-actions github-actions-immutable gcp azure azure-app-service buildkite azure-pipelines aws" -- "${cur}"))
                     return 0
                     ;;
                 --config-dir)
@@ -753,7 +753,7 @@ _keyless() {
                     return 0
                     ;;
                 --print-env)
-                    COMPREPLY=($(compgen -W "github-actions gcp azure azure-app-service buildkite azure-pipelines aws" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "github-actions github-actions-immutable gcp azure azure-app-service buildkite azure-pipelines aws" -- "${cur}"))
                     return 0
                     ;;
                 --config-dir)

@@ -150,7 +150,11 @@ fn serve(a: &SandboxServeArgs) -> Result<()> {
 /// Where each platform's stand-in answers, for the banner.
 fn platform_lines(url: &str) -> String {
     [
-        format!("GitHub Actions {url}{}", platforms::GITHUB_PATH),
+        format!(
+            "GitHub Actions {url}{} (immutable sub: {url}{})",
+            platforms::GITHUB_PATH,
+            platforms::GITHUB_IMMUTABLE_PATH
+        ),
         format!("GCP metadata {url}{}", platforms::GCP_IDENTITY_PATH),
         format!("Azure IMDS {url}{}", platforms::AZURE_IMDS_PATH),
         format!("App Service {url}{}", platforms::APP_SERVICE_PATH),

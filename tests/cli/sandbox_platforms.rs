@@ -698,3 +698,64 @@ until grep -q '^# listening on' sandbox.env 2>/dev/null; do sleep 0.1; done
         "no config file was written"
     );
 }
+
+/// A repository created after 2026-07-15 gets GitHub's immutable `sub`: a
+/// rule written for the old form denies it, one written for the new form
+/// accepts it.
+#[test]
+fn github_immutable_subject_needs_a_rule_written_for_it() {
+    let sb = PlatformSandbox::start("github-actions-immutable");
+    let path = path_of(sb.var("ACTIONS_ID_TOKEN_REQUEST_URL"));
+    let bearer = format!("Bearer {}", sb.var("ACTIONS_ID_TOKEN_REQUEST_TOKEN"));
+    let mint = || {
+        let r = raw(
+            &sb.url,
+            "GET",
+            &format!("{path}&audience=https%3A%2F%2Fapi.anthropic.com"),
+            &[("authorization", &bearer)],
+            "",
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        v["value"].as_str().unwrap().to_string()
+    };
+    let jwt = mint();
+    assert_eq!(
+        claims(&jwt)["sub"],
+        "repo:keyless-sandbox@190011111/demo@870022222:ref:refs/heads/main"
+    );
+    assert_eq!(
+        sb.var("ANTHROPIC_FEDERATION_RULE_ID"),
+        "fdrl_01sandboxgithubimmutable"
+    );
+    assert_eq!(sb.exchange(&jwt).0, 200);
+
+    let old_rule = serde_json::json!({
+        "grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
+        "assertion": mint(),
+        "federation_rule_id": "fdrl_01sandboxgithub",
+        "organization_id": sb.var("ANTHROPIC_ORGANIZATION_ID"),
+    });
+    let r = raw(
+        &sb.url,
+        "POST",
+        "/v1/oauth/token",
+        &[("content-type", "application/json")],
+        &old_rule.to_string(),
+    );
+    assert_eq!(
+        r.status, 401,
+        "the old-form rule must not match: {}",
+        r.body
+    );
+    let h = raw(&sb.url, "GET", "/_sandbox/history", &[], "");
+    assert!(h.body.contains("match_subject_prefix"), "{}", h.body);
+
+    let r = demo_ci("github-actions-immutable");
+    r.success();
+    assert!(
+        r.stderr.contains("fdrl_01sandboxgithubimmutable"),
+        "{}",
+        r.stderr
+    );
+}

@@ -28,6 +28,10 @@ const CI_PLATFORMS: &[CiPlatform] = &[
         found_by_auto: true,
     },
     CiPlatform {
+        platform: Platform::GithubActionsImmutable,
+        found_by_auto: true,
+    },
+    CiPlatform {
         platform: Platform::Gcp,
         found_by_auto: true,
     },

@@ -5,7 +5,9 @@
 //! owner's URL. The JWT has GitHub's claims: `sub`
 //! `repo:OWNER/REPO:ref:refs/heads/main`, `repository_owner`, `ref`,
 //! `job_workflow_ref`, `runner_environment`, a `jti`, five minutes of life
-//! and `nbf` ten minutes back, as GitHub's samples show.
+//! and `nbf` ten minutes back, as GitHub's samples show. A second request
+//! URL plays a repository created after 2026-07-15, whose `sub` is GitHub's
+//! immutable form `repo:OWNER@OWNER-ID/REPO@REPO-ID:ref:…`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,12 +17,30 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::json;
 
-use super::{GITHUB_OWNER, GITHUB_REPO, GITHUB_SUBJECT, State};
+use super::{GITHUB_IMMUTABLE_SUBJECT, GITHUB_OWNER, GITHUB_REPO, GITHUB_SUBJECT, State};
 
 pub async fn token(
+    st: AxState<Arc<State>>,
+    headers: HeaderMap,
+    q: Query<HashMap<String, String>>,
+) -> Response {
+    issue(st, headers, q, GITHUB_SUBJECT)
+}
+
+/// The same for a repository with GitHub's immutable subject.
+pub async fn token_immutable(
+    st: AxState<Arc<State>>,
+    headers: HeaderMap,
+    q: Query<HashMap<String, String>>,
+) -> Response {
+    issue(st, headers, q, GITHUB_IMMUTABLE_SUBJECT)
+}
+
+fn issue(
     AxState(st): AxState<Arc<State>>,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
+    subject: &str,
 ) -> Response {
     let bearer = super::header(&headers, "authorization").and_then(|v| v.strip_prefix("Bearer "));
     if !super::same_secret(bearer, &st.platform_secrets.github_request_token) {
@@ -39,7 +59,7 @@ pub async fn token(
     let sha = crate::jwt::digest(&super::super::new_id(""))[..40].to_string();
     let claims = json!({
         "jti": super::super::new_id(""),
-        "sub": GITHUB_SUBJECT,
+        "sub": subject,
         "aud": aud,
         "nbf": now - 600,
         "ref": "refs/heads/main",

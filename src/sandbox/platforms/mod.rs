@@ -51,6 +51,8 @@ impl Secrets {
 
 /// Where each stand-in listens.
 pub const GITHUB_PATH: &str = "/_platforms/github/idtoken";
+/// The same for a repository created after 2026-07-15 (immutable `sub`).
+pub const GITHUB_IMMUTABLE_PATH: &str = "/_platforms/github-immutable/idtoken";
 pub const GCP_IDENTITY_PATH: &str =
     "/computeMetadata/v1/instance/service-accounts/default/identity";
 pub const GCP_ACCOUNT_PATH: &str = "/computeMetadata/v1/instance/service-accounts/default/";
@@ -63,6 +65,7 @@ pub const AZURE_DEVOPS_PATH: &str = "/_platforms/azure-devops/oidctoken";
 pub fn routes() -> Router<Arc<State>> {
     Router::new()
         .route(GITHUB_PATH, get(github::token))
+        .route(GITHUB_IMMUTABLE_PATH, get(github::token_immutable))
         .route("/", get(gcp::ping))
         .route("/computeMetadata/v1/", get(gcp::ping))
         .route(GCP_IDENTITY_PATH, get(gcp::identity))
@@ -114,6 +117,9 @@ fn refused(platform: &str, why: &str) {
 pub const GITHUB_OWNER: &str = "keyless-sandbox";
 pub const GITHUB_REPO: &str = "keyless-sandbox/demo";
 pub const GITHUB_SUBJECT: &str = "repo:keyless-sandbox/demo:ref:refs/heads/main";
+/// GitHub's immutable form, for repositories created after 2026-07-15.
+pub const GITHUB_IMMUTABLE_SUBJECT: &str =
+    "repo:keyless-sandbox@190011111/demo@870022222:ref:refs/heads/main";
 pub const GCP_SA_ID: &str = "104729384756102938475";
 pub const GCP_SA_EMAIL: &str = "keyless-sandbox@keyless-sandbox.iam.gserviceaccount.com";
 pub const AZURE_TENANT: &str = "6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b";
@@ -136,6 +142,8 @@ pub const AWS_REGION: &str = "us-east-1";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Platform {
     GithubActions,
+    /// GitHub Actions in a repository created after 2026-07-15.
+    GithubActionsImmutable,
     Gcp,
     Azure,
     AzureAppService,
@@ -145,8 +153,9 @@ pub enum Platform {
 }
 
 impl Platform {
-    pub const ALL: [Platform; 7] = [
+    pub const ALL: [Platform; 8] = [
         Platform::GithubActions,
+        Platform::GithubActionsImmutable,
         Platform::Gcp,
         Platform::Azure,
         Platform::AzureAppService,
@@ -158,6 +167,9 @@ impl Platform {
     pub fn title(self) -> &'static str {
         match self {
             Platform::GithubActions => "GitHub Actions",
+            Platform::GithubActionsImmutable => {
+                "GitHub Actions (a repository created after 2026-07-15)"
+            }
             Platform::Gcp => "Google Cloud (metadata server)",
             Platform::Azure => "Azure VM (IMDS)",
             Platform::AzureAppService => "Azure App Service",
@@ -171,6 +183,7 @@ impl Platform {
     pub fn rule_id(self) -> &'static str {
         match self {
             Platform::GithubActions => "fdrl_01sandboxgithub",
+            Platform::GithubActionsImmutable => "fdrl_01sandboxgithubimmutable",
             Platform::Gcp => "fdrl_01sandboxgcp",
             Platform::Azure | Platform::AzureAppService => "fdrl_01sandboxazure",
             Platform::Buildkite => "fdrl_01sandboxbuildkite",
@@ -200,6 +213,10 @@ impl Platform {
                 claims: [("repository_owner".to_string(), GITHUB_OWNER.to_string())].into(),
                 ..prefix(GITHUB_SUBJECT)
             },
+            Platform::GithubActionsImmutable => Match {
+                claims: [("repository_owner".to_string(), GITHUB_OWNER.to_string())].into(),
+                ..prefix(GITHUB_IMMUTABLE_SUBJECT)
+            },
             // Google's issuer is shared: pin sub and email, never a prefix.
             Platform::Gcp => Match {
                 claims: [("email".to_string(), GCP_SA_EMAIL.to_string())].into(),
@@ -224,11 +241,18 @@ impl Platform {
         let host = url.trim_start_matches("http://").to_string();
         let s = &st.platform_secrets;
         match self {
-            Platform::GithubActions => vec![
+            Platform::GithubActions | Platform::GithubActionsImmutable => vec![
                 (ev::GITHUB_ACTIONS, "true".into()),
                 (
                     ev::ACTIONS_ID_TOKEN_REQUEST_URL,
-                    format!("{url}{GITHUB_PATH}?api-version=2.0"),
+                    format!(
+                        "{url}{}?api-version=2.0",
+                        if self == Platform::GithubActions {
+                            GITHUB_PATH
+                        } else {
+                            GITHUB_IMMUTABLE_PATH
+                        }
+                    ),
                 ),
                 (
                     ev::ACTIONS_ID_TOKEN_REQUEST_TOKEN,
@@ -318,7 +342,7 @@ impl Platform {
     /// The `--identity` source that asks this platform.
     pub fn identity(self) -> &'static str {
         match self {
-            Platform::GithubActions => "github-actions",
+            Platform::GithubActions | Platform::GithubActionsImmutable => "github-actions",
             Platform::Gcp => "gcp",
             Platform::Azure | Platform::AzureAppService => "azure",
             Platform::Buildkite => "buildkite",
