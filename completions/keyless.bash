@@ -330,12 +330,16 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__demo)
-            opts="-v -q -h -V --config-dir --profile --verbose --quiet --help --version"
+            opts="-v -q -h -V --ci --messages-call --config-dir --profile --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --ci)
+                    COMPREPLY=($(compgen -W "github-actions github-actions-immutable gcp azure azure-app-service buildkite azure-pipelines aws" -- "${cur}"))
+                    return 0
+                    ;;
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -730,7 +734,7 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__sandbox)
-            opts="-v -q -h -V --port --rules --token-lifetime --config-dir --profile --verbose --quiet --help --version identity-token help"
+            opts="-v -q -h -V --port --rules --token-lifetime --print-env --config-dir --profile --verbose --quiet --help --version identity-token help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -746,6 +750,10 @@ _keyless() {
                     ;;
                 --token-lifetime)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --print-env)
+                    COMPREPLY=($(compgen -W "github-actions github-actions-immutable gcp azure azure-app-service buildkite azure-pipelines aws" -- "${cur}"))
                     return 0
                     ;;
                 --config-dir)

@@ -186,11 +186,19 @@ complete -c keyless -n "__fish_keyless_using_subcommand exec" -s V -l version -d
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and not __fish_seen_subcommand_from identity-token help" -l port -d 'Port on 127.0.0.1 (0 picks a free one)' -r
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and not __fish_seen_subcommand_from identity-token help" -l rules -d 'JSON file of trusted issuers and federation rules (see the README)' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and not __fish_seen_subcommand_from identity-token help" -l token-lifetime -d 'Lifetime of tokens minted by the default rule, in seconds (1 to 86400)' -r
+complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and not __fish_seen_subcommand_from identity-token help" -l print-env -d 'Print, on stdout and only, the shell assignments (`export NAME=…`) that point a job at this platform\'s stand-in, with the federation variables of its default rule; the banner goes to stderr' -r -f -a "github-actions\t''
+github-actions-immutable\t'GitHub Actions in a repository created after 2026-07-15'
+gcp\t''
+azure\t''
+azure-app-service\t''
+buildkite\t''
+azure-pipelines\t''
+aws\t''"
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and not __fish_seen_subcommand_from identity-token help" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and not __fish_seen_subcommand_from identity-token help" -l profile -d 'Named profile to use' -r
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and not __fish_seen_subcommand_from identity-token help" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and not __fish_seen_subcommand_from identity-token help" -s q -l quiet -d 'Only errors on stderr'
-complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and not __fish_seen_subcommand_from identity-token help" -s h -l help -d 'Print help'
+complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and not __fish_seen_subcommand_from identity-token help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and not __fish_seen_subcommand_from identity-token help" -s V -l version -d 'Print version'
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and not __fish_seen_subcommand_from identity-token help" -f -a "identity-token" -d 'Print a fresh identity JWT from a running sandbox (an identity source for tests and demos)'
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and not __fish_seen_subcommand_from identity-token help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -206,11 +214,20 @@ complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and __fish_seen
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and __fish_seen_subcommand_from identity-token" -s V -l version -d 'Print version'
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and __fish_seen_subcommand_from help" -f -a "identity-token" -d 'Print a fresh identity JWT from a running sandbox (an identity source for tests and demos)'
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c keyless -n "__fish_keyless_using_subcommand demo" -l ci -d 'Narrate a zero-setup CI run on this platform instead: only the federation variables and the platform\'s own set, then `keyless exec -- <a Messages call>`' -r -f -a "github-actions\t''
+github-actions-immutable\t'GitHub Actions in a repository created after 2026-07-15'
+gcp\t''
+azure\t''
+azure-app-service\t''
+buildkite\t''
+azure-pipelines\t''
+aws\t''"
 complete -c keyless -n "__fish_keyless_using_subcommand demo" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand demo" -l profile -d 'Named profile to use' -r
+complete -c keyless -n "__fish_keyless_using_subcommand demo" -l messages-call -d '(internal) the Messages call `demo --ci` runs under `keyless exec`'
 complete -c keyless -n "__fish_keyless_using_subcommand demo" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
 complete -c keyless -n "__fish_keyless_using_subcommand demo" -s q -l quiet -d 'Only errors on stderr'
-complete -c keyless -n "__fish_keyless_using_subcommand demo" -s h -l help -d 'Print help'
+complete -c keyless -n "__fish_keyless_using_subcommand demo" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c keyless -n "__fish_keyless_using_subcommand demo" -s V -l version -d 'Print version'
 complete -c keyless -n "__fish_keyless_using_subcommand auth; and not __fish_seen_subcommand_from status help" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand auth; and not __fish_seen_subcommand_from status help" -l profile -d 'Named profile to use' -r

@@ -62,7 +62,7 @@ pub enum Command {
     /// Serve a local stand-in identity provider and Anthropic and OpenAI token endpoints
     Sandbox(SandboxArgs),
     /// Try keyless end to end against an in-process sandbox, with no account
-    Demo,
+    Demo(crate::commands::demo::DemoArgs),
     /// Which credential wins here, where static keys live, and whether keyless can serve
     #[command(subcommand)]
     Auth(AuthCommand),

@@ -37,14 +37,19 @@ pub const SECRETS: &[&str] = &[
     ANTHROPIC_AUTH_TOKEN,
     ANTHROPIC_API_KEY,
     OPENAI_API_KEY,
-    ACTIONS_ID_TOKEN_REQUEST_TOKEN,
 ];
 
-/// Cloud credentials keyless reads for the `aws` source. A `command:aws sts
-/// …` identity program needs them (the platform's own CLI), so
+/// The platforms' own credentials and request tokens, which the native
+/// sources send and never print. A `command:` identity program may be the
+/// platform's own CLI (`command:aws sts …`, `command:buildkite-agent oidc
+/// request-token …`, `command:curl` to GitHub's request URL), so
 /// [`without_secrets`] keeps them; a browser needs none:
 /// [`without_any_credentials`] removes these too.
 pub const PLATFORM_CREDENTIALS: &[&str] = &[
+    ACTIONS_ID_TOKEN_REQUEST_TOKEN,
+    IDENTITY_HEADER,
+    BUILDKITE_AGENT_ACCESS_TOKEN,
+    SYSTEM_ACCESSTOKEN,
     AWS_SECRET_ACCESS_KEY,
     AWS_SESSION_TOKEN,
     AWS_CONTAINER_AUTHORIZATION_TOKEN,
@@ -155,6 +160,35 @@ pub const AWS_ENDPOINT_URL_STS: &str = "AWS_ENDPOINT_URL_STS";
 pub const AWS_ENDPOINT_URL: &str = "AWS_ENDPOINT_URL";
 /// `true`: the two above are ignored, as in the SDKs.
 pub const AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: &str = "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS";
+
+// --- printed by `keyless sandbox --print-env`: the platforms' variables
+// --- that point a shell (and the platforms' own clients) at its stand-ins ---
+/// ip:port google-auth pings to detect GCE.
+pub const GCE_METADATA_IP: &str = "GCE_METADATA_IP";
+/// keyless's override of the Azure IMDS base URL (scheme, host, port).
+pub const KEYLESS_AZURE_IMDS_ENDPOINT: &str = "KEYLESS_AZURE_IMDS_ENDPOINT";
+/// The IMDS base URL azure-identity and MSAL read.
+pub const AZURE_POD_IDENTITY_AUTHORITY_HOST: &str = "AZURE_POD_IDENTITY_AUTHORITY_HOST";
+/// App Service / Functions / Container Apps: the managed identity endpoint.
+pub const IDENTITY_ENDPOINT: &str = "IDENTITY_ENDPOINT";
+/// Its `X-IDENTITY-HEADER` value: a secret, never logged.
+pub const IDENTITY_HEADER: &str = "IDENTITY_HEADER";
+/// `true` in Buildkite jobs.
+pub const BUILDKITE: &str = "BUILDKITE";
+/// The Buildkite agent API base (default `https://agent.buildkite.com/v3`).
+pub const BUILDKITE_AGENT_ENDPOINT: &str = "BUILDKITE_AGENT_ENDPOINT";
+/// The Buildkite agent's access token: a secret, never logged.
+pub const BUILDKITE_AGENT_ACCESS_TOKEN: &str = "BUILDKITE_AGENT_ACCESS_TOKEN";
+/// The running Buildkite job.
+pub const BUILDKITE_JOB_ID: &str = "BUILDKITE_JOB_ID";
+/// `True` in Azure Pipelines jobs.
+pub const TF_BUILD: &str = "TF_BUILD";
+/// Azure DevOps' OIDC request URI.
+pub const SYSTEM_OIDCREQUESTURI: &str = "SYSTEM_OIDCREQUESTURI";
+/// `$(System.AccessToken)`, mapped into the step: a secret, never logged.
+pub const SYSTEM_ACCESSTOKEN: &str = "SYSTEM_ACCESSTOKEN";
+/// The service connection the AzureCLI task names (Azure's SDKs read it).
+pub const AZURESUBSCRIPTION_SERVICE_CONNECTION_ID: &str = "AZURESUBSCRIPTION_SERVICE_CONNECTION_ID";
 
 // --- other tools' settings ---
 /// The OpenAI API base the SDKs call (`auth status`, `setup codex`).

@@ -70,7 +70,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Exec(a) => commands::exec::run(&settings()?, a),
         Command::Auth(c) => commands::auth::run(&settings()?, c),
         Command::Sandbox(a) => commands::sandbox::run(a),
-        Command::Demo => commands::demo::run(),
+        Command::Demo(a) => commands::demo::run(a),
         Command::Completions(a) => commands::completions::run(a, cli::command()),
     }
 }

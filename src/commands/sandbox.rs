@@ -8,6 +8,7 @@ use clap::{Args, Subcommand};
 use crate::error::{Error, Result};
 use crate::output;
 use crate::provider::anthropic::AUDIENCE as ANTHROPIC_AUDIENCE;
+use crate::sandbox::platforms::{self, Platform};
 use crate::sandbox::{self, Options, rules};
 use crate::settings::MAX_LIFETIME_SECS;
 
@@ -32,6 +33,11 @@ pub struct SandboxServeArgs {
     #[arg(long, default_value_t = 600, value_name = "SECS",
           value_parser = clap::value_parser!(u32).range(1..=MAX_LIFETIME_SECS))]
     pub token_lifetime: u32,
+    /// Print, on stdout and only, the shell assignments (`export NAME=…`)
+    /// that point a job at this platform's stand-in, with the federation
+    /// variables of its default rule; the banner goes to stderr
+    #[arg(long, value_name = "PLATFORM", value_enum)]
+    pub print_env: Option<Platform>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -80,10 +86,15 @@ fn serve(a: &SandboxServeArgs) -> Result<()> {
     let anthropic_rules = match &opts.rules {
         Some(p) => p.display().to_string(),
         None => format!(
-            "{} (subject {}*, audience {ANTHROPIC_AUDIENCE}), {} (denies everything)",
+            "{} (subject {}*, audience {ANTHROPIC_AUDIENCE}), {} (denies everything), and one per platform: {}",
             rules::SANDBOX_RULE,
             rules::SANDBOX_SUBJECT,
-            rules::SANDBOX_DENY_RULE
+            rules::SANDBOX_DENY_RULE,
+            platforms::rules(0)
+                .iter()
+                .map(|r| r.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     };
     let openai_rules = match &opts.rules {
@@ -108,6 +119,8 @@ fn serve(a: &SandboxServeArgs) -> Result<()> {
         format!("  rules              {anthropic_rules}"),
         format!("  OpenAI             token exchange {url}{}; API {url}/v1/models", sandbox::OPENAI_TOKEN_PATH),
         format!("  identity provider  {openai_rules}"),
+        format!("  platforms          {}", platform_lines(&url)),
+        "                     `keyless sandbox --print-env PLATFORM` prints a platform's variables and its rule".to_string(),
         String::new(),
         "Point keyless at it:".to_string(),
         format!("  keyless {}", shell_words::join(&setup)),
@@ -119,13 +132,58 @@ fn serve(a: &SandboxServeArgs) -> Result<()> {
         "Press Ctrl-C to stop.\n".to_string(),
     ]
     .join("\n");
-    output::payload(&banner, false)?;
+    match a.print_env {
+        Some(p) => {
+            output::note(&banner);
+            output::payload(&env_block(&state, p), false)?;
+        }
+        None => output::payload(&banner, false)?,
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|e| Error::failure(format!("cannot start the async runtime: {e}")))?;
     rt.block_on(sandbox::serve(listener, state, shutdown_signal()))
+}
+
+/// Where each platform's stand-in answers, for the banner.
+fn platform_lines(url: &str) -> String {
+    [
+        format!(
+            "GitHub Actions {url}{} (immutable sub: {url}{})",
+            platforms::GITHUB_PATH,
+            platforms::GITHUB_IMMUTABLE_PATH
+        ),
+        format!("GCP metadata {url}{}", platforms::GCP_IDENTITY_PATH),
+        format!("Azure IMDS {url}{}", platforms::AZURE_IMDS_PATH),
+        format!("App Service {url}{}", platforms::APP_SERVICE_PATH),
+        format!("Buildkite {url}{}", platforms::BUILDKITE_BASE),
+        format!("Azure DevOps {url}{}", platforms::AZURE_DEVOPS_PATH),
+        format!("AWS STS {url}/"),
+    ]
+    .join(",\n                     ")
+}
+
+/// `--print-env`: the platform's variables, then the federation variables
+/// of the zero-setup path for its default rule, as `export` lines a shell
+/// can source; the last line says the server is listening.
+pub fn env_block(state: &sandbox::State, p: Platform) -> String {
+    let line = |(k, v): &(&str, String)| format!("export {k}={}", shell_words::quote(v));
+    let mut out = vec![format!(
+        "# keyless sandbox: {} stand-in; rule {} matches {}",
+        p.title(),
+        p.rule_id(),
+        p.describe_match()
+    )];
+    out.extend(p.env(state).iter().map(line));
+    out.extend(platforms::federation_env(state, p).iter().map(line));
+    out.push(line(&(
+        crate::env_vars::KEYLESS_IDENTITY,
+        p.identity().into(),
+    )));
+    out.push(format!("# listening on {}\n", state.url));
+    out.join("\n")
 }
 
 async fn shutdown_signal() {

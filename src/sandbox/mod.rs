@@ -19,6 +19,7 @@ mod keys;
 mod messages;
 mod openai;
 mod responses;
+pub mod platforms;
 pub mod rules;
 mod stream;
 pub mod sts;
@@ -85,6 +86,8 @@ pub struct State {
     pub jwks_cache: Mutex<HashMap<String, serde_json::Value>>,
     /// API calls served and refused, and the tokens revoked at the sandbox.
     pub api: Mutex<api::ApiLog>,
+    /// The request tokens the platform stand-ins expect.
+    pub platform_secrets: platforms::Secrets,
 }
 
 impl State {
@@ -99,6 +102,7 @@ impl State {
             exchanges: AtomicU64::new(0),
             jwks_cache: Mutex::new(HashMap::new()),
             api: Mutex::new(api::ApiLog::default()),
+            platform_secrets: platforms::Secrets::generate(),
         }
     }
 
@@ -162,6 +166,7 @@ pub fn router(state: Arc<State>) -> Router {
         .fallback(api::not_found)
         .route("/_sandbox/history", get(api::history))
         .route("/", post(sts::handle))
+        .merge(platforms::routes())
         .with_state(state)
 }
 

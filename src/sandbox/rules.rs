@@ -220,10 +220,13 @@ pub fn defaults(token_lifetime: i64) -> RulesFile {
     };
     RulesFile {
         issuers: Vec::new(),
-        rules: vec![
+        rules: [
             rule(SANDBOX_RULE, &format!("{SANDBOX_SUBJECT}*")),
             rule(SANDBOX_DENY_RULE, "nobody-matches-this"),
-        ],
+        ]
+        .into_iter()
+        .chain(super::platforms::rules(token_lifetime))
+        .collect(),
         openai_identity_providers: vec![IdentityProvider {
             id: OPENAI_WIP.into(),
             name: Some("keyless sandbox".into()),

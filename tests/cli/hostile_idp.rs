@@ -132,9 +132,9 @@ fn the_browser_flow_refuses_an_authorization_endpoint_that_is_not_https() {
 }
 
 /// No child keyless starts for itself sees a secret keyless was given: not
-/// the browser, not a `command:` identity program. The AWS credentials are
-/// kept for a `command:` program (`command:aws sts …` needs them) and only
-/// for it.
+/// the browser, not a `command:` identity program. The platforms' own
+/// credentials and request tokens are kept for a `command:` program (the
+/// platform's CLI, `command:aws sts …`, needs them) and only for it.
 #[test]
 fn helpers_keyless_starts_inherit_no_secret_variables() {
     let platform = [

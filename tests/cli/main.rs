@@ -33,6 +33,7 @@ mod properties;
 mod proxy;
 mod real_clients;
 mod sandbox;
+mod sandbox_platforms;
 mod sdk;
 mod secrets;
 mod single_use;

@@ -1,6 +1,9 @@
 //! `keyless demo`: setup, credential and an API call for both providers
 //! against an in-process sandbox, in a throwaway config dir, narrated on
-//! stderr. The Messages reply is the payload, on stdout.
+//! stderr. The Messages reply is the payload, on stdout. `--ci PLATFORM`
+//! runs a zero-setup CI job instead (`ci`).
+
+mod ci;
 
 use super::setup::{self, SetupCommand, anthropic::SetupAnthropicArgs, openai::SetupOpenAiArgs};
 use crate::acquire;
@@ -12,7 +15,25 @@ use crate::redact::mask_token;
 use crate::sandbox::{self, rules};
 use crate::settings::{DEFAULT_MIN_TTL_SECS, Freshness, Settings};
 
-pub fn run() -> Result<()> {
+/// `keyless demo` options.
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// Narrate a zero-setup CI run on this platform instead: only the federation
+    /// variables and the platform's own set, then `keyless exec -- <a Messages call>`
+    #[arg(long, value_name = "PLATFORM", value_enum)]
+    pub ci: Option<sandbox::platforms::Platform>,
+    /// (internal) the Messages call `demo --ci` runs under `keyless exec`
+    #[arg(long, hide = true, conflicts_with = "ci")]
+    pub messages_call: bool,
+}
+
+pub fn run(args: &DemoArgs) -> Result<()> {
+    if args.messages_call {
+        return ci::messages_call();
+    }
+    if let Some(p) = args.ci {
+        return ci::run(p);
+    }
     let say = |s: &str| output::note(s);
     let tmp = tempfile::Builder::new()
         .prefix("keyless-demo-")
