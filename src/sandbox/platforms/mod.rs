@@ -133,10 +133,11 @@ pub const AZURE_DEVOPS_ORG: &str = "keyless-sandbox";
 pub const AZURE_DEVOPS_CONNECTION_ID: &str = "3c4d5e6f-7081-4923-a4b5-c6d7e8f90a1b";
 /// Azure DevOps fixes the audience of its OIDC tokens.
 pub const AZURE_DEVOPS_AUDIENCE: &str = "api://AzureADTokenExchange";
-/// The AWS stand-in's test credentials (`super::sts` verifies with them).
-pub const AWS_ACCESS_KEY_ID: &str = "AKIAKEYLESSSANDBOX01";
-pub const AWS_SECRET_ACCESS_KEY: &str = "keyless-sandbox-secret-access-key-not-a-secret";
-pub const AWS_REGION: &str = "us-east-1";
+/// The AWS stand-in's test credentials: the ones `super::sts` verifies with.
+pub use super::sts::{
+    ACCESS_KEY_ID as AWS_ACCESS_KEY_ID, REGION as AWS_REGION,
+    SECRET_ACCESS_KEY as AWS_SECRET_ACCESS_KEY,
+};
 
 /// The platforms `--print-env` and `demo --ci` know, and each one's rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
