@@ -31,8 +31,13 @@ pub struct ExecArgs {
     /// Stay as the parent and keep a long-running child signed in (Anthropic
     /// only: OpenAI's SDKs read only OPENAI_API_KEY, which cannot be refreshed
     /// inside a running process)
-    #[arg(long)]
+    #[arg(long, conflicts_with = "proxy")]
     pub refresh: bool,
+    /// Stay as the parent and serve the child's API calls through a local
+    /// proxy that adds a renewed token: the child gets only a per-run key
+    /// and a 127.0.0.1 base URL (any SDK or tool; Anthropic and OpenAI)
+    #[arg(long, conflicts_with = "keep_api_key")]
+    pub proxy: bool,
     #[command(flatten)]
     pub freshness: FreshnessArgs,
     /// The program and its arguments
@@ -41,6 +46,17 @@ pub struct ExecArgs {
 }
 
 pub fn run(settings: &Settings, args: &ExecArgs) -> Result<()> {
+    if args.proxy {
+        #[cfg(unix)]
+        return crate::proxy::run(
+            settings,
+            &args.types,
+            (&args.freshness).into(),
+            &args.command,
+        );
+        #[cfg(not(unix))]
+        return Err(Error::usage("--proxy is not available on this platform yet"));
+    }
     if args.refresh {
         #[cfg(unix)]
         return refresh::run(settings, args);
