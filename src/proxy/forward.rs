@@ -108,7 +108,10 @@ pub async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response
         Held::Streaming(prefix, rest) => {
             let stream = futures_util::stream::iter(prefix.into_iter().map(Ok)).chain(rest);
             let resp = send(&token, reqwest::Body::wrap_stream(stream)).await;
-            if resp.as_ref().is_ok_and(|r| r.status() == StatusCode::UNAUTHORIZED) {
+            if resp
+                .as_ref()
+                .is_ok_and(|r| r.status() == StatusCode::UNAUTHORIZED)
+            {
                 // Not retried (the body is gone), but the next call gets a new token.
                 let _ = shared.tokens.rejected(&token.token).await;
             }
@@ -311,11 +314,17 @@ mod tests {
             out["anthropic-beta"],
             "prompt-caching-2024-07-31,token-counting-2024-11-01,oauth-2025-04-20"
         );
-        assert_eq!(out["anthropic-version"], "2099-01-01", "the client's own wins");
+        assert_eq!(
+            out["anthropic-version"], "2099-01-01",
+            "the client's own wins"
+        );
         assert_eq!(out["content-type"], "application/json");
         // a client that names the beta already gets it once
         let mut h = HeaderMap::new();
-        h.insert("anthropic-beta", HeaderValue::from_static("oauth-2025-04-20"));
+        h.insert(
+            "anthropic-beta",
+            HeaderValue::from_static("oauth-2025-04-20"),
+        );
         let out = outgoing_headers(&h, &extra);
         assert_eq!(out["anthropic-beta"], "oauth-2025-04-20");
         assert_eq!(out["anthropic-version"], "2023-06-01");

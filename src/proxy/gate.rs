@@ -222,7 +222,10 @@ mod tests {
         assert!(host_is_ours(&headers(&[("host", "127.0.0.1:4000")]), 4000));
         assert!(host_is_ours(&headers(&[("host", "LocalHost:4000")]), 4000));
         assert!(!host_is_ours(&headers(&[("host", "127.0.0.1:4001")]), 4000));
-        assert!(!host_is_ours(&headers(&[("host", "evil.example:4000")]), 4000));
+        assert!(!host_is_ours(
+            &headers(&[("host", "evil.example:4000")]),
+            4000
+        ));
         assert!(!host_is_ours(&headers(&[]), 4000));
         assert!(!host_is_ours(
             &headers(&[("host", "127.0.0.1:4000"), ("host", "evil.example")]),

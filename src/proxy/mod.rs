@@ -123,7 +123,10 @@ fn start(
             Assignment::Set(env_vars::ANTHROPIC_AUTH_TOKEN, key),
         ],
         Provider::Openai => vec![
-            Assignment::Set(env_vars::OPENAI_BASE_URL, Secret::new(format!("{local}/v1"))),
+            Assignment::Set(
+                env_vars::OPENAI_BASE_URL,
+                Secret::new(format!("{local}/v1")),
+            ),
             Assignment::Set(env_vars::OPENAI_API_KEY, key),
         ],
     })

@@ -95,7 +95,11 @@ impl Tokens {
     }
 
     fn snapshot(&self) -> Current {
-        self.state.lock().unwrap_or_else(|p| p.into_inner()).current.clone()
+        self.state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .current
+            .clone()
     }
 
     /// When the background task should next look.
@@ -131,7 +135,10 @@ impl Tokens {
         }
         if rejected {
             let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-            if st.last_forced.is_some_and(|t| t.elapsed() < FORCED_MIN_INTERVAL) {
+            if st
+                .last_forced
+                .is_some_and(|t| t.elapsed() < FORCED_MIN_INTERVAL)
+            {
                 return Ok(st.current.clone());
             }
             st.last_forced = Some(Instant::now());

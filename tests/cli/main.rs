@@ -15,6 +15,7 @@ mod crash;
 mod crash_session;
 mod env;
 mod exec;
+mod exec_proxy;
 mod exec_refresh;
 mod hostile_idp;
 mod hostile_lifetimes;

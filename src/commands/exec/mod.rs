@@ -55,7 +55,9 @@ pub fn run(settings: &Settings, args: &ExecArgs) -> Result<()> {
             &args.command,
         );
         #[cfg(not(unix))]
-        return Err(Error::usage("--proxy is not available on this platform yet"));
+        return Err(Error::usage(
+            "--proxy is not available on this platform yet",
+        ));
     }
     if args.refresh {
         #[cfg(unix)]
