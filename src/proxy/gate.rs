@@ -78,7 +78,7 @@ pub fn host_is_ours(headers: &HeaderMap, port: u16) -> bool {
     let Ok(h) = h.to_str() else { return false };
     let h = h.to_ascii_lowercase();
     let ours = [format!("127.0.0.1:{port}"), format!("localhost:{port}")];
-    ours.iter().any(|o| *o == h)
+    ours.contains(&h)
 }
 
 /// The upstream path for a request path, or None when it is not one of

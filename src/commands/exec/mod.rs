@@ -19,7 +19,9 @@ use crate::settings::{FreshnessArgs, Settings};
 profile sets one) and loses ANTHROPIC_API_KEY. For OpenAI it gets the token as OPENAI_API_KEY, the \
 only variable OpenAI's SDKs read, replacing any static key there. On Unix keyless replaces itself \
 with the child, so signals and the exit status are the child's own. A command that is not found \
-exits 127; one that cannot be executed exits 126."
+exits 127; one that cannot be executed exits 126. With --proxy the child gets instead a \
+127.0.0.1 base URL (ANTHROPIC_BASE_URL, OPENAI_BASE_URL) and a per-run key that only the \
+local proxy accepts; keyless forwards its API calls with a token it renews."
 )]
 pub struct ExecArgs {
     /// Provider to serve (repeatable) [default: every configured provider]

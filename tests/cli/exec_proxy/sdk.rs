@@ -201,3 +201,37 @@ fn a_long_run_over_many_60s_tokens_has_no_failed_call() {
     // 150 s of 60 s tokens renewed at half-life: at least 4 per provider.
     assert!(seen.exchanges >= 8, "exchanges: {}", seen.exchanges);
 }
+
+/// Against the sandbox, which verifies that each API call carries a live
+/// token it minted from a verified JWT: the real exchange path end to end.
+#[test]
+fn the_sdks_reach_the_sandbox_through_the_proxy() {
+    let (Some(py), Some(_)) = (python_with("anthropic"), python_with("openai")) else {
+        return;
+    };
+    let sb = Sandbox::start(&[]);
+    let env = TestEnv::new();
+    env.setup(&sb.url, &sb.identity_command());
+    env.setup_openai(
+        &sb.openai_token_endpoint(),
+        &sb.identity_command_for(&[OPENAI_AUDIENCE]),
+    );
+    let script = r#"
+import anthropic, openai
+a = anthropic.Anthropic(max_retries=0)
+m = a.messages.create(model="claude-sandbox-1", max_tokens=16, messages=[{"role": "user", "content": "hi"}])
+print(m.content[0].text)
+print([x.id for x in a.models.list()])
+print(len(openai.OpenAI(max_retries=0).models.list().data) > 0)
+"#;
+    let r = env.run(&["exec", "--proxy", "--", &py, "-c", script]);
+    r.success();
+    assert!(
+        r.stdout.contains("Hello from the keyless sandbox"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("claude-sandbox-1"), "{}", r.stdout);
+    assert!(r.stdout.ends_with("True\n"), "{}", r.stdout);
+    assert_eq!(sb.history()["exchanges"], 2, "one exchange per provider");
+}
