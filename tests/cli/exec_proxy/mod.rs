@@ -346,6 +346,41 @@ fn a_token_revoked_mid_run_is_replaced_and_the_call_retried() {
     assert_eq!(post(serde_json::json!({"n": 3})).0, 200);
     assert_eq!(up.seen().rejected, 1);
     assert_eq!(up.seen().exchanges, 2);
+
+    // A body past the 32 MiB hold streams through whole, and a 401 on it
+    // is the client's (keyless no longer has the body to retry with); the
+    // next call gets a new token.
+    let echo = format!("{}/v1/echo", run.anthropic());
+    let big = |rt: &tokio::runtime::Runtime| {
+        rt.block_on(async {
+            let body = vec![b'{'; 40 << 20];
+            let r = c
+                .post(&echo)
+                .header("x-api-key", &cap)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        })
+    };
+    let (status, body) = big(&rt);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body,
+        format!("{{\"len\":{}}}", 40 << 20),
+        "the whole body arrived"
+    );
+    // Forced exchanges are at most one every 5 s: a rule that denies each
+    // new token must not turn every call into an exchange.
+    up.revoke_all();
+    assert_eq!(post(serde_json::json!({"n": 5})).0, 401, "rate-limited");
+    assert_eq!(up.seen().exchanges, 2);
+    std::thread::sleep(Duration::from_millis(5200));
+    assert_eq!(big(&rt).0, 401, "not retried");
+    assert_eq!(up.seen().exchanges, 3, "…but renewed for the next call");
+    assert_eq!(post(serde_json::json!({"n": 4})).0, 200);
+    assert_eq!(up.seen().exchanges, 3);
     assert_eq!(run.stop(0).0, 0);
 }
 

@@ -113,7 +113,7 @@ async fn handle(State(st): State<Arc<Shared>>, req: Request) -> Response {
     let path = req.uri().path().to_string();
     let query = req.uri().query().unwrap_or("").to_string();
     let headers = req.headers().clone();
-    let body = axum::body::to_bytes(req.into_body(), 1 << 20)
+    let body = axum::body::to_bytes(req.into_body(), 64 << 20)
         .await
         .unwrap_or_default();
     if path == "/v1/oauth/token" || path == "/openai/oauth/token" {
