@@ -171,7 +171,7 @@ fn the_child_gets_a_capability_and_a_loopback_base_url_never_the_token() {
 fn a_missing_or_wrong_capability_or_host_is_refused_and_never_forwarded() {
     let up = Upstream::start(600);
     let env = proxy_env(&up, Serve::Both);
-    let run = Running::start(&env, &[]);
+    let run = Running::start(&env, &["-vv"]);
     let (rt, c) = client();
     let cap = run.var("ANTHROPIC_AUTH_TOKEN").to_string();
     let models = format!("{}/v1/models", run.anthropic());
@@ -246,7 +246,17 @@ fn a_missing_or_wrong_capability_or_host_is_refused_and_never_forwarded() {
             Some(up.url.trim_start_matches("http://"))
         );
     }
-    assert_eq!(run.stop(0).0, 0);
+    let minted = up.minted_tokens();
+    let (code, err) = run.stop(0);
+    assert_eq!(code, 0);
+    assert!(
+        err.contains("proxy: GET /v1/models"),
+        "-vv names method and path: {err}"
+    );
+    assert!(!err.contains(&cap), "the capability never reaches stderr");
+    for t in minted {
+        assert!(!err.contains(&t), "a token reached stderr");
+    }
 }
 
 #[test]
