@@ -259,6 +259,7 @@ Register-ArgumentCompleter -Native -CommandName 'keyless' -ScriptBlock {
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Named profile to use')
             [CompletionResult]::new('--keep-api-key', '--keep-api-key', [CompletionResultType]::ParameterName, 'Leave ANTHROPIC_API_KEY alone (it outranks the token in every SDK)')
             [CompletionResult]::new('--refresh', '--refresh', [CompletionResultType]::ParameterName, 'Stay as the parent and keep a long-running child signed in (Anthropic only: OpenAI''s SDKs read only OPENAI_API_KEY, which cannot be refreshed inside a running process)')
+            [CompletionResult]::new('--proxy', '--proxy', [CompletionResultType]::ParameterName, 'Stay as the parent and serve the child''s API calls through a local proxy that adds a renewed token: the child gets only a per-run key and a 127.0.0.1 base URL (any SDK or tool; Anthropic and OpenAI)')
             [CompletionResult]::new('--force-refresh', '--force-refresh', [CompletionResultType]::ParameterName, 'Exchange a new token even if the cache holds a fresh one')
             [CompletionResult]::new('--no-login', '--no-login', [CompletionResultType]::ParameterName, 'Never start an interactive sign-in; exit 3 when one is needed')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v steps, -vv debug); never secrets')

@@ -390,7 +390,7 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__exec)
-            opts="-v -q -h -V --type --keep-api-key --refresh --min-ttl --force-refresh --no-login --config-dir --profile --verbose --quiet --help --version"
+            opts="-v -q -h -V --type --keep-api-key --refresh --proxy --min-ttl --force-refresh --no-login --config-dir --profile --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -238,6 +238,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand --profile 'Named profile to use'
             cand --keep-api-key 'Leave ANTHROPIC_API_KEY alone (it outranks the token in every SDK)'
             cand --refresh 'Stay as the parent and keep a long-running child signed in (Anthropic only: OpenAI''s SDKs read only OPENAI_API_KEY, which cannot be refreshed inside a running process)'
+            cand --proxy 'Stay as the parent and serve the child''s API calls through a local proxy that adds a renewed token: the child gets only a per-run key and a 127.0.0.1 base URL (any SDK or tool; Anthropic and OpenAI)'
             cand --force-refresh 'Exchange a new token even if the cache holds a fresh one'
             cand --no-login 'Never start an interactive sign-in; exit 3 when one is needed'
             cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'

@@ -177,6 +177,7 @@ complete -c keyless -n "__fish_keyless_using_subcommand exec" -l config-dir -d '
 complete -c keyless -n "__fish_keyless_using_subcommand exec" -l profile -d 'Named profile to use' -r
 complete -c keyless -n "__fish_keyless_using_subcommand exec" -l keep-api-key -d 'Leave ANTHROPIC_API_KEY alone (it outranks the token in every SDK)'
 complete -c keyless -n "__fish_keyless_using_subcommand exec" -l refresh -d 'Stay as the parent and keep a long-running child signed in (Anthropic only: OpenAI\'s SDKs read only OPENAI_API_KEY, which cannot be refreshed inside a running process)'
+complete -c keyless -n "__fish_keyless_using_subcommand exec" -l proxy -d 'Stay as the parent and serve the child\'s API calls through a local proxy that adds a renewed token: the child gets only a per-run key and a 127.0.0.1 base URL (any SDK or tool; Anthropic and OpenAI)'
 complete -c keyless -n "__fish_keyless_using_subcommand exec" -l force-refresh -d 'Exchange a new token even if the cache holds a fresh one'
 complete -c keyless -n "__fish_keyless_using_subcommand exec" -l no-login -d 'Never start an interactive sign-in; exit 3 when one is needed'
 complete -c keyless -n "__fish_keyless_using_subcommand exec" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'

@@ -52,6 +52,25 @@ pub fn client_direct() -> Result<reqwest::Client> {
     build(builder(None)?.no_proxy())
 }
 
+/// [`client_with_ca`] for API calls `exec --proxy` forwards: the same trust
+/// and proxy rules, but streamed responses may run for as long as the
+/// server keeps sending (each read within [`API_READ_TIMEOUT`]), and idle
+/// connections are kept for the next call.
+pub fn client_for_api(ca_file: Option<&Path>) -> Result<reqwest::Client> {
+    build(
+        builder(ca_file)?
+            .timeout(API_TOTAL_TIMEOUT)
+            .read_timeout(API_READ_TIMEOUT)
+            .pool_max_idle_per_host(8)
+            .pool_idle_timeout(Duration::from_secs(30)),
+    )
+}
+
+/// The longest gap between two reads of a forwarded API response.
+pub const API_READ_TIMEOUT: Duration = Duration::from_secs(600);
+/// The longest a forwarded API call may take in all (a long streamed answer).
+pub const API_TOTAL_TIMEOUT: Duration = Duration::from_secs(6 * 3600);
+
 fn build(b: reqwest::ClientBuilder) -> Result<reqwest::Client> {
     b.build()
         .map_err(|e| Error::failure(format!("cannot build the HTTP client: {e}")))

@@ -33,7 +33,7 @@ impl Assignment {
 }
 
 /// Providers to serve: those asked for, else every configured one.
-fn providers(
+pub fn providers(
     settings: &Settings,
     loaded: &LoadedConfig,
     asked: &[Provider],

@@ -17,6 +17,7 @@ mod crash;
 mod crash_session;
 mod env;
 mod exec;
+mod exec_proxy;
 mod exec_refresh;
 mod hostile_idp;
 mod hostile_lifetimes;

@@ -19,7 +19,9 @@ use crate::settings::{FreshnessArgs, Settings};
 profile sets one) and loses ANTHROPIC_API_KEY. For OpenAI it gets the token as OPENAI_API_KEY, the \
 only variable OpenAI's SDKs read, replacing any static key there. On Unix keyless replaces itself \
 with the child, so signals and the exit status are the child's own. A command that is not found \
-exits 127; one that cannot be executed exits 126."
+exits 127; one that cannot be executed exits 126. With --proxy the child gets instead a \
+127.0.0.1 base URL (ANTHROPIC_BASE_URL, OPENAI_BASE_URL) and a per-run key that only the \
+local proxy accepts; keyless forwards its API calls with a token it renews."
 )]
 pub struct ExecArgs {
     /// Provider to serve (repeatable) [default: every configured provider]
@@ -31,8 +33,13 @@ pub struct ExecArgs {
     /// Stay as the parent and keep a long-running child signed in (Anthropic
     /// only: OpenAI's SDKs read only OPENAI_API_KEY, which cannot be refreshed
     /// inside a running process)
-    #[arg(long)]
+    #[arg(long, conflicts_with = "proxy")]
     pub refresh: bool,
+    /// Stay as the parent and serve the child's API calls through a local
+    /// proxy that adds a renewed token: the child gets only a per-run key
+    /// and a 127.0.0.1 base URL (any SDK or tool; Anthropic and OpenAI)
+    #[arg(long, conflicts_with = "keep_api_key")]
+    pub proxy: bool,
     #[command(flatten)]
     pub freshness: FreshnessArgs,
     /// The program and its arguments
@@ -41,6 +48,19 @@ pub struct ExecArgs {
 }
 
 pub fn run(settings: &Settings, args: &ExecArgs) -> Result<()> {
+    if args.proxy {
+        #[cfg(unix)]
+        return crate::proxy::run(
+            settings,
+            &args.types,
+            (&args.freshness).into(),
+            &args.command,
+        );
+        #[cfg(not(unix))]
+        return Err(Error::usage(
+            "--proxy is not available on this platform yet",
+        ));
+    }
     if args.refresh {
         #[cfg(unix)]
         return refresh::run(settings, args);

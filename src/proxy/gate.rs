@@ -1,0 +1,270 @@
+//! What a request must show before `exec --proxy` forwards it: the
+//! listener's own `Host` (a page whose DNS name was rebound to 127.0.0.1
+//! sends its own), the run's capability, and a path of the provider's API.
+//! Refusals answer in the provider's error shape, so SDKs show them as
+//! they would the API's own.
+
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use subtle::ConstantTimeEq;
+
+use crate::provider::Provider;
+use crate::secret::Secret;
+
+/// The per-run secret the child presents instead of a token.
+pub struct Capability(Secret<String>);
+
+/// Bytes of randomness in a capability (256 bits).
+const CAPABILITY_BYTES: usize = 32;
+
+impl Capability {
+    /// A fresh capability from the OS's random source.
+    pub fn random() -> Self {
+        use base64::Engine;
+        use rand::RngCore;
+        let mut b = [0u8; CAPABILITY_BYTES];
+        rand::rngs::OsRng.fill_bytes(&mut b);
+        let s = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+        Capability(Secret::new(format!("keyless-proxy-{s}")))
+    }
+
+    pub fn expose(&self) -> &str {
+        self.0.expose()
+    }
+
+    /// Constant-time: no timing tells how much of a guess was right.
+    fn matches(&self, presented: &str) -> bool {
+        let want = self.0.expose().as_bytes();
+        let got = presented.as_bytes();
+        // Lengths are not secret (every capability has the same one).
+        want.len() == got.len() && bool::from(want.ct_eq(got))
+    }
+
+    /// True when the request presents this capability, and nothing else,
+    /// in `Authorization: Bearer` and/or `x-api-key`.
+    pub fn presented_in(&self, headers: &HeaderMap) -> bool {
+        let mut seen = false;
+        for v in headers.get_all(header::AUTHORIZATION) {
+            let Some(token) = v.to_str().ok().and_then(bearer) else {
+                return false;
+            };
+            if !self.matches(token) {
+                return false;
+            }
+            seen = true;
+        }
+        for v in headers.get_all("x-api-key") {
+            match v.to_str() {
+                Ok(k) if self.matches(k.trim()) => seen = true,
+                _ => return false,
+            }
+        }
+        seen
+    }
+}
+
+fn bearer(v: &str) -> Option<&str> {
+    let (scheme, rest) = v.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
+}
+
+/// Is `Host` the listener itself (`127.0.0.1:PORT` or `localhost:PORT`)?
+/// HTTP/1.1 requires the header; a request without one is refused too.
+pub fn host_is_ours(headers: &HeaderMap, port: u16) -> bool {
+    let mut hosts = headers.get_all(header::HOST).iter();
+    let (Some(h), None) = (hosts.next(), hosts.next()) else {
+        return false;
+    };
+    let Ok(h) = h.to_str() else { return false };
+    let h = h.to_ascii_lowercase();
+    let ours = [format!("127.0.0.1:{port}"), format!("localhost:{port}")];
+    ours.contains(&h)
+}
+
+/// The upstream path for a request path, or None when it is not one of
+/// the provider's API paths. `base_path` is the upstream base's own path
+/// ("" for Anthropic's host, "/v1" for OpenAI's `…/v1`).
+pub fn upstream_path(path: &str, base_path: &str) -> Option<String> {
+    let rest = path.strip_prefix("/v1/")?;
+    // No dot segments, encoded or not, and no empty segments: the path
+    // must stay below /v1 whatever the upstream normalises.
+    let safe = !rest.is_empty()
+        && rest.split('/').all(|seg| {
+            let lower = seg.to_ascii_lowercase().replace("%2e", ".");
+            !seg.is_empty() && lower != "." && lower != ".." && !lower.contains("%2f")
+        })
+        && !rest.contains('\\');
+    if !safe {
+        return None;
+    }
+    let base = base_path.trim_end_matches('/');
+    Some(if base.ends_with("/v1") {
+        format!("{base}/{rest}")
+    } else {
+        format!("{base}/v1/{rest}")
+    })
+}
+
+/// Why a request was not forwarded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    Host,
+    Capability,
+    Path,
+    /// keyless has no token to forward with (the message says why).
+    NoToken,
+    /// The upstream could not be reached (the message says why).
+    Upstream,
+}
+
+impl Refusal {
+    fn status(self) -> StatusCode {
+        match self {
+            Refusal::Host => StatusCode::FORBIDDEN,
+            Refusal::Capability => StatusCode::UNAUTHORIZED,
+            Refusal::Path => StatusCode::NOT_FOUND,
+            Refusal::NoToken => StatusCode::SERVICE_UNAVAILABLE,
+            Refusal::Upstream => StatusCode::BAD_GATEWAY,
+        }
+    }
+
+    /// The error type names each provider's SDKs map to the same class.
+    fn kind(self, provider: Provider) -> (&'static str, Option<&'static str>) {
+        match (provider, self) {
+            (Provider::Anthropic, Refusal::Host) => ("permission_error", None),
+            (Provider::Anthropic, Refusal::Capability) => ("authentication_error", None),
+            (Provider::Anthropic, Refusal::Path) => ("not_found_error", None),
+            (Provider::Anthropic, _) => ("api_error", None),
+            (Provider::Openai, Refusal::Host) => ("invalid_request_error", Some("forbidden")),
+            (Provider::Openai, Refusal::Capability) => {
+                ("invalid_request_error", Some("invalid_api_key"))
+            }
+            (Provider::Openai, Refusal::Path) => ("invalid_request_error", Some("unknown_url")),
+            (Provider::Openai, _) => ("server_error", None),
+        }
+    }
+
+    fn default_message(self) -> &'static str {
+        match self {
+            Refusal::Host => "keyless proxy: the Host header is not this listener's",
+            Refusal::Capability => {
+                "keyless proxy: missing or wrong capability (use the key keyless gave this program)"
+            }
+            Refusal::Path => "keyless proxy: not an API path of this provider",
+            Refusal::NoToken => "keyless proxy: no token available",
+            Refusal::Upstream => "keyless proxy: the API could not be reached",
+        }
+    }
+
+    /// The refusal as the provider's API would word an error.
+    pub fn respond(self, provider: Provider, message: Option<&str>) -> Response {
+        let message = crate::redact::server_text(message.unwrap_or(self.default_message()));
+        let (kind, code) = self.kind(provider);
+        let body = match provider {
+            Provider::Anthropic => serde_json::json!({
+                "type": "error",
+                "error": {"type": kind, "message": message},
+            }),
+            Provider::Openai => serde_json::json!({
+                "error": {"message": message, "type": kind, "param": null, "code": code},
+            }),
+        };
+        (self.status(), axum::Json(body)).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn capabilities_are_random_and_long() {
+        let a = Capability::random();
+        let b = Capability::random();
+        assert_ne!(a.expose(), b.expose());
+        assert!(a.expose().len() >= "keyless-proxy-".len() + 43);
+    }
+
+    #[test]
+    fn only_the_capability_and_nothing_else_passes() {
+        let c = Capability::random();
+        let good = format!("Bearer {}", c.expose());
+        assert!(c.presented_in(&headers(&[("authorization", &good)])));
+        assert!(c.presented_in(&headers(&[("x-api-key", c.expose())])));
+        assert!(c.presented_in(&headers(&[
+            ("authorization", &good),
+            ("x-api-key", c.expose())
+        ])));
+        assert!(!c.presented_in(&headers(&[])));
+        assert!(!c.presented_in(&headers(&[("authorization", "Bearer nope")])));
+        assert!(!c.presented_in(&headers(&[("authorization", c.expose())])));
+        // the right one beside a wrong one is still refused
+        assert!(!c.presented_in(&headers(&[
+            ("authorization", &good),
+            ("x-api-key", "sk-ant-api03-other")
+        ])));
+        let mut almost = c.expose().to_string();
+        almost.pop();
+        assert!(!c.presented_in(&headers(&[("x-api-key", &almost)])));
+    }
+
+    #[test]
+    fn host_must_be_the_listener() {
+        assert!(host_is_ours(&headers(&[("host", "127.0.0.1:4000")]), 4000));
+        assert!(host_is_ours(&headers(&[("host", "LocalHost:4000")]), 4000));
+        assert!(!host_is_ours(&headers(&[("host", "127.0.0.1:4001")]), 4000));
+        assert!(!host_is_ours(
+            &headers(&[("host", "evil.example:4000")]),
+            4000
+        ));
+        assert!(!host_is_ours(&headers(&[]), 4000));
+        assert!(!host_is_ours(
+            &headers(&[("host", "127.0.0.1:4000"), ("host", "evil.example")]),
+            4000
+        ));
+    }
+
+    #[test]
+    fn only_api_paths_below_v1_are_forwarded() {
+        assert_eq!(
+            upstream_path("/v1/messages", "").as_deref(),
+            Some("/v1/messages")
+        );
+        assert_eq!(
+            upstream_path("/v1/chat/completions", "/v1").as_deref(),
+            Some("/v1/chat/completions")
+        );
+        assert_eq!(
+            upstream_path("/v1/responses", "/openai/v1/").as_deref(),
+            Some("/openai/v1/responses")
+        );
+        assert_eq!(
+            upstream_path("/v1/models", "/gw").as_deref(),
+            Some("/gw/v1/models")
+        );
+        for bad in [
+            "/",
+            "/v1",
+            "/v1/",
+            "/v2/messages",
+            "/admin",
+            "/v1/../admin",
+            "/v1/%2e%2E/admin",
+            "/v1/a//b",
+            "/v1/a%2Fb",
+            "/v1/a\\..\\b",
+            "/_sandbox/history",
+        ] {
+            assert_eq!(upstream_path(bad, ""), None, "{bad}");
+        }
+    }
+}

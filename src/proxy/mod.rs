@@ -1,0 +1,195 @@
+//! `keyless exec --proxy -- CMD`: keep programs that read a key once
+//! (curl loops, LiteLLM, LangChain, notebooks, the OpenAI SDKs) signed in
+//! for as long as they run, without the token ever entering their
+//! environment.
+//!
+//! For each provider served, keyless listens on 127.0.0.1 (an ephemeral
+//! port) and gives the child `ANTHROPIC_BASE_URL` / `OPENAI_BASE_URL`
+//! pointing there, plus a random per-run capability in
+//! `ANTHROPIC_AUTH_TOKEN` / `OPENAI_API_KEY`. A request must present the
+//! capability and name the listener in `Host` ([`gate`]); keyless then
+//! forwards it to the profile's real API with the current token
+//! ([`forward`]), renewing the token ahead of expiry and once on a 401
+//! ([`tokens`]). The listener lives as long as keyless, which stays the
+//! child's parent and exits with its status ([`child`]).
+
+mod child;
+mod forward;
+mod gate;
+mod tokens;
+
+use std::ffi::OsString;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::config::IssuerConfig;
+use crate::env_vars;
+use crate::error::{Error, Result};
+use crate::handoff::{self, Assignment};
+use crate::output;
+use crate::provider::{Configured, Provider};
+use crate::secret::Secret;
+use crate::settings::{Freshness, Settings};
+use forward::Shared;
+use gate::Capability;
+use tokens::Tokens;
+
+/// Run `command` behind a proxy for each provider in `types` (every
+/// configured one when empty); exits with the child's status.
+pub fn run(
+    settings: &Settings,
+    types: &[Provider],
+    fresh: Freshness,
+    command: &[OsString],
+) -> Result<()> {
+    let loaded = settings.load_config()?;
+    let issuer = settings.issuer(&loaded);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("keyless-proxy")
+        .enable_all()
+        .build()
+        .map_err(|e| Error::failure(format!("cannot start the async runtime: {e}")))?;
+    let mut vars = Vec::new();
+    for p in handoff::providers(settings, &loaded, types)? {
+        let target = p.configured(settings, &loaded)?;
+        vars.extend(start(&rt, settings, target, issuer.clone(), fresh)?);
+    }
+    vars.extend(no_proxy_for_loopback());
+    let mut cmd = handoff::child::command(command, &vars);
+    if std::env::var_os(env_vars::ANTHROPIC_API_KEY).is_some() {
+        output::note("note: removing ANTHROPIC_API_KEY, which would shadow the proxy's key");
+    }
+    cmd.env_remove(env_vars::ANTHROPIC_API_KEY);
+    let status = child::run(cmd, &command[0]);
+    // The listeners and the renewal tasks end with the run.
+    rt.shutdown_background();
+    child::finish(status?)
+}
+
+/// Start one provider's listener and renewal task; the child's variables.
+fn start(
+    rt: &tokio::runtime::Runtime,
+    settings: &Settings,
+    target: Configured,
+    issuer: Option<IssuerConfig>,
+    fresh: Freshness,
+) -> Result<Vec<Assignment>> {
+    let provider = target.provider();
+    let upstream = upstream(&target)?;
+    let client = crate::http::client_for_api(target.ca_file())?;
+    let listener = std::net::TcpListener::bind(("127.0.0.1", 0))
+        .and_then(|l| l.set_nonblocking(true).map(|()| l))
+        .map_err(|e| {
+            Error::failure(format!(
+                "cannot listen on 127.0.0.1 for the {} proxy: {}",
+                provider.title(),
+                crate::error::io_reason(&e)
+            ))
+        })?;
+    let port = listener
+        .local_addr()
+        .map_err(|e| Error::failure(format!("cannot read the proxy's address: {e}")))?
+        .port();
+    let capability = Capability::random();
+    let key = Secret::new(capability.expose().to_string());
+    let tokens = Tokens::start(settings, target.clone(), issuer, fresh)?;
+    let shared = Arc::new(Shared::new(
+        &target, port, capability, upstream, client, tokens,
+    ));
+    let listener = {
+        let _guard = rt.enter();
+        tokio::net::TcpListener::from_std(listener)
+            .map_err(|e| Error::failure(format!("cannot use the proxy's listener: {e}")))?
+    };
+    let router = axum::Router::new()
+        .fallback(forward::handle)
+        .with_state(shared.clone());
+    rt.spawn(async move {
+        if let Err(e) = axum::serve(listener, router).await {
+            output::warn(&format!("the proxy's listener failed: {e}"));
+        }
+    });
+    rt.spawn(renew(shared.clone()));
+    let local = format!("http://127.0.0.1:{port}");
+    output::info(&format!(
+        "proxy: {} API calls to {local} go to {} with a token keyless renews",
+        provider.title(),
+        shared.upstream
+    ));
+    Ok(match provider {
+        Provider::Anthropic => vec![
+            Assignment::Set(env_vars::ANTHROPIC_BASE_URL, Secret::new(local)),
+            Assignment::Set(env_vars::ANTHROPIC_AUTH_TOKEN, key),
+        ],
+        Provider::Openai => vec![
+            Assignment::Set(
+                env_vars::OPENAI_BASE_URL,
+                Secret::new(format!("{local}/v1")),
+            ),
+            Assignment::Set(env_vars::OPENAI_API_KEY, key),
+        ],
+    })
+}
+
+/// The API the requests go to: the profile's base URL for Anthropic; for
+/// OpenAI, the caller's `OPENAI_BASE_URL` when it names one (https, or
+/// http on loopback), else the profile's.
+fn upstream(target: &Configured) -> Result<url::Url> {
+    let inherited = std::env::var(env_vars::OPENAI_BASE_URL)
+        .ok()
+        .filter(|v| !v.trim().is_empty());
+    if let (Configured::OpenAi(_), Some(v)) = (target, &inherited) {
+        crate::config::checks::check_base_url(v).map_err(|e| {
+            Error::config(format!(
+                "{} is not an API base keyless can send a token to: {}",
+                env_vars::OPENAI_BASE_URL,
+                e.message
+            ))
+        })?;
+    }
+    let base = target.api_base(inherited.as_deref());
+    url::Url::parse(&base)
+        .map_err(|e| Error::config(format!("the API base {base:?} is not a URL: {e}")))
+}
+
+/// A child behind an HTTP proxy must reach the listener directly.
+fn no_proxy_for_loopback() -> Vec<Assignment> {
+    use env_vars as ev;
+    let any_proxy = [
+        ev::HTTP_PROXY,
+        ev::HTTP_PROXY_LOWER,
+        ev::HTTPS_PROXY,
+        ev::HTTPS_PROXY_LOWER,
+        ev::ALL_PROXY,
+        ev::ALL_PROXY_LOWER,
+    ]
+    .iter()
+    .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()));
+    if !any_proxy {
+        return Vec::new();
+    }
+    [ev::NO_PROXY, ev::NO_PROXY_LOWER]
+        .into_iter()
+        .map(|name| {
+            let list = match std::env::var(name) {
+                Ok(v) if !v.trim().is_empty() => format!("{v},127.0.0.1,localhost"),
+                _ => "127.0.0.1,localhost".to_string(),
+            };
+            Assignment::Set(name, Secret::new(list))
+        })
+        .collect()
+}
+
+/// Renew the token when it is due, so requests rarely wait for an exchange.
+async fn renew(shared: Arc<Shared>) {
+    loop {
+        let due = UNIX_EPOCH + Duration::from_secs(shared.tokens.next_due().max(0) as u64);
+        if let Ok(wait) = due.duration_since(SystemTime::now()) {
+            tokio::time::sleep(wait).await;
+        }
+        let _ = shared.tokens.get().await;
+        // A failed renewal moved `due` on by its backoff; never spin.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
