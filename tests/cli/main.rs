@@ -5,7 +5,10 @@ mod fake;
 mod fake_idp;
 
 mod ambient;
+mod ambient_azure;
+mod ambient_ci;
 mod assets;
+mod auto;
 mod cache;
 mod callback;
 mod claude_code;
