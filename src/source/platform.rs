@@ -100,8 +100,12 @@ pub fn send(call: &Call) -> Result<http::Response> {
         for (k, v) in call.headers {
             req = req.header(*k, *v);
         }
-        if call.post {
-            req = req.body(call.body.clone().unwrap_or_default());
+        match (&call.post, &call.body) {
+            (true, Some(b)) => req = req.body(b.clone()),
+            // Some front ends want a length on every POST (411 otherwise),
+            // and an empty body gets none by default.
+            (true, None) => req = req.header("content-length", "0"),
+            _ => {}
         }
         let resp = rt.block_on(http::send(req, &shown)).map_err(|f| {
             let m = f.message().replace(
