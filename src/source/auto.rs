@@ -83,7 +83,11 @@ pub fn detect(want: &Want, get: &dyn Fn(&str) -> Option<String>) -> Detected {
     }
 }
 
-fn pick(want: &Want, get: &dyn Fn(&str) -> Option<String>, skipped: &mut Vec<String>) -> Option<Pick> {
+fn pick(
+    want: &Want,
+    get: &dyn Fn(&str) -> Option<String>,
+    skipped: &mut Vec<String>,
+) -> Option<Pick> {
     let val = |n: &str| get(n).filter(|v| !v.trim().is_empty());
     let set = |n: &str| val(n).is_some();
     let vars = want.provider.identity_vars();
@@ -94,7 +98,10 @@ fn pick(want: &Want, get: &dyn Fn(&str) -> Option<String>, skipped: &mut Vec<Str
         return Some(Pick::Env(vars.token));
     }
     let title = want.provider.title();
-    skipped.push(format!("{title}: {} and {} are unset", vars.file, vars.token));
+    skipped.push(format!(
+        "{title}: {} and {} are unset",
+        vars.file, vars.token
+    ));
     if set(ev::ACTIONS_ID_TOKEN_REQUEST_URL) && set(ev::ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
         return Some(Pick::GithubActions);
     }
@@ -160,7 +167,13 @@ fn pick(want: &Want, get: &dyn Fn(&str) -> Option<String>, skipped: &mut Vec<Str
             }
         }
     }
-    match azure::Kind::detect(&|n| if n == ev::AZURE_FEDERATED_TOKEN_FILE { None } else { get(n) }) {
+    match azure::Kind::detect(&|n| {
+        if n == ev::AZURE_FEDERATED_TOKEN_FILE {
+            None
+        } else {
+            get(n)
+        }
+    }) {
         azure::Kind::Imds => skipped.push(format!(
             "Azure App Service and Arc: {} is unset",
             ev::IDENTITY_ENDPOINT
@@ -256,9 +269,7 @@ pub fn fetch(ctx: &Context) -> Result<IdentityToken> {
     }
     match pick {
         Pick::Env(_) => env::fetch(ctx.provider),
-        Pick::GithubActions | Pick::GithubWithoutPermission => {
-            github_actions::fetch(ctx.audience)
-        }
+        Pick::GithubActions | Pick::GithubWithoutPermission => github_actions::fetch(ctx.audience),
         Pick::AzurePipelines => azure_pipelines::fetch(ctx, None),
         Pick::Buildkite => buildkite::fetch(ctx.audience),
         Pick::TokenVar(var) => env::fetch_named(var),

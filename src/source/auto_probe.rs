@@ -91,7 +91,10 @@ impl Probes {
     pub fn describe(&self) -> String {
         let mut v = Vec::new();
         if let Some(u) = &self.gcp {
-            v.push(format!("Google's metadata server at {}", super::platform::shown(u)));
+            v.push(format!(
+                "Google's metadata server at {}",
+                super::platform::shown(u)
+            ));
         }
         if let Some(u) = &self.azure {
             v.push(format!("Azure IMDS at {}", super::platform::shown(u)));
@@ -102,9 +105,14 @@ impl Probes {
     /// Run the probes at once; the first that answers as its platform.
     /// Each silent one is added to `skipped`.
     pub fn run(&self, skipped: &mut Vec<String>) -> Option<Pick> {
-        crate::output::info(&format!("auto: no variable decided; probing {}", self.describe()));
+        crate::output::info(&format!(
+            "auto: no variable decided; probing {}",
+            self.describe()
+        ));
         let Ok(rt) = http::runtime() else { return None };
-        let Ok(client) = http::client_direct() else { return None };
+        let Ok(client) = http::client_direct() else {
+            return None;
+        };
         let probe = |url: Option<url::Url>, headers: &'static [(&'static str, &'static str)]| {
             let client = client.clone();
             async move {

@@ -2,6 +2,7 @@
 //! no network (detection never probes; it only plans the probes).
 
 use super::*;
+use crate::env_vars as ev;
 use crate::jwt::tests::fake_jwt;
 
 const ANTHROPIC_AUD: &str = "https://api.anthropic.com";
@@ -51,12 +52,12 @@ fn the_documented_order_decides() {
         ("IDENTITY_HEADER", "h"),
     ];
     let gce = [("GCE_METADATA_HOST", "127.0.0.1:1")];
-    let own = [("ANTHROPIC_IDENTITY_TOKEN", "x.y.z")];
+    let own = [(ev::ANTHROPIC_IDENTITY_TOKEN, "x.y.z")];
     fn all<'a>(parts: &[&[(&'a str, &'a str)]]) -> Vec<(&'a str, &'a str)> {
         parts.iter().flat_map(|p| p.iter().copied()).collect()
     }
     // each alone
-    assert_eq!(pick(&own), Some(Pick::Env("ANTHROPIC_IDENTITY_TOKEN")));
+    assert_eq!(pick(&own), Some(Pick::Env(ev::ANTHROPIC_IDENTITY_TOKEN)));
     assert_eq!(pick(&gh), Some(Pick::GithubActions));
     assert_eq!(pick(&ado), Some(Pick::AzurePipelines));
     assert_eq!(pick(&bk), Some(Pick::Buildkite));
@@ -81,7 +82,7 @@ fn the_documented_order_decides() {
     // explicit variables beat everything, even a GitHub job without permission
     assert_eq!(
         pick(&all(&[&own, &[("GITHUB_ACTIONS", "true")]])),
-        Some(Pick::Env("ANTHROPIC_IDENTITY_TOKEN"))
+        Some(Pick::Env(ev::ANTHROPIC_IDENTITY_TOKEN))
     );
 }
 
@@ -126,9 +127,15 @@ fn token_variables_and_files_count_only_when_their_audience_fits() {
     );
     assert_eq!(d.pick, Some(Pick::TokenVar("BITBUCKET_STEP_OIDC_TOKEN")));
     // not a JWT: skipped, saying so
-    let d = run(&[("CIRCLE_OIDC_TOKEN_V2", "nope")], Some(ANTHROPIC_AUD), false);
+    let d = run(
+        &[("CIRCLE_OIDC_TOKEN_V2", "nope")],
+        Some(ANTHROPIC_AUD),
+        false,
+    );
     assert!(
-        d.skipped.iter().any(|s| s.contains("CircleCI") && s.contains("not a JWT")),
+        d.skipped
+            .iter()
+            .any(|s| s.contains("CircleCI") && s.contains("not a JWT")),
         "{:?}",
         d.skipped
     );
@@ -165,7 +172,9 @@ fn token_variables_and_files_count_only_when_their_audience_fits() {
         false,
     );
     assert!(
-        d.skipped.iter().any(|s| s.contains("/nonexistent/keyless/token")),
+        d.skipped
+            .iter()
+            .any(|s| s.contains("/nonexistent/keyless/token")),
         "{:?}",
         d.skipped
     );
@@ -176,7 +185,10 @@ fn token_variables_and_files_count_only_when_their_audience_fits() {
 fn azure_endpoints_and_arc_are_told_apart() {
     assert_eq!(
         pick(&[
-            ("IDENTITY_ENDPOINT", "http://localhost:40342/metadata/identity/oauth2/token"),
+            (
+                "IDENTITY_ENDPOINT",
+                "http://localhost:40342/metadata/identity/oauth2/token"
+            ),
             ("IMDS_ENDPOINT", "http://localhost:40342"),
         ]),
         Some(Pick::Azure(azure::Kind::Arc {
@@ -189,11 +201,15 @@ fn azure_endpoints_and_arc_are_told_apart() {
 
 #[test]
 fn nothing_found_lists_every_source_and_plans_the_probes() {
-    let d = run(&[("BUILDKITE", "true"), ("GITLAB_CI", "true")], Some(ANTHROPIC_AUD), false);
+    let d = run(
+        &[("BUILDKITE", "true"), ("GITLAB_CI", "true")],
+        Some(ANTHROPIC_AUD),
+        false,
+    );
     assert_eq!(d.pick, None);
     let all = d.skipped.join("\n");
     for needle in [
-        "ANTHROPIC_IDENTITY_TOKEN_FILE",
+        ev::ANTHROPIC_IDENTITY_TOKEN_FILE,
         "GitHub Actions",
         "Azure DevOps",
         "Buildkite: a Buildkite job, but BUILDKITE_AGENT_ACCESS_TOKEN",
@@ -215,13 +231,17 @@ fn nothing_found_lists_every_source_and_plans_the_probes() {
         Some("http://169.254.169.254/")
     );
     assert!(d.probes.azure.is_none());
-    assert!(d.describe().contains("probes Google's metadata server"), "{}", d.describe());
+    assert!(
+        d.describe().contains("probes Google's metadata server"),
+        "{}",
+        d.describe()
+    );
 
     // with an audience named, Azure IMDS is probed too, at the override
     let d = run(
         &[
             ("GCE_METADATA_IP", "127.0.0.1:7"),
-            ("KEYLESS_AZURE_IMDS_ENDPOINT", "http://127.0.0.1:8"),
+            (ev::KEYLESS_AZURE_IMDS_ENDPOINT, "http://127.0.0.1:8"),
         ],
         Some("api://app"),
         true,
@@ -233,9 +253,17 @@ fn nothing_found_lists_every_source_and_plans_the_probes() {
     );
 
     // probes can be turned off
-    let d = run(&[("KEYLESS_NO_METADATA_PROBE", "true")], Some("api://app"), true);
+    let d = run(
+        &[(ev::KEYLESS_NO_METADATA_PROBE, "true")],
+        Some("api://app"),
+        true,
+    );
     assert!(!d.probes.any());
-    assert!(d.skipped.iter().any(|s| s.contains("KEYLESS_NO_METADATA_PROBE")));
+    assert!(
+        d.skipped
+            .iter()
+            .any(|s| s.contains(ev::KEYLESS_NO_METADATA_PROBE))
+    );
     assert_eq!(d.describe(), "auto: no identity source was found");
     let d = run(&[("NO_GCE_CHECK", "true")], Some("api://app"), true);
     assert!(d.probes.gcp.is_none() && d.probes.azure.is_some());
@@ -244,7 +272,7 @@ fn nothing_found_lists_every_source_and_plans_the_probes() {
 #[test]
 fn a_variable_that_decides_plans_no_probe() {
     for vars in [
-        vec![("ANTHROPIC_IDENTITY_TOKEN_FILE", "/x")],
+        vec![(ev::ANTHROPIC_IDENTITY_TOKEN_FILE, "/x")],
         vec![("SYSTEM_OIDCREQUESTURI", "https://dev.azure.com/x")],
         vec![("GCE_METADATA_HOST", "127.0.0.1:1")],
     ] {

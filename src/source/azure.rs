@@ -145,7 +145,11 @@ pub fn fetch_kind(ctx: &Context, kind: Kind) -> Result<IdentityToken> {
             let headers = [("x-identity-header", header.expose().as_str())];
             // App Service documents no retries, unlike IMDS.
             let what = "Azure App Service's identity endpoint";
-            token(platform::send(&Call::get(&url, &headers, what))?, what, &url)
+            token(
+                platform::send(&Call::get(&url, &headers, what))?,
+                what,
+                &url,
+            )
         }
         Kind::Arc { endpoint } => {
             let resource = resource(ctx)?;

@@ -13,8 +13,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::platform::{self, Call};
 use super::IdentityToken;
+use super::platform::{self, Call};
 use crate::env_vars;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
@@ -54,7 +54,10 @@ pub fn fetch(endpoint: &str, resource: &str) -> Result<IdentityToken> {
     let basic = Secret::new(format!("Basic {}", key.expose()));
     let second = platform::send(&Call::get(
         &url,
-        &[("metadata", "true"), ("authorization", basic.expose().as_str())],
+        &[
+            ("metadata", "true"),
+            ("authorization", basic.expose().as_str()),
+        ],
         WHAT,
     ))?;
     super::azure::token(second, WHAT, &url)
@@ -103,7 +106,9 @@ pub fn read_key(path: &Path, dir: &Path) -> Result<Secret<String>> {
         }
     };
     let real = path.canonicalize().map_err(cannot)?;
-    let real_dir = dir.canonicalize().map_err(|e| Error::io("cannot read", dir, &e))?;
+    let real_dir = dir
+        .canonicalize()
+        .map_err(|e| Error::io("cannot read", dir, &e))?;
     if real.parent() != Some(real_dir.as_path()) {
         return Err(refuse("it is not in the agent's key directory"));
     }

@@ -41,7 +41,9 @@ pub fn fetch(ctx: &Context, service_connection: Option<&str>) -> Result<Identity
             "the azure-pipelines identity source needs {}, which Azure Pipelines sets in each job",
             env_vars::SYSTEM_OIDCREQUESTURI
         ))
-        .hint("run in Azure Pipelines, or choose another source with `keyless setup … --identity …`"));
+        .hint(
+            "run in Azure Pipelines, or choose another source with `keyless setup … --identity …`",
+        ));
     };
     let Some(token) = platform::var(env_vars::SYSTEM_ACCESSTOKEN) else {
         return Err(Error::sign_in(format!(

@@ -76,7 +76,9 @@ pub fn fetch(audience: Option<&str>) -> Result<IdentityToken> {
     };
     let resp = platform::classify(platform::send(&call)?, WHAT, &platform::shown(&url))?;
     let jwt = platform::json_field(&resp.body, "token").ok_or_else(|| {
-        Error::network(format!("{WHAT} answered 200 but with no JWT (no `token` field)"))
+        Error::network(format!(
+            "{WHAT} answered 200 but with no JWT (no `token` field)"
+        ))
     })?;
     Ok(IdentityToken {
         token: Secret::new(jwt),

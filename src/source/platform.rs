@@ -164,8 +164,8 @@ pub fn check_endpoint(url: &url::Url, var: &str) -> Result<()> {
 /// Parse the URL in the platform variable `var` and check it may carry a
 /// request token.
 pub fn endpoint(value: &str, var: &str) -> Result<url::Url> {
-    let url = url::Url::parse(value)
-        .map_err(|e| Error::config(format!("{var} is not a URL: {e}")))?;
+    let url =
+        url::Url::parse(value).map_err(|e| Error::config(format!("{var} is not a URL: {e}")))?;
     check_endpoint(&url, var)?;
     Ok(url)
 }

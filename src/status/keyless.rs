@@ -216,9 +216,12 @@ fn identity_state(
             &judge,
         ),
         IdentitySource::Buildkite => super::ambient::buildkite_state(env.var, &state),
-        IdentitySource::AzurePipelines { .. } => {
-            super::ambient::azure_pipelines_state(aud.asked.as_deref(), aud.explicit, env.var, &state)
-        }
+        IdentitySource::AzurePipelines { .. } => super::ambient::azure_pipelines_state(
+            aud.asked.as_deref(),
+            aud.explicit,
+            env.var,
+            &state,
+        ),
         IdentitySource::Gcp => state(
             true,
             Some("the GCP metadata server (not requested without --check)".into()),

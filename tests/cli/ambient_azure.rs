@@ -137,7 +137,13 @@ fn the_resource_must_be_named_and_must_not_be_a_microsoft_api() {
     assert_eq!(md.count(), 0, "nothing is asked without a resource");
     // auth status says so too, without asking
     let r = env.run(&["auth", "status"]);
-    assert!(r.stderr.contains("--audience api://<app-id>") || r.stdout.contains("--audience api://<app-id>"), "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("--audience api://<app-id>")
+            || r.stdout.contains("--audience api://<app-id>"),
+        "{}{}",
+        r.stdout,
+        r.stderr
+    );
     let env = azure_env(&api, Some("https://management.azure.com/"));
     env.run_with(&["credential", "anthropic"], |c| {
         c.env("KEYLESS_AZURE_IMDS_ENDPOINT", &md.url);
@@ -180,8 +186,18 @@ fn imds_retries_what_microsoft_documents_and_explains_the_rest() {
             1,
         ),
         // retried until the bound, then a platform problem
-        (Reply::json(500, serde_json::json!({"error": "unknown"})), 4, "500", 4),
-        (Reply::json(200, serde_json::json!({"x": 1})), 4, "access_token", 1),
+        (
+            Reply::json(500, serde_json::json!({"error": "unknown"})),
+            4,
+            "500",
+            4,
+        ),
+        (
+            Reply::json(200, serde_json::json!({"x": 1})),
+            4,
+            "access_token",
+            1,
+        ),
     ] {
         let md = Fake::start(move |_, _| reply.clone());
         let r = env.run_with(&["credential", "anthropic", "--force-refresh"], |c| {
@@ -193,7 +209,10 @@ fn imds_retries_what_microsoft_documents_and_explains_the_rest() {
     // unreachable: exit 4, naming it
     let port = closed_port();
     env.run_with(&["credential", "anthropic", "--force-refresh"], |c| {
-        c.env("KEYLESS_AZURE_IMDS_ENDPOINT", format!("http://127.0.0.1:{port}"));
+        c.env(
+            "KEYLESS_AZURE_IMDS_ENDPOINT",
+            format!("http://127.0.0.1:{port}"),
+        );
     })
     .fails(4, "Azure IMDS");
     // the override is a base URL on a local address, nothing else
@@ -230,12 +249,19 @@ fn app_service_sends_its_header_and_never_shows_it() {
         ]
     );
     // a wrong header is refused: exit 5, still not shown
-    let r = env.run_with(&["-vv", "credential", "anthropic", "--force-refresh"], |c| {
-        c.env("IDENTITY_ENDPOINT", format!("{}/msi/token", ep.url))
-            .env("IDENTITY_HEADER", "IDHDR-wrong-secret-value");
-    });
+    let r = env.run_with(
+        &["-vv", "credential", "anthropic", "--force-refresh"],
+        |c| {
+            c.env("IDENTITY_ENDPOINT", format!("{}/msi/token", ep.url))
+                .env("IDENTITY_HEADER", "IDHDR-wrong-secret-value");
+        },
+    );
     r.fails(5, "refused");
-    assert!(!r.stderr.contains("IDHDR-wrong-secret-value"), "{}", r.stderr);
+    assert!(
+        !r.stderr.contains("IDHDR-wrong-secret-value"),
+        "{}",
+        r.stderr
+    );
     // an endpoint that says nothing: the total timeout bounds the wait (exit 4)
     let silent = Fake::start(|_, _| Reply {
         stall: Some(std::time::Duration::from_secs(30)),
@@ -292,7 +318,10 @@ fn arc_answers_its_challenge_from_the_key_directory_only() {
     assert!(!r.stderr.contains(ARC_KEY), "{}", r.stderr);
     assert_eq!(agent.count(), 2);
     let q = query(&agent.last().path);
-    assert!(q.contains(&("api-version".into(), "2019-11-01".into())), "{q:?}");
+    assert!(
+        q.contains(&("api-version".into(), "2019-11-01".into())),
+        "{q:?}"
+    );
     assert!(q.contains(&("resource".into(), APP.into())), "{q:?}");
     // a challenge naming a file outside the key directory is not read
     let elsewhere = env.path("elsewhere");
@@ -350,7 +379,10 @@ fn aks_workload_identity_rereads_the_projected_file() {
     // the file missing: exit 3, naming it
     let env3 = azure_env(&api, Some(EXCHANGE));
     env3.run_with(&["credential", "anthropic"], |c| {
-        c.env("AZURE_FEDERATED_TOKEN_FILE", "/nonexistent/keyless/azure-token");
+        c.env(
+            "AZURE_FEDERATED_TOKEN_FILE",
+            "/nonexistent/keyless/azure-token",
+        );
     })
     .fails(3, "/nonexistent/keyless/azure-token");
 }

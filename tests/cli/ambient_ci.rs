@@ -35,7 +35,9 @@ fn buildkite_posts_the_audience_for_the_job_per_exchange() {
     let api = Fake::start(|n, _| Reply::token(&token(n), 600));
     let env = TestEnv::new();
     env.setup(&api.url, "buildkite");
-    let r = env.run_with(&["-vv", "credential", "anthropic"], |c| buildkite(c, &bk.url));
+    let r = env.run_with(&["-vv", "credential", "anthropic"], |c| {
+        buildkite(c, &bk.url)
+    });
     r.success();
     assert!(!r.stderr.contains(AGENT_TOKEN), "{}", r.stderr);
     let req = bk.last();
@@ -68,12 +70,19 @@ fn buildkite_errors_have_their_classes() {
         (Reply::json(422, serde_json::json!({})), 4, "422", 1),
         // retried as the agent does, then a platform problem
         (Reply::json(503, serde_json::json!({})), 4, "503", 3),
-        (Reply::json(200, serde_json::json!({"jwt": "x"})), 4, "no JWT", 1),
+        (
+            Reply::json(200, serde_json::json!({"jwt": "x"})),
+            4,
+            "no JWT",
+            1,
+        ),
     ] {
         let bk = Fake::start(move |_, _| reply.clone());
         let env = TestEnv::new();
         env.setup("http://127.0.0.1:9", "buildkite");
-        let r = env.run_with(&["-vv", "credential", "anthropic"], |c| buildkite(c, &bk.url));
+        let r = env.run_with(&["-vv", "credential", "anthropic"], |c| {
+            buildkite(c, &bk.url)
+        });
         r.fails(code, needle);
         assert!(!r.stderr.contains(AGENT_TOKEN), "{}", r.stderr);
         assert_eq!(bk.count(), tries, "{needle}");
@@ -107,7 +116,10 @@ fn azure_pipelines_posts_for_the_job_and_service_connection() {
     let dev = ado_fake();
     let api = Fake::start(|n, _| Reply::token(&token(n), 600));
     let env = TestEnv::new();
-    env.setup(&api.url, "azure-pipelines:6b9e2a1c-0d4f-4c55-9a7e-1f2e3d4c5b6a");
+    env.setup(
+        &api.url,
+        "azure-pipelines:6b9e2a1c-0d4f-4c55-9a7e-1f2e3d4c5b6a",
+    );
     let r = env.run_with(&["-vv", "credential", "anthropic"], |c| ado(c, &dev.url));
     r.success();
     assert!(!r.stderr.contains(ACCESS_TOKEN), "{}", r.stderr);
@@ -130,6 +142,10 @@ fn azure_pipelines_posts_for_the_job_and_service_connection() {
     let r = env.run_with(&["auth", "status", "--json"], |c| ado(c, &dev.url));
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     let id = &v["keyless"]["providers"][0]["identity"];
+    assert_eq!(
+        id["source"],
+        "azure-pipelines:6b9e2a1c-0d4f-4c55-9a7e-1f2e3d4c5b6a"
+    );
     assert_eq!(id["audience"], ADO_AUD);
     assert_eq!(id["available"], true);
     let r = env.run_with(&["auth", "status"], |c| ado(c, &dev.url));
@@ -148,8 +164,13 @@ fn azure_pipelines_accepts_only_its_fixed_audience() {
     let env = TestEnv::new();
     env.setup(&api.url, "azure-pipelines");
     // another audience recorded: refused before anything is asked (exit 6)
-    env.run(&["setup", "anthropic", "--audience", "https://api.anthropic.com"])
-        .success();
+    env.run(&[
+        "setup",
+        "anthropic",
+        "--audience",
+        "https://api.anthropic.com",
+    ])
+    .success();
     let r = env.run_with(&["credential", "anthropic"], |c| ado(c, &dev.url));
     r.fails(6, "always for audience api://AzureADTokenExchange");
     assert_eq!(dev.count(), 0);
@@ -157,7 +178,8 @@ fn azure_pipelines_accepts_only_its_fixed_audience() {
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(v["keyless"]["providers"][0]["identity"]["available"], false);
     // the fixed one recorded: accepted
-    env.run(&["setup", "anthropic", "--audience", ADO_AUD]).success();
+    env.run(&["setup", "anthropic", "--audience", ADO_AUD])
+        .success();
     env.run_with(&["credential", "anthropic"], |c| ado(c, &dev.url))
         .success();
     assert_eq!(dev.count(), 1);
@@ -168,10 +190,13 @@ fn azure_pipelines_accepts_only_its_fixed_audience() {
     });
     r.fails(3, "SYSTEM_ACCESSTOKEN: $(System.AccessToken)");
     // refused (a wrong token) → 5; a server error → 4
-    env.run_with(&["-vv", "credential", "anthropic", "--force-refresh"], |c| {
-        ado(c, &dev.url);
-        c.env("SYSTEM_ACCESSTOKEN", "wrong");
-    })
+    env.run_with(
+        &["-vv", "credential", "anthropic", "--force-refresh"],
+        |c| {
+            ado(c, &dev.url);
+            c.env("SYSTEM_ACCESSTOKEN", "wrong");
+        },
+    )
     .fails(5, "refused");
     let broken = Fake::start(|_, _| Reply::json(500, serde_json::json!({})));
     env.run_with(&["credential", "anthropic", "--force-refresh"], |c| {
@@ -193,8 +218,13 @@ fn every_source_reports_the_audience_the_rule_must_match() {
         v["keyless"]["providers"][0]["identity"]["audience"].clone()
     };
     assert_eq!(aud(&env), "https://api.anthropic.com");
-    env.run(&["setup", "anthropic", "--audience", "https://example.test/aud"])
-        .success();
+    env.run(&[
+        "setup",
+        "anthropic",
+        "--audience",
+        "https://example.test/aud",
+    ])
+    .success();
     assert_eq!(aud(&env), "https://example.test/aud");
     // a file source: the audience in the JWT at hand
     let file = env.path("t.jwt");
@@ -207,4 +237,34 @@ fn every_source_reports_the_audience_the_rule_must_match() {
     ])
     .success();
     assert_eq!(aud(&env), "api://from-the-token");
+}
+
+#[test]
+fn a_one_token_per_job_variable_says_so_when_spent() {
+    // auto picks HCP Terraform's token (its aud fits); a second exchange of
+    // the same token is refused, saying the platform hands out one per job
+    let api = Fake::start(|n, _| Reply::token(&token(n), 600));
+    let env = TestEnv::new();
+    env.setup(&api.url, "auto");
+    let jwt = shaped_jwt(300);
+    let vars = |c: &mut std::process::Command| {
+        c.env("TFC_WORKLOAD_IDENTITY_TOKEN", &jwt);
+    };
+    let r = env.run_with(&["-v", "credential", "anthropic"], vars);
+    r.success();
+    assert!(
+        r.stderr.contains("auto: using TFC_WORKLOAD_IDENTITY_TOKEN"),
+        "{}",
+        r.stderr
+    );
+    let r = env.run_with(&["credential", "anthropic", "--force-refresh"], vars);
+    r.fails(3, "already exchanged");
+    for needle in [
+        "one token per job",
+        "lifetime",
+        "TFC_WORKLOAD_IDENTITY_TOKEN",
+    ] {
+        assert!(r.stderr.contains(needle), "{needle}: {}", r.stderr);
+    }
+    assert_eq!(api.count(), 1);
 }

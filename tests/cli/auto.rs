@@ -74,7 +74,11 @@ fn a_variable_that_decides_means_no_probe_connection() {
         c.env("ANTHROPIC_IDENTITY_TOKEN", &jwt);
     });
     r.success();
-    assert!(r.stderr.contains("auto: using ANTHROPIC_IDENTITY_TOKEN"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("auto: using ANTHROPIC_IDENTITY_TOKEN"),
+        "{}",
+        r.stderr
+    );
     // a CI endpoint decides too
     let bk = Fake::start(|_, _| Reply::json(200, serde_json::json!({"token": shaped_jwt(300)})));
     let r = env.run_with(&["-v", "credential", "anthropic", "--force-refresh"], |c| {
@@ -84,9 +88,17 @@ fn a_variable_that_decides_means_no_probe_connection() {
             .env("BUILDKITE_JOB_ID", "job-1");
     });
     r.success();
-    assert!(r.stderr.contains("auto: using the Buildkite agent"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("auto: using the Buildkite agent"),
+        "{}",
+        r.stderr
+    );
     // -v says why the earlier ones were skipped
-    assert!(r.stderr.contains("auto: skipped GitHub Actions"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("auto: skipped GitHub Actions"),
+        "{}",
+        r.stderr
+    );
     assert!(!r.stderr.contains("bkua_secret_agent_token"));
     assert_eq!(bk.count(), 1);
     // a cache hit detects nothing and probes nothing
@@ -97,7 +109,10 @@ fn a_variable_that_decides_means_no_probe_connection() {
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     let id = &v["keyless"]["providers"][0]["identity"];
     assert!(
-        id["reason"].as_str().unwrap().contains("probes Google's metadata server"),
+        id["reason"]
+            .as_str()
+            .unwrap()
+            .contains("probes Google's metadata server"),
         "{id}"
     );
     assert!(id["skipped"].as_array().unwrap().len() > 5, "{id}");
@@ -111,14 +126,24 @@ fn the_probes_find_googles_metadata_server_last() {
     let imds = nobody();
     let api = Fake::start(|n, _| Reply::token(&token(n), 600));
     let env = auto_env(&api, None);
-    let r = env.run_with(&["-v", "credential", "anthropic"], |c| probes(c, &gcp, &imds));
+    let r = env.run_with(&["-v", "credential", "anthropic"], |c| {
+        probes(c, &gcp, &imds)
+    });
     r.success();
     assert!(r.stderr.contains("probing"), "{}", r.stderr);
-    assert!(r.stderr.contains("auto: using the GCP metadata server"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("auto: using the GCP metadata server"),
+        "{}",
+        r.stderr
+    );
     // the ping, then the identity request on the same server
     let reqs = gcp.requests.lock().unwrap().clone();
     assert_eq!(reqs[0].path, "/");
-    assert!(reqs[1].path.contains("/service-accounts/default/identity?"), "{}", reqs[1].path);
+    assert!(
+        reqs[1].path.contains("/service-accounts/default/identity?"),
+        "{}",
+        reqs[1].path
+    );
     // no audience named: Azure IMDS is not probed at all
     assert_eq!(conns(&imds), 0);
     // NO_GCE_CHECK turns the ping off: nothing is found then
@@ -142,14 +167,26 @@ fn the_probes_find_azure_imds_when_an_audience_is_named() {
     });
     let api = Fake::start(|n, _| Reply::token(&token(n), 600));
     let env = auto_env(&api, Some(APP));
-    let r = env.run_with(&["-v", "credential", "anthropic"], |c| probes(c, &gcp, &imds));
+    let r = env.run_with(&["-v", "credential", "anthropic"], |c| {
+        probes(c, &gcp, &imds)
+    });
     r.success();
     assert!(r.stderr.contains("auto: using Azure IMDS"), "{}", r.stderr);
     let reqs = imds.requests.lock().unwrap().clone();
     assert_eq!(reqs.len(), 2);
-    assert_eq!(reqs[0].header("metadata"), None, "the probe carries nothing");
+    assert_eq!(
+        reqs[0].header("metadata"),
+        None,
+        "the probe carries nothing"
+    );
     assert_eq!(reqs[1].header("metadata"), Some("true"));
-    assert!(reqs[1].path.contains("resource=api%3A%2F%2Fkeyless-auto-app"), "{}", reqs[1].path);
+    assert!(
+        reqs[1]
+            .path
+            .contains("resource=api%3A%2F%2Fkeyless-auto-app"),
+        "{}",
+        reqs[1].path
+    );
     assert_eq!(conns(&gcp), 1, "both probed at once");
 }
 
@@ -190,7 +227,9 @@ fn nothing_found_lists_every_source_and_why() {
         ..Reply::raw(200, "text/plain", "")
     });
     let started = std::time::Instant::now();
-    let r = env.run_with(&["credential", "anthropic"], |c| probes(c, &silent, &silent));
+    let r = env.run_with(&["credential", "anthropic"], |c| {
+        probes(c, &silent, &silent)
+    });
     r.fails(3, "no identity source was found");
     assert!(
         started.elapsed() < std::time::Duration::from_secs(5),
@@ -202,7 +241,10 @@ fn nothing_found_lists_every_source_and_why() {
 #[test]
 fn auto_picks_azure_devops_from_its_variables_and_saves() {
     let dev = Fake::start(|_, _| {
-        Reply::json(200, serde_json::json!({"oidcToken": jwt_for("api://AzureADTokenExchange")}))
+        Reply::json(
+            200,
+            serde_json::json!({"oidcToken": jwt_for("api://AzureADTokenExchange")}),
+        )
     });
     let api = Fake::start(|n, _| Reply::token(&token(n), 600));
     let env = auto_env(&api, None);
@@ -212,7 +254,11 @@ fn auto_picks_azure_devops_from_its_variables_and_saves() {
     };
     let r = env.run_with(&["-vv", "credential", "anthropic"], vars);
     r.success();
-    assert!(r.stderr.contains("auto: using Azure DevOps"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("auto: using Azure DevOps"),
+        "{}",
+        r.stderr
+    );
     assert!(!r.stderr.contains("ado-access-token-secret"));
     let r = env.run_with(&["auth", "status", "--json"], vars);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();

@@ -131,7 +131,10 @@ pub fn render(r: &Report, home: Option<&std::path::Path>) -> String {
                 .unwrap_or_default()
         );
         if let Some(a) = &p.identity.audience {
-            let _ = writeln!(s, "                the federation rule must match audience {a}");
+            let _ = writeln!(
+                s,
+                "                the federation rule must match audience {a}"
+            );
         }
         for k in &p.identity.skipped {
             let _ = writeln!(s, "                auto skipped {k}");
