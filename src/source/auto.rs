@@ -116,10 +116,14 @@ fn pick(
     if set(ev::SYSTEM_OIDCREQUESTURI) {
         return Some(Pick::AzurePipelines);
     }
-    skipped.push(format!(
-        "Azure DevOps: {} is unset",
-        ev::SYSTEM_OIDCREQUESTURI
-    ));
+    skipped.push(if set(ev::TF_BUILD) {
+        format!(
+            "Azure DevOps: a pipeline job, but {} is not in its environment",
+            ev::SYSTEM_OIDCREQUESTURI
+        )
+    } else {
+        format!("Azure DevOps: {} is unset", ev::SYSTEM_OIDCREQUESTURI)
+    });
     if set(ev::BUILDKITE_AGENT_ACCESS_TOKEN) && set(ev::BUILDKITE_JOB_ID) {
         return Some(Pick::Buildkite);
     }

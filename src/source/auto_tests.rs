@@ -202,7 +202,11 @@ fn azure_endpoints_and_arc_are_told_apart() {
 #[test]
 fn nothing_found_lists_every_source_and_plans_the_probes() {
     let d = run(
-        &[("BUILDKITE", "true"), ("GITLAB_CI", "true")],
+        &[
+            ("BUILDKITE", "true"),
+            ("GITLAB_CI", "true"),
+            ("TF_BUILD", "True"),
+        ],
         Some(ANTHROPIC_AUD),
         false,
     );
@@ -211,7 +215,7 @@ fn nothing_found_lists_every_source_and_plans_the_probes() {
     for needle in [
         ev::ANTHROPIC_IDENTITY_TOKEN_FILE,
         "GitHub Actions",
-        "Azure DevOps",
+        "Azure DevOps: a pipeline job, but SYSTEM_OIDCREQUESTURI",
         "Buildkite: a Buildkite job, but BUILDKITE_AGENT_ACCESS_TOKEN",
         "HCP Terraform",
         "Bitbucket",
