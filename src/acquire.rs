@@ -84,6 +84,7 @@ pub fn token(
         interactive: fresh.interactive,
         provider: target.provider(),
         audience: audience.as_deref(),
+        audience_explicit: target.recorded_audience(issuer).is_some(),
     };
     let (entry, minted_by) = match exchange(&cache, target, &ctx) {
         Ok(e) => e,

@@ -24,6 +24,14 @@ pub const KEYLESS_OPENAI_TOKEN_ENDPOINT: &str = "KEYLESS_OPENAI_TOKEN_ENDPOINT";
 /// A PEM file of CA certificates trusted, besides the OS store, for every
 /// endpoint (issuer, token endpoints, API base), like the profile's `--ca-file`.
 pub const KEYLESS_CA_FILE: &str = "KEYLESS_CA_FILE";
+/// The Azure IMDS base URL (scheme, host, port) in place of
+/// `http://169.254.169.254`: for tests and emulators.
+pub const KEYLESS_AZURE_IMDS_ENDPOINT: &str = "KEYLESS_AZURE_IMDS_ENDPOINT";
+/// The directory Azure Arc's challenge key files must be in, in place of
+/// the agent's (`/var/opt/azcmagent/tokens`): for tests and emulators.
+pub const KEYLESS_AZURE_ARC_KEY_DIR: &str = "KEYLESS_AZURE_ARC_KEY_DIR";
+/// `true` keeps `auto` from probing cloud metadata servers.
+pub const KEYLESS_NO_METADATA_PROBE: &str = "KEYLESS_NO_METADATA_PROBE";
 
 /// The secret-holding variables keyless reads (its client secret, identity
 /// JWTs, provider keys and tokens). The helpers keyless starts, a browser and
@@ -128,6 +136,46 @@ pub const ACTIONS_ID_TOKEN_REQUEST_TOKEN: &str = "ACTIONS_ID_TOKEN_REQUEST_TOKEN
 /// Host (and port) of Google's metadata server, as Google's libraries read
 /// it; default `metadata.google.internal`.
 pub const GCE_METADATA_HOST: &str = "GCE_METADATA_HOST";
+/// `ip:port` of Google's metadata server for the detection ping, as
+/// Google's libraries read it; default `169.254.169.254`.
+pub const GCE_METADATA_IP: &str = "GCE_METADATA_IP";
+/// `true` turns the detection ping of Google's metadata server off, as in
+/// Google's libraries.
+pub const NO_GCE_CHECK: &str = "NO_GCE_CHECK";
+/// Azure App Service / Functions / Container Apps / Arc: the local
+/// managed-identity endpoint.
+pub const IDENTITY_ENDPOINT: &str = "IDENTITY_ENDPOINT";
+/// Azure App Service: the header value that endpoint wants: a secret.
+pub const IDENTITY_HEADER: &str = "IDENTITY_HEADER";
+/// Azure Arc: the agent's local endpoint (with `IDENTITY_ENDPOINT`).
+pub const IMDS_ENDPOINT: &str = "IMDS_ENDPOINT";
+/// Azure: a user-assigned managed identity's client id, as Azure's
+/// identity libraries read it.
+pub const AZURE_CLIENT_ID: &str = "AZURE_CLIENT_ID";
+/// AKS workload identity: the projected service-account JWT.
+pub const AZURE_FEDERATED_TOKEN_FILE: &str = "AZURE_FEDERATED_TOKEN_FILE";
+/// `true` in Buildkite jobs.
+pub const BUILDKITE: &str = "BUILDKITE";
+/// The Buildkite agent's API token in a job: a secret, never logged.
+pub const BUILDKITE_AGENT_ACCESS_TOKEN: &str = "BUILDKITE_AGENT_ACCESS_TOKEN";
+/// The Buildkite agent API base; default `https://agent.buildkite.com/v3`.
+pub const BUILDKITE_AGENT_ENDPOINT: &str = "BUILDKITE_AGENT_ENDPOINT";
+/// The Buildkite job the OIDC token is requested for.
+pub const BUILDKITE_JOB_ID: &str = "BUILDKITE_JOB_ID";
+/// `True` in Azure Pipelines jobs.
+pub const TF_BUILD: &str = "TF_BUILD";
+/// Azure Pipelines' OIDC token endpoint for the job.
+pub const SYSTEM_OIDCREQUESTURI: &str = "SYSTEM_OIDCREQUESTURI";
+/// Azure Pipelines' job access token, mapped into the step's env: a secret.
+pub const SYSTEM_ACCESSTOKEN: &str = "SYSTEM_ACCESSTOKEN";
+/// `true` in GitLab CI jobs (their `id_tokens` need `env:NAME`).
+pub const GITLAB_CI: &str = "GITLAB_CI";
+/// HCP Terraform's workload identity token of the run phase.
+pub const TFC_WORKLOAD_IDENTITY_TOKEN: &str = "TFC_WORKLOAD_IDENTITY_TOKEN";
+/// Bitbucket Pipelines' OIDC token of a step with `oidc: true`.
+pub const BITBUCKET_STEP_OIDC_TOKEN: &str = "BITBUCKET_STEP_OIDC_TOKEN";
+/// CircleCI's OIDC token (audience: the organization's id).
+pub const CIRCLE_OIDC_TOKEN_V2: &str = "CIRCLE_OIDC_TOKEN_V2";
 
 // --- the `aws` source: the AWS SDKs' own variables, read as they read them ---
 pub const AWS_ACCESS_KEY_ID: &str = "AWS_ACCESS_KEY_ID";
@@ -163,30 +211,8 @@ pub const AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: &str = "AWS_IGNORE_CONFIGURED_END
 
 // --- printed by `keyless sandbox --print-env`: the platforms' variables
 // --- that point a shell (and the platforms' own clients) at its stand-ins ---
-/// ip:port google-auth pings to detect GCE.
-pub const GCE_METADATA_IP: &str = "GCE_METADATA_IP";
-/// keyless's override of the Azure IMDS base URL (scheme, host, port).
-pub const KEYLESS_AZURE_IMDS_ENDPOINT: &str = "KEYLESS_AZURE_IMDS_ENDPOINT";
 /// The IMDS base URL azure-identity and MSAL read.
 pub const AZURE_POD_IDENTITY_AUTHORITY_HOST: &str = "AZURE_POD_IDENTITY_AUTHORITY_HOST";
-/// App Service / Functions / Container Apps: the managed identity endpoint.
-pub const IDENTITY_ENDPOINT: &str = "IDENTITY_ENDPOINT";
-/// Its `X-IDENTITY-HEADER` value: a secret, never logged.
-pub const IDENTITY_HEADER: &str = "IDENTITY_HEADER";
-/// `true` in Buildkite jobs.
-pub const BUILDKITE: &str = "BUILDKITE";
-/// The Buildkite agent API base (default `https://agent.buildkite.com/v3`).
-pub const BUILDKITE_AGENT_ENDPOINT: &str = "BUILDKITE_AGENT_ENDPOINT";
-/// The Buildkite agent's access token: a secret, never logged.
-pub const BUILDKITE_AGENT_ACCESS_TOKEN: &str = "BUILDKITE_AGENT_ACCESS_TOKEN";
-/// The running Buildkite job.
-pub const BUILDKITE_JOB_ID: &str = "BUILDKITE_JOB_ID";
-/// `True` in Azure Pipelines jobs.
-pub const TF_BUILD: &str = "TF_BUILD";
-/// Azure DevOps' OIDC request URI.
-pub const SYSTEM_OIDCREQUESTURI: &str = "SYSTEM_OIDCREQUESTURI";
-/// `$(System.AccessToken)`, mapped into the step: a secret, never logged.
-pub const SYSTEM_ACCESSTOKEN: &str = "SYSTEM_ACCESSTOKEN";
 /// The service connection the AzureCLI task names (Azure's SDKs read it).
 pub const AZURESUBSCRIPTION_SERVICE_CONNECTION_ID: &str = "AZURESUBSCRIPTION_SERVICE_CONNECTION_ID";
 
@@ -201,6 +227,8 @@ pub const CLAUDE_CODE_API_KEY_HELPER_TTL_MS: &str = "CLAUDE_CODE_API_KEY_HELPER_
 // --- the system's ---
 /// The home directory: `~/` in identity file paths, tool settings, status.
 pub const HOME: &str = "HOME";
+/// Windows' program data directory (Azure Arc's key files are under it).
+pub const PROGRAMDATA: &str = "ProgramData";
 /// Where programs are found (`auth status` looks identity commands up).
 pub const PATH: &str = "PATH";
 /// The XDG config home, scanned by `auth status`.

@@ -1,6 +1,7 @@
 //! Where an identity JWT comes from, as saved in the profile and as
 //! `--identity` spells it: `file:PATH`, `env`, `env:NAME`,
-//! `command:PROGRAM ARGS…`, `github-actions`, `gcp`, `aws`, `login`,
+//! `command:PROGRAM ARGS…`, `github-actions`, `gcp`, `azure`, `buildkite`,
+//! `azure-pipelines[:ID]`, `aws`, `auto`, `login`,
 //! `client-credentials`. Fetching is [`crate::source`]'s.
 
 use serde::{Deserialize, Serialize};
@@ -38,6 +39,16 @@ pub enum IdentitySource {
     /// AWS STS `GetWebIdentityToken`, signed with the AWS credentials found
     /// as the AWS SDKs find them. Never chosen by `auto`.
     Aws,
+    /// Azure managed identity: AKS workload identity file, App Service,
+    /// Arc, or the VM's IMDS (the resource must be given as the audience).
+    Azure,
+    /// The Buildkite agent's OIDC endpoint.
+    Buildkite,
+    /// Azure DevOps' OIDC endpoint, optionally for a service connection.
+    AzurePipelines {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        service_connection: Option<String>,
+    },
     /// Detected from the environment, in a documented order.
     Auto,
 }
@@ -46,7 +57,7 @@ impl IdentitySource {
     /// Parse `file:PATH`, `env` or `command:PROGRAM ARGS…` (split like a POSIX
     /// shell splits words, but never run by one).
     pub fn parse(spec: &str) -> Result<Self> {
-        let hint = "use file:PATH, env, env:NAME, command:PROGRAM ARGS…, github-actions, gcp, aws, auto, login, or client-credentials";
+        let hint = "use file:PATH, env, env:NAME, command:PROGRAM ARGS…, github-actions, gcp, azure, buildkite, azure-pipelines[:SERVICE_CONNECTION_ID], aws, auto, login, or client-credentials";
         if spec == "env" {
             return Ok(IdentitySource::Env);
         }
@@ -64,6 +75,31 @@ impl IdentitySource {
         }
         if spec == "auto" {
             return Ok(IdentitySource::Auto);
+        }
+        if spec == "azure" {
+            return Ok(IdentitySource::Azure);
+        }
+        if spec == "buildkite" {
+            return Ok(IdentitySource::Buildkite);
+        }
+        if spec == "azure-pipelines" {
+            return Ok(IdentitySource::AzurePipelines {
+                service_connection: None,
+            });
+        }
+        if let Some(id) = spec.strip_prefix("azure-pipelines:") {
+            let ok = !id.is_empty()
+                && id.len() <= 64
+                && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+            if !ok {
+                return Err(Error::usage(format!(
+                    "--identity azure-pipelines:{id} does not name a service connection id"
+                ))
+                .hint("use the service connection's id (a GUID): azure-pipelines:00000000-0000-0000-0000-000000000000"));
+            }
+            return Ok(IdentitySource::AzurePipelines {
+                service_connection: Some(id.to_string()),
+            });
         }
         if let Some(name) = spec.strip_prefix("env:") {
             let ok = name.len() <= 128
@@ -130,6 +166,12 @@ impl IdentitySource {
             IdentitySource::Gcp => "gcp".to_string(),
             IdentitySource::Aws => "aws".to_string(),
             IdentitySource::Auto => "auto".to_string(),
+            IdentitySource::Azure => "azure".to_string(),
+            IdentitySource::Buildkite => "buildkite".to_string(),
+            IdentitySource::AzurePipelines { service_connection } => match service_connection {
+                Some(id) => format!("azure-pipelines:{id}"),
+                None => "azure-pipelines".to_string(),
+            },
             IdentitySource::ClientCredentials { resource, scope } => {
                 let mut s = "client-credentials".to_string();
                 if let Some(r) = resource {
@@ -159,6 +201,10 @@ mod tests {
             "gcp",
             "aws",
             "auto",
+            "azure",
+            "buildkite",
+            "azure-pipelines",
+            "azure-pipelines:6b9e2a1c-0d4f-4c55-9a7e-1f2e3d4c5b6a",
         ] {
             let parsed = IdentitySource::parse(s).unwrap();
             assert_eq!(IdentitySource::parse(&parsed.spec()).unwrap(), parsed);
@@ -174,5 +220,7 @@ mod tests {
         assert!(IdentitySource::parse("gcloud").is_err());
         assert!(IdentitySource::parse("env:lower").is_err());
         assert!(IdentitySource::parse("env:").is_err());
+        assert!(IdentitySource::parse("azure-pipelines:").is_err());
+        assert!(IdentitySource::parse("azure-pipelines:a&b=c").is_err());
     }
 }

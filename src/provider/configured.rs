@@ -106,14 +106,19 @@ impl Configured {
     /// the issuer's, else the provider's default. None: let the
     /// authorization server choose.
     pub fn audience(&self, issuer: Option<&IssuerConfig>) -> Option<String> {
+        self.recorded_audience(issuer)
+            .or_else(|| self.provider().default_audience().map(str::to_string))
+    }
+
+    /// [`Configured::audience`] without the provider's default: what the
+    /// profile, the environment or the issuer names.
+    pub fn recorded_audience(&self, issuer: Option<&IssuerConfig>) -> Option<String> {
         let issuers = issuer.and_then(|i| i.audience.clone());
         let recorded = match self {
             Configured::Anthropic(cfg) => cfg.audience.clone(),
             Configured::OpenAi(cfg) => cfg.audience.clone(),
         };
-        recorded
-            .or(issuers)
-            .or_else(|| self.provider().default_audience().map(str::to_string))
+        recorded.or(issuers)
     }
 
     /// Where the exchange is posted.

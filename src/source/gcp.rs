@@ -17,12 +17,17 @@ const DEFAULT_HOST: &str = "metadata.google.internal";
 const PATH: &str = "/computeMetadata/v1/instance/service-accounts/default/identity";
 
 pub fn fetch(audience: Option<&str>) -> Result<IdentityToken> {
+    fetch_from(audience, None)
+}
+
+/// [`fetch`] from `host` (host:port) when given, else as the variables say.
+pub fn fetch_from(audience: Option<&str>, host: Option<String>) -> Result<IdentityToken> {
     let audience = audience.ok_or_else(|| {
         Error::config("the gcp identity source needs an audience, and the profile names none")
             .hint("record the one the federation rule matches: `keyless setup openai --audience …`")
     })?;
-    let host = std::env::var(env_vars::GCE_METADATA_HOST)
-        .ok()
+    let host = host
+        .or_else(|| std::env::var(env_vars::GCE_METADATA_HOST).ok())
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| DEFAULT_HOST.to_string());
     let mut url = url::Url::parse(&format!("http://{host}{PATH}")).map_err(|e| {

@@ -1,7 +1,8 @@
 //! Stage 1, identity sources: where the OIDC JWT that keyless exchanges
 //! comes from. One file per source: [`file`], [`env`] (also `env:NAME`),
 //! [`command`], [`login`] (the sign-in session), [`client_credentials`],
-//! and the platforms' own endpoints, [`github_actions`], [`gcp`] and [`aws`].
+//! and the platforms' own endpoints, [`github_actions`], [`gcp`],
+//! [`azure`], [`buildkite`], [`azure_pipelines`] and [`aws`]; [`auto`] picks one.
 //!
 //! Each call fetches anew: a file is re-read (it may have rotated), a command
 //! is re-run, the session is refreshed. Sources only fetch; the single-use
@@ -9,7 +10,12 @@
 //! [`crate::provider`].
 
 pub mod auto;
+mod auto_probe;
 pub mod aws;
+pub mod azure;
+mod azure_arc;
+pub mod azure_pipelines;
+pub mod buildkite;
 pub mod client_credentials;
 pub mod command;
 pub mod env;
@@ -17,7 +23,7 @@ pub mod file;
 pub mod gcp;
 pub mod github_actions;
 pub mod login;
-mod platform;
+pub mod platform;
 
 use std::path::PathBuf;
 
@@ -78,6 +84,10 @@ pub struct Context<'a> {
     /// The audience the provider wants in the JWT, when known: what the
     /// client-credentials grant asks for unless its source names a resource.
     pub audience: Option<&'a str>,
+    /// Did the profile (or the environment) name that audience, rather than
+    /// the provider's default? Sources that must not guess (Azure) or whose
+    /// platform fixes the audience (Azure DevOps) ask.
+    pub audience_explicit: bool,
 }
 
 fn need_issuer<'a>(ctx: &Context<'a>, what: &str) -> Result<&'a IssuerConfig> {
@@ -113,6 +123,11 @@ pub fn fetch(source: &IdentitySource, ctx: &Context) -> Result<IdentityToken> {
         IdentitySource::GithubActions => github_actions::fetch(ctx.audience),
         IdentitySource::Gcp => gcp::fetch(ctx.audience),
         IdentitySource::Aws => aws::fetch(ctx.audience),
+        IdentitySource::Azure => azure::fetch(ctx),
+        IdentitySource::Buildkite => buildkite::fetch(ctx.audience),
+        IdentitySource::AzurePipelines { service_connection } => {
+            azure_pipelines::fetch(ctx, service_connection.as_deref())
+        }
         IdentitySource::Auto => auto::fetch(ctx),
         IdentitySource::Command { argv } if argv.is_empty() => Err(Error::config(
             "the profile's identity command is empty",

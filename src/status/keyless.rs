@@ -29,7 +29,11 @@ pub fn provider_state(
 ) -> ProviderState {
     let cstate = cache_state(cache, &target.cache_key(&s.profile), warnings);
     let provider = target.provider();
-    let identity = identity_state(provider, target.identity(), s, cache, env);
+    let audience = Audience {
+        asked: target.audience(None),
+        explicit: target.recorded_audience(None).is_some(),
+    };
+    let identity = identity_state(provider, target.identity(), &audience, s, cache, env);
     let now = jwt::now();
     let can_serve = identity.available
         || cstate
@@ -103,11 +107,19 @@ fn cache_state(cache: &TokenCache, key: &CacheKey, warnings: &mut Vec<String>) -
     c
 }
 
+/// The audience keyless asks identity sources for, and whether the profile
+/// or the environment named it.
+struct Audience {
+    asked: Option<String>,
+    explicit: bool,
+}
+
 /// Is a JWT available from this source right now? Files and variables are
 /// read and inspected; a command is only looked up, never run.
 fn identity_state(
     provider: Provider,
     src: &IdentitySource,
+    aud: &Audience,
     settings: &Settings,
     cache: &TokenCache,
     env: &precedence::Env,
@@ -116,9 +128,15 @@ fn identity_state(
         source: src.spec(),
         available,
         reason,
+        audience: aud.asked.clone(),
+        skipped: Vec::new(),
     };
     let judge = |token: &str, what: &str| -> IdentityState {
-        match jwt::check_assertion(token, what, jwt::now()) {
+        let in_token = jwt::inspect(token, what)
+            .ok()
+            .map(|c| c.aud.join(" "))
+            .filter(|a| !a.is_empty());
+        let st = match jwt::check_assertion(token, what, jwt::now()) {
             Err(e) => state(false, Some(e.message)),
             Ok(_) => match cache.exchanged_at(&ledger_name(provider.name(), token)) {
                 Some(_) => state(
@@ -129,6 +147,10 @@ fn identity_state(
                 ),
                 None => state(true, None),
             },
+        };
+        IdentityState {
+            audience: in_token.or(st.audience),
+            ..st
         }
     };
     let from_file = |path: &Path| match crate::source::file::read(path) {
@@ -179,15 +201,27 @@ fn identity_state(
                 )
             }
         }
-        IdentitySource::Auto => {
-            let found = crate::source::auto::detect(provider, env.var);
-            let available = !matches!(
-                found,
-                crate::source::auto::Detected::Nothing(_)
-                    | crate::source::auto::Detected::GithubWithoutPermission
-            );
-            state(available, Some(found.describe()))
-        }
+        IdentitySource::Auto => super::ambient::auto_state(
+            provider,
+            aud.asked.as_deref(),
+            aud.explicit,
+            env.var,
+            &state,
+            &judge,
+        ),
+        IdentitySource::Azure => super::ambient::azure_state(
+            aud.asked.as_deref().filter(|_| aud.explicit),
+            env.var,
+            &state,
+            &judge,
+        ),
+        IdentitySource::Buildkite => super::ambient::buildkite_state(env.var, &state),
+        IdentitySource::AzurePipelines { .. } => super::ambient::azure_pipelines_state(
+            aud.asked.as_deref(),
+            aud.explicit,
+            env.var,
+            &state,
+        ),
         IdentitySource::Gcp => state(
             true,
             Some("the GCP metadata server (not requested without --check)".into()),

@@ -5,6 +5,7 @@
 //! network call, runs no identity command and changes nothing; `--check`
 //! (in the command) is the only part that exchanges.
 
+mod ambient;
 pub mod keyless;
 pub mod precedence;
 pub mod scan;
@@ -102,6 +103,13 @@ pub struct IdentityState {
     pub available: bool,
     /// Why it is not available, or what is notable about it.
     pub reason: Option<String>,
+    /// The audience the federation rule must match: the one the platform
+    /// fixes (Azure DevOps), the one in the JWT at hand, or the one keyless
+    /// asks for. None: not known without a token.
+    pub audience: Option<String>,
+    /// `auto`: the sources passed over, in order, with why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]

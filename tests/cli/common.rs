@@ -41,6 +41,9 @@ impl TestEnv {
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("KEYLESS_CONFIG_DIR", self.config_dir())
             .env("KEYLESS_CACHE_DIR", self.cache_dir())
+            // `auto` must not probe the real link-local metadata servers;
+            // its probe tests remove this and point them at fakes.
+            .env("KEYLESS_NO_METADATA_PROBE", "true")
             .stdin(Stdio::null());
         c
     }
@@ -73,6 +76,9 @@ impl TestEnv {
             .env("HOME", self.home())
             .env("KEYLESS_CONFIG_DIR", self.config_dir())
             .env("KEYLESS_CACHE_DIR", self.cache_dir())
+            // `auto` must not probe the real link-local metadata servers;
+            // its probe tests remove this and point them at fakes.
+            .env("KEYLESS_NO_METADATA_PROBE", "true")
             .stdin(Stdio::null());
         c
     }

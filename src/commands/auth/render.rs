@@ -130,6 +130,15 @@ pub fn render(r: &Report, home: Option<&std::path::Path>) -> String {
                 .map(|r| format!(": {r}"))
                 .unwrap_or_default()
         );
+        if let Some(a) = &p.identity.audience {
+            let _ = writeln!(
+                s,
+                "                the federation rule must match audience {a}"
+            );
+        }
+        for k in &p.identity.skipped {
+            let _ = writeln!(s, "                auto skipped {k}");
+        }
         let c = &p.cache;
         match (c.state, c.expires_at, &c.masked_token) {
             (_, Some(exp), Some(m)) => {

@@ -30,13 +30,14 @@ pub struct SetupAnthropicArgs {
     /// API base URL; https, or http on 127.0.0.1, localhost or [::1]
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
-    /// The audience to ask identity sources for (github-actions, gcp, aws)
-    /// [default: https://api.anthropic.com]; the federation rule must match it
+    /// The audience to ask identity sources for (github-actions, gcp, buildkite, aws; azure needs
+    /// it: api://<app-id>) [default: https://api.anthropic.com]; the federation rule must match
+    /// it
     #[arg(long, value_name = "AUD")]
     pub audience: Option<String>,
     /// Where the identity JWT comes from: file:PATH, env, env:NAME, command:PROGRAM ARGS…,
-    /// github-actions, gcp, aws, login, or client-credentials (the last two need `keyless setup
-    /// issuer`)
+    /// github-actions, gcp, azure, buildkite, azure-pipelines[:SERVICE_CONNECTION_ID], aws, auto,
+    /// login, or client-credentials (the last two need `keyless setup issuer`)
     #[arg(long, value_name = "SOURCE")]
     pub identity: Option<String>,
     /// PEM file of extra CA certificates for a base URL behind a private CA

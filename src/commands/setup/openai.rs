@@ -24,8 +24,8 @@ pub struct SetupOpenAiArgs {
     #[arg(long, value_name = "URL")]
     pub token_endpoint: Option<String>,
     /// Where the identity JWT comes from: file:PATH, env, env:NAME, command:PROGRAM ARGS…,
-    /// github-actions, gcp, aws, login, or client-credentials (the last two need `keyless setup
-    /// issuer`)
+    /// github-actions, gcp, azure, buildkite, azure-pipelines[:SERVICE_CONNECTION_ID], aws, auto,
+    /// login, or client-credentials (the last two need `keyless setup issuer`)
     #[arg(long, value_name = "SOURCE")]
     pub identity: Option<String>,
     /// The audience configured on the identity provider (not sent: OpenAI compares it with the
