@@ -36,6 +36,9 @@ pub fn check_audience(ctx: &Context) -> Result<()> {
 
 pub fn fetch(ctx: &Context, service_connection: Option<&str>) -> Result<IdentityToken> {
     check_audience(ctx)?;
+    // Without an id in the source: the one the AzureCLI task exports.
+    let exported = platform::var(env_vars::AZURESUBSCRIPTION_SERVICE_CONNECTION_ID);
+    let service_connection = service_connection.or(exported.as_deref().map(str::trim));
     let Some(uri) = platform::var(env_vars::SYSTEM_OIDCREQUESTURI) else {
         return Err(Error::sign_in(format!(
             "the azure-pipelines identity source needs {}, which Azure Pipelines sets in each job",

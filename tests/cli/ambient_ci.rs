@@ -157,6 +157,38 @@ fn azure_pipelines_posts_for_the_job_and_service_connection() {
     );
 }
 
+/// Without an id in the source, the service connection is the one the
+/// AzureCLI task exports, as Azure's own libraries are handed it; with
+/// neither, the pipeline's own token is asked for.
+#[test]
+fn azure_pipelines_takes_the_service_connection_the_task_exports() {
+    let dev = ado_fake();
+    let api = Fake::start(|n, _| Reply::token(&token(n), 600));
+    let env = TestEnv::new();
+    env.setup(&api.url, "azure-pipelines");
+    env.run_with(&["credential", "anthropic"], |c| {
+        ado(c, &dev.url);
+        c.env("AZURESUBSCRIPTION_SERVICE_CONNECTION_ID", "0f1e2d3c-task");
+    })
+    .success();
+    assert!(
+        dev.last()
+            .path
+            .ends_with("?api-version=7.1&serviceConnectionId=0f1e2d3c-task"),
+        "{}",
+        dev.last().path
+    );
+    env.run_with(&["credential", "anthropic", "--force-refresh"], |c| {
+        ado(c, &dev.url)
+    })
+    .success();
+    assert!(
+        dev.last().path.ends_with("/oidctoken?api-version=7.1"),
+        "{}",
+        dev.last().path
+    );
+}
+
 #[test]
 fn azure_pipelines_accepts_only_its_fixed_audience() {
     let dev = ado_fake();

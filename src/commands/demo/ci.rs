@@ -41,15 +41,15 @@ const CI_PLATFORMS: &[CiPlatform] = &[
     },
     CiPlatform {
         platform: Platform::AzureAppService,
-        found_by_auto: false,
+        found_by_auto: true,
     },
     CiPlatform {
         platform: Platform::Buildkite,
-        found_by_auto: false,
+        found_by_auto: true,
     },
     CiPlatform {
         platform: Platform::AzurePipelines,
-        found_by_auto: false,
+        found_by_auto: true,
     },
     CiPlatform {
         platform: Platform::Aws,
@@ -59,7 +59,7 @@ const CI_PLATFORMS: &[CiPlatform] = &[
 
 /// The variables that are secrets: shown masked in the narration.
 fn is_secret(name: &str) -> bool {
-    ev::SECRETS.contains(&name)
+    ev::SECRETS.contains(&name) || ev::PLATFORM_CREDENTIALS.contains(&name)
 }
 
 pub fn run(platform: Platform) -> Result<()> {
