@@ -6,7 +6,7 @@
 // --- keyless's own settings ---
 /// Overrides the config directory (`--config-dir`).
 pub const KEYLESS_CONFIG_DIR: &str = "KEYLESS_CONFIG_DIR";
-/// Overrides the token cache directory (default `~/.cache/keyless`).
+/// Overrides the token cache directory (`--cache-dir`, default `~/.cache/keyless`).
 pub const KEYLESS_CACHE_DIR: &str = "KEYLESS_CACHE_DIR";
 /// Selects the profile (`--profile`).
 pub const KEYLESS_PROFILE: &str = "KEYLESS_PROFILE";

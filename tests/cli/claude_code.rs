@@ -29,7 +29,7 @@ fn no_file_then_a_second_run_changes_nothing() {
     let v = json(&settings(&env));
     let helper = v["apiKeyHelper"].as_str().unwrap();
     assert!(
-        helper.starts_with('/') && helper.ends_with("keyless credential anthropic"),
+        helper.starts_with('/') && helper.ends_with("credential anthropic --helper-ttl 240"),
         "{helper}"
     );
     assert_eq!(v["env"]["CLAUDE_CODE_API_KEY_HELPER_TTL_MS"], "240000");
@@ -57,7 +57,7 @@ fn other_settings_are_kept_and_backed_up() {
         v["apiKeyHelper"]
             .as_str()
             .unwrap()
-            .ends_with("credential anthropic")
+            .contains("credential anthropic")
     );
     assert_eq!(backups(&env), 1);
     // the backup may hold keys from an env block: others cannot read it
@@ -87,7 +87,7 @@ fn a_different_helper_is_refused_then_replaced_with_force() {
         json(&settings(&env))["apiKeyHelper"]
             .as_str()
             .unwrap()
-            .ends_with("credential anthropic")
+            .contains("credential anthropic")
     );
     assert_eq!(backups(&env), 1);
 }
@@ -135,7 +135,7 @@ fn dry_run_prints_and_project_scope_writes_in_the_project() {
         v["apiKeyHelper"]
             .as_str()
             .unwrap()
-            .ends_with("--profile ci credential anthropic"),
+            .contains("--profile ci credential anthropic"),
         "{v}"
     );
 }
@@ -193,7 +193,7 @@ fn a_symlinked_settings_file_is_written_through_its_link() {
         v["apiKeyHelper"]
             .as_str()
             .unwrap()
-            .ends_with("credential anthropic")
+            .contains("credential anthropic")
     );
     // a link to nowhere is refused, not replaced
     let env = TestEnv::new();
@@ -244,4 +244,44 @@ fn a_static_key_in_claude_codes_settings_is_warned_about_and_never_shown() {
         r.stderr
     );
     assert!(!r.stderr.contains("STATIC-IN-SETTINGS"), "{}", r.stderr);
+}
+
+/// The helper finds the same configuration from an empty environment (no
+/// HOME, no KEYLESS_*): Claude Code runs it with whatever it inherited.
+#[test]
+fn the_written_helper_works_from_an_empty_environment() {
+    let sb = Sandbox::start(&[]);
+    let env = TestEnv::new();
+    env.setup(&sb.url, &sb.identity_command());
+    let expected = env.run(&["credential", "anthropic"]);
+    expected.success();
+    env.run(&["setup", "claude-code"]).success();
+    let helper = json(&settings(&env))["apiKeyHelper"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for flag in ["--config-dir", "--cache-dir", "--profile default"] {
+        assert!(helper.contains(flag), "{helper}");
+    }
+    let o = std::process::Command::new("env")
+        .args(["-i", "/bin/sh", "-c", &helper])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), expected.stdout);
+    // nor inherited variables that point elsewhere (profile "other" and the
+    // empty dir hold no configuration: honoring them would fail)
+    let o = std::process::Command::new("env")
+        .args([
+            "-i",
+            "KEYLESS_PROFILE=other",
+            &format!("KEYLESS_CONFIG_DIR={}", env.path("elsewhere").display()),
+            "/bin/sh",
+            "-c",
+            &helper,
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).starts_with("sk-ant-oat01-"));
 }

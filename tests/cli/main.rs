@@ -29,6 +29,7 @@ mod pooled;
 mod process;
 mod properties;
 mod proxy;
+mod revocation;
 mod sandbox;
 mod sdk;
 mod secrets;

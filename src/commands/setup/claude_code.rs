@@ -46,17 +46,46 @@ pub struct SetupClaudeCodeArgs {
 /// Claude Code's default re-run interval is 5 minutes; keyless asks for less.
 pub const DEFAULT_TTL_MS: u64 = 240_000;
 
-/// The helper command: keyless by absolute path, as Claude Code runs it with /bin/sh.
-pub fn helper_command(profile: &str) -> Result<String> {
+/// keyless's absolute path, and the arguments that make `keyless credential
+/// <provider>` find this very configuration from any environment: the
+/// helper runs with whatever the tool inherited (often not the variables
+/// `setup` saw, sometimes none at all), so the config dir, cache dir and
+/// profile are spelled out as absolute flags, never left to `HOME`,
+/// `KEYLESS_*` or XDG defaults. `--helper-ttl` tells keyless how often the
+/// tool re-runs it, so a quick second call means the token was rejected
+/// ([`crate::cache::served`]).
+pub fn helper_argv(
+    settings: &Settings,
+    provider: Provider,
+    ttl_ms: u64,
+) -> Result<(String, Vec<String>)> {
     let exe = std::env::current_exe()
         .map_err(|e| Error::failure(format!("cannot find the keyless executable: {e}")))?;
     let exe = exe.canonicalize().unwrap_or(exe);
-    let mut cmd = shell_words::quote(&exe.display().to_string()).into_owned();
-    if profile != "default" {
-        cmd.push_str(&format!(" --profile {}", shell_words::quote(profile)));
-    }
-    cmd.push_str(" credential anthropic");
-    Ok(cmd)
+    let abs = |p: &Path| -> Result<String> {
+        std::path::absolute(p)
+            .map(|p| p.display().to_string())
+            .map_err(|e| Error::io("cannot make an absolute path of", p, &e))
+    };
+    let args = vec![
+        "--config-dir".to_string(),
+        abs(&settings.config_dir)?,
+        "--cache-dir".to_string(),
+        abs(&settings.cache_dir)?,
+        "--profile".to_string(),
+        settings.profile.clone(),
+        "credential".to_string(),
+        provider.name().to_string(),
+        "--helper-ttl".to_string(),
+        ttl_ms.div_ceil(1000).to_string(),
+    ];
+    Ok((exe.display().to_string(), args))
+}
+
+/// The helper command for Claude Code, which runs it with /bin/sh.
+pub fn helper_command(settings: &Settings, ttl_ms: u64) -> Result<String> {
+    let (exe, args) = helper_argv(settings, Provider::Anthropic, ttl_ms)?;
+    Ok(shell_words::join(std::iter::once(exe).chain(args)))
 }
 
 /// Below the shortest token lifetime keyless has seen in its cache (a
@@ -151,8 +180,8 @@ pub fn run(settings: &Settings, args: &SetupClaudeCodeArgs) -> Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(Error::io("cannot read Claude Code's settings", &path, &e)),
     };
-    let helper = helper_command(&settings.profile)?;
     let ttl = helper_ttl_ms(&TokenCache::new(settings.cache_dir.clone()));
+    let helper = helper_command(settings, ttl)?;
     let merged = merge(existing.as_deref(), &path, &helper, ttl, args.force)?;
     warn_static_credentials(&merged, &path);
     let mut text = serde_json::to_string_pretty(&merged)

@@ -13,7 +13,7 @@ use toml_edit::{DocumentMut, Item, Table, value};
 
 use clap::Args;
 
-use super::claude_code::{refresh_interval_ms, replace_with_backup};
+use super::claude_code::{helper_argv, refresh_interval_ms, replace_with_backup};
 use crate::cache::TokenCache;
 use crate::env_vars;
 use crate::error::{Error, Result};
@@ -111,19 +111,12 @@ pub fn run(settings: &Settings, args: &SetupCodexArgs) -> Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(Error::io("cannot read Codex's config", &path, &e)),
     };
-    let exe = std::env::current_exe()
-        .map_err(|e| Error::failure(format!("cannot find the keyless executable: {e}")))?;
-    let exe = exe.canonicalize().unwrap_or(exe).display().to_string();
-    let mut cmd_args = Vec::new();
-    if settings.profile != "default" {
-        cmd_args.extend(["--profile".to_string(), settings.profile.clone()]);
-    }
-    cmd_args.extend(["credential".to_string(), "openai".to_string()]);
     let base_url = cfg.api_base(std::env::var(env_vars::OPENAI_BASE_URL).ok().as_deref());
     let interval = refresh_interval_ms(
         &TokenCache::new(settings.cache_dir.clone()),
         Provider::Openai,
     );
+    let (exe, cmd_args) = helper_argv(settings, Provider::Openai, interval)?;
     let doc = merge(
         existing.as_deref(),
         &path,
