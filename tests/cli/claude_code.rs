@@ -285,3 +285,112 @@ fn the_written_helper_works_from_an_empty_environment() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stdout).starts_with("sk-ant-oat01-"));
 }
+
+/// Claude Code's order (its authentication docs): a cloud provider switch,
+/// then ANTHROPIC_AUTH_TOKEN, ANTHROPIC_API_KEY, then apiKeyHelper; project
+/// and local settings outrank user settings. Each way keyless would be
+/// shadowed is named by `setup claude-code`, never its value.
+#[test]
+fn setup_names_every_setting_that_would_shadow_the_helper() {
+    let secret = "sk-ant-api03-SHADOWING-SECRET";
+    let cases: Vec<(&str, Box<dyn Fn(&TestEnv, &mut std::process::Command)>)> = vec![
+        (
+            "ANTHROPIC_API_KEY",
+            Box::new(move |env: &TestEnv, _: &mut std::process::Command| {
+                std::fs::create_dir_all(env.home().join(".claude")).unwrap();
+                std::fs::write(
+                    settings(env),
+                    format!("{{\"env\": {{\"ANTHROPIC_API_KEY\": \"{secret}\"}}}}"),
+                )
+                .unwrap();
+            }),
+        ),
+        (
+            "CLAUDE_CODE_USE_BEDROCK",
+            Box::new(|env: &TestEnv, _: &mut std::process::Command| {
+                std::fs::create_dir_all(env.home().join(".claude")).unwrap();
+                std::fs::write(
+                    settings(env),
+                    r#"{"env": {"CLAUDE_CODE_USE_BEDROCK": "1"}}"#,
+                )
+                .unwrap();
+            }),
+        ),
+        (
+            "ANTHROPIC_AUTH_TOKEN",
+            Box::new(move |_: &TestEnv, c: &mut std::process::Command| {
+                c.env("ANTHROPIC_AUTH_TOKEN", secret);
+            }),
+        ),
+        (
+            "CLAUDE_CODE_USE_VERTEX",
+            Box::new(|_: &TestEnv, c: &mut std::process::Command| {
+                c.env("CLAUDE_CODE_USE_VERTEX", "1");
+            }),
+        ),
+        (
+            "another apiKeyHelper",
+            Box::new(|env: &TestEnv, c: &mut std::process::Command| {
+                let project = env.path("project");
+                std::fs::create_dir_all(project.join(".git")).unwrap();
+                std::fs::create_dir_all(project.join(".claude")).unwrap();
+                std::fs::write(
+                    project.join(".claude/settings.local.json"),
+                    r#"{"apiKeyHelper": "~/bin/other-key.sh"}"#,
+                )
+                .unwrap();
+                c.current_dir(project);
+            }),
+        ),
+    ];
+    for (needle, prepare) in cases {
+        let env = TestEnv::new();
+        let mut c = env.cmd();
+        c.args(["setup", "claude-code"]);
+        prepare(&env, &mut c);
+        let r = Run::from(c.output().unwrap());
+        r.success();
+        assert!(
+            r.stderr.contains("warning:") && r.stderr.contains(needle),
+            "{needle}: {}",
+            r.stderr
+        );
+        assert!(!r.stderr.contains("SHADOWING-SECRET"), "{}", r.stderr);
+    }
+}
+
+/// `auth status` says Claude Code does not use keyless when a cloud
+/// provider switch is on, in its settings or its environment, and flags a
+/// helper TTL equal to the token lifetime (at or above fails).
+#[test]
+fn status_flags_cloud_switches_and_a_ttl_equal_to_the_lifetime() {
+    let sb = Sandbox::start(&["--token-lifetime", "120"]);
+    let env = TestEnv::new();
+    env.setup(&sb.url, &sb.identity_command());
+    env.run(&["credential", "anthropic"]).success();
+    env.run(&["setup", "claude-code"]).success();
+    let mut v = json(&settings(&env));
+    v["env"]["CLAUDE_CODE_USE_BEDROCK"] = "1".into();
+    v["env"]["CLAUDE_CODE_API_KEY_HELPER_TTL_MS"] = "120000".into();
+    std::fs::write(settings(&env), v.to_string()).unwrap();
+    let r = env.run(&["auth", "status"]);
+    assert!(r.stdout.contains("CLAUDE_CODE_USE_BEDROCK"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("Claude Code re-runs keyless every 120 s"),
+        "{}",
+        r.stdout
+    );
+    v["env"]
+        .as_object_mut()
+        .unwrap()
+        .remove("CLAUDE_CODE_USE_BEDROCK");
+    std::fs::write(settings(&env), v.to_string()).unwrap();
+    let r = env.run_with(&["auth", "status"], |c| {
+        c.env("CLAUDE_CODE_USE_FOUNDRY", "1");
+    });
+    assert!(
+        r.stderr.contains("CLAUDE_CODE_USE_FOUNDRY is set here"),
+        "{}",
+        r.stderr
+    );
+}

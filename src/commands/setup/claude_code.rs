@@ -183,7 +183,7 @@ pub fn run(settings: &Settings, args: &SetupClaudeCodeArgs) -> Result<()> {
     let ttl = helper_ttl_ms(&TokenCache::new(settings.cache_dir.clone()));
     let helper = helper_command(settings, ttl)?;
     let merged = merge(existing.as_deref(), &path, &helper, ttl, args.force)?;
-    warn_static_credentials(&merged, &path);
+    warn_static_credentials(&merged, &path, args.scope);
     let mut text = serde_json::to_string_pretty(&merged)
         .map_err(|e| Error::failure(format!("cannot serialize Claude Code's settings: {e}")))?;
     text.push('\n');
@@ -210,15 +210,29 @@ pub fn run(settings: &Settings, args: &SetupClaudeCodeArgs) -> Result<()> {
     Ok(())
 }
 
-/// Static credentials left in the settings, or in `~/.claude.json`, named
-/// (never shown) with what they do to the helper being wired.
-fn warn_static_credentials(merged: &Value, path: &Path) {
+/// What would make Claude Code use something other than the helper being
+/// wired, in Claude Code's documented order (a cloud provider switch,
+/// `ANTHROPIC_AUTH_TOKEN`, `ANTHROPIC_API_KEY`, then `apiKeyHelper`; project
+/// and local settings over user settings): static keys and switches in the
+/// settings being written, in the other settings files, and in this
+/// environment (which a Claude Code started from here inherits), and a
+/// `primaryApiKey` in `~/.claude.json`. Named, never shown.
+fn warn_static_credentials(merged: &Value, path: &Path, scope: ClaudeScope) {
     let mut found: Vec<(String, bool)> = claude_static_credentials(merged)
         .into_iter()
         .map(|(k, outranks)| (format!("{} in {}", k, path.display()), outranks))
         .collect();
-    if let Some(home) = std::env::var_os(env_vars::HOME) {
-        let state = PathBuf::from(home).join(".claude.json");
+    let home = std::env::var_os(env_vars::HOME).map(PathBuf::from);
+    let cwd = std::env::current_dir().ok();
+    let scan = crate::status::scan::scan(home.as_deref(), cwd.as_deref(), None);
+    let this = std::path::absolute(path)
+        .map(|p| crate::status::scan::tilde(&p, home.as_deref()))
+        .unwrap_or_default();
+    for f in scan.claude_shadows.iter().filter(|f| f.path != this) {
+        found.push((format!("{} in {}", f.what, f.path), true));
+    }
+    if let Some(state) = &home {
+        let state = state.join(".claude.json");
         let mut f = Vec::new();
         crate::status::scan::scan_claude_state(&state, &state.display().to_string(), &mut f);
         found.extend(
@@ -226,16 +240,36 @@ fn warn_static_credentials(merged: &Value, path: &Path) {
                 .map(|f| (format!("primaryApiKey in {}", f.path), false)),
         );
     }
+    let set = |v: &str| std::env::var(v).is_ok_and(|x| !x.is_empty());
+    for v in env_vars::CLAUDE_CODE_CLOUD_SWITCHES {
+        if std::env::var(v).is_ok_and(|x| crate::status::scan::switch_on(&x)) {
+            found.push((format!("{v} in this environment"), true));
+        }
+    }
+    for v in [env_vars::ANTHROPIC_AUTH_TOKEN, env_vars::ANTHROPIC_API_KEY] {
+        if set(v) {
+            found.push((format!("{v} in this environment"), true));
+        }
+    }
     for (what, outranks) in found {
         output::warn(&if outranks {
-            format!(
-                "{what} is a static credential that outranks apiKeyHelper: Claude Code will use it, not keyless; remove it"
-            )
+            format!("{what} outranks apiKeyHelper: Claude Code will use it, not keyless; remove it")
         } else {
             format!(
                 "{what} is a static API key (Claude Code uses it only without an apiKeyHelper); revoke it in the Console and remove it"
             )
         });
+    }
+    // Project and local settings outrank the user's: another helper there wins.
+    if scope == ClaudeScope::User
+        && let Some(other) = &scan.helper.path
+        && *other != this
+        && !scan.helper.is_keyless
+    {
+        output::warn(&format!(
+            "{other} sets another apiKeyHelper, which outranks {} in this project: Claude Code will use it, not keyless (run this with --scope project)",
+            path.display()
+        ));
     }
 }
 
