@@ -293,7 +293,8 @@ fn the_written_helper_works_from_an_empty_environment() {
 #[test]
 fn setup_names_every_setting_that_would_shadow_the_helper() {
     let secret = "sk-ant-api03-SHADOWING-SECRET";
-    let cases: Vec<(&str, Box<dyn Fn(&TestEnv, &mut std::process::Command)>)> = vec![
+    type Prepare = Box<dyn Fn(&TestEnv, &mut std::process::Command)>;
+    let cases: Vec<(&str, Prepare)> = vec![
         (
             "ANTHROPIC_API_KEY",
             Box::new(move |env: &TestEnv, _: &mut std::process::Command| {
