@@ -140,3 +140,31 @@ fn the_auth_command_works_from_an_empty_environment() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(String::from_utf8_lossy(&o.stdout), expected.stdout);
 }
+
+/// Codex's selected profile outranks the top-level model_provider: one
+/// naming another provider is warned about, same rules as Claude Code.
+#[test]
+fn a_selected_profile_with_another_provider_is_warned_about() {
+    let (_sb, env) = ready();
+    std::fs::create_dir_all(env.home().join(".codex")).unwrap();
+    std::fs::write(
+        path(&env),
+        "profile = \"work\"\n\n[profiles.work]\nmodel_provider = \"azure\"\n",
+    )
+    .unwrap();
+    let r = env.run(&["setup", "codex"]);
+    r.success();
+    assert!(
+        r.stderr.contains("warning:") && r.stderr.contains("profile \"work\""),
+        "{}",
+        r.stderr
+    );
+    // with the profile on keyless there is nothing to say
+    std::fs::write(
+        path(&env),
+        "profile = \"work\"\n\n[profiles.work]\nmodel_provider = \"keyless\"\n",
+    )
+    .unwrap();
+    let r = env.run(&["setup", "codex"]);
+    assert!(!r.stderr.contains("warning:"), "{}", r.stderr);
+}

@@ -102,6 +102,26 @@ pub fn merge(
     Ok(doc)
 }
 
+/// Codex's selected profile (`profile = "…"`, a `[profiles.…]` table)
+/// outranks the top-level `model_provider`: one naming another provider
+/// means Codex does not use keyless.
+fn warn_shadowing_profile(doc: &DocumentMut, path: &Path) {
+    let Some(name) = doc.get("profile").and_then(Item::as_str) else {
+        return;
+    };
+    let chosen = doc
+        .get("profiles")
+        .and_then(|p| p.get(name))
+        .and_then(|p| p.get("model_provider"))
+        .and_then(Item::as_str);
+    if let Some(other) = chosen.filter(|p| *p != PROVIDER) {
+        output::warn(&format!(
+            "{} selects profile {name:?}, whose model_provider = {other:?} outranks the top-level one: Codex will not use keyless (set it to \"{PROVIDER}\" there, or drop the profile)",
+            path.display()
+        ));
+    }
+}
+
 pub fn run(settings: &Settings, args: &SetupCodexArgs) -> Result<()> {
     let loaded = settings.load_config()?;
     let cfg = Provider::Openai.configured(settings, &loaded)?;
@@ -126,6 +146,7 @@ pub fn run(settings: &Settings, args: &SetupCodexArgs) -> Result<()> {
         interval,
         args.force,
     )?;
+    warn_shadowing_profile(&doc, &path);
     let text = doc.to_string();
     if args.dry_run {
         return output::payload(&text, false);
