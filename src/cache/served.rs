@@ -168,7 +168,9 @@ pub fn settle<T>(
             Ok(fresh)
         }
         Err(e) if matches!(policy, Policy::Helper { .. }) => {
-            output::warn(&format!(
+            // Quiet by default: a helper's stderr is shown by the tool, and
+            // this is the normal outcome for two tools sharing one cache.
+            output::info(&format!(
                 "could not replace a token the caller may have been refused ({}); serving it again",
                 e.message
             ));

@@ -15,8 +15,7 @@
 //! OpenAI's SDKs read only `OPENAI_API_KEY`, which cannot change inside a
 //! running process, so OpenAI tokens cannot be refreshed this way.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::ExecArgs;
@@ -106,14 +105,17 @@ pub fn run(settings: &Settings, args: &ExecArgs) -> Result<()> {
     let handle = signals.handle();
     let mut child = cmd.spawn().map_err(|e| child::spawn_error(program, &e))?;
     let pid = child.id() as i32;
-    let exited = Arc::new(AtomicBool::new(false));
+    // True once the child has exited; held while signalling, so the waiter
+    // cannot reap (and the pid be reused) between the check and the kill.
+    let exited = Arc::new(Mutex::new(false));
     let ex = exited.clone();
     std::thread::spawn(move || {
         for sig in signals.forever() {
-            if ex.load(Ordering::SeqCst) {
+            let gone = ex.lock().unwrap_or_else(|p| p.into_inner());
+            if *gone {
                 break;
             }
-            // SAFETY: kill(2) on our own child, still unreaped (exited is false).
+            // SAFETY: kill(2) on our own child, not yet reaped (see `exited`).
             unsafe {
                 libc::kill(pid, sig);
             }
@@ -122,8 +124,24 @@ pub fn run(settings: &Settings, args: &ExecArgs) -> Result<()> {
     let (tx, rx) = std::sync::mpsc::channel();
     let ex = exited.clone();
     std::thread::spawn(move || {
+        // Wait for the exit without reaping (WNOWAIT), so the pid cannot be
+        // reused while the forwarder may still signal it; then stop the
+        // forwarder, then reap.
+        // SAFETY: waitid(2) on our own child with a zeroed siginfo_t.
+        unsafe {
+            let mut info: libc::siginfo_t = std::mem::zeroed();
+            while libc::waitid(
+                libc::P_PID,
+                pid as libc::id_t,
+                &mut info,
+                libc::WEXITED | libc::WNOWAIT,
+            ) == -1
+                && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted
+            {
+            }
+        }
+        *ex.lock().unwrap_or_else(|p| p.into_inner()) = true;
         if let Ok(status) = child.wait() {
-            ex.store(true, Ordering::SeqCst);
             let _ = tx.send(Event::Exited(status));
         }
     });
