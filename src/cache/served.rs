@@ -28,7 +28,7 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
 
-use super::{CacheKey, TokenCache};
+use super::CacheKey;
 use crate::error::Result;
 use crate::output;
 
@@ -101,6 +101,13 @@ impl Record {
     }
 }
 
+impl CacheKey {
+    /// The served-token record's file name, beside the cache entry.
+    pub fn served_name(&self) -> String {
+        format!("{}.served", self.stem())
+    }
+}
+
 /// Should the token with `digest`, about to be printed, be replaced first?
 pub fn must_replace(policy: Policy, last: Option<&Record>, digest: &str, now_ms: i64) -> bool {
     let same = last.filter(|r| r.digest == digest);
@@ -117,10 +124,10 @@ pub fn must_replace(policy: Policy, last: Option<&Record>, digest: &str, now_ms:
 
 /// Serve `token`, or the one `reexchange` gets when [`must_replace`] says so,
 /// and record what was served. `secret` reads a token's text.
+/// `record` names the record file; it is not even computed without a flag.
 pub fn settle<T>(
-    cache: &TokenCache,
-    key: &CacheKey,
     policy: Policy,
+    record: impl FnOnce() -> PathBuf,
     token: T,
     secret: impl Fn(&T) -> &str,
     reexchange: impl FnOnce() -> Result<T>,
@@ -128,7 +135,7 @@ pub fn settle<T>(
     if policy == Policy::Plain {
         return Ok(token);
     }
-    let path = cache.dir().join(format!("{}.served", key.stem()));
+    let path = record();
     let mut file = open(&path);
     let last = file.as_mut().and_then(read);
     let now = now_ms();
@@ -197,7 +204,7 @@ fn now_ms() -> i64 {
 
 /// The record file, read-write, private, never through a link. When it
 /// cannot be opened keyless serves as if there were no record.
-fn open(path: &PathBuf) -> Option<File> {
+fn open(path: &std::path::Path) -> Option<File> {
     let mut o = std::fs::OpenOptions::new();
     o.read(true).write(true).create(true);
     #[cfg(unix)]

@@ -6,7 +6,7 @@
 use clap::{Args, ValueEnum};
 
 use crate::acquire;
-use crate::cache::{TokenCache, served};
+use crate::cache::served;
 use crate::error::Result;
 use crate::jwt::rfc3339;
 use crate::output;
@@ -51,9 +51,11 @@ pub fn run(settings: &Settings, args: &CredentialArgs) -> Result<()> {
     let token = acquire::token(settings, &target, issuer.as_ref(), fresh)?;
     // A token the caller was refused is replaced (src/cache/served.rs).
     let token = served::settle(
-        &TokenCache::new(settings.cache_dir.clone()),
-        &target.cache_key(&settings.profile),
         served::Policy::from_flags(args.helper_ttl, args.rejected),
+        || {
+            let key = target.cache_key(&settings.profile);
+            settings.cache_dir.join(key.served_name())
+        },
         token,
         |t| t.access_token.expose(),
         || {
