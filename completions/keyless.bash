@@ -170,13 +170,17 @@ _keyless() {
 
     case "${cmd}" in
         keyless)
-            opts="-v -q -h -V --config-dir --profile --verbose --quiet --help --version setup login logout credential env exec sandbox demo auth completions help"
+            opts="-v -q -h -V --config-dir --cache-dir --profile --verbose --quiet --help --version setup login logout credential env exec sandbox demo auth completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cache-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -192,13 +196,17 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__auth)
-            opts="-v -q -h -V --config-dir --profile --verbose --quiet --help --version status help"
+            opts="-v -q -h -V --config-dir --cache-dir --profile --verbose --quiet --help --version status help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cache-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -256,13 +264,17 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__auth__subcmd__status)
-            opts="-v -q -h -V --check --json --config-dir --profile --verbose --quiet --help --version"
+            opts="-v -q -h -V --check --json --config-dir --cache-dir --profile --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cache-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -278,13 +290,17 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__completions)
-            opts="-v -q -h -V --config-dir --profile --verbose --quiet --help --version bash elvish fish powershell zsh"
+            opts="-v -q -h -V --config-dir --cache-dir --profile --verbose --quiet --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cache-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -300,7 +316,7 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__credential)
-            opts="-v -q -h -V --format --min-ttl --force-refresh --no-login --config-dir --profile --verbose --quiet --help --version anthropic openai"
+            opts="-v -q -h -V --format --helper-ttl --rejected --min-ttl --force-refresh --no-login --config-dir --cache-dir --profile --verbose --quiet --help --version anthropic openai"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -310,11 +326,19 @@ _keyless() {
                     COMPREPLY=($(compgen -W "token json" -- "${cur}"))
                     return 0
                     ;;
+                --helper-ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --min-ttl)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cache-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -330,7 +354,7 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__demo)
-            opts="-v -q -h -V --ci --messages-call --config-dir --profile --verbose --quiet --help --version"
+            opts="-v -q -h -V --ci --messages-call --config-dir --cache-dir --profile --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -341,6 +365,10 @@ _keyless() {
                     return 0
                     ;;
                 --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cache-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -356,7 +384,7 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__env)
-            opts="-v -q -h -V --type --shell --keep-api-key --min-ttl --force-refresh --no-login --config-dir --profile --verbose --quiet --help --version"
+            opts="-v -q -h -V --type --shell --keep-api-key --min-ttl --force-refresh --no-login --config-dir --cache-dir --profile --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -378,6 +406,10 @@ _keyless() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --cache-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --profile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -390,7 +422,7 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__exec)
-            opts="-v -q -h -V --type --keep-api-key --refresh --proxy --min-ttl --force-refresh --no-login --config-dir --profile --verbose --quiet --help --version"
+            opts="-v -q -h -V --type --keep-api-key --refresh --proxy --min-ttl --force-refresh --no-login --config-dir --cache-dir --profile --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -405,6 +437,10 @@ _keyless() {
                     return 0
                     ;;
                 --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cache-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -686,7 +722,7 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__login)
-            opts="-v -q -h -V --browser --device --no-browser --timeout --config-dir --profile --verbose --quiet --help --version"
+            opts="-v -q -h -V --browser --device --no-browser --timeout --config-dir --cache-dir --profile --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -697,6 +733,10 @@ _keyless() {
                     return 0
                     ;;
                 --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cache-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -712,13 +752,17 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__logout)
-            opts="-v -q -h -V --all --config-dir --profile --verbose --quiet --help --version"
+            opts="-v -q -h -V --all --config-dir --cache-dir --profile --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cache-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -734,7 +778,7 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__sandbox)
-            opts="-v -q -h -V --port --rules --token-lifetime --print-env --config-dir --profile --verbose --quiet --help --version identity-token help"
+            opts="-v -q -h -V --port --rules --token-lifetime --print-env --config-dir --cache-dir --profile --verbose --quiet --help --version identity-token help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -757,6 +801,10 @@ _keyless() {
                     return 0
                     ;;
                 --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cache-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -814,7 +862,7 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__sandbox__subcmd__identity__subcmd__token)
-            opts="-v -q -h -V --issuer --subject --audience --lifetime --config-dir --profile --verbose --quiet --help --version"
+            opts="-v -q -h -V --issuer --subject --audience --lifetime --config-dir --cache-dir --profile --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -840,6 +888,10 @@ _keyless() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --cache-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --profile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -852,13 +904,17 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__setup)
-            opts="-v -q -h -V --config-dir --profile --verbose --quiet --help --version anthropic openai issuer claude-code codex help"
+            opts="-v -q -h -V --config-dir --cache-dir --profile --verbose --quiet --help --version anthropic openai issuer claude-code codex help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cache-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -874,7 +930,7 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__setup__subcmd__anthropic)
-            opts="-v -q -h -V --federation-rule-id --organization-id --service-account-id --workspace-id --base-url --audience --identity --ca-file --config-dir --profile --verbose --quiet --help --version"
+            opts="-v -q -h -V --federation-rule-id --organization-id --service-account-id --workspace-id --base-url --audience --identity --ca-file --config-dir --cache-dir --profile --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -916,6 +972,10 @@ _keyless() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --cache-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --profile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -928,7 +988,7 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__setup__subcmd__claude__subcmd__code)
-            opts="-v -q -h -V --scope --dry-run --force --config-dir --profile --verbose --quiet --help --version"
+            opts="-v -q -h -V --scope --dry-run --force --config-dir --cache-dir --profile --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -939,6 +999,10 @@ _keyless() {
                     return 0
                     ;;
                 --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cache-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -954,13 +1018,17 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__setup__subcmd__codex)
-            opts="-v -q -h -V --dry-run --force --config-dir --profile --verbose --quiet --help --version"
+            opts="-v -q -h -V --dry-run --force --config-dir --cache-dir --profile --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cache-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1074,7 +1142,7 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__setup__subcmd__issuer)
-            opts="-v -q -h -V --issuer --client-id --client-secret-stdin --scope --flow --assertion --audience --redirect-port --redirect-host --ca-file --no-verify --config-dir --profile --verbose --quiet --help --version"
+            opts="-v -q -h -V --issuer --client-id --client-secret-stdin --scope --flow --assertion --audience --redirect-port --redirect-host --ca-file --no-verify --config-dir --cache-dir --profile --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1120,6 +1188,10 @@ _keyless() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --cache-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --profile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1132,7 +1204,7 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__setup__subcmd__openai)
-            opts="-v -q -h -V --identity-provider-id --service-account-id --token-endpoint --identity --audience --ca-file --config-dir --profile --verbose --quiet --help --version"
+            opts="-v -q -h -V --identity-provider-id --service-account-id --token-endpoint --identity --audience --ca-file --config-dir --cache-dir --profile --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1163,6 +1235,10 @@ _keyless() {
                     return 0
                     ;;
                 --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cache-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -19,6 +19,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
     var completions = [
         &'keyless'= {
             cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
+            cand --cache-dir 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]'
             cand --profile 'Named profile to use'
             cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
             cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
@@ -42,6 +43,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
         }
         &'keyless;setup'= {
             cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
+            cand --cache-dir 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]'
             cand --profile 'Named profile to use'
             cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
             cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
@@ -68,6 +70,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand --identity 'Where the identity JWT comes from: file:PATH, env, env:NAME, command:PROGRAM ARGS…, github-actions, gcp, azure, buildkite, azure-pipelines[:SERVICE_CONNECTION_ID], aws, auto, login, or client-credentials (the last two need `keyless setup issuer`)'
             cand --ca-file 'PEM file of extra CA certificates for a base URL behind a private CA'
             cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
+            cand --cache-dir 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]'
             cand --profile 'Named profile to use'
             cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
             cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
@@ -86,6 +89,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand --audience 'The audience configured on the identity provider (not sent: OpenAI compares it with the JWT''s aud; keyless warns before spending a JWT for another audience, and the client-credentials source asks for it)'
             cand --ca-file 'PEM file of extra CA certificates for a token endpoint behind a private CA'
             cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
+            cand --cache-dir 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]'
             cand --profile 'Named profile to use'
             cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
             cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
@@ -107,6 +111,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand --redirect-host 'Host in the redirect URI: 127.0.0.1, or localhost for providers that need it'
             cand --ca-file 'PEM file of extra CA certificates for a provider behind a private CA'
             cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
+            cand --cache-dir 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]'
             cand --profile 'Named profile to use'
             cand --client-secret-stdin 'Read a confidential client''s secret from stdin'
             cand --no-verify 'Save without fetching discovery (offline setup); checked at login instead'
@@ -122,6 +127,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
         &'keyless;setup;claude-code'= {
             cand --scope 'Which settings file to merge into'
             cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
+            cand --cache-dir 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]'
             cand --profile 'Named profile to use'
             cand --dry-run 'Print the resulting settings file to stdout and change nothing'
             cand --force 'Replace an apiKeyHelper that runs something else'
@@ -136,6 +142,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
         }
         &'keyless;setup;codex'= {
             cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
+            cand --cache-dir 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]'
             cand --profile 'Named profile to use'
             cand --dry-run 'Print the resulting config.toml to stdout and change nothing'
             cand --force 'Switch a model_provider that selects something else'
@@ -171,6 +178,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
         &'keyless;login'= {
             cand --timeout 'Give up after this many seconds (1 to 3600)'
             cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
+            cand --cache-dir 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]'
             cand --profile 'Named profile to use'
             cand --browser 'Sign in through the browser (authorization code with PKCE)'
             cand --device 'Sign in with a device code (RFC 8628), for machines without a browser'
@@ -186,6 +194,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
         }
         &'keyless;logout'= {
             cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
+            cand --cache-dir 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]'
             cand --profile 'Named profile to use'
             cand --all 'Sign out of every profile'
             cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
@@ -199,9 +208,12 @@ set edit:completion:arg-completer[keyless] = {|@words|
         }
         &'keyless;credential'= {
             cand --format 'Output format'
+            cand --helper-ttl 'How often the calling tool re-runs this command on its own, in seconds (`setup claude-code` and `setup codex` write it): the same token asked for again well inside that means the tool was refused it, so keyless exchanges a new one, once per token'
             cand --min-ttl 'Serve a cached token only while more than min(SECS, half its lifetime) remains (at most 86400)'
             cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
+            cand --cache-dir 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]'
             cand --profile 'Named profile to use'
+            cand --rejected 'The token this command printed was rejected (HTTP 401): drop it and print a newly exchanged one, or fail'
             cand --force-refresh 'Exchange a new token even if the cache holds a fresh one'
             cand --no-login 'Never start an interactive sign-in; exit 3 when one is needed'
             cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
@@ -218,6 +230,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand --shell 'Output syntax [default: from $SHELL, else bash]'
             cand --min-ttl 'Serve a cached token only while more than min(SECS, half its lifetime) remains (at most 86400)'
             cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
+            cand --cache-dir 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]'
             cand --profile 'Named profile to use'
             cand --keep-api-key 'Leave ANTHROPIC_API_KEY alone (it outranks the token in every SDK)'
             cand --force-refresh 'Exchange a new token even if the cache holds a fresh one'
@@ -235,6 +248,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand --type 'Provider to serve (repeatable) [default: every configured provider]'
             cand --min-ttl 'Serve a cached token only while more than min(SECS, half its lifetime) remains (at most 86400)'
             cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
+            cand --cache-dir 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]'
             cand --profile 'Named profile to use'
             cand --keep-api-key 'Leave ANTHROPIC_API_KEY alone (it outranks the token in every SDK)'
             cand --refresh 'Stay as the parent and keep a long-running child signed in (Anthropic only: OpenAI''s SDKs read only OPENAI_API_KEY, which cannot be refreshed inside a running process)'
@@ -256,6 +270,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand --token-lifetime 'Lifetime of tokens minted by the default rule, in seconds (1 to 86400)'
             cand --print-env 'Print, on stdout and only, the shell assignments (`export NAME=…`) that point a job at this platform''s stand-in, with the federation variables of its default rule; the banner goes to stderr'
             cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
+            cand --cache-dir 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]'
             cand --profile 'Named profile to use'
             cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
             cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
@@ -274,6 +289,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand --audience 'The token''s audience (repeatable: several make `aud` a list)'
             cand --lifetime 'The token''s lifetime in seconds (1 to 86400)'
             cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
+            cand --cache-dir 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]'
             cand --profile 'Named profile to use'
             cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
             cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
@@ -295,6 +311,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
         &'keyless;demo'= {
             cand --ci 'Narrate a zero-setup CI run on this platform instead: only the federation variables and the platform''s own set, then `keyless exec -- <a Messages call>`'
             cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
+            cand --cache-dir 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]'
             cand --profile 'Named profile to use'
             cand --messages-call '(internal) the Messages call `demo --ci` runs under `keyless exec`'
             cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
@@ -308,6 +325,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
         }
         &'keyless;auth'= {
             cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
+            cand --cache-dir 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]'
             cand --profile 'Named profile to use'
             cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
             cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
@@ -322,6 +340,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
         }
         &'keyless;auth;status'= {
             cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
+            cand --cache-dir 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]'
             cand --profile 'Named profile to use'
             cand --check 'Also exchange a fresh token and call GET /v1/models with it'
             cand --json 'Print the report as JSON (schema: docs/auth-status.schema.json)'
@@ -344,6 +363,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
         }
         &'keyless;completions'= {
             cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
+            cand --cache-dir 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]'
             cand --profile 'Named profile to use'
             cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
             cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_keyless_global_optspecs
-    string join \n config-dir= profile= v/verbose q/quiet h/help V/version
+    string join \n config-dir= cache-dir= profile= v/verbose q/quiet h/help V/version
 end
 
 function __fish_keyless_needs_command
@@ -25,6 +25,7 @@ function __fish_keyless_using_subcommand
 end
 
 complete -c keyless -n "__fish_keyless_needs_command" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
+complete -c keyless -n "__fish_keyless_needs_command" -l cache-dir -d 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_needs_command" -l profile -d 'Named profile to use' -r
 complete -c keyless -n "__fish_keyless_needs_command" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
 complete -c keyless -n "__fish_keyless_needs_command" -s q -l quiet -d 'Only errors on stderr'
@@ -42,6 +43,7 @@ complete -c keyless -n "__fish_keyless_needs_command" -f -a "auth" -d 'Which cre
 complete -c keyless -n "__fish_keyless_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c keyless -n "__fish_keyless_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai issuer claude-code codex help" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai issuer claude-code codex help" -l cache-dir -d 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai issuer claude-code codex help" -l profile -d 'Named profile to use' -r
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai issuer claude-code codex help" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai issuer claude-code codex help" -s q -l quiet -d 'Only errors on stderr'
@@ -62,6 +64,7 @@ complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_s
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -l identity -d 'Where the identity JWT comes from: file:PATH, env, env:NAME, command:PROGRAM ARGS…, github-actions, gcp, azure, buildkite, azure-pipelines[:SERVICE_CONNECTION_ID], aws, auto, login, or client-credentials (the last two need `keyless setup issuer`)' -r
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -l ca-file -d 'PEM file of extra CA certificates for a base URL behind a private CA' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -l cache-dir -d 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -l profile -d 'Named profile to use' -r
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -s q -l quiet -d 'Only errors on stderr'
@@ -74,6 +77,7 @@ complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_s
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from openai" -l audience -d 'The audience configured on the identity provider (not sent: OpenAI compares it with the JWT\'s aud; keyless warns before spending a JWT for another audience, and the client-credentials source asks for it)' -r
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from openai" -l ca-file -d 'PEM file of extra CA certificates for a token endpoint behind a private CA' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from openai" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from openai" -l cache-dir -d 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from openai" -l profile -d 'Named profile to use' -r
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from openai" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from openai" -s q -l quiet -d 'Only errors on stderr'
@@ -93,6 +97,7 @@ complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_s
 localhost\t''"
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from issuer" -l ca-file -d 'PEM file of extra CA certificates for a provider behind a private CA' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from issuer" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from issuer" -l cache-dir -d 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from issuer" -l profile -d 'Named profile to use' -r
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from issuer" -l client-secret-stdin -d 'Read a confidential client\'s secret from stdin'
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from issuer" -l no-verify -d 'Save without fetching discovery (offline setup); checked at login instead'
@@ -103,6 +108,7 @@ complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_s
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from claude-code" -l scope -d 'Which settings file to merge into' -r -f -a "user\t'~/.claude/settings.json'
 project\t'.claude/settings.json in the current directory'"
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from claude-code" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from claude-code" -l cache-dir -d 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from claude-code" -l profile -d 'Named profile to use' -r
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from claude-code" -l dry-run -d 'Print the resulting settings file to stdout and change nothing'
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from claude-code" -l force -d 'Replace an apiKeyHelper that runs something else'
@@ -111,6 +117,7 @@ complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_s
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from claude-code" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from claude-code" -s V -l version -d 'Print version'
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from codex" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from codex" -l cache-dir -d 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from codex" -l profile -d 'Named profile to use' -r
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from codex" -l dry-run -d 'Print the resulting config.toml to stdout and change nothing'
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from codex" -l force -d 'Switch a model_provider that selects something else'
@@ -126,6 +133,7 @@ complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_s
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c keyless -n "__fish_keyless_using_subcommand login" -l timeout -d 'Give up after this many seconds (1 to 3600)' -r
 complete -c keyless -n "__fish_keyless_using_subcommand login" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
+complete -c keyless -n "__fish_keyless_using_subcommand login" -l cache-dir -d 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand login" -l profile -d 'Named profile to use' -r
 complete -c keyless -n "__fish_keyless_using_subcommand login" -l browser -d 'Sign in through the browser (authorization code with PKCE)'
 complete -c keyless -n "__fish_keyless_using_subcommand login" -l device -d 'Sign in with a device code (RFC 8628), for machines without a browser'
@@ -135,6 +143,7 @@ complete -c keyless -n "__fish_keyless_using_subcommand login" -s q -l quiet -d 
 complete -c keyless -n "__fish_keyless_using_subcommand login" -s h -l help -d 'Print help'
 complete -c keyless -n "__fish_keyless_using_subcommand login" -s V -l version -d 'Print version'
 complete -c keyless -n "__fish_keyless_using_subcommand logout" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
+complete -c keyless -n "__fish_keyless_using_subcommand logout" -l cache-dir -d 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand logout" -l profile -d 'Named profile to use' -r
 complete -c keyless -n "__fish_keyless_using_subcommand logout" -l all -d 'Sign out of every profile'
 complete -c keyless -n "__fish_keyless_using_subcommand logout" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
@@ -143,9 +152,12 @@ complete -c keyless -n "__fish_keyless_using_subcommand logout" -s h -l help -d 
 complete -c keyless -n "__fish_keyless_using_subcommand logout" -s V -l version -d 'Print version'
 complete -c keyless -n "__fish_keyless_using_subcommand credential" -l format -d 'Output format' -r -f -a "token\t'The bare token (a trailing newline only on a terminal)'
 json\t'{"access_token","token_type","expires_at","expiration"}'"
+complete -c keyless -n "__fish_keyless_using_subcommand credential" -l helper-ttl -d 'How often the calling tool re-runs this command on its own, in seconds (`setup claude-code` and `setup codex` write it): the same token asked for again well inside that means the tool was refused it, so keyless exchanges a new one, once per token' -r
 complete -c keyless -n "__fish_keyless_using_subcommand credential" -l min-ttl -d 'Serve a cached token only while more than min(SECS, half its lifetime) remains (at most 86400)' -r
 complete -c keyless -n "__fish_keyless_using_subcommand credential" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
+complete -c keyless -n "__fish_keyless_using_subcommand credential" -l cache-dir -d 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand credential" -l profile -d 'Named profile to use' -r
+complete -c keyless -n "__fish_keyless_using_subcommand credential" -l rejected -d 'The token this command printed was rejected (HTTP 401): drop it and print a newly exchanged one, or fail'
 complete -c keyless -n "__fish_keyless_using_subcommand credential" -l force-refresh -d 'Exchange a new token even if the cache holds a fresh one'
 complete -c keyless -n "__fish_keyless_using_subcommand credential" -l no-login -d 'Never start an interactive sign-in; exit 3 when one is needed'
 complete -c keyless -n "__fish_keyless_using_subcommand credential" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
@@ -162,6 +174,7 @@ dotenv\t''
 json\t''"
 complete -c keyless -n "__fish_keyless_using_subcommand env" -l min-ttl -d 'Serve a cached token only while more than min(SECS, half its lifetime) remains (at most 86400)' -r
 complete -c keyless -n "__fish_keyless_using_subcommand env" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
+complete -c keyless -n "__fish_keyless_using_subcommand env" -l cache-dir -d 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand env" -l profile -d 'Named profile to use' -r
 complete -c keyless -n "__fish_keyless_using_subcommand env" -l keep-api-key -d 'Leave ANTHROPIC_API_KEY alone (it outranks the token in every SDK)'
 complete -c keyless -n "__fish_keyless_using_subcommand env" -l force-refresh -d 'Exchange a new token even if the cache holds a fresh one'
@@ -174,6 +187,7 @@ complete -c keyless -n "__fish_keyless_using_subcommand exec" -l type -d 'Provid
 openai\t'OpenAI (OpenAI API)'"
 complete -c keyless -n "__fish_keyless_using_subcommand exec" -l min-ttl -d 'Serve a cached token only while more than min(SECS, half its lifetime) remains (at most 86400)' -r
 complete -c keyless -n "__fish_keyless_using_subcommand exec" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
+complete -c keyless -n "__fish_keyless_using_subcommand exec" -l cache-dir -d 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand exec" -l profile -d 'Named profile to use' -r
 complete -c keyless -n "__fish_keyless_using_subcommand exec" -l keep-api-key -d 'Leave ANTHROPIC_API_KEY alone (it outranks the token in every SDK)'
 complete -c keyless -n "__fish_keyless_using_subcommand exec" -l refresh -d 'Stay as the parent and keep a long-running child signed in (Anthropic only: OpenAI\'s SDKs read only OPENAI_API_KEY, which cannot be refreshed inside a running process)'
@@ -196,6 +210,7 @@ buildkite\t''
 azure-pipelines\t''
 aws\t''"
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and not __fish_seen_subcommand_from identity-token help" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
+complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and not __fish_seen_subcommand_from identity-token help" -l cache-dir -d 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and not __fish_seen_subcommand_from identity-token help" -l profile -d 'Named profile to use' -r
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and not __fish_seen_subcommand_from identity-token help" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and not __fish_seen_subcommand_from identity-token help" -s q -l quiet -d 'Only errors on stderr'
@@ -208,6 +223,7 @@ complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and __fish_seen
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and __fish_seen_subcommand_from identity-token" -l audience -d 'The token\'s audience (repeatable: several make `aud` a list)' -r
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and __fish_seen_subcommand_from identity-token" -l lifetime -d 'The token\'s lifetime in seconds (1 to 86400)' -r
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and __fish_seen_subcommand_from identity-token" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
+complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and __fish_seen_subcommand_from identity-token" -l cache-dir -d 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and __fish_seen_subcommand_from identity-token" -l profile -d 'Named profile to use' -r
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and __fish_seen_subcommand_from identity-token" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and __fish_seen_subcommand_from identity-token" -s q -l quiet -d 'Only errors on stderr'
@@ -224,6 +240,7 @@ buildkite\t''
 azure-pipelines\t''
 aws\t''"
 complete -c keyless -n "__fish_keyless_using_subcommand demo" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
+complete -c keyless -n "__fish_keyless_using_subcommand demo" -l cache-dir -d 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand demo" -l profile -d 'Named profile to use' -r
 complete -c keyless -n "__fish_keyless_using_subcommand demo" -l messages-call -d '(internal) the Messages call `demo --ci` runs under `keyless exec`'
 complete -c keyless -n "__fish_keyless_using_subcommand demo" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
@@ -231,6 +248,7 @@ complete -c keyless -n "__fish_keyless_using_subcommand demo" -s q -l quiet -d '
 complete -c keyless -n "__fish_keyless_using_subcommand demo" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c keyless -n "__fish_keyless_using_subcommand demo" -s V -l version -d 'Print version'
 complete -c keyless -n "__fish_keyless_using_subcommand auth; and not __fish_seen_subcommand_from status help" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
+complete -c keyless -n "__fish_keyless_using_subcommand auth; and not __fish_seen_subcommand_from status help" -l cache-dir -d 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand auth; and not __fish_seen_subcommand_from status help" -l profile -d 'Named profile to use' -r
 complete -c keyless -n "__fish_keyless_using_subcommand auth; and not __fish_seen_subcommand_from status help" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
 complete -c keyless -n "__fish_keyless_using_subcommand auth; and not __fish_seen_subcommand_from status help" -s q -l quiet -d 'Only errors on stderr'
@@ -239,6 +257,7 @@ complete -c keyless -n "__fish_keyless_using_subcommand auth; and not __fish_see
 complete -c keyless -n "__fish_keyless_using_subcommand auth; and not __fish_seen_subcommand_from status help" -f -a "status" -d 'Report the credential precedence, static keys and keyless\'s state'
 complete -c keyless -n "__fish_keyless_using_subcommand auth; and not __fish_seen_subcommand_from status help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c keyless -n "__fish_keyless_using_subcommand auth; and __fish_seen_subcommand_from status" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
+complete -c keyless -n "__fish_keyless_using_subcommand auth; and __fish_seen_subcommand_from status" -l cache-dir -d 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand auth; and __fish_seen_subcommand_from status" -l profile -d 'Named profile to use' -r
 complete -c keyless -n "__fish_keyless_using_subcommand auth; and __fish_seen_subcommand_from status" -l check -d 'Also exchange a fresh token and call GET /v1/models with it'
 complete -c keyless -n "__fish_keyless_using_subcommand auth; and __fish_seen_subcommand_from status" -l json -d 'Print the report as JSON (schema: docs/auth-status.schema.json)'
@@ -249,6 +268,7 @@ complete -c keyless -n "__fish_keyless_using_subcommand auth; and __fish_seen_su
 complete -c keyless -n "__fish_keyless_using_subcommand auth; and __fish_seen_subcommand_from help" -f -a "status" -d 'Report the credential precedence, static keys and keyless\'s state'
 complete -c keyless -n "__fish_keyless_using_subcommand auth; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c keyless -n "__fish_keyless_using_subcommand completions" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
+complete -c keyless -n "__fish_keyless_using_subcommand completions" -l cache-dir -d 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand completions" -l profile -d 'Named profile to use' -r
 complete -c keyless -n "__fish_keyless_using_subcommand completions" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
 complete -c keyless -n "__fish_keyless_using_subcommand completions" -s q -l quiet -d 'Only errors on stderr'

@@ -23,6 +23,8 @@ pub struct Token {
     pub access_token: Secret<String>,
     pub token_type: String,
     pub expires_at: i64,
+    /// When it was minted (Unix seconds): with `expires_at`, its lifetime.
+    pub obtained_at: i64,
 }
 
 impl From<Entry> for Token {
@@ -31,6 +33,7 @@ impl From<Entry> for Token {
             access_token: e.access_token,
             token_type: e.token_type,
             expires_at: e.expires_at,
+            obtained_at: e.obtained_at,
         }
     }
 }

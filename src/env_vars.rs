@@ -6,7 +6,7 @@
 // --- keyless's own settings ---
 /// Overrides the config directory (`--config-dir`).
 pub const KEYLESS_CONFIG_DIR: &str = "KEYLESS_CONFIG_DIR";
-/// Overrides the token cache directory (default `~/.cache/keyless`).
+/// Overrides the token cache directory (`--cache-dir`, default `~/.cache/keyless`).
 pub const KEYLESS_CACHE_DIR: &str = "KEYLESS_CACHE_DIR";
 /// Selects the profile (`--profile`).
 pub const KEYLESS_PROFILE: &str = "KEYLESS_PROFILE";
@@ -223,6 +223,16 @@ pub const OPENAI_BASE_URL: &str = "OPENAI_BASE_URL";
 pub const CODEX_HOME: &str = "CODEX_HOME";
 /// How often Claude Code re-runs its `apiKeyHelper`, in milliseconds.
 pub const CLAUDE_CODE_API_KEY_HELPER_TTL_MS: &str = "CLAUDE_CODE_API_KEY_HELPER_TTL_MS";
+/// Claude Code's cloud provider switches: set, they outrank every Anthropic
+/// credential, `apiKeyHelper` included (`setup claude-code`, `auth status`).
+pub const CLAUDE_CODE_USE_BEDROCK: &str = "CLAUDE_CODE_USE_BEDROCK";
+pub const CLAUDE_CODE_USE_VERTEX: &str = "CLAUDE_CODE_USE_VERTEX";
+pub const CLAUDE_CODE_USE_FOUNDRY: &str = "CLAUDE_CODE_USE_FOUNDRY";
+pub const CLAUDE_CODE_CLOUD_SWITCHES: [&str; 3] = [
+    CLAUDE_CODE_USE_BEDROCK,
+    CLAUDE_CODE_USE_VERTEX,
+    CLAUDE_CODE_USE_FOUNDRY,
+];
 
 // --- the system's ---
 /// The home directory: `~/` in identity file paths, tool settings, status.

@@ -26,6 +26,9 @@ pub struct GlobalArgs {
     /// Directory holding config.json [default: ~/.config/keyless on Linux]
     #[arg(long, global = true, env = env_vars::KEYLESS_CONFIG_DIR, value_name = "DIR")]
     pub config_dir: Option<PathBuf>,
+    /// Directory holding cached tokens [default: ~/.cache/keyless on Linux]
+    #[arg(long, global = true, env = env_vars::KEYLESS_CACHE_DIR, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
     /// Named profile to use
     #[arg(long, global = true, env = env_vars::KEYLESS_PROFILE, default_value = "default", value_name = "NAME")]
     pub profile: String,
@@ -102,8 +105,8 @@ impl Settings {
                 .map(|p| p.config_dir().to_path_buf())
                 .ok_or_else(|| no_home("config", env_vars::KEYLESS_CONFIG_DIR))?,
         };
-        let cache_dir = match std::env::var_os(env_vars::KEYLESS_CACHE_DIR) {
-            Some(d) if !d.is_empty() => PathBuf::from(d),
+        let cache_dir = match &global.cache_dir {
+            Some(d) if !d.as_os_str().is_empty() => d.clone(),
             _ => project_dirs()
                 .map(|p| p.cache_dir().to_path_buf())
                 .ok_or_else(|| no_home("cache", env_vars::KEYLESS_CACHE_DIR))?,

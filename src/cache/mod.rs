@@ -14,6 +14,7 @@
 
 pub mod ledger;
 pub mod lock;
+pub mod served;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -6,11 +6,12 @@
 use clap::{Args, ValueEnum};
 
 use crate::acquire;
+use crate::cache::served;
 use crate::error::Result;
 use crate::jwt::rfc3339;
 use crate::output;
 use crate::provider::Provider;
-use crate::settings::{FreshnessArgs, Settings};
+use crate::settings::{Freshness, FreshnessArgs, MAX_LIFETIME_SECS, Settings};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum TokenFormat {
@@ -28,6 +29,16 @@ pub struct CredentialArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = TokenFormat::Token)]
     pub format: TokenFormat,
+    /// How often the calling tool re-runs this command on its own, in
+    /// seconds (`setup claude-code` and `setup codex` write it): the same
+    /// token asked for again well inside that means the tool was refused it,
+    /// so keyless exchanges a new one, once per token
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u32).range(1..=MAX_LIFETIME_SECS))]
+    pub helper_ttl: Option<u32>,
+    /// The token this command printed was rejected (HTTP 401): drop it and
+    /// print a newly exchanged one, or fail
+    #[arg(long)]
+    pub rejected: bool,
     #[command(flatten)]
     pub freshness: FreshnessArgs,
 }
@@ -36,7 +47,25 @@ pub fn run(settings: &Settings, args: &CredentialArgs) -> Result<()> {
     let loaded = settings.load_config()?;
     let issuer = settings.issuer(&loaded);
     let target = args.provider.configured(settings, &loaded)?;
-    let token = acquire::token(settings, &target, issuer.as_ref(), (&args.freshness).into())?;
+    let fresh: Freshness = (&args.freshness).into();
+    let token = acquire::token(settings, &target, issuer.as_ref(), fresh)?;
+    // A token the caller was refused is replaced (src/cache/served.rs).
+    let token = served::settle(
+        served::Policy::from_flags(args.helper_ttl, args.rejected),
+        || {
+            let key = target.cache_key(&settings.profile);
+            settings.cache_dir.join(key.served_name())
+        },
+        token,
+        |t| t.access_token.expose(),
+        || {
+            let forced = Freshness {
+                force_refresh: true,
+                ..fresh
+            };
+            acquire::token(settings, &target, issuer.as_ref(), forced)
+        },
+    )?;
     let text = match args.format {
         TokenFormat::Token => token.access_token.into_inner(),
         TokenFormat::Json => serde_json::json!({

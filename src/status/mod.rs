@@ -301,6 +301,13 @@ pub fn gather(inp: &Inputs) -> Report {
                 f.path, f.what
             ));
         }
+        for v in env_vars::CLAUDE_CODE_CLOUD_SWITCHES {
+            if (inp.env.var)(v).is_some_and(|x| scan::switch_on(&x)) {
+                reasons.push(format!(
+                    "{v} is set here: a Claude Code started from this environment uses that cloud provider, not its apiKeyHelper (keyless)"
+                ));
+            }
+        }
     }
     for slot in chain.iter().filter(|w| w.winner) {
         let shadowing = match slot.slot {

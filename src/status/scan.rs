@@ -113,13 +113,33 @@ fn line_of(text: &str, needle: &str) -> usize {
         .unwrap_or(1)
 }
 
+/// Is a Claude Code boolean switch on (`1`, `true`, `yes`)?
+pub fn switch_on(v: &str) -> bool {
+    matches!(
+        v.trim().to_ascii_lowercase().as_str(),
+        "1" | "true" | "yes" | "on"
+    )
+}
+
 /// Static credentials a Claude Code settings (or `~/.claude.json`) value
 /// holds, as (the key's name, whether it outranks `apiKeyHelper`). Claude
-/// Code's order: `ANTHROPIC_AUTH_TOKEN`, `ANTHROPIC_API_KEY`, then the
-/// helper, and only below it the key `/login` stored as `primaryApiKey`.
+/// Code's order: a cloud provider switch (`CLAUDE_CODE_USE_BEDROCK`…),
+/// `ANTHROPIC_AUTH_TOKEN`, `ANTHROPIC_API_KEY`, then the helper, and only
+/// below it the key `/login` stored as `primaryApiKey`.
 pub fn claude_static_credentials(v: &serde_json::Value) -> Vec<(&'static str, bool)> {
     let mut found = Vec::new();
     if let Some(env) = v.get("env").and_then(|e| e.as_object()) {
+        for var in env_vars::CLAUDE_CODE_CLOUD_SWITCHES {
+            let on = env.get(var).is_some_and(|x| match x {
+                serde_json::Value::String(s) => switch_on(s),
+                serde_json::Value::Bool(b) => *b,
+                serde_json::Value::Number(n) => n.as_i64().is_some_and(|n| n != 0),
+                _ => false,
+            });
+            if on {
+                found.push((var, true));
+            }
+        }
         for var in [env_vars::ANTHROPIC_AUTH_TOKEN, env_vars::ANTHROPIC_API_KEY] {
             if env
                 .get(var)

@@ -29,7 +29,7 @@ fn no_file_then_a_second_run_changes_nothing() {
     let v = json(&settings(&env));
     let helper = v["apiKeyHelper"].as_str().unwrap();
     assert!(
-        helper.starts_with('/') && helper.ends_with("keyless credential anthropic"),
+        helper.starts_with('/') && helper.ends_with("credential anthropic --helper-ttl 240"),
         "{helper}"
     );
     assert_eq!(v["env"]["CLAUDE_CODE_API_KEY_HELPER_TTL_MS"], "240000");
@@ -57,7 +57,7 @@ fn other_settings_are_kept_and_backed_up() {
         v["apiKeyHelper"]
             .as_str()
             .unwrap()
-            .ends_with("credential anthropic")
+            .contains("credential anthropic")
     );
     assert_eq!(backups(&env), 1);
     // the backup may hold keys from an env block: others cannot read it
@@ -87,7 +87,7 @@ fn a_different_helper_is_refused_then_replaced_with_force() {
         json(&settings(&env))["apiKeyHelper"]
             .as_str()
             .unwrap()
-            .ends_with("credential anthropic")
+            .contains("credential anthropic")
     );
     assert_eq!(backups(&env), 1);
 }
@@ -135,7 +135,7 @@ fn dry_run_prints_and_project_scope_writes_in_the_project() {
         v["apiKeyHelper"]
             .as_str()
             .unwrap()
-            .ends_with("--profile ci credential anthropic"),
+            .contains("--profile ci credential anthropic"),
         "{v}"
     );
 }
@@ -193,7 +193,7 @@ fn a_symlinked_settings_file_is_written_through_its_link() {
         v["apiKeyHelper"]
             .as_str()
             .unwrap()
-            .ends_with("credential anthropic")
+            .contains("credential anthropic")
     );
     // a link to nowhere is refused, not replaced
     let env = TestEnv::new();
@@ -244,4 +244,154 @@ fn a_static_key_in_claude_codes_settings_is_warned_about_and_never_shown() {
         r.stderr
     );
     assert!(!r.stderr.contains("STATIC-IN-SETTINGS"), "{}", r.stderr);
+}
+
+/// The helper finds the same configuration from an empty environment (no
+/// HOME, no KEYLESS_*): Claude Code runs it with whatever it inherited.
+#[test]
+fn the_written_helper_works_from_an_empty_environment() {
+    let sb = Sandbox::start(&[]);
+    let env = TestEnv::new();
+    env.setup(&sb.url, &sb.identity_command());
+    let expected = env.run(&["credential", "anthropic"]);
+    expected.success();
+    env.run(&["setup", "claude-code"]).success();
+    let helper = json(&settings(&env))["apiKeyHelper"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for flag in ["--config-dir", "--cache-dir", "--profile default"] {
+        assert!(helper.contains(flag), "{helper}");
+    }
+    let o = std::process::Command::new("env")
+        .args(["-i", "/bin/sh", "-c", &helper])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), expected.stdout);
+    // nor inherited variables that point elsewhere (profile "other" and the
+    // empty dir hold no configuration: honoring them would fail)
+    let o = std::process::Command::new("env")
+        .args([
+            "-i",
+            "KEYLESS_PROFILE=other",
+            &format!("KEYLESS_CONFIG_DIR={}", env.path("elsewhere").display()),
+            "/bin/sh",
+            "-c",
+            &helper,
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).starts_with("sk-ant-oat01-"));
+}
+
+/// Claude Code's order (its authentication docs): a cloud provider switch,
+/// then ANTHROPIC_AUTH_TOKEN, ANTHROPIC_API_KEY, then apiKeyHelper; project
+/// and local settings outrank user settings. Each way keyless would be
+/// shadowed is named by `setup claude-code`, never its value.
+#[test]
+fn setup_names_every_setting_that_would_shadow_the_helper() {
+    let secret = "sk-ant-api03-SHADOWING-SECRET";
+    type Prepare = Box<dyn Fn(&TestEnv, &mut std::process::Command)>;
+    let cases: Vec<(&str, Prepare)> = vec![
+        (
+            "ANTHROPIC_API_KEY",
+            Box::new(move |env: &TestEnv, _: &mut std::process::Command| {
+                std::fs::create_dir_all(env.home().join(".claude")).unwrap();
+                std::fs::write(
+                    settings(env),
+                    format!("{{\"env\": {{\"ANTHROPIC_API_KEY\": \"{secret}\"}}}}"),
+                )
+                .unwrap();
+            }),
+        ),
+        (
+            "CLAUDE_CODE_USE_BEDROCK",
+            Box::new(|env: &TestEnv, _: &mut std::process::Command| {
+                std::fs::create_dir_all(env.home().join(".claude")).unwrap();
+                std::fs::write(
+                    settings(env),
+                    r#"{"env": {"CLAUDE_CODE_USE_BEDROCK": "1"}}"#,
+                )
+                .unwrap();
+            }),
+        ),
+        (
+            "ANTHROPIC_AUTH_TOKEN",
+            Box::new(move |_: &TestEnv, c: &mut std::process::Command| {
+                c.env("ANTHROPIC_AUTH_TOKEN", secret);
+            }),
+        ),
+        (
+            "CLAUDE_CODE_USE_VERTEX",
+            Box::new(|_: &TestEnv, c: &mut std::process::Command| {
+                c.env("CLAUDE_CODE_USE_VERTEX", "1");
+            }),
+        ),
+        (
+            "another apiKeyHelper",
+            Box::new(|env: &TestEnv, c: &mut std::process::Command| {
+                let project = env.path("project");
+                std::fs::create_dir_all(project.join(".git")).unwrap();
+                std::fs::create_dir_all(project.join(".claude")).unwrap();
+                std::fs::write(
+                    project.join(".claude/settings.local.json"),
+                    r#"{"apiKeyHelper": "~/bin/other-key.sh"}"#,
+                )
+                .unwrap();
+                c.current_dir(project);
+            }),
+        ),
+    ];
+    for (needle, prepare) in cases {
+        let env = TestEnv::new();
+        let mut c = env.cmd();
+        c.args(["setup", "claude-code"]);
+        prepare(&env, &mut c);
+        let r = Run::from(c.output().unwrap());
+        r.success();
+        assert!(
+            r.stderr.contains("warning:") && r.stderr.contains(needle),
+            "{needle}: {}",
+            r.stderr
+        );
+        assert!(!r.stderr.contains("SHADOWING-SECRET"), "{}", r.stderr);
+    }
+}
+
+/// `auth status` says Claude Code does not use keyless when a cloud
+/// provider switch is on, in its settings or its environment, and flags a
+/// helper TTL equal to the token lifetime (at or above fails).
+#[test]
+fn status_flags_cloud_switches_and_a_ttl_equal_to_the_lifetime() {
+    let sb = Sandbox::start(&["--token-lifetime", "120"]);
+    let env = TestEnv::new();
+    env.setup(&sb.url, &sb.identity_command());
+    env.run(&["credential", "anthropic"]).success();
+    env.run(&["setup", "claude-code"]).success();
+    let mut v = json(&settings(&env));
+    v["env"]["CLAUDE_CODE_USE_BEDROCK"] = "1".into();
+    v["env"]["CLAUDE_CODE_API_KEY_HELPER_TTL_MS"] = "120000".into();
+    std::fs::write(settings(&env), v.to_string()).unwrap();
+    let r = env.run(&["auth", "status"]);
+    assert!(r.stdout.contains("CLAUDE_CODE_USE_BEDROCK"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("Claude Code re-runs keyless every 120 s"),
+        "{}",
+        r.stdout
+    );
+    v["env"]
+        .as_object_mut()
+        .unwrap()
+        .remove("CLAUDE_CODE_USE_BEDROCK");
+    std::fs::write(settings(&env), v.to_string()).unwrap();
+    let r = env.run_with(&["auth", "status"], |c| {
+        c.env("CLAUDE_CODE_USE_FOUNDRY", "1");
+    });
+    assert!(
+        r.stderr.contains("CLAUDE_CODE_USE_FOUNDRY is set here"),
+        "{}",
+        r.stderr
+    );
 }

@@ -40,16 +40,31 @@ fn writes_an_auth_command_provider_and_is_idempotent() {
         Some(format!("{}/v1", sb.url).as_str())
     );
     assert!(p["auth"]["command"].as_str().unwrap().ends_with("/keyless"));
-    assert_eq!(
-        p["auth"]["args"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|a| a.as_str().unwrap())
-            .collect::<Vec<_>>(),
-        ["credential", "openai"]
-    );
     let interval = p["auth"]["refresh_interval_ms"].as_integer().unwrap();
+    let args: Vec<String> = p["auth"]["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().to_string())
+        .collect();
+    let config = env.config_dir().display().to_string();
+    let cache = env.cache_dir().display().to_string();
+    let ttl = (interval / 1000).to_string();
+    assert_eq!(
+        args,
+        [
+            "--config-dir",
+            config.as_str(),
+            "--cache-dir",
+            cache.as_str(),
+            "--profile",
+            "default",
+            "credential",
+            "openai",
+            "--helper-ttl",
+            ttl.as_str()
+        ]
+    );
     assert!(
         interval > 0 && interval <= 240_000,
         "below the token lifetime: {interval}"
@@ -96,4 +111,60 @@ fn malformed_toml_is_refused_untouched_and_dry_run_writes_nothing() {
     env.run(&["setup", "codex", "--force"])
         .fails(6, "is not valid TOML");
     assert_eq!(std::fs::read_to_string(path(&env)).unwrap(), "model = \n");
+}
+
+/// Codex runs the auth command without a shell and with its own
+/// environment: from an empty one it still prints the same token.
+#[test]
+fn the_auth_command_works_from_an_empty_environment() {
+    let (_sb, env) = ready();
+    let expected = env.run(&["credential", "openai"]);
+    expected.success();
+    env.run(&["setup", "codex"]).success();
+    let v: toml_edit::DocumentMut = std::fs::read_to_string(path(&env))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let auth = &v["model_providers"]["keyless"]["auth"];
+    let args: Vec<&str> = auth["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    let o = std::process::Command::new(auth["command"].as_str().unwrap())
+        .args(&args)
+        .env_clear()
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), expected.stdout);
+}
+
+/// Codex's selected profile outranks the top-level model_provider: one
+/// naming another provider is warned about, same rules as Claude Code.
+#[test]
+fn a_selected_profile_with_another_provider_is_warned_about() {
+    let (_sb, env) = ready();
+    std::fs::create_dir_all(env.home().join(".codex")).unwrap();
+    std::fs::write(
+        path(&env),
+        "profile = \"work\"\n\n[profiles.work]\nmodel_provider = \"azure\"\n",
+    )
+    .unwrap();
+    let r = env.run(&["setup", "codex"]);
+    r.success();
+    assert!(
+        r.stderr.contains("warning:") && r.stderr.contains("profile \"work\""),
+        "{}",
+        r.stderr
+    );
+    // with the profile on keyless there is nothing to say
+    std::fs::write(
+        path(&env),
+        "profile = \"work\"\n\n[profiles.work]\nmodel_provider = \"keyless\"\n",
+    )
+    .unwrap();
+    let r = env.run(&["setup", "codex"]);
+    assert!(!r.stderr.contains("warning:"), "{}", r.stderr);
 }

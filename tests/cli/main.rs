@@ -36,6 +36,7 @@ mod process;
 mod properties;
 mod proxy;
 mod real_clients;
+mod revocation;
 mod sandbox;
 mod sandbox_platforms;
 mod sdk;

@@ -46,17 +46,46 @@ pub struct SetupClaudeCodeArgs {
 /// Claude Code's default re-run interval is 5 minutes; keyless asks for less.
 pub const DEFAULT_TTL_MS: u64 = 240_000;
 
-/// The helper command: keyless by absolute path, as Claude Code runs it with /bin/sh.
-pub fn helper_command(profile: &str) -> Result<String> {
+/// keyless's absolute path, and the arguments that make `keyless credential
+/// <provider>` find this very configuration from any environment: the
+/// helper runs with whatever the tool inherited (often not the variables
+/// `setup` saw, sometimes none at all), so the config dir, cache dir and
+/// profile are spelled out as absolute flags, never left to `HOME`,
+/// `KEYLESS_*` or XDG defaults. `--helper-ttl` tells keyless how often the
+/// tool re-runs it, so a quick second call means the token was rejected
+/// ([`crate::cache::served`]).
+pub fn helper_argv(
+    settings: &Settings,
+    provider: Provider,
+    ttl_ms: u64,
+) -> Result<(String, Vec<String>)> {
     let exe = std::env::current_exe()
         .map_err(|e| Error::failure(format!("cannot find the keyless executable: {e}")))?;
     let exe = exe.canonicalize().unwrap_or(exe);
-    let mut cmd = shell_words::quote(&exe.display().to_string()).into_owned();
-    if profile != "default" {
-        cmd.push_str(&format!(" --profile {}", shell_words::quote(profile)));
-    }
-    cmd.push_str(" credential anthropic");
-    Ok(cmd)
+    let abs = |p: &Path| -> Result<String> {
+        std::path::absolute(p)
+            .map(|p| p.display().to_string())
+            .map_err(|e| Error::io("cannot make an absolute path of", p, &e))
+    };
+    let args = vec![
+        "--config-dir".to_string(),
+        abs(&settings.config_dir)?,
+        "--cache-dir".to_string(),
+        abs(&settings.cache_dir)?,
+        "--profile".to_string(),
+        settings.profile.clone(),
+        "credential".to_string(),
+        provider.name().to_string(),
+        "--helper-ttl".to_string(),
+        ttl_ms.div_ceil(1000).to_string(),
+    ];
+    Ok((exe.display().to_string(), args))
+}
+
+/// The helper command for Claude Code, which runs it with /bin/sh.
+pub fn helper_command(settings: &Settings, ttl_ms: u64) -> Result<String> {
+    let (exe, args) = helper_argv(settings, Provider::Anthropic, ttl_ms)?;
+    Ok(shell_words::join(std::iter::once(exe).chain(args)))
 }
 
 /// Below the shortest token lifetime keyless has seen in its cache (a
@@ -151,10 +180,10 @@ pub fn run(settings: &Settings, args: &SetupClaudeCodeArgs) -> Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(Error::io("cannot read Claude Code's settings", &path, &e)),
     };
-    let helper = helper_command(&settings.profile)?;
     let ttl = helper_ttl_ms(&TokenCache::new(settings.cache_dir.clone()));
+    let helper = helper_command(settings, ttl)?;
     let merged = merge(existing.as_deref(), &path, &helper, ttl, args.force)?;
-    warn_static_credentials(&merged, &path);
+    warn_static_credentials(&merged, &path, args.scope);
     let mut text = serde_json::to_string_pretty(&merged)
         .map_err(|e| Error::failure(format!("cannot serialize Claude Code's settings: {e}")))?;
     text.push('\n');
@@ -181,15 +210,29 @@ pub fn run(settings: &Settings, args: &SetupClaudeCodeArgs) -> Result<()> {
     Ok(())
 }
 
-/// Static credentials left in the settings, or in `~/.claude.json`, named
-/// (never shown) with what they do to the helper being wired.
-fn warn_static_credentials(merged: &Value, path: &Path) {
+/// What would make Claude Code use something other than the helper being
+/// wired, in Claude Code's documented order (a cloud provider switch,
+/// `ANTHROPIC_AUTH_TOKEN`, `ANTHROPIC_API_KEY`, then `apiKeyHelper`; project
+/// and local settings over user settings): static keys and switches in the
+/// settings being written, in the other settings files, and in this
+/// environment (which a Claude Code started from here inherits), and a
+/// `primaryApiKey` in `~/.claude.json`. Named, never shown.
+fn warn_static_credentials(merged: &Value, path: &Path, scope: ClaudeScope) {
     let mut found: Vec<(String, bool)> = claude_static_credentials(merged)
         .into_iter()
         .map(|(k, outranks)| (format!("{} in {}", k, path.display()), outranks))
         .collect();
-    if let Some(home) = std::env::var_os(env_vars::HOME) {
-        let state = PathBuf::from(home).join(".claude.json");
+    let home = std::env::var_os(env_vars::HOME).map(PathBuf::from);
+    let cwd = std::env::current_dir().ok();
+    let scan = crate::status::scan::scan(home.as_deref(), cwd.as_deref(), None);
+    let this = std::path::absolute(path)
+        .map(|p| crate::status::scan::tilde(&p, home.as_deref()))
+        .unwrap_or_default();
+    for f in scan.claude_shadows.iter().filter(|f| f.path != this) {
+        found.push((format!("{} in {}", f.what, f.path), true));
+    }
+    if let Some(state) = &home {
+        let state = state.join(".claude.json");
         let mut f = Vec::new();
         crate::status::scan::scan_claude_state(&state, &state.display().to_string(), &mut f);
         found.extend(
@@ -197,16 +240,36 @@ fn warn_static_credentials(merged: &Value, path: &Path) {
                 .map(|f| (format!("primaryApiKey in {}", f.path), false)),
         );
     }
+    let set = |v: &str| std::env::var(v).is_ok_and(|x| !x.is_empty());
+    for v in env_vars::CLAUDE_CODE_CLOUD_SWITCHES {
+        if std::env::var(v).is_ok_and(|x| crate::status::scan::switch_on(&x)) {
+            found.push((format!("{v} in this environment"), true));
+        }
+    }
+    for v in [env_vars::ANTHROPIC_AUTH_TOKEN, env_vars::ANTHROPIC_API_KEY] {
+        if set(v) {
+            found.push((format!("{v} in this environment"), true));
+        }
+    }
     for (what, outranks) in found {
         output::warn(&if outranks {
-            format!(
-                "{what} is a static credential that outranks apiKeyHelper: Claude Code will use it, not keyless; remove it"
-            )
+            format!("{what} outranks apiKeyHelper: Claude Code will use it, not keyless; remove it")
         } else {
             format!(
                 "{what} is a static API key (Claude Code uses it only without an apiKeyHelper); revoke it in the Console and remove it"
             )
         });
+    }
+    // Project and local settings outrank the user's: another helper there wins.
+    if scope == ClaudeScope::User
+        && let Some(other) = &scan.helper.path
+        && *other != this
+        && !scan.helper.is_keyless
+    {
+        output::warn(&format!(
+            "{other} sets another apiKeyHelper, which outranks {} in this project: Claude Code will use it, not keyless (run this with --scope project)",
+            path.display()
+        ));
     }
 }
 

@@ -13,7 +13,7 @@ use toml_edit::{DocumentMut, Item, Table, value};
 
 use clap::Args;
 
-use super::claude_code::{refresh_interval_ms, replace_with_backup};
+use super::claude_code::{helper_argv, refresh_interval_ms, replace_with_backup};
 use crate::cache::TokenCache;
 use crate::env_vars;
 use crate::error::{Error, Result};
@@ -102,6 +102,26 @@ pub fn merge(
     Ok(doc)
 }
 
+/// Codex's selected profile (`profile = "…"`, a `[profiles.…]` table)
+/// outranks the top-level `model_provider`: one naming another provider
+/// means Codex does not use keyless.
+fn warn_shadowing_profile(doc: &DocumentMut, path: &Path) {
+    let Some(name) = doc.get("profile").and_then(Item::as_str) else {
+        return;
+    };
+    let chosen = doc
+        .get("profiles")
+        .and_then(|p| p.get(name))
+        .and_then(|p| p.get("model_provider"))
+        .and_then(Item::as_str);
+    if let Some(other) = chosen.filter(|p| *p != PROVIDER) {
+        output::warn(&format!(
+            "{} selects profile {name:?}, whose model_provider = {other:?} outranks the top-level one: Codex will not use keyless (set it to \"{PROVIDER}\" there, or drop the profile)",
+            path.display()
+        ));
+    }
+}
+
 pub fn run(settings: &Settings, args: &SetupCodexArgs) -> Result<()> {
     let loaded = settings.load_config()?;
     let cfg = Provider::Openai.configured(settings, &loaded)?;
@@ -111,19 +131,12 @@ pub fn run(settings: &Settings, args: &SetupCodexArgs) -> Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(Error::io("cannot read Codex's config", &path, &e)),
     };
-    let exe = std::env::current_exe()
-        .map_err(|e| Error::failure(format!("cannot find the keyless executable: {e}")))?;
-    let exe = exe.canonicalize().unwrap_or(exe).display().to_string();
-    let mut cmd_args = Vec::new();
-    if settings.profile != "default" {
-        cmd_args.extend(["--profile".to_string(), settings.profile.clone()]);
-    }
-    cmd_args.extend(["credential".to_string(), "openai".to_string()]);
     let base_url = cfg.api_base(std::env::var(env_vars::OPENAI_BASE_URL).ok().as_deref());
     let interval = refresh_interval_ms(
         &TokenCache::new(settings.cache_dir.clone()),
         Provider::Openai,
     );
+    let (exe, cmd_args) = helper_argv(settings, Provider::Openai, interval)?;
     let doc = merge(
         existing.as_deref(),
         &path,
@@ -133,6 +146,7 @@ pub fn run(settings: &Settings, args: &SetupCodexArgs) -> Result<()> {
         interval,
         args.force,
     )?;
+    warn_shadowing_profile(&doc, &path);
     let text = doc.to_string();
     if args.dry_run {
         return output::payload(&text, false);

@@ -1,0 +1,307 @@
+//! Recovering from a token the provider rejects, without a person.
+//!
+//! A revoked token (an admin action, an archived rule, a demoted service
+//! account) stays in keyless's cache until it expires. Claude Code re-runs
+//! its `apiKeyHelper` on a 401 and Codex its auth command; answered from the
+//! cache they get the same dead token, again and again. Two ways out:
+//!
+//! - `credential <provider> --helper-ttl SECS`, which `setup claude-code` and
+//!   `setup codex` write with the re-run interval they configured. keyless
+//!   notes which token it printed and when (a `<key>.served` file beside the
+//!   cache entry: a digest of the token, never the token). The tool asks
+//!   again on its own only after SECS; the SAME token asked for again well
+//!   inside that ([`window_ms`]: half of it, at most a minute) means the tool
+//!   was refused, so keyless exchanges a new JWT for a new token. At most
+//!   once per served token: a token whose re-exchange failed, or that was
+//!   just minted, is not re-exchanged again on the next quick call.
+//!   A failed re-exchange serves the cached token as before (two tools
+//!   sharing one cache look like a retry too; for them this costs one
+//!   exchange, never a failure).
+//! - `credential <provider> --rejected`, for scripts: "the token you printed
+//!   was rejected": drop it and exchange a new one, or fail.
+//!
+//! Every exchange goes through the normal path (lock, fresh JWT, single-use
+//! ledger): a JWT is never replayed. Without either flag nothing here runs;
+//! with one, the cost is one open of one small file.
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::PathBuf;
+
+use super::CacheKey;
+use crate::error::Result;
+use crate::output;
+
+/// What the caller told keyless about how it uses the token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Policy {
+    /// No flag: serve, record nothing.
+    Plain,
+    /// The tool re-runs the command every `ttl_ms` on its own.
+    Helper { ttl_ms: u64 },
+    /// The token last printed was rejected.
+    Rejected,
+}
+
+impl Policy {
+    pub fn from_flags(helper_ttl_secs: Option<u32>, rejected: bool) -> Self {
+        match (rejected, helper_ttl_secs) {
+            (true, _) => Policy::Rejected,
+            (false, Some(s)) => Policy::Helper {
+                ttl_ms: u64::from(s) * 1000,
+            },
+            (false, None) => Policy::Plain,
+        }
+    }
+}
+
+/// A second call for the same token this soon after the last one is a retry
+/// after a refusal: half the tool's interval, at most a minute (Claude Code
+/// retries a failing helper within seconds).
+pub fn window_ms(ttl_ms: u64) -> i64 {
+    i64::try_from((ttl_ms / 2).min(60_000)).unwrap_or(60_000)
+}
+
+/// The last token printed: its digest, when (Unix ms), and whether keyless
+/// already tried to replace it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    pub digest: String,
+    pub at_ms: i64,
+    pub replaced: bool,
+}
+
+impl Record {
+    fn parse(text: &str) -> Option<Record> {
+        let mut it = text.split_ascii_whitespace();
+        if it.next()? != "v1" {
+            return None;
+        }
+        let digest = it.next()?;
+        if digest.len() != 64 || !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        let at_ms = it.next()?.parse().ok()?;
+        let replaced = match it.next()? {
+            "0" => false,
+            "1" => true,
+            _ => return None,
+        };
+        Some(Record {
+            digest: digest.to_string(),
+            at_ms,
+            replaced,
+        })
+    }
+    fn line(&self) -> String {
+        format!(
+            "v1 {} {} {}\n",
+            self.digest, self.at_ms, self.replaced as u8
+        )
+    }
+}
+
+impl CacheKey {
+    /// The served-token record's file name, beside the cache entry.
+    pub fn served_name(&self) -> String {
+        format!("{}.served", self.stem())
+    }
+}
+
+/// Should the token with `digest`, about to be printed, be replaced first?
+pub fn must_replace(policy: Policy, last: Option<&Record>, digest: &str, now_ms: i64) -> bool {
+    let same = last.filter(|r| r.digest == digest);
+    match policy {
+        Policy::Plain => false,
+        // No record: keyless cannot tell which token was refused, so the
+        // current one is.
+        Policy::Rejected => last.is_none() || same.is_some(),
+        Policy::Helper { ttl_ms } => {
+            same.is_some_and(|r| !r.replaced && now_ms.saturating_sub(r.at_ms) < window_ms(ttl_ms))
+        }
+    }
+}
+
+/// Serve `token`, or the one `reexchange` gets when [`must_replace`] says so,
+/// and record what was served. `secret` reads a token's text.
+/// `record` names the record file; it is not even computed without a flag.
+pub fn settle<T>(
+    policy: Policy,
+    record: impl FnOnce() -> PathBuf,
+    token: T,
+    secret: impl Fn(&T) -> &str,
+    reexchange: impl FnOnce() -> Result<T>,
+) -> Result<T> {
+    if policy == Policy::Plain {
+        return Ok(token);
+    }
+    let path = record();
+    let mut file = open(&path);
+    let last = file.as_mut().and_then(read);
+    let now = now_ms();
+    let digest = crate::jwt::digest(secret(&token));
+    if !must_replace(policy, last.as_ref(), &digest, now) {
+        let replaced = last
+            .as_ref()
+            .is_some_and(|r| r.digest == digest && r.replaced);
+        write(
+            file.as_mut(),
+            &Record {
+                digest,
+                at_ms: now,
+                replaced,
+            },
+        );
+        return Ok(token);
+    }
+    output::info(match policy {
+        Policy::Rejected => "the caller reports the token was rejected; exchanging a new one",
+        _ => {
+            "the same token was asked for again right away (the caller was likely refused it); exchanging a new one"
+        }
+    });
+    match reexchange() {
+        Ok(fresh) => {
+            let d = crate::jwt::digest(secret(&fresh));
+            let replaced = d == digest;
+            write(
+                file.as_mut(),
+                &Record {
+                    digest: d,
+                    at_ms: now_ms(),
+                    replaced,
+                },
+            );
+            Ok(fresh)
+        }
+        Err(e) if matches!(policy, Policy::Helper { .. }) => {
+            // Quiet by default: a helper's stderr is shown by the tool, and
+            // this is the normal outcome for two tools sharing one cache.
+            output::info(&format!(
+                "could not replace a token the caller may have been refused ({}); serving it again",
+                e.message
+            ));
+            write(
+                file.as_mut(),
+                &Record {
+                    digest,
+                    at_ms: now_ms(),
+                    replaced: true,
+                },
+            );
+            Ok(token)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// The record file, read-write, private, never through a link. When it
+/// cannot be opened keyless serves as if there were no record.
+fn open(path: &std::path::Path) -> Option<File> {
+    let mut o = std::fs::OpenOptions::new();
+    o.read(true).write(true).create(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+    }
+    match o.open(path) {
+        Ok(f) => Some(f),
+        Err(e) => {
+            output::debug(&format!(
+                "cannot open {}: {}",
+                path.display(),
+                crate::error::io_reason(&e)
+            ));
+            None
+        }
+    }
+}
+
+fn read(f: &mut File) -> Option<Record> {
+    let mut buf = String::new();
+    Read::by_ref(f).take(256).read_to_string(&mut buf).ok()?;
+    Record::parse(&buf)
+}
+
+/// One short write at the start: small enough that a reader sees the old
+/// line or the new one; a torn one parses as no record.
+fn write(f: Option<&mut File>, r: &Record) {
+    let Some(f) = f else { return };
+    let line = r.line();
+    let _ = f
+        .seek(SeekFrom::Start(0))
+        .and_then(|_| f.write_all(line.as_bytes()))
+        .and_then(|()| f.set_len(line.len() as u64));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(d: &str, at: i64, replaced: bool) -> Record {
+        Record {
+            digest: d.repeat(64 / d.len()),
+            at_ms: at,
+            replaced,
+        }
+    }
+
+    #[test]
+    fn a_quick_second_call_for_the_same_token_is_a_refusal_once() {
+        let h = Policy::Helper { ttl_ms: 240_000 };
+        let a = "a".repeat(64);
+        // first call ever, another token, or a call after the window: serve
+        assert!(!must_replace(h, None, &a, 0));
+        assert!(!must_replace(h, Some(&rec("b", 0, false)), &a, 1000));
+        assert!(!must_replace(h, Some(&rec("a", 0, false)), &a, 60_000));
+        // the same token 5 s later: replace, but only once
+        assert!(must_replace(h, Some(&rec("a", 0, false)), &a, 5000));
+        assert!(!must_replace(h, Some(&rec("a", 0, true)), &a, 5000));
+        // a short interval has a short window
+        let short = Policy::Helper { ttl_ms: 2000 };
+        assert!(must_replace(short, Some(&rec("a", 0, false)), &a, 900));
+        assert!(!must_replace(short, Some(&rec("a", 0, false)), &a, 1000));
+        // --rejected: the printed token (or, without a record, the current one)
+        assert!(must_replace(Policy::Rejected, None, &a, 0));
+        assert!(must_replace(
+            Policy::Rejected,
+            Some(&rec("a", 0, true)),
+            &a,
+            0
+        ));
+        assert!(!must_replace(
+            Policy::Rejected,
+            Some(&rec("b", 0, false)),
+            &a,
+            0
+        ));
+        assert!(!must_replace(
+            Policy::Plain,
+            Some(&rec("a", 0, false)),
+            &a,
+            1
+        ));
+    }
+
+    #[test]
+    fn records_round_trip_and_garbage_is_no_record() {
+        let r = rec("c", 1_700_000_000_123, true);
+        assert_eq!(Record::parse(&r.line()), Some(r));
+        for bad in [
+            "",
+            "v2 x 1 0",
+            "v1 zz 1 0",
+            &format!("v1 {} x 0", "a".repeat(64)),
+        ] {
+            assert_eq!(Record::parse(bad), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! A token the provider rejects is not served again forever: the helper
+//! flag `setup` writes (`--helper-ttl`) turns a quick second call for the
+//! same token into one new exchange, and `--rejected` lets scripts say so.
+//! A Fake plays both the token endpoint and an API that revokes the first
+//! token it minted.
+
+use std::io::{Read, Write};
+
+use crate::common::*;
+use crate::fake::{Fake, Reply};
+
+fn counter_token(n: usize) -> String {
+    format!("sk-ant-oat01-fake{n:04}_abcdefghijklmnop")
+}
+
+/// The token endpoint mints counter tokens; `GET /v1/models` refuses the
+/// first one (revoked) and accepts the others. Returns the fake and how many
+/// exchanges it answered.
+fn provider() -> Fake {
+    let exchanges = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    Fake::start(move |_, req| {
+        if req.path.starts_with("/v1/oauth/token") {
+            let n = exchanges.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            return Reply::token(&counter_token(n), 600);
+        }
+        let revoked = format!("Bearer {}", counter_token(0));
+        if req.header("authorization") == Some(revoked.as_str()) {
+            Reply::json(
+                401,
+                serde_json::json!({"type":"error","error":{"type":"authentication_error","message":"invalid token"}}),
+            )
+        } else {
+            Reply::json(200, serde_json::json!({"data": []}))
+        }
+    })
+}
+
+fn exchanges(fake: &Fake) -> usize {
+    fake.requests
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|r| r.path.starts_with("/v1/oauth/token"))
+        .count()
+}
+
+/// What a client does with the token: one API call, its HTTP status.
+fn call_api(base: &str, token: &str) -> u16 {
+    let addr = base.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "GET /v1/models HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// The identity file rotates (a kubelet, a SPIFFE helper): a new JWT.
+fn rotate(file: &std::path::Path) {
+    std::fs::write(file, shaped_jwt(300)).unwrap();
+}
+
+const HELPER: [&str; 4] = ["credential", "anthropic", "--helper-ttl", "240"];
+
+#[test]
+fn a_revoked_token_is_replaced_when_the_tool_asks_again_right_away() {
+    let fake = provider();
+    let (env, file) = env_with_file_source(&fake.url);
+    let first = env.run(&HELPER);
+    first.success();
+    assert_eq!(call_api(&fake.url, &first.stdout), 401, "revoked");
+    // the tool re-runs its helper on the 401: a new token, which works
+    rotate(&file);
+    let second = env.run(&HELPER);
+    second.success();
+    assert_ne!(second.stdout, first.stdout);
+    assert_eq!(call_api(&fake.url, &second.stdout), 200);
+    assert_eq!(exchanges(&fake), 2);
+    // asked again at once with no new JWT to exchange: the JWT is never
+    // replayed, the cached token is served (said at -v only: a helper's
+    // stderr is shown by the tool), once ...
+    let third = env.run(&["-v", HELPER[0], HELPER[1], HELPER[2], HELPER[3]]);
+    third.success();
+    assert_eq!(third.stdout, second.stdout);
+    assert!(
+        third.stderr.contains("serving it again"),
+        "{}",
+        third.stderr
+    );
+    // ... and not retried for that token again
+    let fourth = env.run(&HELPER);
+    fourth.success();
+    assert_eq!(fourth.stdout, second.stdout);
+    assert_eq!(fourth.stderr, "", "no second attempt for the same token");
+    assert_eq!(exchanges(&fake), 2, "never a replayed JWT");
+}
+
+#[test]
+fn without_the_helper_flag_or_after_the_window_the_cache_serves() {
+    let fake = provider();
+    let (env, file) = env_with_file_source(&fake.url);
+    let first = env.run(&["credential", "anthropic"]);
+    first.success();
+    rotate(&file);
+    // plain calls record nothing and never re-exchange
+    for _ in 0..2 {
+        assert_eq!(env.run(&["credential", "anthropic"]).stdout, first.stdout);
+    }
+    // a 2 s helper interval: a call 1.2 s later is the tool's own re-run
+    let a = env.run(&["credential", "anthropic", "--helper-ttl", "2"]);
+    std::thread::sleep(std::time::Duration::from_millis(1200));
+    let b = env.run(&["credential", "anthropic", "--helper-ttl", "2"]);
+    assert_eq!(a.stdout, first.stdout);
+    assert_eq!(b.stdout, first.stdout);
+    assert_eq!(exchanges(&fake), 1);
+    // the record holds a digest, never the token, and is private
+    let served: Vec<_> = std::fs::read_dir(env.cache_dir())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "served"))
+        .collect();
+    assert_eq!(served.len(), 1);
+    assert_eq!(mode(&served[0]), 0o600);
+    assert!(
+        !std::fs::read_to_string(&served[0])
+            .unwrap()
+            .contains("sk-ant")
+    );
+}
+
+#[test]
+fn scripts_say_rejected_and_get_a_new_token_or_a_failure() {
+    let fake = provider();
+    let (env, file) = env_with_file_source(&fake.url);
+    let first = env.run(&["credential", "anthropic"]);
+    first.success();
+    assert_eq!(call_api(&fake.url, &first.stdout), 401);
+    rotate(&file);
+    let fresh = env.run(&["credential", "anthropic", "--rejected"]);
+    fresh.success();
+    assert_ne!(fresh.stdout, first.stdout);
+    assert_eq!(call_api(&fake.url, &fresh.stdout), 200);
+    // the cache now serves the new one to everyone
+    assert_eq!(env.run(&["credential", "anthropic"]).stdout, fresh.stdout);
+    // rejected again with no new JWT available: a failure, stdout empty
+    let r = env.run(&["credential", "anthropic", "--rejected"]);
+    assert_ne!(r.code, 0);
+    assert_eq!(r.stdout, "");
+    assert!(r.stderr.contains("already exchanged"), "{}", r.stderr);
+    assert_eq!(exchanges(&fake), 2);
+}
