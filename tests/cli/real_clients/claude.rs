@@ -87,7 +87,6 @@ fn claude_p_under_exec_refresh_reads_the_rotated_profile() {
 }
 
 #[test]
-#[ignore = "needs the refresh branch (issue 13 defect 3)"]
 fn claude_p_under_exec_refresh_sends_nothing_beyond_the_profiles_base_url() {
     let Some(nm) = clients() else { return };
     let (_sb, env) = sandbox_env(60);
@@ -105,7 +104,6 @@ fn claude_p_under_exec_refresh_sends_nothing_beyond_the_profiles_base_url() {
 }
 
 #[test]
-#[ignore = "needs the refresh branch (issue 13 defect 3)"]
 fn claude_p_under_exec_refresh_with_the_helper_configured_keeps_the_base_url() {
     let Some(nm) = clients() else { return };
     let (sb, env) = sandbox_env(60);
@@ -251,7 +249,6 @@ fn claude_code_with_setup_claude_code_stays_signed_in_across_60_second_tokens() 
 }
 
 #[test]
-#[ignore = "needs the refresh branch (issue 13 defect 1)"]
 fn claude_code_under_exec_refresh_stays_signed_in_across_60_second_tokens() {
     let Some(nm) = clients() else { return };
     let (sb, env) = sandbox_env(60);
@@ -269,7 +266,6 @@ fn claude_code_under_exec_refresh_stays_signed_in_across_60_second_tokens() {
 /// at the end of the TTL gets 401s (2 in 15 turns) and Claude Code re-runs
 /// the helper to recover. No client needed to show it.
 #[test]
-#[ignore = "keyless defect found by the long run: helper TTL = minimum remaining life for 60 s tokens"]
 fn the_helper_ttl_leaves_a_turn_of_margin() {
     let (_sb, env) = sandbox_env(60);
     let served = |env: &TestEnv| -> serde_json::Value {
@@ -309,7 +305,6 @@ fn the_helper_ttl_leaves_a_turn_of_margin() {
 }
 
 #[test]
-#[ignore = "needs the refresh branch (issue 13 defect 2)"]
 fn claude_code_recovers_when_the_served_token_is_revoked_mid_session() {
     let Some(nm) = clients() else { return };
     let (sb, env) = sandbox_env(600);

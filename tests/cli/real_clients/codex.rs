@@ -50,7 +50,6 @@ fn codex_exec_through_setup_codex() {
 }
 
 #[test]
-#[ignore = "needs the refresh branch (issue 13 defect 2)"]
 fn codex_recovers_when_the_served_token_is_revoked() {
     let Some(nm) = clients() else { return };
     let (sb, env) = sandbox_env(600);

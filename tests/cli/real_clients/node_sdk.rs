@@ -242,7 +242,6 @@ fn ts_sdk_long_run(env: &TestEnv, nm: &Path, trap: &Trap, calls: u32, gap: u32) 
 }
 
 #[test]
-#[ignore = "needs the refresh branch (issue 13 defect 1)"]
 fn ts_sdk_under_exec_refresh_stays_signed_in_across_60_second_tokens() {
     let Some(nm) = clients() else { return };
     let (_sb, env) = sandbox_env(60);
@@ -251,7 +250,6 @@ fn ts_sdk_under_exec_refresh_stays_signed_in_across_60_second_tokens() {
 }
 
 #[test]
-#[ignore = "needs the refresh branch (issue 13 defect 1)"]
 fn ts_sdk_under_exec_refresh_started_on_a_nearly_spent_cached_token() {
     let Some(nm) = clients() else { return };
     let (_sb, env) = sandbox_env(60);
