@@ -12,3 +12,13 @@ fn main() {
         std::process::exit(e.kind.exit_code());
     }
 }
+
+/// The only function keyless takes from libm.so.6 (tokio's scheduler
+/// statistics call `f64::powf`), in Rust, so the binary does not load the
+/// library on every start (issue 12; see build.rs). The linker prefers this
+/// definition and, with `--as-needed`, drops libm.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[unsafe(no_mangle)]
+pub extern "C" fn pow(x: f64, y: f64) -> f64 {
+    libm::pow(x, y)
+}
