@@ -9,12 +9,19 @@
 //! needs checking), gives `None`, and the caller asks clap, which has the
 //! last word and the error messages. A unit test holds the two to the same
 //! result.
+//!
+//! [`one_subcommand`] does the same for `exec` and `env`, which run as
+//! often, with clap but only their own subcommand's tree: their flags stay
+//! clap's (a flag added later works at once), and anything clap refuses
+//! there, `--help` included, goes to the full parse.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
 
 use crate::cli::{Cli, Command};
 use crate::commands::credential::{CredentialArgs, TokenFormat};
+use crate::commands::env::EnvArgs;
+use crate::commands::exec::ExecArgs;
 use crate::env_vars;
 use crate::provider::Provider;
 use crate::settings::{DEFAULT_MIN_TTL_SECS, FreshnessArgs, GlobalArgs, MAX_LIFETIME_SECS};
@@ -137,6 +144,39 @@ pub fn credential(
     })
 }
 
+/// `args` (the binary's name first) as clap would parse them, when they
+/// name `exec` or `env`, parsed by a command that has only that subcommand.
+pub fn one_subcommand(args: &[OsString]) -> Option<Cli> {
+    use clap::{Args, FromArgMatches};
+    let sub = match subcommand_name(args)? {
+        "exec" => ExecArgs::augment_args(clap::Command::new("exec")),
+        "env" => EnvArgs::augment_args(clap::Command::new("env")),
+        _ => return None,
+    };
+    let cmd = GlobalArgs::augment_args(clap::Command::new("keyless"))
+        .subcommand(sub)
+        .subcommand_required(true);
+    let matches = cmd.try_get_matches_from(args).ok()?;
+    Cli::from_arg_matches(&matches).ok()
+}
+
+/// The first argument that is neither a flag nor a global flag's value. A
+/// guess: if it is wrong, clap refuses the line and the full parse runs.
+fn subcommand_name(args: &[OsString]) -> Option<&str> {
+    let mut it = args.iter().skip(1);
+    while let Some(a) = it.next() {
+        let a = a.to_str()?;
+        match a {
+            "--profile" | "--config-dir" => {
+                it.next();
+            }
+            _ if a.starts_with('-') => {}
+            _ => return Some(a),
+        }
+    }
+    None
+}
+
 /// A value clap takes as it is: not empty and not flag-like.
 fn plain(v: &str) -> Option<&str> {
     (!v.is_empty() && !v.starts_with('-')).then_some(v)
@@ -245,6 +285,39 @@ mod tests {
             "exec -- true",
         ] {
             assert_eq!(fast(line, &[]), None, "{line}");
+        }
+    }
+
+    #[test]
+    fn exec_and_env_parse_as_clap_parses_them() {
+        if !clap_env_is_clear() {
+            return;
+        }
+        for line in [
+            "exec -- true",
+            "-q exec --type anthropic -- sh -c x",
+            "--profile exec exec --keep-api-key --min-ttl 5 -- env",
+            "--config-dir=/x exec --refresh --no-login -- prog --flag",
+            "env",
+            "env --type openai -v",
+            "--profile env env",
+        ] {
+            let want = format!("{:?}", Cli::try_parse_from(argv(line)).unwrap());
+            let got = one_subcommand(&argv(line)).map(|c| format!("{c:?}"));
+            assert_eq!(got, Some(want), "{line}");
+        }
+        for line in [
+            "exec",
+            "exec --help",
+            "env --help",
+            "--version",
+            "exec --bogus -- true",
+            "--profile exec",
+            "credential anthropic",
+            "setup anthropic",
+            "env exec",
+        ] {
+            assert!(one_subcommand(&argv(line)).is_none(), "{line}");
         }
     }
 

@@ -3,10 +3,13 @@
 use clap::Parser;
 
 fn main() {
-    // A cache hit's line is read without building clap's command tree;
-    // anything else, and anything odd, goes to clap.
-    let cli = keyless::cli_fast::credential(std::env::args_os(), |n| std::env::var_os(n))
-        .unwrap_or_else(keyless::cli::Cli::parse);
+    // A cache hit's line is read without building clap's command tree,
+    // exec's and env's with only their own; anything else, and anything
+    // odd, goes to the full parse.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cli = keyless::cli_fast::credential(args.iter().cloned(), |n| std::env::var_os(n))
+        .or_else(|| keyless::cli_fast::one_subcommand(&args))
+        .unwrap_or_else(|| keyless::cli::Cli::parse_from(args));
     if let Err(e) = keyless::run(cli) {
         keyless::output::error(&e);
         std::process::exit(e.kind.exit_code());
