@@ -27,8 +27,6 @@ pub mod status;
 
 // --- configuration ---
 pub mod cli;
-/// The cache hit's command line, without clap.
-pub mod cli_fast;
 pub mod config;
 pub mod env_vars;
 pub mod settings;

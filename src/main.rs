@@ -7,8 +7,8 @@ fn main() {
     // exec's and env's with only their own; anything else, and anything
     // odd, goes to the full parse.
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let cli = keyless::cli_fast::credential(args.iter().cloned(), |n| std::env::var_os(n))
-        .or_else(|| keyless::cli_fast::one_subcommand(&args))
+    let cli = keyless::cli::fast::credential(args.iter().cloned(), |n| std::env::var_os(n))
+        .or_else(|| keyless::cli::fast::one_subcommand(&args))
         .unwrap_or_else(|| keyless::cli::Cli::parse_from(args));
     if let Err(e) = keyless::run(cli) {
         keyless::output::error(&e);
