@@ -70,7 +70,8 @@ small, large = ledger_dir(10), ledger_dir(10_000)
 samples = {}
 def hyperfine(runs, commands, prepare=None, env=None):
     out = f"{work}/h.json"
-    args = ["hyperfine", "-N", "--style", "none", "--warmup", "2", "--runs", str(runs), "--export-json", out]
+    args = ["hyperfine", "-N", "--style", "none", "--warmup", str(min(2, runs - 1)), "--runs", str(runs),
+            "--export-json", out]
     for label, cmd in commands:
         if prepare:
             args += ["--prepare", prepare]
@@ -92,18 +93,27 @@ hit_group = [
     ("env true", f"env {true}"),
     ("env", "env"),
 ]
-# The cold exchange in three cache dirs, one hyperfine run each per round
-# (the cache dir is a variable): the usual one, and the ledgers of 10 and
-# of 10,000 records.
+# The cold exchange in three cache dirs (the cache dir is a variable): the
+# usual one, and the ledgers of 10 and of 10,000 records; one run each in
+# turn, so that the three see the same load.
 cold = f"{binary} credential anthropic"
 drop = f"rm -f {cache_file} {small}/{name} {large}/{name}"
-for _ in range(rounds):
-    hyperfine(100, hit_group)
-    for label, d in (("cold", cache), ("cold10", small), ("cold10000", large)):
-        hyperfine(5, [(label, cold)], prepare=f"sh -c '{fresh_jwt} && {drop}'",
+cold_dirs = (("cold", cache), ("cold10", small), ("cold10000", large))
+def cold_round(runs):
+    for label, d in cold_dirs:
+        hyperfine(runs, [(label, cold)], prepare=f"sh -c '{fresh_jwt} && {drop}'",
                   env={"KEYLESS_CACHE_DIR": d})
+def rewarm():
     # the last cold run spent the file's JWT elsewhere: warm up with a new one
     subprocess.run(["sh", "-c", f"{fresh_jwt} && {binary} credential anthropic >/dev/null"], check=True)
+cold_round(3)  # warm-up: the first exchange in a ledger prunes it
+rewarm()
+samples.clear()
+for _ in range(rounds):
+    hyperfine(100, hit_group)
+    for _ in range(5):
+        cold_round(1)
+    rewarm()
 med = {k: statistics.median(v) * 1000 for k, v in samples.items()}
 
 def gnu_time(fmt, n=21):
