@@ -4,6 +4,9 @@
 //! resolve to, in [`crate::settings`]. Help text, the man pages and the
 //! shell completions are all generated from these definitions.
 
+/// The cache hit's command line, without clap's whole tree.
+pub mod fast;
+
 use clap::{Parser, Subcommand};
 
 use crate::commands::{

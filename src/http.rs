@@ -1,4 +1,5 @@
-//! The HTTP client for exchanges: rustls with the OS trust store, no
+//! The HTTP client for exchanges: rustls with the OS trust store (loaded
+//! on the first certificate to verify, [`roots`]), no
 //! redirects, a 30 s timeout, capped response bodies, a fresh connection per
 //! request, and proxies from the environment except for loopback.
 //!
@@ -6,9 +7,14 @@
 //! so it pays for no TLS setup and no runtime.
 
 use std::path::Path;
+
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+
+mod roots;
 
 pub const TIMEOUT: Duration = Duration::from_secs(30);
 /// Responses larger than this are not parsed (SDK parity).
@@ -79,17 +85,20 @@ fn build(b: reqwest::ClientBuilder) -> Result<reqwest::Client> {
 fn builder(ca_file: Option<&Path>) -> Result<reqwest::ClientBuilder> {
     // reqwest is built without a provider; ring is ours. Err = already installed.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let mut b = reqwest::Client::builder();
+    let mut extra_roots = Vec::new();
     if let Some(path) = ca_file {
-        b = b.tls_certs_merge(ca_certs(path, "--ca-file")?);
+        extra_roots.extend(ca_certs(path, "--ca-file")?);
     }
     if let Some(path) = std::env::var_os(crate::env_vars::KEYLESS_CA_FILE).filter(|v| !v.is_empty())
     {
-        b = b.tls_certs_merge(ca_certs(
+        extra_roots.extend(ca_certs(
             Path::new(&path),
             crate::env_vars::KEYLESS_CA_FILE,
         )?);
     }
+    let tls = roots::client_config(extra_roots)
+        .map_err(|e| Error::failure(format!("cannot configure TLS: {e}")))?;
+    let mut b = reqwest::Client::builder().tls_backend_preconfigured(tls);
     b = b.no_proxy();
     for proxy in env_proxies() {
         b = b.proxy(proxy);
@@ -169,8 +178,10 @@ mod observe {
     }
 }
 
-/// The certificates of a CA file, which `origin` (a flag or variable) named.
-pub fn ca_certs(path: &Path, origin: &str) -> Result<Vec<reqwest::Certificate>> {
+/// The certificates of a CA file, which `origin` (a flag or variable) named,
+/// each checked as a trust anchor now: the trust store itself is loaded only
+/// when a server's certificate is verified.
+pub fn ca_certs(path: &Path, origin: &str) -> Result<Vec<CertificateDer<'static>>> {
     let pem = std::fs::File::open(path)
         .and_then(|f| {
             let mut pem = Vec::new();
@@ -184,10 +195,22 @@ pub fn ca_certs(path: &Path, origin: &str) -> Result<Vec<reqwest::Certificate>> 
                 crate::error::io_reason(&e)
             ))
         })?;
+    let anchors = |certs: Vec<CertificateDer<'static>>| {
+        let mut store = rustls::RootCertStore::empty();
+        certs
+            .iter()
+            .all(|c| store.add(c.clone()).is_ok())
+            .then_some(certs)
+    };
     let certs = (pem.len() <= MAX_BODY)
-        .then(|| reqwest::Certificate::from_pem_bundle(&pem).ok())
+        .then(|| {
+            CertificateDer::pem_slice_iter(&pem)
+                .collect::<Result<Vec<_>, _>>()
+                .ok()
+        })
         .flatten()
         .filter(|c| !c.is_empty())
+        .and_then(anchors)
         .ok_or_else(|| {
             Error::config(format!(
                 "{} ({origin}) holds no usable PEM certificate",

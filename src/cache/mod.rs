@@ -309,7 +309,8 @@ impl TokenCache {
         };
         let path = self.entry_path(key);
         let bytes = serde_json::to_vec(&file).unwrap_or_default();
-        if let Err(e) = private_fs::write_atomic(&path, &bytes) {
+        // Not synced: an entry lost in a crash is a miss.
+        if let Err(e) = private_fs::write_atomic_volatile(&path, &bytes) {
             output::warn(&format!(
                 "cannot write the token cache {}: {}",
                 path.display(),

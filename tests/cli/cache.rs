@@ -199,14 +199,16 @@ fn a_closed_stdout_exits_141_quietly() {
         &["env", "--shell", "bash"][..],
         &["completions", "bash"][..],
     ] {
+        // No reader is left, from before the child starts (a hit is fast
+        // enough to write before a reader dropped after spawn is gone): the
+        // first write gets EPIPE.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
         let mut c = env.cmd();
         c.args(args)
-            .stdout(std::process::Stdio::piped())
+            .stdout(writer)
             .stderr(std::process::Stdio::piped());
-        let mut child = c.spawn().unwrap();
-        // No reader is left: the first write gets EPIPE.
-        drop(child.stdout.take());
-        let out = child.wait_with_output().unwrap();
+        let out = c.spawn().unwrap().wait_with_output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(141), "{args:?}: {stderr}");
         assert_eq!(stderr, "", "{args:?}");

@@ -25,6 +25,7 @@ mod exec_refresh;
 mod hostile_idp;
 mod hostile_lifetimes;
 mod hostile_text;
+mod hot_path;
 mod identity_files;
 mod keyring;
 mod layout;
