@@ -53,7 +53,7 @@ pub fn token(
     if let Some(e) = &before
         && !fresh.force_refresh
     {
-        if e.is_fresh(now, fresh.min_ttl) {
+        if e.is_fresh_for(now, fresh.min_ttl, fresh.keep_for) {
             output::info(&format!(
                 "serving the cached token (expires in {})",
                 human_duration(e.expires_at - now)
@@ -73,7 +73,7 @@ pub fn token(
                 .is_none_or(|b| b.access_token != e.access_token);
             replaced && e.expires_at > now
         } else {
-            e.is_fresh(now, fresh.min_ttl)
+            e.is_fresh_for(now, fresh.min_ttl, fresh.keep_for)
         };
         if usable {
             output::info("another keyless process just exchanged; using its token");

@@ -59,6 +59,9 @@ pub struct FreshnessArgs {
 #[derive(Debug, Clone, Copy)]
 pub struct Freshness {
     pub min_ttl: i64,
+    /// How long the caller keeps a token without asking again (a helper's
+    /// TTL; 0: not known): a cached token must outlive it.
+    pub keep_for: i64,
     pub force_refresh: bool,
     /// May an interactive sign-in start when the session cannot give a JWT?
     pub interactive: bool,
@@ -69,6 +72,7 @@ impl From<&FreshnessArgs> for Freshness {
         use std::io::IsTerminal;
         Freshness {
             min_ttl: a.min_ttl as i64,
+            keep_for: 0,
             force_refresh: a.force_refresh,
             // Only a person at a terminal can sign in; IDE plugins,
             // apiKeyHelper and CI never get a browser tab.

@@ -116,13 +116,28 @@ pub struct Entry {
     pub obtained_at: i64,
 }
 
+/// How long a token must outlive a caller's own keep time: the SDKs count
+/// a token with 30 s left as expired, and a turn of calls takes that long.
+pub const KEEP_MARGIN_SECS: i64 = 30;
+
 impl Entry {
     pub fn lifetime(&self) -> i64 {
         self.expires_at.saturating_sub(self.obtained_at)
     }
     /// Served while remaining life exceeds min(min_ttl, lifetime / 2).
     pub fn is_fresh(&self, now: i64, min_ttl: i64) -> bool {
-        let needed = min_ttl.min(self.lifetime() / 2).max(0);
+        self.is_fresh_for(now, min_ttl, 0)
+    }
+    /// [`Entry::is_fresh`] for a caller that keeps the token `keep_for`
+    /// seconds without asking again (Claude Code's helper TTL): it must also
+    /// outlive that by [`KEEP_MARGIN_SECS`] (a turn's calls), capped at three
+    /// quarters of its lifetime so that a just-exchanged token always serves.
+    pub fn is_fresh_for(&self, now: i64, min_ttl: i64, keep_for: i64) -> bool {
+        let life = self.lifetime();
+        let mut needed = min_ttl.min(life / 2).max(0);
+        if keep_for > 0 {
+            needed = needed.max(keep_for.saturating_add(KEEP_MARGIN_SECS).min(life / 4 * 3));
+        }
         self.expires_at.saturating_sub(now) > needed
     }
     /// Could keyless have written this entry? Its lifetime is within the
@@ -373,6 +388,23 @@ mod tests {
             expires_at: exp,
             obtained_at: obtained,
         }
+    }
+
+    #[test]
+    fn a_caller_keeping_the_token_needs_it_to_outlive_its_keep_time() {
+        // a 60 s token for a helper kept 30 s: served only while > 45 s remain
+        let e = entry(1060, 1000);
+        assert!(e.is_fresh_for(1014, 300, 30));
+        assert!(!e.is_fresh_for(1015, 300, 30));
+        assert!(e.is_fresh(1029, 300));
+        // a long token: keep time + margin, or --min-ttl when that is more
+        let e = entry(4600, 1000);
+        assert!(e.is_fresh_for(4600 - 271, 0, 240));
+        assert!(!e.is_fresh_for(4600 - 270, 0, 240));
+        assert!(!e.is_fresh_for(4600 - 300, 300, 240));
+        // a just-exchanged token always serves, even when shorter than the keep time
+        let e = entry(1040, 1000);
+        assert!(e.is_fresh_for(1001, 300, 240));
     }
 
     #[test]

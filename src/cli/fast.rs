@@ -30,6 +30,7 @@ use crate::settings::{DEFAULT_MIN_TTL_SECS, FreshnessArgs, GlobalArgs, MAX_LIFET
 #[derive(Default)]
 struct Seen {
     config_dir: Option<PathBuf>,
+    cache_dir: Option<PathBuf>,
     profile: Option<String>,
     verbose: u8,
     /// `-v` before `credential`, and after: clap keeps only the latter's
@@ -40,6 +41,7 @@ struct Seen {
     provider: Option<Provider>,
     format: Option<TokenFormat>,
     min_ttl: Option<u32>,
+    helper_ttl: Option<u32>,
     force_refresh: bool,
     no_login: bool,
 }
@@ -77,6 +79,7 @@ pub fn credential(
         };
         match flag {
             "--config-dir" if s.config_dir.is_none() => s.config_dir = Some(value()?.into()),
+            "--cache-dir" if s.cache_dir.is_none() => s.cache_dir = Some(value()?.into()),
             "--profile" if s.profile.is_none() => s.profile = Some(value()?.to_string()),
             "--format" if s.credential && s.format.is_none() => {
                 s.format = Some(match value()? {
@@ -86,6 +89,10 @@ pub fn credential(
                 })
             }
             "--min-ttl" if s.credential && s.min_ttl.is_none() => s.min_ttl = Some(ttl(value()?)?),
+            // The line `setup claude-code` and `setup codex` write; its range is clap's.
+            "--helper-ttl" if s.credential && s.helper_ttl.is_none() => {
+                s.helper_ttl = Some(ttl(value()?).filter(|t| *t >= 1)?)
+            }
             _ if inline.is_some() => return None,
             "--verbose" => s.count_verbose(1)?,
             "-q" | "--quiet" if !s.quiet => s.quiet = true,
@@ -105,12 +112,14 @@ pub fn credential(
     if s.quiet && s.verbose > 0 || s.verbose_levels == [true, true] {
         return None;
     }
-    let config_dir = match s.config_dir {
-        Some(d) => Some(d),
-        None => env(env_vars::KEYLESS_CONFIG_DIR)
+    let dir = |given: Option<PathBuf>, var: &str| match given {
+        Some(d) => Some(Some(d)),
+        None => env(var)
             .map(|d| (!d.is_empty()).then(|| PathBuf::from(d)))
-            .map_or(Some(None), |d| d.map(Some))?,
+            .map_or(Some(None), |d| d.map(Some)),
     };
+    let config_dir = dir(s.config_dir, env_vars::KEYLESS_CONFIG_DIR)?;
+    let cache_dir = dir(s.cache_dir, env_vars::KEYLESS_CACHE_DIR)?;
     let profile = match s.profile {
         Some(p) => p,
         None => match env(env_vars::KEYLESS_PROFILE) {
@@ -128,6 +137,7 @@ pub fn credential(
     Some(Cli {
         global: GlobalArgs {
             config_dir,
+            cache_dir,
             profile,
             verbose: s.verbose,
             quiet: s.quiet,
@@ -135,6 +145,8 @@ pub fn credential(
         command: Command::Credential(CredentialArgs {
             provider: s.provider?,
             format: s.format.unwrap_or(TokenFormat::Token),
+            helper_ttl: s.helper_ttl,
+            rejected: false,
             freshness: FreshnessArgs {
                 min_ttl,
                 force_refresh: s.force_refresh,
@@ -167,7 +179,7 @@ fn subcommand_name(args: &[OsString]) -> Option<&str> {
     while let Some(a) = it.next() {
         let a = a.to_str()?;
         match a {
-            "--profile" | "--config-dir" => {
+            "--profile" | "--config-dir" | "--cache-dir" => {
                 it.next();
             }
             _ if a.starts_with('-') => {}
@@ -216,6 +228,7 @@ mod tests {
     fn clap_env_is_clear() -> bool {
         [
             env_vars::KEYLESS_CONFIG_DIR,
+            env_vars::KEYLESS_CACHE_DIR,
             env_vars::KEYLESS_PROFILE,
             env_vars::KEYLESS_MIN_TTL,
         ]
@@ -243,6 +256,9 @@ mod tests {
             "credential anthropic --min-ttl 0 --no-login --force-refresh",
             "credential anthropic --min-ttl=86400",
             "credential --format json openai --profile p",
+            "--cache-dir /tmp/c credential anthropic",
+            "--config-dir /c --cache-dir /k --profile p credential anthropic --helper-ttl 240",
+            "credential openai --helper-ttl=1 --cache-dir=/k",
         ] {
             let want = format!("{:?}", Cli::try_parse_from(argv(line)).unwrap());
             assert_eq!(fast(line, &[]), Some(want), "{line}");
@@ -281,6 +297,11 @@ mod tests {
             "credential anthropic --a-flag-added-later",
             "credential anthropic --a-flag-added-later=1",
             "credential anthropic -- x",
+            "credential anthropic --rejected",
+            "credential anthropic --helper-ttl 0",
+            "credential anthropic --helper-ttl 86401",
+            "credential anthropic --helper-ttl 5 --helper-ttl 5",
+            "--cache-dir a --cache-dir b credential anthropic",
             "env",
             "exec -- true",
         ] {

@@ -47,7 +47,11 @@ pub fn run(settings: &Settings, args: &CredentialArgs) -> Result<()> {
     let loaded = settings.load_config()?;
     let issuer = settings.issuer(&loaded);
     let target = args.provider.configured(settings, &loaded)?;
-    let fresh: Freshness = (&args.freshness).into();
+    let fresh = Freshness {
+        // the tool keeps what it is given for its TTL: the token must outlive it
+        keep_for: args.helper_ttl.map_or(0, i64::from),
+        ..(&args.freshness).into()
+    };
     let token = acquire::token(settings, &target, issuer.as_ref(), fresh)?;
     // A token the caller was refused is replaced (src/cache/served.rs).
     let token = served::settle(

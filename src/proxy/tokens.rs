@@ -190,6 +190,7 @@ impl Tokens {
 fn renew(source: &Source, old: &Secret<String>, rejected: bool) -> Result<acquire::Token> {
     let fresh = Freshness {
         min_ttl: i64::MAX,
+        keep_for: 0,
         force_refresh: rejected,
         interactive: false,
     };
@@ -213,6 +214,7 @@ mod tests {
             access_token: Secret::new("t".into()),
             token_type: "Bearer".into(),
             expires_at,
+            obtained_at: 1000,
         }
     }
 

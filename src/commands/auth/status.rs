@@ -81,6 +81,7 @@ fn check(settings: &Settings) -> Vec<CheckResult> {
     let profile = loaded.file.profiles.get(&settings.profile);
     let fresh = Freshness {
         min_ttl: 0,
+        keep_for: 0,
         force_refresh: true,
         interactive: false,
     };

@@ -85,6 +85,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     let cfg = Provider::Anthropic.configured(&settings, &loaded)?;
     let fresh = Freshness {
         min_ttl: DEFAULT_MIN_TTL_SECS.into(),
+        keep_for: 0,
         force_refresh: false,
         interactive: false,
     };

@@ -218,6 +218,7 @@ impl Refresher<'_> {
         // serves it only if another process already refreshed it.
         let fresh = Freshness {
             min_ttl: i64::MAX,
+            keep_for: 0,
             force_refresh: false,
             interactive: false,
         };

@@ -268,11 +268,8 @@ fn claude_code_under_exec_refresh_stays_signed_in_across_60_second_tokens() {
 #[test]
 fn the_helper_ttl_leaves_a_turn_of_margin() {
     let (_sb, env) = sandbox_env(60);
-    let served = |env: &TestEnv| -> serde_json::Value {
-        let r = env.run(&["credential", "anthropic", "--format", "json"]);
-        serde_json::from_str(&r.success().stdout).unwrap()
-    };
-    let first = served(&env);
+    // setup sizes the TTL from the lifetimes in the cache
+    env.run(&["credential", "anthropic"]).success();
     env.run(&["setup", "claude-code"]).success();
     let settings: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(env.home().join(".claude/settings.json")).unwrap(),
@@ -284,6 +281,26 @@ fn the_helper_ttl_leaves_a_turn_of_margin() {
         .parse::<i64>()
         .unwrap()
         / 1000;
+    // what the helper setup wrote runs: credential with --helper-ttl
+    let helper: String = settings["apiKeyHelper"].as_str().unwrap().into();
+    assert!(
+        helper.ends_with(&format!("--helper-ttl {ttl_s}")),
+        "{helper}"
+    );
+    let served = |env: &TestEnv| -> serde_json::Value {
+        let ttl = ttl_s.to_string();
+        let args = [
+            "credential",
+            "anthropic",
+            "--format",
+            "json",
+            "--helper-ttl",
+            &ttl,
+        ];
+        let r = env.run(&args);
+        serde_json::from_str(&r.success().stdout).unwrap()
+    };
+    let first = served(&env);
     // ask again as late as keyless still serves the cached token
     let exp = first["expires_at"].as_i64().unwrap();
     let now = || {
