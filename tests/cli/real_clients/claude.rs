@@ -1,5 +1,6 @@
 //! Claude Code (`claude -p`, non-interactive) against the sandbox: through
-//! `setup claude-code` (apiKeyHelper), under `exec`, under `exec --refresh`,
+//! `setup claude-code` (apiKeyHelper), under `exec`, `exec --refresh` and
+//! `exec --proxy`,
 //! a long session with 60-second tokens, and a token revoked mid-session.
 
 use std::io::{BufRead, BufReader, Write};
@@ -120,6 +121,32 @@ fn claude_p_under_exec_refresh_with_the_helper_configured_keeps_the_base_url() {
         trap.attempts()
     );
     assert!(api_counts(&sb).0 >= 1);
+    trap.assert_nothing_left();
+}
+
+/// `exec --proxy`: Claude Code holds only the run's capability and the
+/// proxy's loopback URL; keyless adds the token and forwards to the sandbox.
+#[test]
+fn claude_p_under_exec_proxy() {
+    let Some(nm) = clients() else { return };
+    let (sb, env) = sandbox_env(60);
+    let trap = Trap::start();
+    let (out, _) = finish(
+        &mut keyless_running_claude(
+            &env,
+            &nm,
+            &trap,
+            &["exec", "--proxy", "--type", "anthropic"],
+        ),
+        120,
+        "keyless exec --proxy -- claude -p",
+    );
+    assert!(out.contains(REPLY), "{out}");
+    let (served, refused) = api_counts(&sb);
+    assert!(
+        served >= 1 && refused == 0,
+        "served {served}, refused {refused}"
+    );
     trap.assert_nothing_left();
 }
 
@@ -256,6 +283,22 @@ fn claude_code_under_exec_refresh_stays_signed_in_across_60_second_tokens() {
     let c = keyless_starting_claude(&env, &nm, &trap, &["exec", "--refresh"]);
     let (ok, failed) = long_session(c, 150);
     assert_stayed_signed_in(&sb, ok, &failed, 150);
+}
+
+#[test]
+fn claude_code_under_exec_proxy_stays_signed_in_across_60_second_tokens() {
+    let Some(nm) = clients() else { return };
+    let (sb, env) = sandbox_env(60);
+    let trap = Trap::start();
+    let c = keyless_starting_claude(
+        &env,
+        &nm,
+        &trap,
+        &["exec", "--proxy", "--type", "anthropic"],
+    );
+    let (ok, failed) = long_session(c, 150);
+    assert_stayed_signed_in(&sb, ok, &failed, 150);
+    trap.assert_nothing_left();
 }
 
 /// Claude Code keeps a helper's token for CLAUDE_CODE_API_KEY_HELPER_TTL_MS
