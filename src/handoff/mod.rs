@@ -1,12 +1,15 @@
 //! Stage 4, handing the token to other programs: the variables `env` and
 //! `exec` set and remove ([`assignments`]), their shell syntax ([`shell`]),
-//! starting a child with them ([`child`]), and the SDK profile files that
-//! `exec --refresh` keeps current ([`sdk_profile`]).
+//! starting a child with them ([`child`]) or staying its parent
+//! ([`supervise`]), and the SDK profile files that `exec --refresh` keeps
+//! current ([`sdk_profile`]).
 
 pub mod child;
 #[cfg(unix)]
 pub mod sdk_profile;
 pub mod shell;
+#[cfg(unix)]
+pub mod supervise;
 
 use std::env;
 

@@ -13,7 +13,6 @@
 //! ([`tokens`]). The listener lives as long as keyless, which stays the
 //! child's parent and exits with its status ([`child`]).
 
-mod child;
 mod forward;
 mod gate;
 mod tokens;
@@ -25,7 +24,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crate::config::IssuerConfig;
 use crate::env_vars;
 use crate::error::{Error, Result};
-use crate::handoff::{self, Assignment};
+use crate::handoff::{self, Assignment, supervise};
 use crate::output;
 use crate::provider::{Configured, Provider};
 use crate::secret::Secret;
@@ -61,10 +60,15 @@ pub fn run(
         output::note("note: removing ANTHROPIC_API_KEY, which would shadow the proxy's key");
     }
     cmd.env_remove(env_vars::ANTHROPIC_API_KEY);
-    let status = child::run(cmd, &command[0]);
+    let child = supervise::spawn(cmd, &command[0]);
+    let status = child.and_then(|c| {
+        c.exited
+            .recv()
+            .map_err(|_| Error::failure("lost track of the child"))
+    });
     // The listeners and the renewal tasks end with the run.
     rt.shutdown_background();
-    child::finish(status?)
+    supervise::finish(status?)
 }
 
 /// Start one provider's listener and renewal task; the child's variables.

@@ -15,7 +15,6 @@
 //! OpenAI's SDKs read only `OPENAI_API_KEY`, which cannot change inside a
 //! running process, so OpenAI tokens cannot be refreshed this way.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::ExecArgs;
@@ -25,24 +24,11 @@ use crate::env_vars;
 use crate::error::{Error, Result};
 use crate::handoff::child;
 use crate::handoff::sdk_profile::{SdkProfile, due_at_ms, now_ms};
+use crate::handoff::supervise;
 use crate::jwt;
 use crate::output;
 use crate::provider::{Configured, Provider};
 use crate::settings::{Freshness, Settings};
-
-const FORWARDED: [i32; 7] = [
-    libc::SIGINT,
-    libc::SIGTERM,
-    libc::SIGHUP,
-    libc::SIGQUIT,
-    libc::SIGUSR1,
-    libc::SIGUSR2,
-    libc::SIGWINCH,
-];
-
-enum Event {
-    Exited(std::process::ExitStatus),
-}
 
 pub fn run(settings: &Settings, args: &ExecArgs) -> Result<()> {
     if args.types.contains(&Provider::Openai) {
@@ -99,57 +85,11 @@ pub fn run(settings: &Settings, args: &ExecArgs) -> Result<()> {
 
     warn_claude_code_conflicts();
 
-    // Handlers first, so a signal right after the spawn is not lost.
-    let mut signals = signal_hook::iterator::Signals::new(FORWARDED)
-        .map_err(|e| Error::failure(format!("cannot install signal handlers: {e}")))?;
-    let handle = signals.handle();
-    let mut child = cmd.spawn().map_err(|e| child::spawn_error(program, &e))?;
-    let pid = child.id() as i32;
-    // True once the child has exited; held while signalling, so the waiter
-    // cannot reap (and the pid be reused) between the check and the kill.
-    let exited = Arc::new(Mutex::new(false));
-    let ex = exited.clone();
-    std::thread::spawn(move || {
-        for sig in signals.forever() {
-            let gone = ex.lock().unwrap_or_else(|p| p.into_inner());
-            if *gone {
-                break;
-            }
-            // SAFETY: kill(2) on our own child, not yet reaped (see `exited`).
-            unsafe {
-                libc::kill(pid, sig);
-            }
-        }
-    });
-    let (tx, rx) = std::sync::mpsc::channel();
-    let ex = exited.clone();
-    std::thread::spawn(move || {
-        // Wait for the exit without reaping (WNOWAIT), so the pid cannot be
-        // reused while the forwarder may still signal it; then stop the
-        // forwarder, then reap.
-        // SAFETY: waitid(2) on our own child with a zeroed siginfo_t.
-        unsafe {
-            let mut info: libc::siginfo_t = std::mem::zeroed();
-            while libc::waitid(
-                libc::P_PID,
-                pid as libc::id_t,
-                &mut info,
-                libc::WEXITED | libc::WNOWAIT,
-            ) == -1
-                && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted
-            {
-            }
-        }
-        *ex.lock().unwrap_or_else(|p| p.into_inner()) = true;
-        if let Ok(status) = child.wait() {
-            let _ = tx.send(Event::Exited(status));
-        }
-    });
-
-    let status = refresh_until_exit(&refresher, token, &rx);
-    handle.close();
+    let child = supervise::spawn(cmd, program)?;
+    let status = refresh_until_exit(&refresher, token, &child.exited);
+    drop(child);
     drop(profile);
-    finish(status)
+    supervise::finish(status)
 }
 
 /// Sleep until a refresh is due or the child exits; refresh; repeat.
@@ -158,7 +98,7 @@ pub fn run(settings: &Settings, args: &ExecArgs) -> Result<()> {
 fn refresh_until_exit(
     r: &Refresher,
     mut current: Token,
-    rx: &std::sync::mpsc::Receiver<Event>,
+    rx: &std::sync::mpsc::Receiver<std::process::ExitStatus>,
 ) -> std::process::ExitStatus {
     let mut due = due_at_ms(current.obtained_at, current.expires_at);
     let mut backoff_ms = 1000i64;
@@ -166,11 +106,9 @@ fn refresh_until_exit(
     loop {
         let wait = Duration::from_millis((due - now_ms()).max(0) as u64);
         match rx.recv_timeout(wait) {
-            Ok(Event::Exited(status)) => return status,
-            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-                // The waiter is gone without a status: nothing left to keep alive.
-                return std::os::unix::process::ExitStatusExt::from_raw(1 << 8);
-            }
+            Ok(status) => return status,
+            // The waiter is gone without a status: nothing left to keep alive.
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return supervise::lost(),
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
         }
         match r.rotate(&current) {
@@ -265,20 +203,4 @@ fn warn_claude_code_conflicts() {
             f.what, f.path
         ));
     }
-}
-
-/// Exit as the child did: its code, or its terminating signal re-raised.
-fn finish(status: std::process::ExitStatus) -> Result<()> {
-    use std::os::unix::process::ExitStatusExt;
-    if let Some(sig) = status.signal() {
-        // Restore the default action, then die by the same signal.
-        let _ = signal_hook::low_level::emulate_default_handler(sig);
-        // SAFETY: resetting a disposition and raising on ourselves.
-        unsafe {
-            libc::signal(sig, libc::SIG_DFL);
-            libc::raise(sig);
-        }
-        std::process::exit(128 + sig);
-    }
-    std::process::exit(status.code().unwrap_or(1));
 }

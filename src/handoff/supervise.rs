@@ -1,0 +1,111 @@
+//! A child keyless stays the parent of (`exec --refresh`, `exec --proxy`):
+//! started with INT, TERM, HUP, QUIT, USR1, USR2 and WINCH forwarded to it,
+//! its exit reported on a channel, and keyless exiting as it did.
+//!
+//! The pid is never signalled after it could have been reused: the waiter
+//! waits for the exit without reaping (`WNOWAIT`), marks the child gone
+//! under the lock the forwarder holds while it signals, and only then reaps.
+
+use std::ffi::OsString;
+use std::process::{Command, ExitStatus};
+use std::sync::mpsc::{Receiver, channel};
+use std::sync::{Arc, Mutex};
+
+use super::child;
+use crate::error::{Error, Result};
+
+const FORWARDED: [i32; 7] = [
+    libc::SIGINT,
+    libc::SIGTERM,
+    libc::SIGHUP,
+    libc::SIGQUIT,
+    libc::SIGUSR1,
+    libc::SIGUSR2,
+    libc::SIGWINCH,
+];
+
+/// A running child: its exit status arrives on `exited`.
+pub struct Supervised {
+    pub exited: Receiver<ExitStatus>,
+    handle: signal_hook::iterator::Handle,
+}
+
+impl Drop for Supervised {
+    fn drop(&mut self) {
+        self.handle.close();
+    }
+}
+
+/// Start `cmd` (the program `argv0`) with signals forwarded to it.
+pub fn spawn(mut cmd: Command, argv0: &OsString) -> Result<Supervised> {
+    // Handlers first, so a signal right after the spawn is not lost.
+    let mut signals = signal_hook::iterator::Signals::new(FORWARDED)
+        .map_err(|e| Error::failure(format!("cannot install signal handlers: {e}")))?;
+    let handle = signals.handle();
+    let mut kid = match cmd.spawn() {
+        Ok(k) => k,
+        Err(e) => {
+            handle.close();
+            return Err(child::spawn_error(argv0, &e));
+        }
+    };
+    let pid = kid.id() as i32;
+    // True once the child has exited; held while signalling, so the waiter
+    // cannot reap (and the pid be reused) between the check and the kill.
+    let gone = Arc::new(Mutex::new(false));
+    let g = gone.clone();
+    std::thread::spawn(move || {
+        for sig in signals.forever() {
+            let gone = g.lock().unwrap_or_else(|p| p.into_inner());
+            if *gone {
+                break;
+            }
+            // SAFETY: kill(2) on our own child, not yet reaped (see `gone`).
+            unsafe {
+                libc::kill(pid, sig);
+            }
+        }
+    });
+    let (tx, exited) = channel();
+    std::thread::spawn(move || {
+        // SAFETY: waitid(2) on our own child with a zeroed siginfo_t.
+        unsafe {
+            let mut info: libc::siginfo_t = std::mem::zeroed();
+            while libc::waitid(
+                libc::P_PID,
+                pid as libc::id_t,
+                &mut info,
+                libc::WEXITED | libc::WNOWAIT,
+            ) == -1
+                && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted
+            {
+            }
+        }
+        *gone.lock().unwrap_or_else(|p| p.into_inner()) = true;
+        if let Ok(status) = kid.wait() {
+            let _ = tx.send(status);
+        }
+    });
+    Ok(Supervised { exited, handle })
+}
+
+/// Exit as the child did: its code, or its terminating signal re-raised.
+pub fn finish(status: ExitStatus) -> ! {
+    use std::os::unix::process::ExitStatusExt;
+    if let Some(sig) = status.signal() {
+        // Restore the default action, then die by the same signal.
+        let _ = signal_hook::low_level::emulate_default_handler(sig);
+        // SAFETY: resetting a disposition and raising on ourselves.
+        unsafe {
+            libc::signal(sig, libc::SIG_DFL);
+            libc::raise(sig);
+        }
+        std::process::exit(128 + sig);
+    }
+    std::process::exit(status.code().unwrap_or(1));
+}
+
+/// The status to exit with when the waiter is gone without one.
+pub fn lost() -> ExitStatus {
+    std::os::unix::process::ExitStatusExt::from_raw(1 << 8)
+}
