@@ -153,3 +153,50 @@ fn scripts_say_rejected_and_get_a_new_token_or_a_failure() {
     assert!(r.stderr.contains("already exchanged"), "{}", r.stderr);
     assert_eq!(exchanges(&fake), 2);
 }
+
+/// Review finding: two tools sharing one cache (two Claude Code sessions),
+/// or one tool refused again, ask in quick succession while the identity
+/// source has a new JWT each time (every ambient source). The module's
+/// promise is one exchange per served token ("a token ... that was just
+/// minted is not re-exchanged again on the next quick call"); each quick
+/// call must not become an exchange of its own.
+#[test]
+fn quick_calls_with_a_fresh_jwt_each_time_cost_one_extra_exchange_not_one_each() {
+    let fake = provider();
+    let (env, file) = env_with_file_source(&fake.url);
+    let first = env.run(&HELPER);
+    first.success();
+    let mut served = vec![first.stdout.clone()];
+    for _ in 0..4 {
+        rotate(&file);
+        let r = env.run(&HELPER);
+        r.success();
+        served.push(r.stdout.clone());
+    }
+    assert_eq!(
+        exchanges(&fake),
+        2,
+        "the first token and one replacement, not one exchange per call: {served:?}"
+    );
+    assert_eq!(served[4], served[1], "the replacement is served from then on");
+}
+
+/// A quick second call for a token keyless got the ordinary way, with no
+/// new JWT to exchange: the cached token again (said at -v), never a
+/// replayed JWT, and no second attempt for it.
+#[test]
+fn a_failed_replacement_serves_the_token_again_once() {
+    let fake = provider();
+    let (env, _file) = env_with_file_source(&fake.url);
+    let first = env.run(&HELPER);
+    first.success();
+    let again = env.run(&["-v", HELPER[0], HELPER[1], HELPER[2], HELPER[3]]);
+    again.success();
+    assert_eq!(again.stdout, first.stdout);
+    assert!(again.stderr.contains("serving it again"), "{}", again.stderr);
+    let third = env.run(&HELPER);
+    third.success();
+    assert_eq!(third.stdout, first.stdout);
+    assert_eq!(third.stderr, "", "no second attempt for the same token");
+    assert_eq!(exchanges(&fake), 1, "never a replayed JWT");
+}
