@@ -162,14 +162,15 @@ pub fn settle<T>(
     });
     match reexchange() {
         Ok(fresh) => {
-            let d = crate::jwt::digest(secret(&fresh));
-            let replaced = d == digest;
+            // The new token counts as replaced already: the next quick call
+            // (another tool sharing the cache, or this one refused again)
+            // is served it, not another exchange.
             write(
                 file.as_mut(),
                 &Record {
-                    digest: d,
+                    digest: crate::jwt::digest(secret(&fresh)),
                     at_ms: now_ms(),
-                    replaced,
+                    replaced: true,
                 },
             );
             Ok(fresh)
