@@ -17,6 +17,7 @@ use super::{Serve, proxy_env};
 struct Raw {
     url: String,
     requests: Arc<Mutex<Vec<(String, Vec<u8>)>>>,
+    connections: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Raw {
@@ -25,13 +26,20 @@ impl Raw {
         let url = format!("http://{}", l.local_addr().unwrap());
         let requests = Arc::new(Mutex::new(Vec::new()));
         let seen = requests.clone();
+        let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let n = connections.clone();
         std::thread::spawn(move || {
             for s in l.incoming().flatten() {
+                n.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 let seen = seen.clone();
                 std::thread::spawn(move || serve(s, &seen));
             }
         });
-        Raw { url, requests }
+        Raw {
+            url,
+            requests,
+            connections,
+        }
     }
 }
 
@@ -153,4 +161,62 @@ fn a_conflicting_content_length_cannot_smuggle_a_request_to_the_api() {
         !lines.iter().any(|l| l.contains("/v1/smuggled")),
         "the child's bytes became a request of their own on keyless's connection: {lines:?}\nfirst answer: {answer}\nsecond: {answer2}"
     );
+}
+
+/// One raw request to the proxy at `addr`; the status of its answer.
+fn raw_request(addr: &str, head: &str) -> u16 {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(head.as_bytes()).unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out.split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
+}
+
+/// The request target may name another host (absolute form, CONNECT, a
+/// `//host` path): the token still goes only to the profile's API, and
+/// nothing but API paths is forwarded.
+#[test]
+fn a_request_target_naming_another_host_never_takes_the_token_there() {
+    let up = Upstream::start(600);
+    let elsewhere = Raw::start();
+    let env = proxy_env(&up, Serve::Anthropic);
+    let run = super::Running::start(&env, &["--type", "anthropic"]);
+    let cap = run.var("ANTHROPIC_AUTH_TOKEN").to_string();
+    let addr = run.anthropic().trim_start_matches("http://").to_string();
+    let other = elsewhere.url.trim_start_matches("http://").to_string();
+    let head = |target: &str, method: &str| {
+        format!(
+            "{method} {target} HTTP/1.1\r\nHost: {addr}\r\nx-api-key: {cap}\r\nConnection: close\r\n\r\n"
+        )
+    };
+    // absolute form naming another host: forwarded to the profile's API
+    let status = raw_request(&addr, &head(&format!("http://{other}/v1/models"), "GET"));
+    assert_eq!(status, 200);
+    assert_eq!(up.api_count(), 1, "the profile's API answered it");
+    // CONNECT, `//host` and encoded tricks: refused, never forwarded
+    for (method, target) in [
+        ("CONNECT", other.clone()),
+        ("GET", format!("//{other}/v1/models")),
+        ("GET", format!("/v1/..%2f..%2f{other}/v1/models")),
+        ("GET", "/v1/%2E%2e/%2e%2E/admin".to_string()),
+        ("GET", "/v1/.%2e/admin".to_string()),
+        ("GET", "*".to_string()),
+    ] {
+        let status = raw_request(&addr, &head(&target, method));
+        assert!(
+            status == 404 || status == 400,
+            "{method} {target}: {status}"
+        );
+    }
+    assert_eq!(up.api_count(), 1, "nothing refused reached the API");
+    assert_eq!(
+        elsewhere.connections.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "nothing reached the other host"
+    );
+    assert_eq!(run.stop(0).0, 0);
 }
