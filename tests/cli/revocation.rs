@@ -202,3 +202,46 @@ fn a_failed_replacement_serves_the_token_again_once() {
     assert_eq!(third.stderr, "", "no second attempt for the same token");
     assert_eq!(exchanges(&fake), 1, "never a replayed JWT");
 }
+
+/// A replacement token that is itself revoked later (a second revocation,
+/// minutes on) is replaced again when the tool asks twice in quick
+/// succession after a quiet spell: "replaced" holds for a burst of calls,
+/// not for the token's whole life.
+#[test]
+fn a_replacement_revoked_later_is_replaced_again() {
+    let fake = provider();
+    let (env, file) = env_with_file_source(&fake.url);
+    // a 2 s helper interval: calls within 1 s are retries
+    let helper = ["credential", "anthropic", "--helper-ttl", "2"];
+    let a = env.run(&helper).success().stdout.clone();
+    rotate(&file);
+    let b = env.run(&helper).success().stdout.clone();
+    assert_ne!(a, b, "a quick second call replaced the first token");
+    std::thread::sleep(std::time::Duration::from_millis(1300));
+    rotate(&file);
+    // the tool's own re-run, after the window: served from the cache
+    assert_eq!(env.run(&helper).success().stdout, b);
+    // ... then refused, it asks again at once: a new token
+    let c = env.run(&helper).success().stdout.clone();
+    assert_ne!(c, b, "the replacement, revoked later, is replaced too");
+    assert_eq!(exchanges(&fake), 3);
+}
+
+/// A token whose replacement failed (no new JWT yet: the kubelet had not
+/// rotated the file) is not stuck: once a new JWT is there, the next quick
+/// retry after a quiet spell replaces it.
+#[test]
+fn a_token_whose_replacement_failed_is_replaced_once_a_new_jwt_exists() {
+    let fake = provider();
+    let (env, file) = env_with_file_source(&fake.url);
+    let helper = ["credential", "anthropic", "--helper-ttl", "2"];
+    let a = env.run(&helper).success().stdout.clone();
+    // refused at once, no new JWT: served again
+    assert_eq!(env.run(&helper).success().stdout, a);
+    std::thread::sleep(std::time::Duration::from_millis(1300));
+    rotate(&file);
+    assert_eq!(env.run(&helper).success().stdout, a);
+    let b = env.run(&helper).success().stdout.clone();
+    assert_ne!(b, a, "still refused, it asks again at once: replaced now");
+    assert_eq!(exchanges(&fake), 2);
+}
