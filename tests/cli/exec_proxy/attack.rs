@@ -214,7 +214,9 @@ fn a_request_target_naming_another_host_never_takes_the_token_there() {
     }
     assert_eq!(up.api_count(), 1, "nothing refused reached the API");
     assert_eq!(
-        elsewhere.connections.load(std::sync::atomic::Ordering::SeqCst),
+        elsewhere
+            .connections
+            .load(std::sync::atomic::Ordering::SeqCst),
         0,
         "nothing reached the other host"
     );
