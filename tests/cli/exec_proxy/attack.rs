@@ -14,9 +14,12 @@ use super::{Serve, proxy_env};
 /// A raw HTTP/1.1 API stand-in on 127.0.0.1: parses requests by
 /// Content-Length, exactly as a server would, and records each one's
 /// request line and body; answers `200 {}` keeping the connection.
+/// Each request's line and body, as the stand-in parsed them.
+type Requests = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+
 struct Raw {
     url: String,
-    requests: Arc<Mutex<Vec<(String, Vec<u8>)>>>,
+    requests: Requests,
     connections: Arc<std::sync::atomic::AtomicUsize>,
 }
 
@@ -221,4 +224,54 @@ fn a_request_target_naming_another_host_never_takes_the_token_there() {
         "nothing reached the other host"
     );
     assert_eq!(run.stop(0).0, 0);
+}
+
+/// The identity JWT keyless exchanges (the `env` source's
+/// ANTHROPIC_IDENTITY_TOKEN) is as good as a token to whoever holds it: it
+/// buys one at the token endpoint. Under `--proxy` the child holds only the
+/// capability, so the JWT must not be passed on either.
+#[test]
+fn the_identity_jwt_in_the_environment_is_not_the_childs() {
+    let up = Upstream::start(600);
+    let env = crate::common::TestEnv::new();
+    env.setup(&up.url, "env");
+    let jwt = crate::common::shaped_jwt(300);
+    let out = env.path("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let script = r#"env > "$OUT/env.tmp"; mv "$OUT/env.tmp" "$OUT/env""#;
+    let status = env
+        .cmd()
+        .args([
+            "exec",
+            "--proxy",
+            "--type",
+            "anthropic",
+            "--",
+            "sh",
+            "-c",
+            script,
+        ])
+        .env("OUT", &out)
+        .env("ANTHROPIC_IDENTITY_TOKEN", &jwt)
+        .env("OPENAI_IDENTITY_TOKEN", &jwt)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(up.seen().exchanges, 1, "keyless exchanged the JWT");
+    let vars = std::fs::read_to_string(out.join("env")).unwrap();
+    assert!(
+        vars.contains("ANTHROPIC_AUTH_TOKEN=keyless-proxy-"),
+        "the child got the capability"
+    );
+    assert!(
+        !vars.contains(&jwt),
+        "the child's environment holds the identity JWT: {}",
+        vars.lines()
+            .filter(|l| l.contains(&jwt))
+            .map(|l| l.split('=').next().unwrap_or(""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
 }
