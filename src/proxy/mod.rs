@@ -61,6 +61,10 @@ pub fn run(
         output::note("note: removing ANTHROPIC_API_KEY, which would shadow the proxy's key");
     }
     cmd.env_remove(env_vars::ANTHROPIC_API_KEY);
+    // An identity JWT buys a token at the token endpoint: the child holds
+    // only the capability.
+    cmd.env_remove(env_vars::ANTHROPIC_IDENTITY_TOKEN);
+    cmd.env_remove(env_vars::OPENAI_IDENTITY_TOKEN);
     let status = child::run(cmd, &command[0]);
     // The listeners and the renewal tasks end with the run.
     rt.shutdown_background();
