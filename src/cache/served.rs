@@ -12,8 +12,9 @@
 //!   again on its own only after SECS; the SAME token asked for again well
 //!   inside that ([`window_ms`]: half of it, at most a minute) means the tool
 //!   was refused, so keyless exchanges a new JWT for a new token. At most
-//!   once per served token: a token whose re-exchange failed, or that was
-//!   just minted, is not re-exchanged again on the next quick call.
+//!   once per burst of quick calls: a token whose re-exchange failed, or that
+//!   was just minted, is not re-exchanged again on the next quick call (but
+//!   may be after a quiet spell, when it may have been refused anew).
 //!   A failed re-exchange serves the cached token as before (two tools
 //!   sharing one cache look like a retry too; for them this costs one
 //!   exchange, never a failure).
@@ -141,9 +142,17 @@ pub fn settle<T>(
     let now = now_ms();
     let digest = crate::jwt::digest(secret(&token));
     if !must_replace(policy, last.as_ref(), &digest, now) {
-        let replaced = last
-            .as_ref()
-            .is_some_and(|r| r.digest == digest && r.replaced);
+        // "Already replaced" holds through a burst of quick calls only: after
+        // a quiet spell (the tool's own re-run) the token may be refused
+        // anew (revoked again, or its re-exchange failed for want of a new
+        // JWT), and a quick retry then replaces it.
+        let burst = match policy {
+            Policy::Helper { ttl_ms } => window_ms(ttl_ms),
+            _ => 0,
+        };
+        let replaced = last.as_ref().is_some_and(|r| {
+            r.digest == digest && r.replaced && now.saturating_sub(r.at_ms) < burst
+        });
         write(
             file.as_mut(),
             &Record {
@@ -162,14 +171,15 @@ pub fn settle<T>(
     });
     match reexchange() {
         Ok(fresh) => {
-            let d = crate::jwt::digest(secret(&fresh));
-            let replaced = d == digest;
+            // The new token counts as replaced already: the next quick call
+            // (another tool sharing the cache, or this one refused again)
+            // is served it, not another exchange.
             write(
                 file.as_mut(),
                 &Record {
-                    digest: d,
+                    digest: crate::jwt::digest(secret(&fresh)),
                     at_ms: now_ms(),
-                    replaced,
+                    replaced: true,
                 },
             );
             Ok(fresh)

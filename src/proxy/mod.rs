@@ -60,6 +60,10 @@ pub fn run(
         output::note("note: removing ANTHROPIC_API_KEY, which would shadow the proxy's key");
     }
     cmd.env_remove(env_vars::ANTHROPIC_API_KEY);
+    // An identity JWT buys a token at the token endpoint: the child holds
+    // only the capability.
+    cmd.env_remove(env_vars::ANTHROPIC_IDENTITY_TOKEN);
+    cmd.env_remove(env_vars::OPENAI_IDENTITY_TOKEN);
     let child = supervise::spawn(cmd, &command[0]);
     let status = child.and_then(|c| {
         c.exited

@@ -3,6 +3,7 @@
 //! or names another host, streams answers through, and keeps the token
 //! renewed (tests/cli/exec_proxy/sdk.rs drives the official SDKs).
 
+mod attack;
 mod sdk;
 mod streaming;
 mod upstream;
