@@ -464,3 +464,22 @@ pub fn env_with_file_source(base_url: &str) -> (TestEnv, PathBuf) {
     env.setup(base_url, &format!("file:{}", file.display()));
     (env, file)
 }
+
+/// The test Python (`KEYLESS_TEST_PYTHON`), when it can import `module`;
+/// under strict runs a missing one fails the test.
+pub fn python_with(module: &str) -> Option<String> {
+    let p = std::env::var("KEYLESS_TEST_PYTHON")
+        .ok()
+        .filter(|p| !p.is_empty());
+    let ok = p.as_deref().is_some_and(|p| {
+        Command::new(p)
+            .args(["-c", &format!("import {module}")])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    if require_tool(&format!("KEYLESS_TEST_PYTHON with {module}"), ok) {
+        p
+    } else {
+        None
+    }
+}

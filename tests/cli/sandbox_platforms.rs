@@ -135,24 +135,6 @@ fn platform_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/platform")
 }
 
-/// The test Python, when it can import `module`.
-fn python_with(module: &str) -> Option<String> {
-    let p = std::env::var("KEYLESS_TEST_PYTHON")
-        .ok()
-        .filter(|p| !p.is_empty());
-    let ok = p.as_deref().is_some_and(|p| {
-        Command::new(p)
-            .args(["-c", &format!("import {module}")])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    });
-    if require_tool(&format!("KEYLESS_TEST_PYTHON with {module}"), ok) {
-        p
-    } else {
-        None
-    }
-}
-
 /// Run a Python snippet with only `env` (and PATH) set; (ok, stdout, stderr).
 fn python(py: &str, code: &str, env: &[(&str, &str)]) -> (bool, String, String) {
     let mut c = Command::new(py);

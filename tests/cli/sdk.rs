@@ -15,24 +15,6 @@ msg = client.messages.create(
 print(msg.content[0].text)
 "#;
 
-/// The test Python, when it has the SDK `module`.
-fn python_with(module: &str) -> Option<String> {
-    let p = std::env::var("KEYLESS_TEST_PYTHON")
-        .ok()
-        .filter(|p| !p.is_empty());
-    let ok = p.as_deref().is_some_and(|p| {
-        Command::new(p)
-            .args(["-c", &format!("import {module}")])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    });
-    if require_tool(&format!("KEYLESS_TEST_PYTHON with the {module} SDK"), ok) {
-        p
-    } else {
-        None
-    }
-}
-
 fn python() -> Option<String> {
     python_with("anthropic")
 }

@@ -3,29 +3,9 @@
 //! call shape they make, and a long run across many 60-second tokens with
 //! retries off, so that any failed call fails the test.
 
-use std::process::Command;
-
 use super::upstream::Upstream;
 use super::{Serve, proxy_env};
 use crate::common::*;
-
-/// The test Python, when it has the SDK `module`.
-fn python_with(module: &str) -> Option<String> {
-    let p = std::env::var("KEYLESS_TEST_PYTHON")
-        .ok()
-        .filter(|p| !p.is_empty());
-    let ok = p.as_deref().is_some_and(|p| {
-        Command::new(p)
-            .args(["-c", &format!("import {module}")])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    });
-    if require_tool(&format!("KEYLESS_TEST_PYTHON with the {module} SDK"), ok) {
-        p
-    } else {
-        None
-    }
-}
 
 const ANTHROPIC_CALLS: &str = r#"
 import anthropic
