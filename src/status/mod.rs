@@ -245,6 +245,24 @@ pub fn gather(inp: &Inputs) -> Report {
         }
     }
 
+    // Codex re-runs the auth command every refresh_interval_ms, likewise.
+    let codex_home = match (inp.env.var)(env_vars::CODEX_HOME).filter(|h| !h.is_empty()) {
+        Some(h) => Some(PathBuf::from(h)),
+        None => home.as_ref().map(|h| h.join(".codex")),
+    };
+    if let Some(every) = codex_home
+        .as_deref()
+        .and_then(scan::codex_refresh_interval_ms)
+        && let Some(life) = cache.shortest_lifetime(Provider::Openai.name())
+        && every / 1000 >= life as u64
+    {
+        warnings.push(format!(
+            "Codex re-runs keyless every {} s (refresh_interval_ms), but tokens live {life} s: set it below {} (keyless setup codex --force does)",
+            every / 1000,
+            life * 1000
+        ));
+    }
+
     let issuer = profile.and_then(|p| p.issuer.clone());
     let (store_desc, store_file) = crate::secret_store::likely_store(&s.config_dir);
     let secret_store = issuer.as_ref().map(|_| store_desc.clone());

@@ -168,3 +168,37 @@ fn a_selected_profile_with_another_provider_is_warned_about() {
     let r = env.run(&["setup", "codex"]);
     assert!(!r.stderr.contains("warning:"), "{}", r.stderr);
 }
+
+/// Codex re-runs the auth command every `refresh_interval_ms`: at or above
+/// the token lifetime its calls meet an expired token until the next run.
+/// `auth status` says so; what `setup codex` writes passes.
+#[test]
+fn status_flags_a_refresh_interval_at_or_above_the_token_lifetime() {
+    let sb = Sandbox::start(&["--token-lifetime", "120"]);
+    let env = TestEnv::new();
+    env.setup_openai(
+        &sb.openai_token_endpoint(),
+        &sb.identity_command_for(&[OPENAI_AUDIENCE]),
+    );
+    env.run(&["credential", "openai"]).success();
+    env.run(&["setup", "codex"]).success();
+    let r = env.run(&["auth", "status"]);
+    assert!(!r.stdout.contains("refresh_interval_ms"), "{}", r.stdout);
+    let text = std::fs::read_to_string(path(&env)).unwrap();
+    let mut v: toml_edit::DocumentMut = text.parse().unwrap();
+    v["model_providers"]["keyless"]["auth"]["refresh_interval_ms"] = toml_edit::value(120_000i64);
+    std::fs::write(path(&env), v.to_string()).unwrap();
+    let r = env.run(&["auth", "status", "--json"]);
+    let j: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let warned = j["keyless"]["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|w| w.as_str().unwrap().contains("refresh_interval_ms"));
+    assert!(warned, "{}", r.stdout);
+    // a Codex home named by CODEX_HOME is the one read
+    let r = env.run_with(&["auth", "status"], |c| {
+        c.env("CODEX_HOME", env.path("another-codex-home"));
+    });
+    assert!(!r.stdout.contains("refresh_interval_ms"), "{}", r.stdout);
+}
