@@ -58,7 +58,7 @@ fn sdk_uses_the_token_from_keyless_exec() {
     let env = TestEnv::new();
     env.setup(&sb.url, &sb.identity_command());
     let r = env.run_with(&["exec", "--", &py, "-c", SCRIPT], |c| {
-        c.env("ANTHROPIC_API_KEY", "sk-ant-api03-leftover-static-key")
+        c.env("ANTHROPIC_API_KEY", "sk-ant-api03-FAKE")
             .env("ANTHROPIC_CONFIG_DIR", env.path("anthropic-config"));
     });
     r.success();

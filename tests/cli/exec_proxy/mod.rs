@@ -68,7 +68,7 @@ impl Running {
             .args(args)
             .args(["--", "sh", "-c", script])
             .env("OUT", &out)
-            .env("ANTHROPIC_API_KEY", "sk-ant-api03-static-key-of-the-caller")
+            .env("ANTHROPIC_API_KEY", "sk-ant-api03-FAKE")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()

@@ -32,7 +32,7 @@ fn the_anthropic_sdk_works_through_the_proxy() {
     let r = env.run_with(
         &["exec", "--proxy", "--", &py, "-c", ANTHROPIC_CALLS],
         |c| {
-            c.env("ANTHROPIC_API_KEY", "sk-ant-api03-static-key-of-the-caller");
+            c.env("ANTHROPIC_API_KEY", "sk-ant-api03-FAKE");
         },
     );
     r.success();
@@ -105,7 +105,7 @@ fn the_openai_sdk_works_through_the_proxy() {
             OPENAI_CALLS,
         ],
         |c| {
-            c.env("OPENAI_API_KEY", "sk-proj-static-key-of-the-caller");
+            c.env("OPENAI_API_KEY", "sk-proj-FAKE");
         },
     );
     r.success();
