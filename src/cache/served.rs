@@ -23,7 +23,7 @@
 //!
 //! Every exchange goes through the normal path (lock, fresh JWT, single-use
 //! ledger): a JWT is never replayed. Without either flag nothing here runs;
-//! with one, the cost is one open of one small file.
+//! with one, the cost is one open and lock of one small file.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -123,21 +123,37 @@ pub fn must_replace(policy: Policy, last: Option<&Record>, digest: &str, now_ms:
     }
 }
 
-/// Serve `token`, or the one `reexchange` gets when [`must_replace`] says so,
-/// and record what was served. `secret` reads a token's text.
-/// `record` names the record file; it is not even computed without a flag.
+/// Serve the token `get(false)` gives, or the one `get(true)` (a forced
+/// exchange) gives when [`must_replace`] says so, and record what was
+/// served. `secret` reads a token's text. `record` names the record file;
+/// it is not even computed without a flag.
+///
+/// The record is read, judged and rewritten under an exclusive lock on it,
+/// and the token is read from the cache under that lock too: callers at the
+/// same moment (several sessions on one cache) see each other's records, so
+/// a burst of them costs one replacement, not one each.
 pub fn settle<T>(
     policy: Policy,
     record: impl FnOnce() -> PathBuf,
-    token: T,
     secret: impl Fn(&T) -> &str,
-    reexchange: impl FnOnce() -> Result<T>,
+    mut get: impl FnMut(bool) -> Result<T>,
 ) -> Result<T> {
     if policy == Policy::Plain {
-        return Ok(token);
+        return get(false);
     }
     let path = record();
     let mut file = open(&path);
+    if let Some(f) = &file {
+        lock(f);
+    }
+    let token = get(false)?;
+    if file.is_none() {
+        // The first call ever: the cache directory exists only now.
+        file = open(&path);
+        if let Some(f) = &file {
+            lock(f);
+        }
+    }
     let last = file.as_mut().and_then(read);
     let now = now_ms();
     let digest = crate::jwt::digest(secret(&token));
@@ -169,7 +185,7 @@ pub fn settle<T>(
             "the same token was asked for again right away (the caller was likely refused it); exchanging a new one"
         }
     });
-    match reexchange() {
+    match get(true) {
         Ok(fresh) => {
             // The new token counts as replaced already: the next quick call
             // (another tool sharing the cache, or this one refused again)
@@ -233,6 +249,25 @@ fn open(path: &std::path::Path) -> Option<File> {
             None
         }
     }
+}
+
+/// Hold an exclusive lock on the record until the file is closed. The holder
+/// does at most one exchange, itself bounded by its timeouts. Without the
+/// lock the record still works, only less well under bursts.
+fn lock(f: &File) {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: flock(2) on a descriptor this function borrows.
+        while unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } == -1 {
+            if std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
+                output::debug("cannot lock the served-token record; going on without");
+                return;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = f;
 }
 
 fn read(f: &mut File) -> Option<Record> {

@@ -52,7 +52,6 @@ pub fn run(settings: &Settings, args: &CredentialArgs) -> Result<()> {
         keep_for: args.helper_ttl.map_or(0, i64::from),
         ..(&args.freshness).into()
     };
-    let token = acquire::token(settings, &target, issuer.as_ref(), fresh)?;
     // A token the caller was refused is replaced (src/cache/served.rs).
     let token = served::settle(
         served::Policy::from_flags(args.helper_ttl, args.rejected),
@@ -60,14 +59,13 @@ pub fn run(settings: &Settings, args: &CredentialArgs) -> Result<()> {
             let key = target.cache_key(&settings.profile);
             settings.cache_dir.join(key.served_name())
         },
-        token,
-        |t| t.access_token.expose(),
-        || {
-            let forced = Freshness {
-                force_refresh: true,
+        |t: &acquire::Token| t.access_token.expose(),
+        |forced| {
+            let fresh = Freshness {
+                force_refresh: fresh.force_refresh || forced,
                 ..fresh
             };
-            acquire::token(settings, &target, issuer.as_ref(), forced)
+            acquire::token(settings, &target, issuer.as_ref(), fresh)
         },
     )?;
     let text = match args.format {

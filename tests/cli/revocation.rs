@@ -245,3 +245,43 @@ fn a_token_whose_replacement_failed_is_replaced_once_a_new_jwt_exists() {
     assert_ne!(b, a, "still refused, it asks again at once: replaced now");
     assert_eq!(exchanges(&fake), 2);
 }
+
+/// 32 helper calls at the same moment (several Claude Code sessions, one
+/// cache) all look like quick retries of the served token: they cost one
+/// replacement exchange between them, never one each, and every one of
+/// them gets a token. A source with a new JWT every time (a command) makes
+/// each replacement possible, so only the served record holds them back.
+#[test]
+fn thirty_two_helper_calls_at_once_cost_one_replacement() {
+    let fake = provider();
+    let env = TestEnv::new();
+    // each run of the command takes the next unclaimed JWT (mkdir is atomic)
+    let dir = env.path("jwts");
+    std::fs::create_dir_all(&dir).unwrap();
+    for i in 0..40 {
+        std::fs::write(dir.join(format!("jwt{i}")), shaped_jwt(300)).unwrap();
+    }
+    let script = env.path("mint.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nfor i in $(seq 0 39); do mkdir {d}/claim$i 2>/dev/null && exec cat {d}/jwt$i; done\nexit 1\n",
+            d = dir.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    env.setup(&fake.url, &format!("command:{}", script.display()));
+    env.run(&HELPER).success();
+    assert_eq!(exchanges(&fake), 1);
+    let runs = env.run_parallel(32, &HELPER, &[]);
+    for r in &runs {
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(r.stdout.starts_with("sk-ant-oat01-"), "{}", r.stdout);
+    }
+    assert_eq!(
+        exchanges(&fake),
+        2,
+        "one replacement for 32 callers at once"
+    );
+}
