@@ -27,11 +27,12 @@
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::CacheKey;
 use crate::error::Result;
 use crate::output;
+use crate::private_fs;
 
 /// What the caller told keyless about how it uses the token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,8 +129,8 @@ pub fn must_replace(policy: Policy, last: Option<&Record>, digest: &str, now_ms:
 /// served. `secret` reads a token's text. `record` names the record file;
 /// it is not even computed without a flag.
 ///
-/// The record is read, judged and rewritten under an exclusive lock on it,
-/// and the token is read from the cache under that lock too: callers at the
+/// The record is read, judged and rewritten under an exclusive lock (on a
+/// lock file beside it), and the token is read from the cache under that lock too: callers at the
 /// same moment (several sessions on one cache) see each other's records, so
 /// a burst of them costs one replacement, not one each.
 pub fn settle<T>(
@@ -142,18 +143,15 @@ pub fn settle<T>(
         return get(false);
     }
     let path = record();
+    let mut held = lock(&path);
     let mut file = open(&path);
-    if let Some(f) = &file {
-        lock(f);
-    }
     let token = get(false)?;
     if file.is_none() {
         // The first call ever: the cache directory exists only now.
+        held = held.or_else(|| lock(&path));
         file = open(&path);
-        if let Some(f) = &file {
-            lock(f);
-        }
     }
+    let _held = held;
     let last = file.as_mut().and_then(read);
     let now = now_ms();
     let digest = crate::jwt::digest(secret(&token));
@@ -230,7 +228,7 @@ fn now_ms() -> i64 {
 
 /// The record file, read-write, private, never through a link. When it
 /// cannot be opened keyless serves as if there were no record.
-fn open(path: &std::path::Path) -> Option<File> {
+fn open(path: &Path) -> Option<File> {
     let mut o = std::fs::OpenOptions::new();
     o.read(true).write(true).create(true);
     #[cfg(unix)]
@@ -251,23 +249,24 @@ fn open(path: &std::path::Path) -> Option<File> {
     }
 }
 
-/// Hold an exclusive lock on the record until the file is closed. The holder
-/// does at most one exchange, itself bounded by its timeouts. Without the
-/// lock the record still works, only less well under bursts.
-fn lock(f: &File) {
-    #[cfg(unix)]
-    {
-        use std::os::fd::AsRawFd;
-        // SAFETY: flock(2) on a descriptor this function borrows.
-        while unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } == -1 {
-            if std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
-                output::debug("cannot lock the served-token record; going on without");
-                return;
-            }
+/// Take the record's lock (`<record>.lock`, never the record itself:
+/// Windows locks are mandatory), waiting at most [`super::LOCK_TIMEOUT`]:
+/// the holder does at most one exchange, itself bounded by its timeouts.
+/// Without the lock the record still works, only less well under bursts.
+fn lock(record: &Path) -> Option<private_fs::FileLock> {
+    let mut name = record.as_os_str().to_owned();
+    name.push(".lock");
+    let path = PathBuf::from(name);
+    match private_fs::lock(&path, super::LOCK_TIMEOUT, || {}) {
+        Ok(l) => Some(l),
+        Err(e) => {
+            output::debug(&format!(
+                "going on without the served-token record's lock: {}",
+                e.reason(&path)
+            ));
+            None
         }
     }
-    #[cfg(not(unix))]
-    let _ = f;
 }
 
 fn read(f: &mut File) -> Option<Record> {
