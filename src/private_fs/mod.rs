@@ -1,4 +1,8 @@
 //! Private files: 0700 directories, 0600 files, atomic writes, no symlinks.
+//! On Windows: an owner-only, protected DACL instead of the mode
+//! ([`acl`] says what that is and how a descriptor is judged; `windows`
+//! makes the Win32 calls), refused like a loose mode when another account
+//! may change (or, for secrets, read) the file.
 //!
 //! Config, cache and secret files all go through here. Writes go to a temporary
 //! file in the same directory, are fsynced, then renamed over the target, so a
@@ -9,8 +13,48 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::Path;
 
+pub mod acl;
 mod lock;
+#[cfg(windows)]
+mod windows;
 pub use lock::{FileLock, LockError, lock, try_lock};
+
+/// Give a file or directory keyless just created the owner-only protection
+/// of its platform: on Unix the mode it was created with already is (so
+/// nothing to do), on Windows a protected owner-only DACL.
+#[cfg(not(windows))]
+fn restrict(_path: &Path, _is_dir: bool) -> io::Result<()> {
+    Ok(())
+}
+#[cfg(windows)]
+use windows::restrict;
+
+/// The access-list half of [`check_path`]: on Unix the mode says it all.
+#[cfg(not(windows))]
+fn check_acl(_path: &Path, _forbidden: u32) -> Result<(), Unsafe> {
+    Ok(())
+}
+#[cfg(windows)]
+use windows::check as check_acl;
+
+/// [`check`] plus, on Windows, the path's owner and DACL judged like a mode
+/// (`forbidden` 0o022: no other account may change it; 0o077: nor read it).
+pub fn check_path(path: &Path, meta: &fs::Metadata, forbidden: u32) -> Result<(), Unsafe> {
+    check(meta, forbidden)?;
+    check_acl(path, forbidden)
+}
+
+/// A new private temporary directory (0700; owner-only DACL on Windows),
+/// removed when the handle drops.
+pub fn private_tempdir(prefix: &str) -> io::Result<tempfile::TempDir> {
+    let mut b = tempfile::Builder::new();
+    b.prefix(prefix);
+    #[cfg(unix)]
+    b.permissions(fs::Permissions::from_mode(0o700));
+    let dir = b.tempdir()?;
+    restrict(dir.path(), true)?;
+    Ok(dir)
+}
 
 #[cfg(unix)]
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
@@ -23,6 +67,11 @@ pub enum Unsafe {
     /// Group or others have the bits in `mask`.
     Loose(u32),
     WrongType,
+    /// (Windows) the access list lets `who` change (`write`) or read it.
+    Shared {
+        who: String,
+        write: bool,
+    },
 }
 
 impl Unsafe {
@@ -41,6 +90,11 @@ impl Unsafe {
                 }
             ),
             Unsafe::WrongType => format!("{} is not a regular file or directory", path.display()),
+            Unsafe::Shared { who, write } => format!(
+                "{}'s access list lets {who} {} it",
+                path.display(),
+                if *write { "change" } else { "read" }
+            ),
         }
     }
 }
@@ -84,19 +138,10 @@ pub fn check(meta: &fs::Metadata, _forbidden: u32) -> Result<(), Unsafe> {
 /// owned by someone else is refused.
 pub fn ensure_dir(dir: &Path) -> Result<(), String> {
     match fs::symlink_metadata(dir) {
-        Ok(meta) => match check(&meta, 0o077) {
+        Ok(meta) => match check_path(dir, &meta, 0o077) {
             Ok(()) if meta.is_dir() => Ok(()),
             Ok(()) => Err(format!("{} is not a directory", dir.display())),
-            #[cfg(unix)]
-            Err(Unsafe::Loose(_)) if meta.is_dir() => {
-                fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(|e| {
-                    format!(
-                        "cannot restrict {} to mode 700: {}",
-                        dir.display(),
-                        crate::error::io_reason(&e)
-                    )
-                })
-            }
+            Err(Unsafe::Loose(_) | Unsafe::Shared { .. }) if meta.is_dir() => tighten(dir),
             Err(u) => Err(u.describe(dir)),
         },
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
@@ -104,13 +149,15 @@ pub fn ensure_dir(dir: &Path) -> Result<(), String> {
             b.recursive(true);
             #[cfg(unix)]
             b.mode(0o700);
-            b.create(dir).map_err(|e| {
-                format!(
-                    "cannot create {}: {}",
-                    dir.display(),
-                    crate::error::io_reason(&e)
-                )
-            })
+            b.create(dir)
+                .and_then(|()| restrict(dir, true))
+                .map_err(|e| {
+                    format!(
+                        "cannot create {}: {}",
+                        dir.display(),
+                        crate::error::io_reason(&e)
+                    )
+                })
         }
         Err(e) => Err(format!(
             "cannot inspect {}: {}",
@@ -118,6 +165,22 @@ pub fn ensure_dir(dir: &Path) -> Result<(), String> {
             crate::error::io_reason(&e)
         )),
     }
+}
+
+/// Make a directory of ours that others can reach private: mode 0700, or
+/// an owner-only DACL on Windows.
+fn tighten(dir: &Path) -> Result<(), String> {
+    #[cfg(unix)]
+    let r = fs::set_permissions(dir, fs::Permissions::from_mode(0o700));
+    #[cfg(not(unix))]
+    let r = restrict(dir, true);
+    r.map_err(|e| {
+        format!(
+            "cannot make {} private: {}",
+            dir.display(),
+            crate::error::io_reason(&e)
+        )
+    })
 }
 
 /// Atomically replace `path` with `bytes`, mode 0600. The parent must exist.
@@ -143,6 +206,7 @@ fn replace(path: &Path, bytes: &[u8], durable: bool) -> io::Result<()> {
         .prefix(&format!(".{name}."))
         .suffix(".tmp")
         .tempfile_in(dir)?;
+    restrict(tmp.path(), false)?;
     tmp.write_all(bytes)?;
     if durable {
         tmp.as_file().sync_all()?;
@@ -206,10 +270,11 @@ pub fn open_lock(path: &Path) -> io::Result<Result<File, Unsafe>> {
     if !meta.is_file() {
         return Ok(Err(Unsafe::WrongType));
     }
-    match check(&meta, 0o077) {
+    match check_path(path, &meta, 0o077) {
         Ok(()) => {}
         #[cfg(unix)]
         Err(Unsafe::Loose(_)) => file.set_permissions(fs::Permissions::from_mode(0o600))?,
+        Err(Unsafe::Shared { .. }) => restrict(path, false)?,
         Err(u) => return Ok(Err(u)),
     }
     Ok(Ok(file))
@@ -244,7 +309,7 @@ pub fn read_private(path: &Path, forbidden: u32, max: u64) -> io::Result<Read060
         Err(e) => return Err(e),
     };
     let meta = file.metadata()?;
-    if let Err(u) = check(&meta, forbidden) {
+    if let Err(u) = check_path(path, &meta, forbidden) {
         return Ok(Read0600::Unsafe(u));
     }
     if !meta.is_file() {
