@@ -15,7 +15,6 @@ pub mod handoff;
 /// Stage 2: the providers and their token exchanges.
 pub mod provider;
 /// Stage 4 for programs that read a key once: `exec --proxy`.
-#[cfg(unix)]
 pub mod proxy;
 /// Stage 1: where identity JWTs come from.
 pub mod source;

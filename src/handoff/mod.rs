@@ -5,10 +5,8 @@
 //! current ([`sdk_profile`]).
 
 pub mod child;
-#[cfg(unix)]
 pub mod sdk_profile;
 pub mod shell;
-#[cfg(unix)]
 pub mod supervise;
 
 use std::env;
