@@ -203,9 +203,15 @@ fn nofile(pid: u32) -> (u64, u64) {
 /// The pids of the direct children of `pid`.
 fn children(pid: u32) -> Vec<u32> {
     let mut out = Vec::new();
-    for task in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap().flatten() {
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .flatten()
+    {
         let list = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
-        out.extend(list.split_whitespace().filter_map(|p| p.parse::<u32>().ok()));
+        out.extend(
+            list.split_whitespace()
+                .filter_map(|p| p.parse::<u32>().ok()),
+        );
     }
     out
 }
@@ -231,9 +237,17 @@ fn when_the_listener_is_full_the_childs_connections_still_get_through() {
         }
     });
     let pid = run.keyless.id();
-    assert_eq!(nofile(pid), (512, 512), "the soft limit is raised to the hard one");
+    assert_eq!(
+        nofile(pid),
+        (512, 512),
+        "the soft limit is raised to the hard one"
+    );
     for child in children(pid) {
-        assert_eq!(nofile(child), (256, 512), "the child keeps the limit it was given");
+        assert_eq!(
+            nofile(child),
+            (256, 512),
+            "the child keeps the limit it was given"
+        );
     }
     let addr = addr(&run);
     let cap = run.var("ANTHROPIC_AUTH_TOKEN").to_string();
@@ -249,10 +263,18 @@ fn when_the_listener_is_full_the_childs_connections_still_get_through() {
     }
     std::thread::sleep(Duration::from_millis(300));
     // The child's open connection and a new one of its both get through.
-    assert_eq!(call_on(&mut kept, addr, &cap), 200, "the child's connection");
+    assert_eq!(
+        call_on(&mut kept, addr, &cap),
+        200,
+        "the child's connection"
+    );
     let fresh = TcpStream::connect_timeout(&addr, Duration::from_secs(2));
     let mut fresh = fresh.expect("the listener accepts no new connection");
-    assert_eq!(call_on(&mut fresh, addr, &cap), 200, "a new connection of the child's");
+    assert_eq!(
+        call_on(&mut fresh, addr, &cap),
+        200,
+        "a new connection of the child's"
+    );
     drop(flood);
     assert_eq!(run.stop(0).0, 0);
 }
