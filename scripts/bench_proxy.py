@@ -52,20 +52,24 @@ api_locations = f"""
         location = /v1/big {{ alias {work}/big.bin; }}
         location = /_status {{ stub_status; }}
         location / {{ proxy_pass http://{sandbox_hostport}; }}"""
-common = ("user root; " if os.getuid() == 0 else "") + f"""worker_processes 1; daemon off; pid {{pid}}; error_log {{err}} crit;
+def common(name):
+    user = "user root; " if os.getuid() == 0 else ""
+    return f"""{user}worker_processes 1; daemon off; pid {work}/{name}.pid; error_log {work}/{name}.err crit;
 events {{ worker_connections 4096; }}
 http {{ access_log off; keepalive_requests 10000000; keepalive_timeout 120s;
     client_body_temp_path {work}/tmp; proxy_temp_path {work}/tmp;
     fastcgi_temp_path {work}/tmp; uwsgi_temp_path {work}/tmp; scgi_temp_path {work}/tmp;
 """
+
+
 os.makedirs(f"{work}/tmp", exist_ok=True)
 tls = f"ssl_certificate {pki}/leaf.pem; ssl_certificate_key {pki}/leaf.key;"
-api_conf = common.format(pid=f"{work}/api.pid", err=f"{work}/api.err") + f"""
+api_conf = common("api") + f"""
     server {{ listen 127.0.0.1:{up}; {api_locations} }}
     server {{ listen 127.0.0.1:{up_h2} ssl http2; {tls} {api_locations} }}
     server {{ listen 127.0.0.1:{up_h1tls} ssl; {tls} {api_locations} }}
 }}"""
-anchor_conf = common.format(pid=f"{work}/anchor.pid", err=f"{work}/anchor.err") + f"""
+anchor_conf = common("anchor") + f"""
     upstream api {{ server 127.0.0.1:{up}; keepalive 256; keepalive_requests 10000000; }}
     server {{ listen 127.0.0.1:{anchor} backlog=1024;
         location / {{ proxy_pass http://api; proxy_http_version 1.1;
