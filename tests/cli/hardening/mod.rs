@@ -2,3 +2,4 @@
 //! seen failing on the code before its fix.
 
 mod base_url;
+mod served_mark;
