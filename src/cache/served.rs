@@ -238,27 +238,67 @@ fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-/// The record file, read-write, private, never through a link. When it
-/// cannot be opened keyless serves as if there were no record.
+/// The record file, read-write, private, never through a link. It is used
+/// only in a directory that passes the cache's own checks (a directory of
+/// ours, not a link, no access for others), opened without blocking (a
+/// FIFO planted there must not hang the helper), and kept only if the open
+/// descriptor is a regular file of ours, not writable by others, with one
+/// link (a hard link would carry the writes elsewhere). When any of that
+/// fails keyless serves as if there were no record.
 fn open(path: &std::path::Path) -> Option<File> {
+    let skip = |why: String| {
+        output::debug(&format!("not using the served-token record: {why}"));
+        None
+    };
+    let dir = path.parent()?;
+    match std::fs::symlink_metadata(dir) {
+        Ok(m) if m.is_dir() => {
+            if let Err(u) = crate::private_fs::check(&m, 0o077) {
+                return skip(u.describe(dir));
+            }
+        }
+        Ok(_) => return skip(format!("{} is not a directory", dir.display())),
+        Err(e) => {
+            return skip(format!(
+                "{}: {}",
+                dir.display(),
+                crate::error::io_reason(&e)
+            ));
+        }
+    }
     let mut o = std::fs::OpenOptions::new();
-    o.read(true).write(true).create(true);
+    o.read(true).write(true).create(true).truncate(false);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
-        o.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+        o.mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC);
     }
-    match o.open(path) {
-        Ok(f) => Some(f),
+    let f = match o.open(path) {
+        Ok(f) => f,
         Err(e) => {
-            output::debug(&format!(
+            return skip(format!(
                 "cannot open {}: {}",
                 path.display(),
                 crate::error::io_reason(&e)
             ));
-            None
+        }
+    };
+    let meta = f.metadata().ok()?;
+    if !meta.is_file() {
+        return skip(format!("{} is not a regular file", path.display()));
+    }
+    if let Err(u) = crate::private_fs::check(&meta, 0o022) {
+        return skip(u.describe(path));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if meta.nlink() != 1 {
+            return skip(format!("{} has another hard link", path.display()));
         }
     }
+    Some(f)
 }
 
 /// Hold an exclusive lock on the record until the file is closed. The holder
