@@ -126,11 +126,7 @@ pub fn run(settings: &Settings, args: &SetupCodexArgs) -> Result<()> {
     let loaded = settings.load_config()?;
     let cfg = Provider::Openai.configured(settings, &loaded)?;
     let path = config_path()?;
-    let existing = match std::fs::read_to_string(&path) {
-        Ok(t) => Some(t),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(Error::io("cannot read Codex's config", &path, &e)),
-    };
+    let existing = super::claude_code::read_settings(&path, "Codex's config")?;
     let inherited = crate::provider::openai::env_base_url(
         std::env::var(env_vars::OPENAI_BASE_URL).ok().as_deref(),
     )?;

@@ -2,6 +2,7 @@
 //! seen failing on the code before its fix.
 
 mod base_url;
+mod outside_files;
 mod program_name;
 mod served_mark;
 mod served_record;
