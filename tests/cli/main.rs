@@ -48,5 +48,6 @@ mod single_use;
 mod status;
 mod status_scan;
 mod tls;
+mod version;
 mod wire;
 mod zero_setup;
