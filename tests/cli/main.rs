@@ -3,6 +3,7 @@
 mod common;
 mod fake;
 mod fake_idp;
+mod hardening;
 
 mod ambient;
 mod ambient_aws;
