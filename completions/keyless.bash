@@ -52,6 +52,9 @@ _keyless() {
             keyless,setup)
                 cmd="keyless__subcmd__setup"
                 ;;
+            keyless,version)
+                cmd="keyless__subcmd__version"
+                ;;
             keyless__subcmd__auth,help)
                 cmd="keyless__subcmd__auth__subcmd__help"
                 ;;
@@ -99,6 +102,9 @@ _keyless() {
                 ;;
             keyless__subcmd__help,setup)
                 cmd="keyless__subcmd__help__subcmd__setup"
+                ;;
+            keyless__subcmd__help,version)
+                cmd="keyless__subcmd__help__subcmd__version"
                 ;;
             keyless__subcmd__help__subcmd__auth,status)
                 cmd="keyless__subcmd__help__subcmd__auth__subcmd__status"
@@ -233,7 +239,7 @@ _keyless() {
 
     case "${cmd}" in
         keyless)
-            opts="-v -q -h -V --config-dir --cache-dir --profile --verbose --quiet --help --version setup login logout credential env exec sandbox demo auth profile completions help"
+            opts="-v -q -h -V --config-dir --cache-dir --profile --verbose --quiet --help --version setup login logout credential env exec sandbox demo auth profile completions version help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -519,7 +525,7 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__help)
-            opts="setup login logout credential env exec sandbox demo auth profile completions help"
+            opts="setup login logout credential env exec sandbox demo auth profile completions version help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -857,6 +863,20 @@ _keyless() {
         keyless__subcmd__help__subcmd__setup__subcmd__openai)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__help__subcmd__version)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1643,6 +1663,32 @@ _keyless() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cache-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__version)
+            opts="-v -q -h -V --json --config-dir --cache-dir --profile --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

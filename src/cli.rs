@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand};
 use crate::commands::{
     auth::AuthCommand, completions::CompletionsArgs, credential::CredentialArgs, env::EnvArgs,
     exec::ExecArgs, login::LoginArgs, logout::LogoutArgs, sandbox::SandboxArgs,
-    setup::SetupCommand,
+    setup::SetupCommand, version::VersionArgs,
 };
 use crate::settings::GlobalArgs;
 
@@ -74,6 +74,8 @@ pub enum Command {
     Profile(crate::commands::profile::ProfileCommand),
     /// Print a shell completion script
     Completions(CompletionsArgs),
+    /// Print the version, commit, target, build date and whether this is a release build
+    Version(VersionArgs),
 }
 
 /// Parse the command line as clap does, with a better word for the common

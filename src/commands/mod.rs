@@ -13,3 +13,4 @@ pub mod logout;
 pub mod profile;
 pub mod sandbox;
 pub mod setup;
+pub mod version;

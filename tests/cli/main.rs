@@ -3,6 +3,7 @@
 mod common;
 mod fake;
 mod fake_idp;
+mod hardening;
 
 mod ambient;
 mod ambient_aws;
@@ -49,5 +50,6 @@ mod single_use;
 mod status;
 mod status_scan;
 mod tls;
+mod version;
 mod wire;
 mod zero_setup;

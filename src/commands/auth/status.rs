@@ -88,16 +88,21 @@ fn check(settings: &Settings) -> Vec<CheckResult> {
         force_refresh: true,
         interactive: false,
     };
-    let openai_base = std::env::var(env_vars::OPENAI_BASE_URL).ok();
+    // Checked before anything is minted: a fresh token never goes to a
+    // cleartext base URL a hostile `.envrc` set.
+    let openai_base = crate::provider::openai::env_base_url(
+        std::env::var(env_vars::OPENAI_BASE_URL).ok().as_deref(),
+    );
     Provider::ALL
         .into_iter()
         .filter(|p| p.is_configured(profile, &|n| std::env::var(n).ok()))
-        .map(|p| match p.configured(settings, &loaded) {
-            Err(e) => failed(p.name(), &e),
-            Ok(target) => check_one(
+        .map(|p| match (p.configured(settings, &loaded), &openai_base) {
+            (Err(e), _) => failed(p.name(), &e),
+            (Ok(Configured::OpenAi(_)), Err(e)) => failed(p.name(), e),
+            (Ok(target), base) => check_one(
                 &target,
                 || acquire::token(settings, &target, issuer.as_ref(), fresh),
-                openai_base.as_deref(),
+                base.as_ref().ok().and_then(|b| b.as_deref()),
             ),
         })
         .collect()
