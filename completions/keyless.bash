@@ -43,11 +43,17 @@ _keyless() {
             keyless,logout)
                 cmd="keyless__subcmd__logout"
                 ;;
+            keyless,profile)
+                cmd="keyless__subcmd__profile"
+                ;;
             keyless,sandbox)
                 cmd="keyless__subcmd__sandbox"
                 ;;
             keyless,setup)
                 cmd="keyless__subcmd__setup"
+                ;;
+            keyless,version)
+                cmd="keyless__subcmd__version"
                 ;;
             keyless__subcmd__auth,help)
                 cmd="keyless__subcmd__auth__subcmd__help"
@@ -88,14 +94,35 @@ _keyless() {
             keyless__subcmd__help,logout)
                 cmd="keyless__subcmd__help__subcmd__logout"
                 ;;
+            keyless__subcmd__help,profile)
+                cmd="keyless__subcmd__help__subcmd__profile"
+                ;;
             keyless__subcmd__help,sandbox)
                 cmd="keyless__subcmd__help__subcmd__sandbox"
                 ;;
             keyless__subcmd__help,setup)
                 cmd="keyless__subcmd__help__subcmd__setup"
                 ;;
+            keyless__subcmd__help,version)
+                cmd="keyless__subcmd__help__subcmd__version"
+                ;;
             keyless__subcmd__help__subcmd__auth,status)
                 cmd="keyless__subcmd__help__subcmd__auth__subcmd__status"
+                ;;
+            keyless__subcmd__help__subcmd__profile,list)
+                cmd="keyless__subcmd__help__subcmd__profile__subcmd__list"
+                ;;
+            keyless__subcmd__help__subcmd__profile,rename)
+                cmd="keyless__subcmd__help__subcmd__profile__subcmd__rename"
+                ;;
+            keyless__subcmd__help__subcmd__profile,rm)
+                cmd="keyless__subcmd__help__subcmd__profile__subcmd__rm"
+                ;;
+            keyless__subcmd__help__subcmd__profile,show)
+                cmd="keyless__subcmd__help__subcmd__profile__subcmd__show"
+                ;;
+            keyless__subcmd__help__subcmd__profile,use)
+                cmd="keyless__subcmd__help__subcmd__profile__subcmd__use"
                 ;;
             keyless__subcmd__help__subcmd__sandbox,identity-token)
                 cmd="keyless__subcmd__help__subcmd__sandbox__subcmd__identity__subcmd__token"
@@ -114,6 +141,48 @@ _keyless() {
                 ;;
             keyless__subcmd__help__subcmd__setup,openai)
                 cmd="keyless__subcmd__help__subcmd__setup__subcmd__openai"
+                ;;
+            keyless__subcmd__profile,help)
+                cmd="keyless__subcmd__profile__subcmd__help"
+                ;;
+            keyless__subcmd__profile,list)
+                cmd="keyless__subcmd__profile__subcmd__list"
+                ;;
+            keyless__subcmd__profile,ls)
+                cmd="keyless__subcmd__profile__subcmd__list"
+                ;;
+            keyless__subcmd__profile,remove)
+                cmd="keyless__subcmd__profile__subcmd__rm"
+                ;;
+            keyless__subcmd__profile,rename)
+                cmd="keyless__subcmd__profile__subcmd__rename"
+                ;;
+            keyless__subcmd__profile,rm)
+                cmd="keyless__subcmd__profile__subcmd__rm"
+                ;;
+            keyless__subcmd__profile,show)
+                cmd="keyless__subcmd__profile__subcmd__show"
+                ;;
+            keyless__subcmd__profile,use)
+                cmd="keyless__subcmd__profile__subcmd__use"
+                ;;
+            keyless__subcmd__profile__subcmd__help,help)
+                cmd="keyless__subcmd__profile__subcmd__help__subcmd__help"
+                ;;
+            keyless__subcmd__profile__subcmd__help,list)
+                cmd="keyless__subcmd__profile__subcmd__help__subcmd__list"
+                ;;
+            keyless__subcmd__profile__subcmd__help,rename)
+                cmd="keyless__subcmd__profile__subcmd__help__subcmd__rename"
+                ;;
+            keyless__subcmd__profile__subcmd__help,rm)
+                cmd="keyless__subcmd__profile__subcmd__help__subcmd__rm"
+                ;;
+            keyless__subcmd__profile__subcmd__help,show)
+                cmd="keyless__subcmd__profile__subcmd__help__subcmd__show"
+                ;;
+            keyless__subcmd__profile__subcmd__help,use)
+                cmd="keyless__subcmd__profile__subcmd__help__subcmd__use"
                 ;;
             keyless__subcmd__sandbox,help)
                 cmd="keyless__subcmd__sandbox__subcmd__help"
@@ -170,7 +239,7 @@ _keyless() {
 
     case "${cmd}" in
         keyless)
-            opts="-v -q -h -V --config-dir --cache-dir --profile --verbose --quiet --help --version setup login logout credential env exec sandbox demo auth completions help"
+            opts="-v -q -h -V --config-dir --cache-dir --profile --verbose --quiet --help --version setup login logout credential env exec sandbox demo auth profile completions version help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -456,7 +525,7 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__help)
-            opts="setup login logout credential env exec sandbox demo auth completions help"
+            opts="setup login logout credential env exec sandbox demo auth profile completions version help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -609,6 +678,90 @@ _keyless() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        keyless__subcmd__help__subcmd__profile)
+            opts="list show use rm rename"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__help__subcmd__profile__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__help__subcmd__profile__subcmd__rename)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__help__subcmd__profile__subcmd__rm)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__help__subcmd__profile__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__help__subcmd__profile__subcmd__use)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         keyless__subcmd__help__subcmd__sandbox)
             opts="identity-token"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -721,6 +874,20 @@ _keyless() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        keyless__subcmd__help__subcmd__version)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         keyless__subcmd__login)
             opts="-v -q -h -V --browser --device --no-browser --timeout --config-dir --cache-dir --profile --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -754,6 +921,260 @@ _keyless() {
         keyless__subcmd__logout)
             opts="-v -q -h -V --all --config-dir --cache-dir --profile --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cache-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__profile)
+            opts="-v -q -h -V --config-dir --cache-dir --profile --verbose --quiet --help --version list ls show use rm remove rename help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cache-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__profile__subcmd__help)
+            opts="list show use rm rename help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__profile__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__profile__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__profile__subcmd__help__subcmd__rename)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__profile__subcmd__help__subcmd__rm)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__profile__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__profile__subcmd__help__subcmd__use)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__profile__subcmd__list)
+            opts="-v -q -h -V --json --config-dir --cache-dir --profile --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cache-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__profile__subcmd__rename)
+            opts="-v -q -h -V --config-dir --cache-dir --profile --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cache-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__profile__subcmd__rm)
+            opts="-y -v -q -h -V --yes --config-dir --cache-dir --profile --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cache-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__profile__subcmd__show)
+            opts="-v -q -h -V --json --config-dir --cache-dir --profile --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cache-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__profile__subcmd__use)
+            opts="-v -q -h -V --config-dir --cache-dir --profile --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -930,7 +1351,7 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__setup__subcmd__anthropic)
-            opts="-v -q -h -V --federation-rule-id --organization-id --service-account-id --workspace-id --base-url --audience --identity --ca-file --config-dir --cache-dir --profile --verbose --quiet --help --version"
+            opts="-v -q -h -V --rule-id --federation-rule-id --org --organization-id --service-account-id --workspace-id --base-url --audience --identity --ca-file --config-dir --cache-dir --profile --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -940,7 +1361,15 @@ _keyless() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --rule-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --organization-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --org)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1234,6 +1663,32 @@ _keyless() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cache-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__version)
+            opts="-v -q -h -V --json --config-dir --cache-dir --profile --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -38,8 +38,9 @@ pub mod commands;
 pub mod sandbox;
 
 // --- plumbing ---
-pub mod error;
 /// Man pages and completions from the clap definitions.
+pub mod env_doc;
+pub mod error;
 pub mod generated;
 /// Core dumps off, before anything else runs.
 pub mod hardening;
@@ -71,8 +72,10 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Env(a) => commands::env::run(&settings()?, a),
         Command::Exec(a) => commands::exec::run(&settings()?, a),
         Command::Auth(c) => commands::auth::run(&settings()?, c),
+        Command::Profile(c) => commands::profile::run(&settings()?, c),
         Command::Sandbox(a) => commands::sandbox::run(a),
         Command::Demo(a) => commands::demo::run(a),
         Command::Completions(a) => commands::completions::run(a, cli::command()),
+        Command::Version(a) => commands::version::run(a),
     }
 }

@@ -65,6 +65,7 @@ pub fn providers(
         })
         .collect();
     if v.is_empty() {
+        settings.require_known(loaded)?;
         return Err(Error::config(format!(
             "profile {:?} has no provider configured in {}",
             settings.profile,

@@ -75,11 +75,11 @@ impl Tokens {
     ) -> Result<Self> {
         let first = acquire::token(settings, &target, issuer.as_ref(), fresh)?;
         let source = Source {
-            settings: Settings {
-                config_dir: settings.config_dir.clone(),
-                cache_dir: settings.cache_dir.clone(),
-                profile: settings.profile.clone(),
-            },
+            settings: Settings::fixed(
+                settings.config_dir.clone(),
+                settings.cache_dir.clone(),
+                &settings.profile,
+            ),
             target,
             issuer,
         };

@@ -24,6 +24,9 @@ pub struct StatusArgs {
 }
 
 pub fn run(settings: &Settings, args: &StatusArgs) -> Result<()> {
+    if let Ok(loaded) = settings.load_config() {
+        settings.require_known(&loaded)?;
+    }
     let var = |n: &str| std::env::var(n).ok();
     let home = std::env::var_os(env_vars::HOME).map(std::path::PathBuf::from);
     let inputs = status::Inputs {
@@ -85,16 +88,21 @@ fn check(settings: &Settings) -> Vec<CheckResult> {
         force_refresh: true,
         interactive: false,
     };
-    let openai_base = std::env::var(env_vars::OPENAI_BASE_URL).ok();
+    // Checked before anything is minted: a fresh token never goes to a
+    // cleartext base URL a hostile `.envrc` set.
+    let openai_base = crate::provider::openai::env_base_url(
+        std::env::var(env_vars::OPENAI_BASE_URL).ok().as_deref(),
+    );
     Provider::ALL
         .into_iter()
         .filter(|p| p.is_configured(profile, &|n| std::env::var(n).ok()))
-        .map(|p| match p.configured(settings, &loaded) {
-            Err(e) => failed(p.name(), &e),
-            Ok(target) => check_one(
+        .map(|p| match (p.configured(settings, &loaded), &openai_base) {
+            (Err(e), _) => failed(p.name(), &e),
+            (Ok(Configured::OpenAi(_)), Err(e)) => failed(p.name(), e),
+            (Ok(target), base) => check_one(
                 &target,
                 || acquire::token(settings, &target, issuer.as_ref(), fresh),
-                openai_base.as_deref(),
+                base.as_ref().ok().and_then(|b| b.as_deref()),
             ),
         })
         .collect()
