@@ -4,6 +4,7 @@
 mod base_url;
 mod outside_files;
 mod program_name;
+mod project_scope;
 mod served_mark;
 mod served_record;
 
