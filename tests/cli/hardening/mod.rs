@@ -1,6 +1,7 @@
 //! Issue 18, hardening (third round): one test file per defect, each test
 //! seen failing on the code before its fix.
 
+mod audience;
 mod base_url;
 mod outside_files;
 mod program_name;
