@@ -8,6 +8,7 @@ mod program_name;
 mod project_scope;
 mod served_mark;
 mod served_record;
+mod server_echo;
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
