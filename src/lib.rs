@@ -39,8 +39,9 @@ pub mod commands;
 pub mod sandbox;
 
 // --- plumbing ---
-pub mod error;
 /// Man pages and completions from the clap definitions.
+pub mod env_doc;
+pub mod error;
 pub mod generated;
 /// Core dumps off, before anything else runs.
 pub mod hardening;
@@ -75,5 +76,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Sandbox(a) => commands::sandbox::run(a),
         Command::Demo(a) => commands::demo::run(a),
         Command::Completions(a) => commands::completions::run(a, cli::command()),
+        Command::Version(a) => commands::version::run(a),
     }
 }

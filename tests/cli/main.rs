@@ -3,6 +3,7 @@
 mod common;
 mod fake;
 mod fake_idp;
+mod hardening;
 
 mod ambient;
 mod ambient_aws;
@@ -36,6 +37,7 @@ mod pooled;
 mod process;
 mod properties;
 mod proxy;
+mod readme;
 mod real_clients;
 mod revocation;
 mod sandbox;
@@ -46,5 +48,6 @@ mod single_use;
 mod status;
 mod status_scan;
 mod tls;
+mod version;
 mod wire;
 mod zero_setup;
