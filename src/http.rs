@@ -309,12 +309,12 @@ const SECRET_FIELDS: [&str; 10] = [
 fn sent_secrets(req: &reqwest::Request) -> Vec<crate::secret::Secret<String>> {
     let mut out: Vec<String> = Vec::new();
     for (name, v) in req.headers() {
-        if v.is_sensitive() || SECRET_HEADERS.contains(&name.as_str()) {
-            if let Ok(s) = v.to_str() {
-                out.push(s.to_string());
-                if let Some((_, rest)) = s.split_once(' ') {
-                    out.push(rest.trim().to_string());
-                }
+        if (v.is_sensitive() || SECRET_HEADERS.contains(&name.as_str()))
+            && let Ok(s) = v.to_str()
+        {
+            out.push(s.to_string());
+            if let Some((_, rest)) = s.split_once(' ') {
+                out.push(rest.trim().to_string());
             }
         }
     }
