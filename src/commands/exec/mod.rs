@@ -10,7 +10,8 @@ pub mod refresh;
 use clap::Args;
 
 use crate::error::Result;
-use crate::handoff::{self, child, supervise};
+use crate::handoff::child_env::{ChildEnv, Mode};
+use crate::handoff::{self, supervise};
 use crate::provider::Provider;
 use crate::settings::{FreshnessArgs, Settings};
 
@@ -61,13 +62,9 @@ pub fn run(settings: &Settings, args: &ExecArgs) -> Result<()> {
     if args.refresh {
         return refresh::run(settings, args);
     }
-    let assignments = handoff::assignments(
-        settings,
-        &args.types,
-        args.keep_api_key,
-        true,
-        (&args.freshness).into(),
-    )?;
-    let cmd = child::command(&args.command, &assignments);
+    let (assignments, served) =
+        handoff::assignments(settings, &args.types, true, (&args.freshness).into())?;
+    let cmd =
+        ChildEnv::new(Mode::Exec, &served, args.keep_api_key).command(&args.command, &assignments);
     Err(supervise::hand_over(cmd, &args.command[0]))
 }
