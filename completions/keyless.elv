@@ -231,7 +231,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
         }
         &'keyless;env'= {
             cand --type 'Provider to serve (repeatable) [default: every configured provider]'
-            cand --shell 'Output syntax [default: from $SHELL, else bash]'
+            cand --shell 'Output syntax [default: from $SHELL, else bash]; `github` appends to $GITHUB_ENV for a job''s later steps'
             cand --min-ttl 'Serve a cached token only while more than min(SECS, half its lifetime) remains (at most 86400)'
             cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
             cand --cache-dir 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]'

@@ -23,6 +23,7 @@ mod env;
 mod exec;
 mod exec_proxy;
 mod exec_refresh;
+mod github_mask;
 mod help;
 mod hostile_idp;
 mod hostile_lifetimes;
