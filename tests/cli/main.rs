@@ -34,6 +34,7 @@ mod keyring;
 mod layout;
 mod login_fake;
 mod login_real;
+mod man;
 mod openai;
 mod pooled;
 mod process;
