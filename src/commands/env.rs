@@ -4,6 +4,7 @@ use clap::Args;
 
 use crate::env_vars;
 use crate::error::{Error, Result};
+use crate::handoff::child_env::{ChildEnv, Mode};
 use crate::handoff::{self, shell, shell::ShellKind};
 use crate::output;
 use crate::provider::Provider;
@@ -26,13 +27,15 @@ pub struct EnvArgs {
 
 pub fn run(settings: &Settings, args: &EnvArgs) -> Result<()> {
     let kind = args.shell.unwrap_or_else(shell::from_env);
-    let assignments = handoff::assignments(
-        settings,
-        &args.types,
-        args.keep_api_key,
-        !matches!(kind, ShellKind::Dotenv | ShellKind::Github),
-        (&args.freshness).into(),
-    )?;
+    // .env files and $GITHUB_ENV cannot remove a variable
+    let can_unset = !matches!(kind, ShellKind::Dotenv | ShellKind::Github);
+    let (mut assignments, served) =
+        handoff::assignments(settings, &args.types, can_unset, (&args.freshness).into())?;
+    let policy = ChildEnv::new(Mode::Env, &served, args.keep_api_key);
+    policy.announce(can_unset);
+    if can_unset {
+        assignments.extend(policy.unsets());
+    }
     let text = shell::render(kind, &assignments)?;
     if kind == ShellKind::Github {
         return append_github_env(&text, &assignments);

@@ -31,7 +31,7 @@ fn keyless_1_has_environment_files_exit_status_and_examples() {
         {
             let name = v.trim_end_matches("\";");
             assert!(
-                page.contains(&format!("\\fB{}\\fR", name.replace('_', "_"))),
+                page.contains(&format!("\\fB{}\\fR", name)),
                 "{name} missing from ENVIRONMENT"
             );
             n += 1;
