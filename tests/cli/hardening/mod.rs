@@ -6,6 +6,7 @@ mod base_url;
 mod outside_files;
 mod program_name;
 mod project_scope;
+mod refresh_openai;
 mod sandbox_notice;
 mod served_mark;
 mod served_record;
