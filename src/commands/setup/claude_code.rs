@@ -351,7 +351,7 @@ pub fn replace_with_backup(
     let target = write_target(path)?;
     if let Some(old) = existing {
         let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("bak");
-        let backup = path.with_extension(format!("{ext}.keyless-backup-{}", crate::jwt::now()));
+        let backup = path.with_extension(format!("{ext}.keyless-backup-{}", crate::clock::now()));
         // The old file may hold keys (an `env` block): keep its copy private.
         crate::private_fs::write_atomic(&backup, old.as_bytes())
             .map_err(|e| Error::io("cannot back up", &backup, &e))?;
