@@ -153,7 +153,7 @@ fn exchange(cache: &TokenCache, target: &Configured, ctx: &source::Context) -> R
             .map(|j| format!(" jti={}", crate::redact::terminal(j)))
             .unwrap_or_default()
     ));
-    target.precheck(&claims, &what);
+    target.check_claims(&claims, ctx.issuer, &what)?;
     // The claim comes last before sending: a failure to build the runtime
     // must not leave the JWT recorded as spent.
     let rt = crate::http::runtime()?;
@@ -202,7 +202,15 @@ fn exchange(cache: &TokenCache, target: &Configured, ctx: &source::Context) -> R
     };
     // Expiry counts from when the request left, not when the answer came back.
     let sent_at = clock::now();
-    let result = rt.block_on(target.exchange(&client, &identity.token, identity.kind, &claims));
+    // With a ledger record just claimed, this JWT was never sent before: a
+    // denial is not `jti_reused`.
+    let result = rt.block_on(target.exchange(
+        &client,
+        &identity.token,
+        identity.kind,
+        &claims,
+        pending.is_some(),
+    ));
     let minted = match result {
         Ok(m) => m,
         Err(e) => {
