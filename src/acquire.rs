@@ -47,6 +47,19 @@ pub fn token(
     issuer: Option<&IssuerConfig>,
     fresh: Freshness,
 ) -> Result<Token> {
+    let t = cached_or_exchanged(settings, target, issuer, fresh)?;
+    // Every token keyless hands out passes here: in a GitHub Actions job,
+    // the runner masks it in the log before anyone can print it.
+    output::mask_in_ci(t.access_token.expose());
+    Ok(t)
+}
+
+fn cached_or_exchanged(
+    settings: &Settings,
+    target: &Configured,
+    issuer: Option<&IssuerConfig>,
+    fresh: Freshness,
+) -> Result<Token> {
     let key: CacheKey = target.cache_key(&settings.profile);
     let cache = TokenCache::new(settings.cache_dir.clone());
     let now = clock::now();
