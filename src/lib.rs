@@ -73,6 +73,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Env(a) => commands::env::run(&settings()?, a),
         Command::Exec(a) => commands::exec::run(&settings()?, a),
         Command::Auth(c) => commands::auth::run(&settings()?, c),
+        Command::Profile(c) => commands::profile::run(&settings()?, c),
         Command::Sandbox(a) => commands::sandbox::run(a),
         Command::Demo(a) => commands::demo::run(a),
         Command::Completions(a) => commands::completions::run(a, cli::command()),
