@@ -48,6 +48,7 @@ pub mod hardening;
 pub mod http;
 /// Unverified JWT inspection and the local checks before an exchange.
 pub mod jwt;
+pub mod man_extra;
 pub mod output;
 pub mod private_fs;
 pub mod redact;
