@@ -90,7 +90,7 @@ pub async fn exchange(
     let (sub, jti) = super::peek(&assertion);
     match outcome {
         Ok((rule, ws)) => {
-            let now = crate::jwt::now();
+            let now = crate::clock::now();
             let exp = super::claims_exp(&assertion).unwrap_or(now);
             // Anthropic: max(60, min(rule lifetime, 2 × remaining assertion validity)).
             let lifetime = rule.token_lifetime_seconds.min(2 * (exp - now)).max(60);

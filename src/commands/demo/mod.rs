@@ -7,8 +7,8 @@ mod ci;
 
 use super::setup::{self, SetupCommand, anthropic::SetupAnthropicArgs, openai::SetupOpenAiArgs};
 use crate::acquire;
+use crate::clock::{self, human_duration, rfc3339};
 use crate::error::{Error, Result};
-use crate::jwt::{self, human_duration, rfc3339};
 use crate::output;
 use crate::provider::Provider;
 use crate::redact::mask_token;
@@ -151,7 +151,7 @@ fn timed(get: impl FnOnce() -> Result<acquire::Token>) -> Result<acquire::Token>
         "   got {} (expires {}, in {}) in {} ms",
         mask_token(token.access_token.expose()),
         rfc3339(token.expires_at),
-        human_duration(token.expires_at - jwt::now()),
+        human_duration(token.expires_at - clock::now()),
         started.elapsed().as_millis()
     ));
     Ok(token)

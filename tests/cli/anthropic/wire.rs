@@ -447,7 +447,7 @@ fn the_config_dir_flag_overrides_the_environment() {
 /// HTTPS_PROXY and NO_PROXY are honoured for a remote host: the proxy is
 /// asked for a CONNECT tunnel to it (this stand-in refuses, so the exchange
 /// fails); NO_PROXY for the host goes direct. Loopback is never proxied
-/// (tests/cli/proxy.rs), and a tunnel that works is in tests/cli/tls.rs.
+/// (tests/cli/http_proxy.rs), and a tunnel that works is in tests/cli/tls.rs.
 #[test]
 fn proxies_are_honoured() {
     let proxy = Fake::start(|_, _| Reply::token(TOKEN, 600));
