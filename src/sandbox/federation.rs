@@ -22,7 +22,13 @@ use crate::jwt::MAX_ASSERTION_BYTES;
 pub fn api_error(status: StatusCode, etype: &str, message: &str, request_id: &str) -> Response {
     (
         status,
-        [("request-id", request_id.to_string())],
+        [
+            ("request-id", request_id.to_string()),
+            (
+                crate::provider::anthropic::SANDBOX_HISTORY_HEADER,
+                "/_sandbox/history".to_string(),
+            ),
+        ],
         Json(json!({
             "type": "error",
             "error": {"type": etype, "message": message},

@@ -271,6 +271,12 @@ fn a_denied_rule_end_to_end() {
     let r = env.run(&["credential", "anthropic"]);
     r.fails(5, "fdrl_01sandboxdenied");
     assert!(r.stderr.contains("request-id req_sandbox_"), "{}", r.stderr);
+    // the reason is in the sandbox's history, not the Console (issue 23)
+    let history = format!("{}/_sandbox/history", sb.url);
+    assert!(r.stderr.contains(&history), "{}", r.stderr);
+    assert!(!r.stderr.contains("platform.claude.com"), "{}", r.stderr);
+    let h = sb.history();
+    assert!(h.to_string().contains("denied"), "{h}");
 }
 
 #[test]

@@ -321,10 +321,8 @@ fn check_reports_a_denied_rule_with_its_hints() {
             .contains("fdrl_01sandboxdenied")
     );
     assert!(
-        e["hint"]
-            .as_str()
-            .unwrap()
-            .contains("authentication history")
+        e["hint"].as_str().unwrap().contains("/_sandbox/history"),
+        "a sandbox denial points to the sandbox's history (issue 23)"
     );
     let r = env.run(&["auth", "status", "--check"]);
     assert!(r.stdout.contains("FAILED (exit 5)"), "{}", r.stdout);

@@ -110,7 +110,8 @@ fn denial_401_authentication_error() {
             "2. the subject (repo:acme/app:ref:refs/heads/main) or audience",
             "3. the rule does not cover workspace wrkspc_01sandbox",
             "4. the service account svac_01sandbox",
-            "authentication history: https://platform.claude.com/settings/workload-identity-federation?tab=history",
+            // the Console page, and what to look for there (issue 23)
+            "authentication history (https://platform.claude.com/settings/workload-identity-federation?tab=history: Settings > Workload identity, History tab): find the attempt at this time for rule",
         ],
     );
 }
