@@ -20,9 +20,12 @@ use crate::redact::mask_token;
 use crate::settings::{DEFAULT_MIN_TTL_SECS, Settings};
 use crate::source::env::{Located, locate, neither_set};
 
+/// `issuer` is the profile's, as `acquire` passes it: the audience
+/// reported is the one `credential` asks for.
 pub fn provider_state(
     s: &Settings,
     target: &Configured,
+    issuer: Option<&IssuerConfig>,
     origins: crate::provider::from_env::Origins,
     cache: &TokenCache,
     env: &precedence::Env,
@@ -31,8 +34,8 @@ pub fn provider_state(
     let cstate = cache_state(cache, &target.cache_key(&s.profile), warnings);
     let provider = target.provider();
     let audience = Audience {
-        asked: target.audience(None),
-        explicit: target.recorded_audience(None).is_some(),
+        asked: target.audience(issuer),
+        explicit: target.recorded_audience(issuer).is_some(),
     };
     let identity = identity_state(provider, target.identity(), &audience, s, cache, env);
     let now = clock::now();

@@ -193,6 +193,7 @@ pub fn gather(inp: &Inputs) -> Report {
                 Ok((target, origins)) => Some(keyless::provider_state(
                     s,
                     &target,
+                    s.issuer(l).as_ref(),
                     origins,
                     &cache,
                     &inp.env,

@@ -284,6 +284,22 @@ fn demo_runs_the_main_job() {
     let env = TestEnv::new();
     let r = env.run(&["demo"]);
     r.success();
+    // its closing advice is the README's: setup claude-code, not a
+    // hand-written apiKeyHelper (issue 23)
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    for advice in [
+        "keyless setup claude-code",
+        "keyless auth status --check",
+        "keyless exec -- ",
+    ] {
+        assert!(
+            r.stderr.contains(advice) && readme.contains(advice),
+            "{advice}: {}",
+            r.stderr
+        );
+    }
+    assert!(!r.stderr.contains("\"apiKeyHelper\":"), "{}", r.stderr);
     assert!(
         r.stdout.contains("Hello from the keyless sandbox"),
         "{}",

@@ -134,11 +134,12 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         "   GET {url}/v1/models with it as OPENAI_API_KEY would send it → 200: {models}"
     ));
 
+    // The same advice as the README's first screen and Everyday use.
     say(
-        "\nIn real use: keyless setup anthropic|openai … once, then `keyless exec -- your-program`,",
+        "\nIn real use: `keyless setup anthropic …` (or openai) once with your IDs, `keyless auth status --check`,",
     );
     say(
-        "`eval \"$(keyless env)\"`, or \"apiKeyHelper\": \"keyless credential anthropic\" for Claude Code.",
+        "then `keyless exec -- your-program`, `eval \"$(keyless env)\"`, or `keyless setup claude-code` for Claude Code.",
     );
     output::payload(&reply, true)
 }
