@@ -6,6 +6,8 @@
 
 pub mod child;
 #[cfg(unix)]
+pub mod renewal;
+#[cfg(unix)]
 pub mod sdk_profile;
 pub mod shell;
 #[cfg(unix)]

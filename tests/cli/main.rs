@@ -1,9 +1,11 @@
 //! One integration-test target (one link): the real binary, hermetic.
 
+mod agent_support;
 mod common;
 mod fake;
 mod fake_idp;
 
+mod agent;
 mod ambient;
 mod ambient_aws;
 mod ambient_aws_sandbox;
