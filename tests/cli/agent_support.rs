@@ -12,6 +12,8 @@ use crate::common::*;
 pub struct Agent {
     pub child: Child,
     pub ready: PathBuf,
+    /// Its stderr, drained as it comes (a full pipe would block the agent).
+    err: Option<std::thread::JoinHandle<String>>,
 }
 
 impl Agent {
@@ -43,15 +45,25 @@ impl Agent {
         c.arg("agent")
             .arg("--ready-file")
             .arg(&ready)
-            .stdout(Stdio::piped())
+            .stdout(Stdio::null())
             .stderr(Stdio::piped());
         for s in sinks {
             c.arg("--sink").arg(s);
         }
         c.args(extra);
         f(&mut c);
-        let child = c.spawn().unwrap();
-        Agent { child, ready }
+        let mut child = c.spawn().unwrap();
+        let mut pipe = child.stderr.take().unwrap();
+        let err = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = pipe.read_to_string(&mut s);
+            s
+        });
+        Agent {
+            child,
+            ready,
+            err: Some(err),
+        }
     }
 
     pub fn wait_ready(&self, limit: Duration) {
@@ -83,13 +95,7 @@ impl Agent {
     /// Wait for it to exit by itself: its exit code and stderr.
     pub fn finish(&mut self) -> (i32, String) {
         let status = self.child.wait().unwrap();
-        let mut err = String::new();
-        self.child
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut err)
-            .unwrap();
+        let err = self.err.take().unwrap().join().unwrap();
         assert_no_secrets(&err);
         (status.code().unwrap_or(-1), err)
     }

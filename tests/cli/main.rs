@@ -6,6 +6,7 @@ mod fake;
 mod fake_idp;
 
 mod agent;
+mod agent_long;
 mod ambient;
 mod ambient_aws;
 mod ambient_aws_sandbox;
