@@ -1,5 +1,5 @@
 //! Man pages and shell completions, generated from the clap definitions.
-//! `completions/` and `man/` in the repository hold the output; a test fails
+//! `completions/`, `man/` and `docs/environment.md` in the repository hold the output; a test fails
 //! when they are stale (`KEYLESS_BLESS=1 cargo test assets` refreshes them).
 
 use clap_complete::Shell;
@@ -21,6 +21,10 @@ pub fn files() -> Vec<(String, Vec<u8>)> {
     let mut cmd = crate::cli::command();
     cmd.build();
     man_pages(&cmd, "keyless", &mut out);
+    out.push((
+        "docs/environment.md".into(),
+        crate::env_doc::markdown().into_bytes(),
+    ));
     out
 }
 

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 
+pub mod api;
 mod roots;
 
 pub const TIMEOUT: Duration = Duration::from_secs(30);
@@ -58,31 +59,17 @@ pub fn client_direct() -> Result<reqwest::Client> {
     build(builder(None)?.no_proxy())
 }
 
-/// [`client_with_ca`] for API calls `exec --proxy` forwards: the same trust
-/// and proxy rules, but streamed responses may run for as long as the
-/// server keeps sending (each read within [`API_READ_TIMEOUT`]), and idle
-/// connections are kept for the next call.
-pub fn client_for_api(ca_file: Option<&Path>) -> Result<reqwest::Client> {
-    build(
-        builder(ca_file)?
-            .timeout(API_TOTAL_TIMEOUT)
-            .read_timeout(API_READ_TIMEOUT)
-            .pool_max_idle_per_host(8)
-            .pool_idle_timeout(Duration::from_secs(30)),
-    )
-}
-
-/// The longest gap between two reads of a forwarded API response.
-pub const API_READ_TIMEOUT: Duration = Duration::from_secs(600);
-/// The longest a forwarded API call may take in all (a long streamed answer).
-pub const API_TOTAL_TIMEOUT: Duration = Duration::from_secs(6 * 3600);
-
 fn build(b: reqwest::ClientBuilder) -> Result<reqwest::Client> {
     b.build()
         .map_err(|e| Error::failure(format!("cannot build the HTTP client: {e}")))
 }
 
 fn builder(ca_file: Option<&Path>) -> Result<reqwest::ClientBuilder> {
+    builder_with_alpn(ca_file, vec![b"http/1.1".to_vec()])
+}
+
+/// [`builder`] offering the protocols `alpn` in TLS.
+fn builder_with_alpn(ca_file: Option<&Path>, alpn: Vec<Vec<u8>>) -> Result<reqwest::ClientBuilder> {
     // reqwest is built without a provider; ring is ours. Err = already installed.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let mut extra_roots = Vec::new();
@@ -96,8 +83,9 @@ fn builder(ca_file: Option<&Path>) -> Result<reqwest::ClientBuilder> {
             crate::env_vars::KEYLESS_CA_FILE,
         )?);
     }
-    let tls = roots::client_config(extra_roots)
+    let mut tls = roots::client_config(extra_roots)
         .map_err(|e| Error::failure(format!("cannot configure TLS: {e}")))?;
+    tls.alpn_protocols = alpn;
     let mut b = reqwest::Client::builder().tls_backend_preconfigured(tls);
     b = b.no_proxy();
     for proxy in env_proxies() {

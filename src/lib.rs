@@ -42,8 +42,9 @@ pub mod commands;
 pub mod sandbox;
 
 // --- plumbing ---
-pub mod error;
 /// Man pages and completions from the clap definitions.
+pub mod env_doc;
+pub mod error;
 pub mod generated;
 /// Core dumps off, before anything else runs.
 pub mod hardening;

@@ -8,13 +8,15 @@
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use futures_util::StreamExt;
+use hyper::body::Incoming;
 
 use super::gate::{self, Capability, Refusal};
+use super::listen::Conn;
 use super::tokens::{Current, Tokens};
+use crate::http::api::ApiClient;
 use crate::output;
 use crate::provider::{Configured, Provider};
 
@@ -32,7 +34,7 @@ pub struct Shared {
     /// `https://api.openai.com/v1`).
     pub upstream: url::Url,
     pub headers: &'static [(&'static str, &'static str)],
-    pub client: reqwest::Client,
+    pub client: ApiClient,
     pub tokens: Tokens,
 }
 
@@ -42,7 +44,7 @@ impl Shared {
         port: u16,
         capability: Capability,
         upstream: url::Url,
-        client: reqwest::Client,
+        client: ApiClient,
         tokens: Tokens,
     ) -> Self {
         Shared {
@@ -64,29 +66,32 @@ enum Held {
     Streaming(Vec<Bytes>, axum::body::BodyDataStream),
 }
 
-pub async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
+pub async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>, conn: Conn) -> Response {
     let p = shared.provider;
     if !gate::host_is_ours(req.headers(), shared.port) {
-        return Refusal::Host.respond(p, None);
+        return closing(Refusal::Host.respond(p, None));
     }
     if !shared.capability.presented_in(req.headers()) {
-        return Refusal::Capability.respond(p, None);
+        return closing(Refusal::Capability.respond(p, None));
     }
+    conn.prove();
     let Some(path) = gate::upstream_path(req.uri().path(), shared.upstream.path()) else {
         return Refusal::Path.respond(p, None);
     };
     let mut url = shared.upstream.clone();
     url.set_path(&path);
     url.set_query(req.uri().query());
-    output::debug(&format!(
-        "proxy: {} {}",
-        req.method(),
-        crate::redact::terminal(req.uri().path())
-    ));
+    if output::verbosity() >= 2 {
+        output::debug(&format!(
+            "proxy: {} {}",
+            req.method(),
+            crate::redact::terminal(req.uri().path())
+        ));
+    }
     let (parts, body) = req.into_parts();
     let headers = outgoing_headers(&parts.headers, shared.headers);
     let method = parts.method;
-    let held = match hold(body).await {
+    let held = match hold(Body::new(body)).await {
         Ok(h) => h,
         Err(why) => return Refusal::Upstream.respond(p, Some(&why)),
     };
@@ -94,20 +99,20 @@ pub async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response
         Ok(t) => t,
         Err(e) => return no_token(p, &e),
     };
-    let send = |token: &Current, body: reqwest::Body| {
-        shared
-            .client
-            .request(method.clone(), url.clone())
-            .headers(headers.clone())
-            .bearer_auth(token.token.expose())
-            .body(body)
-            .send()
+    let send = |token: &Current, body: reqwest::Body, headers: HeaderMap| {
+        let mut r = reqwest::Request::new(method.clone(), url.clone());
+        *r.headers_mut() = headers;
+        if let Some(auth) = bearer(token) {
+            r.headers_mut().insert(header::AUTHORIZATION, auth);
+        }
+        *r.body_mut() = Some(body);
+        shared.client.execute(r)
     };
     let bytes = match held {
         Held::All(b) => b,
         Held::Streaming(prefix, rest) => {
             let stream = futures_util::stream::iter(prefix.into_iter().map(Ok)).chain(rest);
-            let resp = send(&token, reqwest::Body::wrap_stream(stream)).await;
+            let resp = send(&token, reqwest::Body::wrap_stream(stream), headers).await;
             if resp
                 .as_ref()
                 .is_ok_and(|r| r.status() == StatusCode::UNAUTHORIZED)
@@ -118,7 +123,7 @@ pub async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response
             return respond(p, resp);
         }
     };
-    let first = send(&token, reqwest::Body::from(bytes.clone())).await;
+    let first = send(&token, reqwest::Body::from(bytes.clone()), headers.clone()).await;
     let first = match first {
         Ok(r) if r.status() == StatusCode::UNAUTHORIZED => r,
         other => return respond(p, other),
@@ -129,10 +134,25 @@ pub async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response
     match shared.tokens.rejected(&token.token).await {
         Ok(renewed) if renewed.token.expose() != token.token.expose() => {
             output::info("proxy: the API rejected the token; retrying once with a new one");
-            respond(p, send(&renewed, reqwest::Body::from(bytes)).await)
+            respond(p, send(&renewed, reqwest::Body::from(bytes), headers).await)
         }
         _ => saved.into_response(),
     }
+}
+
+/// `Authorization: Bearer TOKEN`, marked sensitive.
+fn bearer(token: &Current) -> Option<HeaderValue> {
+    let mut v = HeaderValue::try_from(format!("Bearer {}", token.token.expose())).ok()?;
+    v.set_sensitive(true);
+    Some(v)
+}
+
+/// A refusal to someone without the capability closes the connection:
+/// refused requests cannot keep one open.
+fn closing(mut r: Response) -> Response {
+    r.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    r
 }
 
 /// The request's headers minus its credentials, hop-by-hop headers and
@@ -200,6 +220,9 @@ async fn hold(body: Body) -> Result<Held, String> {
             return Ok(Held::Streaming(chunks, stream));
         }
     }
+    if chunks.len() == 1 {
+        return Ok(Held::All(chunks.swap_remove(0)));
+    }
     let mut all = Vec::with_capacity(size);
     for c in chunks {
         all.extend_from_slice(&c);
@@ -207,18 +230,25 @@ async fn hold(body: Body) -> Result<Held, String> {
     Ok(Held::All(Bytes::from(all)))
 }
 
-/// An upstream response, streamed back chunk by chunk as it arrives.
+/// An upstream response, streamed back frame by frame as it arrives.
 fn respond(p: Provider, resp: reqwest::Result<reqwest::Response>) -> Response {
     let resp = match resp {
         Ok(r) => r,
         Err(e) => return upstream_failed(p, &e),
     };
-    let mut out = Response::builder().status(resp.status());
-    if let Some(h) = out.headers_mut() {
-        copy_response_headers(resp.headers(), h);
+    let (mut parts, body) = axum::http::Response::from(resp).into_parts();
+    // The child speaks HTTP/1.1 to the listener, whatever the API spoke.
+    parts.version = axum::http::Version::HTTP_11;
+    let names: Vec<HeaderName> = parts
+        .headers
+        .keys()
+        .filter(|n| dropped(n))
+        .cloned()
+        .collect();
+    for name in names {
+        parts.headers.remove(&name);
     }
-    out.body(Body::from_stream(resp.bytes_stream()))
-        .unwrap_or_else(|_| Refusal::Upstream.respond(p, None))
+    Response::from_parts(parts, Body::new(body))
 }
 
 fn copy_response_headers(from: &HeaderMap, to: &mut HeaderMap) {

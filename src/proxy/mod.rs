@@ -15,6 +15,7 @@
 
 mod forward;
 mod gate;
+mod listen;
 mod tokens;
 
 use std::ffi::OsString;
@@ -49,13 +50,18 @@ pub fn run(
         .enable_all()
         .build()
         .map_err(|e| Error::failure(format!("cannot start the async runtime: {e}")))?;
+    // Room for the connections the listeners keep; the child gets the
+    // limits keyless was given.
+    let (saved_nofile, nofile) = listen::raise_nofile();
+    let limits = listen::Limits::for_nofile(nofile);
     let mut vars = Vec::new();
     for p in handoff::providers(settings, &loaded, types)? {
         let target = p.configured(settings, &loaded)?;
-        vars.extend(start(&rt, settings, target, issuer.clone(), fresh)?);
+        vars.extend(start(&rt, settings, target, issuer.clone(), fresh, limits)?);
     }
     vars.extend(no_proxy_for_loopback());
     let mut cmd = handoff::child::command(command, &vars);
+    listen::restore_nofile(&mut cmd, saved_nofile);
     if std::env::var_os(env_vars::ANTHROPIC_API_KEY).is_some() {
         output::note("note: removing ANTHROPIC_API_KEY, which would shadow the proxy's key");
     }
@@ -82,19 +88,22 @@ fn start(
     target: Configured,
     issuer: Option<IssuerConfig>,
     fresh: Freshness,
+    limits: listen::Limits,
 ) -> Result<Vec<Assignment>> {
     let provider = target.provider();
     let upstream = upstream(&target)?;
-    let client = crate::http::client_for_api(target.ca_file())?;
-    let listener = std::net::TcpListener::bind(("127.0.0.1", 0))
-        .and_then(|l| l.set_nonblocking(true).map(|()| l))
-        .map_err(|e| {
-            Error::failure(format!(
-                "cannot listen on 127.0.0.1 for the {} proxy: {}",
-                provider.title(),
-                crate::error::io_reason(&e)
-            ))
-        })?;
+    let client = crate::http::api::client_for_api(target.ca_file(), limits.total)?;
+    let listener = {
+        let _guard = rt.enter();
+        bind()
+    }
+    .map_err(|e| {
+        Error::failure(format!(
+            "cannot listen on 127.0.0.1 for the {} proxy: {}",
+            provider.title(),
+            crate::error::io_reason(&e)
+        ))
+    })?;
     let port = listener
         .local_addr()
         .map_err(|e| Error::failure(format!("cannot read the proxy's address: {e}")))?
@@ -105,19 +114,10 @@ fn start(
     let shared = Arc::new(Shared::new(
         &target, port, capability, upstream, client, tokens,
     ));
-    let listener = {
-        let _guard = rt.enter();
-        tokio::net::TcpListener::from_std(listener)
-            .map_err(|e| Error::failure(format!("cannot use the proxy's listener: {e}")))?
-    };
-    let router = axum::Router::new()
-        .fallback(forward::handle)
-        .with_state(shared.clone());
-    rt.spawn(async move {
-        if let Err(e) = axum::serve(listener, router).await {
-            output::warn(&format!("the proxy's listener failed: {e}"));
-        }
-    });
+    let serving = shared.clone();
+    rt.spawn(listen::serve(listener, limits, move |req, conn| {
+        forward::handle(serving.clone(), req, conn)
+    }));
     rt.spawn(renew(shared.clone()));
     let local = format!("http://127.0.0.1:{port}");
     output::info(&format!(
@@ -138,6 +138,14 @@ fn start(
             Assignment::Set(env_vars::OPENAI_API_KEY, key),
         ],
     })
+}
+
+/// A listener on 127.0.0.1 (an ephemeral port) with room in its accept
+/// queue for a burst of connections.
+fn bind() -> std::io::Result<tokio::net::TcpListener> {
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.bind((std::net::Ipv4Addr::LOCALHOST, 0).into())?;
+    socket.listen(1024)
 }
 
 /// The API the requests go to: the profile's base URL for Anthropic; for

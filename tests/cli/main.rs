@@ -40,6 +40,7 @@ mod pooled;
 mod process;
 mod properties;
 mod proxy;
+mod readme;
 mod real_clients;
 mod revocation;
 mod sandbox;

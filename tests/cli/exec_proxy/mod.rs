@@ -4,6 +4,9 @@
 //! renewed (tests/cli/exec_proxy/sdk.rs drives the official SDKs).
 
 mod attack;
+mod counting;
+mod listener;
+mod reuse;
 mod sdk;
 mod streaming;
 mod upstream;
@@ -58,21 +61,29 @@ pub struct Running {
 
 impl Running {
     pub fn start(env: &TestEnv, args: &[&str]) -> Self {
+        Self::start_with(env, args, |_| {})
+    }
+
+    /// [`Running::start`], with `adjust` applied to keyless's command first.
+    pub fn start_with(
+        env: &TestEnv,
+        args: &[&str],
+        adjust: impl FnOnce(&mut std::process::Command),
+    ) -> Self {
         let out = env.path("out");
         std::fs::create_dir_all(&out).unwrap();
         let script = r#"env > "$OUT/env.tmp"; mv "$OUT/env.tmp" "$OUT/env";
             while [ ! -e "$OUT/stop" ]; do sleep 0.05; done; exit "$(cat "$OUT/stop")""#;
-        let keyless = env
-            .cmd()
-            .args(["exec", "--proxy"])
+        let mut cmd = env.cmd();
+        cmd.args(["exec", "--proxy"])
             .args(args)
             .args(["--", "sh", "-c", script])
             .env("OUT", &out)
             .env("ANTHROPIC_API_KEY", "sk-ant-api03-FAKE")
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+            .stderr(Stdio::piped());
+        adjust(&mut cmd);
+        let keyless = cmd.spawn().unwrap();
         let file = out.join("env");
         let t0 = Instant::now();
         while !file.exists() {

@@ -1,0 +1,308 @@
+//! The proxy's listener on 127.0.0.1, which every local user can reach:
+//! what a process without the capability can make it hold is bounded.
+//!
+//! - A connection must present a request that passes the gate within
+//!   [`UNPROVEN_DEADLINE`] of being accepted, or it is closed; a refused
+//!   request closes its connection ([`super::gate`] answers `Connection:
+//!   close`).
+//! - A request head may take at most [`HEADER_TIMEOUT`] to arrive, and
+//!   that is also how long a kept-alive connection may sit idle (hyper
+//!   starts the clock when it waits for the next head).
+//! - A request head is at most [`MAX_HEADER`] bytes (431 past it).
+//! - At most [`Limits::total`] connections are open (kept below the
+//!   open-file limit, which [`raise_nofile`] raises to the hard one), of
+//!   them at most [`Limits::unproven`] that have not passed the gate.
+//!   When full, a new connection closes the oldest one that has not: the
+//!   child's connections (they present the capability) are never the ones
+//!   turned away.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use hyper_util::rt::{TokioIo, TokioTimer};
+
+/// How long a connection may stay open without a request passing the gate.
+pub const UNPROVEN_DEADLINE: Duration = Duration::from_secs(10);
+/// The longest a request head may take, and a kept-alive connection idle.
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(60);
+/// The largest request head (request line and headers) read.
+pub const MAX_HEADER: usize = 32 << 10;
+/// hyper's buffer per connection (at least [`MAX_HEADER`]).
+const MAX_BUF: usize = 64 << 10;
+/// Descriptors kept free for everything else keyless opens.
+const RESERVED_FDS: u64 = 64;
+
+/// How many connections the listener keeps open at once.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub total: usize,
+    pub unproven: usize,
+}
+
+impl Limits {
+    /// From the open-file limit: each connection may need a second
+    /// descriptor for its call to the API.
+    pub fn for_nofile(nofile: u64) -> Self {
+        let total = (nofile.saturating_sub(RESERVED_FDS) / 2).clamp(16, 4096) as usize;
+        Limits {
+            total,
+            unproven: total.min(256),
+        }
+    }
+}
+
+/// The open-file limits keyless started with.
+#[cfg(unix)]
+pub type Saved = libc::rlimit;
+#[cfg(not(unix))]
+pub type Saved = ();
+
+#[cfg(not(unix))]
+pub fn raise_nofile() -> (Option<Saved>, u64) {
+    (None, 8192)
+}
+
+#[cfg(not(unix))]
+pub fn restore_nofile(_: &mut std::process::Command, _: Option<Saved>) {}
+
+/// Raise the soft open-file limit to the hard one; the limits that were
+/// in force (the child gets them back, [`restore_nofile`]) and the new soft one.
+#[cfg(unix)]
+#[allow(clippy::unnecessary_cast)] // rlim_t is not u64 everywhere
+pub fn raise_nofile() -> (Option<Saved>, u64) {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit(2) writes the struct we pass.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+        return (None, 1024);
+    }
+    let original = lim;
+    // macOS refuses more than OPEN_MAX however high the hard limit is.
+    let want = if cfg!(target_os = "macos") {
+        lim.rlim_max.min(10240)
+    } else {
+        lim.rlim_max
+    };
+    if want > lim.rlim_cur {
+        let raised = libc::rlimit {
+            rlim_cur: want,
+            rlim_max: lim.rlim_max,
+        };
+        // SAFETY: setrlimit(2) reads the struct we pass.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
+            return (Some(original), want as u64);
+        }
+    }
+    (None, lim.rlim_cur as u64)
+}
+
+/// Give a child the open-file limit keyless started with.
+#[cfg(unix)]
+pub fn restore_nofile(cmd: &mut std::process::Command, original: Option<Saved>) {
+    use std::os::unix::process::CommandExt;
+    let Some(lim) = original else { return };
+    // SAFETY: only setrlimit(2), async-signal-safe, between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+            Ok(())
+        });
+    }
+}
+
+/// One open connection, as the registry sees it.
+struct Entry {
+    proven: Arc<AtomicBool>,
+    evict: Arc<tokio::sync::Notify>,
+}
+
+/// The open connections, oldest first.
+#[derive(Default)]
+struct Registry {
+    next: u64,
+    open: BTreeMap<u64, Entry>,
+}
+
+impl Registry {
+    /// Room for a new connection: closes the oldest unproven one when the
+    /// listener is full (or holds too many unproven); None when every open
+    /// connection has passed the gate and there is no room.
+    fn admit(
+        &mut self,
+        limits: Limits,
+    ) -> Option<(u64, Arc<AtomicBool>, Arc<tokio::sync::Notify>)> {
+        if self.open.len() >= limits.unproven {
+            let unproven = || {
+                self.open
+                    .iter()
+                    .filter(|(_, e)| !e.proven.load(Ordering::Relaxed))
+            };
+            let count = unproven().count();
+            if self.open.len() >= limits.total || count >= limits.unproven {
+                let oldest = unproven().next().map(|(id, _)| *id)?;
+                if let Some(e) = self.open.remove(&oldest) {
+                    e.evict.notify_one();
+                }
+            }
+        }
+        let id = self.next;
+        self.next += 1;
+        let proven = Arc::new(AtomicBool::new(false));
+        let evict = Arc::new(tokio::sync::Notify::new());
+        self.open.insert(
+            id,
+            Entry {
+                proven: proven.clone(),
+                evict: evict.clone(),
+            },
+        );
+        Some((id, proven, evict))
+    }
+}
+
+/// Removes its connection from the registry when the connection ends.
+struct Slot {
+    id: u64,
+    registry: Arc<Mutex<Registry>>,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut r = self.registry.lock().unwrap_or_else(|p| p.into_inner());
+        r.open.remove(&self.id);
+    }
+}
+
+/// What the request handler learns about its connection.
+#[derive(Clone)]
+pub struct Conn {
+    proven: Arc<AtomicBool>,
+}
+
+impl Conn {
+    /// A request on this connection passed the gate: it is the child's.
+    pub fn prove(&self) {
+        self.proven.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Accept and serve connections on `listener` until the runtime ends;
+/// `handle` answers each request.
+pub async fn serve<H, F>(listener: tokio::net::TcpListener, limits: Limits, handle: H)
+where
+    H: Fn(hyper::Request<hyper::body::Incoming>, Conn) -> F + Clone + Send + Sync + 'static,
+    F: std::future::Future<Output = axum::response::Response> + Send + 'static,
+{
+    let registry = Arc::new(Mutex::new(Registry::default()));
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(HEADER_TIMEOUT)
+        .max_header_size(MAX_HEADER)
+        .max_buf_size(MAX_BUF)
+        .keep_alive(true);
+    let http = Arc::new(http);
+    loop {
+        let tcp = match listener.accept().await {
+            Ok((tcp, _)) => tcp,
+            Err(e) => {
+                // Out of descriptors (or another transient error): wait,
+                // rather than spin, for connections to close.
+                crate::output::debug(&format!("proxy: accept failed: {e}"));
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let admitted = registry
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .admit(limits);
+        let Some((id, proven, evict)) = admitted else {
+            continue;
+        };
+        let slot = Slot {
+            id,
+            registry: registry.clone(),
+        };
+        let (http, handle) = (http.clone(), handle.clone());
+        tokio::spawn(async move {
+            let _slot = slot;
+            let _ = tcp.set_nodelay(true);
+            let conn = Conn {
+                proven: proven.clone(),
+            };
+            let service = hyper::service::service_fn(move |req| {
+                let answer = handle(req, conn.clone());
+                async move { Ok::<_, std::convert::Infallible>(answer.await) }
+            });
+            let served = http.serve_connection(TokioIo::new(tcp), service);
+            tokio::pin!(served);
+            let deadline = tokio::time::sleep(UNPROVEN_DEADLINE);
+            tokio::pin!(deadline);
+            let mut watching = true;
+            loop {
+                tokio::select! {
+                    _ = served.as_mut() => return,
+                    _ = evict.notified() => return,
+                    _ = &mut deadline, if watching => {
+                        if !proven.load(Ordering::Relaxed) {
+                            return;
+                        }
+                        watching = false;
+                    }
+                }
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_leave_room_below_the_open_file_limit() {
+        let l = Limits::for_nofile(512);
+        assert_eq!((l.total, l.unproven), (224, 224));
+        let l = Limits::for_nofile(1 << 20);
+        assert_eq!((l.total, l.unproven), (4096, 256));
+        assert_eq!(Limits::for_nofile(10).total, 16);
+    }
+
+    #[test]
+    fn a_full_listener_turns_away_the_oldest_unproven_connection_never_a_proven_one() {
+        let limits = Limits {
+            total: 3,
+            unproven: 2,
+        };
+        let mut r = Registry::default();
+        let (_, child, _) = r.admit(limits).unwrap();
+        child.store(true, Ordering::Relaxed);
+        let (a, _, a_evict) = r.admit(limits).unwrap();
+        let (b, _, _) = r.admit(limits).unwrap();
+        assert_eq!(r.open.len(), 3);
+        // full: the oldest unproven (a) makes room
+        let (c, _, _) = r.admit(limits).unwrap();
+        assert!(!r.open.contains_key(&a));
+        assert!(r.open.contains_key(&b) && r.open.contains_key(&c));
+        let woken = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async {
+                tokio::time::timeout(Duration::from_secs(1), a_evict.notified())
+                    .await
+                    .is_ok()
+            });
+        assert!(woken, "the evicted connection is told");
+        // every connection proven and no room: the new one is refused
+        for e in r.open.values() {
+            e.proven.store(true, Ordering::Relaxed);
+        }
+        assert!(r.admit(limits).is_none());
+        assert_eq!(r.open.len(), 3);
+    }
+}

@@ -1,0 +1,157 @@
+//! An API stand-in that counts the connections it accepts, for the tests
+//! that pin `exec --proxy`'s connection reuse: plain HTTP/1.1 on
+//! loopback, or TLS with a private CA (rcgen) offering `h2` and
+//! `http/1.1` in ALPN, as the real APIs do. Every request is answered
+//! after a short pause (so that concurrent calls overlap) with a small
+//! JSON body; the protocol version of each is recorded.
+
+use std::convert::Infallible;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+
+/// Each answer waits this long, so concurrent calls are in flight together.
+const PAUSE: Duration = Duration::from_millis(40);
+
+pub struct Counting {
+    /// `http://127.0.0.1:PORT` or `https://localhost:PORT`.
+    pub url: String,
+    /// The PEM of the CA that signed the TLS server's certificate.
+    pub ca_pem: Option<String>,
+    connections: Arc<AtomicUsize>,
+    versions: Arc<Mutex<Vec<hyper::Version>>>,
+}
+
+impl Counting {
+    /// Plain HTTP/1.1 on 127.0.0.1.
+    pub fn plain() -> Self {
+        Self::start(None)
+    }
+
+    /// TLS with a private CA, ALPN `h2` and `http/1.1`.
+    pub fn tls() -> Self {
+        let (ca_pem, cfg) = tls_config();
+        Self::start(Some((ca_pem, cfg)))
+    }
+
+    fn start(tls: Option<(String, rustls::ServerConfig)>) -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let connections = Arc::new(AtomicUsize::new(0));
+        let versions = Arc::new(Mutex::new(Vec::new()));
+        let (n, seen) = (connections.clone(), versions.clone());
+        let (ca_pem, acceptor) = match tls {
+            Some((pem, cfg)) => (
+                Some(pem),
+                Some(tokio_rustls::TlsAcceptor::from(Arc::new(cfg))),
+            ),
+            None => (None, None),
+        };
+        let url = match acceptor {
+            Some(_) => format!("https://localhost:{port}"),
+            None => format!("http://127.0.0.1:{port}"),
+        };
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let l = tokio::net::TcpListener::from_std(listener).unwrap();
+                loop {
+                    let Ok((tcp, _)) = l.accept().await else {
+                        continue;
+                    };
+                    n.fetch_add(1, Ordering::SeqCst);
+                    let (seen, acceptor) = (seen.clone(), acceptor.clone());
+                    tokio::spawn(async move {
+                        let svc = hyper::service::service_fn(move |req| answer(req, seen.clone()));
+                        let server =
+                            hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+                        match acceptor {
+                            Some(a) => {
+                                let Ok(tls) = a.accept(tcp).await else {
+                                    return;
+                                };
+                                let _ = server.serve_connection(TokioIo::new(tls), svc).await;
+                            }
+                            None => {
+                                let _ = server.serve_connection(TokioIo::new(tcp), svc).await;
+                            }
+                        }
+                    });
+                }
+            });
+        });
+        Counting {
+            url,
+            ca_pem,
+            connections,
+            versions,
+        }
+    }
+
+    /// Connections accepted so far.
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
+
+    /// The protocol version of each request answered so far.
+    pub fn versions(&self) -> Vec<hyper::Version> {
+        self.versions.lock().unwrap().clone()
+    }
+}
+
+async fn answer(
+    req: hyper::Request<Incoming>,
+    seen: Arc<Mutex<Vec<hyper::Version>>>,
+) -> Result<hyper::Response<axum::body::Body>, Infallible> {
+    let version = req.version();
+    let _ = axum::body::to_bytes(axum::body::Body::new(req.into_body()), 1 << 20).await;
+    tokio::time::sleep(PAUSE).await;
+    seen.lock().unwrap().push(version);
+    Ok(hyper::Response::builder()
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(Bytes::from_static(b"{\"ok\":true}")))
+        .unwrap())
+}
+
+/// A private CA and a server config for `localhost` it signed, offering
+/// `h2` and `http/1.1`.
+fn tls_config() -> (String, rustls::ServerConfig) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name
+        .push(rcgen::DnType::CommonName, "keyless h2 test CA");
+    ca.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    let ca_key = KeyPair::generate().unwrap();
+    let ca_pem = ca.self_signed(&ca_key).unwrap().pem();
+    let issuer = Issuer::new(ca, ca_key);
+    let mut leaf = CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+    leaf.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
+    leaf.use_authority_key_identifier_extension = true;
+    let key = KeyPair::generate().unwrap();
+    let cert = leaf.signed_by(&key, &issuer).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![cert.der().clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+        )
+        .unwrap();
+    cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    (ca_pem, cfg)
+}

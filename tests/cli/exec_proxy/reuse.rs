@@ -1,0 +1,104 @@
+//! `exec --proxy` keeps its connections to the API: calls in a row share
+//! one, a burst of concurrent calls opens at most one per call in flight
+//! however often it repeats, and an API that offers HTTP/2 (ALPN `h2`, as
+//! the real ones do) gets every concurrent call as a stream on at most two
+//! connections. Against the real API every new connection is a TCP and
+//! TLS handshake across the internet (issue 21).
+
+use super::counting::Counting;
+use super::upstream::Upstream;
+use super::{Running, Serve, client, proxy_env};
+use crate::common::TestEnv;
+
+/// `exec --proxy --type openai` with the API at `api` (its CA trusted).
+fn start(up: &Upstream, api: &Counting) -> (TestEnv, Running) {
+    let env = proxy_env(up, Serve::OpenAi);
+    let ca = api.ca_pem.as_ref().map(|pem| {
+        let p = env.path("api-ca.pem");
+        std::fs::write(&p, pem).unwrap();
+        p
+    });
+    let base = format!("{}/v1", api.url);
+    let run = Running::start_with(&env, &["--type", "openai"], |cmd| {
+        cmd.env("OPENAI_BASE_URL", &base);
+        if let Some(ca) = &ca {
+            cmd.env("KEYLESS_CA_FILE", ca);
+        }
+    });
+    (env, run)
+}
+
+/// `n` calls at once through the proxy; panics unless all are 200.
+fn burst(run: &Running, n: usize) {
+    let (rt, c) = client();
+    let url = format!("{}/chat/completions", run.var("OPENAI_BASE_URL"));
+    let cap = run.var("OPENAI_API_KEY").to_string();
+    rt.block_on(async {
+        let calls = (0..n).map(|i| {
+            c.post(&url)
+                .bearer_auth(&cap)
+                .json(&serde_json::json!({"model": "gpt-test", "n": i}))
+                .send()
+        });
+        for r in futures_util::future::join_all(calls).await {
+            let r = r.unwrap();
+            assert_eq!(r.status(), 200);
+        }
+    });
+}
+
+#[test]
+fn calls_in_a_row_share_one_upstream_connection() {
+    let up = Upstream::start(600);
+    let api = Counting::plain();
+    let (_env, run) = start(&up, &api);
+    for _ in 0..20 {
+        burst(&run, 1);
+    }
+    assert_eq!(api.versions().len(), 20);
+    assert_eq!(api.connections(), 1, "20 calls in a row, one connection");
+    assert_eq!(run.stop(0).0, 0);
+}
+
+#[test]
+fn repeated_bursts_of_64_calls_open_at_most_64_upstream_connections() {
+    let up = Upstream::start(600);
+    let api = Counting::plain();
+    let (_env, run) = start(&up, &api);
+    for _ in 0..3 {
+        burst(&run, 64);
+    }
+    assert_eq!(api.versions().len(), 3 * 64);
+    assert!(
+        api.connections() <= 64,
+        "3 bursts of 64 concurrent calls opened {} connections to the API",
+        api.connections()
+    );
+    assert_eq!(run.stop(0).0, 0);
+}
+
+#[test]
+fn sixty_four_concurrent_calls_to_an_h2_api_share_at_most_two_connections() {
+    let up = Upstream::start(600);
+    let api = Counting::tls();
+    let (_env, run) = start(&up, &api);
+    // The first burst finds no connection open yet.
+    burst(&run, 64);
+    burst(&run, 64);
+    let versions = api.versions();
+    assert_eq!(versions.len(), 128);
+    assert!(
+        versions.iter().all(|v| *v == hyper::Version::HTTP_2),
+        "calls went over {:?}",
+        versions
+            .iter()
+            .filter(|v| **v != hyper::Version::HTTP_2)
+            .collect::<Vec<_>>()
+    );
+    assert!(
+        api.connections() <= 2,
+        "2 bursts of 64 concurrent calls opened {} connections to an h2 API",
+        api.connections()
+    );
+    assert_eq!(run.stop(0).0, 0);
+}
