@@ -16,7 +16,11 @@ const PREFIX: &str = "keyless-proxy-";
 const MAX: u64 = 256;
 
 /// The capability in `path`, or a new one written there by `fresh`.
-pub fn load_or_create(path: &Path, access: Access, fresh: impl FnOnce() -> String) -> Result<String> {
+pub fn load_or_create(
+    path: &Path,
+    access: Access,
+    fresh: impl FnOnce() -> String,
+) -> Result<String> {
     write::check_place(path, access)?;
     // Group read is allowed when the sinks are shared; nobody else writes.
     let forbidden = if access.is_shared() { 0o022 } else { 0o077 };

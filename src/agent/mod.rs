@@ -25,9 +25,11 @@
 //! file), so no reader ever finds an expired token; the next successful
 //! renewal writes them all again.
 
+mod capability;
 mod instance;
 mod outputs;
 mod plan;
+mod proxy_sink;
 pub mod sink;
 pub mod template;
 pub mod write;
@@ -63,6 +65,8 @@ pub struct Options {
     pub sinks: Vec<Sink>,
     pub access: Access,
     pub ready_file: Option<PathBuf>,
+    /// The proxy sinks' key (required with a proxy sink).
+    pub capability_file: Option<PathBuf>,
     pub fresh: Freshness,
 }
 
@@ -71,6 +75,7 @@ impl Options {
     fn places(&self) -> Vec<PathBuf> {
         let mut v: Vec<PathBuf> = self.sinks.iter().flat_map(Sink::places).collect();
         v.extend(self.ready_file.clone());
+        v.extend(self.capability_file.clone());
         v.sort();
         v.dedup();
         v
@@ -83,6 +88,15 @@ pub fn run(settings: &Settings, opts: &Options) -> Result<()> {
         return Err(Error::usage("keyless agent needs at least one --sink")
             .hint("for example --sink anthropic-profile:/run/keyless/anthropic"));
     }
+    let proxies = opts.sinks.iter().any(|s| matches!(s, Sink::Proxy { .. }));
+    if proxies != opts.capability_file.is_some() {
+        return Err(if proxies {
+            Error::usage("a proxy sink needs --capability-file PATH: the key its clients present")
+                .hint("keyless writes a random key there, or reuses the one already there")
+        } else {
+            Error::usage("--capability-file is for proxy sinks, and none is given")
+        });
+    }
     let _instance = Instance::claim(&settings.cache_dir, &opts.places())?;
     let signals = Signals::start()?;
     let mut running = Running::start(settings, opts, opts.fresh)?;
@@ -94,14 +108,18 @@ pub fn run(settings: &Settings, opts: &Options) -> Result<()> {
                 match Plan::build(settings, &opts.sinks, opts.access) {
                     Ok(_) => {
                         running.stop(false);
-                        running = Running::start(
-                            settings,
-                            opts,
-                            Freshness {
-                                force_refresh: false,
-                                ..opts.fresh
-                            },
-                        )?;
+                        let fresh = Freshness {
+                            force_refresh: false,
+                            ..opts.fresh
+                        };
+                        running = match Running::start(settings, opts, fresh) {
+                            Ok(r) => r,
+                            Err(e) => {
+                                // Nobody keeps the sinks fresh any more.
+                                remove_everything(settings, opts);
+                                return Err(e);
+                            }
+                        };
                     }
                     Err(e) => output::warn(&format!(
                         "agent: the new configuration is refused, going on with the old one: {e}"
@@ -181,6 +199,7 @@ impl Drop for Signals {
 /// One provider's token and its engine.
 struct Feed {
     provider: Provider,
+    target: crate::provider::Configured,
     renewer: Arc<Renewer<'static>>,
     /// Its sinks were emptied: nothing valid is written.
     cleared: bool,
@@ -192,6 +211,7 @@ struct Running {
     feeds: Vec<Feed>,
     ready_file: Option<PathBuf>,
     access: Access,
+    proxies: Option<proxy_sink::Proxies>,
 }
 
 impl Running {
@@ -207,21 +227,40 @@ impl Running {
             let owned = owned(settings);
             let issuer = plan.issuer.clone();
             let out = outputs.clone();
+            let fetched = target.clone();
             let renewer = Renewer::new(SCHEDULE, first, move |f| {
-                acquire::token(&owned, &target, issuer.as_ref(), f)
+                acquire::token(&owned, &fetched, issuer.as_ref(), f)
             })
             .deliver_to(move |t| out.deliver(p, t));
             feeds.push(Feed {
                 provider: p,
+                target,
                 renewer: Arc::new(renewer),
                 cleared: false,
             });
         }
+        let proxies = match &opts.capability_file {
+            Some(path) if !plan.proxies.is_empty() => {
+                let key =
+                    capability::load_or_create(path, opts.access, crate::proxy::new_capability)?;
+                let sinks: Vec<_> = plan
+                    .proxies
+                    .iter()
+                    .filter_map(|(p, addr)| {
+                        let f = feeds.iter().find(|f| f.provider == *p)?;
+                        Some((f.target.clone(), addr.clone(), f.renewer.clone()))
+                    })
+                    .collect();
+                Some(proxy_sink::Proxies::start(&sinks, &key, opts.access)?)
+            }
+            _ => None,
+        };
         let mut r = Running {
             outputs,
             feeds,
             ready_file: opts.ready_file.clone(),
             access: opts.access,
+            proxies,
         };
         // A cached token already due is replaced before anyone is told to read.
         r.tick();
@@ -321,12 +360,25 @@ impl Running {
 
     /// Stop serving; `remove` empties the file sinks (the agent exits).
     fn stop(self, remove: bool) {
+        if let Some(p) = self.proxies {
+            p.stop();
+        }
         if remove {
             self.outputs.clear_all();
             if let Some(p) = &self.ready_file {
                 let _ = write::remove(p);
             }
         }
+    }
+}
+
+/// Remove every file sink and the ready file (an agent that cannot go on).
+fn remove_everything(settings: &Settings, opts: &Options) {
+    if let Ok(p) = Plan::build(settings, &opts.sinks, opts.access) {
+        p.outputs.clear_all();
+    }
+    if let Some(r) = &opts.ready_file {
+        let _ = write::remove(r);
     }
 }
 

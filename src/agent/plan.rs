@@ -5,7 +5,7 @@
 //! bad reload leaves the running agent as it was.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::Path;
 
 use super::outputs::{Outputs, Profile, prepare_profile_dir};
 use super::sink::{ProxyAddr, Sink};
@@ -15,7 +15,7 @@ use crate::config::IssuerConfig;
 use crate::error::{Error, Result};
 use crate::handoff;
 use crate::private_fs::{self, Read0600};
-use crate::provider::{Configured, Provider};
+use crate::provider::{Configured, Provider, choice};
 use crate::settings::Settings;
 
 pub struct Plan {
@@ -72,13 +72,11 @@ impl Plan {
         }
         wanted.sort_by_key(|p| p.name());
         wanted.dedup();
-        let mut targets = Vec::new();
-        let mut base_urls = BTreeMap::new();
-        for p in wanted {
-            let t = p.configured(settings, &loaded)?;
-            base_urls.insert(p.name(), t.api_base(None));
-            targets.push(t);
-        }
+        let targets = choice::to_serve(settings, &loaded, &wanted)?;
+        let base_urls: BTreeMap<&'static str, String> = targets
+            .iter()
+            .map(|t| (t.provider().name(), t.api_base(None)))
+            .collect();
         let outputs = Outputs::new(access, files, profiles, templates, base_urls);
         for place in outputs.all_places() {
             write::check_place(&place, access)?;
@@ -111,8 +109,8 @@ fn only_provider(
     loaded: &crate::config::LoadedConfig,
     sink: &Sink,
 ) -> Result<Provider> {
-    match handoff::providers(settings, loaded, &[])?.as_slice() {
-        [one] => Ok(*one),
+    match choice::to_serve(settings, loaded, &[])?.as_slice() {
+        [one] => Ok(one.provider()),
         _ => Err(Error::usage(format!(
             "the sink {} does not say which provider's token it holds, and the profile has both",
             sink.describe()
@@ -122,7 +120,7 @@ fn only_provider(
 }
 
 /// Read and check a template (bounded, and not a file others can change).
-fn read_template(input: &PathBuf) -> Result<Template> {
+fn read_template(input: &Path) -> Result<Template> {
     let origin = input.display().to_string();
     let bytes = match private_fs::read_private(input, 0o022, MAX_TEMPLATE + 1) {
         Ok(Read0600::Data(b)) => b,

@@ -84,6 +84,12 @@ pub fn run(settings: &Settings, args: &AgentArgs) -> Result<()> {
             .map(std::path::absolute)
             .transpose()
             .map_err(|e| crate::error::Error::usage(format!("--ready-file: {e}")))?,
+        capability_file: args
+            .capability_file
+            .as_ref()
+            .map(std::path::absolute)
+            .transpose()
+            .map_err(|e| crate::error::Error::usage(format!("--capability-file: {e}")))?,
         fresh: (&args.freshness).into(),
     };
     if args.rejected {

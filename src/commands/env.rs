@@ -3,6 +3,7 @@
 use clap::Args;
 
 use crate::error::Result;
+use crate::handoff::child_env::{ChildEnv, Mode};
 use crate::handoff::{self, shell, shell::ShellKind};
 use crate::output;
 use crate::provider::Provider;
@@ -25,13 +26,14 @@ pub struct EnvArgs {
 
 pub fn run(settings: &Settings, args: &EnvArgs) -> Result<()> {
     let kind = args.shell.unwrap_or_else(shell::from_env);
-    let assignments = handoff::assignments(
-        settings,
-        &args.types,
-        args.keep_api_key,
-        kind != ShellKind::Dotenv,
-        (&args.freshness).into(),
-    )?;
+    let can_unset = kind != ShellKind::Dotenv;
+    let (mut assignments, served) =
+        handoff::assignments(settings, &args.types, can_unset, (&args.freshness).into())?;
+    let policy = ChildEnv::new(Mode::Env, &served, args.keep_api_key);
+    policy.announce(can_unset);
+    if can_unset {
+        assignments.extend(policy.unsets());
+    }
     let text = shell::render(kind, &assignments)?;
     output::payload(&text, false)
 }

@@ -9,6 +9,7 @@
 //! here fetches identity tokens or touches the cache beyond naming its key.
 
 pub mod anthropic;
+pub mod choice;
 mod configured;
 pub mod endpoint;
 pub mod from_env;

@@ -28,6 +28,11 @@ impl Capability {
         Capability(Secret::new(format!("keyless-proxy-{s}")))
     }
 
+    /// One kept in a file (`keyless agent --capability-file`), checked there.
+    pub fn kept(value: String) -> Self {
+        Capability(Secret::new(value))
+    }
+
     pub fn expose(&self) -> &str {
         self.0.expose()
     }
@@ -68,8 +73,10 @@ fn bearer(v: &str) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
 }
 
-/// Is `Host` the listener itself (`127.0.0.1:PORT` or `localhost:PORT`)?
-/// HTTP/1.1 requires the header; a request without one is refused too.
+/// Is `Host` the listener itself (`127.0.0.1:PORT`, `[::1]:PORT` or
+/// `localhost:PORT`)? Port 0 is a Unix socket (`keyless agent`), which
+/// clients name `localhost`. HTTP/1.1 requires the header; a request
+/// without one is refused too.
 pub fn host_is_ours(headers: &HeaderMap, port: u16) -> bool {
     let mut hosts = headers.get_all(header::HOST).iter();
     let (Some(h), None) = (hosts.next(), hosts.next()) else {
@@ -77,7 +84,14 @@ pub fn host_is_ours(headers: &HeaderMap, port: u16) -> bool {
     };
     let Ok(h) = h.to_str() else { return false };
     let h = h.to_ascii_lowercase();
-    let ours = [format!("127.0.0.1:{port}"), format!("localhost:{port}")];
+    if port == 0 {
+        return h == "localhost";
+    }
+    let ours = [
+        format!("127.0.0.1:{port}"),
+        format!("[::1]:{port}"),
+        format!("localhost:{port}"),
+    ];
     ours.contains(&h)
 }
 

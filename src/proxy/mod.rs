@@ -25,9 +25,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crate::config::IssuerConfig;
 use crate::env_vars;
 use crate::error::{Error, Result};
-use crate::handoff::{self, Assignment, supervise};
+use crate::handoff::child_env::{ChildEnv, Mode};
+use crate::handoff::{Assignment, supervise};
 use crate::output;
-use crate::provider::{Configured, Provider};
+use crate::provider::{Configured, Provider, choice};
 use crate::secret::Secret;
 use crate::settings::{Freshness, Settings};
 use forward::Shared;
@@ -55,21 +56,14 @@ pub fn run(
     let (saved_nofile, nofile) = listen::raise_nofile();
     let limits = listen::Limits::for_nofile(nofile);
     let mut vars = Vec::new();
-    for p in handoff::providers(settings, &loaded, types)? {
-        let target = p.configured(settings, &loaded)?;
+    let mut served = Vec::new();
+    for target in choice::to_serve(settings, &loaded, types)? {
+        served.push(target.provider());
         vars.extend(start(&rt, settings, target, issuer.clone(), fresh, limits)?);
     }
     vars.extend(no_proxy_for_loopback());
-    let mut cmd = handoff::child::command(command, &vars);
+    let mut cmd = ChildEnv::new(Mode::Proxy, &served, false).command(command, &vars);
     listen::restore_nofile(&mut cmd, saved_nofile);
-    if std::env::var_os(env_vars::ANTHROPIC_API_KEY).is_some() {
-        output::note("note: removing ANTHROPIC_API_KEY, which would shadow the proxy's key");
-    }
-    cmd.env_remove(env_vars::ANTHROPIC_API_KEY);
-    // An identity JWT buys a token at the token endpoint: the child holds
-    // only the capability.
-    cmd.env_remove(env_vars::ANTHROPIC_IDENTITY_TOKEN);
-    cmd.env_remove(env_vars::OPENAI_IDENTITY_TOKEN);
     let child = supervise::spawn(cmd, &command[0]);
     let status = child.and_then(|c| {
         c.exited
@@ -140,6 +134,69 @@ fn start(
     })
 }
 
+/// A fresh capability, for `keyless agent --capability-file`.
+pub fn new_capability() -> String {
+    Capability::random().expose().to_string()
+}
+
+/// Where `keyless agent` serves a provider's gate.
+pub enum SinkListener {
+    Tcp(std::net::TcpListener),
+    Unix(std::os::unix::net::UnixListener),
+}
+
+/// `keyless agent`'s proxy sink: `target`'s gate on `listener` for
+/// requests that present `capability`, forwarded with the token `renewer`
+/// keeps. The agent drives the schedule; a 401 renews through the same
+/// engine, so the agent's other sinks get the replacement too.
+pub fn serve_sink(
+    rt: &tokio::runtime::Runtime,
+    target: &Configured,
+    listener: SinkListener,
+    capability: String,
+    renewer: Arc<crate::handoff::renewal::Renewer<'static>>,
+) -> Result<()> {
+    let (_, nofile) = listen::raise_nofile();
+    let limits = listen::Limits::for_nofile(nofile);
+    let upstream = upstream(target)?;
+    let client = crate::http::api::client_for_api(target.ca_file(), limits.total)?;
+    let failed = |e: std::io::Error| {
+        Error::failure(format!(
+            "cannot serve the {} proxy sink: {}",
+            target.provider().title(),
+            crate::error::io_reason(&e)
+        ))
+    };
+    let port = match &listener {
+        SinkListener::Tcp(l) => l.local_addr().map_err(failed)?.port(),
+        SinkListener::Unix(_) => 0,
+    };
+    let tokens = Tokens::shared(renewer);
+    let shared = Arc::new(Shared::new(
+        target,
+        port,
+        Capability::kept(capability),
+        upstream,
+        client,
+        tokens,
+    ));
+    let handle = move |req, conn| forward::handle(shared.clone(), req, conn);
+    let _guard = rt.enter();
+    match listener {
+        SinkListener::Tcp(l) => {
+            l.set_nonblocking(true).map_err(failed)?;
+            let l = tokio::net::TcpListener::from_std(l).map_err(failed)?;
+            rt.spawn(listen::serve(l, limits, handle));
+        }
+        SinkListener::Unix(l) => {
+            l.set_nonblocking(true).map_err(failed)?;
+            let l = tokio::net::UnixListener::from_std(l).map_err(failed)?;
+            rt.spawn(listen::serve(l, limits, handle));
+        }
+    }
+    Ok(())
+}
+
 /// A listener on 127.0.0.1 (an ephemeral port) with room in its accept
 /// queue for a burst of connections.
 fn bind() -> std::io::Result<tokio::net::TcpListener> {
@@ -200,7 +257,7 @@ fn no_proxy_for_loopback() -> Vec<Assignment> {
 /// Renew the token when it is due, so requests rarely wait for an exchange.
 async fn renew(shared: Arc<Shared>) {
     loop {
-        let due = UNIX_EPOCH + Duration::from_secs(shared.tokens.next_due().max(0) as u64);
+        let due = UNIX_EPOCH + Duration::from_millis(shared.tokens.next_due_ms().max(0) as u64);
         if let Ok(wait) = due.duration_since(SystemTime::now()) {
             tokio::time::sleep(wait).await;
         }

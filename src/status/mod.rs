@@ -182,10 +182,9 @@ pub fn gather(inp: &Inputs) -> Report {
     let mut env_errors = Vec::new();
     let providers: Vec<ProviderState> = match &loaded {
         None => Vec::new(),
-        Some(l) => Provider::ALL
+        Some(l) => crate::provider::choice::choose(s, l, &[], inp.env.var)
             .into_iter()
-            .filter(|p| p.is_configured(profile, inp.env.var))
-            .filter_map(|p| match p.resolve(s, l, inp.env.var) {
+            .filter_map(|c| match c.resolved {
                 Ok((target, origins)) => Some(keyless::provider_state(
                     s,
                     &target,
@@ -195,8 +194,7 @@ pub fn gather(inp: &Inputs) -> Report {
                     &mut warnings,
                 )),
                 Err(e) => {
-                    let saved = profile.is_some_and(|prof| p.saved(prof).is_some());
-                    env_errors.push((saved, format!("{}: {}", p.name(), e.message)));
+                    env_errors.push((c.saved, format!("{}: {}", c.provider.name(), e.message)));
                     None
                 }
             })

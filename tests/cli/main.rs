@@ -7,6 +7,7 @@ mod fake_idp;
 
 mod agent;
 mod agent_long;
+mod agent_proxy;
 mod agent_recipes;
 mod ambient;
 mod ambient_aws;

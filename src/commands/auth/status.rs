@@ -9,7 +9,7 @@ use crate::acquire;
 use crate::env_vars;
 use crate::error::{Error, Result};
 use crate::output;
-use crate::provider::{Configured, Provider};
+use crate::provider::{Configured, choice};
 use crate::settings::{Freshness, Settings};
 use crate::status::{self, CheckError, CheckResult, precedence};
 
@@ -78,7 +78,6 @@ fn check(settings: &Settings) -> Vec<CheckResult> {
         return Vec::new();
     };
     let issuer = settings.issuer(&loaded);
-    let profile = loaded.file.profiles.get(&settings.profile);
     let fresh = Freshness {
         min_ttl: 0,
         keep_for: 0,
@@ -86,12 +85,11 @@ fn check(settings: &Settings) -> Vec<CheckResult> {
         interactive: false,
     };
     let openai_base = std::env::var(env_vars::OPENAI_BASE_URL).ok();
-    Provider::ALL
+    choice::choose(settings, &loaded, &[], &|n| std::env::var(n).ok())
         .into_iter()
-        .filter(|p| p.is_configured(profile, &|n| std::env::var(n).ok()))
-        .map(|p| match p.configured(settings, &loaded) {
-            Err(e) => failed(p.name(), &e),
-            Ok(target) => check_one(
+        .map(|c| match c.resolved {
+            Err(e) => failed(c.provider.name(), &e),
+            Ok((target, _)) => check_one(
                 &target,
                 || acquire::token(settings, &target, issuer.as_ref(), fresh),
                 openai_base.as_deref(),

@@ -9,6 +9,7 @@ pub mod refresh;
 use clap::Args;
 
 use crate::error::{Error, Result};
+use crate::handoff::child_env::{ChildEnv, Mode};
 use crate::handoff::{self, child};
 use crate::provider::Provider;
 use crate::settings::{FreshnessArgs, Settings};
@@ -69,14 +70,10 @@ pub fn run(settings: &Settings, args: &ExecArgs) -> Result<()> {
             "--refresh is not available on this platform yet",
         ));
     }
-    let assignments = handoff::assignments(
-        settings,
-        &args.types,
-        args.keep_api_key,
-        true,
-        (&args.freshness).into(),
-    )?;
-    let cmd = child::command(&args.command, &assignments);
+    let (assignments, served) =
+        handoff::assignments(settings, &args.types, true, (&args.freshness).into())?;
+    let cmd =
+        ChildEnv::new(Mode::Exec, &served, args.keep_api_key).command(&args.command, &assignments);
     let program = &args.command[0];
     run_child(cmd, |e| child::spawn_error(program, &e))
 }
