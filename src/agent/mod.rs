@@ -51,12 +51,6 @@ use plan::Plan;
 use sink::Sink;
 use write::Access;
 
-/// The agent's schedule: the SDK profile's, whatever the sinks (a raw
-/// token file's readers are no less late than the SDKs).
-const SCHEDULE: Schedule = Schedule {
-    who: "agent",
-    ..Schedule::SDK_PROFILE
-};
 
 /// Sinks are emptied this long before their token expires, unless renewed.
 const EXPIRY_GUARD_MS: i64 = 1000;
@@ -228,7 +222,7 @@ impl Running {
             let issuer = plan.issuer.clone();
             let out = outputs.clone();
             let fetched = target.clone();
-            let renewer = Renewer::new(SCHEDULE, first, move |f| {
+            let renewer = Renewer::new(Schedule::AGENT, first, move |f| {
                 acquire::token(&owned, &fetched, issuer.as_ref(), f)
             })
             .deliver_to(move |t| out.deliver(p, t));
