@@ -4,14 +4,25 @@
 # and whether it is met. Timings are interleaved: each round runs every
 # command of a group (hyperfine -N, no shell), and the medians are over all
 # rounds, so load from other processes falls on both sides of a ratio.
-# Needs hyperfine and GNU time (installed from Debian's packages when root).
+# Needs hyperfine and GNU time, and for `exec --proxy`'s figures (issue 21,
+# scripts/bench_proxy.py) nginx-light, wrk, curl and openssl (installed from
+# Debian's packages when root).
 #   ./bench.sh            # BENCH_ROUNDS=N for more rounds (default 8)
+#   ./bench.sh hit        # only the cache-hit and exchange figures
+#   ./bench.sh proxy      # only exec --proxy's (BENCH_ROUNDS_PROXY, default 3)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
+part=${1:-all}
 missing=()
 command -v hyperfine >/dev/null 2>&1 || missing+=(hyperfine)
 [ -x /usr/bin/time ] || missing+=(time)
+if [ "$part" != hit ]; then
+  command -v nginx >/dev/null 2>&1 || missing+=(nginx-light)
+  command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+  command -v curl >/dev/null 2>&1 || missing+=(curl)
+  command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
@@ -20,11 +31,16 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
-cargo build --release --locked --quiet
 target_dir=$(cargo metadata --format-version 1 --no-deps 2>/dev/null \
   | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
 bin="${target_dir:-$PWD/target}/release/keyless"
 work=$(mktemp -d)
+if [ "$part" != hit ]; then
+  # the same proxy without its gate, to measure what the gate adds
+  cargo build --release --locked --quiet --features bench-no-gate
+  cp "$bin" "$work/keyless-without-gate"
+fi
+cargo build --release --locked --quiet
 sandbox_pid=
 trap '[ -n "$sandbox_pid" ] && kill "$sandbox_pid" 2>/dev/null; rm -rf "$work"' EXIT
 export KEYLESS_CONFIG_DIR=$work/config KEYLESS_CACHE_DIR=$work/cache
@@ -40,6 +56,11 @@ url=$(sed -n 's/^listening on //p' "$work/sandbox.out")
   --organization-id 5a4d8b0c-1e55-4e7a-9d3b-5a4db0c1e550 --service-account-id svac_01sandbox \
   --workspace-id wrkspc_01sandbox --identity "file:$work/jwt"
 "$bin" credential anthropic > /dev/null
+
+if [ "$part" != hit ]; then
+  python3 scripts/bench_proxy.py "$bin" "$work/keyless-without-gate" "$url" "$work/proxy"
+  [ "$part" = proxy ] && exit 0
+fi
 
 python3 - "$work" "$bin" "$url" "${BENCH_ROUNDS:-8}" <<'PY'
 import glob, json, os, shutil, statistics, subprocess, sys, time, urllib.request

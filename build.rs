@@ -15,12 +15,21 @@
 //! Only the release profile (and those inheriting it: `cargo install`,
 //! install.sh, bench.sh) gets these, and only as link arguments: debug and
 //! test builds, and every dependency, compile exactly as before.
+//!
+//! It also records what `keyless version` reports (issue 19): the commit,
+//! the target, the build date and whether this is a release build. The
+//! inputs come from `scripts/package` (`KEYLESS_BUILD_COMMIT`,
+//! `SOURCE_DATE_EPOCH`, `KEYLESS_BUILD_RELEASE=1`) so that two builds of one
+//! commit are byte-identical; a plain `cargo build` asks git for the commit
+//! and takes the current time.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     let var = |k: &str| std::env::var(k).unwrap_or_default();
+    build_info(&var);
     if var("PROFILE") != "release" || var("CARGO_CFG_TARGET_OS") != "linux" {
         return;
     }
@@ -44,4 +53,57 @@ fn has_gcc_eh() -> bool {
         .and_then(|o| String::from_utf8(o.stdout).ok())
         .map(|p| PathBuf::from(p.trim()))
         .is_some_and(|p| p.is_absolute() && p.is_file())
+}
+
+/// The `KEYLESS_BUILD_*` values `keyless version` prints (env_vars.rs reads them).
+fn build_info(var: &dyn Fn(&str) -> String) {
+    for input in [
+        "KEYLESS_BUILD_COMMIT",
+        "KEYLESS_BUILD_RELEASE",
+        "SOURCE_DATE_EPOCH",
+    ] {
+        println!("cargo:rerun-if-env-changed={input}");
+    }
+    let commit = match var("KEYLESS_BUILD_COMMIT") {
+        c if !c.is_empty() => c,
+        _ => git_commit().unwrap_or_else(|| "unknown".into()),
+    };
+    let epoch = match var("SOURCE_DATE_EPOCH").trim().parse::<u64>() {
+        Ok(e) => e,
+        Err(_) => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+    };
+    let release = var("KEYLESS_BUILD_RELEASE") == "1" && var("PROFILE") == "release";
+    println!("cargo:rustc-env=KEYLESS_BUILD_COMMIT={commit}");
+    println!("cargo:rustc-env=KEYLESS_BUILD_EPOCH={epoch}");
+    println!("cargo:rustc-env=KEYLESS_BUILD_TARGET={}", var("TARGET"));
+    println!("cargo:rustc-env=KEYLESS_BUILD_PROFILE={}", var("PROFILE"));
+    println!("cargo:rustc-env=KEYLESS_BUILD_RELEASE={release}");
+}
+
+/// HEAD's commit, when built from a git checkout with git on PATH; the build
+/// script runs again when HEAD or its branch moves.
+fn git_commit() -> Option<String> {
+    let git = |args: &[&str]| -> Option<String> {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .ok()?;
+        let text = String::from_utf8(out.stdout).ok()?.trim().to_string();
+        (out.status.success() && !text.is_empty()).then_some(text)
+    };
+    let commit = git(&["rev-parse", "HEAD"])?;
+    let mut watched = vec![git(&["rev-parse", "--git-path", "HEAD"])];
+    if let Some(branch) = git(&["symbolic-ref", "-q", "HEAD"]) {
+        watched.push(git(&["rev-parse", "--git-path", &branch]));
+    }
+    for path in watched.into_iter().flatten() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+        if path.is_file() {
+            println!("cargo:rerun-if-changed={}", path.display());
+        }
+    }
+    Some(commit)
 }

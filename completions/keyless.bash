@@ -49,6 +49,9 @@ _keyless() {
             keyless,setup)
                 cmd="keyless__subcmd__setup"
                 ;;
+            keyless,version)
+                cmd="keyless__subcmd__version"
+                ;;
             keyless__subcmd__auth,help)
                 cmd="keyless__subcmd__auth__subcmd__help"
                 ;;
@@ -93,6 +96,9 @@ _keyless() {
                 ;;
             keyless__subcmd__help,setup)
                 cmd="keyless__subcmd__help__subcmd__setup"
+                ;;
+            keyless__subcmd__help,version)
+                cmd="keyless__subcmd__help__subcmd__version"
                 ;;
             keyless__subcmd__help__subcmd__auth,status)
                 cmd="keyless__subcmd__help__subcmd__auth__subcmd__status"
@@ -170,7 +176,7 @@ _keyless() {
 
     case "${cmd}" in
         keyless)
-            opts="-v -q -h -V --config-dir --cache-dir --profile --verbose --quiet --help --version setup login logout credential env exec sandbox demo auth completions help"
+            opts="-v -q -h -V --config-dir --cache-dir --profile --verbose --quiet --help --version setup login logout credential env exec sandbox demo auth completions version help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -456,7 +462,7 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__help)
-            opts="setup login logout credential env exec sandbox demo auth completions help"
+            opts="setup login logout credential env exec sandbox demo auth completions version help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -710,6 +716,20 @@ _keyless() {
         keyless__subcmd__help__subcmd__setup__subcmd__openai)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__help__subcmd__version)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1234,6 +1254,32 @@ _keyless() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cache-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__version)
+            opts="-v -q -h -V --json --config-dir --cache-dir --profile --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -39,6 +39,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand demo 'Try keyless end to end against an in-process sandbox, with no account'
             cand auth 'Which credential wins here, where static keys live, and whether keyless can serve'
             cand completions 'Print a shell completion script'
+            cand version 'Print the version, commit, target, build date and whether this is a release build'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'keyless;setup'= {
@@ -374,6 +375,20 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'keyless;version'= {
+            cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
+            cand --cache-dir 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]'
+            cand --profile 'Named profile to use'
+            cand --json 'Print the build information as one JSON object'
+            cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'keyless;help'= {
             cand setup 'Record federation identifiers and the identity source in the config'
             cand login 'Sign in to the profile''s OpenID Connect provider (browser or device code)'
@@ -385,6 +400,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand demo 'Try keyless end to end against an in-process sandbox, with no account'
             cand auth 'Which credential wins here, where static keys live, and whether keyless can serve'
             cand completions 'Print a shell completion script'
+            cand version 'Print the version, commit, target, build date and whether this is a release build'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'keyless;help;setup'= {
@@ -427,6 +443,8 @@ set edit:completion:arg-completer[keyless] = {|@words|
         &'keyless;help;auth;status'= {
         }
         &'keyless;help;completions'= {
+        }
+        &'keyless;help;version'= {
         }
         &'keyless;help;help'= {
         }

@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand};
 use crate::commands::{
     auth::AuthCommand, completions::CompletionsArgs, credential::CredentialArgs, env::EnvArgs,
     exec::ExecArgs, login::LoginArgs, logout::LogoutArgs, sandbox::SandboxArgs,
-    setup::SetupCommand,
+    setup::SetupCommand, version::VersionArgs,
 };
 use crate::settings::GlobalArgs;
 
@@ -74,6 +74,8 @@ pub enum Command {
     Auth(AuthCommand),
     /// Print a shell completion script
     Completions(CompletionsArgs),
+    /// Print the version, commit, target, build date and whether this is a release build
+    Version(VersionArgs),
 }
 
 /// The clap command, for help, man pages and completions.

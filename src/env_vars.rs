@@ -33,6 +33,18 @@ pub const KEYLESS_AZURE_ARC_KEY_DIR: &str = "KEYLESS_AZURE_ARC_KEY_DIR";
 /// `true` keeps `auto` from probing cloud metadata servers.
 pub const KEYLESS_NO_METADATA_PROBE: &str = "KEYLESS_NO_METADATA_PROBE";
 
+// --- what build.rs recorded at build time, for `keyless version` ---
+/// The commit built (`KEYLESS_BUILD_COMMIT` from scripts/package, else git's HEAD).
+pub const BUILD_COMMIT: &str = env!("KEYLESS_BUILD_COMMIT");
+/// The build time, in seconds since the epoch (`SOURCE_DATE_EPOCH` when set).
+pub const BUILD_EPOCH: &str = env!("KEYLESS_BUILD_EPOCH");
+/// The target triple built for.
+pub const BUILD_TARGET: &str = env!("KEYLESS_BUILD_TARGET");
+/// Cargo's profile (`release`, `debug`).
+pub const BUILD_PROFILE: &str = env!("KEYLESS_BUILD_PROFILE");
+/// `true` for a release artifact (`KEYLESS_BUILD_RELEASE=1`, release profile).
+pub const BUILD_RELEASE: &str = env!("KEYLESS_BUILD_RELEASE");
+
 /// The secret-holding variables keyless reads (its client secret, identity
 /// JWTs, provider keys and tokens). The helpers keyless starts, a browser and
 /// `command:` identity programs, need none of them: [`without_secrets`]

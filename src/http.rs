@@ -170,12 +170,8 @@ mod observe {
 /// each checked as a trust anchor now: the trust store itself is loaded only
 /// when a server's certificate is verified.
 pub fn ca_certs(path: &Path, origin: &str) -> Result<Vec<CertificateDer<'static>>> {
-    let pem = std::fs::File::open(path)
-        .and_then(|f| {
-            let mut pem = Vec::new();
-            std::io::Read::read_to_end(&mut std::io::Read::take(f, MAX_BODY as u64 + 1), &mut pem)
-                .map(|_| pem)
-        })
+    let pem = crate::private_fs::read_outside(path, MAX_BODY as u64)
+        .and_then(|p| p.ok_or_else(|| std::io::Error::from(std::io::ErrorKind::NotFound)))
         .map_err(|e| {
             Error::config(format!(
                 "cannot read the CA file {} ({origin}): {}",

@@ -81,5 +81,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Sandbox(a) => commands::sandbox::run(a),
         Command::Demo(a) => commands::demo::run(a),
         Command::Completions(a) => commands::completions::run(a, cli::command()),
+        Command::Version(a) => commands::version::run(a),
     }
 }

@@ -215,6 +215,35 @@ pub fn open_nonblocking(path: &Path) -> io::Result<File> {
     o.open(path)
 }
 
+/// Read a file keyless does not own the format of (another tool's
+/// settings, an SDK's `active_config`, a CA file, a platform's key file):
+/// opened without blocking (a FIFO nobody writes returns at once), required
+/// to be a regular file on the open descriptor (not `/dev/zero`, not a
+/// FIFO, no race between a check and the read), and read to at most `max`
+/// bytes. `Ok(None)` when it does not exist; links are followed.
+pub fn read_outside(path: &Path, max: u64) -> io::Result<Option<Vec<u8>>> {
+    let file = match open_nonblocking(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    if !file.metadata()?.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a regular file (a device, FIFO or directory)",
+        ));
+    }
+    let mut buf = Vec::new();
+    file.take(max.saturating_add(1)).read_to_end(&mut buf)?;
+    if buf.len() as u64 > max {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("larger than the {} KiB limit", max / 1024),
+        ));
+    }
+    Ok(Some(buf))
+}
+
 /// Open (creating it 0600) a lock file, never through a symlink and only
 /// if the open descriptor is a regular file we own. Group or other bits, as
 /// on a lock an older keyless created 0644, are removed rather than refused:

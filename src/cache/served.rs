@@ -63,19 +63,29 @@ pub fn window_ms(ttl_ms: u64) -> i64 {
     i64::try_from((ttl_ms / 2).min(60_000)).unwrap_or(60_000)
 }
 
-/// The last token printed: its digest, when (Unix ms), and whether keyless
-/// already tried to replace it.
+/// The last token printed: its digest, when (Unix ms), and when keyless
+/// last replaced it or tried to (0: never). The mark holds for one window
+/// after `replaced_at_ms` whatever calls follow: a tool that keeps retrying
+/// inside the window must not keep a revoked token forever.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
     pub digest: String,
     pub at_ms: i64,
-    pub replaced: bool,
+    pub replaced_at_ms: i64,
+}
+
+impl Record {
+    /// Is the "already replaced" mark still on at `now_ms`?
+    fn marked(&self, now_ms: i64, ttl_ms: u64) -> bool {
+        self.replaced_at_ms != 0 && now_ms.saturating_sub(self.replaced_at_ms) < window_ms(ttl_ms)
+    }
 }
 
 impl Record {
     fn parse(text: &str) -> Option<Record> {
         let mut it = text.split_ascii_whitespace();
-        if it.next()? != "v1" {
+        let version = it.next()?;
+        if version != "v1" && version != "v2" {
             return None;
         }
         let digest = it.next()?;
@@ -83,21 +93,24 @@ impl Record {
             return None;
         }
         let at_ms = it.next()?.parse().ok()?;
-        let replaced = match it.next()? {
-            "0" => false,
-            "1" => true,
+        // v1 (an older keyless) kept a flag renewed by every call: its mark
+        // counts from the last call, once.
+        let replaced_at_ms = match (version, it.next()?) {
+            ("v1", "0") => 0,
+            ("v1", "1") => at_ms,
+            ("v2", t) => t.parse().ok()?,
             _ => return None,
         };
         Some(Record {
             digest: digest.to_string(),
             at_ms,
-            replaced,
+            replaced_at_ms,
         })
     }
     fn line(&self) -> String {
         format!(
-            "v1 {} {} {}\n",
-            self.digest, self.at_ms, self.replaced as u8
+            "v2 {} {} {}\n",
+            self.digest, self.at_ms, self.replaced_at_ms
         )
     }
 }
@@ -117,9 +130,9 @@ pub fn must_replace(policy: Policy, last: Option<&Record>, digest: &str, now_ms:
         // No record: keyless cannot tell which token was refused, so the
         // current one is.
         Policy::Rejected => last.is_none() || same.is_some(),
-        Policy::Helper { ttl_ms } => {
-            same.is_some_and(|r| !r.replaced && now_ms.saturating_sub(r.at_ms) < window_ms(ttl_ms))
-        }
+        Policy::Helper { ttl_ms } => same.is_some_and(|r| {
+            !r.marked(now_ms, ttl_ms) && now_ms.saturating_sub(r.at_ms) < window_ms(ttl_ms)
+        }),
     }
 }
 
@@ -158,23 +171,20 @@ pub fn settle<T>(
     let now = now_ms();
     let digest = crate::jwt::digest(secret(&token));
     if !must_replace(policy, last.as_ref(), &digest, now) {
-        // "Already replaced" holds through a burst of quick calls only: after
-        // a quiet spell (the tool's own re-run) the token may be refused
-        // anew (revoked again, or its re-exchange failed for want of a new
-        // JWT), and a quick retry then replaces it.
-        let burst = match policy {
-            Policy::Helper { ttl_ms } => window_ms(ttl_ms),
-            _ => 0,
-        };
-        let replaced = last.as_ref().is_some_and(|r| {
-            r.digest == digest && r.replaced && now.saturating_sub(r.at_ms) < burst
-        });
+        // "Already replaced" is kept as it was, never renewed: it expires one
+        // window after the replacement however often the tool calls, and a
+        // quick retry then replaces the token (revoked again, or its
+        // re-exchange failed for want of a new JWT).
+        let replaced_at_ms = last
+            .as_ref()
+            .filter(|r| r.digest == digest)
+            .map_or(0, |r| r.replaced_at_ms);
         write(
             file.as_mut(),
             &Record {
                 digest,
                 at_ms: now,
-                replaced,
+                replaced_at_ms,
             },
         );
         return Ok(token);
@@ -195,7 +205,7 @@ pub fn settle<T>(
                 &Record {
                     digest: crate::jwt::digest(secret(&fresh)),
                     at_ms: now_ms(),
-                    replaced: true,
+                    replaced_at_ms: now_ms(),
                 },
             );
             Ok(fresh)
@@ -212,7 +222,7 @@ pub fn settle<T>(
                 &Record {
                     digest,
                     at_ms: now_ms(),
-                    replaced: true,
+                    replaced_at_ms: now_ms(),
                 },
             );
             Ok(token)
@@ -228,27 +238,67 @@ fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-/// The record file, read-write, private, never through a link. When it
-/// cannot be opened keyless serves as if there were no record.
+/// The record file, read-write, private, never through a link. It is used
+/// only in a directory that passes the cache's own checks (a directory of
+/// ours, not a link, no access for others), opened without blocking (a
+/// FIFO planted there must not hang the helper), and kept only if the open
+/// descriptor is a regular file of ours, not writable by others, with one
+/// link (a hard link would carry the writes elsewhere). When any of that
+/// fails keyless serves as if there were no record.
 fn open(path: &std::path::Path) -> Option<File> {
+    let skip = |why: String| {
+        output::debug(&format!("not using the served-token record: {why}"));
+        None
+    };
+    let dir = path.parent()?;
+    match std::fs::symlink_metadata(dir) {
+        Ok(m) if m.is_dir() => {
+            if let Err(u) = crate::private_fs::check(&m, 0o077) {
+                return skip(u.describe(dir));
+            }
+        }
+        Ok(_) => return skip(format!("{} is not a directory", dir.display())),
+        Err(e) => {
+            return skip(format!(
+                "{}: {}",
+                dir.display(),
+                crate::error::io_reason(&e)
+            ));
+        }
+    }
     let mut o = std::fs::OpenOptions::new();
-    o.read(true).write(true).create(true);
+    o.read(true).write(true).create(true).truncate(false);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
-        o.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+        o.mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC);
     }
-    match o.open(path) {
-        Ok(f) => Some(f),
+    let f = match o.open(path) {
+        Ok(f) => f,
         Err(e) => {
-            output::debug(&format!(
+            return skip(format!(
                 "cannot open {}: {}",
                 path.display(),
                 crate::error::io_reason(&e)
             ));
-            None
+        }
+    };
+    let meta = f.metadata().ok()?;
+    if !meta.is_file() {
+        return skip(format!("{} is not a regular file", path.display()));
+    }
+    if let Err(u) = crate::private_fs::check(&meta, 0o022) {
+        return skip(u.describe(path));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if meta.nlink() != 1 {
+            return skip(format!("{} has another hard link", path.display()));
         }
     }
+    Some(f)
 }
 
 /// Hold an exclusive lock on the record until the file is closed. The holder
@@ -295,7 +345,7 @@ mod tests {
         Record {
             digest: d.repeat(64 / d.len()),
             at_ms: at,
-            replaced,
+            replaced_at_ms: if replaced { at.max(1) } else { 0 },
         }
     }
 
@@ -310,6 +360,14 @@ mod tests {
         // the same token 5 s later: replace, but only once
         assert!(must_replace(h, Some(&rec("a", 0, false)), &a, 5000));
         assert!(!must_replace(h, Some(&rec("a", 0, true)), &a, 5000));
+        // the mark expires one window after the replacement, however
+        // recently the tool last called
+        let kept_calling = Record {
+            digest: a.clone(),
+            at_ms: 59_000,
+            replaced_at_ms: 1,
+        };
+        assert!(must_replace(h, Some(&kept_calling), &a, 61_000));
         // a short interval has a short window
         let short = Policy::Helper { ttl_ms: 2000 };
         assert!(must_replace(short, Some(&rec("a", 0, false)), &a, 900));

@@ -14,3 +14,4 @@ pub mod login;
 pub mod logout;
 pub mod sandbox;
 pub mod setup;
+pub mod version;

@@ -18,7 +18,7 @@ pub fn spawn_error(program: &OsString, e: &std::io::Error) -> Error {
         Kind::Code(code),
         format!(
             "cannot run `{}`: {why} ({})",
-            program.to_string_lossy(),
+            crate::redact::terminal(&program.to_string_lossy()),
             crate::error::io_reason(e)
         ),
     )

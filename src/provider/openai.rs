@@ -41,6 +41,42 @@ pub fn api_base(cfg: &OpenAiConfig, openai_base_url: Option<&str>) -> String {
     }
 }
 
+/// The caller's `OPENAI_BASE_URL` (blank means unset), held to the rule of
+/// `--base-url` (https, or http on this machine) with one message wherever
+/// keyless would send a token there: `exec --proxy`, `auth status --check`,
+/// `setup codex`. A variable from an untrusted `.envrc` or CI setting must
+/// not carry tokens in cleartext, nor land in a client's global config.
+pub fn env_base_url(raw: Option<&str>) -> Result<Option<String>> {
+    let Some(v) = raw.filter(|v| !v.trim().is_empty()) else {
+        return Ok(None);
+    };
+    crate::config::checks::check_base_url(v).map_err(|e| {
+        let mut err = Error::config(format!(
+            "{} is not an API base keyless can send a token to: {}",
+            crate::env_vars::OPENAI_BASE_URL,
+            e.message
+        ));
+        if let Some(h) = e.hint {
+            err = err.hint(h);
+        }
+        err
+    })?;
+    Ok(Some(v.to_string()))
+}
+
+/// Where [`api_base`] takes its value from, for `setup` to say.
+pub fn api_base_origin(cfg: &OpenAiConfig, openai_base_url: Option<&str>) -> String {
+    if openai_base_url.is_some_and(|b| !b.is_empty()) {
+        return format!("from {}", crate::env_vars::OPENAI_BASE_URL);
+    }
+    match url::Url::parse(cfg.token_endpoint()) {
+        Ok(u) if crate::config::checks::is_loopback(&u) => {
+            "from the profile's token endpoint".to_string()
+        }
+        _ => "OpenAI's default".to_string(),
+    }
+}
+
 /// The `subject_token_type` for a subject token.
 pub fn subject_token_type(kind: TokenKind) -> &'static str {
     match kind {

@@ -68,15 +68,9 @@ enum Held {
 
 pub async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>, conn: Conn) -> Response {
     let p = shared.provider;
-    if !gate::host_is_ours(req.headers(), shared.port) {
-        return closing(Refusal::Host.respond(p, None));
-    }
-    if !shared.capability.presented_in(req.headers()) {
-        return closing(Refusal::Capability.respond(p, None));
-    }
-    conn.prove();
-    let Some(path) = gate::upstream_path(req.uri().path(), shared.upstream.path()) else {
-        return Refusal::Path.respond(p, None);
+    let path = match check(&shared, &req, &conn) {
+        Ok(path) => path,
+        Err(refused) => return *refused,
     };
     let mut url = shared.upstream.clone();
     url.set_path(&path);
@@ -138,6 +132,34 @@ pub async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>, conn: Co
         }
         _ => saved.into_response(),
     }
+}
+
+/// The gate: the listener's `Host`, the capability (the connection is
+/// then the child's), and the upstream path of an API path.
+#[cfg(not(feature = "bench-no-gate"))]
+fn check(
+    shared: &Shared,
+    req: &hyper::Request<Incoming>,
+    conn: &Conn,
+) -> Result<String, Box<Response>> {
+    let p = shared.provider;
+    if !gate::host_is_ours(req.headers(), shared.port) {
+        return Err(Box::new(closing(Refusal::Host.respond(p, None))));
+    }
+    if !shared.capability.presented_in(req.headers()) {
+        return Err(Box::new(closing(Refusal::Capability.respond(p, None))));
+    }
+    conn.prove();
+    gate::upstream_path(req.uri().path(), shared.upstream.path())
+        .ok_or_else(|| Box::new(Refusal::Path.respond(p, None)))
+}
+
+/// bench.sh's build only, to measure what the gate costs: every request
+/// passes, its path unchanged (the bench's API base has no path).
+#[cfg(feature = "bench-no-gate")]
+fn check(_: &Shared, req: &hyper::Request<Incoming>, conn: &Conn) -> Result<String, Box<Response>> {
+    conn.prove();
+    Ok(req.uri().path().to_string())
 }
 
 /// `Authorization: Bearer TOKEN`, marked sensitive.

@@ -48,7 +48,7 @@ impl Limits {
         let total = (nofile.saturating_sub(RESERVED_FDS) / 2).clamp(16, 4096) as usize;
         Limits {
             total,
-            unproven: total.min(256),
+            unproven: total.min(512),
         }
     }
 }
@@ -292,7 +292,7 @@ mod tests {
         let l = Limits::for_nofile(512);
         assert_eq!((l.total, l.unproven), (224, 224));
         let l = Limits::for_nofile(1 << 20);
-        assert_eq!((l.total, l.unproven), (4096, 256));
+        assert_eq!((l.total, l.unproven), (4096, 512));
         assert_eq!(Limits::for_nofile(10).total, 16);
     }
 

@@ -115,15 +115,20 @@ pub fn read_key(path: &Path, dir: &Path) -> Result<Secret<String>> {
     if real.extension().and_then(|e| e.to_str()) != Some("key") {
         return Err(refuse("its name does not end in .key"));
     }
-    let file = std::fs::File::open(&real).map_err(cannot)?;
-    let meta = file.metadata().map_err(cannot)?;
-    if !meta.is_file() || meta.len() > MAX_KEY {
-        return Err(refuse("it is not a regular file of at most 4 KiB"));
-    }
-    let mut key = String::new();
-    std::io::Read::read_to_string(&mut std::io::Read::take(file, MAX_KEY), &mut key)
-        .map_err(cannot)?;
-    let key = key.trim().to_string();
+    let bytes = match crate::private_fs::read_outside(&real, MAX_KEY) {
+        Ok(Some(b)) => b,
+        Ok(None) => return Err(cannot(std::io::ErrorKind::NotFound.into())),
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::InvalidInput | std::io::ErrorKind::InvalidData
+            ) =>
+        {
+            return Err(refuse("it is not a regular file of at most 4 KiB"));
+        }
+        Err(e) => return Err(cannot(e)),
+    };
+    let key = String::from_utf8_lossy(&bytes).trim().to_string();
     if key.is_empty() {
         return Err(refuse("it is empty"));
     }

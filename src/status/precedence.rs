@@ -82,7 +82,7 @@ pub fn sdk_config_dir(env: &Env) -> Option<PathBuf> {
 }
 
 fn profile_type(path: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(path).ok()?;
+    let text = crate::status::scan::read_capped(path)?;
     let v: serde_json::Value = serde_json::from_str(&text).ok()?;
     Some(
         v.get("authentication")
@@ -293,8 +293,7 @@ pub fn chain(env: &Env, minted: &dyn Fn(&str) -> Option<i64>) -> Vec<Slot> {
             "no home directory".into(),
         ),
         Some(d) => {
-            let active = std::fs::read_to_string(d.join("active_config"))
-                .ok()
+            let active = crate::status::scan::read_capped(&d.join("active_config"))
                 .map(|s| s.trim().to_string())
                 .filter(|s| !s.is_empty());
             let name = active.clone().unwrap_or_else(|| "default".into());

@@ -37,16 +37,10 @@ pub struct ApiKeyHelper {
 
 const VARS: [&str; 2] = [env_vars::ANTHROPIC_API_KEY, env_vars::ANTHROPIC_AUTH_TOKEN];
 
-fn read_capped(path: &Path) -> Option<String> {
-    use std::io::Read;
+pub fn read_capped(path: &Path) -> Option<String> {
     // Without blocking: a FIFO named .env must not hang `auth status`.
-    let f = crate::private_fs::open_nonblocking(path).ok()?;
-    if !f.metadata().ok()?.is_file() {
-        return None;
-    }
-    let mut buf = Vec::new();
-    f.take(MAX_BYTES).read_to_end(&mut buf).ok()?;
-    Some(String::from_utf8_lossy(&buf).into_owned())
+    let bytes = crate::private_fs::read_outside(path, MAX_BYTES).ok()??;
+    Some(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// Does this shell/env line assign `var` (any common syntax)?

@@ -4,6 +4,7 @@ mod agent_support;
 mod common;
 mod fake;
 mod fake_idp;
+mod hardening;
 
 mod agent;
 mod agent_long;
@@ -52,5 +53,6 @@ mod single_use;
 mod status;
 mod status_scan;
 mod tls;
+mod version;
 mod wire;
 mod zero_setup;

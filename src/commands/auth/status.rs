@@ -84,15 +84,20 @@ fn check(settings: &Settings) -> Vec<CheckResult> {
         force_refresh: true,
         interactive: false,
     };
-    let openai_base = std::env::var(env_vars::OPENAI_BASE_URL).ok();
+    // Checked before anything is minted: a fresh token never goes to a
+    // cleartext base URL a hostile `.envrc` set.
+    let openai_base = crate::provider::openai::env_base_url(
+        std::env::var(env_vars::OPENAI_BASE_URL).ok().as_deref(),
+    );
     choice::choose(settings, &loaded, &[], &|n| std::env::var(n).ok())
         .into_iter()
-        .map(|c| match c.resolved {
-            Err(e) => failed(c.provider.name(), &e),
-            Ok((target, _)) => check_one(
+        .map(|c| match (c.resolved, &openai_base) {
+            (Err(e), _) => failed(c.provider.name(), &e),
+            (Ok((Configured::OpenAi(_), _)), Err(e)) => failed(c.provider.name(), e),
+            (Ok((target, _)), base) => check_one(
                 &target,
                 || acquire::token(settings, &target, issuer.as_ref(), fresh),
-                openai_base.as_deref(),
+                base.as_ref().ok().and_then(|b| b.as_deref()),
             ),
         })
         .collect()

@@ -175,11 +175,7 @@ pub fn merge(
 
 pub fn run(settings: &Settings, args: &SetupClaudeCodeArgs) -> Result<()> {
     let path = settings_path(args.scope)?;
-    let existing = match std::fs::read_to_string(&path) {
-        Ok(t) => Some(t),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(Error::io("cannot read Claude Code's settings", &path, &e)),
-    };
+    let existing = read_settings(&path, "Claude Code's settings")?;
     let ttl = helper_ttl_ms(&TokenCache::new(settings.cache_dir.clone()));
     let helper = helper_command(settings, ttl)?;
     let merged = merge(existing.as_deref(), &path, &helper, ttl, args.force)?;
@@ -311,6 +307,32 @@ fn write_target(path: &Path) -> Result<PathBuf> {
         return Err(refuse(format!("({})", u.describe(&target))));
     }
     Ok(target)
+}
+
+/// A tool's settings file as text, `None` when absent: read with the capped,
+/// non-blocking, regular-file-only reader, so a FIFO or a link to a device
+/// planted there neither hangs nor exhausts keyless.
+pub fn read_settings(path: &Path, what: &str) -> Result<Option<String>> {
+    let bytes = crate::private_fs::read_outside(path, crate::status::scan::MAX_BYTES).map_err(
+        |e| match e.kind() {
+            std::io::ErrorKind::InvalidInput | std::io::ErrorKind::InvalidData => {
+                Error::config(format!(
+                    "{what} at {} is {}; not touching it",
+                    path.display(),
+                    crate::error::io_reason(&e)
+                ))
+                .hint("replace it with a regular file (or remove it), then run this again")
+            }
+            _ => Error::io(&format!("cannot read {what}"), path, &e),
+        },
+    )?;
+    bytes
+        .map(|b| {
+            String::from_utf8(b).map_err(|_| {
+                Error::config(format!("{what} at {} is not UTF-8 text", path.display()))
+            })
+        })
+        .transpose()
 }
 
 /// Write a tool's settings file atomically, backing up what was there

@@ -126,12 +126,17 @@ pub fn run(settings: &Settings, args: &SetupCodexArgs) -> Result<()> {
     let loaded = settings.load_config()?;
     let cfg = Provider::Openai.configured(settings, &loaded)?;
     let path = config_path()?;
-    let existing = match std::fs::read_to_string(&path) {
-        Ok(t) => Some(t),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(Error::io("cannot read Codex's config", &path, &e)),
+    let existing = super::claude_code::read_settings(&path, "Codex's config")?;
+    let inherited = crate::provider::openai::env_base_url(
+        std::env::var(env_vars::OPENAI_BASE_URL).ok().as_deref(),
+    )?;
+    let base_url = cfg.api_base(inherited.as_deref());
+    let origin = match &cfg {
+        crate::provider::Configured::OpenAi(c) => {
+            crate::provider::openai::api_base_origin(c, inherited.as_deref())
+        }
+        crate::provider::Configured::Anthropic(_) => String::new(),
     };
-    let base_url = cfg.api_base(std::env::var(env_vars::OPENAI_BASE_URL).ok().as_deref());
     let interval = refresh_interval_ms(
         &TokenCache::new(settings.cache_dir.clone()),
         Provider::Openai,
@@ -147,6 +152,10 @@ pub fn run(settings: &Settings, args: &SetupCodexArgs) -> Result<()> {
         args.force,
     )?;
     warn_shadowing_profile(&doc, &path);
+    output::note(&format!(
+        "{}: base_url = {base_url} ({origin})",
+        path.display()
+    ));
     let text = doc.to_string();
     if args.dry_run {
         return output::payload(&text, false);

@@ -1,0 +1,236 @@
+"""bench.sh's `exec --proxy` figures (issue 21), each as a ratio from one
+interleaved run, with its target and whether it is met.
+
+An nginx stands in for the API (a canned Messages reply, a 256 MiB file,
+and the token endpoint passed on to keyless's sandbox), in plain HTTP and
+over TLS (a private CA made here) with and without h2. The anchor is a
+second nginx doing what a credential proxy must do: one worker, a
+keep-alive pool of 256 to the API, adding an Authorization header. `wrk`
+drives both with the same POST, alternating which goes first.
+
+    python3 scripts/bench_proxy.py KEYLESS KEYLESS_WITHOUT_GATE SANDBOX_URL WORKDIR
+"""
+import os, re, signal, socket, statistics, subprocess, sys, time, urllib.request
+
+binary, nogate, sandbox, work = sys.argv[1:5]
+rounds = int(os.environ.get("BENCH_ROUNDS_PROXY", "3"))
+secs = os.environ.get("BENCH_PROXY_SECONDS", "3")
+procs = []
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def sh(*args, **kw):
+    return subprocess.run(args, check=True, text=True, capture_output=True, **kw).stdout
+
+
+# A private CA and a certificate for localhost (openssl: rcgen is the tests').
+pki = f"{work}/pki"
+os.makedirs(pki, exist_ok=True)
+sh("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+   "-keyout", f"{pki}/ca.key", "-out", f"{pki}/ca.pem", "-days", "2", "-subj", "/CN=keyless bench CA")
+sh("openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+   "-keyout", f"{pki}/leaf.key", "-out", f"{pki}/leaf.csr", "-subj", "/CN=localhost")
+with open(f"{pki}/ext", "w") as f:
+    f.write("subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\n")
+sh("openssl", "x509", "-req", "-in", f"{pki}/leaf.csr", "-CA", f"{pki}/ca.pem", "-CAkey", f"{pki}/ca.key",
+   "-CAcreateserial", "-out", f"{pki}/leaf.pem", "-days", "2", "-extfile", f"{pki}/ext")
+
+with open(f"{work}/big.bin", "wb") as f:
+    f.truncate(256 << 20)
+reply = ('{"id":"msg_01","type":"message","role":"assistant","model":"claude-test",'
+         '"content":[{"type":"text","text":"Hello"}],"stop_reason":"end_turn",'
+         '"stop_sequence":null,"usage":{"input_tokens":3,"output_tokens":4}}')
+up, up_h2, up_h1tls, anchor = free_port(), free_port(), free_port(), free_port()
+sandbox_hostport = sandbox.removeprefix("http://").rstrip("/")
+api_locations = f"""
+        location = /v1/messages {{ default_type application/json; return 200 '{reply}'; }}
+        location = /v1/big {{ alias {work}/big.bin; }}
+        location = /_status {{ stub_status; }}
+        location / {{ proxy_pass http://{sandbox_hostport}; }}"""
+def common(name):
+    user = "user root; " if os.getuid() == 0 else ""
+    return f"""{user}worker_processes 1; daemon off; pid {work}/{name}.pid; error_log {work}/{name}.err crit;
+events {{ worker_connections 4096; }}
+http {{ access_log off; keepalive_requests 10000000; keepalive_timeout 120s;
+    client_body_temp_path {work}/tmp; proxy_temp_path {work}/tmp;
+    fastcgi_temp_path {work}/tmp; uwsgi_temp_path {work}/tmp; scgi_temp_path {work}/tmp;
+"""
+
+
+os.makedirs(f"{work}/tmp", exist_ok=True)
+tls = f"ssl_certificate {pki}/leaf.pem; ssl_certificate_key {pki}/leaf.key;"
+api_conf = common("api") + f"""
+    server {{ listen 127.0.0.1:{up}; {api_locations} }}
+    server {{ listen 127.0.0.1:{up_h2} ssl http2; {tls} {api_locations} }}
+    server {{ listen 127.0.0.1:{up_h1tls} ssl; {tls} {api_locations} }}
+}}"""
+anchor_conf = common("anchor") + f"""
+    upstream api {{ server 127.0.0.1:{up}; keepalive 256; keepalive_requests 10000000; }}
+    server {{ listen 127.0.0.1:{anchor} backlog=1024;
+        location / {{ proxy_pass http://api; proxy_http_version 1.1;
+            proxy_set_header Connection ""; proxy_buffering off;
+            proxy_set_header Authorization "Bearer sk-ant-oat01-bench-anchor"; }} }}
+}}"""
+for name, conf in (("api", api_conf), ("anchor", anchor_conf)):
+    with open(f"{work}/{name}.conf", "w") as f:
+        f.write(conf)
+    procs.append(subprocess.Popen(["nginx", "-e", f"{work}/{name}.err", "-c", f"{work}/{name}.conf",
+                                   "-p", work], stderr=subprocess.DEVNULL))
+for port in (up, up_h2, up_h1tls, anchor):
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+
+
+def accepts():
+    with urllib.request.urlopen(f"http://127.0.0.1:{up}/_status") as r:
+        return int(r.read().decode().split("\n")[2].split()[0])
+
+
+def proxy(bin_, base, ca=None):
+    """`exec --proxy` in a config dir of its own, pointing at `base`."""
+    d = f"{work}/p{len(procs)}"
+    env = dict(os.environ, KEYLESS_CONFIG_DIR=f"{d}/config", KEYLESS_CACHE_DIR=f"{d}/cache")
+    if ca:
+        env["KEYLESS_CA_FILE"] = ca
+    jwt = f"{d}/jwt"
+    os.makedirs(d)
+    with open(jwt, "w") as f:
+        f.write(sh(binary, "sandbox", "identity-token", "--issuer", sandbox).strip())
+    sh(binary, "-q", "setup", "anthropic", "--base-url", base, "--federation-rule-id", "fdrl_01sandboxdefault",
+       "--organization-id", "5a4d8b0c-1e55-4e7a-9d3b-5a4db0c1e550", "--service-account-id", "svac_01sandbox",
+       "--workspace-id", "wrkspc_01sandbox", "--identity", f"file:{jwt}", env=env)
+    out = f"{d}/vars"
+    p = subprocess.Popen([bin_, "exec", "--proxy", "--", "sh", "-c",
+                          f'echo "$ANTHROPIC_BASE_URL $ANTHROPIC_AUTH_TOKEN" > {out}.tmp; mv {out}.tmp {out}; '
+                          "exec sleep 100000"], env=env, stderr=subprocess.DEVNULL)
+    procs.append(p)
+    for _ in range(200):
+        if os.path.exists(out):
+            break
+        time.sleep(0.05)
+    url, cap = open(out).read().split()
+    return p, url, cap
+
+
+lua = f"{work}/post.lua"
+with open(lua, "w") as f:
+    f.write('wrk.method = "POST"\n'
+            'wrk.body = \'{"model":"claude-test","max_tokens":16,"messages":[{"role":"user","content":"Hello"}]}\'\n'
+            'wrk.headers["content-type"] = "application/json"\n'
+            'wrk.headers["anthropic-version"] = "2023-06-01"\n'
+            'wrk.headers["x-api-key"] = os.getenv("CAP")\n')
+
+
+def ms(v):
+    n, unit = re.match(r"([\d.]+)(\w+)", v).groups()
+    return float(n) * {"us": 1e-3, "ms": 1, "s": 1e3}[unit]
+
+
+def wrk(url, cap, conns):
+    out = sh("wrk", "-t1", f"-c{conns}", f"-d{secs}s", "--latency", "-s", lua, f"{url}/v1/messages",
+             env=dict(os.environ, CAP=cap))
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p99 = ms(re.search(r"99%\s+(\S+)", out).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errors:
+        sys.exit(f"bench_proxy: {url}: {errors.group(1)} failed responses")
+    return rps, p99
+
+
+def big(url, cap):
+    t = sh("curl", "-s", "--noproxy", "*", "-o", "/dev/null", "-w", "%{time_total}", "-H", f"x-api-key: {cap}",
+           f"{url}/v1/big")
+    return float(t)
+
+
+def vmhwm_mib(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+
+
+try:
+    nginx_url = f"http://127.0.0.1:{anchor}"
+    # Upstream connections opened by a cold proxy during a 64-connection run.
+    kp, kurl, kcap = proxy(binary, f"http://127.0.0.1:{up}")
+    before = accepts()
+    wrk(kurl, kcap, 64)
+    opened64 = accepts() - before - 1
+    # h2 over TLS: a cold proxy, 64 concurrent streams.
+    _, h2url, h2cap = proxy(binary, f"https://localhost:{up_h2}", f"{pki}/ca.pem")
+    before = accepts()
+    wrk(h2url, h2cap, 64)
+    opened_h2 = accepts() - before - 1
+    _, h1url, h1cap = proxy(binary, f"https://localhost:{up_h1tls}", f"{pki}/ca.pem")
+    _, ngurl, ngcap = proxy(nogate, f"http://127.0.0.1:{up}")
+
+    res = {}
+    def add(key, v):
+        res.setdefault(key, []).append(v)
+    for r in range(rounds):
+        for c in (1, 8, 64, 256):
+            pair = [("nginx", nginx_url, "x"), ("keyless", kurl, kcap)]
+            for name, url, cap in (pair if r % 2 == 0 else pair[::-1]):
+                rps, p99 = wrk(url, cap, c)
+                add((name, c, "rps"), rps)
+                add((name, c, "p99"), p99)
+        tls_pair = [("h2", h2url, h2cap), ("h1", h1url, h1cap)]
+        for name, url, cap in (tls_pair if r % 2 == 0 else tls_pair[::-1]):
+            add((name, "rps"), wrk(url, cap, 64)[0])
+        gate_pair = [("gate", kurl, kcap), ("nogate", ngurl, ngcap)]
+        for name, url, cap in (gate_pair if r % 2 == 0 else gate_pair[::-1]):
+            add((name, "rps"), wrk(url, cap, 1)[0])
+    rss = vmhwm_mib(kp.pid)
+    for r in range(rounds):
+        pair = [("nginx", nginx_url, "x"), ("keyless", kurl, kcap)]
+        for name, url, cap in (pair if r % 2 == 0 else pair[::-1]):
+            add((name, "big"), big(url, cap))
+    med = {k: statistics.median(v) for k, v in res.items()}
+
+    rows = []
+    for c in (1, 8, 64, 256):
+        k, n = med[("keyless", c, "rps")], med[("nginx", c, "rps")]
+        rows.append((f"req/s through `exec --proxy` / nginx, {c} connection{'s' if c > 1 else ''}",
+                     f"{k / n:.2f}× ({k / 1000:.1f}k / {n / 1000:.1f}k)", "≥ 1.0×", k / n >= 1.0))
+    for c in (1, 64):
+        k, n = med[("keyless", c, "p99")], med[("nginx", c, "p99")]
+        rows.append((f"p99 latency through `exec --proxy` / nginx, {c} connection{'s' if c > 1 else ''}",
+                     f"{k / n:.2f}× ({k:.2f} / {n:.2f} ms)", "≤ 1.0×", k / n <= 1.0))
+    rows.append(("upstream connections a cold proxy opened during a 64-connection run",
+                 f"{opened64}", "≤ 64", opened64 <= 64))
+    h2, h1 = med[("h2", "rps")], med[("h1", "rps")]
+    rows.append(("h2 API over TLS, 64 concurrent streams: upstream connections; req/s / HTTP/1.1 to the same API",
+                 f"{opened_h2}; {h2 / h1:.2f}× ({h2 / 1000:.1f}k / {h1 / 1000:.1f}k)", "≤ 2; ≥ 1.0×",
+                 opened_h2 <= 2 and h2 / h1 >= 1.0))
+    kb, nb = med[("keyless", "big")], med[("nginx", "big")]
+    rows.append(("a 256 MiB response, time through `exec --proxy` / nginx",
+                 f"{kb / nb:.2f}× ({kb:.2f} / {nb:.2f} s)", "≤ 1.25×", kb / nb <= 1.25))
+    rows.append(("peak RSS of the proxy after the 256-connection runs", f"{rss:.1f} MiB", "≤ 64 MiB", rss <= 64))
+    g, ng = med[("gate", "rps")], med[("nogate", "rps")]
+    added = (1e6 / g - 1e6 / ng)
+    rows.append(("the gate's added latency per request (1 connection, mean, against the proxy built without it)",
+                 f"{added:+.1f} µs ({1e6 / g:.1f} / {1e6 / ng:.1f} µs)", "a number", True))
+    print("| figure | value | target | met |\n|---|---|---|---|")
+    for figure, value, target, ok in rows:
+        print(f"| {figure} | {value} | {target} | {'met' if ok else 'NOT MET'} |")
+    print(f"\n{rounds} interleaved rounds of {secs} s `wrk -t1` runs; medians; "
+          f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    missed = [r[0] for r in rows if not r[3]]
+    print("all proxy targets met" if not missed else f"{len(missed)} proxy target(s) not met", file=sys.stderr)
+finally:
+    for p in procs:
+        p.send_signal(signal.SIGTERM)
+    for p in procs:
+        try:
+            p.wait(5)
+        except subprocess.TimeoutExpired:
+            p.kill()
