@@ -213,7 +213,9 @@ mod tests {
         let e = replace(&link, b"x", Access::default()).unwrap_err();
         assert!(e.message.contains("symbolic link"), "{}", e.message);
         assert_eq!(fs::read(&target).unwrap(), b"old");
-        let e = replace(t.path(), b"x", Access::default()).unwrap_err();
+        let sub = t.path().join("sub");
+        fs::create_dir(&sub).unwrap();
+        let e = replace(&sub, b"x", Access::default()).unwrap_err();
         assert!(e.message.contains("not a regular file"), "{}", e.message);
     }
 

@@ -74,12 +74,6 @@ impl Schedule {
         lead_at_least_secs: SDK_REREAD_WINDOW_SECS + 60,
         lead_at_most_secs: i64::MAX,
     };
-    /// `keyless agent`: the SDK profile's schedule, whatever its sinks (it
-    /// writes SDK profiles, and a token file's readers are no less late).
-    pub const AGENT: Schedule = Schedule {
-        who: "agent",
-        ..Schedule::SDK_PROFILE
-    };
     /// `exec --proxy`: renewed 5 minutes before expiry, or at half-life for
     /// tokens under 10 minutes; a 401 renews at once (see [`Reason`]).
     pub const PROXY: Schedule = Schedule {
