@@ -53,11 +53,11 @@ use write::Access;
 
 /// The SDK profile's schedule (the agent writes SDK profiles, and a token
 /// file's readers are no less late), under the agent's name in the logs.
-const fn schedule() -> Schedule {
+const SCHEDULE: Schedule = {
     let mut s = Schedule::SDK_PROFILE;
     s.who = "agent";
     s
-}
+};
 
 /// Sinks are emptied this long before their token expires, unless renewed.
 const EXPIRY_GUARD_MS: i64 = 1000;
@@ -229,7 +229,7 @@ impl Running {
             let issuer = plan.issuer.clone();
             let out = outputs.clone();
             let fetched = target.clone();
-            let renewer = Renewer::new(schedule(), first, move |f| {
+            let renewer = Renewer::new(SCHEDULE, first, move |f| {
                 acquire::token(&owned, &fetched, issuer.as_ref(), f)
             })
             .deliver_to(move |t| out.deliver(p, t));
