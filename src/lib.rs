@@ -78,6 +78,7 @@ pub fn run(cli: Cli) -> Result<()> {
         #[cfg(unix)]
         Command::Agent(a) => commands::agent::run(&settings()?, a),
         Command::Auth(c) => commands::auth::run(&settings()?, c),
+        Command::Profile(c) => commands::profile::run(&settings()?, c),
         Command::Sandbox(a) => commands::sandbox::run(a),
         Command::Demo(a) => commands::demo::run(a),
         Command::Completions(a) => commands::completions::run(a, cli::command()),

@@ -122,3 +122,18 @@ pub fn payload(text: &str, newline: bool) -> crate::error::Result<()> {
 pub fn stdout_is_terminal() -> bool {
     std::io::stdout().is_terminal()
 }
+
+/// Ask a yes/no question on stderr and read the answer from stdin (for a
+/// person at a terminal; the caller checks that there is one). Only "y" or
+/// "yes" is yes.
+pub fn ask(question: &str) -> bool {
+    let _ = write!(std::io::stderr(), "{question} [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    let _ = std::io::stdin().read_line(&mut answer);
+    matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes")
+}
+
+pub fn stdin_and_stderr_are_terminals() -> bool {
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}

@@ -79,6 +79,7 @@ pub fn to_serve(
         }
     }
     if out.is_empty() {
+        settings.require_known(loaded)?;
         return Err(Error::config(format!(
             "profile {:?} has no provider configured in {}",
             settings.profile,

@@ -196,6 +196,7 @@ impl Provider {
                     }
                 };
                 let Some((cfg, o)) = built else {
+                    settings.require_known(loaded)?;
                     return Err(Error::config(format!(
                         "profile {:?} has no {} configuration in {}",
                         settings.profile,

@@ -44,11 +44,11 @@ impl Tokens {
         fresh: Freshness,
     ) -> Result<Self> {
         let first = acquire::token(settings, &target, issuer.as_ref(), fresh)?;
-        let settings = Settings {
-            config_dir: settings.config_dir.clone(),
-            cache_dir: settings.cache_dir.clone(),
-            profile: settings.profile.clone(),
-        };
+        let settings = Settings::fixed(
+            settings.config_dir.clone(),
+            settings.cache_dir.clone(),
+            &settings.profile,
+        );
         let fetch = move |f| acquire::token(&settings, &target, issuer.as_ref(), f);
         Ok(Tokens {
             renewer: Arc::new(Renewer::new(Schedule::PROXY, first, fetch)),

@@ -50,6 +50,11 @@ pub struct ClaudeCode {
 #[derive(Debug, Serialize)]
 pub struct KeylessState {
     pub profile: String,
+    /// Which rule chose the profile: flag, env, directory, active or default.
+    pub profile_rule: String,
+    /// The file that chose it (a per-directory file, or the config naming
+    /// the active profile), absolute.
+    pub profile_file: Option<String>,
     pub config_path: String,
     pub config_exists: bool,
     pub config_error: Option<String>,
@@ -365,6 +370,8 @@ pub fn gather(inp: &Inputs) -> Report {
         static_keys: scan.findings,
         keyless: KeylessState {
             profile: s.profile.clone(),
+            profile_rule: s.profile_source.rule().into(),
+            profile_file: s.profile_source.file().map(|p| p.display().to_string()),
             config_path: config_path.display().to_string(),
             config_exists: loaded.as_ref().is_some_and(|l| l.existed) || config_error.is_some(),
             config_error,

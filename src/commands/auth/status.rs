@@ -24,6 +24,9 @@ pub struct StatusArgs {
 }
 
 pub fn run(settings: &Settings, args: &StatusArgs) -> Result<()> {
+    if let Ok(loaded) = settings.load_config() {
+        settings.require_known(&loaded)?;
+    }
     let var = |n: &str| std::env::var(n).ok();
     let home = std::env::var_os(env_vars::HOME).map(std::path::PathBuf::from);
     let inputs = status::Inputs {
