@@ -385,9 +385,5 @@ fn remove_everything(settings: &Settings, opts: &Options) {
 
 /// Settings owned by the renewal closure.
 fn owned(s: &Settings) -> Settings {
-    Settings {
-        config_dir: s.config_dir.clone(),
-        cache_dir: s.cache_dir.clone(),
-        profile: s.profile.clone(),
-    }
+    Settings::fixed(s.config_dir.clone(), s.cache_dir.clone(), &s.profile)
 }
