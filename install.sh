@@ -39,9 +39,12 @@ install -m 0644 "$here/completions/keyless.fish" "$prefix/share/fish/vendor_comp
 install -m 0644 "$here/completions/_keyless.ps1" "$prefix/share/keyless/completions/_keyless.ps1"
 install -m 0644 "$here/completions/keyless.elv" "$prefix/share/keyless/completions/keyless.elv"
 install -m 0644 "$here"/man/*.1 "$prefix/share/man/man1/"
+install -m 0644 "$here/docs/auth-status.schema.json" "$prefix/share/keyless/auth-status.schema.json"
 
 echo "Installed keyless $("$prefix/bin/keyless" --version | cut -d' ' -f2) into $prefix" >&2
 case ":$PATH:" in
   *":$prefix/bin:"*) echo "keyless is on your PATH. Try: keyless demo" >&2 ;;
-  *) echo "Add $prefix/bin to your PATH to use it, e.g.: export PATH=\"$prefix/bin:\$PATH\"" >&2 ;;
+  *) echo "$prefix/bin is not on your PATH, so \`keyless\` alone is not found yet. Try it now with:" >&2
+     echo "  $prefix/bin/keyless demo" >&2
+     echo "and add it to your PATH (e.g. in ~/.profile): export PATH=\"$prefix/bin:\$PATH\"" >&2 ;;
 esac

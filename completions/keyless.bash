@@ -524,7 +524,7 @@ _keyless() {
                     return 0
                     ;;
                 --shell)
-                    COMPREPLY=($(compgen -W "bash zsh fish powershell dotenv json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "bash zsh fish powershell dotenv json github" -- "${cur}"))
                     return 0
                     ;;
                 --min-ttl)

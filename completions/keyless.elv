@@ -232,7 +232,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
         }
         &'keyless;env'= {
             cand --type 'Provider to serve (repeatable) [default: every configured provider]'
-            cand --shell 'Output syntax [default: from $SHELL, else bash]'
+            cand --shell 'Output syntax [default: from $SHELL, else bash]; `github` appends to $GITHUB_ENV for a job''s later steps'
             cand --min-ttl 'Serve a cached token only while more than min(SECS, half its lifetime) remains (at most 86400)'
             cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
             cand --cache-dir 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]'
@@ -371,7 +371,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand --cache-dir 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]'
             cand --profile 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]'
             cand --check 'Also exchange a fresh token and call GET /v1/models with it'
-            cand --json 'Print the report as JSON (schema: docs/auth-status.schema.json)'
+            cand --json 'Print the report as JSON (schema: share/keyless/auth-status.schema.json under the install prefix; docs/ in the source)'
             cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
             cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
             cand -q 'Only errors on stderr'

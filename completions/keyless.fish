@@ -169,12 +169,13 @@ complete -c keyless -n "__fish_keyless_using_subcommand credential" -s h -l help
 complete -c keyless -n "__fish_keyless_using_subcommand credential" -s V -l version -d 'Print version'
 complete -c keyless -n "__fish_keyless_using_subcommand env" -l type -d 'Provider to serve (repeatable) [default: every configured provider]' -r -f -a "anthropic\t'Anthropic (Claude API)'
 openai\t'OpenAI (OpenAI API)'"
-complete -c keyless -n "__fish_keyless_using_subcommand env" -l shell -d 'Output syntax [default: from $SHELL, else bash]' -r -f -a "bash\t''
+complete -c keyless -n "__fish_keyless_using_subcommand env" -l shell -d 'Output syntax [default: from $SHELL, else bash]; `github` appends to $GITHUB_ENV for a job\'s later steps' -r -f -a "bash\t''
 zsh\t''
 fish\t''
 powershell\t''
 dotenv\t''
-json\t''"
+json\t''
+github\t'Appended to `$GITHUB_ENV`, for a GitHub Actions job\'s later steps'"
 complete -c keyless -n "__fish_keyless_using_subcommand env" -l min-ttl -d 'Serve a cached token only while more than min(SECS, half its lifetime) remains (at most 86400)' -r
 complete -c keyless -n "__fish_keyless_using_subcommand env" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand env" -l cache-dir -d 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]' -r -F
@@ -281,7 +282,7 @@ complete -c keyless -n "__fish_keyless_using_subcommand auth; and __fish_seen_su
 complete -c keyless -n "__fish_keyless_using_subcommand auth; and __fish_seen_subcommand_from status" -l cache-dir -d 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand auth; and __fish_seen_subcommand_from status" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r
 complete -c keyless -n "__fish_keyless_using_subcommand auth; and __fish_seen_subcommand_from status" -l check -d 'Also exchange a fresh token and call GET /v1/models with it'
-complete -c keyless -n "__fish_keyless_using_subcommand auth; and __fish_seen_subcommand_from status" -l json -d 'Print the report as JSON (schema: docs/auth-status.schema.json)'
+complete -c keyless -n "__fish_keyless_using_subcommand auth; and __fish_seen_subcommand_from status" -l json -d 'Print the report as JSON (schema: share/keyless/auth-status.schema.json under the install prefix; docs/ in the source)'
 complete -c keyless -n "__fish_keyless_using_subcommand auth; and __fish_seen_subcommand_from status" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
 complete -c keyless -n "__fish_keyless_using_subcommand auth; and __fish_seen_subcommand_from status" -s q -l quiet -d 'Only errors on stderr'
 complete -c keyless -n "__fish_keyless_using_subcommand auth; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'

@@ -8,9 +8,10 @@
 //! exchange itself), so nothing here matches on a provider.
 
 use crate::cache::{CacheKey, Claim, Entry, TokenCache};
+use crate::clock::{self, human_duration, rfc3339};
 use crate::config::IssuerConfig;
 use crate::error::{Error, Kind, Result};
-use crate::jwt::{self, human_duration, rfc3339};
+use crate::jwt;
 use crate::output;
 use crate::provider::Configured;
 use crate::secret::Secret;
@@ -46,9 +47,22 @@ pub fn token(
     issuer: Option<&IssuerConfig>,
     fresh: Freshness,
 ) -> Result<Token> {
+    let t = cached_or_exchanged(settings, target, issuer, fresh)?;
+    // Every token keyless hands out passes here: in a GitHub Actions job,
+    // the runner masks it in the log before anyone can print it.
+    output::mask_in_ci(t.access_token.expose());
+    Ok(t)
+}
+
+fn cached_or_exchanged(
+    settings: &Settings,
+    target: &Configured,
+    issuer: Option<&IssuerConfig>,
+    fresh: Freshness,
+) -> Result<Token> {
     let key: CacheKey = target.cache_key(&settings.profile);
     let cache = TokenCache::new(settings.cache_dir.clone());
-    let now = jwt::now();
+    let now = clock::now();
     let before = cache.read(&key);
     if let Some(e) = &before
         && !fresh.force_refresh
@@ -66,7 +80,7 @@ pub fn token(
     // Another process may have exchanged while we waited for the lock. Under
     // --force-refresh only a token that replaced the one we saw counts.
     if let Some(e) = cache.read(&key) {
-        let now = jwt::now();
+        let now = clock::now();
         let usable = if fresh.force_refresh {
             let replaced = before
                 .as_ref()
@@ -114,11 +128,11 @@ pub fn token(
 fn serve_stale(cached: Option<Entry>, err: Error, fresh: Freshness) -> Result<Token> {
     let transient = matches!(err.kind, Kind::SignIn | Kind::Network);
     match cached {
-        Some(e) if transient && !fresh.force_refresh && e.servable_as_last_resort(jwt::now()) => {
+        Some(e) if transient && !fresh.force_refresh && e.servable_as_last_resort(clock::now()) => {
             output::warn(&format!(
                 "could not refresh the token ({}); serving the cached one, which expires in {}",
                 err.message,
-                human_duration(e.expires_at - jwt::now())
+                human_duration(e.expires_at - clock::now())
             ));
             Ok(e.into())
         }
@@ -135,7 +149,7 @@ fn exchange(cache: &TokenCache, target: &Configured, ctx: &source::Context) -> R
     let minted_by =
         matches!(identity.origin, Origin::Session).then(|| session::current_sign_in(ctx.settings));
     let what = identity.origin.describe();
-    let now = jwt::now();
+    let now = clock::now();
     let (claims, warning) = jwt::check_assertion(identity.token.expose(), &what, now)?;
     if let Some(w) = warning {
         output::warn(&w);
@@ -152,7 +166,7 @@ fn exchange(cache: &TokenCache, target: &Configured, ctx: &source::Context) -> R
             .map(|j| format!(" jti={}", crate::redact::terminal(j)))
             .unwrap_or_default()
     ));
-    target.precheck(&claims, &what);
+    target.check_claims(&claims, ctx.issuer, &what)?;
     // The claim comes last before sending: a failure to build the runtime
     // must not leave the JWT recorded as spent.
     let rt = crate::http::runtime()?;
@@ -200,8 +214,16 @@ fn exchange(cache: &TokenCache, target: &Configured, ctx: &source::Context) -> R
         }
     };
     // Expiry counts from when the request left, not when the answer came back.
-    let sent_at = jwt::now();
-    let result = rt.block_on(target.exchange(&client, &identity.token, identity.kind, &claims));
+    let sent_at = clock::now();
+    // With a ledger record just claimed, this JWT was never sent before: a
+    // denial is not `jti_reused`.
+    let result = rt.block_on(target.exchange(
+        &client,
+        &identity.token,
+        identity.kind,
+        &claims,
+        pending.is_some(),
+    ));
     let minted = match result {
         Ok(m) => m,
         Err(e) => {

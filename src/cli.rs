@@ -66,6 +66,9 @@ pub enum Command {
     #[cfg(unix)]
     Agent(crate::commands::agent::AgentArgs),
     /// Serve a local stand-in identity provider and Anthropic and OpenAI token endpoints
+    ///
+    /// It is open to every local user: anyone on this machine can mint its
+    /// JWTs, read its history and revoke its tokens. It holds nothing real.
     Sandbox(SandboxArgs),
     /// Try keyless end to end against an in-process sandbox, with no account
     Demo(crate::commands::demo::DemoArgs),

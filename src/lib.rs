@@ -33,7 +33,9 @@ pub mod status;
 
 // --- configuration ---
 pub mod cli;
+pub mod clock;
 pub mod config;
+pub mod digest;
 pub mod env_vars;
 pub mod settings;
 
@@ -51,6 +53,7 @@ pub mod hardening;
 pub mod http;
 /// Unverified JWT inspection and the local checks before an exchange.
 pub mod jwt;
+pub mod man_extra;
 pub mod output;
 pub mod private_fs;
 pub mod redact;

@@ -15,7 +15,7 @@ pub mod endpoint;
 pub mod from_env;
 pub mod openai;
 
-pub use configured::Configured;
+pub use configured::{Configured, audience_mismatch};
 
 use crate::config::{LoadedConfig, Profile};
 use crate::env_vars;

@@ -18,7 +18,7 @@ pub struct StatusArgs {
     /// Also exchange a fresh token and call GET /v1/models with it
     #[arg(long)]
     pub check: bool,
-    /// Print the report as JSON (schema: docs/auth-status.schema.json)
+    /// Print the report as JSON (schema: share/keyless/auth-status.schema.json under the install prefix; docs/ in the source)
     #[arg(long)]
     pub json: bool,
 }
