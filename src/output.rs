@@ -37,7 +37,7 @@ fn stderr_line(prefix: &str, msg: &str) {
             _ => "info",
         };
         let line = serde_json::json!({
-            "time": crate::jwt::rfc3339(crate::jwt::now()),
+            "time": crate::clock::rfc3339(crate::clock::now()),
             "level": level,
             "message": msg,
         });

@@ -40,8 +40,9 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Duration;
 
 use crate::acquire;
+use crate::clock::now_ms;
 use crate::error::{Error, Result};
-use crate::handoff::renewal::{Reason, Renewer, Schedule, now_ms};
+use crate::handoff::renewal::{Reason, Renewer, Schedule};
 use crate::output;
 use crate::provider::Provider;
 use crate::settings::{Freshness, Settings};

@@ -12,9 +12,9 @@ use std::sync::Mutex;
 use super::template::{Field, Template};
 use super::write::{self, Access};
 use crate::acquire::Token;
+use crate::clock;
 use crate::error::{Error, Result};
 use crate::handoff::sdk_profile;
-use crate::jwt;
 use crate::provider::Provider;
 use crate::secret::Secret;
 
@@ -89,7 +89,7 @@ impl Outputs {
     /// Put `t` (`p`'s new token) in every sink that holds it. An expired
     /// token is never written.
     pub fn deliver(&self, p: Provider, t: &Token) -> Result<()> {
-        if t.expires_at <= jwt::now() {
+        if t.expires_at <= clock::now() {
             return Err(Error::failure(format!(
                 "the new {} token has already expired; not writing it",
                 p.title()
@@ -124,13 +124,13 @@ impl Outputs {
 
     fn value(&self, p: Provider, f: Field) -> Option<String> {
         let l = self.latest().get(p.name()).cloned()?;
-        if l.expires_at <= jwt::now() {
+        if l.expires_at <= clock::now() {
             return None;
         }
         Some(match f {
             Field::Token => l.token.expose().clone(),
             Field::ExpiresAt => l.expires_at.to_string(),
-            Field::ExpiresRfc3339 => jwt::rfc3339(l.expires_at),
+            Field::ExpiresRfc3339 => clock::rfc3339(l.expires_at),
             Field::BaseUrl => self.base_urls.get(p.name())?.clone(),
         })
     }
