@@ -11,6 +11,16 @@
 //! | `ANTHROPIC_API_KEY` | removed if Anthropic is served, unless `--keep-api-key` | same as `env` | removed unless `--keep-api-key` | removed | outranks the token (or profile, or capability) in every Anthropic SDK |
 //! | `ANTHROPIC_AUTH_TOKEN` | set: the token | set: the token | removed | set: the per-run capability | outranks a profile in every SDK |
 //! | `ANTHROPIC_IDENTITY_TOKEN`, `OPENAI_IDENTITY_TOKEN` | kept | kept | kept | removed | an identity JWT buys a token at the token endpoint: behind the proxy the child holds only the capability |
+//! | `ANTHROPIC_IDENTITY_TOKEN_FILE`, `OPENAI_IDENTITY_TOKEN_FILE` | kept | kept | kept | removed | they name a file holding such a JWT |
+//! | `ACTIONS_ID_TOKEN_REQUEST_TOKEN`, `SYSTEM_ACCESSTOKEN`, `BUILDKITE_AGENT_ACCESS_TOKEN`, `IDENTITY_HEADER` | kept | kept | kept | removed | a platform's request token buys such a JWT from its OIDC endpoint |
+//!
+//! The one rule of `--proxy`: the child holds no way to an identity JWT
+//! keyless would exchange (the JWT, a file naming one, a platform's request
+//! token), only the capability. Other credentials (AWS keys, cloud CLIs'
+//! logins) serve the child's own work and stay. This keeps the token out of
+//! the child's environment and logs; it does not contain a hostile program
+//! running as the same user, which can still read keyless's cache, run
+//! `keyless credential`, or read an identity token file itself.
 //!
 //! What each mode *sets* comes from the stage that owns the value, applied
 //! after the removals: the token assignments ([`super::assignments`]: the
@@ -124,7 +134,45 @@ pub const RULES: &[Row] = &[
         note: None,
         why: "an identity JWT buys a token at the token endpoint: behind the proxy the child holds only the capability",
     },
+    proxy_only(
+        env_vars::ANTHROPIC_IDENTITY_TOKEN_FILE,
+        "names a file holding an identity JWT",
+    ),
+    proxy_only(
+        env_vars::OPENAI_IDENTITY_TOKEN_FILE,
+        "names a file holding an identity JWT",
+    ),
+    proxy_only(
+        env_vars::ACTIONS_ID_TOKEN_REQUEST_TOKEN,
+        "GitHub Actions' request token buys an identity JWT",
+    ),
+    proxy_only(
+        env_vars::SYSTEM_ACCESSTOKEN,
+        "Azure Pipelines' request token buys an identity JWT",
+    ),
+    proxy_only(
+        env_vars::BUILDKITE_AGENT_ACCESS_TOKEN,
+        "the Buildkite agent's token buys an identity JWT",
+    ),
+    proxy_only(
+        env_vars::IDENTITY_HEADER,
+        "App Service's managed-identity secret buys an identity JWT",
+    ),
 ];
+
+/// A way to an identity JWT: kept everywhere but behind the proxy, where
+/// the child holds only the capability (the one rule of `--proxy`).
+const fn proxy_only(var: &'static str, why: &'static str) -> Row {
+    Row {
+        var,
+        env: Rule::Kept,
+        exec: Rule::Kept,
+        refresh: Rule::Kept,
+        proxy: Rule::Removed,
+        note: None,
+        why,
+    }
+}
 
 /// The policy applied: what one run removes.
 pub struct ChildEnv {
@@ -268,7 +316,13 @@ mod tests {
                 env_vars::KEYLESS_CLIENT_SECRET,
                 env_vars::ANTHROPIC_API_KEY,
                 env_vars::ANTHROPIC_IDENTITY_TOKEN,
-                env_vars::OPENAI_IDENTITY_TOKEN
+                env_vars::OPENAI_IDENTITY_TOKEN,
+                env_vars::ANTHROPIC_IDENTITY_TOKEN_FILE,
+                env_vars::OPENAI_IDENTITY_TOKEN_FILE,
+                env_vars::ACTIONS_ID_TOKEN_REQUEST_TOKEN,
+                env_vars::SYSTEM_ACCESSTOKEN,
+                env_vars::BUILDKITE_AGENT_ACCESS_TOKEN,
+                env_vars::IDENTITY_HEADER
             ]
         );
     }

@@ -29,7 +29,7 @@ use crate::config::IssuerConfig;
 use crate::env_vars;
 use crate::error::{Error, Result};
 use crate::handoff::child_env::{ChildEnv, Mode};
-use crate::handoff::{Assignment, supervise};
+use crate::handoff::{Assignment, contain, supervise};
 use crate::output;
 use crate::provider::{Configured, Provider, choice};
 use crate::secret::Secret;
@@ -67,12 +67,18 @@ pub fn run(
     vars.extend(no_proxy_for_loopback());
     let mut cmd = ChildEnv::new(Mode::Proxy, &served, false).command(command, &vars);
     listen::restore_nofile(&mut cmd, saved_nofile);
+    // The child dies with keyless, and keyless outlives its descendants
+    // (src/handoff/contain.rs): the port is never freed under them.
+    contain::contain(&mut cmd);
     let child = supervise::spawn(cmd, &command[0]);
     let status = child.and_then(|c| {
         c.exited
             .recv()
             .map_err(|_| Error::failure("lost track of the child"))
     });
+    // What the child left running keeps the port reserved, answered 503.
+    forward::CLOSING.store(true, std::sync::atomic::Ordering::SeqCst);
+    contain::drain();
     // The listeners and the renewal tasks end with the run.
     rt.shutdown_background();
     supervise::finish(status?)
@@ -140,6 +146,69 @@ fn start(
             Assignment::Set(env_vars::OPENAI_API_KEY, key),
         ],
     })
+}
+
+/// A fresh capability, for `keyless agent --capability-file`.
+pub fn new_capability() -> String {
+    Capability::random().expose().to_string()
+}
+
+/// Where `keyless agent` serves a provider's gate.
+pub enum SinkListener {
+    Tcp(std::net::TcpListener),
+    Unix(std::os::unix::net::UnixListener),
+}
+
+/// `keyless agent`'s proxy sink: `target`'s gate on `listener` for
+/// requests that present `capability`, forwarded with the token `renewer`
+/// keeps. The agent drives the schedule; a 401 renews through the same
+/// engine, so the agent's other sinks get the replacement too.
+pub fn serve_sink(
+    rt: &tokio::runtime::Runtime,
+    target: &Configured,
+    listener: SinkListener,
+    capability: String,
+    renewer: Arc<crate::handoff::renewal::Renewer<'static>>,
+) -> Result<()> {
+    let (_, nofile) = listen::raise_nofile();
+    let limits = listen::Limits::for_nofile(nofile);
+    let upstream = upstream(target)?;
+    let client = crate::http::api::client_for_api(target.ca_file(), limits.total)?;
+    let failed = |e: std::io::Error| {
+        Error::failure(format!(
+            "cannot serve the {} proxy sink: {}",
+            target.provider().title(),
+            crate::error::io_reason(&e)
+        ))
+    };
+    let port = match &listener {
+        SinkListener::Tcp(l) => l.local_addr().map_err(failed)?.port(),
+        SinkListener::Unix(_) => 0,
+    };
+    let tokens = Tokens::shared(renewer);
+    let shared = Arc::new(Shared::new(
+        target,
+        port,
+        Capability::kept(capability),
+        upstream,
+        client,
+        tokens,
+    ));
+    let handle = move |req, conn| forward::handle(shared.clone(), req, conn);
+    let _guard = rt.enter();
+    match listener {
+        SinkListener::Tcp(l) => {
+            l.set_nonblocking(true).map_err(failed)?;
+            let l = tokio::net::TcpListener::from_std(l).map_err(failed)?;
+            rt.spawn(listen::serve(l, limits, handle));
+        }
+        SinkListener::Unix(l) => {
+            l.set_nonblocking(true).map_err(failed)?;
+            let l = tokio::net::UnixListener::from_std(l).map_err(failed)?;
+            rt.spawn(listen::serve(l, limits, handle));
+        }
+    }
+    Ok(())
 }
 
 /// A listener on 127.0.0.1 (an ephemeral port) with room in its accept

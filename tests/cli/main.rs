@@ -1,10 +1,16 @@
 //! One integration-test target (one link): the real binary, hermetic.
 
+mod agent_support;
+mod anthropic;
 mod common;
 mod fake;
 mod fake_idp;
 mod hardening;
 
+mod agent;
+mod agent_long;
+mod agent_proxy;
+mod agent_recipes;
 mod ambient;
 mod ambient_aws;
 mod ambient_aws_sandbox;
@@ -29,6 +35,7 @@ mod hostile_idp;
 mod hostile_lifetimes;
 mod hostile_text;
 mod hot_path;
+mod http_proxy;
 mod identity_files;
 mod keyring;
 mod layout;
@@ -40,7 +47,6 @@ mod pooled;
 mod process;
 mod profiles;
 mod properties;
-mod proxy;
 mod readme;
 mod real_clients;
 mod revocation;
@@ -54,5 +60,4 @@ mod status_scan;
 mod tls;
 mod version;
 mod windows;
-mod wire;
 mod zero_setup;

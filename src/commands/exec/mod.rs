@@ -24,7 +24,12 @@ with the child, so signals and the exit status are the child's own; on Windows i
 child (Ctrl-C and Ctrl-Break reach the child once) and exits with its exit code. A command that is not found \
 exits 127; one that cannot be executed exits 126. With --proxy the child gets instead a \
 127.0.0.1 base URL (ANTHROPIC_BASE_URL, OPENAI_BASE_URL) and a per-run key that only the \
-local proxy accepts; keyless forwards its API calls with a token it renews."
+local proxy accepts; keyless forwards its API calls with a token it renews. The child also loses \
+every way to an identity JWT (ANTHROPIC_IDENTITY_TOKEN[_FILE], OPENAI_IDENTITY_TOKEN[_FILE], \
+ACTIONS_ID_TOKEN_REQUEST_TOKEN, SYSTEM_ACCESSTOKEN, BUILDKITE_AGENT_ACCESS_TOKEN, IDENTITY_HEADER). \
+This keeps the token out of the child's environment and logs; it does not contain a hostile program \
+running as the same user, which can still read keyless's cache, run `keyless credential`, or read an \
+identity token file itself."
 )]
 pub struct ExecArgs {
     /// Provider to serve (repeatable) [default: every configured provider]

@@ -21,10 +21,11 @@ use std::time::Duration;
 
 use super::ExecArgs;
 use crate::acquire;
+use crate::clock::now_ms;
 use crate::env_vars;
 use crate::error::{Error, Result};
 use crate::handoff::child_env::{ChildEnv, Mode};
-use crate::handoff::renewal::{Reason, Renewer, Schedule, now_ms};
+use crate::handoff::renewal::{Reason, Renewer, Schedule};
 use crate::handoff::sdk_profile::SdkProfile;
 use crate::handoff::supervise;
 use crate::output;
@@ -36,9 +37,12 @@ pub fn run(settings: &Settings, args: &ExecArgs) -> Result<()> {
         return Err(Error::usage(
             "--refresh cannot keep OpenAI programs signed in: OpenAI's SDKs read only OPENAI_API_KEY, which cannot change inside a running process",
         )
-        .hint("use `keyless exec --refresh --type anthropic`, or plain `keyless exec --type openai` and restart the program before the token expires"));
+        .hint("use `keyless exec --proxy --type openai`: the program calls a local proxy that adds a token keyless renews (or plain `keyless exec --type openai`, restarting the program before the token expires)"));
     }
     let loaded = settings.load_config()?;
+    if args.types.is_empty() {
+        openai_left_out(settings, &loaded)?;
+    }
     let target = choice::one(settings, &loaded, Provider::Anthropic)?;
     let cfg = target
         .anthropic()
@@ -71,6 +75,31 @@ pub fn run(settings: &Settings, args: &ExecArgs) -> Result<()> {
     drop(renewer);
     drop(profile);
     supervise::finish(status)
+}
+
+/// `--refresh` serves Anthropic only (OpenAI's SDKs read no profile). With
+/// OpenAI configured too, the user expects it served: a static
+/// `OPENAI_API_KEY` here would silently stay the child's, so that is
+/// refused; without one, it is said. `--type anthropic` chooses knowingly.
+fn openai_left_out(settings: &Settings, loaded: &crate::config::LoadedConfig) -> Result<()> {
+    let env = |n: &str| std::env::var(n).ok();
+    let configured = choice::choose(settings, loaded, &[], &env)
+        .iter()
+        .any(|c| c.provider == Provider::Openai && c.resolved.is_ok());
+    if !configured {
+        return Ok(());
+    }
+    if env(env_vars::OPENAI_API_KEY).is_some_and(|v| !v.trim().is_empty()) {
+        return Err(Error::usage(format!(
+            "OpenAI is configured too, but --refresh serves Anthropic only: the child would keep the static {} of this environment",
+            env_vars::OPENAI_API_KEY
+        ))
+        .hint("use `keyless exec --proxy` to serve both with tokens keyless renews, or `keyless exec --refresh --type anthropic` to keep the static key knowingly"));
+    }
+    output::warn(
+        "OpenAI is configured too, but --refresh serves Anthropic only (OpenAI's SDKs read no profile); use `keyless exec --proxy` to serve both",
+    );
+    Ok(())
 }
 
 /// Sleep until a renewal is due or the child exits; renew; repeat.

@@ -4,8 +4,11 @@
 mod audience;
 mod base_url;
 mod outside_files;
+mod port_lifetime;
 mod program_name;
 mod project_scope;
+mod proxy_env;
+mod refresh_openai;
 mod sandbox_notice;
 mod served_mark;
 mod served_record;
