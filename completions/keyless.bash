@@ -254,7 +254,7 @@ _keyless() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -280,7 +280,7 @@ _keyless() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -348,7 +348,7 @@ _keyless() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -374,7 +374,7 @@ _keyless() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -412,7 +412,7 @@ _keyless() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -442,7 +442,7 @@ _keyless() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -480,7 +480,7 @@ _keyless() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -514,7 +514,7 @@ _keyless() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -908,7 +908,7 @@ _keyless() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -934,7 +934,7 @@ _keyless() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -960,7 +960,7 @@ _keyless() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1069,7 +1069,7 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__profile__subcmd__list)
-            opts="-v -q -h -V --json --config-dir --cache-dir --profile --verbose --quiet --help --version"
+            opts="-v -q -h -V --json --names --config-dir --cache-dir --profile --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1084,7 +1084,7 @@ _keyless() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1110,7 +1110,7 @@ _keyless() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1136,7 +1136,7 @@ _keyless() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1162,7 +1162,7 @@ _keyless() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1188,7 +1188,7 @@ _keyless() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1230,7 +1230,7 @@ _keyless() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1314,7 +1314,7 @@ _keyless() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1340,7 +1340,7 @@ _keyless() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1390,7 +1390,7 @@ _keyless() {
                     return 0
                     ;;
                 --identity)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "file: env env: command: login client-credentials auto github-actions gcp azure aws buildkite azure-pipelines" -- "${cur}"))
                     return 0
                     ;;
                 --ca-file)
@@ -1406,7 +1406,7 @@ _keyless() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1436,7 +1436,7 @@ _keyless() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1462,7 +1462,7 @@ _keyless() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1622,7 +1622,7 @@ _keyless() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1652,7 +1652,7 @@ _keyless() {
                     return 0
                     ;;
                 --identity)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "file: env env: command: login client-credentials auto github-actions gcp azure aws buildkite azure-pipelines" -- "${cur}"))
                     return 0
                     ;;
                 --audience)
@@ -1672,7 +1672,7 @@ _keyless() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1698,7 +1698,7 @@ _keyless() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 *)

@@ -2,6 +2,7 @@
 
 mod anthropic;
 mod common;
+mod completion_values;
 mod fake;
 mod fake_idp;
 mod hardening;
