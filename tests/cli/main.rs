@@ -1,5 +1,6 @@
 //! One integration-test target (one link): the real binary, hermetic.
 
+mod agent_support;
 mod anthropic;
 mod common;
 mod completion_values;
@@ -7,6 +8,10 @@ mod fake;
 mod fake_idp;
 mod hardening;
 
+mod agent;
+mod agent_long;
+mod agent_proxy;
+mod agent_recipes;
 mod ambient;
 mod ambient_aws;
 mod ambient_aws_sandbox;
