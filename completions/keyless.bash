@@ -314,7 +314,7 @@ _keyless() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 *)

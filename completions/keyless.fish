@@ -236,7 +236,7 @@ json\t'One JSON object a line, for log collectors'"
 complete -c keyless -n "__fish_keyless_using_subcommand agent" -l min-ttl -d 'Serve a cached token only while more than min(SECS, half its lifetime) remains (at most 86400)' -r
 complete -c keyless -n "__fish_keyless_using_subcommand agent" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand agent" -l cache-dir -d 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]' -r -F
-complete -c keyless -n "__fish_keyless_using_subcommand agent" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r
+complete -c keyless -n "__fish_keyless_using_subcommand agent" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r -f -a "(keyless profile list --names 2>/dev/null)"
 complete -c keyless -n "__fish_keyless_using_subcommand agent" -l rejected -d 'Tell the agent running with these sinks that the API refused its token'
 complete -c keyless -n "__fish_keyless_using_subcommand agent" -l force-refresh -d 'Exchange a new token even if the cache holds a fresh one'
 complete -c keyless -n "__fish_keyless_using_subcommand agent" -l no-login -d 'Never start an interactive sign-in; exit 3 when one is needed'
