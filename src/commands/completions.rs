@@ -13,6 +13,6 @@ pub struct CompletionsArgs {
 /// `cli` is the whole command line the script completes; the caller passes
 /// it in, since the command tree is built from every command's arguments.
 pub fn run(args: &CompletionsArgs, mut cli: clap::Command) -> Result<()> {
-    let script = crate::generated::completion(args.shell, &mut cli);
+    let script = crate::completion_script::completion(args.shell, &mut cli);
     crate::output::payload(&script, false)
 }
