@@ -96,7 +96,7 @@ from_source() {
   trap 'rm -rf "$stage_dir"' EXIT
   mkdir -p "$stage_dir/keyless"
   cp "${target_dir:-$here/target}/release/keyless" "$stage_dir/keyless/"
-  cp -r "$here/completions" "$here/man" "$stage_dir/keyless/"
+  cp -r "$here/completions" "$here/man" "$here/docs/auth-status.schema.json" "$stage_dir/keyless/"
   place "$stage_dir/keyless"
 }
 
@@ -208,6 +208,10 @@ place() {
   put 0644 "$dir/completions/keyless.fish" "$prefix/share/fish/vendor_completions.d/keyless.fish"
   put 0644 "$dir/completions/_keyless.ps1" "$prefix/share/keyless/completions/_keyless.ps1"
   put 0644 "$dir/completions/keyless.elv" "$prefix/share/keyless/completions/keyless.elv"
+  # auth status --help names it: the JSON schema of `auth status --json`.
+  if [ -f "$dir/auth-status.schema.json" ]; then
+    put 0644 "$dir/auth-status.schema.json" "$prefix/share/keyless/auth-status.schema.json"
+  fi
   local page
   for page in "$dir"/man/*.1; do
     put 0644 "$page" "$prefix/share/man/man1/$(basename "$page")"
@@ -222,7 +226,9 @@ place() {
   fi
   case ":$PATH:" in
     *":$prefix/bin:"*) say "keyless is on your PATH. Try: keyless demo" ;;
-    *) say "add $prefix/bin to your PATH to use it, e.g.: export PATH=\"$prefix/bin:\$PATH\"" ;;
+    *) say "$prefix/bin is not on your PATH, so \`keyless\` alone is not found yet. Try it now with:"
+       echo "  $prefix/bin/keyless demo" >&2
+       say "and add it to your PATH (e.g. in ~/.profile): export PATH=\"$prefix/bin:\$PATH\"" ;;
   esac
 }
 

@@ -43,6 +43,9 @@ _keyless() {
             keyless,logout)
                 cmd="keyless__subcmd__logout"
                 ;;
+            keyless,profile)
+                cmd="keyless__subcmd__profile"
+                ;;
             keyless,sandbox)
                 cmd="keyless__subcmd__sandbox"
                 ;;
@@ -91,6 +94,9 @@ _keyless() {
             keyless__subcmd__help,logout)
                 cmd="keyless__subcmd__help__subcmd__logout"
                 ;;
+            keyless__subcmd__help,profile)
+                cmd="keyless__subcmd__help__subcmd__profile"
+                ;;
             keyless__subcmd__help,sandbox)
                 cmd="keyless__subcmd__help__subcmd__sandbox"
                 ;;
@@ -102,6 +108,21 @@ _keyless() {
                 ;;
             keyless__subcmd__help__subcmd__auth,status)
                 cmd="keyless__subcmd__help__subcmd__auth__subcmd__status"
+                ;;
+            keyless__subcmd__help__subcmd__profile,list)
+                cmd="keyless__subcmd__help__subcmd__profile__subcmd__list"
+                ;;
+            keyless__subcmd__help__subcmd__profile,rename)
+                cmd="keyless__subcmd__help__subcmd__profile__subcmd__rename"
+                ;;
+            keyless__subcmd__help__subcmd__profile,rm)
+                cmd="keyless__subcmd__help__subcmd__profile__subcmd__rm"
+                ;;
+            keyless__subcmd__help__subcmd__profile,show)
+                cmd="keyless__subcmd__help__subcmd__profile__subcmd__show"
+                ;;
+            keyless__subcmd__help__subcmd__profile,use)
+                cmd="keyless__subcmd__help__subcmd__profile__subcmd__use"
                 ;;
             keyless__subcmd__help__subcmd__sandbox,identity-token)
                 cmd="keyless__subcmd__help__subcmd__sandbox__subcmd__identity__subcmd__token"
@@ -120,6 +141,48 @@ _keyless() {
                 ;;
             keyless__subcmd__help__subcmd__setup,openai)
                 cmd="keyless__subcmd__help__subcmd__setup__subcmd__openai"
+                ;;
+            keyless__subcmd__profile,help)
+                cmd="keyless__subcmd__profile__subcmd__help"
+                ;;
+            keyless__subcmd__profile,list)
+                cmd="keyless__subcmd__profile__subcmd__list"
+                ;;
+            keyless__subcmd__profile,ls)
+                cmd="keyless__subcmd__profile__subcmd__list"
+                ;;
+            keyless__subcmd__profile,remove)
+                cmd="keyless__subcmd__profile__subcmd__rm"
+                ;;
+            keyless__subcmd__profile,rename)
+                cmd="keyless__subcmd__profile__subcmd__rename"
+                ;;
+            keyless__subcmd__profile,rm)
+                cmd="keyless__subcmd__profile__subcmd__rm"
+                ;;
+            keyless__subcmd__profile,show)
+                cmd="keyless__subcmd__profile__subcmd__show"
+                ;;
+            keyless__subcmd__profile,use)
+                cmd="keyless__subcmd__profile__subcmd__use"
+                ;;
+            keyless__subcmd__profile__subcmd__help,help)
+                cmd="keyless__subcmd__profile__subcmd__help__subcmd__help"
+                ;;
+            keyless__subcmd__profile__subcmd__help,list)
+                cmd="keyless__subcmd__profile__subcmd__help__subcmd__list"
+                ;;
+            keyless__subcmd__profile__subcmd__help,rename)
+                cmd="keyless__subcmd__profile__subcmd__help__subcmd__rename"
+                ;;
+            keyless__subcmd__profile__subcmd__help,rm)
+                cmd="keyless__subcmd__profile__subcmd__help__subcmd__rm"
+                ;;
+            keyless__subcmd__profile__subcmd__help,show)
+                cmd="keyless__subcmd__profile__subcmd__help__subcmd__show"
+                ;;
+            keyless__subcmd__profile__subcmd__help,use)
+                cmd="keyless__subcmd__profile__subcmd__help__subcmd__use"
                 ;;
             keyless__subcmd__sandbox,help)
                 cmd="keyless__subcmd__sandbox__subcmd__help"
@@ -176,7 +239,7 @@ _keyless() {
 
     case "${cmd}" in
         keyless)
-            opts="-v -q -h -V --config-dir --cache-dir --profile --verbose --quiet --help --version setup login logout credential env exec sandbox demo auth completions version help"
+            opts="-v -q -h -V --config-dir --cache-dir --profile --verbose --quiet --help --version setup login logout credential env exec sandbox demo auth profile completions version help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -401,7 +464,7 @@ _keyless() {
                     return 0
                     ;;
                 --shell)
-                    COMPREPLY=($(compgen -W "bash zsh fish powershell dotenv json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "bash zsh fish powershell dotenv json github" -- "${cur}"))
                     return 0
                     ;;
                 --min-ttl)
@@ -462,7 +525,7 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__help)
-            opts="setup login logout credential env exec sandbox demo auth completions version help"
+            opts="setup login logout credential env exec sandbox demo auth profile completions version help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -604,6 +667,90 @@ _keyless() {
         keyless__subcmd__help__subcmd__logout)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__help__subcmd__profile)
+            opts="list show use rm rename"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__help__subcmd__profile__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__help__subcmd__profile__subcmd__rename)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__help__subcmd__profile__subcmd__rm)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__help__subcmd__profile__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__help__subcmd__profile__subcmd__use)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -797,6 +944,260 @@ _keyless() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        keyless__subcmd__profile)
+            opts="-v -q -h -V --config-dir --cache-dir --profile --verbose --quiet --help --version list ls show use rm remove rename help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cache-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__profile__subcmd__help)
+            opts="list show use rm rename help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__profile__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__profile__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__profile__subcmd__help__subcmd__rename)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__profile__subcmd__help__subcmd__rm)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__profile__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__profile__subcmd__help__subcmd__use)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__profile__subcmd__list)
+            opts="-v -q -h -V --json --config-dir --cache-dir --profile --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cache-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__profile__subcmd__rename)
+            opts="-v -q -h -V --config-dir --cache-dir --profile --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cache-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__profile__subcmd__rm)
+            opts="-y -v -q -h -V --yes --config-dir --cache-dir --profile --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cache-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__profile__subcmd__show)
+            opts="-v -q -h -V --json --config-dir --cache-dir --profile --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cache-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        keyless__subcmd__profile__subcmd__use)
+            opts="-v -q -h -V --config-dir --cache-dir --profile --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cache-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         keyless__subcmd__sandbox)
             opts="-v -q -h -V --port --rules --token-lifetime --print-env --config-dir --cache-dir --profile --verbose --quiet --help --version identity-token help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -950,7 +1351,7 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__setup__subcmd__anthropic)
-            opts="-v -q -h -V --federation-rule-id --organization-id --service-account-id --workspace-id --base-url --audience --identity --ca-file --config-dir --cache-dir --profile --verbose --quiet --help --version"
+            opts="-v -q -h -V --rule-id --federation-rule-id --org --organization-id --service-account-id --workspace-id --base-url --audience --identity --ca-file --config-dir --cache-dir --profile --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -960,7 +1361,15 @@ _keyless() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --rule-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --organization-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --org)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -20,7 +20,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
         &'keyless'= {
             cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
             cand --cache-dir 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]'
-            cand --profile 'Named profile to use'
+            cand --profile 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]'
             cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
             cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
             cand -q 'Only errors on stderr'
@@ -38,6 +38,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand sandbox 'Serve a local stand-in identity provider and Anthropic and OpenAI token endpoints'
             cand demo 'Try keyless end to end against an in-process sandbox, with no account'
             cand auth 'Which credential wins here, where static keys live, and whether keyless can serve'
+            cand profile 'List, show, activate, remove or rename profiles'
             cand completions 'Print a shell completion script'
             cand version 'Print the version, commit, target, build date and whether this is a release build'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -45,7 +46,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
         &'keyless;setup'= {
             cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
             cand --cache-dir 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]'
-            cand --profile 'Named profile to use'
+            cand --profile 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]'
             cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
             cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
             cand -q 'Only errors on stderr'
@@ -62,8 +63,10 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'keyless;setup;anthropic'= {
-            cand --federation-rule-id 'Federation rule ID (fdrl_…)'
-            cand --organization-id 'Organization ID (a UUID)'
+            cand --federation-rule-id 'Federation rule ID (fdrl_…); required the first time'
+            cand --rule-id 'Federation rule ID (fdrl_…); required the first time'
+            cand --organization-id 'Organization ID (a UUID, under Console > Settings > Organization); required the first time'
+            cand --org 'Organization ID (a UUID, under Console > Settings > Organization); required the first time'
             cand --service-account-id 'Service account ID (svac_…)'
             cand --workspace-id 'Workspace ID (wrkspc_…, or `default`); needed when the rule covers several workspaces'
             cand --base-url 'API base URL; https, or http on 127.0.0.1, localhost or [::1]'
@@ -72,7 +75,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand --ca-file 'PEM file of extra CA certificates for a base URL behind a private CA'
             cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
             cand --cache-dir 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]'
-            cand --profile 'Named profile to use'
+            cand --profile 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]'
             cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
             cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
             cand -q 'Only errors on stderr'
@@ -83,15 +86,15 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand --version 'Print version'
         }
         &'keyless;setup;openai'= {
-            cand --identity-provider-id 'Workload identity provider ID (wip_…)'
-            cand --service-account-id 'Service account ID the provider''s mapping binds the identity to (not checked locally)'
+            cand --identity-provider-id 'Workload identity provider ID (wip_…); required the first time'
+            cand --service-account-id 'Service account ID the provider''s mapping binds the identity to (not checked locally); required the first time'
             cand --token-endpoint 'Token endpoint [default: https://auth.openai.com/oauth/token]; https, or http on loopback'
             cand --identity 'Where the identity JWT comes from: file:PATH, env, env:NAME, command:PROGRAM ARGS…, github-actions, gcp, azure, buildkite, azure-pipelines[:SERVICE_CONNECTION_ID], aws, auto, login, or client-credentials (the last two need `keyless setup issuer`)'
             cand --audience 'The audience configured on the identity provider (not sent: OpenAI compares it with the JWT''s aud; keyless warns before spending a JWT for another audience, and the client-credentials source asks for it)'
             cand --ca-file 'PEM file of extra CA certificates for a token endpoint behind a private CA'
             cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
             cand --cache-dir 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]'
-            cand --profile 'Named profile to use'
+            cand --profile 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]'
             cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
             cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
             cand -q 'Only errors on stderr'
@@ -113,7 +116,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand --ca-file 'PEM file of extra CA certificates for a provider behind a private CA'
             cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
             cand --cache-dir 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]'
-            cand --profile 'Named profile to use'
+            cand --profile 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]'
             cand --client-secret-stdin 'Read a confidential client''s secret from stdin'
             cand --no-verify 'Save without fetching discovery (offline setup); checked at login instead'
             cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
@@ -129,7 +132,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand --scope 'Which settings file to merge into'
             cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
             cand --cache-dir 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]'
-            cand --profile 'Named profile to use'
+            cand --profile 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]'
             cand --dry-run 'Print the resulting settings file to stdout and change nothing'
             cand --force 'Replace an apiKeyHelper that runs something else'
             cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
@@ -144,7 +147,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
         &'keyless;setup;codex'= {
             cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
             cand --cache-dir 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]'
-            cand --profile 'Named profile to use'
+            cand --profile 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]'
             cand --dry-run 'Print the resulting config.toml to stdout and change nothing'
             cand --force 'Switch a model_provider that selects something else'
             cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
@@ -180,7 +183,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand --timeout 'Give up after this many seconds (1 to 3600)'
             cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
             cand --cache-dir 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]'
-            cand --profile 'Named profile to use'
+            cand --profile 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]'
             cand --browser 'Sign in through the browser (authorization code with PKCE)'
             cand --device 'Sign in with a device code (RFC 8628), for machines without a browser'
             cand --no-browser 'Print the URL instead of opening a browser'
@@ -196,7 +199,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
         &'keyless;logout'= {
             cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
             cand --cache-dir 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]'
-            cand --profile 'Named profile to use'
+            cand --profile 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]'
             cand --all 'Sign out of every profile'
             cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
             cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
@@ -213,7 +216,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand --min-ttl 'Serve a cached token only while more than min(SECS, half its lifetime) remains (at most 86400)'
             cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
             cand --cache-dir 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]'
-            cand --profile 'Named profile to use'
+            cand --profile 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]'
             cand --rejected 'The token this command printed was rejected (HTTP 401): drop it and print a newly exchanged one, or fail'
             cand --force-refresh 'Exchange a new token even if the cache holds a fresh one'
             cand --no-login 'Never start an interactive sign-in; exit 3 when one is needed'
@@ -228,11 +231,11 @@ set edit:completion:arg-completer[keyless] = {|@words|
         }
         &'keyless;env'= {
             cand --type 'Provider to serve (repeatable) [default: every configured provider]'
-            cand --shell 'Output syntax [default: from $SHELL, else bash]'
+            cand --shell 'Output syntax [default: from $SHELL, else bash]; `github` appends to $GITHUB_ENV for a job''s later steps'
             cand --min-ttl 'Serve a cached token only while more than min(SECS, half its lifetime) remains (at most 86400)'
             cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
             cand --cache-dir 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]'
-            cand --profile 'Named profile to use'
+            cand --profile 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]'
             cand --keep-api-key 'Leave ANTHROPIC_API_KEY alone (it outranks the token in every SDK)'
             cand --force-refresh 'Exchange a new token even if the cache holds a fresh one'
             cand --no-login 'Never start an interactive sign-in; exit 3 when one is needed'
@@ -250,7 +253,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand --min-ttl 'Serve a cached token only while more than min(SECS, half its lifetime) remains (at most 86400)'
             cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
             cand --cache-dir 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]'
-            cand --profile 'Named profile to use'
+            cand --profile 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]'
             cand --keep-api-key 'Leave ANTHROPIC_API_KEY alone (it outranks the token in every SDK)'
             cand --refresh 'Stay as the parent and keep a long-running child signed in (Anthropic only: OpenAI''s SDKs read only OPENAI_API_KEY, which cannot be refreshed inside a running process)'
             cand --proxy 'Stay as the parent and serve the child''s API calls through a local proxy that adds a renewed token: the child gets only a per-run key and a 127.0.0.1 base URL (any SDK or tool; Anthropic and OpenAI)'
@@ -272,7 +275,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand --print-env 'Print, on stdout and only, the shell assignments (`export NAME=…`) that point a job at this platform''s stand-in, with the federation variables of its default rule; the banner goes to stderr'
             cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
             cand --cache-dir 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]'
-            cand --profile 'Named profile to use'
+            cand --profile 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]'
             cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
             cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
             cand -q 'Only errors on stderr'
@@ -291,7 +294,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand --lifetime 'The token''s lifetime in seconds (1 to 86400)'
             cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
             cand --cache-dir 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]'
-            cand --profile 'Named profile to use'
+            cand --profile 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]'
             cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
             cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
             cand -q 'Only errors on stderr'
@@ -313,7 +316,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand --ci 'Narrate a zero-setup CI run on this platform instead: only the federation variables and the platform''s own set, then `keyless exec -- <a Messages call>`'
             cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
             cand --cache-dir 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]'
-            cand --profile 'Named profile to use'
+            cand --profile 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]'
             cand --messages-call '(internal) the Messages call `demo --ci` runs under `keyless exec`'
             cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
             cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
@@ -327,7 +330,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
         &'keyless;auth'= {
             cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
             cand --cache-dir 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]'
-            cand --profile 'Named profile to use'
+            cand --profile 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]'
             cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
             cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
             cand -q 'Only errors on stderr'
@@ -342,9 +345,9 @@ set edit:completion:arg-completer[keyless] = {|@words|
         &'keyless;auth;status'= {
             cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
             cand --cache-dir 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]'
-            cand --profile 'Named profile to use'
+            cand --profile 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]'
             cand --check 'Also exchange a fresh token and call GET /v1/models with it'
-            cand --json 'Print the report as JSON (schema: docs/auth-status.schema.json)'
+            cand --json 'Print the report as JSON (schema: share/keyless/auth-status.schema.json under the install prefix; docs/ in the source)'
             cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
             cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
             cand -q 'Only errors on stderr'
@@ -362,10 +365,149 @@ set edit:completion:arg-completer[keyless] = {|@words|
         }
         &'keyless;auth;help;help'= {
         }
+        &'keyless;profile'= {
+            cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
+            cand --cache-dir 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]'
+            cand --profile 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]'
+            cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand list 'Every profile: providers, identity source, sign-in and cached tokens'
+            cand ls 'Every profile: providers, identity source, sign-in and cached tokens'
+            cand show 'What a profile holds (the chosen one without NAME), and where each value came from'
+            cand use 'Make NAME the active profile: used when no flag, variable or per-directory file chooses'
+            cand rm 'Log out of NAME and remove its configuration, cached tokens and served records'
+            cand remove 'Log out of NAME and remove its configuration, cached tokens and served records'
+            cand rename 'Rename a profile (its cached tokens are keyed by name: the next call exchanges)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'keyless;profile;list'= {
+            cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
+            cand --cache-dir 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]'
+            cand --profile 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]'
+            cand --json 'Print JSON: an array of profiles'
+            cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'keyless;profile;ls'= {
+            cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
+            cand --cache-dir 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]'
+            cand --profile 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]'
+            cand --json 'Print JSON: an array of profiles'
+            cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'keyless;profile;show'= {
+            cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
+            cand --cache-dir 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]'
+            cand --profile 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]'
+            cand --json 'Print JSON'
+            cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'keyless;profile;use'= {
+            cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
+            cand --cache-dir 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]'
+            cand --profile 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]'
+            cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'keyless;profile;rm'= {
+            cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
+            cand --cache-dir 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]'
+            cand --profile 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]'
+            cand -y 'Do not ask (required when stdin or stderr is not a terminal)'
+            cand --yes 'Do not ask (required when stdin or stderr is not a terminal)'
+            cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'keyless;profile;remove'= {
+            cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
+            cand --cache-dir 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]'
+            cand --profile 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]'
+            cand -y 'Do not ask (required when stdin or stderr is not a terminal)'
+            cand --yes 'Do not ask (required when stdin or stderr is not a terminal)'
+            cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'keyless;profile;rename'= {
+            cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
+            cand --cache-dir 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]'
+            cand --profile 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]'
+            cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'keyless;profile;help'= {
+            cand list 'Every profile: providers, identity source, sign-in and cached tokens'
+            cand show 'What a profile holds (the chosen one without NAME), and where each value came from'
+            cand use 'Make NAME the active profile: used when no flag, variable or per-directory file chooses'
+            cand rm 'Log out of NAME and remove its configuration, cached tokens and served records'
+            cand rename 'Rename a profile (its cached tokens are keyed by name: the next call exchanges)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'keyless;profile;help;list'= {
+        }
+        &'keyless;profile;help;show'= {
+        }
+        &'keyless;profile;help;use'= {
+        }
+        &'keyless;profile;help;rm'= {
+        }
+        &'keyless;profile;help;rename'= {
+        }
+        &'keyless;profile;help;help'= {
+        }
         &'keyless;completions'= {
             cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
             cand --cache-dir 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]'
-            cand --profile 'Named profile to use'
+            cand --profile 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]'
             cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
             cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
             cand -q 'Only errors on stderr'
@@ -378,7 +520,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
         &'keyless;version'= {
             cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
             cand --cache-dir 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]'
-            cand --profile 'Named profile to use'
+            cand --profile 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]'
             cand --json 'Print the build information as one JSON object'
             cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
             cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
@@ -399,6 +541,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand sandbox 'Serve a local stand-in identity provider and Anthropic and OpenAI token endpoints'
             cand demo 'Try keyless end to end against an in-process sandbox, with no account'
             cand auth 'Which credential wins here, where static keys live, and whether keyless can serve'
+            cand profile 'List, show, activate, remove or rename profiles'
             cand completions 'Print a shell completion script'
             cand version 'Print the version, commit, target, build date and whether this is a release build'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -441,6 +584,23 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand status 'Report the credential precedence, static keys and keyless''s state'
         }
         &'keyless;help;auth;status'= {
+        }
+        &'keyless;help;profile'= {
+            cand list 'Every profile: providers, identity source, sign-in and cached tokens'
+            cand show 'What a profile holds (the chosen one without NAME), and where each value came from'
+            cand use 'Make NAME the active profile: used when no flag, variable or per-directory file chooses'
+            cand rm 'Log out of NAME and remove its configuration, cached tokens and served records'
+            cand rename 'Rename a profile (its cached tokens are keyed by name: the next call exchanges)'
+        }
+        &'keyless;help;profile;list'= {
+        }
+        &'keyless;help;profile;show'= {
+        }
+        &'keyless;help;profile;use'= {
+        }
+        &'keyless;help;profile;rm'= {
+        }
+        &'keyless;help;profile;rename'= {
         }
         &'keyless;help;completions'= {
         }

@@ -46,6 +46,19 @@ pub fn token(
     issuer: Option<&IssuerConfig>,
     fresh: Freshness,
 ) -> Result<Token> {
+    let t = cached_or_exchanged(settings, target, issuer, fresh)?;
+    // Every token keyless hands out passes here: in a GitHub Actions job,
+    // the runner masks it in the log before anyone can print it.
+    output::mask_in_ci(t.access_token.expose());
+    Ok(t)
+}
+
+fn cached_or_exchanged(
+    settings: &Settings,
+    target: &Configured,
+    issuer: Option<&IssuerConfig>,
+    fresh: Freshness,
+) -> Result<Token> {
     let key: CacheKey = target.cache_key(&settings.profile);
     let cache = TokenCache::new(settings.cache_dir.clone());
     let now = jwt::now();
@@ -152,7 +165,7 @@ fn exchange(cache: &TokenCache, target: &Configured, ctx: &source::Context) -> R
             .map(|j| format!(" jti={}", crate::redact::terminal(j)))
             .unwrap_or_default()
     ));
-    target.precheck(&claims, &what);
+    target.check_claims(&claims, ctx.issuer, &what)?;
     // The claim comes last before sending: a failure to build the runtime
     // must not leave the JWT recorded as spent.
     let rt = crate::http::runtime()?;
@@ -201,7 +214,15 @@ fn exchange(cache: &TokenCache, target: &Configured, ctx: &source::Context) -> R
     };
     // Expiry counts from when the request left, not when the answer came back.
     let sent_at = jwt::now();
-    let result = rt.block_on(target.exchange(&client, &identity.token, identity.kind, &claims));
+    // With a ledger record just claimed, this JWT was never sent before: a
+    // denial is not `jti_reused`.
+    let result = rt.block_on(target.exchange(
+        &client,
+        &identity.token,
+        identity.kind,
+        &claims,
+        pending.is_some(),
+    ));
     let minted = match result {
         Ok(m) => m,
         Err(e) => {

@@ -63,16 +63,69 @@ pub enum Command {
     /// Run a program with the token in its environment (never in its argv)
     Exec(ExecArgs),
     /// Serve a local stand-in identity provider and Anthropic and OpenAI token endpoints
+    ///
+    /// It is open to every local user: anyone on this machine can mint its
+    /// JWTs, read its history and revoke its tokens. It holds nothing real.
     Sandbox(SandboxArgs),
     /// Try keyless end to end against an in-process sandbox, with no account
     Demo(crate::commands::demo::DemoArgs),
     /// Which credential wins here, where static keys live, and whether keyless can serve
     #[command(subcommand)]
     Auth(AuthCommand),
+    /// List, show, activate, remove or rename profiles
+    #[command(subcommand)]
+    Profile(crate::commands::profile::ProfileCommand),
     /// Print a shell completion script
     Completions(CompletionsArgs),
     /// Print the version, commit, target, build date and whether this is a release build
     Version(VersionArgs),
+}
+
+/// Parse the command line as clap does, with a better word for the common
+/// slips clap cannot know about: `keyless status` (it is `auth status`) and
+/// `exec CMD` without `--`.
+pub fn parse(args: Vec<std::ffi::OsString>) -> Cli {
+    match <Cli as Parser>::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            if let Some(better) = slip(&args, &e) {
+                crate::output::error(&better);
+                std::process::exit(better.kind.exit_code());
+            }
+            e.exit()
+        }
+    }
+}
+
+fn slip(args: &[std::ffi::OsString], e: &clap::Error) -> Option<crate::error::Error> {
+    use clap::error::ErrorKind;
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        return None;
+    }
+    let words: Vec<&str> = args.iter().skip(1).filter_map(|a| a.to_str()).collect();
+    let first = words.iter().position(|w| !w.starts_with('-'))?;
+    let rest = words[first + 1..].join(" ");
+    match words[first] {
+        "status" if e.kind() == ErrorKind::InvalidSubcommand => Some(
+            crate::error::Error::usage("there is no `keyless status`")
+                .hint(format!("keyless auth status {rest}").trim_end().to_string()),
+        ),
+        "exec" if !words.contains(&"--") && !rest.is_empty() => {
+            let bad = match e.get(clap::error::ContextKind::InvalidArg)? {
+                clap::error::ContextValue::String(s) => s.clone(),
+                _ => return None,
+            };
+            let at = words.iter().skip(first + 1).position(|w| *w == bad)?;
+            let cmd = shell_words::join(&words[first + 1 + at..]);
+            Some(
+                crate::error::Error::usage(format!(
+                    "exec runs the command given after `--`: {cmd:?} came before it"
+                ))
+                .hint(format!("keyless exec -- {cmd}")),
+            )
+        }
+        _ => None,
+    }
 }
 
 /// The clap command, for help, man pages and completions.

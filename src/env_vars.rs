@@ -141,6 +141,9 @@ pub const OPENAI_OIDC_AUDIENCE: &str = "OPENAI_OIDC_AUDIENCE";
 // --- set by the platforms the ambient identity sources ask ---
 /// `true` in GitHub Actions jobs.
 pub const GITHUB_ACTIONS: &str = "GITHUB_ACTIONS";
+/// The file a GitHub Actions step appends `NAME<<DELIMITER` blocks to, to
+/// set variables for the job's later steps (`env --shell github`).
+pub const GITHUB_ENV: &str = "GITHUB_ENV";
 /// GitHub Actions' OIDC token endpoint, set with `permissions: id-token: write`.
 pub const ACTIONS_ID_TOKEN_REQUEST_URL: &str = "ACTIONS_ID_TOKEN_REQUEST_URL";
 /// The bearer token for that endpoint: a secret, never logged.

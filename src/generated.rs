@@ -18,7 +18,9 @@ pub fn files() -> Vec<(String, Vec<u8>)> {
         clap_complete::generate(shell, &mut crate::cli::command(), "keyless", &mut buf);
         out.push((format!("completions/{name}"), buf));
     }
-    let mut cmd = crate::cli::command();
+    // The help subcommand is for the terminal: no page documents it, so
+    // none may refer to one (keyless-help(1)).
+    let mut cmd = without_help_subcommand(crate::cli::command());
     cmd.build();
     man_pages(&cmd, "keyless", &mut out);
     out.push((
@@ -26,6 +28,18 @@ pub fn files() -> Vec<(String, Vec<u8>)> {
         crate::env_doc::markdown().into_bytes(),
     ));
     out
+}
+
+fn without_help_subcommand(cmd: clap::Command) -> clap::Command {
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect();
+    let mut cmd = cmd.disable_help_subcommand(true);
+    for n in names {
+        cmd = cmd.mut_subcommand(n, without_help_subcommand);
+    }
+    cmd
 }
 
 fn man_pages(cmd: &clap::Command, name: &str, out: &mut Vec<(String, Vec<u8>)>) {
@@ -38,6 +52,9 @@ fn man_pages(cmd: &clap::Command, name: &str, out: &mut Vec<(String, Vec<u8>)>) 
         .date("")
         .render(&mut buf)
         .expect("rendering to memory cannot fail");
+    if name == "keyless" {
+        buf.extend_from_slice(crate::man_extra::sections().as_bytes());
+    }
     out.push((format!("man/{name}.1"), buf));
     for sub in cmd
         .get_subcommands()

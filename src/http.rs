@@ -260,7 +260,10 @@ pub struct Response {
     pub location: Option<String>,
     pub content_type: String,
     pub headers: reqwest::header::HeaderMap,
+    /// Already scrubbed of the secret values the request carried.
     pub body: Vec<u8>,
+    /// Those values ([`sent_secrets`]), scrubbed from headers shown too.
+    sent: Vec<crate::secret::Secret<String>>,
 }
 
 impl Response {
@@ -269,8 +272,69 @@ impl Response {
         self.headers
             .get(name)
             .and_then(|v| v.to_str().ok())
-            .map(crate::redact::server_text)
+            .map(|v| crate::redact::server_text(&crate::redact::exact(v, &self.sent)))
     }
+}
+
+/// Request headers whose value is a credential, besides those reqwest marks
+/// sensitive (`bearer_auth`, `basic_auth`).
+const SECRET_HEADERS: [&str; 6] = [
+    "authorization",
+    "proxy-authorization",
+    "x-identity-header",
+    "secret",
+    "x-aws-ec2-metadata-token",
+    "cookie",
+];
+
+/// Form and JSON fields of a request body whose value is a credential.
+const SECRET_FIELDS: [&str; 10] = [
+    "subject_token",
+    "assertion",
+    "client_assertion",
+    "client_secret",
+    "code",
+    "code_verifier",
+    "refresh_token",
+    "device_code",
+    "password",
+    "actor_token",
+];
+
+/// The exact secret values `req` carries: credential headers (and the
+/// token after `Bearer `), and the credential fields of a JSON or form body.
+/// A server may echo any of them in an error (App Service echoes
+/// `X-IDENTITY-HEADER`, a GUID no shape rule catches); they are scrubbed
+/// from everything shown about its answer.
+fn sent_secrets(req: &reqwest::Request) -> Vec<crate::secret::Secret<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for (name, v) in req.headers() {
+        if (v.is_sensitive() || SECRET_HEADERS.contains(&name.as_str()))
+            && let Ok(s) = v.to_str()
+        {
+            out.push(s.to_string());
+            if let Some((_, rest)) = s.split_once(' ') {
+                out.push(rest.trim().to_string());
+            }
+        }
+    }
+    if let Some(body) = req.body().and_then(|b| b.as_bytes()) {
+        match serde_json::from_slice::<serde_json::Value>(body) {
+            Ok(serde_json::Value::Object(m)) => out.extend(
+                SECRET_FIELDS
+                    .iter()
+                    .filter_map(|f| m.get(*f).and_then(|v| v.as_str()).map(str::to_string)),
+            ),
+            _ => out.extend(
+                url::form_urlencoded::parse(body)
+                    .filter(|(k, _)| SECRET_FIELDS.contains(&k.as_ref()))
+                    .map(|(_, v)| v.into_owned()),
+            ),
+        }
+    }
+    // Short values ("true", a flag) would blank out ordinary words.
+    out.retain(|s| s.len() >= 8);
+    out.into_iter().map(crate::secret::Secret::new).collect()
 }
 
 /// Why a request produced no response.
@@ -314,12 +378,15 @@ pub async fn send(
     req: reqwest::RequestBuilder,
     url: &str,
 ) -> std::result::Result<Response, Failure> {
-    let mut resp = req.send().await.map_err(|e| describe(&e, url))?;
+    let (client, req) = req.build_split();
+    let req = req.map_err(|e| describe(&e, url))?;
+    let sent = sent_secrets(&req);
+    let mut resp = client.execute(req).await.map_err(|e| describe(&e, url))?;
     let header = |name: &str| {
         resp.headers()
             .get(name)
             .and_then(|v| v.to_str().ok())
-            .map(crate::redact::server_text)
+            .map(|v| crate::redact::server_text(&crate::redact::exact(v, &sent)))
     };
     let status = resp.status().as_u16();
     // Anthropic sends request-id; OpenAI, x-request-id.
@@ -353,6 +420,7 @@ pub async fn send(
         location,
         content_type,
         headers,
-        body,
+        body: crate::redact::exact_bytes(body, &sent),
+        sent,
     })
 }

@@ -48,6 +48,7 @@ pub mod hardening;
 pub mod http;
 /// Unverified JWT inspection and the local checks before an exchange.
 pub mod jwt;
+pub mod man_extra;
 pub mod output;
 pub mod private_fs;
 pub mod redact;
@@ -73,6 +74,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Env(a) => commands::env::run(&settings()?, a),
         Command::Exec(a) => commands::exec::run(&settings()?, a),
         Command::Auth(c) => commands::auth::run(&settings()?, c),
+        Command::Profile(c) => commands::profile::run(&settings()?, c),
         Command::Sandbox(a) => commands::sandbox::run(a),
         Command::Demo(a) => commands::demo::run(a),
         Command::Completions(a) => commands::completions::run(a, cli::command()),

@@ -1,7 +1,5 @@
 //! keyless: parse, dispatch, and map the error to an exit code.
 
-use clap::Parser;
-
 fn main() {
     // A cache hit's line is read without building clap's command tree,
     // exec's and env's with only their own; anything else, and anything
@@ -9,7 +7,7 @@ fn main() {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let cli = keyless::cli::fast::credential(args.iter().cloned(), |n| std::env::var_os(n))
         .or_else(|| keyless::cli::fast::one_subcommand(&args))
-        .unwrap_or_else(|| keyless::cli::Cli::parse_from(args));
+        .unwrap_or_else(|| keyless::cli::parse(args));
     if let Err(e) = keyless::run(cli) {
         keyless::output::error(&e);
         std::process::exit(e.kind.exit_code());

@@ -94,3 +94,36 @@ pub fn payload(text: &str, newline: bool) -> crate::error::Result<()> {
 pub fn stdout_is_terminal() -> bool {
     std::io::stdout().is_terminal()
 }
+
+/// Ask a yes/no question on stderr and read the answer from stdin (for a
+/// person at a terminal; the caller checks that there is one). Only "y" or
+/// "yes" is yes.
+pub fn ask(question: &str) -> bool {
+    let _ = write!(std::io::stderr(), "{question} [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    let _ = std::io::stdin().read_line(&mut answer);
+    matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes")
+}
+
+pub fn stdin_and_stderr_are_terminals() -> bool {
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
+/// In a GitHub Actions job (`GITHUB_ACTIONS=true`), ask the runner to mask
+/// `secret` in the job's log, as the toolkit's `core.setSecret` does with
+/// `::add-mask::`. The runner reads workflow commands from stderr as from
+/// stdout, and stdout is the command's payload (`credential`, `env`) or the
+/// child's (`exec`), so the command goes to stderr; the runner takes the
+/// line and never shows it. Escaped as the toolkit escapes command data.
+pub fn mask_in_ci(secret: &str) {
+    if std::env::var(crate::env_vars::GITHUB_ACTIONS).as_deref() != Ok("true") || secret.is_empty()
+    {
+        return;
+    }
+    let data = secret
+        .replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A");
+    let _ = writeln!(std::io::stderr(), "::add-mask::{data}");
+}

@@ -39,6 +39,46 @@ pub fn terminal(text: &str) -> String {
     out
 }
 
+/// What stands in for a value keyless itself sent that a server echoed.
+const REDACTED: &str = "[redacted]";
+
+/// `text` with every occurrence of each of `sent` (the exact secret values
+/// of the request it answers) replaced: shape rules miss a GUID or a short
+/// key, this does not.
+pub fn exact(text: &str, sent: &[crate::secret::Secret<String>]) -> String {
+    let mut out = text.to_string();
+    for s in sent.iter().map(|s| s.expose()).filter(|s| !s.is_empty()) {
+        if out.contains(s.as_str()) {
+            out = out.replace(s.as_str(), REDACTED);
+        }
+    }
+    out
+}
+
+/// [`exact`] on a response body, before anything parses or shows it.
+pub fn exact_bytes(body: Vec<u8>, sent: &[crate::secret::Secret<String>]) -> Vec<u8> {
+    let mut body = body;
+    for s in sent
+        .iter()
+        .map(|s| s.expose().as_bytes())
+        .filter(|s| !s.is_empty())
+    {
+        let mut out = Vec::with_capacity(body.len());
+        let mut i = 0;
+        while i < body.len() {
+            if body[i..].starts_with(s) {
+                out.extend_from_slice(REDACTED.as_bytes());
+                i += s.len();
+            } else {
+                out.push(body[i]);
+                i += 1;
+            }
+        }
+        body = out;
+    }
+    body
+}
+
 /// Token-shaped words: Anthropic keys and tokens, OpenAI keys, JWTs.
 fn looks_secret(word: &str) -> bool {
     let w = word.trim_matches(|c: char| !c.is_ascii_alphanumeric());

@@ -364,6 +364,23 @@ pub fn logout(
 ) -> Result<()> {
     // Logout always succeeds locally: every step below only warns.
     let cache = TokenCache::new(settings.cache_dir.clone());
+    if !session_path(settings).exists() {
+        // Never signed in (or signed out already): no session, so no
+        // refresh token to revoke, and no secret store to open (and warn
+        // about) on a machine without a keyring.
+        let removed = cache.remove_locked(cache_keys);
+        output::note(&format!(
+            "Profile {:?} is not signed in{}; {removed} cached token{} removed.",
+            settings.profile,
+            if cfg.is_none() {
+                " (it has no issuer: nothing to sign out of)"
+            } else {
+                ""
+            },
+            if removed == 1 { "" } else { "s" }
+        ));
+        return Ok(());
+    }
     let _lock = lock(settings, &cache)
         .map_err(|e| {
             output::warn(&format!(
@@ -421,18 +438,7 @@ pub fn logout(
     // has either written (and its file goes now) or will find the session
     // gone and not write.
     drop(_lock);
-    let mut removed = 0;
-    for key in cache_keys {
-        let _key_lock = cache.lock(key).map_err(|e| {
-            output::warn(&format!(
-                "removing a cached token without its lock: {}",
-                e.message
-            ))
-        });
-        if std::fs::remove_file(cache.entry_path(key)).is_ok() {
-            removed += 1;
-        }
-    }
+    let removed = cache.remove_locked(cache_keys);
     output::note(&format!(
         "Signed out of profile {:?}: the sign-in session and {removed} cached token{} removed.",
         settings.profile,

@@ -20,18 +20,19 @@ pub const DEFAULT_MIN_TTL_SECS: u32 = 300;
 /// every lifetime or freshness given on the command line.
 pub const MAX_LIFETIME_SECS: i64 = 86_400;
 
-/// Flags every subcommand takes.
+/// Flags every subcommand takes: listed after each command's own.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Directory holding config.json [default: ~/.config/keyless on Linux]
-    #[arg(long, global = true, env = env_vars::KEYLESS_CONFIG_DIR, value_name = "DIR")]
+    #[arg(long, global = true, env = env_vars::KEYLESS_CONFIG_DIR, hide_env_values = true, value_name = "DIR")]
     pub config_dir: Option<PathBuf>,
     /// Directory holding cached tokens [default: ~/.cache/keyless on Linux]
-    #[arg(long, global = true, env = env_vars::KEYLESS_CACHE_DIR, value_name = "DIR")]
+    #[arg(long, global = true, env = env_vars::KEYLESS_CACHE_DIR, hide_env_values = true, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
-    /// Named profile to use
-    #[arg(long, global = true, env = env_vars::KEYLESS_PROFILE, default_value = "default", value_name = "NAME")]
-    pub profile: String,
+    /// Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
     /// More detail on stderr (-v steps, -vv debug); never secrets
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -44,7 +45,7 @@ pub struct GlobalArgs {
 #[derive(Debug, Clone, Args)]
 pub struct FreshnessArgs {
     /// Serve a cached token only while more than min(SECS, half its lifetime) remains (at most 86400)
-    #[arg(long, env = env_vars::KEYLESS_MIN_TTL, default_value_t = DEFAULT_MIN_TTL_SECS, value_name = "SECS",
+    #[arg(long, env = env_vars::KEYLESS_MIN_TTL, hide_env_values = true, default_value_t = DEFAULT_MIN_TTL_SECS, value_name = "SECS",
           value_parser = clap::value_parser!(u32).range(0..=MAX_LIFETIME_SECS))]
     pub min_ttl: u32,
     /// Exchange a new token even if the cache holds a fresh one
@@ -87,7 +88,15 @@ pub struct Settings {
     pub config_dir: PathBuf,
     pub cache_dir: PathBuf,
     pub profile: String,
+    /// Which rule chose [`Settings::profile`] (see [`config::profile`]).
+    pub profile_source: ProfileSource,
+    /// The config, when choosing the profile already read it (the active
+    /// profile is in it): the first [`Settings::load_config`] takes it, so
+    /// a cache hit reads the file once.
+    preloaded: std::sync::Mutex<Option<config::LoadedConfig>>,
 }
+
+pub use config::profile::Source as ProfileSource;
 
 fn project_dirs() -> Option<directories::ProjectDirs> {
     directories::ProjectDirs::from("", "", "keyless")
@@ -101,8 +110,18 @@ fn no_home(what: &str, var: &str) -> Error {
 }
 
 impl Settings {
+    /// Settings for a given profile and directories (no choosing).
+    pub fn fixed(config_dir: PathBuf, cache_dir: PathBuf, profile: &str) -> Self {
+        Settings {
+            config_dir,
+            cache_dir,
+            profile: profile.to_string(),
+            profile_source: ProfileSource::Flag,
+            preloaded: std::sync::Mutex::new(None),
+        }
+    }
+
     pub fn resolve(global: &GlobalArgs) -> Result<Self> {
-        config::checks::validate_profile_name(&global.profile)?;
         let config_dir = match &global.config_dir {
             Some(d) if !d.as_os_str().is_empty() => d.clone(),
             _ => project_dirs()
@@ -115,15 +134,84 @@ impl Settings {
                 .map(|p| p.cache_dir().to_path_buf())
                 .ok_or_else(|| no_home("cache", env_vars::KEYLESS_CACHE_DIR))?,
         };
+        // Absolute, so that every path keyless reports or writes (auth
+        // status --json, the helpers setup writes) means one place.
+        let config_dir = std::path::absolute(&config_dir).unwrap_or(config_dir);
+        let cache_dir = std::path::absolute(&cache_dir).unwrap_or(cache_dir);
+        let home = directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf());
+        let early = config::profile::choose_early(
+            global.profile.as_deref(),
+            std::env::var(env_vars::KEYLESS_PROFILE).ok(),
+            std::env::current_dir().ok(),
+            home,
+        )?;
+        let (profile, profile_source, preloaded) = match early {
+            Some((name, source)) => (name, source, None),
+            // A config that cannot be read chooses nothing; the command
+            // that loads it reports why.
+            None => match config::load(&config_dir) {
+                Ok(loaded) => match loaded.file.active_profile.clone() {
+                    Some(a) => (a, ProfileSource::Active(loaded.path.clone()), Some(loaded)),
+                    None => (
+                        config::profile::DEFAULT_PROFILE.into(),
+                        ProfileSource::Default,
+                        Some(loaded),
+                    ),
+                },
+                Err(_) => (
+                    config::profile::DEFAULT_PROFILE.into(),
+                    ProfileSource::Default,
+                    None,
+                ),
+            },
+        };
+        config::checks::validate_profile_name(&profile).map_err(|e| {
+            let m = format!("{} (from {})", e.message, profile_source.describe());
+            Error { message: m, ..e }
+        })?;
+        if profile_source != ProfileSource::Flag {
+            crate::output::info(&format!(
+                "profile {profile:?}, chosen by {}",
+                profile_source.describe()
+            ));
+        }
         Ok(Settings {
             config_dir,
             cache_dir,
-            profile: global.profile.clone(),
+            profile,
+            profile_source,
+            preloaded: std::sync::Mutex::new(preloaded),
         })
     }
 
     pub fn load_config(&self) -> Result<config::LoadedConfig> {
-        config::load(&self.config_dir)
+        let pre = self.preloaded.lock().ok().and_then(|mut p| p.take());
+        match pre {
+            Some(l) => Ok(l),
+            None => config::load(&self.config_dir),
+        }
+    }
+
+    /// The profile names the config holds, sorted.
+    pub fn known_profiles(loaded: &config::LoadedConfig) -> Vec<String> {
+        loaded.file.profiles.keys().cloned().collect()
+    }
+
+    /// An error unless the chosen profile exists (or is `default`, which
+    /// needs no setup before zero setup): for the commands that only use a
+    /// profile, never create one.
+    pub fn require_known(&self, loaded: &config::LoadedConfig) -> Result<()> {
+        if loaded.file.profiles.contains_key(&self.profile)
+            || self.profile == config::profile::DEFAULT_PROFILE
+        {
+            return Ok(());
+        }
+        Err(config::profile::unknown(
+            &self.profile,
+            &self.profile_source,
+            &Self::known_profiles(loaded),
+            &loaded.path,
+        ))
     }
 
     /// The profile's issuer (`keyless setup issuer`), if any.

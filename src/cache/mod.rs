@@ -234,6 +234,23 @@ impl TokenCache {
         }
     }
 
+    /// Remove each key's cached token under its lock; how many were there.
+    pub fn remove_locked(&self, keys: &[CacheKey]) -> usize {
+        let mut removed = 0;
+        for key in keys {
+            let _key_lock = self.lock(key).map_err(|e| {
+                output::warn(&format!(
+                    "removing a cached token without its lock: {}",
+                    e.message
+                ))
+            });
+            if std::fs::remove_file(self.entry_path(key)).is_ok() {
+                removed += 1;
+            }
+        }
+        removed
+    }
+
     /// What the cache file for `key` holds, without side effects.
     pub fn inspect(&self, key: &CacheKey) -> Inspection {
         let path = self.entry_path(key);

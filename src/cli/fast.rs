@@ -120,13 +120,9 @@ pub fn credential(
     };
     let config_dir = dir(s.config_dir, env_vars::KEYLESS_CONFIG_DIR)?;
     let cache_dir = dir(s.cache_dir, env_vars::KEYLESS_CACHE_DIR)?;
-    let profile = match s.profile {
-        Some(p) => p,
-        None => match env(env_vars::KEYLESS_PROFILE) {
-            Some(p) => p.into_string().ok().filter(|p| plain(p).is_some())?,
-            None => "default".to_string(),
-        },
-    };
+    // KEYLESS_PROFILE, the per-directory file and the active profile are
+    // `Settings::resolve`'s to weigh, as after clap's parse.
+    let profile = s.profile;
     let min_ttl = match s.min_ttl {
         Some(t) => t,
         None => match env(env_vars::KEYLESS_MIN_TTL) {
@@ -350,15 +346,18 @@ mod tests {
             (env_vars::KEYLESS_MIN_TTL, "60"),
         ];
         let got = fast("credential anthropic", &env).unwrap();
+        // The profile is Settings::resolve's to choose (variable, directory
+        // file, active profile), as after clap's parse.
         assert!(
-            got.contains("\"/etc/k\"") && got.contains("\"ci\"") && got.contains("min_ttl: 60"),
+            got.contains("\"/etc/k\"")
+                && got.contains("profile: None")
+                && got.contains("min_ttl: 60"),
             "{got}"
         );
         let got = fast("credential anthropic --profile p --min-ttl 5", &env).unwrap();
         assert!(got.contains("\"p\"") && got.contains("min_ttl: 5"), "{got}");
         for bad in [
             (env_vars::KEYLESS_CONFIG_DIR, ""),
-            (env_vars::KEYLESS_PROFILE, ""),
             (env_vars::KEYLESS_MIN_TTL, "x"),
             (env_vars::KEYLESS_MIN_TTL, "90000"),
         ] {

@@ -10,7 +10,7 @@ use crate::cache::served;
 use crate::error::Result;
 use crate::jwt::rfc3339;
 use crate::output;
-use crate::provider::Provider;
+use crate::provider::{Provider, choice};
 use crate::settings::{Freshness, FreshnessArgs, MAX_LIFETIME_SECS, Settings};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -46,7 +46,7 @@ pub struct CredentialArgs {
 pub fn run(settings: &Settings, args: &CredentialArgs) -> Result<()> {
     let loaded = settings.load_config()?;
     let issuer = settings.issuer(&loaded);
-    let target = args.provider.configured(settings, &loaded)?;
+    let target = choice::one(settings, &loaded, args.provider)?;
     let fresh = Freshness {
         // the tool keeps what it is given for its TTL: the token must outlive it
         keep_for: args.helper_ttl.map_or(0, i64::from),

@@ -27,11 +27,11 @@ pub fn run(settings: &Settings, args: &LogoutArgs) -> Result<()> {
         vec![settings.profile.clone()]
     };
     for name in profiles {
-        let s = Settings {
-            profile: name.clone(),
-            config_dir: settings.config_dir.clone(),
-            cache_dir: settings.cache_dir.clone(),
-        };
+        let s = Settings::fixed(
+            settings.config_dir.clone(),
+            settings.cache_dir.clone(),
+            &name,
+        );
         let profile = loaded.file.profiles.get(&name);
         // Every provider's cached token: each was minted from the session.
         let keys: Vec<_> = Provider::ALL

@@ -10,6 +10,7 @@ pub mod env;
 pub mod exec;
 pub mod login;
 pub mod logout;
+pub mod profile;
 pub mod sandbox;
 pub mod setup;
 pub mod version;

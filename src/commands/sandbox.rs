@@ -111,6 +111,7 @@ fn serve(a: &SandboxServeArgs) -> Result<()> {
     let banner = [
         "keyless sandbox: a local stand-in for an identity provider and for Anthropic's and OpenAI's token endpoints.".to_string(),
         "It is neither the Claude API nor the OpenAI API: its tokens work only against it, and it binds loopback only.".to_string(),
+        "It is open to every local user: anyone on this machine can mint its JWTs, read its history and revoke its tokens. It holds nothing real.".to_string(),
         format!("listening on {url}"),
         String::new(),
         format!("  OIDC issuer        {url}  (discovery, /jwks, client_credentials at /oauth2/token)"),

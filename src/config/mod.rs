@@ -10,6 +10,7 @@
 pub mod checks;
 pub mod identity;
 mod lock;
+pub mod profile;
 
 pub use identity::IdentitySource;
 pub use lock::{ConfigLock, load_for_update};
@@ -30,6 +31,9 @@ pub const DEFAULT_OPENAI_TOKEN_ENDPOINT: &str = "https://auth.openai.com/oauth/t
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ConfigFile {
     pub version: u32,
+    /// The profile `keyless profile use` made active.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active_profile: Option<String>,
     #[serde(default)]
     pub profiles: BTreeMap<String, Profile>,
     #[serde(flatten)]
@@ -40,6 +44,7 @@ impl Default for ConfigFile {
     fn default() -> Self {
         ConfigFile {
             version: CONFIG_VERSION,
+            active_profile: None,
             profiles: BTreeMap::new(),
             unknown: BTreeMap::new(),
         }

@@ -1,10 +1,13 @@
 //! Stage 4, handing the token to other programs: the variables `env` and
-//! `exec` set and remove ([`assignments`]), their shell syntax ([`shell`]),
-//! starting a child with them ([`child`]) or staying its parent
-//! ([`supervise`]), and the SDK profile files that `exec --refresh` keeps
-//! current ([`sdk_profile`]).
+//! `exec` set ([`assignments`]), what a child loses ([`child_env`], the one
+//! policy), their shell syntax ([`shell`]), starting a child ([`child`]) or
+//! staying its parent ([`supervise`]), keeping a token fresh for a
+//! long-running consumer ([`renewal`], the one engine), and the SDK profile
+//! files that `exec --refresh` keeps current ([`sdk_profile`]).
 
 pub mod child;
+pub mod child_env;
+pub mod renewal;
 #[cfg(unix)]
 pub mod sdk_profile;
 pub mod shell;
@@ -14,11 +17,11 @@ pub mod supervise;
 use std::env;
 
 use crate::acquire;
-use crate::config::{AnthropicConfig, LoadedConfig};
+use crate::config::AnthropicConfig;
 use crate::env_vars;
 use crate::error::{Error, Result};
 use crate::output;
-use crate::provider::{Configured, Provider};
+use crate::provider::{Configured, Provider, choice};
 use crate::secret::Secret;
 use crate::settings::{Freshness, Settings};
 
@@ -35,78 +38,31 @@ impl Assignment {
     }
 }
 
-/// Providers to serve: those asked for, else every configured one.
-pub fn providers(
-    settings: &Settings,
-    loaded: &LoadedConfig,
-    asked: &[Provider],
-) -> Result<Vec<Provider>> {
-    if !asked.is_empty() {
-        let mut v = asked.to_vec();
-        v.dedup();
-        return Ok(v);
-    }
-    let profile = loaded.file.profiles.get(&settings.profile);
-    let get = |n: &str| env::var(n).ok();
-    // Unasked, a provider the environment names only in part (a stray
-    // variable another tool reads) is skipped, not an error; asked for with
-    // --type, `resolve` names what is missing.
-    let v: Vec<Provider> = Provider::ALL
-        .into_iter()
-        .filter(|p| p.is_configured(profile, &get))
-        .filter(|p| {
-            let saved = profile.is_some_and(|prof| p.saved(prof).is_some());
-            let usable = saved || p.resolve(settings, loaded, &get).is_ok();
-            if !usable {
-                output::info(&format!(
-                    "skipping {}: the environment configures it only in part",
-                    p.title()
-                ));
-            }
-            usable
-        })
-        .collect();
-    if v.is_empty() {
-        return Err(Error::config(format!(
-            "profile {:?} has no provider configured in {}",
-            settings.profile,
-            loaded.path.display()
-        ))
-        .hint(format!(
-            "run `{}` or `{}`",
-            settings.command("setup anthropic …"),
-            settings.command("setup openai …")
-        )));
-    }
-    Ok(v)
-}
-
-/// The assignments for the asked providers, with their notes on stderr.
+/// The token assignments for the asked providers, with their notes on
+/// stderr, and the providers served (for the [`child_env`] policy).
 /// `can_unset` is false for outputs that cannot remove a variable (.env).
 pub fn assignments(
     settings: &Settings,
     asked: &[Provider],
-    keep_api_key: bool,
     can_unset: bool,
     fresh: Freshness,
-) -> Result<Vec<Assignment>> {
+) -> Result<(Vec<Assignment>, Vec<Provider>)> {
     let loaded = settings.load_config()?;
     let issuer = settings.issuer(&loaded);
     let mut out = Vec::new();
-    for p in providers(settings, &loaded, asked)? {
-        let target = p.configured(settings, &loaded)?;
+    let mut served = Vec::new();
+    for target in choice::to_serve(settings, &loaded, asked)? {
+        served.push(target.provider());
         let token = acquire::token(settings, &target, issuer.as_ref(), fresh)?;
         match &target {
             Configured::Anthropic(cfg) => {
                 let inherited = Inherited {
                     base_url: env::var(env_vars::ANTHROPIC_BASE_URL).ok(),
-                    api_key: env::var_os(env_vars::ANTHROPIC_API_KEY).is_some(),
                 };
                 out.extend(anthropic_vars(
                     cfg,
                     token.access_token,
                     &inherited,
-                    keep_api_key,
                     can_unset,
                 ));
             }
@@ -126,22 +82,21 @@ pub fn assignments(
     if out.is_empty() {
         return Err(Error::config("no provider is configured for this profile"));
     }
-    Ok(out)
+    Ok((out, served))
 }
 
 /// What the caller's environment already holds.
 pub struct Inherited {
     pub base_url: Option<String>,
-    pub api_key: bool,
 }
 
 /// The Anthropic variables: the token, the base URL when it is not the
-/// default, and removal of what would shadow the token or send it elsewhere.
+/// default, and removal of one that would send the token elsewhere (what
+/// would shadow it is the [`child_env`] policy's).
 pub fn anthropic_vars(
     cfg: &AnthropicConfig,
     token: Secret<String>,
     inherited: &Inherited,
-    keep_api_key: bool,
     can_unset: bool,
 ) -> Vec<Assignment> {
     let mut out = vec![Assignment::Set(env_vars::ANTHROPIC_AUTH_TOKEN, token)];
@@ -167,20 +122,6 @@ pub fn anthropic_vars(
                 "{} points at another host; remove it before using this token",
                 env_vars::ANTHROPIC_BASE_URL
             ));
-        }
-    }
-    if !keep_api_key {
-        if can_unset {
-            if inherited.api_key {
-                output::note(
-                    "note: removing ANTHROPIC_API_KEY, which would shadow the token in every Anthropic SDK (--keep-api-key keeps it)",
-                );
-            }
-            out.push(Assignment::Unset(env_vars::ANTHROPIC_API_KEY));
-        } else if inherited.api_key {
-            output::warn(
-                ".env files cannot unset ANTHROPIC_API_KEY, which would shadow the token; remove it yourself",
-            );
         }
     }
     out
@@ -217,32 +158,23 @@ mod tests {
     #[test]
     fn default_host_sets_no_base_url_and_removes_a_foreign_one() {
         let tok = || Secret::new("t".to_string());
-        let none = Inherited {
-            base_url: None,
-            api_key: false,
-        };
+        let none = Inherited { base_url: None };
         assert_eq!(
-            names(&anthropic_vars(&cfg(None), tok(), &none, false, true)),
-            ["set ANTHROPIC_AUTH_TOKEN", "unset ANTHROPIC_API_KEY"]
+            names(&anthropic_vars(&cfg(None), tok(), &none, true)),
+            ["set ANTHROPIC_AUTH_TOKEN"]
         );
         let foreign = Inherited {
             base_url: Some("https://proxy.example".into()),
-            api_key: true,
         };
         assert_eq!(
-            names(&anthropic_vars(&cfg(None), tok(), &foreign, false, true)),
-            [
-                "set ANTHROPIC_AUTH_TOKEN",
-                "unset ANTHROPIC_BASE_URL",
-                "unset ANTHROPIC_API_KEY"
-            ]
+            names(&anthropic_vars(&cfg(None), tok(), &foreign, true)),
+            ["set ANTHROPIC_AUTH_TOKEN", "unset ANTHROPIC_BASE_URL"]
         );
         let same = Inherited {
             base_url: Some("https://api.anthropic.com/".into()),
-            api_key: false,
         };
         assert_eq!(
-            names(&anthropic_vars(&cfg(None), tok(), &same, true, true)),
+            names(&anthropic_vars(&cfg(None), tok(), &same, true)),
             ["set ANTHROPIC_AUTH_TOKEN"]
         );
         assert_eq!(
@@ -250,14 +182,13 @@ mod tests {
                 &cfg(Some("http://127.0.0.1:9")),
                 tok(),
                 &foreign,
-                true,
                 true
             )),
             ["set ANTHROPIC_AUTH_TOKEN", "set ANTHROPIC_BASE_URL"]
         );
         // .env output cannot unset anything
         assert_eq!(
-            names(&anthropic_vars(&cfg(None), tok(), &foreign, false, false)),
+            names(&anthropic_vars(&cfg(None), tok(), &foreign, false)),
             ["set ANTHROPIC_AUTH_TOKEN"]
         );
     }

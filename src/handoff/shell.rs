@@ -13,6 +13,8 @@ pub enum ShellKind {
     Powershell,
     Dotenv,
     Json,
+    /// Appended to `$GITHUB_ENV`, for a GitHub Actions job's later steps.
+    Github,
 }
 
 /// The syntax for the user's shell, from `$SHELL`'s basename.
@@ -95,13 +97,30 @@ pub fn render(kind: ShellKind, assignments: &[Assignment]) -> Result<String> {
                 format!("{n}='{v}'")
             }
             // .env files cannot unset; the caller has said so on stderr.
-            (ShellKind::Dotenv, Assignment::Unset(_)) => continue,
+            (ShellKind::Dotenv | ShellKind::Github, Assignment::Unset(_)) => continue,
+            (ShellKind::Github, Assignment::Set(n, v)) => github_block(n, v.expose()),
             (ShellKind::Json, _) => unreachable!(),
         };
         out.push_str(&line);
         out.push('\n');
     }
     Ok(out)
+}
+
+/// One `$GITHUB_ENV` entry in the runner's multiline syntax, with a
+/// random delimiter that the value cannot contain (as the toolkit's
+/// `exportVariable` writes it): no value can end the block early and set
+/// another variable.
+fn github_block(name: &str, value: &str) -> String {
+    loop {
+        let mut b = [0u8; 16];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut b);
+        let tag = u128::from_be_bytes(b);
+        let delim = format!("ghadelimiter_{tag:032x}");
+        if !value.contains(&delim) && !name.contains(&delim) {
+            return format!("{name}<<{delim}\n{value}\n{delim}");
+        }
+    }
 }
 
 #[cfg(test)]

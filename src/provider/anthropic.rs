@@ -55,6 +55,7 @@ pub async fn jwt_bearer_exchange(
     cfg: &AnthropicConfig,
     assertion: &Secret<String>,
     claims: &Inspected,
+    ledger_says_unsent: bool,
 ) -> std::result::Result<Minted, ExchangeError> {
     let url = token_url(cfg.base_url());
     let resp = endpoint::post_json(
@@ -65,15 +66,21 @@ pub async fn jwt_bearer_exchange(
         "the profile's --base-url",
     )
     .await?;
-    Ok(interpret(cfg, claims, &url, resp)?)
+    let seen = Seen {
+        claims,
+        ledger_says_unsent,
+    };
+    Ok(interpret(cfg, &seen, &url, resp)?)
 }
 
-fn interpret(
-    cfg: &AnthropicConfig,
-    claims: &Inspected,
-    url: &str,
-    resp: Response,
-) -> Result<Minted> {
+/// What keyless can see about the JWT it sent, for the likely causes.
+struct Seen<'a> {
+    claims: &'a Inspected,
+    /// The single-use ledger recorded this JWT as never sent before.
+    ledger_says_unsent: bool,
+}
+
+fn interpret(cfg: &AnthropicConfig, seen: &Seen, url: &str, resp: Response) -> Result<Minted> {
     let rid = endpoint::request_id_suffix(&resp);
     let body = endpoint::json_body(&resp, url, &rid, "--base-url")?;
     if resp.status == 200 {
@@ -92,9 +99,9 @@ fn interpret(
         .map(|m| format!(": {m}"))
         .unwrap_or_default();
     match resp.status {
-        401 | 403 => Err(denied(cfg, claims, resp.status, etype.as_deref(), &rid)),
+        401 | 403 => Err(denied(cfg, seen, resp.status, etype.as_deref(), &rid)),
         400 if etype.as_deref() == Some("invalid_grant") => {
-            Err(denied(cfg, claims, resp.status, etype.as_deref(), &rid))
+            Err(denied(cfg, seen, resp.status, etype.as_deref(), &rid))
         }
         400 => Err(Error::config(format!(
             "the token endpoint rejected the request as malformed{shown}{rid}"
@@ -113,51 +120,61 @@ fn interpret(
     }
 }
 
+/// The likely causes of a denial, from what keyless can see: the JWT's
+/// issuer, subject and audience, the workspace and service account asked
+/// for, and a reused JWT only when the ledger could not rule it out.
 fn denied(
     cfg: &AnthropicConfig,
-    claims: &Inspected,
+    seen: &Seen,
     status: u16,
     etype: Option<&str>,
     rid: &str,
 ) -> Error {
+    let claims = seen.claims;
     let etype = etype.unwrap_or("denied");
+    let or_none = |v: Option<&str>| crate::redact::terminal(v.unwrap_or("none"));
     let aud = if claims.aud.is_empty() {
         "none".to_string()
     } else {
         crate::redact::terminal(&claims.aud.join(", "))
     };
-    let sub = crate::redact::terminal(claims.sub.as_deref().unwrap_or("none"));
-    let cause3 = match cfg.workspace_id.as_deref() {
-        Some(w) => format!("3. the rule does not cover workspace {w}"),
-        None => {
-            "3. the rule covers several workspaces and the request names none; set --workspace-id"
-                .to_string()
-        }
-    };
-    let sa = cfg.service_account_id.as_deref().unwrap_or("(none set)");
+    let sub = or_none(claims.sub.as_deref());
+    let mut causes = vec![
+        format!(
+            "the JWT's issuer ({}) is not the one the rule trusts, or its signing key (kid {}) is not in that issuer's JWKS",
+            or_none(claims.iss.as_deref()),
+            or_none(claims.kid.as_deref())
+        ),
+        format!("the subject ({sub}) or audience ({aud}) does not match the rule's match settings"),
+        match cfg.workspace_id.as_deref() {
+            Some(w) => format!("the rule does not cover workspace {w}"),
+            None => {
+                "the rule covers several workspaces and the request names none; set --workspace-id"
+                    .to_string()
+            }
+        },
+        format!(
+            "the service account {} is not a member of the chosen workspace",
+            cfg.service_account_id.as_deref().unwrap_or("(none set)")
+        ),
+    ];
+    if !seen.ledger_says_unsent {
+        causes.insert(
+            0,
+            "the JWT may already have been exchanged elsewhere (jti_reused): keyless could not record it in its single-use ledger; every exchange needs a fresh identity token"
+                .to_string(),
+        );
+    }
     let mut e = Error::denied(format!(
         "Anthropic denied the token exchange ({status} {etype}) for federation rule {} in organization {}{rid}",
         cfg.federation_rule_id, cfg.organization_id
     ))
     .detail("likely causes, most common first:");
-    let jti = if claims.jti.is_some() {
-        "this JWT carries a jti and may already have been exchanged once (jti_reused)"
-    } else {
-        "the JWT was already exchanged (jti_reused)"
-    };
-    e = e
-        .detail(format!(
-            "1. {jti}; every exchange needs a fresh identity token"
-        ))
-        .detail(format!(
-            "2. the subject ({sub}) or audience ({aud}) does not match the rule's match settings"
-        ))
-        .detail(cause3)
-        .detail(format!(
-            "4. the service account {sa} is not a member of the chosen workspace"
-        ));
+    for (n, c) in causes.iter().enumerate() {
+        e = e.detail(format!("{}. {c}", n + 1));
+    }
     e.hint(format!(
-        "the exact reason is in the Console's authentication history: {HISTORY_URL}"
+        "the exact reason is in the Console's authentication history: {HISTORY_URL}; `keyless -vv credential anthropic` shows the JWT's iss, sub and aud"
     ))
 }
 

@@ -5,8 +5,8 @@
 use super::{ExchangeError, Minted, Provider, TokenKind, anthropic, openai};
 use crate::cache::CacheKey;
 use crate::config::{AnthropicConfig, IdentitySource, IssuerConfig, OpenAiConfig};
+use crate::error::{Error, Result};
 use crate::jwt;
-use crate::output;
 use crate::secret::Secret;
 
 /// One provider's saved configuration: what the pipeline serves.
@@ -158,21 +158,39 @@ impl Configured {
         }
     }
 
-    /// Provider-specific checks on the JWT before it is spent.
-    pub fn precheck(&self, claims: &jwt::Inspected, what: &str) {
-        if let Configured::OpenAi(cfg) = self
-            && let Some(want) = cfg.audience.as_deref()
-            && !claims.aud.iter().any(|a| a == want)
-        {
-            output::warn(&format!(
-                "{what} is for audience {}, but the profile records {want} as the identity provider's audience; OpenAI will likely deny it",
-                if claims.aud.is_empty() {
-                    "none".to_string()
-                } else {
-                    crate::redact::terminal(&claims.aud.join(", "))
-                }
-            ));
+    /// What the profile knows the JWT must carry, checked before it is
+    /// spent: the audience it records for the provider (from `setup
+    /// --audience` or the environment), and the issuer's URL when the JWT
+    /// comes from that issuer (`login`, client credentials). A mismatch is
+    /// a certain denial that would cost a single-use JWT: refused here.
+    pub fn check_claims(
+        &self,
+        claims: &jwt::Inspected,
+        issuer: Option<&IssuerConfig>,
+        what: &str,
+    ) -> Result<()> {
+        let recorded = match self {
+            Configured::Anthropic(cfg) => cfg.audience.as_deref(),
+            Configured::OpenAi(cfg) => cfg.audience.as_deref(),
+        };
+        if let Some(e) = audience_mismatch(&claims.aud, recorded, what) {
+            return Err(e);
         }
+        let from_issuer = matches!(
+            self.identity(),
+            IdentitySource::Login | IdentitySource::ClientCredentials { .. }
+        );
+        if let (true, Some(i), Some(iss)) = (from_issuer, issuer, claims.iss.as_deref())
+            && iss.trim_end_matches('/') != i.issuer.trim_end_matches('/')
+        {
+            return Err(Error::config(format!(
+                "{what} was issued by {}, but the profile's issuer is {}; keyless did not send it (it stays unspent)",
+                crate::redact::terminal(iss),
+                i.issuer
+            ))
+            .hint("run `keyless setup issuer` again if the issuer moved, then `keyless login`"));
+        }
+        Ok(())
     }
 
     /// Trade `assertion` (of `kind`) for an access token.
@@ -182,14 +200,39 @@ impl Configured {
         assertion: &Secret<String>,
         kind: TokenKind,
         claims: &jwt::Inspected,
+        ledger_says_unsent: bool,
     ) -> std::result::Result<Minted, ExchangeError> {
         match self {
             Configured::Anthropic(cfg) => {
-                anthropic::jwt_bearer_exchange(client, cfg, assertion, claims).await
+                anthropic::jwt_bearer_exchange(client, cfg, assertion, claims, ledger_says_unsent)
+                    .await
             }
             Configured::OpenAi(cfg) => {
                 openai::token_exchange(client, cfg, assertion, kind, claims).await
             }
         }
     }
+}
+
+/// The error for a JWT whose `aud` does not name the audience the profile
+/// records (`recorded`), naming both; `None` when it does or none is
+/// recorded. `auth status` flags the same mismatch with it.
+pub fn audience_mismatch(aud: &[String], recorded: Option<&str>, what: &str) -> Option<Error> {
+    let want = recorded?;
+    if aud.iter().any(|a| a == want) {
+        return None;
+    }
+    let got = if aud.is_empty() {
+        "none".to_string()
+    } else {
+        crate::redact::terminal(&aud.join(", "))
+    };
+    Some(
+        Error::config(format!(
+            "{what} is for audience {got}, but the profile records {want}; keyless did not send it (it stays unspent)"
+        ))
+        .hint(format!(
+            "have the identity source issue JWTs for {want}, or record the audience your federation rule or identity provider expects with `keyless setup … --audience`"
+        )),
+    )
 }

@@ -9,12 +9,13 @@
 //! here fetches identity tokens or touches the cache beyond naming its key.
 
 pub mod anthropic;
+pub mod choice;
 mod configured;
 pub mod endpoint;
 pub mod from_env;
 pub mod openai;
 
-pub use configured::Configured;
+pub use configured::{Configured, audience_mismatch};
 
 use crate::config::{LoadedConfig, Profile};
 use crate::env_vars;
@@ -195,6 +196,7 @@ impl Provider {
                     }
                 };
                 let Some((cfg, o)) = built else {
+                    settings.require_known(loaded)?;
                     return Err(Error::config(format!(
                         "profile {:?} has no {} configuration in {}",
                         settings.profile,

@@ -76,9 +76,15 @@ pub fn host_is_ours(headers: &HeaderMap, port: u16) -> bool {
         return false;
     };
     let Ok(h) = h.to_str() else { return false };
-    let h = h.to_ascii_lowercase();
-    let ours = [format!("127.0.0.1:{port}"), format!("localhost:{port}")];
-    ours.contains(&h)
+    let Some((name, p)) = h.rsplit_once(':') else {
+        return false;
+    };
+    // The port exactly as the listener's URL spells it: digits, no sign,
+    // no leading zero (no allocation: this runs for every request).
+    let port_ok = !p.starts_with('0')
+        && p.bytes().all(|b| b.is_ascii_digit())
+        && p.parse::<u16>() == Ok(port);
+    port_ok && (name == "127.0.0.1" || name.eq_ignore_ascii_case("localhost"))
 }
 
 /// The upstream path for a request path, or None when it is not one of
@@ -227,6 +233,17 @@ mod tests {
             4000
         ));
         assert!(!host_is_ours(&headers(&[]), 4000));
+        for bad in [
+            "127.0.0.1:04000",
+            "127.0.0.1:+4000",
+            "127.0.0.1",
+            "127.0.0.1:4000:4000",
+            "[::1]:4000",
+            "127.0.0.2:4000",
+            "localhost.:4000",
+        ] {
+            assert!(!host_is_ours(&headers(&[("host", bad)]), 4000), "{bad}");
+        }
         assert!(!host_is_ours(
             &headers(&[("host", "127.0.0.1:4000"), ("host", "evil.example")]),
             4000

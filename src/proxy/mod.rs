@@ -28,9 +28,10 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crate::config::IssuerConfig;
 use crate::env_vars;
 use crate::error::{Error, Result};
-use crate::handoff::{self, Assignment, supervise};
+use crate::handoff::child_env::{ChildEnv, Mode};
+use crate::handoff::{Assignment, supervise};
 use crate::output;
-use crate::provider::{Configured, Provider};
+use crate::provider::{Configured, Provider, choice};
 use crate::secret::Secret;
 use crate::settings::{Freshness, Settings};
 use forward::Shared;
@@ -58,21 +59,14 @@ pub fn run(
     let (saved_nofile, nofile) = listen::raise_nofile();
     let limits = listen::Limits::for_nofile(nofile);
     let mut vars = Vec::new();
-    for p in handoff::providers(settings, &loaded, types)? {
-        let target = p.configured(settings, &loaded)?;
+    let mut served = Vec::new();
+    for target in choice::to_serve(settings, &loaded, types)? {
+        served.push(target.provider());
         vars.extend(start(&rt, settings, target, issuer.clone(), fresh, limits)?);
     }
     vars.extend(no_proxy_for_loopback());
-    let mut cmd = handoff::child::command(command, &vars);
+    let mut cmd = ChildEnv::new(Mode::Proxy, &served, false).command(command, &vars);
     listen::restore_nofile(&mut cmd, saved_nofile);
-    if std::env::var_os(env_vars::ANTHROPIC_API_KEY).is_some() {
-        output::note("note: removing ANTHROPIC_API_KEY, which would shadow the proxy's key");
-    }
-    cmd.env_remove(env_vars::ANTHROPIC_API_KEY);
-    // An identity JWT buys a token at the token endpoint: the child holds
-    // only the capability.
-    cmd.env_remove(env_vars::ANTHROPIC_IDENTITY_TOKEN);
-    cmd.env_remove(env_vars::OPENAI_IDENTITY_TOKEN);
     let child = supervise::spawn(cmd, &command[0]);
     let status = child.and_then(|c| {
         c.exited
@@ -202,7 +196,7 @@ fn no_proxy_for_loopback() -> Vec<Assignment> {
 /// Renew the token when it is due, so requests rarely wait for an exchange.
 async fn renew(shared: Arc<Shared>) {
     loop {
-        let due = UNIX_EPOCH + Duration::from_secs(shared.tokens.next_due().max(0) as u64);
+        let due = UNIX_EPOCH + Duration::from_millis(shared.tokens.next_due_ms().max(0) as u64);
         if let Ok(wait) = due.duration_since(SystemTime::now()) {
             tokio::time::sleep(wait).await;
         }

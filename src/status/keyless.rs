@@ -132,12 +132,23 @@ fn identity_state(
         skipped: Vec::new(),
     };
     let judge = |token: &str, what: &str| -> IdentityState {
+        let mismatch = |claims: &jwt::Inspected| {
+            crate::provider::audience_mismatch(
+                &claims.aud,
+                aud.asked.as_deref().filter(|_| aud.explicit),
+                what,
+            )
+        };
         let in_token = jwt::inspect(token, what)
             .ok()
             .map(|c| c.aud.join(" "))
             .filter(|a| !a.is_empty());
         let st = match jwt::check_assertion(token, what, jwt::now()) {
             Err(e) => state(false, Some(e.message)),
+            // The same refusal `credential` makes before spending the JWT.
+            Ok((claims, _)) if mismatch(&claims).is_some() => {
+                state(false, mismatch(&claims).map(|e| e.message))
+            }
             Ok(_) => match cache.exchanged_at(&ledger_name(provider.name(), token)) {
                 Some(_) => state(
                     false,

@@ -50,6 +50,11 @@ pub struct ClaudeCode {
 #[derive(Debug, Serialize)]
 pub struct KeylessState {
     pub profile: String,
+    /// Which rule chose the profile: flag, env, directory, active or default.
+    pub profile_rule: String,
+    /// The file that chose it (a per-directory file, or the config naming
+    /// the active profile), absolute.
+    pub profile_file: Option<String>,
     pub config_path: String,
     pub config_exists: bool,
     pub config_error: Option<String>,
@@ -182,10 +187,9 @@ pub fn gather(inp: &Inputs) -> Report {
     let mut env_errors = Vec::new();
     let providers: Vec<ProviderState> = match &loaded {
         None => Vec::new(),
-        Some(l) => Provider::ALL
+        Some(l) => crate::provider::choice::choose(s, l, &[], inp.env.var)
             .into_iter()
-            .filter(|p| p.is_configured(profile, inp.env.var))
-            .filter_map(|p| match p.resolve(s, l, inp.env.var) {
+            .filter_map(|c| match c.resolved {
                 Ok((target, origins)) => Some(keyless::provider_state(
                     s,
                     &target,
@@ -195,8 +199,7 @@ pub fn gather(inp: &Inputs) -> Report {
                     &mut warnings,
                 )),
                 Err(e) => {
-                    let saved = profile.is_some_and(|prof| p.saved(prof).is_some());
-                    env_errors.push((saved, format!("{}: {}", p.name(), e.message)));
+                    env_errors.push((c.saved, format!("{}: {}", c.provider.name(), e.message)));
                     None
                 }
             })
@@ -367,6 +370,8 @@ pub fn gather(inp: &Inputs) -> Report {
         static_keys: scan.findings,
         keyless: KeylessState {
             profile: s.profile.clone(),
+            profile_rule: s.profile_source.rule().into(),
+            profile_file: s.profile_source.file().map(|p| p.display().to_string()),
             config_path: config_path.display().to_string(),
             config_exists: loaded.as_ref().is_some_and(|l| l.existed) || config_error.is_some(),
             config_error,

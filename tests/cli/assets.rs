@@ -60,6 +60,10 @@ fn install_sh_from_source_installs_into_a_prefix_idempotently() {
             stderr.contains("Rust >= 1.89") && stderr.contains("C compiler"),
             "what building needs, said up front: {stderr}"
         );
+        // The prefix is not on PATH here: the end message gives a command
+        // that works as printed (issue 23).
+        let try_it = format!("  {}/bin/keyless demo", p.display());
+        assert!(stderr.lines().any(|l| l == try_it), "{stderr}");
     }
     let bin = p.join("bin/keyless");
     let v = std::process::Command::new(&bin)
@@ -76,6 +80,7 @@ fn install_sh_from_source_installs_into_a_prefix_idempotently() {
         "share/man/man1/keyless.1",
         "share/man/man1/keyless-credential.1",
         "share/man/man1/keyless-setup-anthropic.1",
+        "share/keyless/auth-status.schema.json",
     ] {
         let installed = p.join(f);
         assert!(installed.is_file(), "{f}");

@@ -200,7 +200,11 @@ fn profiles_are_separate() {
     env.run_with(&["credential", "anthropic"], |c| {
         c.env("KEYLESS_PROFILE", "nope");
     })
-    .fails(6, "profile \"nope\" has no Anthropic configuration");
+    // an unknown profile is named as such, with the known ones (issue 23)
+    .fails(
+        6,
+        "no profile named \"nope\" (chosen by the KEYLESS_PROFILE variable)",
+    );
     env.run(&["--profile", "../x", "credential", "anthropic"])
         .fails(2, "invalid profile name");
 }

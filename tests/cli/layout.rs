@@ -191,3 +191,57 @@ fn no_source_file_holds_several_things() {
         .collect();
     assert!(long.is_empty(), "split by responsibility: {long:?}");
 }
+
+/// Issue 17: the three decisions that had drifted apart each have one home,
+/// and no second definition grows elsewhere. Checked by the mechanics each
+/// decision cannot be written without, spelled in code (comments and test
+/// modules aside) outside its home:
+///
+/// - the renewal schedule and step ([`handoff/renewal.rs`]): a schedule is
+///   a `Schedule {` value, a due point a `fn due_at…`, and the "ask the
+///   cache with `min_ttl = MAX`, then force" step needs `min_ttl: i64::MAX`;
+/// - the provider choice ([`provider/choice.rs`]): choosing means asking
+///   `.is_configured(` of a provider;
+/// - the child-environment policy ([`handoff/child_env.rs`]): removing a
+///   variable from a child is `env_remove(` / `env_clear(`; the only other
+///   places are `env_vars.rs`'s scrubbing of identity-source commands and
+///   the browser (no token is handed to them) and `commands/demo/`, whose
+///   child is a hermetic demo run.
+#[test]
+fn each_shared_decision_has_one_home() {
+    let homes: [(&str, &[&str], &[&str]); 3] = [
+        (
+            "handoff/renewal.rs",
+            &["min_ttl: i64::MAX", "Schedule {", "fn due_at"],
+            &[],
+        ),
+        ("provider/choice.rs", &[".is_configured("], &[]),
+        (
+            "handoff/child_env.rs",
+            &["env_remove(", "env_clear("],
+            &["env_vars.rs", "commands/demo/"],
+        ),
+    ];
+    let mut found = Vec::new();
+    for (rel, text) in sources() {
+        for (home, marks, allowed) in &homes {
+            if rel == *home || allowed.iter().any(|a| rel.starts_with(a)) {
+                continue;
+            }
+            for (n, line) in code(&text).lines().enumerate() {
+                if marks.iter().any(|m| line.contains(m)) {
+                    found.push(format!(
+                        "src/{rel}:{}: {} (home: src/{home})",
+                        n + 1,
+                        line.trim()
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "a second definition of a decision with one home:\n{}",
+        found.join("\n")
+    );
+}

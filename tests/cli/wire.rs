@@ -104,7 +104,9 @@ fn denial_401_authentication_error() {
             RULE,
             ORG,
             "req_fake_123",
-            "1. this JWT carries a jti",
+            // built from what keyless sees: the issuer, and no jti_reused
+            // for a JWT its ledger shows was never sent (issue 18 #5)
+            "1. the JWT's issuer (https://idp.example)",
             "2. the subject (repo:acme/app:ref:refs/heads/main) or audience",
             "3. the rule does not cover workspace wrkspc_01sandbox",
             "4. the service account svac_01sandbox",

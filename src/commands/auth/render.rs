@@ -61,6 +61,7 @@ pub fn render(r: &Report, home: Option<&std::path::Path>) -> String {
 
     let k = &r.keyless;
     let _ = writeln!(s, "\nkeyless (profile {:?})", k.profile);
+    let _ = writeln!(s, "  profile from  {}", profile_rule(k, home));
     let _ = writeln!(
         s,
         "  config        {}{}",
@@ -261,4 +262,16 @@ pub fn render(r: &Report, home: Option<&std::path::Path>) -> String {
         }
     );
     s
+}
+
+/// Which rule chose the profile, and from which file.
+fn profile_rule(k: &crate::status::KeylessState, home: Option<&std::path::Path>) -> String {
+    let file = k.profile_file.as_deref().map(|f| tilde(f, home));
+    match (k.profile_rule.as_str(), file) {
+        ("flag", _) => "--profile".into(),
+        ("env", _) => crate::env_vars::KEYLESS_PROFILE.into(),
+        ("directory", Some(f)) => format!("the per-directory file {f}"),
+        ("active", Some(f)) => format!("the active profile (keyless profile use) in {f}"),
+        _ => "the default: no flag, variable, per-directory file or active profile".into(),
+    }
 }

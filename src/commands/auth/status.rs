@@ -9,7 +9,7 @@ use crate::acquire;
 use crate::env_vars;
 use crate::error::{Error, Result};
 use crate::output;
-use crate::provider::{Configured, Provider};
+use crate::provider::{Configured, choice};
 use crate::settings::{Freshness, Settings};
 use crate::status::{self, CheckError, CheckResult, precedence};
 
@@ -18,12 +18,15 @@ pub struct StatusArgs {
     /// Also exchange a fresh token and call GET /v1/models with it
     #[arg(long)]
     pub check: bool,
-    /// Print the report as JSON (schema: docs/auth-status.schema.json)
+    /// Print the report as JSON (schema: share/keyless/auth-status.schema.json under the install prefix; docs/ in the source)
     #[arg(long)]
     pub json: bool,
 }
 
 pub fn run(settings: &Settings, args: &StatusArgs) -> Result<()> {
+    if let Ok(loaded) = settings.load_config() {
+        settings.require_known(&loaded)?;
+    }
     let var = |n: &str| std::env::var(n).ok();
     let home = std::env::var_os(env_vars::HOME).map(std::path::PathBuf::from);
     let inputs = status::Inputs {
@@ -78,7 +81,6 @@ fn check(settings: &Settings) -> Vec<CheckResult> {
         return Vec::new();
     };
     let issuer = settings.issuer(&loaded);
-    let profile = loaded.file.profiles.get(&settings.profile);
     let fresh = Freshness {
         min_ttl: 0,
         keep_for: 0,
@@ -90,13 +92,12 @@ fn check(settings: &Settings) -> Vec<CheckResult> {
     let openai_base = crate::provider::openai::env_base_url(
         std::env::var(env_vars::OPENAI_BASE_URL).ok().as_deref(),
     );
-    Provider::ALL
+    choice::choose(settings, &loaded, &[], &|n| std::env::var(n).ok())
         .into_iter()
-        .filter(|p| p.is_configured(profile, &|n| std::env::var(n).ok()))
-        .map(|p| match (p.configured(settings, &loaded), &openai_base) {
-            (Err(e), _) => failed(p.name(), &e),
-            (Ok(Configured::OpenAi(_)), Err(e)) => failed(p.name(), e),
-            (Ok(target), base) => check_one(
+        .map(|c| match (c.resolved, &openai_base) {
+            (Err(e), _) => failed(c.provider.name(), &e),
+            (Ok((Configured::OpenAi(_), _)), Err(e)) => failed(c.provider.name(), e),
+            (Ok((target, _)), base) => check_one(
                 &target,
                 || acquire::token(settings, &target, issuer.as_ref(), fresh),
                 base.as_ref().ok().and_then(|b| b.as_deref()),

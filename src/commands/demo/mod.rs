@@ -57,11 +57,11 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         "1. Started the sandbox on {url}: an OIDC issuer and Anthropic- and OpenAI-compatible token endpoints."
     ));
 
-    let settings = Settings {
-        config_dir: tmp.path().join("config"),
-        cache_dir: tmp.path().join("cache"),
-        profile: "default".into(),
-    };
+    let settings = Settings::fixed(
+        tmp.path().join("config"),
+        tmp.path().join("cache"),
+        "default",
+    );
     let exe = std::env::current_exe()
         .map_err(|e| Error::failure(format!("cannot find the keyless executable: {e}")))?
         .display()

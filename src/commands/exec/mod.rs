@@ -9,6 +9,7 @@ pub mod refresh;
 use clap::Args;
 
 use crate::error::{Error, Result};
+use crate::handoff::child_env::{ChildEnv, Mode};
 use crate::handoff::{self, child};
 use crate::provider::Provider;
 use crate::settings::{FreshnessArgs, Settings};
@@ -21,7 +22,12 @@ only variable OpenAI's SDKs read, replacing any static key there. On Unix keyles
 with the child, so signals and the exit status are the child's own. A command that is not found \
 exits 127; one that cannot be executed exits 126. With --proxy the child gets instead a \
 127.0.0.1 base URL (ANTHROPIC_BASE_URL, OPENAI_BASE_URL) and a per-run key that only the \
-local proxy accepts; keyless forwards its API calls with a token it renews."
+local proxy accepts; keyless forwards its API calls with a token it renews. The child also loses \
+every way to an identity JWT (ANTHROPIC_IDENTITY_TOKEN[_FILE], OPENAI_IDENTITY_TOKEN[_FILE], \
+ACTIONS_ID_TOKEN_REQUEST_TOKEN, SYSTEM_ACCESSTOKEN, BUILDKITE_AGENT_ACCESS_TOKEN, IDENTITY_HEADER). \
+This keeps the token out of the child's environment and logs; it does not contain a hostile program \
+running as the same user, which can still read keyless's cache, run `keyless credential`, or read an \
+identity token file itself."
 )]
 pub struct ExecArgs {
     /// Provider to serve (repeatable) [default: every configured provider]
@@ -69,14 +75,10 @@ pub fn run(settings: &Settings, args: &ExecArgs) -> Result<()> {
             "--refresh is not available on this platform yet",
         ));
     }
-    let assignments = handoff::assignments(
-        settings,
-        &args.types,
-        args.keep_api_key,
-        true,
-        (&args.freshness).into(),
-    )?;
-    let cmd = child::command(&args.command, &assignments);
+    let (assignments, served) =
+        handoff::assignments(settings, &args.types, true, (&args.freshness).into())?;
+    let cmd =
+        ChildEnv::new(Mode::Exec, &served, args.keep_api_key).command(&args.command, &assignments);
     let program = &args.command[0];
     run_child(cmd, |e| child::spawn_error(program, &e))
 }

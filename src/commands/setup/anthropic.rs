@@ -15,11 +15,11 @@ use crate::settings::Settings;
 
 #[derive(Debug, Args)]
 pub struct SetupAnthropicArgs {
-    /// Federation rule ID (fdrl_…)
-    #[arg(long, value_name = "fdrl_…")]
+    /// Federation rule ID (fdrl_…); required the first time
+    #[arg(long, value_name = "fdrl_…", visible_alias = "rule-id", alias = "rule")]
     pub federation_rule_id: Option<String>,
-    /// Organization ID (a UUID)
-    #[arg(long, value_name = "UUID")]
+    /// Organization ID (a UUID, under Console > Settings > Organization); required the first time
+    #[arg(long, value_name = "UUID", visible_alias = "org", alias = "org-id")]
     pub organization_id: Option<String>,
     /// Service account ID (svac_…)
     #[arg(long, value_name = "svac_…")]

@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 
 use clap::{Args, ValueEnum};
 
+use super::settings_file;
 use crate::cache::TokenCache;
 use crate::env_vars;
 use crate::error::{Error, Result};
@@ -175,7 +176,10 @@ pub fn merge(
 
 pub fn run(settings: &Settings, args: &SetupClaudeCodeArgs) -> Result<()> {
     let path = settings_path(args.scope)?;
-    let existing = read_settings(&path, "Claude Code's settings")?;
+    if args.scope == ClaudeScope::Project {
+        settings_file::contain_in_project(&path)?;
+    }
+    let existing = settings_file::read(&path, "Claude Code's settings")?;
     let ttl = helper_ttl_ms(&TokenCache::new(settings.cache_dir.clone()));
     let helper = helper_command(settings, ttl)?;
     let merged = merge(existing.as_deref(), &path, &helper, ttl, args.force)?;
@@ -197,11 +201,16 @@ pub fn run(settings: &Settings, args: &SetupClaudeCodeArgs) -> Result<()> {
         ));
         return Ok(());
     }
-    replace_with_backup(&path, existing.as_deref(), &text, "Claude Code's settings")?;
+    let written = settings_file::replace_with_backup(
+        &path,
+        existing.as_deref(),
+        &text,
+        "Claude Code's settings",
+    )?;
     output::note(&format!(
         "Claude Code now asks `{helper}` for its token (re-run every {} s) — {}.",
         ttl / 1000,
-        path.display()
+        written.display()
     ));
     Ok(())
 }
@@ -267,101 +276,6 @@ fn warn_static_credentials(merged: &Value, path: &Path, scope: ClaudeScope) {
             path.display()
         ));
     }
-}
-
-/// Where to write `path`: itself, or, for a symlink (dotfile managers link
-/// settings into a repository), the regular file the user owns it points
-/// to, so the link survives and both sides stay the same file.
-fn write_target(path: &Path) -> Result<PathBuf> {
-    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
-    if !is_link {
-        return Ok(path.to_path_buf());
-    }
-    let refuse = |why: String| {
-        Error::config(format!(
-            "{} is a symbolic link {why}; not replacing it",
-            path.display()
-        ))
-        .hint("fix the link or replace it with a regular file, then run this again")
-    };
-    let target = std::fs::canonicalize(path).map_err(|e| {
-        refuse(format!(
-            "whose target cannot be resolved ({})",
-            crate::error::io_reason(&e)
-        ))
-    })?;
-    let meta = std::fs::symlink_metadata(&target).map_err(|e| {
-        refuse(format!(
-            "to {} ({})",
-            target.display(),
-            crate::error::io_reason(&e)
-        ))
-    })?;
-    if !meta.is_file() {
-        return Err(refuse(format!(
-            "to {}, which is not a regular file",
-            target.display()
-        )));
-    }
-    if let Err(u) = crate::private_fs::check(&meta, 0) {
-        return Err(refuse(format!("({})", u.describe(&target))));
-    }
-    Ok(target)
-}
-
-/// A tool's settings file as text, `None` when absent: read with the capped,
-/// non-blocking, regular-file-only reader, so a FIFO or a link to a device
-/// planted there neither hangs nor exhausts keyless.
-pub fn read_settings(path: &Path, what: &str) -> Result<Option<String>> {
-    let bytes = crate::private_fs::read_outside(path, crate::status::scan::MAX_BYTES).map_err(
-        |e| match e.kind() {
-            std::io::ErrorKind::InvalidInput | std::io::ErrorKind::InvalidData => {
-                Error::config(format!(
-                    "{what} at {} is {}; not touching it",
-                    path.display(),
-                    crate::error::io_reason(&e)
-                ))
-                .hint("replace it with a regular file (or remove it), then run this again")
-            }
-            _ => Error::io(&format!("cannot read {what}"), path, &e),
-        },
-    )?;
-    bytes
-        .map(|b| {
-            String::from_utf8(b).map_err(|_| {
-                Error::config(format!("{what} at {} is not UTF-8 text", path.display()))
-            })
-        })
-        .transpose()
-}
-
-/// Write a tool's settings file atomically, backing up what was there
-/// (`<name>.keyless-backup-<unix time>` beside it).
-pub fn replace_with_backup(
-    path: &Path,
-    existing: Option<&str>,
-    text: &str,
-    what: &str,
-) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create", dir, &e))?;
-    let target = write_target(path)?;
-    if let Some(old) = existing {
-        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("bak");
-        let backup = path.with_extension(format!("{ext}.keyless-backup-{}", crate::jwt::now()));
-        // The old file may hold keys (an `env` block): keep its copy private.
-        crate::private_fs::write_atomic(&backup, old.as_bytes())
-            .map_err(|e| Error::io("cannot back up", &backup, &e))?;
-        output::note(&format!(
-            "Backed up the previous file to {}.",
-            backup.display()
-        ));
-    }
-    crate::private_fs::write_atomic(&target, text.as_bytes())
-        .map_err(|e| Error::io(&format!("cannot write {what}"), &target, &e))
 }
 
 #[cfg(test)]

@@ -13,7 +13,8 @@ use toml_edit::{DocumentMut, Item, Table, value};
 
 use clap::Args;
 
-use super::claude_code::{helper_argv, refresh_interval_ms, replace_with_backup};
+use super::claude_code::{helper_argv, refresh_interval_ms};
+use super::settings_file::{self, replace_with_backup};
 use crate::cache::TokenCache;
 use crate::env_vars;
 use crate::error::{Error, Result};
@@ -126,7 +127,7 @@ pub fn run(settings: &Settings, args: &SetupCodexArgs) -> Result<()> {
     let loaded = settings.load_config()?;
     let cfg = Provider::Openai.configured(settings, &loaded)?;
     let path = config_path()?;
-    let existing = super::claude_code::read_settings(&path, "Codex's config")?;
+    let existing = settings_file::read(&path, "Codex's config")?;
     let inherited = crate::provider::openai::env_base_url(
         std::env::var(env_vars::OPENAI_BASE_URL).ok().as_deref(),
     )?;
@@ -167,12 +168,12 @@ pub fn run(settings: &Settings, args: &SetupCodexArgs) -> Result<()> {
         ));
         return Ok(());
     }
-    replace_with_backup(&path, existing.as_deref(), &text, "Codex's config")?;
+    let written = replace_with_backup(&path, existing.as_deref(), &text, "Codex's config")?;
     output::note(&format!(
         "Codex now gets its OpenAI token from `{exe} {}` (every {} s) — {}.",
         cmd_args.join(" "),
         interval / 1000,
-        path.display()
+        written.display()
     ));
     Ok(())
 }

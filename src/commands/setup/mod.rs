@@ -9,6 +9,7 @@ pub mod claude_code;
 pub mod codex;
 pub mod issuer;
 pub mod openai;
+pub mod settings_file;
 
 use clap::Subcommand;
 

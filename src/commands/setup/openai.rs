@@ -14,10 +14,10 @@ use crate::settings::Settings;
 
 #[derive(Debug, Args)]
 pub struct SetupOpenAiArgs {
-    /// Workload identity provider ID (wip_…)
+    /// Workload identity provider ID (wip_…); required the first time
     #[arg(long, value_name = "wip_…")]
     pub identity_provider_id: Option<String>,
-    /// Service account ID the provider's mapping binds the identity to (not checked locally)
+    /// Service account ID the provider's mapping binds the identity to (not checked locally); required the first time
     #[arg(long, value_name = "ID")]
     pub service_account_id: Option<String>,
     /// Token endpoint [default: https://auth.openai.com/oauth/token]; https, or http on loopback

@@ -9,7 +9,7 @@ mod listener;
 mod reuse;
 mod sdk;
 mod streaming;
-mod upstream;
+pub mod upstream;
 
 use std::collections::HashMap;
 use std::path::PathBuf;

@@ -1,11 +1,17 @@
 //! Issue 18, hardening (third round): one test file per defect, each test
 //! seen failing on the code before its fix.
 
+mod audience;
 mod base_url;
 mod outside_files;
 mod program_name;
+mod project_scope;
+mod proxy_env;
+mod refresh_openai;
+mod sandbox_notice;
 mod served_mark;
 mod served_record;
+mod server_echo;
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

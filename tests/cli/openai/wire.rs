@@ -249,20 +249,19 @@ fn a_spent_jwt_is_not_sent_again() {
     assert_eq!(fake.count(), 1);
 }
 
+/// Issue 18 #5: no longer a warning followed by a certain denial that
+/// spends the JWT: refused before sending.
 #[test]
-fn a_recorded_audience_the_jwt_lacks_draws_a_warning() {
+fn a_recorded_audience_the_jwt_lacks_is_refused_unsent() {
     let fake = Fake::start(|_, _| granted(Some(600)));
     let (env, _) = openai_env_with_file_source(&endpoint(&fake), 300);
     env.run(&["setup", "openai", "--audience", OPENAI_AUDIENCE])
         .success();
-    let r = env.run(&["credential", "openai"]);
-    r.success();
-    assert!(
-        r.stderr
-            .contains("is for audience https://api.anthropic.com, but the profile records"),
-        "{}",
-        r.stderr
+    env.run(&["credential", "openai"]).fails(
+        6,
+        "is for audience https://api.anthropic.com, but the profile records",
     );
+    assert_eq!(fake.count(), 0, "the JWT stays unspent");
 }
 
 // --- lifetimes ---

@@ -1,0 +1,226 @@
+//! Which profile a command uses, decided in one place. In order:
+//! `--profile`, `KEYLESS_PROFILE`, a per-directory choice (a
+//! `.keyless-profile` file found from the working directory upward,
+//! stopping at the home directory), the active profile (`keyless profile
+//! use`, remembered in config.json), and `default`.
+//!
+//! The per-directory file only names a profile: one line, a profile name.
+//! It can never define or change one, and a name it gives that is not among
+//! the user's profiles is an error listing those that are.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// The per-directory file's name.
+pub const DIRECTORY_FILE: &str = ".keyless-profile";
+/// The profile used when nothing chooses another.
+pub const DEFAULT_PROFILE: &str = "default";
+/// The per-directory file is a name and a newline; anything longer is not one.
+const DIRECTORY_FILE_MAX: u64 = 256;
+
+/// Which rule chose the profile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Flag,
+    Env,
+    Directory(PathBuf),
+    Active(PathBuf),
+    Default,
+}
+
+impl Source {
+    /// What `auth status` and `-v` say: the rule, and the file it read.
+    pub fn describe(&self) -> String {
+        match self {
+            Source::Flag => "--profile".into(),
+            Source::Env => format!("the {} variable", crate::env_vars::KEYLESS_PROFILE),
+            Source::Directory(p) => format!("the per-directory file {}", p.display()),
+            Source::Active(p) => format!("the active profile in {}", p.display()),
+            Source::Default => "the default (nothing chose another)".into(),
+        }
+    }
+    /// A short machine name for `--json`.
+    pub fn rule(&self) -> &'static str {
+        match self {
+            Source::Flag => "flag",
+            Source::Env => "env",
+            Source::Directory(_) => "directory",
+            Source::Active(_) => "active",
+            Source::Default => "default",
+        }
+    }
+    /// The file the choice was read from, if any.
+    pub fn file(&self) -> Option<&Path> {
+        match self {
+            Source::Directory(p) | Source::Active(p) => Some(p),
+            _ => None,
+        }
+    }
+    /// Was the profile named on purpose (so that an unknown name is a slip)?
+    pub fn explicit(&self) -> bool {
+        !matches!(self, Source::Default)
+    }
+}
+
+/// The choice before the config is read: `Some` when a flag, the variable
+/// or a per-directory file decides.
+pub fn choose_early(
+    flag: Option<&str>,
+    env: Option<String>,
+    cwd: Option<PathBuf>,
+    home: Option<PathBuf>,
+) -> Result<Option<(String, Source)>> {
+    if let Some(f) = flag {
+        return Ok(Some((f.to_string(), Source::Flag)));
+    }
+    if let Some(e) = env.filter(|e| !e.is_empty()) {
+        return Ok(Some((e, Source::Env)));
+    }
+    if let Some(cwd) = cwd
+        && let Some(found) = find_directory_file(&cwd, home.as_deref())
+    {
+        let name = read_directory_file(&found)?;
+        return Ok(Some((name, Source::Directory(found))));
+    }
+    Ok(None)
+}
+
+/// The nearest `.keyless-profile` from `cwd` upward: the home directory is
+/// the last one looked in (when `cwd` is below it); outside home, the walk
+/// goes to the root. Only a regular file of this user's (or root's) that no
+/// one else may write counts: another user's file in a shared directory
+/// must not choose for you. Costs one `lstat` per level, no open.
+pub fn find_directory_file(cwd: &Path, home: Option<&Path>) -> Option<PathBuf> {
+    let mut dir = Some(cwd);
+    while let Some(d) = dir {
+        let candidate = d.join(DIRECTORY_FILE);
+        if let Ok(meta) = std::fs::symlink_metadata(&candidate)
+            && trusted(&meta)
+        {
+            return Some(candidate);
+        }
+        if home.is_some_and(|h| h == d) {
+            return None;
+        }
+        dir = d.parent();
+    }
+    None
+}
+
+#[cfg(unix)]
+fn trusted(meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    meta.is_file()
+        && (meta.uid() == crate::private_fs::euid() || meta.uid() == 0)
+        && meta.mode() & 0o022 == 0
+}
+
+#[cfg(not(unix))]
+fn trusted(meta: &std::fs::Metadata) -> bool {
+    meta.is_file()
+}
+
+fn read_directory_file(path: &Path) -> Result<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(DIRECTORY_FILE_MAX).read_to_string(&mut text))
+        .map_err(|e| {
+            Error::io("cannot read the per-directory profile file", path, &e).kind_config()
+        })?;
+    let name = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'));
+    let Some(name) = name else {
+        return Err(
+            Error::config(format!("{} names no profile", path.display()))
+                .hint("write one profile name in it (see `keyless profile list`), or remove it"),
+        );
+    };
+    super::checks::validate_profile_name(name).map_err(|e| {
+        Error::config(format!("{}: {}", path.display(), e.message))
+            .hint("write one profile name in it (see `keyless profile list`), or remove it")
+    })?;
+    Ok(name.to_string())
+}
+
+/// "an unknown profile" as an error that lists the known ones.
+pub fn unknown(name: &str, source: &Source, known: &[String], config: &Path) -> Error {
+    let list = if known.is_empty() {
+        "there are none yet".to_string()
+    } else {
+        format!("known profiles: {}", known.join(", "))
+    };
+    let from = match source {
+        Source::Flag => String::new(),
+        other => format!(" (chosen by {})", other.describe()),
+    };
+    Error::config(format!(
+        "no profile named {name:?}{from} in {}; {list}",
+        config.display()
+    ))
+    .hint(if known.is_empty() {
+        format!("create it with `keyless --profile {name} setup anthropic …` (or `setup openai …`)")
+    } else {
+        format!(
+            "choose one with --profile (see `keyless profile list`), or create it with `keyless --profile {name} setup anthropic …`"
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_flag_wins_then_the_variable_then_the_directory_file() {
+        let d = tempfile::tempdir().unwrap();
+        let home = d.path().to_path_buf();
+        let work = home.join("src/app");
+        std::fs::create_dir_all(&work).unwrap();
+        std::fs::write(home.join("src").join(DIRECTORY_FILE), "work\n").unwrap();
+        let early = |f: Option<&str>, e: Option<&str>| {
+            choose_early(
+                f,
+                e.map(String::from),
+                Some(work.clone()),
+                Some(home.clone()),
+            )
+            .unwrap()
+            .map(|(n, s)| (n, s.rule()))
+        };
+        assert_eq!(early(Some("a"), Some("b")), Some(("a".into(), "flag")));
+        assert_eq!(early(None, Some("b")), Some(("b".into(), "env")));
+        assert_eq!(early(None, None), Some(("work".into(), "directory")));
+        std::fs::remove_file(home.join("src").join(DIRECTORY_FILE)).unwrap();
+        assert_eq!(early(None, None), None);
+    }
+
+    #[test]
+    fn the_walk_stops_at_home() {
+        let d = tempfile::tempdir().unwrap();
+        let home = d.path().join("home");
+        let work = home.join("w");
+        std::fs::create_dir_all(&work).unwrap();
+        std::fs::write(d.path().join(DIRECTORY_FILE), "above\n").unwrap();
+        assert_eq!(find_directory_file(&work, Some(&home)), None);
+        std::fs::write(home.join(DIRECTORY_FILE), "home\n").unwrap();
+        assert_eq!(
+            find_directory_file(&work, Some(&home)),
+            Some(home.join(DIRECTORY_FILE))
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_file_others_may_write_is_not_a_choice() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join(DIRECTORY_FILE);
+        std::fs::write(&f, "x\n").unwrap();
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o666)).unwrap();
+        assert_eq!(find_directory_file(d.path(), Some(d.path())), None);
+    }
+}

@@ -1,0 +1,63 @@
+//! Defect 12: one rule for what `--proxy` removes, as fields of the one
+//! child-environment policy: behind the proxy the child holds no way to get
+//! an identity JWT keyless would exchange (the JWT, a file naming one, a
+//! platform's OIDC request token); `--help` says plainly what a same-user
+//! child can still do.
+
+use crate::common::*;
+use crate::exec_proxy::upstream::Upstream;
+
+const REMOVED: [&str; 7] = [
+    "ANTHROPIC_IDENTITY_TOKEN_FILE",
+    "OPENAI_IDENTITY_TOKEN_FILE",
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+    "SYSTEM_ACCESSTOKEN",
+    "BUILDKITE_AGENT_ACCESS_TOKEN",
+    "IDENTITY_HEADER",
+    "ANTHROPIC_IDENTITY_TOKEN",
+];
+
+#[test]
+fn the_proxy_child_gets_no_way_to_an_identity_jwt() {
+    let up = Upstream::start(600);
+    let env = TestEnv::new();
+    let file = env.path("token.jwt");
+    std::fs::write(&file, shaped_jwt(300)).unwrap();
+    env.setup(&up.url, &format!("file:{}", file.display()));
+    let out = env.path("env.txt");
+    let mut c = env.cmd();
+    c.args([
+        "exec",
+        "--proxy",
+        "--type",
+        "anthropic",
+        "--",
+        "sh",
+        "-c",
+        "env > \"$OUT\"",
+    ])
+    .env("OUT", &out);
+    for v in REMOVED {
+        c.env(v, format!("value-of-{v}"));
+    }
+    let r = Run::from(c.output().unwrap());
+    r.success();
+    let vars = std::fs::read_to_string(&out).unwrap();
+    for v in REMOVED {
+        assert!(!vars.contains(&format!("{v}=")), "the child inherited {v}");
+    }
+    assert!(vars.contains("ANTHROPIC_AUTH_TOKEN=keyless-proxy-"));
+}
+
+#[test]
+fn exec_help_says_what_a_same_user_child_can_still_do() {
+    let env = TestEnv::new();
+    let r = env.run(&["exec", "--help"]);
+    r.success();
+    let text = r.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        text.contains("does not contain a hostile program running as the same user"),
+        "{text}"
+    );
+    assert!(text.contains("keyless credential"), "{text}");
+}

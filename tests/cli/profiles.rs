@@ -1,0 +1,219 @@
+//! Profiles (issue 23): list, show, use, rm, rename; which profile a
+//! command uses (--profile, KEYLESS_PROFILE, a per-directory file, the
+//! active profile, default) and what auth status and -v say about it; an
+//! unknown name lists the known ones; logout of a profile never signed in.
+
+use crate::common::*;
+
+/// An env with profiles "default" and "work", both on a file source.
+fn two_profiles() -> (TestEnv, Sandbox) {
+    let sb = Sandbox::start(&[]);
+    let env = TestEnv::new();
+    let jwt = env.path("id.jwt");
+    std::fs::write(&jwt, sb.mint_jwt(&[])).unwrap();
+    let id = format!("file:{}", jwt.display());
+    env.setup(&sb.url, &id);
+    env.run_with(
+        &[
+            "--profile",
+            "work",
+            "setup",
+            "anthropic",
+            "--base-url",
+            &sb.url,
+            "--federation-rule-id",
+            RULE,
+            "--organization-id",
+            ORG,
+            "--service-account-id",
+            SA,
+            "--identity",
+            &id,
+        ],
+        |_| {},
+    )
+    .success();
+    (env, sb)
+}
+
+fn status_profile(env: &TestEnv, f: impl FnOnce(&mut std::process::Command)) -> serde_json::Value {
+    let r = env.run_with(&["auth", "status", "--json"], f);
+    let v: serde_json::Value =
+        serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stderr));
+    v["keyless"].clone()
+}
+
+#[test]
+fn precedence_flag_variable_directory_file_active_default() {
+    let (env, _sb) = two_profiles();
+    let k = status_profile(&env, |_| {});
+    assert_eq!(
+        (k["profile"].as_str(), k["profile_rule"].as_str()),
+        (Some("default"), Some("default"))
+    );
+
+    env.run(&["profile", "use", "work"]).success();
+    let k = status_profile(&env, |_| {});
+    assert_eq!(
+        (k["profile"].as_str(), k["profile_rule"].as_str()),
+        (Some("work"), Some("active"))
+    );
+    assert_eq!(
+        k["profile_file"].as_str().unwrap(),
+        env.config_dir().join("config.json").to_str().unwrap()
+    );
+
+    // a per-directory file, found from a subdirectory, outranks the active profile
+    let project = env.home().join("project/sub");
+    std::fs::create_dir_all(&project).unwrap();
+    let file = env.home().join("project/.keyless-profile");
+    std::fs::write(&file, "default\n").unwrap();
+    let k = status_profile(&env, |c| {
+        c.current_dir(&project);
+    });
+    assert_eq!(
+        (k["profile"].as_str(), k["profile_rule"].as_str()),
+        (Some("default"), Some("directory"))
+    );
+    assert_eq!(k["profile_file"].as_str().unwrap(), file.to_str().unwrap());
+    // -v says which rule chose it, and the file
+    let r = env.run_with(&["-v", "profile", "show"], |c| {
+        c.current_dir(&project);
+    });
+    r.success();
+    assert!(r.stderr.contains(file.to_str().unwrap()), "{}", r.stderr);
+
+    // the variable outranks the file, the flag outranks the variable
+    let k = status_profile(&env, |c| {
+        c.current_dir(&project).env("KEYLESS_PROFILE", "work");
+    });
+    assert_eq!(k["profile_rule"].as_str(), Some("env"));
+    let r = env.run_with(&["--profile", "default", "auth", "status", "--json"], |c| {
+        c.current_dir(&project).env("KEYLESS_PROFILE", "work");
+    });
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["keyless"]["profile_rule"].as_str(), Some("flag"));
+    assert_eq!(v["keyless"]["profile"].as_str(), Some("default"));
+}
+
+#[test]
+fn the_per_directory_file_stops_at_home_and_only_names_known_profiles() {
+    let (env, _sb) = two_profiles();
+    // above home: not looked at
+    std::fs::write(env.root.path().join(".keyless-profile"), "work\n").unwrap();
+    let k = status_profile(&env, |c| {
+        c.current_dir(env.home());
+    });
+    assert_eq!(k["profile_rule"].as_str(), Some("default"));
+    // a name that is not a profile is an error naming the file and the known ones
+    std::fs::write(env.home().join(".keyless-profile"), "nosuch\n").unwrap();
+    let r = env.run_with(&["credential", "anthropic"], |c| {
+        c.current_dir(env.home());
+    });
+    r.fails(6, "no profile named \"nosuch\"");
+    assert!(
+        r.stderr.contains(".keyless-profile") && r.stderr.contains("default, work"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stdout.is_empty());
+}
+
+#[test]
+fn an_unknown_profile_lists_the_known_ones() {
+    let (env, _sb) = two_profiles();
+    for args in [
+        &["--profile", "nosuch", "credential", "anthropic"][..],
+        &["--profile", "nosuch", "auth", "status"],
+        &["--profile", "nosuch", "exec", "--", "true"],
+        &["profile", "use", "nosuch"],
+        &["profile", "show", "nosuch"],
+    ] {
+        let r = env.run(args);
+        r.fails(6, "known profiles: default, work");
+        assert!(
+            r.stderr.contains("keyless profile list"),
+            "{args:?}: {}",
+            r.stderr
+        );
+    }
+}
+
+#[test]
+fn list_show_rm_and_rename() {
+    let (env, _sb) = two_profiles();
+    env.run(&["--profile", "work", "credential", "anthropic"])
+        .success();
+    let r = env.run(&["profile", "list", "--json"]);
+    r.success();
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let names: Vec<_> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["default", "work"]);
+    assert!(v[1]["providers"][0]["token_expires_at"].is_i64(), "{v}");
+    assert!(v[0]["providers"][0]["token_expires_at"].is_null(), "{v}");
+    assert!(
+        v[0]["providers"][0]["identity"]
+            .as_str()
+            .unwrap()
+            .starts_with("file:")
+    );
+    let r = env.run(&["profile", "list"]);
+    r.success();
+    assert!(
+        r.stdout.starts_with("* default") && r.stdout.contains("work  anthropic: file:"),
+        "{}",
+        r.stdout
+    );
+
+    let r = env.run(&["profile", "show", "work"]);
+    r.success();
+    assert!(
+        r.stdout.contains(RULE) && r.stdout.contains("named on the command line"),
+        "{}",
+        r.stdout
+    );
+
+    // rm asks; without a terminal it needs --yes
+    env.run(&["profile", "rm", "work"]).fails(2, "--yes");
+    let before = cache_files(&env.cache_dir()).len();
+    env.run(&["profile", "use", "work"]).success();
+    let r = env.run(&["profile", "rm", "work", "--yes"]);
+    r.success();
+    assert!(!r.stderr.contains("keyring"), "{}", r.stderr);
+    assert_eq!(
+        cache_files(&env.cache_dir()).len(),
+        before - 1,
+        "its cached token went"
+    );
+    let cfg: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(env.config_dir().join("config.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        cfg["profiles"].get("work").is_none() && cfg.get("active_profile").is_none(),
+        "{cfg}"
+    );
+
+    env.run(&["profile", "rename", "default", "main"]).success();
+    let r = env.run(&["profile", "list", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v[0]["name"], "main");
+}
+
+#[test]
+fn logout_of_a_profile_never_signed_in_says_so_without_a_keyring_warning() {
+    let (env, _sb) = two_profiles();
+    let r = env.run(&["--profile", "work", "logout"]);
+    r.success();
+    assert!(r.stderr.contains("is not signed in"), "{}", r.stderr);
+    assert!(
+        !r.stderr.to_lowercase().contains("keyring") && !r.stderr.contains("warning"),
+        "{}",
+        r.stderr
+    );
+}
