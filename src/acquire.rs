@@ -8,9 +8,10 @@
 //! exchange itself), so nothing here matches on a provider.
 
 use crate::cache::{CacheKey, Claim, Entry, TokenCache};
+use crate::clock::{self, human_duration, rfc3339};
 use crate::config::IssuerConfig;
 use crate::error::{Error, Kind, Result};
-use crate::jwt::{self, human_duration, rfc3339};
+use crate::jwt;
 use crate::output;
 use crate::provider::Configured;
 use crate::secret::Secret;
@@ -61,7 +62,7 @@ fn cached_or_exchanged(
 ) -> Result<Token> {
     let key: CacheKey = target.cache_key(&settings.profile);
     let cache = TokenCache::new(settings.cache_dir.clone());
-    let now = jwt::now();
+    let now = clock::now();
     let before = cache.read(&key);
     if let Some(e) = &before
         && !fresh.force_refresh
@@ -79,7 +80,7 @@ fn cached_or_exchanged(
     // Another process may have exchanged while we waited for the lock. Under
     // --force-refresh only a token that replaced the one we saw counts.
     if let Some(e) = cache.read(&key) {
-        let now = jwt::now();
+        let now = clock::now();
         let usable = if fresh.force_refresh {
             let replaced = before
                 .as_ref()
@@ -127,11 +128,11 @@ fn cached_or_exchanged(
 fn serve_stale(cached: Option<Entry>, err: Error, fresh: Freshness) -> Result<Token> {
     let transient = matches!(err.kind, Kind::SignIn | Kind::Network);
     match cached {
-        Some(e) if transient && !fresh.force_refresh && e.servable_as_last_resort(jwt::now()) => {
+        Some(e) if transient && !fresh.force_refresh && e.servable_as_last_resort(clock::now()) => {
             output::warn(&format!(
                 "could not refresh the token ({}); serving the cached one, which expires in {}",
                 err.message,
-                human_duration(e.expires_at - jwt::now())
+                human_duration(e.expires_at - clock::now())
             ));
             Ok(e.into())
         }
@@ -148,7 +149,7 @@ fn exchange(cache: &TokenCache, target: &Configured, ctx: &source::Context) -> R
     let minted_by =
         matches!(identity.origin, Origin::Session).then(|| session::current_sign_in(ctx.settings));
     let what = identity.origin.describe();
-    let now = jwt::now();
+    let now = clock::now();
     let (claims, warning) = jwt::check_assertion(identity.token.expose(), &what, now)?;
     if let Some(w) = warning {
         output::warn(&w);
@@ -213,7 +214,7 @@ fn exchange(cache: &TokenCache, target: &Configured, ctx: &source::Context) -> R
         }
     };
     // Expiry counts from when the request left, not when the answer came back.
-    let sent_at = jwt::now();
+    let sent_at = clock::now();
     // With a ledger record just claimed, this JWT was never sent before: a
     // denial is not `jti_reused`.
     let result = rt.block_on(target.exchange(

@@ -7,8 +7,8 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
+use crate::clock::{human_duration, rfc3339};
 use crate::error::{Error, Result};
 
 /// Anthropic refuses assertions larger than this (16 KiB); keyless holds
@@ -161,51 +161,6 @@ pub fn check_assertion(token: &str, what: &str, now: i64) -> Result<(Inspected, 
         _ => None,
     };
     Ok((t, warning))
-}
-
-/// SHA-256 of the assertion, hex: what the single-use ledger records.
-pub fn digest(token: &str) -> String {
-    hex(&Sha256::digest(token.as_bytes()))
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    const H: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(H[(b >> 4) as usize] as char);
-        s.push(H[(b & 15) as usize] as char);
-    }
-    s
-}
-
-pub fn rfc3339(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| unix.to_string())
-}
-
-pub fn human_duration(secs: i64) -> String {
-    let s = secs.abs();
-    if s < 120 {
-        format!("{s}s")
-    } else if s < 7200 {
-        format!("{}m", s / 60)
-    } else if s < 172_800 {
-        format!("{}h{:02}m", s / 3600, (s % 3600) / 60)
-    } else {
-        format!("{}d", s / 86400)
-    }
-}
-
-pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }
 
 #[cfg(test)]

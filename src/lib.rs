@@ -30,7 +30,9 @@ pub mod status;
 
 // --- configuration ---
 pub mod cli;
+pub mod clock;
 pub mod config;
+pub mod digest;
 pub mod env_vars;
 pub mod settings;
 

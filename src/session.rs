@@ -16,9 +16,9 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::cache::{LockGuard, TokenCache};
+use crate::clock::{self, human_duration};
 use crate::config::{AssertionKind, IssuerConfig, LoginFlow};
 use crate::error::{Error, Result};
-use crate::jwt::{self, human_duration};
 use crate::oidc::{self, Client, Failure, Tokens};
 use crate::output;
 use crate::private_fs::{self, Read0600};
@@ -213,7 +213,7 @@ pub fn sign_in(
             "the identity provider issued no refresh token (is offline_access allowed?); you will need to sign in again when the ID token expires",
         ),
     }
-    let now = jwt::now();
+    let now = clock::now();
     let session = SessionFile {
         version: SESSION_VERSION,
         issuer: cfg.issuer.clone(),
@@ -298,7 +298,7 @@ pub fn refresh(
     if let Some(new_rt) = &tokens.refresh_token {
         store.set(&secret_store::refresh_token_name(&settings.profile), new_rt)?;
     }
-    let now = jwt::now();
+    let now = clock::now();
     match cfg.assertion {
         AssertionKind::AccessToken => {
             let at = tokens

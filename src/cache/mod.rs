@@ -59,7 +59,7 @@ impl CacheKey {
         }
         CacheKey {
             provider,
-            hex: crate::jwt::hex(&h.finalize()[..16]),
+            hex: crate::digest::hex(&h.finalize()[..16]),
             token_prefix: None,
         }
     }
@@ -77,7 +77,7 @@ impl CacheKey {
                 h.update(b"=");
                 h.update(v.as_bytes());
                 CacheKey {
-                    hex: crate::jwt::hex(&h.finalize()[..16]),
+                    hex: crate::digest::hex(&h.finalize()[..16]),
                     ..self
                 }
             }
@@ -255,7 +255,7 @@ impl TokenCache {
     pub fn inspect(&self, key: &CacheKey) -> Inspection {
         let path = self.entry_path(key);
         match Self::inspect_path(&path, key.provider, &key.hex) {
-            Inspection::Valid(e) if !e.is_plausible(crate::jwt::now(), key.token_prefix) => {
+            Inspection::Valid(e) if !e.is_plausible(crate::clock::now(), key.token_prefix) => {
                 Inspection::Unreadable(format!(
                     "cache file {} holds an entry keyless did not write (lifetime or token out of range)",
                     path.display()
@@ -379,7 +379,7 @@ impl TokenCache {
     pub fn minted_expiry(&self, provider: &str, digest: &str) -> Option<i64> {
         self.entries(provider)
             .into_iter()
-            .find(|e| crate::jwt::digest(e.access_token.expose()) == digest)
+            .find(|e| crate::digest::sha256_hex(e.access_token.expose()) == digest)
             .map(|e| e.expires_at)
     }
 

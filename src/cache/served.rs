@@ -30,6 +30,7 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
 
 use super::CacheKey;
+use crate::clock;
 use crate::error::Result;
 use crate::output;
 
@@ -168,8 +169,8 @@ pub fn settle<T>(
         }
     }
     let last = file.as_mut().and_then(read);
-    let now = now_ms();
-    let digest = crate::jwt::digest(secret(&token));
+    let now = clock::now_ms();
+    let digest = crate::digest::sha256_hex(secret(&token));
     if !must_replace(policy, last.as_ref(), &digest, now) {
         // "Already replaced" is kept as it was, never renewed: it expires one
         // window after the replacement however often the tool calls, and a
@@ -203,9 +204,9 @@ pub fn settle<T>(
             write(
                 file.as_mut(),
                 &Record {
-                    digest: crate::jwt::digest(secret(&fresh)),
-                    at_ms: now_ms(),
-                    replaced_at_ms: now_ms(),
+                    digest: crate::digest::sha256_hex(secret(&fresh)),
+                    at_ms: clock::now_ms(),
+                    replaced_at_ms: clock::now_ms(),
                 },
             );
             Ok(fresh)
@@ -221,21 +222,14 @@ pub fn settle<T>(
                 file.as_mut(),
                 &Record {
                     digest,
-                    at_ms: now_ms(),
-                    replaced_at_ms: now_ms(),
+                    at_ms: clock::now_ms(),
+                    replaced_at_ms: clock::now_ms(),
                 },
             );
             Ok(token)
         }
         Err(e) => Err(e),
     }
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }
 
 /// The record file, read-write, private, never through a link. It is used

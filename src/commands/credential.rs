@@ -7,8 +7,8 @@ use clap::{Args, ValueEnum};
 
 use crate::acquire;
 use crate::cache::served;
+use crate::clock::rfc3339;
 use crate::error::Result;
-use crate::jwt::rfc3339;
 use crate::output;
 use crate::provider::{Provider, choice};
 use crate::settings::{Freshness, FreshnessArgs, MAX_LIFETIME_SECS, Settings};

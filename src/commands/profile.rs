@@ -6,9 +6,9 @@ use clap::{Args, Subcommand};
 use serde::Serialize;
 
 use crate::cache::TokenCache;
+use crate::clock::{human_duration, now, rfc3339};
 use crate::config::{self, LoadedConfig, Profile, profile::DEFAULT_PROFILE};
 use crate::error::{Error, Result};
-use crate::jwt::{human_duration, now, rfc3339};
 use crate::output;
 use crate::provider::Provider;
 use crate::session;

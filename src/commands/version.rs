@@ -54,16 +54,11 @@ impl BuildInfo {
     }
 }
 
+/// The build's epoch seconds as RFC 3339; "unknown" when not a number.
 fn rfc3339(epoch: &str) -> String {
     epoch
         .parse::<i64>()
-        .ok()
-        .and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_else(|| "unknown".into())
+        .map_or_else(|_| "unknown".into(), crate::clock::rfc3339)
 }
 
 pub fn run(args: &VersionArgs) -> Result<()> {

@@ -7,6 +7,7 @@
 
 pub mod child;
 pub mod child_env;
+pub mod contain;
 pub mod renewal;
 #[cfg(unix)]
 pub mod sdk_profile;

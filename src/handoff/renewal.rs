@@ -33,8 +33,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crate::acquire::Token;
+use crate::clock::{self, now_ms};
 use crate::error::Result;
-use crate::jwt;
 use crate::output;
 use crate::secret::Secret;
 use crate::settings::Freshness;
@@ -221,7 +221,7 @@ impl<'a> Renewer<'a> {
             Ok(t) => {
                 output::info(&format!(
                     "{who}: renewed the token; the new one expires in {}",
-                    jwt::human_duration(t.expires_at - jwt::now())
+                    clock::human_duration(t.expires_at - clock::now())
                 ));
                 st.due_ms = self.schedule.due(&t);
                 st.current = Arc::new(t);
@@ -234,11 +234,11 @@ impl<'a> Renewer<'a> {
                 st.due_ms = now_ms() + st.backoff_ms;
                 let retry = st.backoff_ms;
                 st.backoff_ms = next_backoff(st.backoff_ms, life_ms);
-                if st.current.expires_at > jwt::now() + 1 {
+                if st.current.expires_at > clock::now() + 1 {
                     output::info(&format!(
                         "{who}: renewing the token failed ({}); the current one expires in {}, retrying in {retry} ms",
                         e.message,
-                        jwt::human_duration(st.current.expires_at - jwt::now())
+                        clock::human_duration(st.current.expires_at - clock::now())
                     ));
                     Ok(st.current.clone())
                 } else {
@@ -287,14 +287,6 @@ fn next_backoff(backoff_ms: i64, life_ms: i64) -> i64 {
         .min(MAX_BACKOFF_MS)
         .min(life_ms / 10)
         .max(FIRST_BACKOFF_MS)
-}
-
-/// Now, in Unix milliseconds.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -376,7 +368,7 @@ mod tests {
     /// once, and delivers the new token.
     #[test]
     fn an_unchanged_token_is_replaced_by_a_forced_exchange() {
-        let now = jwt::now();
+        let now = clock::now();
         let calls = AtomicUsize::new(0);
         let delivered = Mutex::new(Vec::new());
         let r = Renewer::new(Schedule::PROXY, token("old", now - 50, now + 10), |f| {
@@ -409,7 +401,7 @@ mod tests {
     /// the interval, or for a token already replaced, fetches nothing.
     #[test]
     fn a_rejected_token_is_replaced_once() {
-        let now = jwt::now();
+        let now = clock::now();
         let calls = AtomicUsize::new(0);
         let r = Renewer::new(Schedule::PROXY, token("a", now, now + 3600), |f| {
             assert!(f.force_refresh);
@@ -434,7 +426,7 @@ mod tests {
     /// valid left it is an error.
     #[test]
     fn a_failure_backs_off_and_serves_a_still_valid_token() {
-        let now = jwt::now();
+        let now = clock::now();
         let fail = |_| Err(crate::error::Error::network("down"));
         let r = Renewer::new(Schedule::PROXY, token("a", now - 100, now + 100), fail);
         assert_eq!(r.renew(Reason::Due).unwrap().access_token.expose(), "a");

@@ -6,6 +6,7 @@
 use serde_json::Value;
 
 use super::Client;
+use crate::clock;
 use crate::error::{Error, Result};
 use crate::jwt;
 
@@ -84,7 +85,7 @@ impl Client {
             })
         })?;
         let c = data.claims;
-        let now = jwt::now();
+        let now = clock::now();
         let iat = c.get("iat").and_then(Value::as_i64).unwrap_or(0);
         if iat > now + SKEW_SECS as i64 {
             return Err(refused(

@@ -25,6 +25,9 @@ pub const API_VERSION: &str = "2023-06-01";
 pub const OAUTH_BETA: &str = "oauth-2025-04-20";
 pub const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 pub const BETA: &str = "oauth-2025-04-20,oidc-federation-2026-04-01";
+/// The header `keyless sandbox` adds to its errors: the path of its
+/// history, where a denial's reason is (the Console never sees it).
+pub const SANDBOX_HISTORY_HEADER: &str = "keyless-sandbox-history";
 pub const HISTORY_URL: &str =
     "https://platform.claude.com/settings/workload-identity-federation?tab=history";
 
@@ -99,10 +102,20 @@ fn interpret(cfg: &AnthropicConfig, seen: &Seen, url: &str, resp: Response) -> R
         .map(|m| format!(": {m}"))
         .unwrap_or_default();
     match resp.status {
-        401 | 403 => Err(denied(cfg, seen, resp.status, etype.as_deref(), &rid)),
-        400 if etype.as_deref() == Some("invalid_grant") => {
-            Err(denied(cfg, seen, resp.status, etype.as_deref(), &rid))
-        }
+        401 | 403 => Err(denied(
+            cfg,
+            seen,
+            (resp.status, resp.header(SANDBOX_HISTORY_HEADER).is_some()),
+            etype.as_deref(),
+            &rid,
+        )),
+        400 if etype.as_deref() == Some("invalid_grant") => Err(denied(
+            cfg,
+            seen,
+            (resp.status, resp.header(SANDBOX_HISTORY_HEADER).is_some()),
+            etype.as_deref(),
+            &rid,
+        )),
         400 => Err(Error::config(format!(
             "the token endpoint rejected the request as malformed{shown}{rid}"
         ))
@@ -126,7 +139,7 @@ fn interpret(cfg: &AnthropicConfig, seen: &Seen, url: &str, resp: Response) -> R
 fn denied(
     cfg: &AnthropicConfig,
     seen: &Seen,
-    status: u16,
+    (status, sandbox): (u16, bool),
     etype: Option<&str>,
     rid: &str,
 ) -> Error {
@@ -173,9 +186,25 @@ fn denied(
     for (n, c) in causes.iter().enumerate() {
         e = e.detail(format!("{}. {c}", n + 1));
     }
-    e.hint(format!(
-        "the exact reason is in the Console's authentication history: {HISTORY_URL}; `keyless -vv credential anthropic` shows the JWT's iss, sub and aud"
-    ))
+    e.hint(where_the_reason_is(cfg, sandbox))
+}
+
+/// Where the denial's reason can be read: a loopback API (`keyless
+/// sandbox`) keeps its own history, which the Console never sees; the real
+/// one is in the Console's authentication history, found by time and rule.
+fn where_the_reason_is(cfg: &AnthropicConfig, sandbox: bool) -> String {
+    let base = cfg.base_url().trim_end_matches('/');
+    let local = url::Url::parse(base).is_ok_and(|u| crate::config::checks::is_loopback(&u));
+    if local && sandbox {
+        format!(
+            "the exact reason is in the sandbox's history: {base}/_sandbox/history (the last event's `reason`; the Console never sees a local exchange); `keyless -vv credential anthropic` shows the JWT's iss, sub and aud"
+        )
+    } else {
+        format!(
+            "the exact reason is in the Console's authentication history ({HISTORY_URL}: Settings > Workload identity, History tab): find the attempt at this time for rule {} and read its reason; `keyless -vv credential anthropic` shows the JWT's iss, sub and aud",
+            cfg.federation_rule_id
+        )
+    }
 }
 
 fn parse_success(body: &Value, url: &str, rid: &str) -> Result<Minted> {

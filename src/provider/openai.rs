@@ -10,10 +10,11 @@ use serde_json::{Value, json};
 
 use super::endpoint::{self, error_fields};
 use super::{ExchangeError, Minted, TokenKind};
+use crate::clock::human_duration;
 use crate::config::OpenAiConfig;
 use crate::error::{Error, Result};
 use crate::http::Response;
-use crate::jwt::{Inspected, human_duration};
+use crate::jwt::Inspected;
 use crate::secret::Secret;
 
 pub const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
@@ -105,7 +106,7 @@ pub async fn token_exchange(
     claims: &Inspected,
 ) -> std::result::Result<Minted, ExchangeError> {
     let url = cfg.token_endpoint();
-    let sent_at = crate::jwt::now();
+    let sent_at = crate::clock::now();
     let resp = endpoint::post_json(
         client,
         url,

@@ -66,12 +66,22 @@ enum Held {
     Streaming(Vec<Bytes>, axum::body::BodyDataStream),
 }
 
+/// Set once the program keyless ran has exited: what it left running keeps
+/// the port reserved until it exits too, but is not served.
+pub static CLOSING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 pub async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>, conn: Conn) -> Response {
     let p = shared.provider;
     let path = match check(&shared, &req, &conn) {
         Ok(path) => path,
         Err(refused) => return *refused,
     };
+    if CLOSING.load(std::sync::atomic::Ordering::SeqCst) {
+        return Refusal::NoToken.respond(
+            p,
+            Some("keyless proxy: the program keyless ran has exited; what it left running is not served"),
+        );
+    }
     let mut url = shared.upstream.clone();
     url.set_path(&path);
     url.set_query(req.uri().query());

@@ -29,7 +29,7 @@ use crate::config::IssuerConfig;
 use crate::env_vars;
 use crate::error::{Error, Result};
 use crate::handoff::child_env::{ChildEnv, Mode};
-use crate::handoff::{Assignment, supervise};
+use crate::handoff::{Assignment, contain, supervise};
 use crate::output;
 use crate::provider::{Configured, Provider, choice};
 use crate::secret::Secret;
@@ -67,12 +67,18 @@ pub fn run(
     vars.extend(no_proxy_for_loopback());
     let mut cmd = ChildEnv::new(Mode::Proxy, &served, false).command(command, &vars);
     listen::restore_nofile(&mut cmd, saved_nofile);
+    // The child dies with keyless, and keyless outlives its descendants
+    // (src/handoff/contain.rs): the port is never freed under them.
+    contain::contain(&mut cmd);
     let child = supervise::spawn(cmd, &command[0]);
     let status = child.and_then(|c| {
         c.exited
             .recv()
             .map_err(|_| Error::failure("lost track of the child"))
     });
+    // What the child left running keeps the port reserved, answered 503.
+    forward::CLOSING.store(true, std::sync::atomic::Ordering::SeqCst);
+    contain::drain();
     // The listeners and the renewal tasks end with the run.
     rt.shutdown_background();
     supervise::finish(status?)

@@ -85,7 +85,7 @@ pub(super) fn authenticate(
     let info = st.minted.lock().unwrap().get(&token).cloned();
     match info {
         None => deny("invalid bearer token"),
-        Some(i) if i.expires_at <= crate::jwt::now() => deny("the bearer token has expired"),
+        Some(i) if i.expires_at <= crate::clock::now() => deny("the bearer token has expired"),
         Some(i) => {
             st.api.lock().unwrap().served += 1;
             Ok(i)
@@ -229,7 +229,7 @@ pub async fn revoke(AxState(st): AxState<Arc<State>>, body: Bytes) -> Response {
             }
         }
     };
-    let now = crate::jwt::now();
+    let now = crate::clock::now();
     let minted = st.minted.lock().unwrap();
     let mut log = st.api.lock().unwrap();
     let revoked = &mut log.revoked;

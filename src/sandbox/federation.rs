@@ -22,7 +22,13 @@ use crate::jwt::MAX_ASSERTION_BYTES;
 pub fn api_error(status: StatusCode, etype: &str, message: &str, request_id: &str) -> Response {
     (
         status,
-        [("request-id", request_id.to_string())],
+        [
+            ("request-id", request_id.to_string()),
+            (
+                crate::provider::anthropic::SANDBOX_HISTORY_HEADER,
+                "/_sandbox/history".to_string(),
+            ),
+        ],
         Json(json!({
             "type": "error",
             "error": {"type": etype, "message": message},
@@ -84,7 +90,7 @@ pub async fn exchange(
     let (sub, jti) = super::peek(&assertion);
     match outcome {
         Ok((rule, ws)) => {
-            let now = crate::jwt::now();
+            let now = crate::clock::now();
             let exp = super::claims_exp(&assertion).unwrap_or(now);
             // Anthropic: max(60, min(rule lifetime, 2 × remaining assertion validity)).
             let lifetime = rule.token_lifetime_seconds.min(2 * (exp - now)).max(60);

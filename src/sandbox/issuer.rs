@@ -73,7 +73,7 @@ pub async fn token(AxState(st): AxState<Arc<State>>, Form(f): Form<TokenForm>) -
         many => json!(many),
     };
     let lifetime = f.lifetime.unwrap_or(300).clamp(1, 176_400);
-    let now = crate::jwt::now();
+    let now = crate::clock::now();
     let jwt = st.key.sign(&json!({
         "iss": st.url,
         "sub": sub,

@@ -21,7 +21,7 @@ impl SigningKey {
         let point = secret.public_key().to_encoded_point(false);
         let x = URL_SAFE_NO_PAD.encode(point.x().expect("uncompressed point"));
         let y = URL_SAFE_NO_PAD.encode(point.y().expect("uncompressed point"));
-        let kid = format!("sandbox-{}", &crate::jwt::digest(&x)[..12]);
+        let kid = format!("sandbox-{}", &crate::digest::sha256_hex(&x)[..12]);
         let jwk = json!({"kty": "EC", "crv": "P-256", "x": x, "y": y, "kid": kid, "alg": "ES256", "use": "sig"});
         SigningKey {
             kid,

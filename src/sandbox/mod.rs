@@ -310,5 +310,5 @@ pub fn new_id(prefix: &str) -> String {
     use rand::RngCore;
     let mut b = [0u8; 12];
     rand::rngs::OsRng.fill_bytes(&mut b);
-    format!("{prefix}{}", crate::jwt::hex(&b))
+    format!("{prefix}{}", crate::digest::hex(&b))
 }

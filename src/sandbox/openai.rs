@@ -105,7 +105,7 @@ pub async fn exchange(
     };
     match outcome {
         Ok(mapping) => {
-            let now = crate::jwt::now();
+            let now = crate::clock::now();
             let exp = super::claims_exp(&token).unwrap_or(now);
             // An access token never outlives the subject token it came from.
             let lifetime = mapping.token_lifetime_seconds.min(exp - now).max(1);

@@ -99,7 +99,7 @@ pub async fn responses(AxState(st): AxState<Arc<State>>, hdrs: HeaderMap, body: 
                       "role": "assistant", "content": [part]});
     let response = |status: &str, output: Value, usage: Value| {
         json!({
-            "id": resp_id, "object": "response", "created_at": crate::jwt::now(),
+            "id": resp_id, "object": "response", "created_at": crate::clock::now(),
             "status": status, "model": model_of(&req), "output": output,
             "error": null, "incomplete_details": null, "instructions": req.get("instructions"),
             "parallel_tool_calls": true, "tool_choice": "auto", "tools": [],
@@ -172,7 +172,7 @@ pub async fn chat_completions(
     };
     let text = text_for(&project);
     let id = new_id("chatcmpl-sandbox");
-    let created = crate::jwt::now();
+    let created = crate::clock::now();
     let model = model_of(&req);
     let prompt_tokens = approx_tokens(req.get("messages"));
     let completion_tokens = text.len() as u64 / 4 + 1;

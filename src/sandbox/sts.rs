@@ -96,7 +96,7 @@ pub async fn handle(AxState(st): AxState<Arc<State>>, headers: HeaderMap, body: 
             );
         }
     };
-    let now = crate::jwt::now();
+    let now = crate::clock::now();
     let aud = match audiences.as_slice() {
         [one] => json!(one),
         many => json!(many),

@@ -96,7 +96,7 @@ pub async fn verify(
         .map_err(|_| Denial("jwt_signature_invalid"))?
         .claims;
     let num = |k: &str| claims.get(k).and_then(Value::as_i64);
-    let now = crate::jwt::now();
+    let now = crate::clock::now();
     claims
         .get("sub")
         .and_then(Value::as_str)

@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use super::{IdentityToken, Origin};
 use crate::cache::{TokenCache, ledger_name};
+use crate::clock;
 use crate::config::{AssertionKind, IssuerConfig};
 use crate::error::Result;
-use crate::jwt;
 use crate::output;
 use crate::provider::{Provider, TokenKind};
 use crate::secret::Secret;
@@ -23,7 +23,7 @@ use crate::settings::Settings;
 /// spent at `provider` (the single-use ledger is per provider).
 fn unexchanged<'s>(cache: &TokenCache, provider: Provider, s: &'s SessionFile) -> Option<&'s str> {
     s.id_token.as_deref().filter(|t| {
-        s.id_token_exp.is_some_and(|e| e - jwt::now() > 60)
+        s.id_token_exp.is_some_and(|e| e - clock::now() > 60)
             && cache
                 .exchanged_at(&ledger_name(provider.name(), t))
                 .is_none()

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use super::{CacheState, IdentityState, ProviderState, SessionState, precedence};
 use crate::cache::{CacheKey, Inspection, TokenCache, ledger_name};
+use crate::clock;
 use crate::config::{IdentitySource, IssuerConfig};
 use crate::env_vars;
 use crate::jwt;
@@ -19,9 +20,12 @@ use crate::redact::mask_token;
 use crate::settings::{DEFAULT_MIN_TTL_SECS, Settings};
 use crate::source::env::{Located, locate, neither_set};
 
+/// `issuer` is the profile's, as `acquire` passes it: the audience
+/// reported is the one `credential` asks for.
 pub fn provider_state(
     s: &Settings,
     target: &Configured,
+    issuer: Option<&IssuerConfig>,
     origins: crate::provider::from_env::Origins,
     cache: &TokenCache,
     env: &precedence::Env,
@@ -30,11 +34,11 @@ pub fn provider_state(
     let cstate = cache_state(cache, &target.cache_key(&s.profile), warnings);
     let provider = target.provider();
     let audience = Audience {
-        asked: target.audience(None),
-        explicit: target.recorded_audience(None).is_some(),
+        asked: target.audience(issuer),
+        explicit: target.recorded_audience(issuer).is_some(),
     };
     let identity = identity_state(provider, target.identity(), &audience, s, cache, env);
-    let now = jwt::now();
+    let now = clock::now();
     let can_serve = identity.available
         || cstate
             .expires_at
@@ -73,7 +77,7 @@ pub fn provider_state(
 }
 
 fn cache_state(cache: &TokenCache, key: &CacheKey, warnings: &mut Vec<String>) -> CacheState {
-    let now = jwt::now();
+    let now = clock::now();
     let mut c = CacheState {
         state: "missing",
         path: cache.entry_path(key).display().to_string(),
@@ -99,7 +103,7 @@ fn cache_state(cache: &TokenCache, key: &CacheKey, warnings: &mut Vec<String>) -
                 "refresh_due"
             };
             c.expires_at = Some(e.expires_at);
-            c.expiration = Some(jwt::rfc3339(e.expires_at));
+            c.expiration = Some(clock::rfc3339(e.expires_at));
             c.expires_in = Some(e.expires_at - now);
             c.masked_token = Some(mask_token(e.access_token.expose()));
         }
@@ -143,7 +147,7 @@ fn identity_state(
             .ok()
             .map(|c| c.aud.join(" "))
             .filter(|a| !a.is_empty());
-        let st = match jwt::check_assertion(token, what, jwt::now()) {
+        let st = match jwt::check_assertion(token, what, clock::now()) {
             Err(e) => state(false, Some(e.message)),
             // The same refusal `credential` makes before spending the JWT.
             Ok((claims, _)) if mismatch(&claims).is_some() => {
@@ -307,7 +311,7 @@ pub fn session_state(
         subject: f.as_ref().map(|f| f.sub.clone()),
         email: f.as_ref().and_then(|f| f.email.clone()),
         id_token_expires_at: f.as_ref().and_then(|f| f.id_token_exp),
-        id_token_expiration: f.as_ref().and_then(|f| f.id_token_exp).map(jwt::rfc3339),
+        id_token_expiration: f.as_ref().and_then(|f| f.id_token_exp).map(clock::rfc3339),
         refresh_token_store: store_desc,
         refresh_token_present: store_file.map(|p| {
             crate::secret_store::file_has(p, &crate::secret_store::refresh_token_name(&s.profile))

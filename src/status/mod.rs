@@ -15,8 +15,8 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::cache::TokenCache;
+use crate::clock;
 use crate::env_vars;
-use crate::jwt;
 use crate::provider::Provider;
 use crate::settings::Settings;
 
@@ -193,6 +193,7 @@ pub fn gather(inp: &Inputs) -> Report {
                 Ok((target, origins)) => Some(keyless::provider_state(
                     s,
                     &target,
+                    s.issuer(l).as_ref(),
                     origins,
                     &cache,
                     &inp.env,
@@ -348,7 +349,7 @@ pub fn gather(inp: &Inputs) -> Report {
             ));
         }
         if let Some(exp) = slot.keyless_expires_at
-            && exp <= jwt::now()
+            && exp <= clock::now()
         {
             reasons.push(format!(
                 "{} holds a keyless token that has expired; run eval \"$(keyless env)\" again or use keyless exec",

@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::clock;
+use crate::digest;
 use crate::env_vars;
-use crate::jwt;
 
 /// The state of one slot of the chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -150,7 +151,7 @@ pub fn chain(env: &Env, minted: &dyn Fn(&str) -> Option<i64>) -> Vec<Slot> {
             SlotState::EmptyButSet,
             "exported as an empty string: it still claims its slot (unset it)".into(),
         ),
-        Some(v) => match minted(&jwt::digest(&v)) {
+        Some(v) => match minted(&digest::sha256_hex(&v)) {
             Some(exp) => {
                 let when = expiry_words(exp);
                 let mut s = slot(
@@ -377,7 +378,7 @@ pub fn openai_slot(env: &Env, minted: &dyn Fn(&str) -> Option<i64>) -> Slot {
             "exported as an empty string: the OpenAI SDKs send it and fail".into(),
             None,
         ),
-        Some(v) => match minted(&jwt::digest(&v)) {
+        Some(v) => match minted(&digest::sha256_hex(&v)) {
             Some(exp) => {
                 let when = expiry_words(exp);
                 mk(
@@ -400,18 +401,18 @@ pub fn openai_slot(env: &Env, minted: &dyn Fn(&str) -> Option<i64>) -> Slot {
 
 /// "expires <time> (in 9m)" or "EXPIRED <time> (3m ago)".
 fn expiry_words(exp: i64) -> String {
-    let now = jwt::now();
+    let now = clock::now();
     if exp > now {
         format!(
             "expires {} (in {})",
-            jwt::rfc3339(exp),
-            jwt::human_duration(exp - now)
+            clock::rfc3339(exp),
+            clock::human_duration(exp - now)
         )
     } else {
         format!(
             "EXPIRED {} ({} ago)",
-            jwt::rfc3339(exp),
-            jwt::human_duration(now - exp)
+            clock::rfc3339(exp),
+            clock::human_duration(now - exp)
         )
     }
 }

@@ -1,5 +1,6 @@
 //! One integration-test target (one link): the real binary, hermetic.
 
+mod anthropic;
 mod common;
 mod fake;
 mod fake_idp;
@@ -29,6 +30,7 @@ mod hostile_idp;
 mod hostile_lifetimes;
 mod hostile_text;
 mod hot_path;
+mod http_proxy;
 mod identity_files;
 mod keyring;
 mod layout;
@@ -40,7 +42,6 @@ mod pooled;
 mod process;
 mod profiles;
 mod properties;
-mod proxy;
 mod readme;
 mod real_clients;
 mod revocation;
@@ -53,5 +54,4 @@ mod status;
 mod status_scan;
 mod tls;
 mod version;
-mod wire;
 mod zero_setup;

@@ -271,6 +271,12 @@ fn a_denied_rule_end_to_end() {
     let r = env.run(&["credential", "anthropic"]);
     r.fails(5, "fdrl_01sandboxdenied");
     assert!(r.stderr.contains("request-id req_sandbox_"), "{}", r.stderr);
+    // the reason is in the sandbox's history, not the Console (issue 23)
+    let history = format!("{}/_sandbox/history", sb.url);
+    assert!(r.stderr.contains(&history), "{}", r.stderr);
+    assert!(!r.stderr.contains("platform.claude.com"), "{}", r.stderr);
+    let h = sb.history();
+    assert!(h.to_string().contains("denied"), "{h}");
 }
 
 #[test]
@@ -278,6 +284,22 @@ fn demo_runs_the_main_job() {
     let env = TestEnv::new();
     let r = env.run(&["demo"]);
     r.success();
+    // its closing advice is the README's: setup claude-code, not a
+    // hand-written apiKeyHelper (issue 23)
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    for advice in [
+        "keyless setup claude-code",
+        "keyless auth status --check",
+        "keyless exec -- ",
+    ] {
+        assert!(
+            r.stderr.contains(advice) && readme.contains(advice),
+            "{advice}: {}",
+            r.stderr
+        );
+    }
+    assert!(!r.stderr.contains("\"apiKeyHelper\":"), "{}", r.stderr);
     assert!(
         r.stdout.contains("Hello from the keyless sandbox"),
         "{}",

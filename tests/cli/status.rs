@@ -321,10 +321,8 @@ fn check_reports_a_denied_rule_with_its_hints() {
             .contains("fdrl_01sandboxdenied")
     );
     assert!(
-        e["hint"]
-            .as_str()
-            .unwrap()
-            .contains("authentication history")
+        e["hint"].as_str().unwrap().contains("/_sandbox/history"),
+        "a sandbox denial points to the sandbox's history (issue 23)"
     );
     let r = env.run(&["auth", "status", "--check"]);
     assert!(r.stdout.contains("FAILED (exit 5)"), "{}", r.stdout);
@@ -436,4 +434,36 @@ fn env_source_of_openai_reads_the_openai_variables() {
         c.env("ANTHROPIC_IDENTITY_TOKEN", &jwt);
     })
     .fails(3, "OPENAI_IDENTITY_TOKEN");
+}
+
+/// Issue 17: `auth status` computed the audience without the profile's
+/// issuer while `credential` asks with it: with an issuer audience set and
+/// none on the provider, status named Anthropic's default. Both now ask
+/// `Configured::audience` with the issuer.
+#[test]
+fn status_reports_the_audience_credential_asks_for() {
+    let env = TestEnv::new();
+    env.setup("http://127.0.0.1:9", "github-actions");
+    let path = env.config_dir().join("config.json");
+    let mut cfg: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    cfg["profiles"]["default"]["issuer"] = serde_json::json!({
+        "issuer": "https://idp.example",
+        "client_id": "keyless-cli",
+        "audience": "https://issuer.example/aud",
+    });
+    std::fs::write(&path, serde_json::to_vec_pretty(&cfg).unwrap()).unwrap();
+    let r = env.run_with(&["auth", "status", "--json"], |c| {
+        c.env("GITHUB_ACTIONS", "true")
+            .env("ACTIONS_ID_TOKEN_REQUEST_URL", "http://127.0.0.1:9/token")
+            .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "request-token");
+    });
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}\n{}", r.stdout, r.stderr);
+    });
+    let identity = &v["keyless"]["providers"][0]["identity"];
+    assert_eq!(
+        identity["audience"], "https://issuer.example/aud",
+        "{identity:#}"
+    );
 }

@@ -85,7 +85,7 @@ impl Pending {
         {
             let mut sent = p.record;
             sent.state = State::Sent;
-            sent.sent_at = Some(crate::jwt::now());
+            sent.sent_at = Some(crate::clock::now());
             let dir = p.path.parent().unwrap_or(Path::new("."));
             write_record(dir, &p.path, &sent, Place::Replace)?;
             p.record = sent;
@@ -129,7 +129,7 @@ fn fallback_ledger_dir() -> PathBuf {
 /// tracks the JWTs it has seen on its own, so one JWT may be spent once per
 /// provider: the ledger records (provider, assertion).
 pub fn ledger_name(provider: &str, assertion: &str) -> String {
-    format!("{provider}-{}", crate::jwt::digest(assertion))
+    format!("{provider}-{}", crate::digest::sha256_hex(assertion))
 }
 
 impl TokenCache {

@@ -73,7 +73,7 @@ pub(super) fn write_record(
     let tmp = dir.join(format!(
         ".claim-{}-{}.tmp",
         std::process::id(),
-        crate::jwt::digest(&format!("{:?}{:?}", path, SystemTime::now()))
+        crate::digest::sha256_hex(&format!("{:?}{:?}", path, SystemTime::now()))
     ));
     let mut o = OpenOptions::new();
     o.read(true).write(true).create_new(true);

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::jwt::{human_duration, now};
+use crate::clock::{human_duration, now};
 use crate::status::{self, Report, precedence};
 
 fn tilde(p: &str, home: Option<&std::path::Path>) -> String {

@@ -7,8 +7,8 @@ mod ci;
 
 use super::setup::{self, SetupCommand, anthropic::SetupAnthropicArgs, openai::SetupOpenAiArgs};
 use crate::acquire;
+use crate::clock::{self, human_duration, rfc3339};
 use crate::error::{Error, Result};
-use crate::jwt::{self, human_duration, rfc3339};
 use crate::output;
 use crate::provider::Provider;
 use crate::redact::mask_token;
@@ -134,11 +134,12 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         "   GET {url}/v1/models with it as OPENAI_API_KEY would send it → 200: {models}"
     ));
 
+    // The same advice as the README's first screen and Everyday use.
     say(
-        "\nIn real use: keyless setup anthropic|openai … once, then `keyless exec -- your-program`,",
+        "\nIn real use: `keyless setup anthropic …` (or openai) once with your IDs, `keyless auth status --check`,",
     );
     say(
-        "`eval \"$(keyless env)\"`, or \"apiKeyHelper\": \"keyless credential anthropic\" for Claude Code.",
+        "then `keyless exec -- your-program`, `eval \"$(keyless env)\"`, or `keyless setup claude-code` for Claude Code.",
     );
     output::payload(&reply, true)
 }
@@ -151,7 +152,7 @@ fn timed(get: impl FnOnce() -> Result<acquire::Token>) -> Result<acquire::Token>
         "   got {} (expires {}, in {}) in {} ms",
         mask_token(token.access_token.expose()),
         rfc3339(token.expires_at),
-        human_duration(token.expires_at - jwt::now()),
+        human_duration(token.expires_at - clock::now()),
         started.elapsed().as_millis()
     ));
     Ok(token)

@@ -21,10 +21,11 @@ use std::time::Duration;
 
 use super::ExecArgs;
 use crate::acquire;
+use crate::clock::now_ms;
 use crate::env_vars;
 use crate::error::{Error, Result};
 use crate::handoff::child_env::{ChildEnv, Mode};
-use crate::handoff::renewal::{Reason, Renewer, Schedule, now_ms};
+use crate::handoff::renewal::{Reason, Renewer, Schedule};
 use crate::handoff::sdk_profile::SdkProfile;
 use crate::handoff::supervise;
 use crate::output;

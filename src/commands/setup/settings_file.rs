@@ -145,7 +145,7 @@ pub fn replace_with_backup(
         // Beside the file actually written: a link's target, never the
         // directory of the link (which may be a checkout).
         let ext = target.extension().and_then(|e| e.to_str()).unwrap_or("bak");
-        let backup = target.with_extension(format!("{ext}.keyless-backup-{}", crate::jwt::now()));
+        let backup = target.with_extension(format!("{ext}.keyless-backup-{}", crate::clock::now()));
         // The old file may hold keys (an `env` block): keep its copy private.
         crate::private_fs::write_atomic(&backup, old.as_bytes())
             .map_err(|e| Error::io("cannot back up", &backup, &e))?;

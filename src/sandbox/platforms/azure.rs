@@ -68,7 +68,7 @@ fn token_for(st: &State, resource: &str) -> (String, i64) {
         "ver": "1.0",
         "xms_mirid": "/subscriptions/00000000-0000-4000-8000-000000000000/resourcegroups/keyless-sandbox/providers/Microsoft.Compute/virtualMachines/keyless-sandbox-vm",
     });
-    (super::mint(st, claims, LIFETIME), crate::jwt::now())
+    (super::mint(st, claims, LIFETIME), crate::clock::now())
 }
 
 pub async fn imds(

@@ -100,7 +100,7 @@ pub async fn identity(
         "email_verified": true,
     });
     if q.get("format").map(String::as_str) == Some("full") {
-        let now = crate::jwt::now();
+        let now = crate::clock::now();
         claims["google"] = json!({"compute_engine": {
             "instance_creation_timestamp": now - 86_400,
             "instance_id": "4512360942311822401",

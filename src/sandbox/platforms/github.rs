@@ -55,8 +55,8 @@ fn issue(
         .filter(|a| !a.is_empty())
         .cloned()
         .unwrap_or_else(|| format!("https://github.com/{GITHUB_OWNER}"));
-    let now = crate::jwt::now();
-    let sha = crate::jwt::digest(&super::super::new_id(""))[..40].to_string();
+    let now = crate::clock::now();
+    let sha = crate::digest::sha256_hex(&super::super::new_id(""))[..40].to_string();
     let claims = json!({
         "jti": super::super::new_id(""),
         "sub": subject,

@@ -82,7 +82,7 @@ pub fn routes() -> Router<Arc<State>> {
 /// Sign `claims` with the sandbox issuer, adding `iss`, `iat`, `nbf` and
 /// `exp` (`lifetime` seconds from now).
 fn mint(st: &State, mut claims: Value, lifetime: i64) -> String {
-    let now = crate::jwt::now();
+    let now = crate::clock::now();
     claims["iss"] = json!(st.url);
     claims["iat"] = json!(now);
     if claims.get("nbf").is_none() {
@@ -99,7 +99,7 @@ fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// Constant-time enough for a loopback stand-in: compare digests.
 fn same_secret(got: Option<&str>, want: &str) -> bool {
-    got.is_some_and(|g| crate::jwt::digest(g) == crate::jwt::digest(want))
+    got.is_some_and(|g| crate::digest::sha256_hex(g) == crate::digest::sha256_hex(want))
 }
 
 fn json_reply(status: StatusCode, v: Value) -> Response {

@@ -113,7 +113,7 @@ fn web_identity(
     };
     let jwt = super::super::file::read(std::path::Path::new(&file))?.token;
     let session = nonempty(get, ev::AWS_ROLE_SESSION_NAME)
-        .unwrap_or_else(|| format!("keyless-{}", crate::jwt::now()));
+        .unwrap_or_else(|| format!("keyless-{}", crate::clock::now()));
     super::sts::assume_role_with_web_identity(sts, region, &role, &session, jwt).map(Some)
 }
 

@@ -4,6 +4,7 @@
 mod audience;
 mod base_url;
 mod outside_files;
+mod port_lifetime;
 mod program_name;
 mod project_scope;
 mod proxy_env;

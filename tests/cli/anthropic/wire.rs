@@ -110,7 +110,8 @@ fn denial_401_authentication_error() {
             "2. the subject (repo:acme/app:ref:refs/heads/main) or audience",
             "3. the rule does not cover workspace wrkspc_01sandbox",
             "4. the service account svac_01sandbox",
-            "authentication history: https://platform.claude.com/settings/workload-identity-federation?tab=history",
+            // the Console page, and what to look for there (issue 23)
+            "authentication history (https://platform.claude.com/settings/workload-identity-federation?tab=history: Settings > Workload identity, History tab): find the attempt at this time for rule",
         ],
     );
 }
@@ -446,7 +447,7 @@ fn the_config_dir_flag_overrides_the_environment() {
 /// HTTPS_PROXY and NO_PROXY are honoured for a remote host: the proxy is
 /// asked for a CONNECT tunnel to it (this stand-in refuses, so the exchange
 /// fails); NO_PROXY for the host goes direct. Loopback is never proxied
-/// (tests/cli/proxy.rs), and a tunnel that works is in tests/cli/tls.rs.
+/// (tests/cli/http_proxy.rs), and a tunnel that works is in tests/cli/tls.rs.
 #[test]
 fn proxies_are_honoured() {
     let proxy = Fake::start(|_, _| Reply::token(TOKEN, 600));

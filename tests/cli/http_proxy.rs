@@ -1,4 +1,4 @@
-//! Proxies from the environment: honoured for remote hosts (tests/cli/wire.rs),
+//! Proxies from the environment: honoured for remote hosts (tests/cli/anthropic/wire.rs),
 //! never for loopback, whatever `NO_PROXY` says.
 
 use crate::common::*;

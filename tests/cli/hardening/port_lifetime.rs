@@ -1,0 +1,148 @@
+//! Defect 1: the proxy's port must not outlive the proxy. On Linux the
+//! child dies with keyless (kill -9 included), and keyless stays until
+//! every descendant has exited, answering 503 meanwhile
+//! (src/handoff/contain.rs).
+
+use std::io::{Read, Write};
+use std::time::{Duration, Instant};
+
+use crate::common::*;
+use crate::exec_proxy::upstream::Upstream;
+
+fn ready() -> (Upstream, TestEnv, std::path::PathBuf) {
+    let up = Upstream::start(600);
+    let env = TestEnv::new();
+    let file = env.path("token.jwt");
+    std::fs::write(&file, shaped_jwt(300)).unwrap();
+    env.setup(&up.url, &format!("file:{}", file.display()));
+    let out = env.path("out");
+    std::fs::create_dir_all(&out).unwrap();
+    (up, env, out)
+}
+
+fn wait_for(p: &std::path::Path) -> String {
+    let t0 = Instant::now();
+    loop {
+        if let Ok(s) = std::fs::read_to_string(p)
+            && s.ends_with('\n')
+        {
+            return s;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(20), "no {}", p.display());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Alive and not a zombie (a zombie holds no socket and runs nothing).
+fn alive(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(s) => !s
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .starts_with('Z'),
+        Err(_) => false,
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn the_child_dies_with_a_killed_keyless() {
+    let (_up, env, out) = ready();
+    let mut keyless = env
+        .cmd()
+        .args(["exec", "--proxy", "--type", "anthropic", "--", "sh", "-c"])
+        .arg("echo $$ > \"$OUT/child.tmp\"; mv \"$OUT/child.tmp\" \"$OUT/child\"; exec sleep 300")
+        .env("OUT", &out)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let child: i32 = wait_for(&out.join("child")).trim().parse().unwrap();
+    assert!(alive(child));
+    // SAFETY: kill(2) on the keyless this test started.
+    unsafe { libc::kill(keyless.id() as i32, libc::SIGKILL) };
+    let _ = keyless.wait();
+    let t0 = Instant::now();
+    while alive(child) && t0.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let survived = alive(child);
+    if survived {
+        // SAFETY: clean up the orphan this test caused.
+        unsafe { libc::kill(child, libc::SIGKILL) };
+    }
+    assert!(!survived, "the child outlived keyless and its port");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn keyless_outlives_a_background_job_and_answers_it_503() {
+    let (_up, env, out) = ready();
+    let script = r#"( env > "$OUT/env.tmp"; mv "$OUT/env.tmp" "$OUT/env"; sleep 3 ) & exit 0"#;
+    let t0 = Instant::now();
+    let mut keyless = env
+        .cmd()
+        .args([
+            "exec",
+            "--proxy",
+            "--type",
+            "anthropic",
+            "--",
+            "sh",
+            "-c",
+            script,
+        ])
+        .env("OUT", &out)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let vars = wait_for_env(&out.join("env"));
+    let var = |n: &str| {
+        vars.lines()
+            .find_map(|l| l.strip_prefix(&format!("{n}=")))
+            .unwrap()
+            .to_string()
+    };
+    let addr = var("ANTHROPIC_BASE_URL")
+        .trim_start_matches("http://")
+        .to_string();
+    let cap = var("ANTHROPIC_AUTH_TOKEN");
+    // the direct child has exited; the worker still runs
+    std::thread::sleep(Duration::from_millis(500));
+    let answer = match std::net::TcpStream::connect(&addr) {
+        Ok(mut s) => {
+            s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            write!(
+                s,
+                "GET /v1/models HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {cap}\r\nConnection: close\r\n\r\n"
+            )
+            .unwrap();
+            let mut a = String::new();
+            let _ = s.read_to_string(&mut a);
+            a
+        }
+        Err(e) => format!("no listener: {e}"),
+    };
+    let status = keyless.wait().unwrap();
+    assert!(status.success());
+    assert!(
+        t0.elapsed() >= Duration::from_secs(3),
+        "keyless exited after {:?}, before the background job",
+        t0.elapsed()
+    );
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+}
+
+fn wait_for_env(p: &std::path::Path) -> String {
+    let t0 = Instant::now();
+    loop {
+        if let Ok(s) = std::fs::read_to_string(p) {
+            return s;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(20), "no {}", p.display());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
