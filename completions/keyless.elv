@@ -35,6 +35,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand credential 'Print a valid short-lived token (cached; exchanged only when needed)'
             cand env 'Print shell assignments that hand the token to programs: eval "$(keyless env)"'
             cand exec 'Run a program with the token in its environment (never in its argv)'
+            cand agent 'Keep SDK profiles, token files, templates and a shared proxy fresh for programs keyless does not start'
             cand sandbox 'Serve a local stand-in identity provider and Anthropic and OpenAI token endpoints'
             cand demo 'Try keyless end to end against an in-process sandbox, with no account'
             cand auth 'Which credential wins here, where static keys live, and whether keyless can serve'
@@ -257,6 +258,29 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand --keep-api-key 'Leave ANTHROPIC_API_KEY alone (it outranks the token in every SDK)'
             cand --refresh 'Stay as the parent and keep a long-running child signed in (Anthropic only: OpenAI''s SDKs read only OPENAI_API_KEY, which cannot be refreshed inside a running process)'
             cand --proxy 'Stay as the parent and serve the child''s API calls through a local proxy that adds a renewed token: the child gets only a per-run key and a 127.0.0.1 base URL (any SDK or tool; Anthropic and OpenAI)'
+            cand --force-refresh 'Exchange a new token even if the cache holds a fresh one'
+            cand --no-login 'Never start an interactive sign-in; exit 3 when one is needed'
+            cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'keyless;agent'= {
+            cand --sink 'Where to keep the token (repeatable; see below)'
+            cand --sink-mode 'Mode of file and template sinks, octal [default: 0600]'
+            cand --sink-group 'Group of file and template sinks (a name or a number), for a reader in another container'
+            cand --ready-file 'Create this file once every sink holds a valid token (remove it when none does)'
+            cand --capability-file 'The proxy sinks'' key, kept in this file (created if missing, reused across restarts)'
+            cand --log-format 'Log lines for people or for log collectors'
+            cand --min-ttl 'Serve a cached token only while more than min(SECS, half its lifetime) remains (at most 86400)'
+            cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
+            cand --cache-dir 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]'
+            cand --profile 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]'
+            cand --rejected 'Tell the agent running with these sinks that the API refused its token'
             cand --force-refresh 'Exchange a new token even if the cache holds a fresh one'
             cand --no-login 'Never start an interactive sign-in; exit 3 when one is needed'
             cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
@@ -538,6 +562,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand credential 'Print a valid short-lived token (cached; exchanged only when needed)'
             cand env 'Print shell assignments that hand the token to programs: eval "$(keyless env)"'
             cand exec 'Run a program with the token in its environment (never in its argv)'
+            cand agent 'Keep SDK profiles, token files, templates and a shared proxy fresh for programs keyless does not start'
             cand sandbox 'Serve a local stand-in identity provider and Anthropic and OpenAI token endpoints'
             cand demo 'Try keyless end to end against an in-process sandbox, with no account'
             cand auth 'Which credential wins here, where static keys live, and whether keyless can serve'
@@ -572,6 +597,8 @@ set edit:completion:arg-completer[keyless] = {|@words|
         &'keyless;help;env'= {
         }
         &'keyless;help;exec'= {
+        }
+        &'keyless;help;agent'= {
         }
         &'keyless;help;sandbox'= {
             cand identity-token 'Print a fresh identity JWT from a running sandbox (an identity source for tests and demos)'

@@ -37,6 +37,7 @@ complete -c keyless -n "__fish_keyless_needs_command" -f -a "logout" -d 'Revoke 
 complete -c keyless -n "__fish_keyless_needs_command" -f -a "credential" -d 'Print a valid short-lived token (cached; exchanged only when needed)'
 complete -c keyless -n "__fish_keyless_needs_command" -f -a "env" -d 'Print shell assignments that hand the token to programs: eval "$(keyless env)"'
 complete -c keyless -n "__fish_keyless_needs_command" -f -a "exec" -d 'Run a program with the token in its environment (never in its argv)'
+complete -c keyless -n "__fish_keyless_needs_command" -f -a "agent" -d 'Keep SDK profiles, token files, templates and a shared proxy fresh for programs keyless does not start'
 complete -c keyless -n "__fish_keyless_needs_command" -f -a "sandbox" -d 'Serve a local stand-in identity provider and Anthropic and OpenAI token endpoints'
 complete -c keyless -n "__fish_keyless_needs_command" -f -a "demo" -d 'Try keyless end to end against an in-process sandbox, with no account'
 complete -c keyless -n "__fish_keyless_needs_command" -f -a "auth" -d 'Which credential wins here, where static keys live, and whether keyless can serve'
@@ -201,6 +202,24 @@ complete -c keyless -n "__fish_keyless_using_subcommand exec" -s v -l verbose -d
 complete -c keyless -n "__fish_keyless_using_subcommand exec" -s q -l quiet -d 'Only errors on stderr'
 complete -c keyless -n "__fish_keyless_using_subcommand exec" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c keyless -n "__fish_keyless_using_subcommand exec" -s V -l version -d 'Print version'
+complete -c keyless -n "__fish_keyless_using_subcommand agent" -l sink -d 'Where to keep the token (repeatable; see below)' -r
+complete -c keyless -n "__fish_keyless_using_subcommand agent" -l sink-mode -d 'Mode of file and template sinks, octal [default: 0600]' -r
+complete -c keyless -n "__fish_keyless_using_subcommand agent" -l sink-group -d 'Group of file and template sinks (a name or a number), for a reader in another container' -r
+complete -c keyless -n "__fish_keyless_using_subcommand agent" -l ready-file -d 'Create this file once every sink holds a valid token (remove it when none does)' -r -F
+complete -c keyless -n "__fish_keyless_using_subcommand agent" -l capability-file -d 'The proxy sinks\' key, kept in this file (created if missing, reused across restarts)' -r -F
+complete -c keyless -n "__fish_keyless_using_subcommand agent" -l log-format -d 'Log lines for people or for log collectors' -r -f -a "human\t'Lines for people'
+json\t'One JSON object a line, for log collectors'"
+complete -c keyless -n "__fish_keyless_using_subcommand agent" -l min-ttl -d 'Serve a cached token only while more than min(SECS, half its lifetime) remains (at most 86400)' -r
+complete -c keyless -n "__fish_keyless_using_subcommand agent" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
+complete -c keyless -n "__fish_keyless_using_subcommand agent" -l cache-dir -d 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]' -r -F
+complete -c keyless -n "__fish_keyless_using_subcommand agent" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r
+complete -c keyless -n "__fish_keyless_using_subcommand agent" -l rejected -d 'Tell the agent running with these sinks that the API refused its token'
+complete -c keyless -n "__fish_keyless_using_subcommand agent" -l force-refresh -d 'Exchange a new token even if the cache holds a fresh one'
+complete -c keyless -n "__fish_keyless_using_subcommand agent" -l no-login -d 'Never start an interactive sign-in; exit 3 when one is needed'
+complete -c keyless -n "__fish_keyless_using_subcommand agent" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
+complete -c keyless -n "__fish_keyless_using_subcommand agent" -s q -l quiet -d 'Only errors on stderr'
+complete -c keyless -n "__fish_keyless_using_subcommand agent" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c keyless -n "__fish_keyless_using_subcommand agent" -s V -l version -d 'Print version'
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and not __fish_seen_subcommand_from identity-token help" -l port -d 'Port on 127.0.0.1 (0 picks a free one)' -r
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and not __fish_seen_subcommand_from identity-token help" -l rules -d 'JSON file of trusted issuers and federation rules (see the README)' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and not __fish_seen_subcommand_from identity-token help" -l token-lifetime -d 'Lifetime of tokens minted by the default rule, in seconds (1 to 86400)' -r
@@ -360,19 +379,20 @@ complete -c keyless -n "__fish_keyless_using_subcommand version" -s v -l verbose
 complete -c keyless -n "__fish_keyless_using_subcommand version" -s q -l quiet -d 'Only errors on stderr'
 complete -c keyless -n "__fish_keyless_using_subcommand version" -s h -l help -d 'Print help'
 complete -c keyless -n "__fish_keyless_using_subcommand version" -s V -l version -d 'Print version'
-complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup login logout credential env exec sandbox demo auth profile completions version help" -f -a "setup" -d 'Record federation identifiers and the identity source in the config'
-complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup login logout credential env exec sandbox demo auth profile completions version help" -f -a "login" -d 'Sign in to the profile\'s OpenID Connect provider (browser or device code)'
-complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup login logout credential env exec sandbox demo auth profile completions version help" -f -a "logout" -d 'Revoke and forget the sign-in session and the cached tokens'
-complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup login logout credential env exec sandbox demo auth profile completions version help" -f -a "credential" -d 'Print a valid short-lived token (cached; exchanged only when needed)'
-complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup login logout credential env exec sandbox demo auth profile completions version help" -f -a "env" -d 'Print shell assignments that hand the token to programs: eval "$(keyless env)"'
-complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup login logout credential env exec sandbox demo auth profile completions version help" -f -a "exec" -d 'Run a program with the token in its environment (never in its argv)'
-complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup login logout credential env exec sandbox demo auth profile completions version help" -f -a "sandbox" -d 'Serve a local stand-in identity provider and Anthropic and OpenAI token endpoints'
-complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup login logout credential env exec sandbox demo auth profile completions version help" -f -a "demo" -d 'Try keyless end to end against an in-process sandbox, with no account'
-complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup login logout credential env exec sandbox demo auth profile completions version help" -f -a "auth" -d 'Which credential wins here, where static keys live, and whether keyless can serve'
-complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup login logout credential env exec sandbox demo auth profile completions version help" -f -a "profile" -d 'List, show, activate, remove or rename profiles'
-complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup login logout credential env exec sandbox demo auth profile completions version help" -f -a "completions" -d 'Print a shell completion script'
-complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup login logout credential env exec sandbox demo auth profile completions version help" -f -a "version" -d 'Print the version, commit, target, build date and whether this is a release build'
-complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup login logout credential env exec sandbox demo auth profile completions version help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup login logout credential env exec agent sandbox demo auth profile completions version help" -f -a "setup" -d 'Record federation identifiers and the identity source in the config'
+complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup login logout credential env exec agent sandbox demo auth profile completions version help" -f -a "login" -d 'Sign in to the profile\'s OpenID Connect provider (browser or device code)'
+complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup login logout credential env exec agent sandbox demo auth profile completions version help" -f -a "logout" -d 'Revoke and forget the sign-in session and the cached tokens'
+complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup login logout credential env exec agent sandbox demo auth profile completions version help" -f -a "credential" -d 'Print a valid short-lived token (cached; exchanged only when needed)'
+complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup login logout credential env exec agent sandbox demo auth profile completions version help" -f -a "env" -d 'Print shell assignments that hand the token to programs: eval "$(keyless env)"'
+complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup login logout credential env exec agent sandbox demo auth profile completions version help" -f -a "exec" -d 'Run a program with the token in its environment (never in its argv)'
+complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup login logout credential env exec agent sandbox demo auth profile completions version help" -f -a "agent" -d 'Keep SDK profiles, token files, templates and a shared proxy fresh for programs keyless does not start'
+complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup login logout credential env exec agent sandbox demo auth profile completions version help" -f -a "sandbox" -d 'Serve a local stand-in identity provider and Anthropic and OpenAI token endpoints'
+complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup login logout credential env exec agent sandbox demo auth profile completions version help" -f -a "demo" -d 'Try keyless end to end against an in-process sandbox, with no account'
+complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup login logout credential env exec agent sandbox demo auth profile completions version help" -f -a "auth" -d 'Which credential wins here, where static keys live, and whether keyless can serve'
+complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup login logout credential env exec agent sandbox demo auth profile completions version help" -f -a "profile" -d 'List, show, activate, remove or rename profiles'
+complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup login logout credential env exec agent sandbox demo auth profile completions version help" -f -a "completions" -d 'Print a shell completion script'
+complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup login logout credential env exec agent sandbox demo auth profile completions version help" -f -a "version" -d 'Print the version, commit, target, build date and whether this is a release build'
+complete -c keyless -n "__fish_keyless_using_subcommand help; and not __fish_seen_subcommand_from setup login logout credential env exec agent sandbox demo auth profile completions version help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c keyless -n "__fish_keyless_using_subcommand help; and __fish_seen_subcommand_from setup" -f -a "anthropic" -d 'Configure Anthropic workload identity federation for the profile'
 complete -c keyless -n "__fish_keyless_using_subcommand help; and __fish_seen_subcommand_from setup" -f -a "openai" -d 'Configure OpenAI workload identity federation for the profile'
 complete -c keyless -n "__fish_keyless_using_subcommand help; and __fish_seen_subcommand_from setup" -f -a "issuer" -d 'Configure the OpenID Connect provider `keyless login` signs in to'

@@ -62,6 +62,9 @@ pub enum Command {
     Env(EnvArgs),
     /// Run a program with the token in its environment (never in its argv)
     Exec(ExecArgs),
+    /// Keep SDK profiles, token files, templates and a shared proxy fresh for programs keyless does not start
+    #[cfg(unix)]
+    Agent(crate::commands::agent::AgentArgs),
     /// Serve a local stand-in identity provider and Anthropic and OpenAI token endpoints
     ///
     /// It is open to every local user: anyone on this machine can mint its

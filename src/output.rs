@@ -6,7 +6,7 @@
 //! pass masked or redacted text.
 
 use std::io::{IsTerminal, Write};
-use std::sync::atomic::{AtomicI8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI8, Ordering};
 
 /// -1 quiet, 0 default, 1 `-v`, 2 `-vv`.
 static VERBOSITY: AtomicI8 = AtomicI8::new(0);
@@ -20,8 +20,30 @@ pub fn verbosity() -> i8 {
     VERBOSITY.load(Ordering::Relaxed)
 }
 
+/// `keyless agent --log-format json`: every stderr line is one JSON object.
+static JSON_LOGS: AtomicBool = AtomicBool::new(false);
+
+pub fn set_json_logs(on: bool) {
+    JSON_LOGS.store(on, Ordering::Relaxed);
+}
+
 fn stderr_line(prefix: &str, msg: &str) {
     let mut err = std::io::stderr().lock();
+    if JSON_LOGS.load(Ordering::Relaxed) {
+        let level = match prefix {
+            "warning: " => "warn",
+            "keyless: debug: " => "debug",
+            "error: " => "error",
+            _ => "info",
+        };
+        let line = serde_json::json!({
+            "time": crate::clock::rfc3339(crate::clock::now()),
+            "level": level,
+            "message": msg,
+        });
+        let _ = writeln!(err, "{line}");
+        return;
+    }
     let _ = writeln!(err, "{prefix}{msg}");
 }
 
@@ -62,7 +84,13 @@ pub fn debug(msg: &str) {
 /// not listening.
 pub fn error(err: &crate::error::Error) {
     if err.kind != crate::error::Kind::BrokenPipe {
-        stderr_line("", &err.to_string());
+        // Human lines carry no prefix (the message says "error:" itself).
+        let prefix = if JSON_LOGS.load(Ordering::Relaxed) {
+            "error: "
+        } else {
+            ""
+        };
+        stderr_line(prefix, &err.to_string());
     }
 }
 

@@ -130,7 +130,39 @@ pub fn write_atomic_volatile(path: &Path, bytes: &[u8]) -> io::Result<()> {
     replace(path, bytes, false)
 }
 
+/// [`write_atomic`] for a file other users must read (a sidecar's shared
+/// volume): created with `mode` and, when given, owned by group `gid`, both set on the
+/// temporary file before it is renamed into place, so no reader ever sees
+/// it with other permissions.
+#[cfg(unix)]
+pub fn write_atomic_shared(
+    path: &Path,
+    bytes: &[u8],
+    mode: u32,
+    gid: Option<u32>,
+) -> io::Result<()> {
+    replace_with(path, bytes, true, |f| {
+        if let Some(g) = gid {
+            use std::os::fd::AsRawFd;
+            // SAFETY: fchown on a descriptor we own; uid -1 leaves the owner.
+            if unsafe { libc::fchown(f.as_raw_fd(), u32::MAX, g) } != 0 {
+                return Err(io::Error::last_os_error());
+            }
+        }
+        f.set_permissions(fs::Permissions::from_mode(mode))
+    })
+}
+
 fn replace(path: &Path, bytes: &[u8], durable: bool) -> io::Result<()> {
+    replace_with(path, bytes, durable, |_| Ok(()))
+}
+
+fn replace_with(
+    path: &Path,
+    bytes: &[u8],
+    durable: bool,
+    prepare: impl FnOnce(&File) -> io::Result<()>,
+) -> io::Result<()> {
     let dir = path
         .parent()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no parent"))?;
@@ -140,6 +172,7 @@ fn replace(path: &Path, bytes: &[u8], durable: bool) -> io::Result<()> {
         .prefix(&format!(".{name}."))
         .suffix(".tmp")
         .tempfile_in(dir)?;
+    prepare(tmp.as_file())?;
     tmp.write_all(bytes)?;
     if durable {
         tmp.as_file().sync_all()?;

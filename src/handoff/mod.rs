@@ -3,7 +3,7 @@
 //! policy), their shell syntax ([`shell`]), starting a child ([`child`]) or
 //! staying its parent ([`supervise`]), keeping a token fresh for a
 //! long-running consumer ([`renewal`], the one engine), and the SDK profile
-//! files that `exec --refresh` keeps current ([`sdk_profile`]).
+//! files that `exec --refresh` and `keyless agent` keep current ([`sdk_profile`]).
 
 pub mod child;
 pub mod child_env;

@@ -62,33 +62,47 @@ impl SdkProfile {
     }
 
     fn write_profile(&self, cfg: &AnthropicConfig) -> Result<()> {
-        let mut profile = serde_json::json!({
-            "version": "1.0",
-            "authentication": {"type": "user_oauth"},
-            "organization_id": cfg.organization_id,
-        });
-        if !cfg.uses_default_base_url() {
-            profile["base_url"] = cfg.base_url().into();
-        }
-        let path = self.dir().join("configs").join(format!("{PROFILE}.json"));
-        private_fs::write_atomic(&path, profile.to_string().as_bytes())
-            .map_err(|e| Error::io("cannot write the SDK profile", &path, &e))
+        write_config(self.dir(), PROFILE, cfg)
     }
 
     /// Replace the credentials atomically: a reader sees the old token or
     /// the new one, never a torn file.
     pub fn write_credentials(&self, token: &Token) -> Result<()> {
-        let body = serde_json::json!({
-            "version": "1.0",
-            "type": "oauth_token",
-            "access_token": token.access_token.expose(),
-            "expires_at": token.expires_at,
-        });
-        let path = self
-            .dir()
-            .join("credentials")
-            .join(format!("{PROFILE}.json"));
-        private_fs::write_atomic(&path, body.to_string().as_bytes())
-            .map_err(|e| Error::io("cannot write the SDK credentials", &path, &e))
+        write_credentials(self.dir(), PROFILE, token)
     }
+}
+
+/// Write `dir/configs/NAME.json`: an externally rotated `user_oauth`
+/// profile (no `client_id`) for `cfg`'s organization and host, 0600.
+pub fn write_config(dir: &Path, name: &str, cfg: &AnthropicConfig) -> Result<()> {
+    let mut profile = serde_json::json!({
+        "version": "1.0",
+        "authentication": {"type": "user_oauth"},
+        "organization_id": cfg.organization_id,
+    });
+    if !cfg.uses_default_base_url() {
+        profile["base_url"] = cfg.base_url().into();
+    }
+    let path = dir.join("configs").join(format!("{name}.json"));
+    private_fs::write_atomic(&path, profile.to_string().as_bytes())
+        .map_err(|e| Error::io("cannot write the SDK profile", &path, &e))
+}
+
+/// The credentials file of profile `name` under `dir`.
+pub fn credentials_path(dir: &Path, name: &str) -> std::path::PathBuf {
+    dir.join("credentials").join(format!("{name}.json"))
+}
+
+/// Replace `dir/credentials/NAME.json` atomically (0600): a reader sees
+/// the old token or the new one, never a torn file.
+pub fn write_credentials(dir: &Path, name: &str, token: &Token) -> Result<()> {
+    let body = serde_json::json!({
+        "version": "1.0",
+        "type": "oauth_token",
+        "access_token": token.access_token.expose(),
+        "expires_at": token.expires_at,
+    });
+    let path = credentials_path(dir, name);
+    private_fs::write_atomic(&path, body.to_string().as_bytes())
+        .map_err(|e| Error::io("cannot write the SDK credentials", &path, &e))
 }

@@ -28,6 +28,11 @@ impl Capability {
         Capability(Secret::new(format!("keyless-proxy-{s}")))
     }
 
+    /// One kept in a file (`keyless agent --capability-file`), checked there.
+    pub fn kept(value: String) -> Self {
+        Capability(Secret::new(value))
+    }
+
     pub fn expose(&self) -> &str {
         self.0.expose()
     }
@@ -68,14 +73,20 @@ fn bearer(v: &str) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
 }
 
-/// Is `Host` the listener itself (`127.0.0.1:PORT` or `localhost:PORT`)?
-/// HTTP/1.1 requires the header; a request without one is refused too.
+/// Is `Host` the listener itself (`127.0.0.1:PORT`, `[::1]:PORT` or
+/// `localhost:PORT`)? Port 0 is a Unix socket (`keyless agent`), which
+/// clients name `localhost`. HTTP/1.1 requires the header; a request
+/// without one is refused too.
 pub fn host_is_ours(headers: &HeaderMap, port: u16) -> bool {
     let mut hosts = headers.get_all(header::HOST).iter();
     let (Some(h), None) = (hosts.next(), hosts.next()) else {
         return false;
     };
     let Ok(h) = h.to_str() else { return false };
+    if port == 0 {
+        // A Unix socket (`keyless agent`): clients name it `localhost`.
+        return h.eq_ignore_ascii_case("localhost");
+    }
     let Some((name, p)) = h.rsplit_once(':') else {
         return false;
     };
@@ -84,7 +95,7 @@ pub fn host_is_ours(headers: &HeaderMap, port: u16) -> bool {
     let port_ok = !p.starts_with('0')
         && p.bytes().all(|b| b.is_ascii_digit())
         && p.parse::<u16>() == Ok(port);
-    port_ok && (name == "127.0.0.1" || name.eq_ignore_ascii_case("localhost"))
+    port_ok && (name == "127.0.0.1" || name == "[::1]" || name.eq_ignore_ascii_case("localhost"))
 }
 
 /// The upstream path for a request path, or None when it is not one of

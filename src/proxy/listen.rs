@@ -190,10 +190,35 @@ impl Conn {
     }
 }
 
+/// What the proxy listens on: a loopback TCP port (`exec --proxy`,
+/// `keyless agent`) or a Unix socket (`keyless agent`).
+pub trait Accept: Send + 'static {
+    type Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static;
+    fn next(&self) -> impl std::future::Future<Output = std::io::Result<Self::Io>> + Send;
+}
+
+impl Accept for tokio::net::TcpListener {
+    type Io = tokio::net::TcpStream;
+    async fn next(&self) -> std::io::Result<Self::Io> {
+        let (tcp, _) = self.accept().await?;
+        let _ = tcp.set_nodelay(true);
+        Ok(tcp)
+    }
+}
+
+#[cfg(unix)]
+impl Accept for tokio::net::UnixListener {
+    type Io = tokio::net::UnixStream;
+    async fn next(&self) -> std::io::Result<Self::Io> {
+        Ok(self.accept().await?.0)
+    }
+}
+
 /// Accept and serve connections on `listener` until the runtime ends;
 /// `handle` answers each request.
-pub async fn serve<H, F>(listener: tokio::net::TcpListener, limits: Limits, handle: H)
+pub async fn serve<L, H, F>(listener: L, limits: Limits, handle: H)
 where
+    L: Accept,
     H: Fn(hyper::Request<hyper::body::Incoming>, Conn) -> F + Clone + Send + Sync + 'static,
     F: std::future::Future<Output = axum::response::Response> + Send + 'static,
 {
@@ -206,8 +231,8 @@ where
         .keep_alive(true);
     let http = Arc::new(http);
     loop {
-        let tcp = match listener.accept().await {
-            Ok((tcp, _)) => tcp,
+        let tcp = match listener.next().await {
+            Ok(tcp) => tcp,
             Err(e) => {
                 // Out of descriptors (or another transient error): wait,
                 // rather than spin, for connections to close.
@@ -230,7 +255,6 @@ where
         let (http, handle) = (http.clone(), handle.clone());
         tokio::spawn(async move {
             let _slot = slot;
-            let _ = tcp.set_nodelay(true);
             let conn = Conn {
                 proven: proven.clone(),
             };

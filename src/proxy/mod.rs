@@ -148,6 +148,69 @@ fn start(
     })
 }
 
+/// A fresh capability, for `keyless agent --capability-file`.
+pub fn new_capability() -> String {
+    Capability::random().expose().to_string()
+}
+
+/// Where `keyless agent` serves a provider's gate.
+pub enum SinkListener {
+    Tcp(std::net::TcpListener),
+    Unix(std::os::unix::net::UnixListener),
+}
+
+/// `keyless agent`'s proxy sink: `target`'s gate on `listener` for
+/// requests that present `capability`, forwarded with the token `renewer`
+/// keeps. The agent drives the schedule; a 401 renews through the same
+/// engine, so the agent's other sinks get the replacement too.
+pub fn serve_sink(
+    rt: &tokio::runtime::Runtime,
+    target: &Configured,
+    listener: SinkListener,
+    capability: String,
+    renewer: Arc<crate::handoff::renewal::Renewer<'static>>,
+) -> Result<()> {
+    let (_, nofile) = listen::raise_nofile();
+    let limits = listen::Limits::for_nofile(nofile);
+    let upstream = upstream(target)?;
+    let client = crate::http::api::client_for_api(target.ca_file(), limits.total)?;
+    let failed = |e: std::io::Error| {
+        Error::failure(format!(
+            "cannot serve the {} proxy sink: {}",
+            target.provider().title(),
+            crate::error::io_reason(&e)
+        ))
+    };
+    let port = match &listener {
+        SinkListener::Tcp(l) => l.local_addr().map_err(failed)?.port(),
+        SinkListener::Unix(_) => 0,
+    };
+    let tokens = Tokens::shared(renewer);
+    let shared = Arc::new(Shared::new(
+        target,
+        port,
+        Capability::kept(capability),
+        upstream,
+        client,
+        tokens,
+    ));
+    let handle = move |req, conn| forward::handle(shared.clone(), req, conn);
+    let _guard = rt.enter();
+    match listener {
+        SinkListener::Tcp(l) => {
+            l.set_nonblocking(true).map_err(failed)?;
+            let l = tokio::net::TcpListener::from_std(l).map_err(failed)?;
+            rt.spawn(listen::serve(l, limits, handle));
+        }
+        SinkListener::Unix(l) => {
+            l.set_nonblocking(true).map_err(failed)?;
+            let l = tokio::net::UnixListener::from_std(l).map_err(failed)?;
+            rt.spawn(listen::serve(l, limits, handle));
+        }
+    }
+    Ok(())
+}
+
 /// A listener on 127.0.0.1 (an ephemeral port) with room in its accept
 /// queue for a burst of connections.
 fn bind() -> std::io::Result<tokio::net::TcpListener> {

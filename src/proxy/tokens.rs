@@ -55,6 +55,12 @@ impl Tokens {
         })
     }
 
+    /// Tokens from a renewal engine someone else drives (`keyless agent`,
+    /// whose other sinks get what a 401 renews too).
+    pub fn shared(renewer: Arc<Renewer<'static>>) -> Self {
+        Tokens { renewer }
+    }
+
     /// When the background task should next look (Unix milliseconds).
     pub fn next_due_ms(&self) -> i64 {
         self.renewer.next_due_ms()

@@ -1,11 +1,16 @@
 //! One integration-test target (one link): the real binary, hermetic.
 
+mod agent_support;
 mod anthropic;
 mod common;
 mod fake;
 mod fake_idp;
 mod hardening;
 
+mod agent;
+mod agent_long;
+mod agent_proxy;
+mod agent_recipes;
 mod ambient;
 mod ambient_aws;
 mod ambient_aws_sandbox;

@@ -391,6 +391,15 @@ fn openai_is_covered_static_key_minted_token_and_check() {
     assert_eq!(checks[1]["provider"], "openai");
     assert_eq!(checks[1]["ok"], true, "{v}");
     assert_eq!(checks[1]["models_status"], 200);
+    // the human report omits what does not apply: OpenAI names no
+    // workspace or organization (issue 23)
+    let r = env.run(&["auth", "status", "--check"]);
+    let line = r
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("openai") && l.contains("ok: exchange"))
+        .unwrap_or_else(|| panic!("{}", r.stdout));
+    assert!(!line.contains('?') && !line.contains("workspace"), "{line}");
 }
 
 /// Issue 9: status re-implemented the `env` source with Anthropic's variables

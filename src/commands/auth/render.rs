@@ -224,14 +224,21 @@ pub fn render(r: &Report, home: Option<&std::path::Path>) -> String {
         let _ = writeln!(s, "\nCheck (a fresh exchange and GET /v1/models)");
         for c in checks {
             if c.ok {
+                // Only what the response said: OpenAI's names no workspace
+                // or organization, and a "?" there would read as a fault.
+                let said: String = [
+                    ("workspace", &c.workspace_id),
+                    ("organization", &c.organization_id),
+                ]
+                .iter()
+                .filter_map(|(k, v)| v.as_deref().map(|v| format!(", {k} {v}")))
+                .collect();
                 let _ = writeln!(
                     s,
-                    "  {:<13} ok: exchange {} ms, models {} ms, workspace {}, organization {}{}",
+                    "  {:<13} ok: exchange {} ms, models {} ms{said}{}",
                     c.provider,
                     c.exchange_ms.unwrap_or(0),
                     c.models_ms.unwrap_or(0),
-                    c.workspace_id.as_deref().unwrap_or("?"),
-                    c.organization_id.as_deref().unwrap_or("?"),
                     c.request_id
                         .as_deref()
                         .map(|r| format!(" (request-id {r})"))

@@ -1,0 +1,147 @@
+//! Running `keyless agent` in tests: start it in a TestEnv, wait for its
+//! ready file, signal it, read its stderr afterwards.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::*;
+
+/// A running agent; SIGKILLed on drop if still running.
+pub struct Agent {
+    pub child: Child,
+    pub ready: PathBuf,
+    /// Its stderr, drained as it comes (a full pipe would block the agent).
+    err: Option<std::thread::JoinHandle<String>>,
+}
+
+impl Agent {
+    /// `keyless agent --ready-file READY SINKS… EXTRA…`, waited for until ready.
+    pub fn start(env: &TestEnv, sinks: &[String], extra: &[&str]) -> Agent {
+        Self::start_with(env, sinks, extra, |_| {})
+    }
+
+    pub fn start_with(
+        env: &TestEnv,
+        sinks: &[String],
+        extra: &[&str],
+        f: impl FnOnce(&mut std::process::Command),
+    ) -> Agent {
+        let a = Self::spawn(env, sinks, extra, f);
+        a.wait_ready(Duration::from_secs(30));
+        a
+    }
+
+    /// Started, not waited for.
+    pub fn spawn(
+        env: &TestEnv,
+        sinks: &[String],
+        extra: &[&str],
+        f: impl FnOnce(&mut std::process::Command),
+    ) -> Agent {
+        let ready = env.path(&format!("ready-{}", rand_suffix()));
+        let mut c = env.cmd();
+        c.arg("agent")
+            .arg("--ready-file")
+            .arg(&ready)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for s in sinks {
+            c.arg("--sink").arg(s);
+        }
+        c.args(extra);
+        f(&mut c);
+        let mut child = c.spawn().unwrap();
+        let mut pipe = child.stderr.take().unwrap();
+        let err = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = pipe.read_to_string(&mut s);
+            s
+        });
+        Agent {
+            child,
+            ready,
+            err: Some(err),
+        }
+    }
+
+    pub fn wait_ready(&self, limit: Duration) {
+        let start = Instant::now();
+        while !self.ready.exists() {
+            assert!(
+                start.elapsed() < limit,
+                "the agent was not ready within {limit:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    pub fn signal(&self, sig: i32) {
+        // SAFETY: kill(2) on the agent this test started.
+        assert_eq!(unsafe { libc::kill(self.pid(), sig) }, 0);
+    }
+
+    /// SIGTERM, then its exit code and stderr (checked for secrets).
+    pub fn stop(mut self) -> (i32, String) {
+        self.signal(libc::SIGTERM);
+        self.finish()
+    }
+
+    /// Wait for it to exit by itself: its exit code and stderr.
+    pub fn finish(&mut self) -> (i32, String) {
+        let status = self.child.wait().unwrap();
+        let err = self.err.take().unwrap().join().unwrap();
+        assert_no_secrets(&err);
+        (status.code().unwrap_or(-1), err)
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn rand_suffix() -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    N.fetch_add(1, Ordering::SeqCst).to_string()
+}
+
+/// A sandbox minting `lifetime`-second tokens and a TestEnv set up for
+/// Anthropic against it.
+pub fn anthropic_env(lifetime: u32) -> (Sandbox, TestEnv) {
+    let sb = Sandbox::start(&["--token-lifetime", &lifetime.to_string()]);
+    let env = TestEnv::new();
+    env.setup(&sb.url, &sb.identity_command());
+    (sb, env)
+}
+
+pub fn exchanges(sb: &Sandbox) -> u64 {
+    sb.history()["exchanges"].as_u64().unwrap()
+}
+
+/// The token in an SDK profile's credentials file, and its expiry.
+pub fn profile_token(dir: &Path, name: &str) -> Option<(String, i64)> {
+    let text =
+        std::fs::read_to_string(dir.join("credentials").join(format!("{name}.json"))).ok()?;
+    let v: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text:?}"));
+    Some((
+        v["access_token"].as_str()?.to_string(),
+        v["expires_at"].as_i64()?,
+    ))
+}
+
+pub fn now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+}
