@@ -33,6 +33,7 @@ pub mod status;
 
 // --- configuration ---
 pub mod cli;
+pub mod clients;
 pub mod clock;
 pub mod config;
 pub mod digest;

@@ -8,13 +8,13 @@
 mod ambient;
 pub mod keyless;
 pub mod precedence;
-pub mod scan;
 
 use std::path::PathBuf;
 
 use serde::Serialize;
 
 use crate::cache::TokenCache;
+use crate::clients::{claude_code, codex, scan};
 use crate::clock;
 use crate::env_vars;
 use crate::provider::Provider;
@@ -236,7 +236,7 @@ pub fn gather(inp: &Inputs) -> Report {
         let ttl = scan
             .helper
             .ttl_ms
-            .unwrap_or(scan::CLAUDE_CODE_DEFAULT_HELPER_TTL_MS);
+            .unwrap_or(claude_code::CLAUDE_CODE_DEFAULT_HELPER_TTL_MS);
         if let Some(life) = cache.shortest_lifetime(Provider::Anthropic.name())
             && ttl / 1000 >= life as u64
         {
@@ -256,7 +256,7 @@ pub fn gather(inp: &Inputs) -> Report {
     };
     if let Some(every) = codex_home
         .as_deref()
-        .and_then(scan::codex_refresh_interval_ms)
+        .and_then(codex::codex_refresh_interval_ms)
         && let Some(life) = cache.shortest_lifetime(Provider::Openai.name())
         && every / 1000 >= life as u64
     {
@@ -324,7 +324,7 @@ pub fn gather(inp: &Inputs) -> Report {
             ));
         }
         for v in env_vars::CLAUDE_CODE_CLOUD_SWITCHES {
-            if (inp.env.var)(v).is_some_and(|x| scan::switch_on(&x)) {
+            if (inp.env.var)(v).is_some_and(|x| claude_code::switch_on(&x)) {
                 reasons.push(format!(
                     "{v} is set here: a Claude Code started from this environment uses that cloud provider, not its apiKeyHelper (keyless)"
                 ));

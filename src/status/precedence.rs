@@ -83,7 +83,7 @@ pub fn sdk_config_dir(env: &Env) -> Option<PathBuf> {
 }
 
 fn profile_type(path: &Path) -> Option<String> {
-    let text = crate::status::scan::read_capped(path)?;
+    let text = crate::clients::scan::read_capped(path)?;
     let v: serde_json::Value = serde_json::from_str(&text).ok()?;
     Some(
         v.get("authentication")
@@ -206,7 +206,7 @@ pub fn chain(env: &Env, minted: &dyn Fn(&str) -> Option<i64>) -> Vec<Slot> {
                     format!(
                         "profile {name:?} ({}) at {}",
                         profile_type(&p).unwrap_or_else(|| "unreadable".into()),
-                        super::scan::tilde(&p, env.home.as_deref())
+                        crate::clients::scan::tilde(&p, env.home.as_deref())
                     ),
                 ),
                 Some(p) => slot(
@@ -215,7 +215,7 @@ pub fn chain(env: &Env, minted: &dyn Fn(&str) -> Option<i64>) -> Vec<Slot> {
                     SlotState::Missing,
                     format!(
                         "profile {name:?} does not exist ({}): the SDKs fail, with no fall-through",
-                        super::scan::tilde(&p, env.home.as_deref())
+                        crate::clients::scan::tilde(&p, env.home.as_deref())
                     ),
                 ),
                 None => slot(
@@ -294,7 +294,7 @@ pub fn chain(env: &Env, minted: &dyn Fn(&str) -> Option<i64>) -> Vec<Slot> {
             "no home directory".into(),
         ),
         Some(d) => {
-            let active = crate::status::scan::read_capped(&d.join("active_config"))
+            let active = crate::clients::scan::read_capped(&d.join("active_config"))
                 .map(|s| s.trim().to_string())
                 .filter(|s| !s.is_empty());
             let name = active.clone().unwrap_or_else(|| "default".into());
@@ -312,7 +312,7 @@ pub fn chain(env: &Env, minted: &dyn Fn(&str) -> Option<i64>) -> Vec<Slot> {
                     format!(
                         "profile {name:?} ({via}, {}) at {}",
                         profile_type(&p).unwrap_or_else(|| "unreadable".into()),
-                        super::scan::tilde(&p, env.home.as_deref())
+                        crate::clients::scan::tilde(&p, env.home.as_deref())
                     ),
                 )
             } else {
@@ -322,7 +322,7 @@ pub fn chain(env: &Env, minted: &dyn Fn(&str) -> Option<i64>) -> Vec<Slot> {
                     SlotState::Unset,
                     format!(
                         "none ({} does not exist)",
-                        super::scan::tilde(&p, env.home.as_deref())
+                        crate::clients::scan::tilde(&p, env.home.as_deref())
                     ),
                 )
             }

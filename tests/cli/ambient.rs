@@ -22,7 +22,19 @@ fn query(path: &str) -> Vec<(String, String)> {
 
 #[test]
 fn github_actions_requests_a_fresh_jwt_with_the_audience_per_exchange() {
-    let gh = Fake::start(|_, _| Reply::json(200, serde_json::json!({"value": shaped_jwt(300)})));
+    // As GitHub does, the JWT names the audience asked for (keyless refuses
+    // one for another audience than the profile records, issue 18 #5).
+    let gh = Fake::start(|_, req| {
+        let aud = query(&req.path)
+            .into_iter()
+            .find(|(k, _)| k == "audience")
+            .map(|(_, v)| v)
+            .unwrap_or_default();
+        Reply::json(
+            200,
+            serde_json::json!({"value": crate::ambient_azure::jwt_for(&aud)}),
+        )
+    });
     let api = Fake::start(|n, _| Reply::token(&token(n), 600));
     let env = TestEnv::new();
     env.setup(&api.url, "github-actions");

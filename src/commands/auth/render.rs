@@ -4,10 +4,10 @@
 use std::fmt::Write as _;
 
 use crate::clock::{human_duration, now};
-use crate::status::{self, Report, precedence};
+use crate::status::{Report, precedence};
 
 fn tilde(p: &str, home: Option<&std::path::Path>) -> String {
-    status::scan::tilde(std::path::Path::new(p), home)
+    crate::clients::scan::tilde(std::path::Path::new(p), home)
 }
 
 /// The human report. Masked tokens only; never a value from the environment.

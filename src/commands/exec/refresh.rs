@@ -129,7 +129,7 @@ fn renew_until_exit(
 fn warn_claude_code_conflicts() {
     let home = std::env::var_os(env_vars::HOME).map(std::path::PathBuf::from);
     let cwd = std::env::current_dir().ok();
-    let scan = crate::status::scan::scan(home.as_deref(), cwd.as_deref(), None);
+    let scan = crate::clients::scan::scan(home.as_deref(), cwd.as_deref(), None);
     if let Some(path) = &scan.helper.path
         && !scan.helper.is_keyless
     {

@@ -16,12 +16,12 @@ use clap::{Args, ValueEnum};
 
 use super::settings_file;
 use crate::cache::TokenCache;
+use crate::clients::claude_code::claude_static_credentials;
 use crate::env_vars;
 use crate::error::{Error, Result};
 use crate::output;
 use crate::provider::Provider;
 use crate::settings::Settings;
-use crate::status::scan::claude_static_credentials;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ClaudeScope {
@@ -229,9 +229,9 @@ fn warn_static_credentials(merged: &Value, path: &Path, scope: ClaudeScope) {
         .collect();
     let home = std::env::var_os(env_vars::HOME).map(PathBuf::from);
     let cwd = std::env::current_dir().ok();
-    let scan = crate::status::scan::scan(home.as_deref(), cwd.as_deref(), None);
+    let scan = crate::clients::scan::scan(home.as_deref(), cwd.as_deref(), None);
     let this = std::path::absolute(path)
-        .map(|p| crate::status::scan::tilde(&p, home.as_deref()))
+        .map(|p| crate::clients::scan::tilde(&p, home.as_deref()))
         .unwrap_or_default();
     for f in scan.claude_shadows.iter().filter(|f| f.path != this) {
         found.push((format!("{} in {}", f.what, f.path), true));
@@ -239,7 +239,11 @@ fn warn_static_credentials(merged: &Value, path: &Path, scope: ClaudeScope) {
     if let Some(state) = &home {
         let state = state.join(".claude.json");
         let mut f = Vec::new();
-        crate::status::scan::scan_claude_state(&state, &state.display().to_string(), &mut f);
+        crate::clients::claude_code::scan_claude_state(
+            &state,
+            &state.display().to_string(),
+            &mut f,
+        );
         found.extend(
             f.into_iter()
                 .map(|f| (format!("primaryApiKey in {}", f.path), false)),
@@ -247,7 +251,7 @@ fn warn_static_credentials(merged: &Value, path: &Path, scope: ClaudeScope) {
     }
     let set = |v: &str| std::env::var(v).is_ok_and(|x| !x.is_empty());
     for v in env_vars::CLAUDE_CODE_CLOUD_SWITCHES {
-        if std::env::var(v).is_ok_and(|x| crate::status::scan::switch_on(&x)) {
+        if std::env::var(v).is_ok_and(|x| crate::clients::claude_code::switch_on(&x)) {
             found.push((format!("{v} in this environment"), true));
         }
     }

@@ -32,7 +32,7 @@ pub struct SetupCodexArgs {
     pub force: bool,
 }
 
-pub use crate::status::scan::CODEX_PROVIDER as PROVIDER;
+pub use crate::clients::codex::CODEX_PROVIDER as PROVIDER;
 
 fn config_path() -> Result<PathBuf> {
     if let Some(h) = std::env::var_os(env_vars::CODEX_HOME).filter(|h| !h.is_empty()) {

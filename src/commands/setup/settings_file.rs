@@ -105,7 +105,7 @@ fn write_target(path: &Path) -> Result<PathBuf> {
 /// non-blocking, regular-file-only reader, so a FIFO or a link to a device
 /// planted there neither hangs nor exhausts keyless.
 pub fn read(path: &Path, what: &str) -> Result<Option<String>> {
-    let bytes = crate::private_fs::read_outside(path, crate::status::scan::MAX_BYTES).map_err(
+    let bytes = crate::private_fs::read_outside(path, crate::clients::scan::MAX_BYTES).map_err(
         |e| match e.kind() {
             std::io::ErrorKind::InvalidInput | std::io::ErrorKind::InvalidData => {
                 Error::config(format!(

@@ -5,14 +5,12 @@
 //! The walk only goes up, at most [`MAX_LEVELS`] directories, and each file is
 //! read up to [`MAX_BYTES`], so a deep tree or a huge file cannot stall it.
 
+use super::claude_code;
 use crate::env_vars;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-/// How often Claude Code re-runs `apiKeyHelper` when its settings name no
-/// `CLAUDE_CODE_API_KEY_HELPER_TTL_MS`: 5 minutes.
-pub const CLAUDE_CODE_DEFAULT_HELPER_TTL_MS: u64 = 300_000;
 pub const MAX_LEVELS: usize = 32;
 pub const MAX_BYTES: u64 = 1 << 20;
 
@@ -35,7 +33,7 @@ pub struct ApiKeyHelper {
     pub ttl_ms: Option<u64>,
 }
 
-const VARS: [&str; 2] = [env_vars::ANTHROPIC_API_KEY, env_vars::ANTHROPIC_AUTH_TOKEN];
+pub(crate) const VARS: [&str; 2] = [env_vars::ANTHROPIC_API_KEY, env_vars::ANTHROPIC_AUTH_TOKEN];
 
 pub fn read_capped(path: &Path) -> Option<String> {
     // Without blocking: a FIFO named .env must not hang `auth status`.
@@ -100,155 +98,11 @@ pub fn scan_text(path: &Path, shown: &str, out: &mut Vec<Finding>) {
     }
 }
 
-fn line_of(text: &str, needle: &str) -> usize {
+pub(crate) fn line_of(text: &str, needle: &str) -> usize {
     text.lines()
         .position(|l| l.contains(needle))
         .map(|i| i + 1)
         .unwrap_or(1)
-}
-
-/// Is a Claude Code boolean switch on (`1`, `true`, `yes`)?
-pub fn switch_on(v: &str) -> bool {
-    matches!(
-        v.trim().to_ascii_lowercase().as_str(),
-        "1" | "true" | "yes" | "on"
-    )
-}
-
-/// Static credentials a Claude Code settings (or `~/.claude.json`) value
-/// holds, as (the key's name, whether it outranks `apiKeyHelper`). Claude
-/// Code's order: a cloud provider switch (`CLAUDE_CODE_USE_BEDROCK`…),
-/// `ANTHROPIC_AUTH_TOKEN`, `ANTHROPIC_API_KEY`, then the helper, and only
-/// below it the key `/login` stored as `primaryApiKey`.
-pub fn claude_static_credentials(v: &serde_json::Value) -> Vec<(&'static str, bool)> {
-    let mut found = Vec::new();
-    if let Some(env) = v.get("env").and_then(|e| e.as_object()) {
-        for var in env_vars::CLAUDE_CODE_CLOUD_SWITCHES {
-            let on = env.get(var).is_some_and(|x| match x {
-                serde_json::Value::String(s) => switch_on(s),
-                serde_json::Value::Bool(b) => *b,
-                serde_json::Value::Number(n) => n.as_i64().is_some_and(|n| n != 0),
-                _ => false,
-            });
-            if on {
-                found.push((var, true));
-            }
-        }
-        for var in [env_vars::ANTHROPIC_AUTH_TOKEN, env_vars::ANTHROPIC_API_KEY] {
-            if env
-                .get(var)
-                .and_then(|x| x.as_str())
-                .is_some_and(|x| !x.is_empty())
-            {
-                found.push((var, true));
-            }
-        }
-    }
-    if v.get("primaryApiKey")
-        .and_then(|x| x.as_str())
-        .is_some_and(|x| !x.is_empty())
-    {
-        found.push(("primaryApiKey", false));
-    }
-    found
-}
-
-/// `~/.claude.json`, Claude Code's own state: a `primaryApiKey` there is a
-/// static key left by `/login`.
-pub fn scan_claude_state(path: &Path, shown: &str, out: &mut Vec<Finding>) {
-    let Some(text) = read_capped(path) else {
-        return;
-    };
-    let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else {
-        return;
-    };
-    if claude_static_credentials(&v).contains(&("primaryApiKey", false)) {
-        out.push(Finding {
-            path: shown.to_string(),
-            line: line_of(&text, "\"primaryApiKey\""),
-            what: "holds a primaryApiKey (a static key Claude Code's /login stored)".into(),
-        });
-    }
-}
-
-/// A Claude Code settings file: its `env` block and `apiKeyHelper`.
-/// Static credentials in its `env` block, which outrank any `apiKeyHelper`,
-/// also go to `shadows`.
-pub fn scan_claude_settings(
-    path: &Path,
-    shown: &str,
-    out: &mut Vec<Finding>,
-    helper: &mut ApiKeyHelper,
-    shadows: &mut Vec<Finding>,
-) {
-    let Some(text) = read_capped(path) else {
-        return;
-    };
-    let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else {
-        out.push(Finding {
-            path: shown.to_string(),
-            line: 1,
-            what: "is not valid JSON (Claude Code will ignore or reject it)".into(),
-        });
-        return;
-    };
-    if let Some(env) = v.get("env").and_then(|e| e.as_object()) {
-        for var in VARS {
-            if env.contains_key(var) {
-                out.push(Finding {
-                    path: shown.to_string(),
-                    line: line_of(&text, &format!("\"{var}\"")),
-                    what: format!("sets {var} in its env block"),
-                });
-            }
-        }
-        for (var, _) in claude_static_credentials(&v).into_iter().filter(|c| c.1) {
-            shadows.push(Finding {
-                path: shown.to_string(),
-                line: line_of(&text, &format!("\"{var}\"")),
-                what: var.to_string(),
-            });
-        }
-        if let Some(ttl) = env.get(env_vars::CLAUDE_CODE_API_KEY_HELPER_TTL_MS) {
-            helper.ttl_ms = ttl
-                .as_u64()
-                .or_else(|| ttl.as_str().and_then(|s| s.parse().ok()));
-        }
-    }
-    if v.get("primaryApiKey").is_some() {
-        out.push(Finding {
-            path: shown.to_string(),
-            line: line_of(&text, "\"primaryApiKey\""),
-            what: "holds a primaryApiKey (a static key)".into(),
-        });
-    }
-    if let Some(cmd) = v.get("apiKeyHelper").and_then(|h| h.as_str()) {
-        let line = line_of(&text, "\"apiKeyHelper\"");
-        helper.path = Some(shown.to_string());
-        helper.line = Some(line);
-        helper.is_keyless = cmd.contains("keyless") && cmd.contains("credential");
-        if cmd.contains("sk-ant-api") {
-            out.push(Finding {
-                path: shown.to_string(),
-                line,
-                what: "apiKeyHelper prints a static sk-ant-api key".into(),
-            });
-        }
-    }
-}
-
-/// The name `setup codex` gives its model provider in Codex's config.
-pub const CODEX_PROVIDER: &str = "keyless";
-
-/// Codex's config (`config.toml` in `codex_home`): the `refresh_interval_ms`
-/// of keyless's auth command, when keyless's provider is there.
-pub fn codex_refresh_interval_ms(codex_home: &Path) -> Option<u64> {
-    let doc: toml_edit::DocumentMut = read_capped(&codex_home.join("config.toml"))?.parse().ok()?;
-    let auth = doc
-        .get("model_providers")?
-        .get(CODEX_PROVIDER)?
-        .get("auth")?;
-    u64::try_from(auth.get("refresh_interval_ms")?.as_integer()?).ok()
 }
 
 /// The directory a project's files are looked for in: walking up from `cwd`
@@ -314,7 +168,7 @@ pub fn scan(home: Option<&Path>, cwd: Option<&Path>, xdg_config: Option<&Path>) 
             scan_text(&p, &tilde(&p, home), &mut findings);
         }
         let user = h.join(".claude/settings.json");
-        scan_claude_settings(
+        claude_code::scan_claude_settings(
             &user,
             &tilde(&user, home),
             &mut findings,
@@ -322,7 +176,7 @@ pub fn scan(home: Option<&Path>, cwd: Option<&Path>, xdg_config: Option<&Path>) 
             &mut shadows,
         );
         let state = h.join(".claude.json");
-        scan_claude_state(&state, &tilde(&state, home), &mut findings);
+        claude_code::scan_claude_state(&state, &tilde(&state, home), &mut findings);
     }
     if let Some(c) = cwd {
         let dirs = upward_dirs(c, home);
@@ -337,7 +191,7 @@ pub fn scan(home: Option<&Path>, cwd: Option<&Path>, xdg_config: Option<&Path>) 
             for f in [".claude/settings.json", ".claude/settings.local.json"] {
                 let p = root.join(f);
                 if Some(p.as_path()) != home.map(|h| h.join(".claude/settings.json")).as_deref() {
-                    scan_claude_settings(
+                    claude_code::scan_claude_settings(
                         &p,
                         &tilde(&p, home),
                         &mut findings,
