@@ -16,9 +16,10 @@ use crate::error::{Error, Result};
 /// `--min-ttl`'s default: serve a cached token while more than this remains
 /// (or half its lifetime, when that is less).
 pub const DEFAULT_MIN_TTL_SECS: u32 = 300;
-/// The longest token lifetime the providers issue (a day): the upper bound of
-/// every lifetime or freshness given on the command line.
-pub const MAX_LIFETIME_SECS: i64 = 86_400;
+/// The longest token lifetime the providers issue (a day), defined once in
+/// the cache: the upper bound of every lifetime or freshness given on the
+/// command line.
+pub use crate::cache::MAX_TOKEN_LIFETIME_SECS as MAX_LIFETIME_SECS;
 
 /// Flags every subcommand takes: listed after each command's own.
 #[derive(Debug, Args)]
