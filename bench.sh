@@ -40,7 +40,13 @@ if [ "$part" != hit ]; then
   cargo build --release --locked --quiet --features bench-no-gate
   cp "$bin" "$work/keyless-without-gate"
 fi
-cargo build --release --locked --quiet
+# KEYLESS_BENCH_BIN=PATH measures that binary (scripts/test-package: the
+# static release artifact, with `./bench.sh hit`) instead of building one.
+if [ -n "${KEYLESS_BENCH_BIN:-}" ]; then
+  bin=$KEYLESS_BENCH_BIN
+else
+  cargo build --release --locked --quiet
+fi
 sandbox_pid=
 trap '[ -n "$sandbox_pid" ] && kill "$sandbox_pid" 2>/dev/null; rm -rf "$work"' EXIT
 export KEYLESS_CONFIG_DIR=$work/config KEYLESS_CACHE_DIR=$work/cache

@@ -33,6 +33,13 @@ fn main() {
     if var("PROFILE") != "release" || var("CARGO_CFG_TARGET_OS") != "linux" {
         return;
     }
+    // musl's static binaries: scripts/package asks rustc for a static
+    // relocation model, which links crt1.o and `-static -no-pie` itself;
+    // `-no-pie` added to rustc's default static-pie link would pair the
+    // self-relocating rcrt1.o with a fixed-address image and crash at start.
+    if var("CARGO_CFG_TARGET_ENV") == "musl" {
+        return;
+    }
     println!("cargo:rustc-link-arg-bins=-no-pie");
     if var("CARGO_CFG_TARGET_ENV") == "gnu" && has_gcc_eh() {
         let dir = PathBuf::from(var("OUT_DIR")).join("static-unwinder");

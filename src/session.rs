@@ -244,12 +244,8 @@ pub fn sign_in(
 
 /// Why no JWT could be had without signing in.
 pub fn sign_in_needed(settings: &Settings, why: &str) -> Error {
-    let profile = if settings.profile == "default" {
-        String::new()
-    } else {
-        format!(" --profile {}", settings.profile)
-    };
-    Error::sign_in(format!("sign-in required: {why}")).hint(format!("run `keyless{profile} login`"))
+    Error::sign_in(format!("sign-in required: {why}"))
+        .hint(format!("run `{}`", settings.command("login")))
 }
 
 /// What a refresh grant gave.

@@ -1,4 +1,5 @@
-//! Generated files are fresh, and install.sh installs everything.
+//! Generated files are fresh, and install.sh --from-source installs everything
+//! (the release path of install.sh: scripts/test-package).
 
 use std::path::Path;
 
@@ -42,19 +43,23 @@ fn completions_command_prints_the_script() {
 }
 
 #[test]
-fn install_sh_installs_into_a_prefix_idempotently() {
+fn install_sh_from_source_installs_into_a_prefix_idempotently() {
     let prefix = tempfile::tempdir().unwrap();
     let p = prefix.path();
     for _ in 0..2 {
         let out = std::process::Command::new("bash")
             .arg(repo().join("install.sh"))
-            .args(["--prefix", p.to_str().unwrap()])
+            .args(["--from-source", "--prefix", p.to_str().unwrap()])
             .current_dir(repo())
             .output()
             .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "{stderr}");
         assert!(stderr.contains("PATH"), "the PATH hint: {stderr}");
+        assert!(
+            stderr.contains("Rust >= 1.89") && stderr.contains("C compiler"),
+            "what building needs, said up front: {stderr}"
+        );
         // The prefix is not on PATH here: the end message gives a command
         // that works as printed (issue 23).
         let try_it = format!("  {}/bin/keyless demo", p.display());
