@@ -46,6 +46,7 @@ pub mod sandbox;
 
 // --- plumbing ---
 /// Man pages and completions from the clap definitions.
+pub mod completion_script;
 pub mod env_doc;
 pub mod error;
 pub mod generated;

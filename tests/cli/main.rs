@@ -3,6 +3,7 @@
 mod agent_support;
 mod anthropic;
 mod common;
+mod completion_values;
 mod fake;
 mod fake_idp;
 mod hardening;
