@@ -309,7 +309,8 @@ impl LoadedConfig {
     pub fn save(&self, lock: &ConfigLock) -> Result<()> {
         private_fs::ensure_dir(lock.dir())
             .map_err(|m| Error::config(format!("cannot prepare the config directory: {m}")))?;
-        let ser = |e: serde_json::Error| Error::failure(format!("cannot serialize the config: {e}"));
+        let ser =
+            |e: serde_json::Error| Error::failure(format!("cannot serialize the config: {e}"));
         // The user's file keeps only what the user set.
         let mut text = match self.managed {
             None => serde_json::to_string_pretty(&self.file).map_err(ser)?,

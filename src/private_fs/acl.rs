@@ -77,7 +77,8 @@ pub fn judge(owner: &str, dacl: Option<&[Ace]>, me: &str, forbidden: u32) -> Res
 }
 
 /// TrustedInstaller, the servicing account that owns much of Windows.
-pub const TRUSTED_INSTALLER: &str = "S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464";
+pub const TRUSTED_INSTALLER: &str =
+    "S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464";
 
 /// Judge a machine-wide file (the managed configuration): the system's
 /// only when Administrators, SYSTEM or TrustedInstaller own it and no one

@@ -7,6 +7,7 @@
 
 mod ambient;
 pub mod keyless;
+mod policy;
 pub mod precedence;
 
 use std::path::PathBuf;
@@ -55,6 +56,10 @@ pub struct KeylessState {
     /// The file that chose it (a per-directory file, or the config naming
     /// the active profile), absolute.
     pub profile_file: Option<String>,
+    /// The profile is defined by the managed configuration (IT).
+    pub profile_managed: bool,
+    /// The machine's managed configuration: where, and whether honoured.
+    pub managed: crate::config::managed::Summary,
     pub config_path: String,
     pub config_exists: bool,
     pub config_error: Option<String>,
@@ -331,6 +336,9 @@ pub fn gather(inp: &Inputs) -> Report {
             }
         }
     }
+    let slots: Vec<_> = chain.iter().chain([&openai_api_key]).collect();
+    reasons.extend(policy::static_key_reasons(&scan.findings, &slots));
+    warnings.extend(policy::ignored_warning());
     for slot in chain.iter().filter(|w| w.winner) {
         let shadowing = match slot.slot {
             "api_key" => true,
@@ -373,6 +381,8 @@ pub fn gather(inp: &Inputs) -> Report {
             profile: s.profile.clone(),
             profile_rule: s.profile_source.rule().into(),
             profile_file: s.profile_source.file().map(|p| p.display().to_string()),
+            profile_managed: loaded.as_ref().is_some_and(|l| l.is_managed(&s.profile)),
+            managed: crate::config::managed::summary(),
             config_path: config_path.display().to_string(),
             config_exists: loaded.as_ref().is_some_and(|l| l.existed) || config_error.is_some(),
             config_error,

@@ -62,6 +62,17 @@ pub fn render(r: &Report, home: Option<&std::path::Path>) -> String {
     let k = &r.keyless;
     let _ = writeln!(s, "\nkeyless (profile {:?})", k.profile);
     let _ = writeln!(s, "  profile from  {}", profile_rule(k, home));
+    if let (Some(path), "honoured") = (&k.managed.path, k.managed.state) {
+        let _ = writeln!(
+            s,
+            "  managed       {path}{}",
+            if k.profile_managed {
+                " (IT): this profile is defined there"
+            } else {
+                " (IT): its policy applies"
+            }
+        );
+    }
     let _ = writeln!(
         s,
         "  config        {}{}",

@@ -151,7 +151,8 @@ pub fn unmerge(config: &mut Value, m: &Managed) {
             continue;
         };
         for (section, fields) in sections {
-            if let (Some(Value::Object(s)), Some(f)) = (profile.get_mut(section), fields.as_object())
+            if let (Some(Value::Object(s)), Some(f)) =
+                (profile.get_mut(section), fields.as_object())
             {
                 for k in f.keys() {
                     s.remove(k);

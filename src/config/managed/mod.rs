@@ -151,7 +151,9 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Managed> {
             .map_err(|e| invalid(format!("profile {name:?}: {}", e.message)))?;
         merge::validate(sections).map_err(|m| invalid(format!("profile {name:?}: {m}")))?;
     }
-    file.policy.validate().map_err(|m| invalid(format!("policy: {m}")))?;
+    file.policy
+        .validate()
+        .map_err(|m| invalid(format!("policy: {m}")))?;
     Ok(Managed {
         path: path.to_path_buf(),
         profiles: file.profiles,

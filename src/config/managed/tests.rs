@@ -40,9 +40,15 @@ fn unknown_keys_anywhere_are_refused_by_name() {
             "base_ulr",
         ),
     ] {
-        let e = parsed(text).err().unwrap_or_else(|| panic!("{text} parsed"));
+        let e = parsed(text)
+            .err()
+            .unwrap_or_else(|| panic!("{text} parsed"));
         assert!(e.message.contains(key), "{key}: {}", e.message);
-        assert!(e.message.contains("/etc/keyless/config.json"), "{}", e.message);
+        assert!(
+            e.message.contains("/etc/keyless/config.json"),
+            "{}",
+            e.message
+        );
         assert!(e.hint.is_some());
     }
 }
@@ -70,7 +76,9 @@ fn bad_values_versions_and_incomplete_sections_are_refused() {
         ),
         (r#"{"version":1,"profiles":{".x":{}}}"#, ".x"),
     ] {
-        let e = parsed(text).err().unwrap_or_else(|| panic!("{text} parsed"));
+        let e = parsed(text)
+            .err()
+            .unwrap_or_else(|| panic!("{text} parsed"));
         assert!(e.message.contains(needle), "{needle}: {}", e.message);
     }
 }
@@ -88,8 +96,16 @@ fn managed_fields_are_laid_over_and_taken_out_again() {
     let file: ConfigFile = serde_json::from_value(v).unwrap();
     let corp = file.profiles["corp"].anthropic.as_ref().unwrap();
     assert_eq!(corp.federation_rule_id, "fdrl_01corp");
-    assert_eq!(corp.base_url(), "https://gw.corp.example", "the managed value wins");
-    assert_eq!(corp.identity, crate::config::IdentitySource::Login, "the user's");
+    assert_eq!(
+        corp.base_url(),
+        "https://gw.corp.example",
+        "the managed value wins"
+    );
+    assert_eq!(
+        corp.identity,
+        crate::config::IdentitySource::Login,
+        "the user's"
+    );
     conflicts(&file, &m).unwrap();
     let mut back = serde_json::to_value(&file).unwrap();
     unmerge(&mut back, &m);
@@ -97,7 +113,10 @@ fn managed_fields_are_laid_over_and_taken_out_again() {
         back["profiles"]["corp"],
         serde_json::json!({"anthropic": {"identity": {"type": "login"}}})
     );
-    assert_eq!(back["profiles"]["own"]["anthropic"]["federation_rule_id"], "fdrl_own");
+    assert_eq!(
+        back["profiles"]["own"]["anthropic"]["federation_rule_id"],
+        "fdrl_own"
+    );
 }
 
 #[test]
