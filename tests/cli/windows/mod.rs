@@ -96,6 +96,28 @@ fn setup_credential_and_auth_status() {
     );
 }
 
+/// An identity command named by a bare Windows path keeps its backslashes
+/// (`command:C:\x` was split by POSIX rules and became `C:x`): the
+/// command line is split by Windows' rules on Windows.
+#[test]
+fn identity_command_with_a_bare_windows_path() {
+    let Some(w) = wine() else { return };
+    let sb = Sandbox::start(&[]);
+    let env = WinEnv::new(w);
+    let exe = win(&w.exe());
+    assert!(!exe.contains(' '), "{exe}");
+    env.setup_sandbox_with(&sb.url, &format!("{exe} sandbox identity-token"));
+    let r = env.run(&["credential", "anthropic"]);
+    r.success();
+    assert!(r.stdout.starts_with("sk-ant-oat01-"), "{}", r.stdout);
+    let show = env.run(&["auth", "status", "--json"]);
+    assert!(
+        show.success().stdout.contains(&exe.replace('\\', "\\\\")),
+        "the path is shown whole: {}",
+        show.stdout
+    );
+}
+
 /// The served path's locks under Windows' mandatory locking: 16 callers at
 /// once on a cold cache cost one exchange and all print the same token.
 #[test]

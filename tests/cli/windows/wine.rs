@@ -122,12 +122,19 @@ impl WinEnv {
     }
 
     /// `setup anthropic` against a (Linux-side) sandbox at `url`, whose
-    /// identity command is keyless.exe's own `sandbox identity-token`.
+    /// identity command is keyless.exe's own `sandbox identity-token`,
+    /// quoted the Windows way.
     pub fn setup_sandbox(&self, url: &str) {
-        let identity = format!(
-            "command:'{}' sandbox identity-token --issuer {url}",
-            win(&self.wine.exe())
+        self.setup_sandbox_with(
+            url,
+            &format!("\"{}\" sandbox identity-token", win(&self.wine.exe())),
         );
+    }
+
+    /// `setup anthropic` against the sandbox at `url`, with the identity
+    /// command `command` (its `--issuer` added).
+    pub fn setup_sandbox_with(&self, url: &str, command: &str) {
+        let identity = format!("command:{command} --issuer {url}");
         self.run(&[
             "setup",
             "anthropic",
