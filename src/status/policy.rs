@@ -3,7 +3,7 @@
 //! keys, a reason for every one found (so `auth status` and `--check`
 //! fail while any is left).
 
-use super::precedence::Slot;
+use super::precedence::{Slot, SlotKind};
 use crate::clients::scan::Finding;
 use crate::config::managed;
 
@@ -18,8 +18,8 @@ pub fn static_key_reasons(findings: &[Finding], slots: &[&Slot]) -> Vec<String> 
         .collect();
     for s in slots {
         let static_key = match s.slot {
-            "api_key" => true,
-            "auth_token" | "openai_api_key" => s.keyless_expires_at.is_none(),
+            SlotKind::ApiKey => true,
+            SlotKind::AuthToken | SlotKind::OpenaiApiKey => s.keyless_expires_at.is_none(),
             _ => false,
         };
         if static_key && s.state == super::precedence::SlotState::Set {
