@@ -79,7 +79,10 @@ pub fn gather(inp: &Inputs) -> Report {
             profile: s.profile.clone(),
             profile_rule: s.profile_source.rule().into(),
             profile_file: s.profile_source.file().map(|p| p.display().to_string()),
-            profile_managed: own.loaded.as_ref().is_some_and(|l| l.is_managed(&s.profile)),
+            profile_managed: own
+                .loaded
+                .as_ref()
+                .is_some_and(|l| l.is_managed(&s.profile)),
             managed: crate::config::managed::summary(),
             config_path: crate::config::config_path(&s.config_dir)
                 .display()
