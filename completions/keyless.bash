@@ -260,7 +260,7 @@ _keyless() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -314,7 +314,7 @@ _keyless() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -340,7 +340,7 @@ _keyless() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -408,7 +408,7 @@ _keyless() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -434,7 +434,7 @@ _keyless() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -472,7 +472,7 @@ _keyless() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -502,7 +502,7 @@ _keyless() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -524,7 +524,7 @@ _keyless() {
                     return 0
                     ;;
                 --shell)
-                    COMPREPLY=($(compgen -W "bash zsh fish powershell dotenv json github" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "bash zsh fish powershell cmd dotenv json github" -- "${cur}"))
                     return 0
                     ;;
                 --min-ttl)
@@ -540,7 +540,7 @@ _keyless() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -574,7 +574,7 @@ _keyless() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -982,7 +982,7 @@ _keyless() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1008,7 +1008,7 @@ _keyless() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1034,7 +1034,7 @@ _keyless() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1143,7 +1143,7 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__profile__subcmd__list)
-            opts="-v -q -h -V --json --config-dir --cache-dir --profile --verbose --quiet --help --version"
+            opts="-v -q -h -V --json --names --config-dir --cache-dir --profile --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1158,7 +1158,7 @@ _keyless() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1184,7 +1184,7 @@ _keyless() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1210,7 +1210,7 @@ _keyless() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1236,7 +1236,7 @@ _keyless() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1262,7 +1262,7 @@ _keyless() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1304,7 +1304,7 @@ _keyless() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1388,7 +1388,7 @@ _keyless() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1414,7 +1414,7 @@ _keyless() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1464,7 +1464,7 @@ _keyless() {
                     return 0
                     ;;
                 --identity)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "file: env env: command: login client-credentials auto github-actions gcp azure aws buildkite azure-pipelines" -- "${cur}"))
                     return 0
                     ;;
                 --ca-file)
@@ -1480,7 +1480,7 @@ _keyless() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1510,7 +1510,7 @@ _keyless() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1536,7 +1536,7 @@ _keyless() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1696,7 +1696,7 @@ _keyless() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1726,7 +1726,7 @@ _keyless() {
                     return 0
                     ;;
                 --identity)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "file: env env: command: login client-credentials auto github-actions gcp azure aws buildkite azure-pipelines" -- "${cur}"))
                     return 0
                     ;;
                 --audience)
@@ -1746,7 +1746,7 @@ _keyless() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -1772,7 +1772,7 @@ _keyless() {
                     return 0
                     ;;
                 --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 *)

@@ -232,7 +232,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
         }
         &'keyless;env'= {
             cand --type 'Provider to serve (repeatable) [default: every configured provider]'
-            cand --shell 'Output syntax [default: from $SHELL, else bash]; `github` appends to $GITHUB_ENV for a job''s later steps'
+            cand --shell 'Output syntax [default: from $SHELL, else powershell on Windows and bash elsewhere]; `github` appends to $GITHUB_ENV for a job''s later steps'
             cand --min-ttl 'Serve a cached token only while more than min(SECS, half its lifetime) remains (at most 86400)'
             cand --config-dir 'Directory holding config.json [default: ~/.config/keyless on Linux]'
             cand --cache-dir 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]'
@@ -415,6 +415,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand --cache-dir 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]'
             cand --profile 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]'
             cand --json 'Print JSON: an array of profiles'
+            cand --names 'Print only the names, one a line (for shell completion)'
             cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
             cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
             cand -q 'Only errors on stderr'
@@ -429,6 +430,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand --cache-dir 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]'
             cand --profile 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]'
             cand --json 'Print JSON: an array of profiles'
+            cand --names 'Print only the names, one a line (for shell completion)'
             cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'
             cand --verbose 'More detail on stderr (-v steps, -vv debug); never secrets'
             cand -q 'Only errors on stderr'

@@ -26,7 +26,7 @@ end
 
 complete -c keyless -n "__fish_keyless_needs_command" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_needs_command" -l cache-dir -d 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]' -r -F
-complete -c keyless -n "__fish_keyless_needs_command" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r
+complete -c keyless -n "__fish_keyless_needs_command" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r -f -a "(keyless profile list --names 2>/dev/null)"
 complete -c keyless -n "__fish_keyless_needs_command" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
 complete -c keyless -n "__fish_keyless_needs_command" -s q -l quiet -d 'Only errors on stderr'
 complete -c keyless -n "__fish_keyless_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -47,7 +47,7 @@ complete -c keyless -n "__fish_keyless_needs_command" -f -a "version" -d 'Print 
 complete -c keyless -n "__fish_keyless_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai issuer claude-code codex help" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai issuer claude-code codex help" -l cache-dir -d 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]' -r -F
-complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai issuer claude-code codex help" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai issuer claude-code codex help" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r -f -a "(keyless profile list --names 2>/dev/null)"
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai issuer claude-code codex help" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai issuer claude-code codex help" -s q -l quiet -d 'Only errors on stderr'
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and not __fish_seen_subcommand_from anthropic openai issuer claude-code codex help" -s h -l help -d 'Print help'
@@ -64,11 +64,23 @@ complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_s
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -l workspace-id -d 'Workspace ID (wrkspc_…, or `default`); needed when the rule covers several workspaces' -r
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -l base-url -d 'API base URL; https, or http on 127.0.0.1, localhost or [::1]' -r
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -l audience -d 'The audience to ask identity sources for (github-actions, gcp, buildkite, aws; azure needs it: api://<app-id>) [default: https://api.anthropic.com]; the federation rule must match it' -r
-complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -l identity -d 'Where the identity JWT comes from: file:PATH, env, env:NAME, command:PROGRAM ARGS…, github-actions, gcp, azure, buildkite, azure-pipelines[:SERVICE_CONNECTION_ID], aws, auto, login, or client-credentials (the last two need `keyless setup issuer`)' -r
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -l identity -d 'Where the identity JWT comes from: file:PATH, env, env:NAME, command:PROGRAM ARGS…, github-actions, gcp, azure, buildkite, azure-pipelines[:SERVICE_CONNECTION_ID], aws, auto, login, or client-credentials (the last two need `keyless setup issuer`)' -r -f -a "file:\t''
+env\t''
+env:\t''
+command:\t''
+login\t''
+client-credentials\t''
+auto\t''
+github-actions\t''
+gcp\t''
+azure\t''
+aws\t''
+buildkite\t''
+azure-pipelines\t''"
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -l ca-file -d 'PEM file of extra CA certificates for a base URL behind a private CA' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -l cache-dir -d 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]' -r -F
-complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r -f -a "(keyless profile list --names 2>/dev/null)"
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -s q -l quiet -d 'Only errors on stderr'
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from anthropic" -s h -l help -d 'Print help'
@@ -76,12 +88,24 @@ complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_s
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from openai" -l identity-provider-id -d 'Workload identity provider ID (wip_…); required the first time' -r
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from openai" -l service-account-id -d 'Service account ID the provider\'s mapping binds the identity to (not checked locally); required the first time' -r
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from openai" -l token-endpoint -d 'Token endpoint [default: https://auth.openai.com/oauth/token]; https, or http on loopback' -r
-complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from openai" -l identity -d 'Where the identity JWT comes from: file:PATH, env, env:NAME, command:PROGRAM ARGS…, github-actions, gcp, azure, buildkite, azure-pipelines[:SERVICE_CONNECTION_ID], aws, auto, login, or client-credentials (the last two need `keyless setup issuer`)' -r
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from openai" -l identity -d 'Where the identity JWT comes from: file:PATH, env, env:NAME, command:PROGRAM ARGS…, github-actions, gcp, azure, buildkite, azure-pipelines[:SERVICE_CONNECTION_ID], aws, auto, login, or client-credentials (the last two need `keyless setup issuer`)' -r -f -a "file:\t''
+env\t''
+env:\t''
+command:\t''
+login\t''
+client-credentials\t''
+auto\t''
+github-actions\t''
+gcp\t''
+azure\t''
+aws\t''
+buildkite\t''
+azure-pipelines\t''"
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from openai" -l audience -d 'The audience configured on the identity provider (not sent: OpenAI compares it with the JWT\'s aud; keyless warns before spending a JWT for another audience, and the client-credentials source asks for it)' -r
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from openai" -l ca-file -d 'PEM file of extra CA certificates for a token endpoint behind a private CA' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from openai" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from openai" -l cache-dir -d 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]' -r -F
-complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from openai" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from openai" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r -f -a "(keyless profile list --names 2>/dev/null)"
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from openai" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from openai" -s q -l quiet -d 'Only errors on stderr'
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from openai" -s h -l help -d 'Print help'
@@ -101,7 +125,7 @@ localhost\t''"
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from issuer" -l ca-file -d 'PEM file of extra CA certificates for a provider behind a private CA' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from issuer" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from issuer" -l cache-dir -d 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]' -r -F
-complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from issuer" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from issuer" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r -f -a "(keyless profile list --names 2>/dev/null)"
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from issuer" -l client-secret-stdin -d 'Read a confidential client\'s secret from stdin'
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from issuer" -l no-verify -d 'Save without fetching discovery (offline setup); checked at login instead'
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from issuer" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
@@ -112,7 +136,7 @@ complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_s
 project\t'.claude/settings.json in the current directory'"
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from claude-code" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from claude-code" -l cache-dir -d 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]' -r -F
-complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from claude-code" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from claude-code" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r -f -a "(keyless profile list --names 2>/dev/null)"
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from claude-code" -l dry-run -d 'Print the resulting settings file to stdout and change nothing'
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from claude-code" -l force -d 'Replace an apiKeyHelper that runs something else'
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from claude-code" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
@@ -121,7 +145,7 @@ complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_s
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from claude-code" -s V -l version -d 'Print version'
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from codex" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from codex" -l cache-dir -d 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]' -r -F
-complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from codex" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r
+complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from codex" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r -f -a "(keyless profile list --names 2>/dev/null)"
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from codex" -l dry-run -d 'Print the resulting config.toml to stdout and change nothing'
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from codex" -l force -d 'Switch a model_provider that selects something else'
 complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_subcommand_from codex" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
@@ -137,7 +161,7 @@ complete -c keyless -n "__fish_keyless_using_subcommand setup; and __fish_seen_s
 complete -c keyless -n "__fish_keyless_using_subcommand login" -l timeout -d 'Give up after this many seconds (1 to 3600)' -r
 complete -c keyless -n "__fish_keyless_using_subcommand login" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand login" -l cache-dir -d 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]' -r -F
-complete -c keyless -n "__fish_keyless_using_subcommand login" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r
+complete -c keyless -n "__fish_keyless_using_subcommand login" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r -f -a "(keyless profile list --names 2>/dev/null)"
 complete -c keyless -n "__fish_keyless_using_subcommand login" -l browser -d 'Sign in through the browser (authorization code with PKCE)'
 complete -c keyless -n "__fish_keyless_using_subcommand login" -l device -d 'Sign in with a device code (RFC 8628), for machines without a browser'
 complete -c keyless -n "__fish_keyless_using_subcommand login" -l no-browser -d 'Print the URL instead of opening a browser'
@@ -147,7 +171,7 @@ complete -c keyless -n "__fish_keyless_using_subcommand login" -s h -l help -d '
 complete -c keyless -n "__fish_keyless_using_subcommand login" -s V -l version -d 'Print version'
 complete -c keyless -n "__fish_keyless_using_subcommand logout" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand logout" -l cache-dir -d 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]' -r -F
-complete -c keyless -n "__fish_keyless_using_subcommand logout" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r
+complete -c keyless -n "__fish_keyless_using_subcommand logout" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r -f -a "(keyless profile list --names 2>/dev/null)"
 complete -c keyless -n "__fish_keyless_using_subcommand logout" -l all -d 'Sign out of every profile'
 complete -c keyless -n "__fish_keyless_using_subcommand logout" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
 complete -c keyless -n "__fish_keyless_using_subcommand logout" -s q -l quiet -d 'Only errors on stderr'
@@ -159,7 +183,7 @@ complete -c keyless -n "__fish_keyless_using_subcommand credential" -l helper-tt
 complete -c keyless -n "__fish_keyless_using_subcommand credential" -l min-ttl -d 'Serve a cached token only while more than min(SECS, half its lifetime) remains (at most 86400)' -r
 complete -c keyless -n "__fish_keyless_using_subcommand credential" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand credential" -l cache-dir -d 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]' -r -F
-complete -c keyless -n "__fish_keyless_using_subcommand credential" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r
+complete -c keyless -n "__fish_keyless_using_subcommand credential" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r -f -a "(keyless profile list --names 2>/dev/null)"
 complete -c keyless -n "__fish_keyless_using_subcommand credential" -l rejected -d 'The token this command printed was rejected (HTTP 401): drop it and print a newly exchanged one, or fail'
 complete -c keyless -n "__fish_keyless_using_subcommand credential" -l force-refresh -d 'Exchange a new token even if the cache holds a fresh one'
 complete -c keyless -n "__fish_keyless_using_subcommand credential" -l no-login -d 'Never start an interactive sign-in; exit 3 when one is needed'
@@ -169,17 +193,18 @@ complete -c keyless -n "__fish_keyless_using_subcommand credential" -s h -l help
 complete -c keyless -n "__fish_keyless_using_subcommand credential" -s V -l version -d 'Print version'
 complete -c keyless -n "__fish_keyless_using_subcommand env" -l type -d 'Provider to serve (repeatable) [default: every configured provider]' -r -f -a "anthropic\t'Anthropic (Claude API)'
 openai\t'OpenAI (OpenAI API)'"
-complete -c keyless -n "__fish_keyless_using_subcommand env" -l shell -d 'Output syntax [default: from $SHELL, else bash]; `github` appends to $GITHUB_ENV for a job\'s later steps' -r -f -a "bash\t''
+complete -c keyless -n "__fish_keyless_using_subcommand env" -l shell -d 'Output syntax [default: from $SHELL, else powershell on Windows and bash elsewhere]; `github` appends to $GITHUB_ENV for a job\'s later steps' -r -f -a "bash\t''
 zsh\t''
 fish\t''
 powershell\t''
+cmd\t'Windows\' cmd.exe: `set "NAME=value"`'
 dotenv\t''
 json\t''
 github\t'Appended to `$GITHUB_ENV`, for a GitHub Actions job\'s later steps'"
 complete -c keyless -n "__fish_keyless_using_subcommand env" -l min-ttl -d 'Serve a cached token only while more than min(SECS, half its lifetime) remains (at most 86400)' -r
 complete -c keyless -n "__fish_keyless_using_subcommand env" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand env" -l cache-dir -d 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]' -r -F
-complete -c keyless -n "__fish_keyless_using_subcommand env" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r
+complete -c keyless -n "__fish_keyless_using_subcommand env" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r -f -a "(keyless profile list --names 2>/dev/null)"
 complete -c keyless -n "__fish_keyless_using_subcommand env" -l keep-api-key -d 'Leave ANTHROPIC_API_KEY alone (it outranks the token in every SDK)'
 complete -c keyless -n "__fish_keyless_using_subcommand env" -l force-refresh -d 'Exchange a new token even if the cache holds a fresh one'
 complete -c keyless -n "__fish_keyless_using_subcommand env" -l no-login -d 'Never start an interactive sign-in; exit 3 when one is needed'
@@ -192,7 +217,7 @@ openai\t'OpenAI (OpenAI API)'"
 complete -c keyless -n "__fish_keyless_using_subcommand exec" -l min-ttl -d 'Serve a cached token only while more than min(SECS, half its lifetime) remains (at most 86400)' -r
 complete -c keyless -n "__fish_keyless_using_subcommand exec" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand exec" -l cache-dir -d 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]' -r -F
-complete -c keyless -n "__fish_keyless_using_subcommand exec" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r
+complete -c keyless -n "__fish_keyless_using_subcommand exec" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r -f -a "(keyless profile list --names 2>/dev/null)"
 complete -c keyless -n "__fish_keyless_using_subcommand exec" -l keep-api-key -d 'Leave ANTHROPIC_API_KEY alone (it outranks the token in every SDK)'
 complete -c keyless -n "__fish_keyless_using_subcommand exec" -l refresh -d 'Stay as the parent and keep a long-running child signed in (Anthropic only: OpenAI\'s SDKs read only OPENAI_API_KEY, which cannot be refreshed inside a running process)'
 complete -c keyless -n "__fish_keyless_using_subcommand exec" -l proxy -d 'Stay as the parent and serve the child\'s API calls through a local proxy that adds a renewed token: the child gets only a per-run key and a 127.0.0.1 base URL (any SDK or tool; Anthropic and OpenAI)'
@@ -212,7 +237,7 @@ json\t'One JSON object a line, for log collectors'"
 complete -c keyless -n "__fish_keyless_using_subcommand agent" -l min-ttl -d 'Serve a cached token only while more than min(SECS, half its lifetime) remains (at most 86400)' -r
 complete -c keyless -n "__fish_keyless_using_subcommand agent" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand agent" -l cache-dir -d 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]' -r -F
-complete -c keyless -n "__fish_keyless_using_subcommand agent" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r
+complete -c keyless -n "__fish_keyless_using_subcommand agent" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r -f -a "(keyless profile list --names 2>/dev/null)"
 complete -c keyless -n "__fish_keyless_using_subcommand agent" -l rejected -d 'Tell the agent running with these sinks that the API refused its token'
 complete -c keyless -n "__fish_keyless_using_subcommand agent" -l force-refresh -d 'Exchange a new token even if the cache holds a fresh one'
 complete -c keyless -n "__fish_keyless_using_subcommand agent" -l no-login -d 'Never start an interactive sign-in; exit 3 when one is needed'
@@ -233,7 +258,7 @@ azure-pipelines\t''
 aws\t''"
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and not __fish_seen_subcommand_from identity-token help" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and not __fish_seen_subcommand_from identity-token help" -l cache-dir -d 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]' -r -F
-complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and not __fish_seen_subcommand_from identity-token help" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r
+complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and not __fish_seen_subcommand_from identity-token help" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r -f -a "(keyless profile list --names 2>/dev/null)"
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and not __fish_seen_subcommand_from identity-token help" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and not __fish_seen_subcommand_from identity-token help" -s q -l quiet -d 'Only errors on stderr'
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and not __fish_seen_subcommand_from identity-token help" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -246,7 +271,7 @@ complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and __fish_seen
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and __fish_seen_subcommand_from identity-token" -l lifetime -d 'The token\'s lifetime in seconds (1 to 86400)' -r
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and __fish_seen_subcommand_from identity-token" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and __fish_seen_subcommand_from identity-token" -l cache-dir -d 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]' -r -F
-complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and __fish_seen_subcommand_from identity-token" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r
+complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and __fish_seen_subcommand_from identity-token" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r -f -a "(keyless profile list --names 2>/dev/null)"
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and __fish_seen_subcommand_from identity-token" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and __fish_seen_subcommand_from identity-token" -s q -l quiet -d 'Only errors on stderr'
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and __fish_seen_subcommand_from identity-token" -s h -l help -d 'Print help'
@@ -263,7 +288,7 @@ azure-pipelines\t''
 aws\t''"
 complete -c keyless -n "__fish_keyless_using_subcommand demo" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand demo" -l cache-dir -d 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]' -r -F
-complete -c keyless -n "__fish_keyless_using_subcommand demo" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r
+complete -c keyless -n "__fish_keyless_using_subcommand demo" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r -f -a "(keyless profile list --names 2>/dev/null)"
 complete -c keyless -n "__fish_keyless_using_subcommand demo" -l messages-call -d '(internal) the Messages call `demo --ci` runs under `keyless exec`'
 complete -c keyless -n "__fish_keyless_using_subcommand demo" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
 complete -c keyless -n "__fish_keyless_using_subcommand demo" -s q -l quiet -d 'Only errors on stderr'
@@ -271,7 +296,7 @@ complete -c keyless -n "__fish_keyless_using_subcommand demo" -s h -l help -d 'P
 complete -c keyless -n "__fish_keyless_using_subcommand demo" -s V -l version -d 'Print version'
 complete -c keyless -n "__fish_keyless_using_subcommand auth; and not __fish_seen_subcommand_from status help" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand auth; and not __fish_seen_subcommand_from status help" -l cache-dir -d 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]' -r -F
-complete -c keyless -n "__fish_keyless_using_subcommand auth; and not __fish_seen_subcommand_from status help" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r
+complete -c keyless -n "__fish_keyless_using_subcommand auth; and not __fish_seen_subcommand_from status help" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r -f -a "(keyless profile list --names 2>/dev/null)"
 complete -c keyless -n "__fish_keyless_using_subcommand auth; and not __fish_seen_subcommand_from status help" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
 complete -c keyless -n "__fish_keyless_using_subcommand auth; and not __fish_seen_subcommand_from status help" -s q -l quiet -d 'Only errors on stderr'
 complete -c keyless -n "__fish_keyless_using_subcommand auth; and not __fish_seen_subcommand_from status help" -s h -l help -d 'Print help'
@@ -280,7 +305,7 @@ complete -c keyless -n "__fish_keyless_using_subcommand auth; and not __fish_see
 complete -c keyless -n "__fish_keyless_using_subcommand auth; and not __fish_seen_subcommand_from status help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c keyless -n "__fish_keyless_using_subcommand auth; and __fish_seen_subcommand_from status" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand auth; and __fish_seen_subcommand_from status" -l cache-dir -d 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]' -r -F
-complete -c keyless -n "__fish_keyless_using_subcommand auth; and __fish_seen_subcommand_from status" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r
+complete -c keyless -n "__fish_keyless_using_subcommand auth; and __fish_seen_subcommand_from status" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r -f -a "(keyless profile list --names 2>/dev/null)"
 complete -c keyless -n "__fish_keyless_using_subcommand auth; and __fish_seen_subcommand_from status" -l check -d 'Also exchange a fresh token and call GET /v1/models with it'
 complete -c keyless -n "__fish_keyless_using_subcommand auth; and __fish_seen_subcommand_from status" -l json -d 'Print the report as JSON (schema: share/keyless/auth-status.schema.json under the install prefix; docs/ in the source)'
 complete -c keyless -n "__fish_keyless_using_subcommand auth; and __fish_seen_subcommand_from status" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
@@ -291,7 +316,7 @@ complete -c keyless -n "__fish_keyless_using_subcommand auth; and __fish_seen_su
 complete -c keyless -n "__fish_keyless_using_subcommand auth; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c keyless -n "__fish_keyless_using_subcommand profile; and not __fish_seen_subcommand_from list ls show use rm remove rename help" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand profile; and not __fish_seen_subcommand_from list ls show use rm remove rename help" -l cache-dir -d 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]' -r -F
-complete -c keyless -n "__fish_keyless_using_subcommand profile; and not __fish_seen_subcommand_from list ls show use rm remove rename help" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r
+complete -c keyless -n "__fish_keyless_using_subcommand profile; and not __fish_seen_subcommand_from list ls show use rm remove rename help" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r -f -a "(keyless profile list --names 2>/dev/null)"
 complete -c keyless -n "__fish_keyless_using_subcommand profile; and not __fish_seen_subcommand_from list ls show use rm remove rename help" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
 complete -c keyless -n "__fish_keyless_using_subcommand profile; and not __fish_seen_subcommand_from list ls show use rm remove rename help" -s q -l quiet -d 'Only errors on stderr'
 complete -c keyless -n "__fish_keyless_using_subcommand profile; and not __fish_seen_subcommand_from list ls show use rm remove rename help" -s h -l help -d 'Print help'
@@ -306,23 +331,25 @@ complete -c keyless -n "__fish_keyless_using_subcommand profile; and not __fish_
 complete -c keyless -n "__fish_keyless_using_subcommand profile; and not __fish_seen_subcommand_from list ls show use rm remove rename help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from list" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from list" -l cache-dir -d 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]' -r -F
-complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from list" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r
+complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from list" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r -f -a "(keyless profile list --names 2>/dev/null)"
 complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from list" -l json -d 'Print JSON: an array of profiles'
+complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from list" -l names -d 'Print only the names, one a line (for shell completion)'
 complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
 complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from list" -s q -l quiet -d 'Only errors on stderr'
 complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
 complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from ls" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from ls" -l cache-dir -d 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]' -r -F
-complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from ls" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r
+complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from ls" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r -f -a "(keyless profile list --names 2>/dev/null)"
 complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from ls" -l json -d 'Print JSON: an array of profiles'
+complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from ls" -l names -d 'Print only the names, one a line (for shell completion)'
 complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from ls" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
 complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from ls" -s q -l quiet -d 'Only errors on stderr'
 complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from ls" -s h -l help -d 'Print help'
 complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from ls" -s V -l version -d 'Print version'
 complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from show" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from show" -l cache-dir -d 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]' -r -F
-complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from show" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r
+complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from show" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r -f -a "(keyless profile list --names 2>/dev/null)"
 complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from show" -l json -d 'Print JSON'
 complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from show" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
 complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Only errors on stderr'
@@ -330,14 +357,14 @@ complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen
 complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
 complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from use" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from use" -l cache-dir -d 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]' -r -F
-complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from use" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r
+complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from use" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r -f -a "(keyless profile list --names 2>/dev/null)"
 complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from use" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
 complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from use" -s q -l quiet -d 'Only errors on stderr'
 complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from use" -s h -l help -d 'Print help'
 complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from use" -s V -l version -d 'Print version'
 complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from rm" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from rm" -l cache-dir -d 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]' -r -F
-complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from rm" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r
+complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from rm" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r -f -a "(keyless profile list --names 2>/dev/null)"
 complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from rm" -s y -l yes -d 'Do not ask (required when stdin or stderr is not a terminal)'
 complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from rm" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
 complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from rm" -s q -l quiet -d 'Only errors on stderr'
@@ -345,7 +372,7 @@ complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen
 complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from rm" -s V -l version -d 'Print version'
 complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from remove" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from remove" -l cache-dir -d 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]' -r -F
-complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from remove" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r
+complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from remove" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r -f -a "(keyless profile list --names 2>/dev/null)"
 complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from remove" -s y -l yes -d 'Do not ask (required when stdin or stderr is not a terminal)'
 complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from remove" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
 complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from remove" -s q -l quiet -d 'Only errors on stderr'
@@ -353,7 +380,7 @@ complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen
 complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from remove" -s V -l version -d 'Print version'
 complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from rename" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from rename" -l cache-dir -d 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]' -r -F
-complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from rename" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r
+complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from rename" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r -f -a "(keyless profile list --names 2>/dev/null)"
 complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from rename" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
 complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from rename" -s q -l quiet -d 'Only errors on stderr'
 complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from rename" -s h -l help -d 'Print help'
@@ -366,14 +393,14 @@ complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen
 complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c keyless -n "__fish_keyless_using_subcommand completions" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand completions" -l cache-dir -d 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]' -r -F
-complete -c keyless -n "__fish_keyless_using_subcommand completions" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r
+complete -c keyless -n "__fish_keyless_using_subcommand completions" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r -f -a "(keyless profile list --names 2>/dev/null)"
 complete -c keyless -n "__fish_keyless_using_subcommand completions" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
 complete -c keyless -n "__fish_keyless_using_subcommand completions" -s q -l quiet -d 'Only errors on stderr'
 complete -c keyless -n "__fish_keyless_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c keyless -n "__fish_keyless_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c keyless -n "__fish_keyless_using_subcommand version" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand version" -l cache-dir -d 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]' -r -F
-complete -c keyless -n "__fish_keyless_using_subcommand version" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r
+complete -c keyless -n "__fish_keyless_using_subcommand version" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r -f -a "(keyless profile list --names 2>/dev/null)"
 complete -c keyless -n "__fish_keyless_using_subcommand version" -l json -d 'Print the build information as one JSON object'
 complete -c keyless -n "__fish_keyless_using_subcommand version" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'
 complete -c keyless -n "__fish_keyless_using_subcommand version" -s q -l quiet -d 'Only errors on stderr'

@@ -14,9 +14,8 @@ pub fn files() -> Vec<(String, Vec<u8>)> {
         (Shell::PowerShell, "_keyless.ps1"),
         (Shell::Elvish, "keyless.elv"),
     ] {
-        let mut buf = Vec::new();
-        clap_complete::generate(shell, &mut crate::cli::command(), "keyless", &mut buf);
-        out.push((format!("completions/{name}"), buf));
+        let script = crate::completion_script::completion(shell, &mut crate::cli::command());
+        out.push((format!("completions/{name}"), script.into_bytes()));
     }
     // The help subcommand is for the terminal: no page documents it, so
     // none may refer to one (keyless-help(1)).

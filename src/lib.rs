@@ -18,7 +18,6 @@ pub mod handoff;
 /// Stage 2: the providers and their token exchanges.
 pub mod provider;
 /// Stage 4 for programs that read a key once: `exec --proxy`.
-#[cfg(unix)]
 pub mod proxy;
 /// Stage 1: where identity JWTs come from.
 pub mod source;
@@ -46,6 +45,7 @@ pub mod sandbox;
 
 // --- plumbing ---
 /// Man pages and completions from the clap definitions.
+pub mod completion_script;
 pub mod env_doc;
 pub mod error;
 pub mod generated;

@@ -2,12 +2,10 @@
 //! and one per profile (a sign-in or refresh), each a `.lock` file held with
 //! `flock` for as long as its guard lives.
 //!
-//! A waiter blocks on a helper thread, so the wait is bounded without
-//! polling. An unusable cache dir gives an empty guard (no caching, no
+//! The wait is bounded ([`private_fs::lock`]). An unusable cache dir gives an empty guard (no caching, no
 //! lock) except where [`TokenCache::lock_required`] says a lock is a must.
 //! The guard is the proof the write APIs ask for.
 
-use std::fs::File;
 use std::time::Duration;
 
 use super::{CacheKey, TokenCache, WARNED_UNUSABLE};
@@ -22,7 +20,7 @@ pub const LOCK_TIMEOUT: Duration = Duration::from_secs(330);
 
 /// Holds a lock; writes take it as proof.
 pub struct LockGuard {
-    pub(super) file: Option<File>,
+    pub(super) file: Option<private_fs::FileLock>,
 }
 
 impl LockGuard {
@@ -66,43 +64,19 @@ impl TokenCache {
 
     fn lock_file(&self, name: &str) -> Result<LockGuard> {
         let path = self.dir.join(format!("{name}.lock"));
-        let file = match private_fs::open_lock(&path) {
-            Ok(Ok(f)) => f,
-            Ok(Err(u)) => return Err(private_fs::refused_lock(&path, &u)),
-            Err(e) => {
+        let waiting = || output::info("another keyless process is exchanging; waiting for it");
+        match private_fs::lock(&path, LOCK_TIMEOUT, waiting) {
+            Ok(l) => Ok(LockGuard { file: Some(l) }),
+            Err(e @ private_fs::LockError::Open(_)) => {
                 if !WARNED_UNUSABLE.swap(true, Ordering::Relaxed) {
-                    output::warn(&format!(
-                        "token cache disabled: cannot open {}: {}",
-                        path.display(),
-                        crate::error::io_reason(&e)
-                    ));
+                    output::warn(&format!("token cache disabled: {}", e.reason(&path)));
                 }
-                return Ok(LockGuard { file: None });
+                Ok(LockGuard { file: None })
             }
-        };
-        match file.try_lock() {
-            Ok(()) => return Ok(LockGuard { file: Some(file) }),
-            Err(std::fs::TryLockError::WouldBlock) => {}
-            Err(std::fs::TryLockError::Error(e)) => {
-                return Err(Error::io("cannot lock", &path, &e));
-            }
-        }
-        output::info("another keyless process is exchanging; waiting for it");
-        // A blocking lock on a helper thread, so the wait is bounded without polling.
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let r = file.lock().map(|()| file);
-            let _ = tx.send(r);
-        });
-        match rx.recv_timeout(LOCK_TIMEOUT) {
-            Ok(Ok(file)) => Ok(LockGuard { file: Some(file) }),
-            Ok(Err(e)) => Err(Error::io("cannot lock", &path, &e)),
-            Err(_) => Err(Error::failure(format!(
-                "gave up after {}s waiting for another keyless process holding {}",
-                LOCK_TIMEOUT.as_secs(),
-                path.display()
-            ))
-            .hint("another keyless is still exchanging or signing in; let it finish (a lock is released when its process ends), then retry")),
+            Err(e) => Err(e.into_error(
+                &path,
+                "another keyless is still exchanging or signing in; let it finish (a lock is released when its process ends), then retry",
+            )),
         }
     }
 }

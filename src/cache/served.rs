@@ -27,12 +27,13 @@
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::CacheKey;
 use crate::clock;
 use crate::error::Result;
 use crate::output;
+use crate::private_fs;
 
 /// What the caller told keyless about how it uses the token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,8 +143,8 @@ pub fn must_replace(policy: Policy, last: Option<&Record>, digest: &str, now_ms:
 /// served. `secret` reads a token's text. `record` names the record file;
 /// it is not even computed without a flag.
 ///
-/// The record is read, judged and rewritten under an exclusive lock on it,
-/// and the token is read from the cache under that lock too: callers at the
+/// The record is read, judged and rewritten under an exclusive lock (on a
+/// lock file beside it), and the token is read from the cache under that lock too: callers at the
 /// same moment (several sessions on one cache) see each other's records, so
 /// a burst of them costs one replacement, not one each.
 pub fn settle<T>(
@@ -156,18 +157,15 @@ pub fn settle<T>(
         return get(false);
     }
     let path = record();
+    let mut held = lock(&path);
     let mut file = open(&path);
-    if let Some(f) = &file {
-        lock(f);
-    }
     let token = get(false)?;
     if file.is_none() {
         // The first call ever: the cache directory exists only now.
+        held = held.or_else(|| lock(&path));
         file = open(&path);
-        if let Some(f) = &file {
-            lock(f);
-        }
     }
+    let _held = held;
     let last = file.as_mut().and_then(read);
     let now = clock::now_ms();
     let digest = crate::digest::sha256_hex(secret(&token));
@@ -239,7 +237,7 @@ pub fn settle<T>(
 /// descriptor is a regular file of ours, not writable by others, with one
 /// link (a hard link would carry the writes elsewhere). When any of that
 /// fails keyless serves as if there were no record.
-fn open(path: &std::path::Path) -> Option<File> {
+fn open(path: &Path) -> Option<File> {
     let skip = |why: String| {
         output::debug(&format!("not using the served-token record: {why}"));
         None
@@ -247,7 +245,7 @@ fn open(path: &std::path::Path) -> Option<File> {
     let dir = path.parent()?;
     match std::fs::symlink_metadata(dir) {
         Ok(m) if m.is_dir() => {
-            if let Err(u) = crate::private_fs::check(&m, 0o077) {
+            if let Err(u) = crate::private_fs::check_path(dir, &m, 0o077) {
                 return skip(u.describe(dir));
             }
         }
@@ -282,7 +280,7 @@ fn open(path: &std::path::Path) -> Option<File> {
     if !meta.is_file() {
         return skip(format!("{} is not a regular file", path.display()));
     }
-    if let Err(u) = crate::private_fs::check(&meta, 0o022) {
+    if let Err(u) = crate::private_fs::check_path(path, &meta, 0o022) {
         return skip(u.describe(path));
     }
     #[cfg(unix)]
@@ -295,23 +293,24 @@ fn open(path: &std::path::Path) -> Option<File> {
     Some(f)
 }
 
-/// Hold an exclusive lock on the record until the file is closed. The holder
-/// does at most one exchange, itself bounded by its timeouts. Without the
-/// lock the record still works, only less well under bursts.
-fn lock(f: &File) {
-    #[cfg(unix)]
-    {
-        use std::os::fd::AsRawFd;
-        // SAFETY: flock(2) on a descriptor this function borrows.
-        while unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX) } == -1 {
-            if std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
-                output::debug("cannot lock the served-token record; going on without");
-                return;
-            }
+/// Take the record's lock (`<record>.lock`, never the record itself:
+/// Windows locks are mandatory), waiting at most [`super::LOCK_TIMEOUT`]:
+/// the holder does at most one exchange, itself bounded by its timeouts.
+/// Without the lock the record still works, only less well under bursts.
+fn lock(record: &Path) -> Option<private_fs::FileLock> {
+    let mut name = record.as_os_str().to_owned();
+    name.push(".lock");
+    let path = PathBuf::from(name);
+    match private_fs::lock(&path, super::LOCK_TIMEOUT, || {}) {
+        Ok(l) => Some(l),
+        Err(e) => {
+            output::debug(&format!(
+                "going on without the served-token record's lock: {}",
+                e.reason(&path)
+            ));
+            None
         }
     }
-    #[cfg(not(unix))]
-    let _ = f;
 }
 
 fn read(f: &mut File) -> Option<Record> {

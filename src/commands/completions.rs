@@ -13,7 +13,6 @@ pub struct CompletionsArgs {
 /// `cli` is the whole command line the script completes; the caller passes
 /// it in, since the command tree is built from every command's arguments.
 pub fn run(args: &CompletionsArgs, mut cli: clap::Command) -> Result<()> {
-    let mut buf = Vec::new();
-    clap_complete::generate(args.shell, &mut cli, "keyless", &mut buf);
-    crate::output::payload(&String::from_utf8_lossy(&buf), false)
+    let script = crate::completion_script::completion(args.shell, &mut cli);
+    crate::output::payload(&script, false)
 }

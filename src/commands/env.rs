@@ -15,7 +15,7 @@ pub struct EnvArgs {
     /// Provider to serve (repeatable) [default: every configured provider]
     #[arg(long = "type", value_enum, value_name = "PROVIDER")]
     pub types: Vec<Provider>,
-    /// Output syntax [default: from $SHELL, else bash]; `github` appends to $GITHUB_ENV for a job's later steps
+    /// Output syntax [default: from $SHELL, else powershell on Windows and bash elsewhere]; `github` appends to $GITHUB_ENV for a job's later steps
     #[arg(long, value_enum)]
     pub shell: Option<ShellKind>,
     /// Leave ANTHROPIC_API_KEY alone (it outranks the token in every SDK)

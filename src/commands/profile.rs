@@ -33,8 +33,11 @@ pub enum ProfileCommand {
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// Print JSON: an array of profiles
-    #[arg(long)]
+    #[arg(long, conflicts_with = "names")]
     pub json: bool,
+    /// Print only the names, one a line (for shell completion)
+    #[arg(long)]
+    pub names: bool,
 }
 
 #[derive(Debug, Args)]
@@ -137,6 +140,15 @@ fn summary(settings: &Settings, loaded: &LoadedConfig, name: &str, p: &Profile) 
 
 fn list(settings: &Settings, args: &ListArgs) -> Result<()> {
     let loaded = settings.load_config()?;
+    if args.names {
+        let names: String = loaded
+            .file
+            .profiles
+            .keys()
+            .map(|n| format!("{n}\n"))
+            .collect();
+        return output::payload(&names, false);
+    }
     let all: Vec<Summary> = loaded
         .file
         .profiles

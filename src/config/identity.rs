@@ -224,3 +224,48 @@ mod tests {
         assert!(IdentitySource::parse("azure-pipelines:a&b=c").is_err());
     }
 }
+
+/// `--identity`'s parser for the command line: any text (the real check is
+/// [`IdentitySource::parse`], with its hints), but with the sources'
+/// names and prefixes as the values shell completion offers, so that a
+/// completion never lists file names.
+#[derive(Clone, Debug)]
+pub struct SpecParser;
+
+/// What completion offers for `--identity`.
+pub const COMPLETIONS: &[&str] = &[
+    "file:",
+    "env",
+    "env:",
+    "command:",
+    "login",
+    "client-credentials",
+    "auto",
+    "github-actions",
+    "gcp",
+    "azure",
+    "aws",
+    "buildkite",
+    "azure-pipelines",
+];
+
+impl clap::builder::TypedValueParser for SpecParser {
+    type Value = String;
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            COMPLETIONS
+                .iter()
+                .map(|v| clap::builder::PossibleValue::new(*v)),
+        ))
+    }
+}

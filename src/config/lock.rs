@@ -1,17 +1,13 @@
-//! The config file's writer lock: `<config dir>/config.lock`, held with
-//! `flock` while a command loads, updates and saves `config.json`, so
+//! The config file's writer lock: `<config dir>/config.lock`, held
+//! ([`private_fs::lock`]) while a command loads, updates and saves `config.json`, so
 //! parallel `setup` runs each apply their change to the other's result
 //! instead of overwriting it.
 //!
 //! Self-contained on purpose (the cache's locks live in its own dir and
 //! degrade to "no lock"; a config rewrite must not run unlocked).
 
-use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-
-#[cfg(unix)]
-use std::os::unix::fs::OpenOptionsExt;
 
 use super::{LoadedConfig, load};
 use crate::error::{Error, Result};
@@ -26,7 +22,7 @@ const LOCK_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Proof that this process holds the config's writer lock; saving asks for it.
 pub struct ConfigLock {
-    _file: File,
+    _lock: private_fs::FileLock,
     dir: PathBuf,
 }
 
@@ -48,53 +44,18 @@ fn lock(dir: &Path) -> Result<ConfigLock> {
     private_fs::ensure_dir(dir)
         .map_err(|m| Error::config(format!("cannot prepare the config directory: {m}")))?;
     let path = dir.join(LOCK_FILE);
-    let mut o = OpenOptions::new();
-    o.read(true).write(true).create(true).truncate(false);
-    #[cfg(unix)]
-    o.mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC);
-    let file = o
-        .open(&path)
-        .map_err(|e| Error::io("cannot open the config lock", &path, &e).kind_config())?;
-    let meta = file
-        .metadata()
-        .map_err(|e| Error::io("cannot inspect the config lock", &path, &e).kind_config())?;
-    if let Err(u) = private_fs::check(&meta, 0o022) {
-        return Err(Error::config(format!(
-            "refusing to use the config lock: {}",
-            u.describe(&path)
-        ))
-        .hint(format!("remove {} and retry", path.display())));
-    }
-    match file.try_lock() {
-        Ok(()) => return Ok(held(file, dir)),
-        Err(std::fs::TryLockError::WouldBlock) => {}
-        Err(std::fs::TryLockError::Error(e)) => {
-            return Err(Error::io("cannot lock", &path, &e).kind_config());
+    let waiting = || output::info("another keyless process is saving the config; waiting for it");
+    match private_fs::lock(&path, LOCK_TIMEOUT, waiting) {
+        Ok(l) => Ok(ConfigLock {
+            _lock: l,
+            dir: dir.to_path_buf(),
+        }),
+        Err(e @ (private_fs::LockError::Open(_) | private_fs::LockError::Lock(_))) => {
+            Err(e.into_error(&path, "").kind_config())
         }
-    }
-    output::info("another keyless process is saving the config; waiting for it");
-    // A blocking lock on a helper thread, so the wait is bounded without polling.
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let r = file.lock().map(|()| file);
-        let _ = tx.send(r);
-    });
-    match rx.recv_timeout(LOCK_TIMEOUT) {
-        Ok(Ok(file)) => Ok(held(file, dir)),
-        Ok(Err(e)) => Err(Error::io("cannot lock", &path, &e).kind_config()),
-        Err(_) => Err(Error::failure(format!(
-            "gave up after {}s waiting for another keyless process holding {}",
-            LOCK_TIMEOUT.as_secs(),
-            path.display()
-        ))
-        .hint("another keyless is still saving the config; let it finish, then retry")),
-    }
-}
-
-fn held(file: File, dir: &Path) -> ConfigLock {
-    ConfigLock {
-        _file: file,
-        dir: dir.to_path_buf(),
+        Err(e) => Err(e.into_error(
+            &path,
+            "another keyless is still saving the config; let it finish, then retry",
+        )),
     }
 }

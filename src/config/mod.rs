@@ -222,6 +222,10 @@ pub fn load(dir: &Path) -> Result<LoadedConfig> {
                     )
                 }
                 private_fs::Unsafe::WrongType => format!("remove {}", path.display()),
+                private_fs::Unsafe::Shared { .. } => format!(
+                    "icacls \"{}\" /inheritance:r /grant:r \"%USERNAME%:F\", and remove other accounts' entries",
+                    path.display()
+                ),
             };
             return Err(fix(u.describe(&path)).hint(hint));
         }
@@ -256,7 +260,7 @@ pub fn load(dir: &Path) -> Result<LoadedConfig> {
 
 fn check_dir(dir: &Path) -> Result<()> {
     if let Ok(meta) = std::fs::symlink_metadata(dir)
-        && let Err(u) = private_fs::check(&meta, 0o022)
+        && let Err(u) = private_fs::check_path(dir, &meta, 0o022)
         && u != private_fs::Unsafe::Symlink
     {
         return Err(Error::config(format!(

@@ -9,10 +9,8 @@ pub mod child;
 pub mod child_env;
 pub mod contain;
 pub mod renewal;
-#[cfg(unix)]
 pub mod sdk_profile;
 pub mod shell;
-#[cfg(unix)]
 pub mod supervise;
 
 use std::env;

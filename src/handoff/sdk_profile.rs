@@ -28,10 +28,7 @@ pub struct SdkProfile {
 impl SdkProfile {
     /// A private directory holding the profile for `cfg` and `token`.
     pub fn create(cfg: &AnthropicConfig, token: &Token) -> Result<Self> {
-        let dir = tempfile::Builder::new()
-            .prefix("keyless-exec-")
-            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
-            .tempdir()
+        let dir = private_fs::private_tempdir("keyless-exec-")
             .map_err(|e| Error::failure(format!("cannot create a private directory: {e}")))?;
         for sub in ["configs", "credentials"] {
             private_fs::ensure_dir(&dir.path().join(sub)).map_err(Error::failure)?;

@@ -11,22 +11,50 @@ pub enum ShellKind {
     Zsh,
     Fish,
     Powershell,
+    /// Windows' cmd.exe: `set "NAME=value"`
+    Cmd,
     Dotenv,
     Json,
     /// Appended to `$GITHUB_ENV`, for a GitHub Actions job's later steps.
     Github,
 }
 
-/// The syntax for the user's shell, from `$SHELL`'s basename.
+/// The syntax for the user's shell: from `$SHELL`'s basename when set (Git
+/// Bash, MSYS and Cygwin set it on Windows too), else PowerShell on Windows
+/// and bash elsewhere.
 pub fn from_env() -> ShellKind {
-    let shell = std::env::var(crate::env_vars::SHELL).unwrap_or_default();
-    let name = shell.rsplit('/').next().unwrap_or("");
-    match name {
+    by_name(
+        std::env::var(crate::env_vars::SHELL).ok().as_deref(),
+        cfg!(windows),
+    )
+}
+
+fn by_name(shell: Option<&str>, windows: bool) -> ShellKind {
+    let name = shell.unwrap_or("").rsplit(['/', '\\']).next().unwrap_or("");
+    match name.strip_suffix(".exe").unwrap_or(name) {
         "zsh" => ShellKind::Zsh,
         "fish" => ShellKind::Fish,
-        "pwsh" | "powershell" | "pwsh.exe" | "powershell.exe" => ShellKind::Powershell,
+        "pwsh" | "powershell" => ShellKind::Powershell,
+        "cmd" => ShellKind::Cmd,
+        "" if windows => ShellKind::Powershell,
         _ => ShellKind::Bash,
     }
+}
+
+/// cmd.exe's `set "NAME=value"`: inside the quotes `&|<>^` are plain, but
+/// `%` (and `!` under delayed expansion) expand and nothing can escape them
+/// on a command line, `"` ends the quoting early, and a line break ends the
+/// command: a value with any of them is refused, never written half-safe.
+pub fn cmd_set(name: &str, v: &str) -> Result<String> {
+    if v.chars()
+        .any(|c| matches!(c, '%' | '!' | '"') || c.is_control())
+    {
+        return Err(Error::failure(format!(
+            "the value of {name} cannot be written safely in cmd syntax"
+        ))
+        .hint("use --shell powershell or --shell json"));
+    }
+    Ok(format!("set \"{name}={v}\""))
 }
 
 /// POSIX single quotes: nothing is special inside; `'` becomes `'\''`.
@@ -86,6 +114,9 @@ pub fn render(kind: ShellKind, assignments: &[Assignment]) -> Result<String> {
             (ShellKind::Powershell, Assignment::Unset(n)) => {
                 format!("Remove-Item -Path Env:{n} -ErrorAction SilentlyContinue")
             }
+            (ShellKind::Cmd, Assignment::Set(n, v)) => cmd_set(n, v.expose())?,
+            // `set "NAME="` removes the variable, and succeeds when it is absent.
+            (ShellKind::Cmd, Assignment::Unset(n)) => format!("set \"{n}=\""),
             (ShellKind::Dotenv, Assignment::Set(n, v)) => {
                 let v = v.expose();
                 if v.contains(['\'', '\n', '\r']) {
@@ -135,6 +166,43 @@ mod tests {
         assert_eq!(powershell_quote("x'y’z"), "'x''y’’z'");
         // every quote produced ends exactly where it began
         assert!(posix_quote(nasty).starts_with('\''));
+    }
+
+    #[test]
+    fn the_default_shell_is_powershell_on_windows_and_bash_elsewhere() {
+        assert_eq!(by_name(None, true), ShellKind::Powershell);
+        assert_eq!(by_name(None, false), ShellKind::Bash);
+        assert_eq!(by_name(Some("/usr/bin/bash"), true), ShellKind::Bash);
+        assert_eq!(
+            by_name(Some(r"C:\Program Files\PowerShell\7\pwsh.exe"), false),
+            ShellKind::Powershell
+        );
+        assert_eq!(
+            by_name(Some(r"C:\Windows\System32\cmd.exe"), true),
+            ShellKind::Cmd
+        );
+        assert_eq!(by_name(Some("/bin/zsh"), true), ShellKind::Zsh);
+    }
+
+    #[test]
+    fn cmd_syntax_refuses_what_cmd_would_expand_or_split() {
+        use crate::secret::Secret;
+        let a = [
+            Assignment::Set("X", Secret::new("sk-ant-oat01-a_b.c&d|e<f>g^h".to_string())),
+            Assignment::Unset("Y"),
+        ];
+        assert_eq!(
+            render(ShellKind::Cmd, &a).unwrap(),
+            "set \"X=sk-ant-oat01-a_b.c&d|e<f>g^h\"\nset \"Y=\"\n"
+        );
+        for v in ["a%PATH%b", "a!b", "a\"b", "a\nb", "a\rb", "a\u{1b}b"] {
+            let a = [Assignment::Set("X", Secret::new(v.to_string()))];
+            let e = render(ShellKind::Cmd, &a).unwrap_err();
+            assert!(
+                e.message.contains("cannot be written safely in cmd"),
+                "{v:?}"
+            );
+        }
     }
 
     #[test]

@@ -238,6 +238,8 @@ mod tests {
     fn host_must_be_the_listener() {
         assert!(host_is_ours(&headers(&[("host", "127.0.0.1:4000")]), 4000));
         assert!(host_is_ours(&headers(&[("host", "LocalHost:4000")]), 4000));
+        // keyless agent may listen on [::1] (an IP literal: no DNS rebinding).
+        assert!(host_is_ours(&headers(&[("host", "[::1]:4000")]), 4000));
         assert!(!host_is_ours(&headers(&[("host", "127.0.0.1:4001")]), 4000));
         assert!(!host_is_ours(
             &headers(&[("host", "evil.example:4000")]),
@@ -249,7 +251,8 @@ mod tests {
             "127.0.0.1:+4000",
             "127.0.0.1",
             "127.0.0.1:4000:4000",
-            "[::1]:4000",
+            "[::1]:4001",
+            "[::2]:4000",
             "127.0.0.2:4000",
             "localhost.:4000",
         ] {

@@ -156,6 +156,8 @@ pub fn new_capability() -> String {
 /// Where `keyless agent` serves a provider's gate.
 pub enum SinkListener {
     Tcp(std::net::TcpListener),
+    // `keyless agent` runs on Unix only (issue 20 leaves it out on Windows).
+    #[cfg(unix)]
     Unix(std::os::unix::net::UnixListener),
 }
 
@@ -183,6 +185,7 @@ pub fn serve_sink(
     };
     let port = match &listener {
         SinkListener::Tcp(l) => l.local_addr().map_err(failed)?.port(),
+        #[cfg(unix)]
         SinkListener::Unix(_) => 0,
     };
     let tokens = Tokens::shared(renewer);
@@ -202,6 +205,7 @@ pub fn serve_sink(
             let l = tokio::net::TcpListener::from_std(l).map_err(failed)?;
             rt.spawn(listen::serve(l, limits, handle));
         }
+        #[cfg(unix)]
         SinkListener::Unix(l) => {
             l.set_nonblocking(true).map_err(failed)?;
             let l = tokio::net::UnixListener::from_std(l).map_err(failed)?;

@@ -12,7 +12,7 @@
 //! lock next adopts the newest complete leftover, judged by `seq` (one more
 //! on every write), and removes the rest.
 
-use std::fs::{self, File};
+use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
@@ -20,6 +20,10 @@ use serde_json::{Map, Value};
 use crate::error::{Error, Result};
 use crate::output;
 use crate::private_fs::{self, Read0600};
+
+/// Longest a secrets-file update waits for another process's (they take
+/// milliseconds, but a sign-in may hold the file while it refreshes).
+const LOCK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Largest secret file read.
 const MAX_FILE: u64 = 1 << 20;
@@ -153,16 +157,20 @@ pub struct FileStore {
 impl FileStore {
     /// Serialise read-modify-write of the secrets file across profiles and
     /// processes: a lost update could resurrect a rotated refresh token.
-    fn lock(&self) -> Result<File> {
+    fn lock(&self) -> Result<private_fs::FileLock> {
         if let Some(dir) = self.path.parent() {
             private_fs::ensure_dir(dir).map_err(Error::config)?;
         }
         let lock = self.path.with_extension("lock");
-        let f = private_fs::open_lock(&lock)
-            .map_err(|e| Error::io("cannot open", &lock, &e))?
-            .map_err(|u| private_fs::refused_lock(&lock, &u))?;
-        f.lock().map_err(|e| Error::io("cannot lock", &lock, &e))?;
-        Ok(f)
+        private_fs::lock(&lock, LOCK_TIMEOUT, || {
+            output::info("another keyless process is updating the secrets file; waiting for it")
+        })
+        .map_err(|e| {
+            e.into_error(
+                &lock,
+                "another keyless is still updating the secrets file; let it finish, then retry",
+            )
+        })
     }
 
     /// Does the file hold `name`? Without the lock (for `auth status`).

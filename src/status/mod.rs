@@ -207,7 +207,7 @@ pub fn gather(inp: &Inputs) -> Report {
             .collect(),
     };
     if let Ok(meta) = std::fs::symlink_metadata(&s.cache_dir)
-        && let Err(u) = crate::private_fs::check(&meta, 0o077)
+        && let Err(u) = crate::private_fs::check_path(&s.cache_dir, &meta, 0o077)
     {
         warnings.push(format!("cache directory: {}", u.describe(&s.cache_dir)));
     }

@@ -139,9 +139,12 @@ fn proxy_sinks_serve_three_clients_for_three_minutes_and_replace_a_revoked_token
         assert_eq!(v["failed"], 0, "{what}: {v}");
         assert!(v["ok"].as_u64().unwrap() >= 100, "{what}: {v}");
     }
+    // Each revoked token is replaced on its first 401; a request already
+    // in flight with it (two clients per provider) may meet one 401 too,
+    // and is retried with the replacement: none fails, none is refused later.
     let refused = api_unauthorized(&sb) - before;
     assert!(
-        (1..=2).contains(&refused),
+        (2..=4).contains(&refused),
         "each revoked token was replaced on its first 401: {refused} refused"
     );
     assert_eq!(

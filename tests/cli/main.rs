@@ -3,6 +3,7 @@
 mod agent_support;
 mod anthropic;
 mod common;
+mod completion_values;
 mod fake;
 mod fake_idp;
 mod hardening;
@@ -59,4 +60,5 @@ mod status;
 mod status_scan;
 mod tls;
 mod version;
+mod windows;
 mod zero_setup;

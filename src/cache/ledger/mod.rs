@@ -5,8 +5,9 @@
 //! A record is `claimed` from the moment a process decides to exchange the
 //! JWT, and `sent` once a connection to the token endpoint is established
 //! for it (see [`crate::http::client_observed`]); before that, the JWT
-//! provably has not left. Records appear whole: written to a temp file,
-//! `flock`ed, then hard-linked into place, which fails if one exists, so two
+//! provably has not left. Records appear whole: their lock file
+//! (`<digest>.lock`, never the record: Windows locks are mandatory) taken,
+//! written to a temp file, then hard-linked into place, which fails if one exists, so two
 //! processes can never both claim a JWT. The claimer holds the lock until
 //! the record says `sent` or is released; a `claimed` record whose lock is
 //! free was left by a process that died before connecting, and is taken
@@ -66,8 +67,8 @@ pub struct Pending {
 struct PendingRecord {
     path: PathBuf,
     record: Record,
-    /// The claimed record, `flock`ed: its lock says "in flight".
-    _lock: File,
+    /// The claimed record's lock: held says "in flight".
+    _lock: private_fs::FileLock,
 }
 
 impl Pending {
@@ -164,7 +165,7 @@ impl TokenCache {
             claimed_at: now,
             sent_at: None,
         };
-        let pending = |lock: File| {
+        let pending = |lock: private_fs::FileLock| {
             Claim::Fresh(Pending {
                 inner: Arc::new(Mutex::new(Some(PendingRecord {
                     path: path.clone(),
@@ -197,7 +198,7 @@ impl TokenCache {
                     Found::Spent(at) => Claim::AlreadyExchanged(at),
                     _ => Claim::Unreadable(format!(
                         "cannot take the ledger's lock: {}",
-                        crate::error::io_reason(&e)
+                        e.reason(&dir.join(".lock"))
                     )),
                 };
             }

@@ -1,20 +1,26 @@
 //! A ledger record on disk: its format (`claimed` or `sent`; version-1
 //! records read as `sent`), writing it so that it appears whole (a temp
-//! file, locked first when it is a new claim, then hard-linked or renamed
-//! into place), and reading what one says, including whether a `claimed`
-//! record's lock is still held. The claim policy is in the parent module.
+//! file, its lock file `<digest>.lock` taken first when it is a new claim,
+//! then hard-linked or renamed into place), and reading what one says,
+//! including whether a `claimed` record's lock is still held. The claim policy is in the parent module.
 
-use std::fs::{File, OpenOptions};
+use std::fs::OpenOptions;
 use std::io::{ErrorKind, Write};
-use std::path::Path;
-use std::time::SystemTime;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 #[cfg(unix)]
 use std::os::unix::fs::OpenOptionsExt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::private_fs;
+use crate::private_fs::{self, FileLock, LockError};
+
+/// How long a new claim waits for a record's lock another process holds
+/// for a moment (looking at the record) before it counts as a claimer's.
+const CLAIM_WAIT: Duration = Duration::from_millis(200);
+/// How long a takeover waits for the ledger-wide lock (held for a moment).
+const LEDGER_WAIT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Serialize, Deserialize, PartialEq, Eq, Clone, Copy)]
 #[serde(rename_all = "kebab-case")]
@@ -61,15 +67,40 @@ pub(super) enum Place {
     Replace,
 }
 
+/// The lock file of the record at `path`: `<digest>.lock` beside it. A
+/// claim is held by locking it, never the record itself (Windows locks are
+/// mandatory: a locked record could not be read by anyone else).
+pub(super) fn claim_lock_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".lock");
+    PathBuf::from(name)
+}
+
 /// Write `record` at `path` through a temp file in `dir`, so that it
-/// appears whole. With `Place::New`, the temp file is locked first and the
-/// lock is handed back: the record is never visible unlocked while claimed.
+/// appears whole. With `Place::New`, the record's lock is taken first and
+/// handed back: the record is never visible unlocked while claimed. A lock
+/// held by another claimer reads as `AlreadyExists`.
 pub(super) fn write_record(
     dir: &Path,
     path: &Path,
     record: &Record,
     place: Place,
-) -> std::io::Result<Option<File>> {
+) -> std::io::Result<Option<FileLock>> {
+    let held = match place {
+        // Brief: an inspector holds it for a moment; a claimer for the
+        // whole exchange.
+        Place::New => match private_fs::lock(&claim_lock_path(path), CLAIM_WAIT, || {}) {
+            Ok(l) => Some(l),
+            Err(LockError::Busy | LockError::TimedOut(_)) => {
+                return Err(std::io::Error::from(ErrorKind::AlreadyExists));
+            }
+            Err(LockError::Open(e) | LockError::Lock(e)) => return Err(e),
+            Err(LockError::Refused(_)) => {
+                return Err(std::io::Error::from(ErrorKind::PermissionDenied));
+            }
+        },
+        Place::Replace => None,
+    };
     let tmp = dir.join(format!(
         ".claim-{}-{}.tmp",
         std::process::id(),
@@ -82,25 +113,20 @@ pub(super) fn write_record(
         .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC);
     let mut f = o.open(&tmp)?;
     let result = (|| {
-        if matches!(place, Place::New) {
-            f.try_lock().map_err(|e| match e {
-                std::fs::TryLockError::Error(e) => e,
-                std::fs::TryLockError::WouldBlock => std::io::Error::from(ErrorKind::WouldBlock),
-            })?;
-        }
         // No fsync: the link or rename makes the record whole for every
         // other process, and a killed one loses nothing from the page
         // cache. Only a power loss could leave it torn, which reads as
         // "unknown", not "spent"; two fsyncs would cost every cold exchange
         // milliseconds on the request path.
         f.write_all(&serde_json::to_vec(record).unwrap_or_default())?;
+        drop(f);
         match place {
             Place::New => std::fs::hard_link(&tmp, path),
             Place::Replace => std::fs::rename(&tmp, path),
         }
     })();
     let _ = std::fs::remove_file(&tmp);
-    result.map(|()| matches!(place, Place::New).then_some(f))
+    result.map(|()| held)
 }
 
 /// What the record at `path` says. A `claimed` record's lock is tried:
@@ -132,38 +158,28 @@ fn inspect_once(path: &Path) -> Option<Found> {
     };
     Some(match r.state {
         State::Sent => Found::Spent(r.sent_at.unwrap_or(r.claimed_at)),
-        State::Claimed => match file.try_lock() {
+        State::Claimed => match private_fs::try_lock(&claim_lock_path(path)) {
             // We got it: nobody holds the claim any more, unless the claimer
-            // marked it sent (a new file renamed over this one) meanwhile.
-            Ok(()) if same_file(&file, path) => Found::Abandoned,
-            Ok(()) => return None,
-            Err(_) => Found::Spent(r.claimed_at),
+            // marked it sent (or released it) meanwhile: look again, now that
+            // no claimer can change it.
+            Ok(_held) => match read_record(path) {
+                Some(again) if again.state == State::Claimed => Found::Abandoned,
+                _ => return None,
+            },
+            Err(LockError::Busy) => Found::Spent(r.claimed_at),
+            Err(e) => Found::Io(e.reason(&claim_lock_path(path))),
         },
     })
 }
 
-/// Is `file` still the file at `path`?
-fn same_file(file: &File, path: &Path) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        match (file.metadata(), std::fs::symlink_metadata(path)) {
-            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
-            _ => false,
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = (file, path);
-        false
-    }
+fn read_record(path: &Path) -> Option<Record> {
+    let file = private_fs::open_nofollow(path).ok()?;
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut std::io::Read::take(&file, 4096), &mut bytes).ok()?;
+    serde_json::from_slice(&bytes).ok()
 }
 
-/// The ledger-wide lock, for taking over a record: opened as every lock
-/// file is ([`private_fs::open_lock`]: no symlink, 0600, ours).
-pub(super) fn ledger_lock(dir: &Path) -> std::io::Result<File> {
-    let f = private_fs::open_lock(&dir.join(".lock"))?
-        .map_err(|_| std::io::Error::from(ErrorKind::PermissionDenied))?;
-    f.lock()?;
-    Ok(f)
+/// The ledger-wide lock, for taking over a record (held for a moment).
+pub(super) fn ledger_lock(dir: &Path) -> Result<FileLock, LockError> {
+    private_fs::lock(&dir.join(".lock"), LEDGER_WAIT, || {})
 }

@@ -1,16 +1,17 @@
 //! `keyless exec -- CMD ARGS…`: run a program with the token in its
 //! environment only. On Unix keyless replaces itself (execvp), so the child
-//! gets signals directly and its exit status is the one the caller sees.
+//! gets signals directly and its exit status is the one the caller sees; on
+//! Windows it waits for the child and exits with its code
+//! ([`supervise::hand_over`]).
 //! `--refresh` keeps a long-running child signed in ([`refresh`]).
 
-#[cfg(unix)]
 pub mod refresh;
 
 use clap::Args;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::handoff::child_env::{ChildEnv, Mode};
-use crate::handoff::{self, child};
+use crate::handoff::{self, supervise};
 use crate::provider::Provider;
 use crate::settings::{FreshnessArgs, Settings};
 
@@ -19,7 +20,8 @@ use crate::settings::{FreshnessArgs, Settings};
     after_help = "For Anthropic the child gets ANTHROPIC_AUTH_TOKEN (and ANTHROPIC_BASE_URL when the \
 profile sets one) and loses ANTHROPIC_API_KEY. For OpenAI it gets the token as OPENAI_API_KEY, the \
 only variable OpenAI's SDKs read, replacing any static key there. On Unix keyless replaces itself \
-with the child, so signals and the exit status are the child's own. A command that is not found \
+with the child, so signals and the exit status are the child's own; on Windows it waits for the \
+child (Ctrl-C and Ctrl-Break reach the child once) and exits with its exit code. A command that is not found \
 exits 127; one that cannot be executed exits 126. With --proxy the child gets instead a \
 127.0.0.1 base URL (ANTHROPIC_BASE_URL, OPENAI_BASE_URL) and a per-run key that only the \
 local proxy accepts; keyless forwards its API calls with a token it renews. The child also loses \
@@ -55,44 +57,19 @@ pub struct ExecArgs {
 
 pub fn run(settings: &Settings, args: &ExecArgs) -> Result<()> {
     if args.proxy {
-        #[cfg(unix)]
         return crate::proxy::run(
             settings,
             &args.types,
             (&args.freshness).into(),
             &args.command,
         );
-        #[cfg(not(unix))]
-        return Err(Error::usage(
-            "--proxy is not available on this platform yet",
-        ));
     }
     if args.refresh {
-        #[cfg(unix)]
         return refresh::run(settings, args);
-        #[cfg(not(unix))]
-        return Err(Error::usage(
-            "--refresh is not available on this platform yet",
-        ));
     }
     let (assignments, served) =
         handoff::assignments(settings, &args.types, true, (&args.freshness).into())?;
     let cmd =
         ChildEnv::new(Mode::Exec, &served, args.keep_api_key).command(&args.command, &assignments);
-    let program = &args.command[0];
-    run_child(cmd, |e| child::spawn_error(program, &e))
-}
-
-#[cfg(unix)]
-fn run_child(mut cmd: std::process::Command, fail: impl Fn(std::io::Error) -> Error) -> Result<()> {
-    use std::os::unix::process::CommandExt;
-    // exec only returns on failure.
-    let e = cmd.exec();
-    Err(fail(e))
-}
-
-#[cfg(not(unix))]
-fn run_child(mut cmd: std::process::Command, fail: impl Fn(std::io::Error) -> Error) -> Result<()> {
-    let status = cmd.status().map_err(fail)?;
-    std::process::exit(status.code().unwrap_or(1));
+    Err(supervise::hand_over(cmd, &args.command[0]))
 }

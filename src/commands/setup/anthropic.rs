@@ -38,7 +38,7 @@ pub struct SetupAnthropicArgs {
     /// Where the identity JWT comes from: file:PATH, env, env:NAME, command:PROGRAM ARGS…,
     /// github-actions, gcp, azure, buildkite, azure-pipelines[:SERVICE_CONNECTION_ID], aws, auto,
     /// login, or client-credentials (the last two need `keyless setup issuer`)
-    #[arg(long, value_name = "SOURCE")]
+    #[arg(long, value_name = "SOURCE", value_parser = crate::config::identity::SpecParser, hide_possible_values = true)]
     pub identity: Option<String>,
     /// PEM file of extra CA certificates for a base URL behind a private CA
     #[arg(long, value_name = "PEM")]

@@ -26,7 +26,7 @@ pub struct SetupOpenAiArgs {
     /// Where the identity JWT comes from: file:PATH, env, env:NAME, command:PROGRAM ARGS…,
     /// github-actions, gcp, azure, buildkite, azure-pipelines[:SERVICE_CONNECTION_ID], aws, auto,
     /// login, or client-credentials (the last two need `keyless setup issuer`)
-    #[arg(long, value_name = "SOURCE")]
+    #[arg(long, value_name = "SOURCE", value_parser = crate::config::identity::SpecParser, hide_possible_values = true)]
     pub identity: Option<String>,
     /// The audience configured on the identity provider (not sent: OpenAI compares it with the
     /// JWT's aud; keyless warns before spending a JWT for another audience, and the

@@ -95,7 +95,7 @@ fn write_target(path: &Path) -> Result<PathBuf> {
             target.display()
         )));
     }
-    if let Err(u) = crate::private_fs::check(&meta, 0) {
+    if let Err(u) = crate::private_fs::check_path(&target, &meta, 0) {
         return Err(refuse(format!("({})", u.describe(&target))));
     }
     Ok(target)

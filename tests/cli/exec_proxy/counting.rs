@@ -14,8 +14,10 @@ use axum::body::Bytes;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 
-/// Each answer waits this long, so concurrent calls are in flight together.
-const PAUSE: Duration = Duration::from_millis(40);
+/// Each answer waits this long, so concurrent calls are in flight together
+/// (long enough that, on a loaded machine, no connection of a burst is
+/// still being opened when the burst's first answers come back).
+const PAUSE: Duration = Duration::from_millis(150);
 
 pub struct Counting {
     /// `http://127.0.0.1:PORT` or `https://localhost:PORT`.

@@ -1,5 +1,4 @@
-//! A child keyless stays the parent of (`exec --refresh`, `exec --proxy`):
-//! started with INT, TERM, HUP, QUIT, USR1, USR2 and WINCH forwarded to it,
+//! The Unix side of [`super`]: a child started with INT, TERM, HUP, QUIT, USR1, USR2 and WINCH forwarded to it,
 //! its exit reported on a channel, and keyless exiting as it did.
 //!
 //! The pid is never signalled after it could have been reused: the waiter
@@ -11,8 +10,8 @@ use std::process::{Command, ExitStatus};
 use std::sync::mpsc::{Receiver, channel};
 use std::sync::{Arc, Mutex};
 
-use super::child;
 use crate::error::{Error, Result};
+use crate::handoff::child;
 
 const FORWARDED: [i32; 7] = [
     libc::SIGINT,
@@ -108,4 +107,13 @@ pub fn finish(status: ExitStatus) -> ! {
 /// The status to exit with when the waiter is gone without one.
 pub fn lost() -> ExitStatus {
     std::os::unix::process::ExitStatusExt::from_raw(1 << 8)
+}
+
+/// Plain `exec`: keyless replaces itself with the child (execvp), so the
+/// child gets signals directly and its exit status is the caller's. Returns
+/// only when the program cannot be started.
+pub fn hand_over(mut cmd: Command, argv0: &OsString) -> Error {
+    use std::os::unix::process::CommandExt;
+    let e = cmd.exec();
+    child::spawn_error(argv0, &e)
 }

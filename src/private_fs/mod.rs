@@ -1,4 +1,8 @@
 //! Private files: 0700 directories, 0600 files, atomic writes, no symlinks.
+//! On Windows: an owner-only, protected DACL instead of the mode
+//! ([`acl`] says what that is and how a descriptor is judged; `windows`
+//! makes the Win32 calls), refused like a loose mode when another account
+//! may change (or, for secrets, read) the file.
 //!
 //! Config, cache and secret files all go through here. Writes go to a temporary
 //! file in the same directory, are fsynced, then renamed over the target, so a
@@ -8,6 +12,49 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::Path;
+
+pub mod acl;
+mod lock;
+#[cfg(windows)]
+mod windows;
+pub use lock::{FileLock, LockError, lock, try_lock};
+
+/// Give a file or directory keyless just created the owner-only protection
+/// of its platform: on Unix the mode it was created with already is (so
+/// nothing to do), on Windows a protected owner-only DACL.
+#[cfg(not(windows))]
+fn restrict(_path: &Path, _is_dir: bool) -> io::Result<()> {
+    Ok(())
+}
+#[cfg(windows)]
+use windows::restrict;
+
+/// The access-list half of [`check_path`]: on Unix the mode says it all.
+#[cfg(not(windows))]
+fn check_acl(_path: &Path, _forbidden: u32) -> Result<(), Unsafe> {
+    Ok(())
+}
+#[cfg(windows)]
+use windows::check as check_acl;
+
+/// [`check`] plus, on Windows, the path's owner and DACL judged like a mode
+/// (`forbidden` 0o022: no other account may change it; 0o077: nor read it).
+pub fn check_path(path: &Path, meta: &fs::Metadata, forbidden: u32) -> Result<(), Unsafe> {
+    check(meta, forbidden)?;
+    check_acl(path, forbidden)
+}
+
+/// A new private temporary directory (0700; owner-only DACL on Windows),
+/// removed when the handle drops.
+pub fn private_tempdir(prefix: &str) -> io::Result<tempfile::TempDir> {
+    let mut b = tempfile::Builder::new();
+    b.prefix(prefix);
+    #[cfg(unix)]
+    b.permissions(fs::Permissions::from_mode(0o700));
+    let dir = b.tempdir()?;
+    restrict(dir.path(), true)?;
+    Ok(dir)
+}
 
 #[cfg(unix)]
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
@@ -20,6 +67,11 @@ pub enum Unsafe {
     /// Group or others have the bits in `mask`.
     Loose(u32),
     WrongType,
+    /// (Windows) the access list lets `who` change (`write`) or read it.
+    Shared {
+        who: String,
+        write: bool,
+    },
 }
 
 impl Unsafe {
@@ -38,6 +90,11 @@ impl Unsafe {
                 }
             ),
             Unsafe::WrongType => format!("{} is not a regular file or directory", path.display()),
+            Unsafe::Shared { who, write } => format!(
+                "{}'s access list lets {who} {} it",
+                path.display(),
+                if *write { "change" } else { "read" }
+            ),
         }
     }
 }
@@ -81,19 +138,10 @@ pub fn check(meta: &fs::Metadata, _forbidden: u32) -> Result<(), Unsafe> {
 /// owned by someone else is refused.
 pub fn ensure_dir(dir: &Path) -> Result<(), String> {
     match fs::symlink_metadata(dir) {
-        Ok(meta) => match check(&meta, 0o077) {
+        Ok(meta) => match check_path(dir, &meta, 0o077) {
             Ok(()) if meta.is_dir() => Ok(()),
             Ok(()) => Err(format!("{} is not a directory", dir.display())),
-            #[cfg(unix)]
-            Err(Unsafe::Loose(_)) if meta.is_dir() => {
-                fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(|e| {
-                    format!(
-                        "cannot restrict {} to mode 700: {}",
-                        dir.display(),
-                        crate::error::io_reason(&e)
-                    )
-                })
-            }
+            Err(Unsafe::Loose(_) | Unsafe::Shared { .. }) if meta.is_dir() => tighten(dir),
             Err(u) => Err(u.describe(dir)),
         },
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
@@ -101,13 +149,15 @@ pub fn ensure_dir(dir: &Path) -> Result<(), String> {
             b.recursive(true);
             #[cfg(unix)]
             b.mode(0o700);
-            b.create(dir).map_err(|e| {
-                format!(
-                    "cannot create {}: {}",
-                    dir.display(),
-                    crate::error::io_reason(&e)
-                )
-            })
+            b.create(dir)
+                .and_then(|()| restrict(dir, true))
+                .map_err(|e| {
+                    format!(
+                        "cannot create {}: {}",
+                        dir.display(),
+                        crate::error::io_reason(&e)
+                    )
+                })
         }
         Err(e) => Err(format!(
             "cannot inspect {}: {}",
@@ -115,6 +165,22 @@ pub fn ensure_dir(dir: &Path) -> Result<(), String> {
             crate::error::io_reason(&e)
         )),
     }
+}
+
+/// Make a directory of ours that others can reach private: mode 0700, or
+/// an owner-only DACL on Windows.
+fn tighten(dir: &Path) -> Result<(), String> {
+    #[cfg(unix)]
+    let r = fs::set_permissions(dir, fs::Permissions::from_mode(0o700));
+    #[cfg(not(unix))]
+    let r = restrict(dir, true);
+    r.map_err(|e| {
+        format!(
+            "cannot make {} private: {}",
+            dir.display(),
+            crate::error::io_reason(&e)
+        )
+    })
 }
 
 /// Atomically replace `path` with `bytes`, mode 0600. The parent must exist.
@@ -172,6 +238,7 @@ fn replace_with(
         .prefix(&format!(".{name}."))
         .suffix(".tmp")
         .tempfile_in(dir)?;
+    restrict(tmp.path(), false)?;
     prepare(tmp.as_file())?;
     tmp.write_all(bytes)?;
     if durable {
@@ -265,10 +332,11 @@ pub fn open_lock(path: &Path) -> io::Result<Result<File, Unsafe>> {
     if !meta.is_file() {
         return Ok(Err(Unsafe::WrongType));
     }
-    match check(&meta, 0o077) {
+    match check_path(path, &meta, 0o077) {
         Ok(()) => {}
         #[cfg(unix)]
         Err(Unsafe::Loose(_)) => file.set_permissions(fs::Permissions::from_mode(0o600))?,
+        Err(Unsafe::Shared { .. }) => restrict(path, false)?,
         Err(u) => return Ok(Err(u)),
     }
     Ok(Ok(file))
@@ -303,7 +371,7 @@ pub fn read_private(path: &Path, forbidden: u32, max: u64) -> io::Result<Read060
         Err(e) => return Err(e),
     };
     let meta = file.metadata()?;
-    if let Err(u) = check(&meta, forbidden) {
+    if let Err(u) = check_path(path, &meta, forbidden) {
         return Ok(Read0600::Unsafe(u));
     }
     if !meta.is_file() {
@@ -315,81 +383,4 @@ pub fn read_private(path: &Path, forbidden: u32, max: u64) -> io::Result<Read060
 }
 
 #[cfg(all(test, unix))]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn atomic_write_is_0600_and_dir_0700() {
-        let t = tempfile::tempdir().unwrap();
-        let dir = t.path().join("a/b");
-        ensure_dir(&dir).unwrap();
-        assert_eq!(fs::metadata(&dir).unwrap().mode() & 0o777, 0o700);
-        let f = dir.join("x.json");
-        write_atomic(&f, b"{}").unwrap();
-        assert_eq!(fs::metadata(&f).unwrap().mode() & 0o777, 0o600);
-        write_atomic(&f, b"{\"a\":1}").unwrap();
-        assert_eq!(fs::read(&f).unwrap(), b"{\"a\":1}");
-        // no temporary files left behind
-        assert_eq!(fs::read_dir(&dir).unwrap().count(), 1);
-    }
-
-    #[test]
-    fn loose_dir_is_tightened_and_symlink_refused() {
-        let t = tempfile::tempdir().unwrap();
-        let dir = t.path().join("d");
-        fs::create_dir(&dir).unwrap();
-        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
-        ensure_dir(&dir).unwrap();
-        assert_eq!(fs::metadata(&dir).unwrap().mode() & 0o777, 0o700);
-        let link = t.path().join("l");
-        std::os::unix::fs::symlink(&dir, &link).unwrap();
-        assert!(ensure_dir(&link).unwrap_err().contains("symbolic link"));
-    }
-
-    #[test]
-    fn read_private_refuses_symlinks_and_loose_files() {
-        let t = tempfile::tempdir().unwrap();
-        let f = t.path().join("f");
-        fs::write(&f, b"x").unwrap();
-        fs::set_permissions(&f, fs::Permissions::from_mode(0o644)).unwrap();
-        assert!(matches!(
-            read_private(&f, 0o077, 10).unwrap(),
-            Read0600::Unsafe(Unsafe::Loose(_))
-        ));
-        assert!(matches!(
-            read_private(&f, 0o022, 10).unwrap(),
-            Read0600::Data(_)
-        ));
-        let l = t.path().join("l");
-        std::os::unix::fs::symlink(&f, &l).unwrap();
-        assert!(matches!(
-            read_private(&l, 0o022, 10).unwrap(),
-            Read0600::Unsafe(Unsafe::Symlink)
-        ));
-        assert!(matches!(
-            read_private(&t.path().join("none"), 0o022, 10).unwrap(),
-            Read0600::Missing
-        ));
-    }
-
-    #[test]
-    fn open_lock_refuses_links_others_files_and_tightens_loose_ones() {
-        let t = tempfile::tempdir().unwrap();
-        let l = t.path().join("a.lock");
-        open_lock(&l).unwrap().unwrap();
-        assert_eq!(fs::metadata(&l).unwrap().mode() & 0o777, 0o600);
-        fs::set_permissions(&l, fs::Permissions::from_mode(0o664)).unwrap();
-        open_lock(&l).unwrap().unwrap();
-        assert_eq!(fs::metadata(&l).unwrap().mode() & 0o777, 0o600);
-        let link = t.path().join("b.lock");
-        std::os::unix::fs::symlink(t.path().join("elsewhere"), &link).unwrap();
-        assert_eq!(open_lock(&link).unwrap().unwrap_err(), Unsafe::Symlink);
-        assert!(!t.path().join("elsewhere").exists());
-        let dir = t.path().join("c.lock");
-        fs::create_dir(&dir).unwrap();
-        assert!(
-            open_lock(&dir).is_err(),
-            "a directory cannot be opened for writing"
-        );
-    }
-}
+mod tests;

@@ -1,0 +1,334 @@
+//! The Windows build (x86_64-pc-windows-gnu, cross-built with mingw-w64 by
+//! tests/windows/build.sh) run under Wine 8.0, against a `keyless sandbox`
+//! on the Linux side (Wine programs share the machine's loopback).
+//!
+//! What Wine cannot show is unit-tested where the code is built, and left
+//! to the Windows runner of the release workflow for the full proof:
+//! owner-only DACLs being enforced against another account
+//! (`private_fs::acl`), the Credential Manager (`secret_store`), and
+//! console control events (`handoff::supervise::console_event_is_childs`).
+
+mod wine;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use crate::common::*;
+use wine::{WinEnv, pids_with, win, wine};
+
+/// Wait for the child program's environment file; its variables.
+fn child_env(out: &Path, within: Duration) -> HashMap<String, String> {
+    let t = Instant::now();
+    while !out.exists() {
+        assert!(
+            t.elapsed() < within,
+            "the child never wrote {}",
+            out.display()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::fs::read_to_string(out)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_ascii_uppercase(), v.to_string()))
+        .collect()
+}
+
+/// A Windows path the child printed, as a Linux path.
+fn linux_path(w: &Wine, p: &str) -> PathBuf {
+    let rest = |r: &str| r.replace('\\', "/");
+    if let Some(r) = p.strip_prefix("Z:").or_else(|| p.strip_prefix("z:")) {
+        PathBuf::from(rest(r))
+    } else if let Some(r) = p.strip_prefix("C:\\").or_else(|| p.strip_prefix("c:\\")) {
+        w.drive_c().join(rest(r))
+    } else {
+        panic!("not a path under Wine's drives: {p}")
+    }
+}
+
+use wine::Wine;
+
+/// The text of every sandbox Messages reply.
+const SANDBOX_REPLY: &str = "Hello from the keyless sandbox.";
+
+#[test]
+fn demo_runs_end_to_end() {
+    let Some(w) = wine() else { return };
+    let env = WinEnv::new(w);
+    let r = env.run(&["demo"]);
+    r.success();
+    assert!(r.stdout.contains(SANDBOX_REPLY), "{}", r.stdout);
+}
+
+/// setup + credential against the Linux-side sandbox; then `auth status
+/// --json` sees the profile and the cached token.
+#[test]
+fn setup_credential_and_auth_status() {
+    let Some(w) = wine() else { return };
+    let sb = Sandbox::start(&[]);
+    let env = WinEnv::new(w);
+    env.setup_sandbox(&sb.url);
+    let first = env.run(&["credential", "anthropic"]);
+    first.success();
+    assert!(
+        first.stdout.starts_with("sk-ant-oat01-"),
+        "{}",
+        first.stdout
+    );
+    let again = env.run(&["credential", "anthropic"]);
+    assert_eq!(
+        again.success().stdout,
+        first.stdout,
+        "served from the cache"
+    );
+    assert_eq!(sb.history()["exchanges"], 1);
+    let status = env.run(&["auth", "status", "--json"]);
+    status.success();
+    let v: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    assert!(v.is_object(), "{}", status.stdout);
+    assert!(
+        status.stdout.contains("anthropic"),
+        "the profile's provider is reported: {}",
+        status.stdout
+    );
+}
+
+/// The served path's locks under Windows' mandatory locking: 16 callers at
+/// once on a cold cache cost one exchange and all print the same token.
+#[test]
+fn sixteen_cold_callers_cost_one_exchange() {
+    let Some(w) = wine() else { return };
+    let sb = Sandbox::start(&[]);
+    let env = WinEnv::new(w);
+    env.setup_sandbox(&sb.url);
+    let kids: Vec<_> = (0..16)
+        .map(|_| {
+            let mut c = env.cmd();
+            c.args(["credential", "anthropic"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+            c.spawn().unwrap()
+        })
+        .collect();
+    let runs: Vec<Run> = kids
+        .into_iter()
+        .map(|k| Run::from(k.wait_with_output().unwrap()))
+        .collect();
+    for r in &runs {
+        r.success();
+        assert_eq!(r.stdout, runs[0].stdout);
+    }
+    assert_eq!(sb.history()["exchanges"], 1, "one exchange for 16 callers");
+}
+
+/// `env` speaks PowerShell by default on Windows, and cmd on request.
+#[test]
+fn env_writes_powershell_by_default_and_cmd_on_request() {
+    let Some(w) = wine() else { return };
+    let sb = Sandbox::start(&[]);
+    let env = WinEnv::new(w);
+    env.setup_sandbox(&sb.url);
+    let ps = env.run(&["env"]);
+    ps.success();
+    assert!(
+        ps.stdout
+            .contains("$env:ANTHROPIC_AUTH_TOKEN = 'sk-ant-oat01-"),
+        "{}",
+        ps.stdout
+    );
+    assert!(
+        ps.stdout
+            .contains("Remove-Item -Path Env:ANTHROPIC_API_KEY")
+    );
+    let cmd = env.run(&["env", "--shell", "cmd"]);
+    cmd.success();
+    assert!(
+        cmd.stdout
+            .contains("set \"ANTHROPIC_AUTH_TOKEN=sk-ant-oat01-"),
+        "{}",
+        cmd.stdout
+    );
+    assert!(cmd.stdout.contains("set \"ANTHROPIC_API_KEY=\""));
+}
+
+/// Plain `exec`: the child's exit code comes back, the token is in its
+/// environment and the static key is not; a missing program is 127.
+#[test]
+fn exec_returns_the_childs_exit_code() {
+    let Some(w) = wine() else { return };
+    let sb = Sandbox::start(&[]);
+    let env = WinEnv::new(w);
+    env.setup_sandbox(&sb.url);
+    let out = env.path("env.txt");
+    let child = win(&w.child());
+    let r = env.run_with(&["exec", "--", &child, &win(&out), "3"], |c| {
+        c.env("ANTHROPIC_API_KEY", "sk-ant-api03-FAKE");
+    });
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    let vars = child_env(&out, Duration::ZERO);
+    assert!(vars["ANTHROPIC_AUTH_TOKEN"].starts_with("sk-ant-oat01-"));
+    assert!(!vars.contains_key("ANTHROPIC_API_KEY"));
+    env.run(&["exec", "--", "Z:\\no\\such\\program.exe"])
+        .fails(127, "command not found");
+}
+
+/// `exec --refresh`: the child reads a private SDK profile that keyless
+/// keeps current; a nearly spent cached token is replaced before the child
+/// starts; the exit code comes back.
+#[test]
+fn exec_refresh_keeps_the_profile_current() {
+    let Some(w) = wine() else { return };
+    let sb = Sandbox::start(&["--token-lifetime", "60"]);
+    let env = WinEnv::new(w);
+    env.setup_sandbox(&sb.url);
+    env.run(&["credential", "anthropic"]).success();
+    let stale = age_cache(&env.path("cache"), 40);
+    let out = env.path("env.txt");
+    let done = env.path("done");
+    let mut k = env.cmd();
+    k.args(["exec", "--refresh", "--"])
+        .args([win(&w.child()), win(&out), "4".into(), win(&done)])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let k = k.spawn().unwrap();
+    let vars = child_env(&out, Duration::from_secs(60));
+    assert_eq!(vars["ANTHROPIC_PROFILE"], "keyless");
+    let dir = linux_path(w, &vars["ANTHROPIC_CONFIG_DIR"]);
+    let cred: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("credentials").join("keyless.json")).unwrap(),
+    )
+    .unwrap();
+    assert_ne!(cred["access_token"], stale.as_str(), "replaced first");
+    std::fs::write(&done, "").unwrap();
+    let o = k.wait_with_output().unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!dir.exists(), "the profile's directory is removed at exit");
+}
+
+/// `exec --proxy`: a client on the Linux side calls the Messages API
+/// through the Windows proxy with the child's capability.
+#[test]
+fn exec_proxy_serves_a_linux_side_client() {
+    let Some(w) = wine() else { return };
+    let sb = Sandbox::start(&[]);
+    let env = WinEnv::new(w);
+    env.setup_sandbox(&sb.url);
+    let out = env.path("env.txt");
+    let done = env.path("done");
+    let mut k = env.cmd();
+    k.args(["exec", "--proxy", "--"])
+        .args([win(&w.child()), win(&out), "5".into(), win(&done)])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let k = k.spawn().unwrap();
+    let vars = child_env(&out, Duration::from_secs(60));
+    let base = &vars["ANTHROPIC_BASE_URL"];
+    // The child's "token" is the per-run capability, not a token.
+    let cap = &vars["ANTHROPIC_AUTH_TOKEN"];
+    assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+    assert!(!cap.starts_with("sk-ant-oat01-"), "no token in the child");
+    let (status, body) = post_messages(base, cap);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(SANDBOX_REPLY), "{body}");
+    let (status, _) = post_messages(base, "not-the-capability");
+    assert_eq!(status, 401, "a caller without the capability is refused");
+    std::fs::write(&done, "").unwrap();
+    let o = k.wait_with_output().unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// The Windows side of "the child never outlives keyless": keyless killed
+/// outright under `exec --proxy` takes its child and the child's own child
+/// with it (the job object closes with keyless's last handle).
+#[test]
+fn killing_keyless_under_exec_proxy_takes_the_child_with_it() {
+    let Some(w) = wine() else { return };
+    let sb = Sandbox::start(&[]);
+    let env = WinEnv::new(w);
+    env.setup_sandbox(&sb.url);
+    let out = env.path("env.txt");
+    let never = env.path("never");
+    let mut k = env.cmd();
+    k.args(["exec", "--proxy", "--"])
+        .args([
+            win(&w.child()),
+            win(&out),
+            "0".into(),
+            win(&never),
+            "spawn".into(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut k = k.spawn().unwrap();
+    child_env(&out, Duration::from_secs(60));
+    child_env(&env.path("env.txt.grand"), Duration::from_secs(30));
+    // Both the child and the grandchild wait for `never`, named in their
+    // command lines.
+    let marker = never.file_name().unwrap().to_string_lossy().into_owned();
+    let marker = format!(
+        "{}\\{marker}",
+        env.root.path().file_name().unwrap().to_string_lossy()
+    );
+    // keyless (its arguments name the file too), the child, the grandchild
+    assert_eq!(pids_with(&marker).len(), 3, "child and grandchild run");
+    k.kill().unwrap();
+    k.wait().unwrap();
+    let t = Instant::now();
+    while !pids_with(&marker).is_empty() {
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "the child outlived keyless: {:?}",
+            pids_with(&marker)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Move a cached entry's times back `age` seconds; its token.
+fn age_cache(dir: &Path, age: i64) -> String {
+    let files = cache_files(dir);
+    assert_eq!(files.len(), 1, "{files:?}");
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&files[0]).unwrap()).unwrap();
+    for k in ["expires_at", "obtained_at"] {
+        v[k] = (v[k].as_i64().unwrap() - age).into();
+    }
+    std::fs::write(&files[0], v.to_string()).unwrap();
+    v["access_token"].as_str().unwrap().to_string()
+}
+
+/// POST a minimal Messages request to `base` with `key`; (status, body).
+fn post_messages(base: &str, key: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let hostport = base.trim_start_matches("http://").trim_end_matches('/');
+    let body = r#"{"model":"claude-sonnet-4-5","max_tokens":16,"messages":[{"role":"user","content":"hi"}]}"#;
+    let mut s = std::net::TcpStream::connect(hostport).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(
+        s,
+        "POST /v1/messages HTTP/1.1\r\nHost: {hostport}\r\nauthorization: Bearer {key}\r\nanthropic-version: 2023-06-01\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut resp = String::new();
+    let _ = s.read_to_string(&mut resp);
+    let status = resp
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (status, resp)
+}
