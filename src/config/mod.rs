@@ -7,12 +7,14 @@
 //! the issuer), so an older keyless never drops what a newer one saved.
 //! [`checks`] is the rulebook for the values in it.
 
+mod base_url;
 pub mod checks;
 pub mod identity;
 mod lock;
 pub mod managed;
 pub mod profile;
 
+pub use base_url::BaseUrl;
 pub use identity::IdentitySource;
 pub use lock::{ConfigLock, load_for_update};
 
@@ -26,7 +28,7 @@ use crate::private_fs::{self, Read0600};
 
 pub const CONFIG_VERSION: u32 = 1;
 pub const CONFIG_FILE: &str = "config.json";
-pub const DEFAULT_ANTHROPIC_BASE_URL: &str = "https://api.anthropic.com";
+pub const DEFAULT_ANTHROPIC_BASE_URL: &str = base_url::DEFAULT_ANTHROPIC;
 pub const DEFAULT_OPENAI_TOKEN_ENDPOINT: &str = "https://auth.openai.com/oauth/token";
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -88,13 +90,14 @@ pub struct AnthropicConfig {
 }
 
 impl AnthropicConfig {
-    pub fn base_url(&self) -> &str {
+    /// The API base tokens are minted at and used with.
+    pub fn base_url(&self) -> BaseUrl {
         self.base_url
             .as_deref()
-            .unwrap_or(DEFAULT_ANTHROPIC_BASE_URL)
+            .map_or_else(BaseUrl::anthropic_default, BaseUrl::checked)
     }
     pub fn uses_default_base_url(&self) -> bool {
-        self.base_url().trim_end_matches('/') == DEFAULT_ANTHROPIC_BASE_URL
+        self.base_url() == BaseUrl::anthropic_default()
     }
 }
 

@@ -187,7 +187,7 @@ fn client_ttl_warnings(
             ));
         }
     }
-    let codex_home = match (inp.env.var)(env_vars::CODEX_HOME).filter(|h| !h.is_empty()) {
+    let codex_home = match env_vars::lookup(inp.env.var, env_vars::CODEX_HOME) {
         Some(h) => Some(PathBuf::from(h)),
         None => inp.env.home.as_ref().map(|h| h.join(".codex")),
     };
