@@ -34,6 +34,8 @@ pub mod status;
 pub mod cli;
 pub mod clients;
 pub mod clock;
+/// A command line in one string, split by the platform's rules.
+pub mod command_line;
 pub mod config;
 pub mod digest;
 pub mod env_vars;

@@ -54,8 +54,9 @@ pub enum IdentitySource {
 }
 
 impl IdentitySource {
-    /// Parse `file:PATH`, `env` or `command:PROGRAM ARGS…` (split like a POSIX
-    /// shell splits words, but never run by one).
+    /// Parse `file:PATH`, `env` or `command:PROGRAM ARGS…` (split into words
+    /// by the platform's rules, [`crate::command_line`], but never run by a
+    /// shell).
     pub fn parse(spec: &str) -> Result<Self> {
         let hint = "use file:PATH, env, env:NAME, command:PROGRAM ARGS…, github-actions, gcp, azure, buildkite, azure-pipelines[:SERVICE_CONNECTION_ID], aws, auto, login, or client-credentials";
         if spec == "env" {
@@ -132,11 +133,11 @@ impl IdentitySource {
             });
         }
         if let Some(cmd) = spec.strip_prefix("command:") {
-            let argv = shell_words::split(cmd).map_err(|e| {
+            let argv = crate::command_line::split(cmd).map_err(|e| {
                 Error::usage(format!(
                     "cannot split the --identity command into words: {e}"
                 ))
-                .hint("quote arguments with spaces as a POSIX shell would")
+                .hint(crate::command_line::QUOTING_HINT)
             })?;
             if argv.is_empty() {
                 return Err(Error::usage("--identity command: needs a program").hint(hint));
@@ -159,7 +160,9 @@ impl IdentitySource {
         match self {
             IdentitySource::File { path } => format!("file:{path}"),
             IdentitySource::Env => "env".to_string(),
-            IdentitySource::Command { argv } => format!("command:{}", shell_words::join(argv)),
+            IdentitySource::Command { argv } => {
+                format!("command:{}", crate::command_line::join(argv))
+            }
             IdentitySource::Login => "login".to_string(),
             IdentitySource::EnvNamed { name } => format!("env:{name}"),
             IdentitySource::GithubActions => "github-actions".to_string(),

@@ -3,85 +3,42 @@
 //! an ephemeral port unless one is configured, `state` and `nonce`.
 //! The URL is always printed on stderr; opening a browser is best effort.
 
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use super::{Client, Tokens, pkce_challenge, random_token};
-use crate::env_vars;
 use crate::error::{Error, Result};
 use crate::output;
 
 /// Can a browser be opened here? `$BROWSER`, else a platform opener that has
-/// a display to open on.
+/// a display to open on ([`super::opener`]).
 pub fn can_open() -> bool {
-    !browser_commands().is_empty() || opener().is_some()
+    !super::opener::candidates().is_empty()
 }
 
-/// `$BROWSER`'s commands (a ':'-separated list) whose program exists.
-fn browser_commands() -> Vec<Vec<String>> {
-    let Ok(b) = std::env::var(env_vars::BROWSER) else {
-        return Vec::new();
-    };
-    b.split(':')
-        .filter(|s| !s.trim().is_empty())
-        .filter_map(|s| shell_words::split(s).ok())
-        .filter(|v| !v.is_empty())
-        .filter(|v| {
-            let p = std::path::Path::new(&v[0]);
-            if v[0].contains('/') {
-                p.is_file()
-            } else {
-                on_path(&v[0])
-            }
-        })
-        .collect()
-}
-
-fn on_path(prog: &str) -> bool {
-    std::env::var_os(env_vars::PATH)
-        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(prog).is_file()))
-}
-
-fn opener() -> Option<Vec<String>> {
-    #[cfg(target_os = "macos")]
-    {
-        // Over SSH there is nobody at this screen.
-        if std::env::var_os(env_vars::SSH_CONNECTION).is_some() {
-            return None;
-        }
-        return Some(vec!["open".into()]);
-    }
-    #[cfg(windows)]
-    {
-        // Not `cmd /C start`: cmd would split the URL at every `&`.
-        return Some(vec![
-            "rundll32".into(),
-            "url.dll,FileProtocolHandler".into(),
-        ]);
-    }
-    #[cfg(all(unix, not(target_os = "macos")))]
-    {
-        let display = std::env::var_os(env_vars::DISPLAY).is_some()
-            || std::env::var_os(env_vars::WAYLAND_DISPLAY).is_some();
-        if on_path("wslview") {
-            return Some(vec!["wslview".into()]);
-        }
-        if display && on_path("xdg-open") {
-            return Some(vec!["xdg-open".into()]);
-        }
-        None
-    }
-}
-
-/// A URL that passed [`crate::config::checks::check_browser_url`]: the only
-/// kind [`open`] takes, so that no opener path can skip the check.
+/// A URL that passed [`crate::config::checks::check_browser_url`] and is
+/// printable ASCII without blanks or quotes as serialized: the only kind
+/// [`open`] takes, so that no opener path can skip the check, and a
+/// handler's command line (`"browser.exe" "%1"` on Windows) cannot be
+/// broken out of.
 pub struct BrowserUrl(url::Url);
 
 impl BrowserUrl {
     /// `what` names the value in the refusal ("the verification_uri …").
     pub fn parse(what: &str, raw: &str) -> Result<Self> {
-        crate::config::checks::check_browser_url(what, raw).map(BrowserUrl)
+        let url = crate::config::checks::check_browser_url(what, raw)?;
+        if !plain(url.as_str()) {
+            return Err(Error::network(format!(
+                "{what} holds characters no URL given to a browser should; keyless does not open it"
+            ))
+            .hint("the identity provider sent something no browser should be given; report it to its administrator"));
+        }
+        Ok(BrowserUrl(url))
     }
+}
+
+/// Printable ASCII, no blank, no `"`.
+fn plain(s: &str) -> bool {
+    s.bytes().all(|b| b.is_ascii_graphic() && b != b'"')
 }
 
 impl std::fmt::Display for BrowserUrl {
@@ -92,26 +49,7 @@ impl std::fmt::Display for BrowserUrl {
 
 /// Start the browser on `url` without waiting for it. True when started.
 pub fn open(url: &BrowserUrl) -> bool {
-    // $BROWSER first, then the platform opener.
-    let mut candidates = browser_commands();
-    candidates.extend(opener());
-    for argv in candidates {
-        let spawned = env_vars::without_any_credentials(&mut Command::new(&argv[0]))
-            .args(&argv[1..])
-            .arg(url.0.as_str())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn();
-        if let Ok(mut child) = spawned {
-            // Reap it whenever it ends, without waiting here.
-            std::thread::spawn(move || {
-                let _ = child.wait();
-            });
-            return true;
-        }
-    }
-    false
+    super::opener::open(url.0.as_str())
 }
 
 pub struct Options {
@@ -191,4 +129,33 @@ pub fn login(client: &Client, opts: &Options) -> Result<Outcome> {
         ])
         .map_err(|f| f.into_error("redeeming the authorization code"))?;
     Ok(Outcome { tokens, nonce })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::BrowserUrl;
+
+    #[test]
+    fn only_plain_http_urls_reach_an_opener() {
+        let good = BrowserUrl::parse("u", "https://idp.example/a?x=\"1 2\"&y=%0A").unwrap();
+        assert_eq!(
+            good.to_string(),
+            "https://idp.example/a?x=%221%202%22&y=%0A",
+            "quotes, blanks and control characters are escaped by serializing"
+        );
+        for bad in [
+            "file:///C:/Windows/System32/calc.exe",
+            "javascript:alert(1)",
+            "ms-settings:",
+            "\\\\evil\\share\\x.exe",
+            "-https://idp.example/",
+            "http://evil.example/",
+        ] {
+            assert!(BrowserUrl::parse("u", bad).is_err(), "{bad}");
+        }
+        assert!(super::plain("https://a/b?c=d&e=%22"));
+        assert!(!super::plain("https://a/\"x"));
+        assert!(!super::plain("https://a/\u{7f}"));
+        assert!(!super::plain("https://a/é"));
+    }
 }

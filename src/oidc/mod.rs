@@ -10,6 +10,7 @@ pub mod browser;
 pub mod callback;
 pub mod device;
 pub mod id_token;
+pub mod opener;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

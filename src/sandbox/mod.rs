@@ -278,7 +278,7 @@ pub fn setup_command(url: &str, exe: &str) -> Vec<String> {
         "--identity".into(),
         format!(
             "command:{} sandbox identity-token --issuer {url}",
-            shell_words::quote(exe)
+            crate::command_line::join([exe])
         ),
     ]
 }
@@ -300,7 +300,7 @@ pub fn openai_setup_command(url: &str, exe: &str) -> Vec<String> {
         "--identity".into(),
         format!(
             "command:{} sandbox identity-token --issuer {url} --audience {}",
-            shell_words::quote(exe),
+            crate::command_line::join([exe]),
             rules::OPENAI_AUDIENCE
         ),
     ]

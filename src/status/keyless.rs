@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{CacheState, IdentityState, ProviderState, SessionState, precedence};
+use super::{CacheFreshness, CacheState, IdentityState, ProviderState, SessionState, precedence};
 use crate::cache::{CacheKey, Inspection, TokenCache, ledger_name};
 use crate::clock;
 use crate::config::{IdentitySource, IssuerConfig};
@@ -65,7 +65,10 @@ pub fn provider_state(
             service_account_id: cfg.service_account_id.clone(),
             workspace_id: cfg.workspace_id.clone(),
             // The profile's own spelling of its base URL.
-            base_url: cfg.base_url().to_string(),
+            base_url: cfg
+                .base_url
+                .clone()
+                .unwrap_or_else(|| crate::config::DEFAULT_ANTHROPIC_BASE_URL.into()),
             ..base
         },
         Configured::OpenAi(cfg) => ProviderState {
@@ -79,7 +82,7 @@ pub fn provider_state(
 fn cache_state(cache: &TokenCache, key: &CacheKey, warnings: &mut Vec<String>) -> CacheState {
     let now = clock::now();
     let mut c = CacheState {
-        state: "missing",
+        state: CacheFreshness::Missing,
         path: cache.entry_path(key).display().to_string(),
         expires_at: None,
         expiration: None,
@@ -91,16 +94,16 @@ fn cache_state(cache: &TokenCache, key: &CacheKey, warnings: &mut Vec<String>) -
         Inspection::Missing => {}
         Inspection::Unsafe(m) | Inspection::Unreadable(m) => {
             warnings.push(format!("{m}; the next call replaces it"));
-            c.state = "unusable";
+            c.state = CacheFreshness::Unusable;
             c.detail = Some(m);
         }
         Inspection::Valid(e) => {
             c.state = if e.expires_at <= now {
-                "expired"
+                CacheFreshness::Expired
             } else if e.is_fresh(now, DEFAULT_MIN_TTL_SECS.into()) {
-                "fresh"
+                CacheFreshness::Fresh
             } else {
-                "refresh_due"
+                CacheFreshness::RefreshDue
             };
             c.expires_at = Some(e.expires_at);
             c.expiration = Some(clock::rfc3339(e.expires_at));
@@ -118,24 +121,31 @@ struct Audience {
     explicit: bool,
 }
 
-/// Is a JWT available from this source right now? Files and variables are
-/// read and inspected; a command is only looked up, never run.
-fn identity_state(
+/// What is known while judging one identity source: the verdicts it
+/// builds carry the source's spec and the audience asked.
+struct Judging<'a> {
     provider: Provider,
-    src: &IdentitySource,
-    aud: &Audience,
-    settings: &Settings,
-    cache: &TokenCache,
-    env: &precedence::Env,
-) -> IdentityState {
-    let state = |available: bool, reason: Option<String>| IdentityState {
-        source: src.spec(),
-        available,
-        reason,
-        audience: aud.asked.clone(),
-        skipped: Vec::new(),
-    };
-    let judge = |token: &str, what: &str| -> IdentityState {
+    src: &'a IdentitySource,
+    aud: &'a Audience,
+    cache: &'a TokenCache,
+}
+
+impl Judging<'_> {
+    fn state(&self, available: bool, reason: Option<String>) -> IdentityState {
+        IdentityState {
+            source: self.src.spec(),
+            available,
+            reason,
+            audience: self.aud.asked.clone(),
+            skipped: Vec::new(),
+        }
+    }
+
+    /// A JWT at hand: usable unless expired, for another audience than the
+    /// profile names (the refusal `credential` makes before spending it), or
+    /// already exchanged. The audience reported is the token's.
+    fn judge(&self, token: &str, what: &str) -> IdentityState {
+        let aud = self.aud;
         let mismatch = |claims: &jwt::Inspected| {
             crate::provider::audience_mismatch(
                 &claims.aud,
@@ -148,74 +158,141 @@ fn identity_state(
             .map(|c| c.aud.join(" "))
             .filter(|a| !a.is_empty());
         let st = match jwt::check_assertion(token, what, clock::now()) {
-            Err(e) => state(false, Some(e.message)),
-            // The same refusal `credential` makes before spending the JWT.
+            Err(e) => self.state(false, Some(e.message)),
             Ok((claims, _)) if mismatch(&claims).is_some() => {
-                state(false, mismatch(&claims).map(|e| e.message))
+                self.state(false, mismatch(&claims).map(|e| e.message))
             }
-            Ok(_) => match cache.exchanged_at(&ledger_name(provider.name(), token)) {
-                Some(_) => state(
+            Ok(_) => match self
+                .cache
+                .exchanged_at(&ledger_name(self.provider.name(), token))
+            {
+                Some(_) => self.state(
                     false,
                     Some(format!(
                         "{what} was already exchanged; waiting for a new one"
                     )),
                 ),
-                None => state(true, None),
+                None => self.state(true, None),
             },
         };
         IdentityState {
             audience: in_token.or(st.audience),
             ..st
         }
+    }
+
+    fn file(&self, path: &Path) -> IdentityState {
+        match crate::source::file::read(path) {
+            Ok(t) => self.judge(
+                t.token.expose(),
+                &format!("the token in {}", path.display()),
+            ),
+            Err(e) => self.state(false, Some(e.message)),
+        }
+    }
+
+    /// The variables `env` reads: a file's path or the token itself.
+    fn env_vars(&self, get: &dyn Fn(&str) -> Option<String>) -> IdentityState {
+        let vars = self.provider.identity_vars();
+        match locate(vars, get) {
+            Located::File(p) => self.file(&p),
+            Located::Value(var, t) => self.judge(t.expose(), &format!("the token in ${var}")),
+            Located::Neither => self.state(false, Some(neither_set(vars))),
+        }
+    }
+
+    fn named_var(&self, name: &str, get: &dyn Fn(&str) -> Option<String>) -> IdentityState {
+        match env_vars::lookup(get, name) {
+            Some(t) => self.judge(t.trim(), &format!("the token in ${name}")),
+            None => self.state(false, Some(format!("{name} is not set"))),
+        }
+    }
+
+    fn github_actions(&self, get: &dyn Fn(&str) -> Option<String>) -> IdentityState {
+        let set = |n: &str| env_vars::lookup(get, n).is_some();
+        if set(env_vars::ACTIONS_ID_TOKEN_REQUEST_URL)
+            && set(env_vars::ACTIONS_ID_TOKEN_REQUEST_TOKEN)
+        {
+            self.state(
+                true,
+                Some("GitHub Actions' OIDC endpoint (not requested without --check)".into()),
+            )
+        } else {
+            self.state(
+                false,
+                Some(format!(
+                    "{} and {} are not set (the job needs `permissions: id-token: write`)",
+                    env_vars::ACTIONS_ID_TOKEN_REQUEST_URL,
+                    env_vars::ACTIONS_ID_TOKEN_REQUEST_TOKEN
+                )),
+            )
+        }
+    }
+
+    fn login(&self, settings: &Settings) -> IdentityState {
+        match crate::session::read_session(settings) {
+            Some(s) => self.state(
+                true,
+                Some(format!(
+                    "sign-in session for {}",
+                    crate::redact::terminal(&s.sub)
+                )),
+            ),
+            None => self.state(
+                false,
+                Some("no sign-in session: run `keyless login`".into()),
+            ),
+        }
+    }
+
+    /// A command is only looked up on `PATH`, never run.
+    fn command(&self, argv: &[String], path: Option<&str>) -> IdentityState {
+        match argv.first() {
+            None => self.state(false, Some("the identity command is empty".into())),
+            Some(prog) => match find_program(prog, path) {
+                Some(_) => self.state(
+                    true,
+                    Some(format!("`{prog}` found (not run without --check)")),
+                ),
+                None => self.state(
+                    false,
+                    Some(format!("`{prog}` is not found or not executable")),
+                ),
+            },
+        }
+    }
+}
+
+/// Is a JWT available from this source right now? Files and variables are
+/// read and inspected; a command is only looked up, never run.
+fn identity_state(
+    provider: Provider,
+    src: &IdentitySource,
+    aud: &Audience,
+    settings: &Settings,
+    cache: &TokenCache,
+    env: &precedence::Env,
+) -> IdentityState {
+    let j = Judging {
+        provider,
+        src,
+        aud,
+        cache,
     };
-    let from_file = |path: &Path| match crate::source::file::read(path) {
-        Ok(t) => judge(
-            t.token.expose(),
-            &format!("the token in {}", path.display()),
-        ),
-        Err(e) => state(false, Some(e.message)),
-    };
+    let state = |available: bool, reason: Option<String>| j.state(available, reason);
+    let judge = |token: &str, what: &str| j.judge(token, what);
+    let explicit_audience = aud.asked.as_deref().filter(|_| aud.explicit);
     match src {
         IdentitySource::File { path } => {
             let p = match (path.strip_prefix("~/"), &env.home) {
                 (Some(rest), Some(h)) => h.join(rest),
                 _ => PathBuf::from(path),
             };
-            from_file(&p)
+            j.file(&p)
         }
-        IdentitySource::Env => {
-            let vars = provider.identity_vars();
-            match locate(vars, env.var) {
-                Located::File(p) => from_file(&p),
-                Located::Value(var, t) => judge(t.expose(), &format!("the token in ${var}")),
-                Located::Neither => state(false, Some(neither_set(vars))),
-            }
-        }
-        IdentitySource::EnvNamed { name } => match (env.var)(name).filter(|v| !v.trim().is_empty())
-        {
-            Some(t) => judge(t.trim(), &format!("the token in ${name}")),
-            None => state(false, Some(format!("{name} is not set"))),
-        },
-        IdentitySource::GithubActions => {
-            let set = |n: &str| (env.var)(n).is_some_and(|v| !v.is_empty());
-            if set(env_vars::ACTIONS_ID_TOKEN_REQUEST_URL)
-                && set(env_vars::ACTIONS_ID_TOKEN_REQUEST_TOKEN)
-            {
-                state(
-                    true,
-                    Some("GitHub Actions' OIDC endpoint (not requested without --check)".into()),
-                )
-            } else {
-                state(
-                    false,
-                    Some(format!(
-                        "{} and {} are not set (the job needs `permissions: id-token: write`)",
-                        env_vars::ACTIONS_ID_TOKEN_REQUEST_URL,
-                        env_vars::ACTIONS_ID_TOKEN_REQUEST_TOKEN
-                    )),
-                )
-            }
-        }
+        IdentitySource::Env => j.env_vars(env.var),
+        IdentitySource::EnvNamed { name } => j.named_var(name, env.var),
+        IdentitySource::GithubActions => j.github_actions(env.var),
         IdentitySource::Auto => super::ambient::auto_state(
             provider,
             aud.asked.as_deref(),
@@ -224,12 +301,9 @@ fn identity_state(
             &state,
             &judge,
         ),
-        IdentitySource::Azure => super::ambient::azure_state(
-            aud.asked.as_deref().filter(|_| aud.explicit),
-            env.var,
-            &state,
-            &judge,
-        ),
+        IdentitySource::Azure => {
+            super::ambient::azure_state(explicit_audience, env.var, &state, &judge)
+        }
         IdentitySource::Buildkite => super::ambient::buildkite_state(env.var, &state),
         IdentitySource::AzurePipelines { .. } => super::ambient::azure_pipelines_state(
             aud.asked.as_deref(),
@@ -237,44 +311,20 @@ fn identity_state(
             env.var,
             &state,
         ),
-        IdentitySource::Gcp => state(
+        IdentitySource::Gcp => j.state(
             true,
             Some("the GCP metadata server (not requested without --check)".into()),
         ),
         IdentitySource::Aws => {
             let (available, reason) = crate::source::aws::status(env.var);
-            state(available, Some(reason))
+            j.state(available, Some(reason))
         }
-        IdentitySource::Login => match crate::session::read_session(settings) {
-            Some(s) => state(
-                true,
-                Some(format!(
-                    "sign-in session for {}",
-                    crate::redact::terminal(&s.sub)
-                )),
-            ),
-            None => state(
-                false,
-                Some("no sign-in session: run `keyless login`".into()),
-            ),
-        },
-        IdentitySource::ClientCredentials { .. } => state(
+        IdentitySource::Login => j.login(settings),
+        IdentitySource::ClientCredentials { .. } => j.state(
             true,
             Some("client credentials at the issuer (not requested without --check)".into()),
         ),
-        IdentitySource::Command { argv } => match argv.first() {
-            None => state(false, Some("the identity command is empty".into())),
-            Some(prog) => match find_program(prog, (env.var)(env_vars::PATH).as_deref()) {
-                Some(_) => state(
-                    true,
-                    Some(format!("`{prog}` found (not run without --check)")),
-                ),
-                None => state(
-                    false,
-                    Some(format!("`{prog}` is not found or not executable")),
-                ),
-            },
-        },
+        IdentitySource::Command { argv } => j.command(argv, (env.var)(env_vars::PATH).as_deref()),
     }
 }
 

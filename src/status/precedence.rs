@@ -27,10 +27,22 @@ pub enum SlotState {
     Missing,
 }
 
+/// Which slot: the stable identifier the JSON report carries as `slot`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SlotKind {
+    ApiKey,
+    AuthToken,
+    NamedProfile,
+    FederationEnv,
+    ActiveProfile,
+    /// The OpenAI SDKs' only slot (not part of the Anthropic chain).
+    OpenaiApiKey,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Slot {
-    /// Stable identifier: api_key, auth_token, named_profile, federation_env, active_profile.
-    pub slot: &'static str,
+    pub slot: SlotKind,
     /// What a person reads: the variable or source name.
     pub label: String,
     pub state: SlotState,
@@ -43,18 +55,39 @@ pub struct Slot {
 }
 
 impl Slot {
+    fn new(slot: SlotKind, label: &str, state: SlotState, detail: impl Into<String>) -> Slot {
+        Slot {
+            slot,
+            label: label.to_string(),
+            state,
+            detail: detail.into(),
+            winner: false,
+            keyless_expires_at: None,
+        }
+    }
+
     /// Does this slot take precedence over everything below it?
     pub fn claims(&self) -> bool {
         match self.slot {
-            "api_key" | "auth_token" | "openai_api_key" => {
+            SlotKind::ApiKey | SlotKind::AuthToken | SlotKind::OpenaiApiKey => {
                 matches!(self.state, SlotState::Set | SlotState::EmptyButSet)
             }
             // An explicit profile is used even when broken: no fall-through.
-            "named_profile" => matches!(
+            SlotKind::NamedProfile => matches!(
                 self.state,
                 SlotState::Set | SlotState::Missing | SlotState::EmptyButSet
             ),
-            _ => self.state == SlotState::Set,
+            SlotKind::FederationEnv | SlotKind::ActiveProfile => self.state == SlotState::Set,
+        }
+    }
+
+    /// "exported as an empty string" or "set", for a sentence about a slot
+    /// that claims.
+    pub fn how_set(&self) -> &'static str {
+        if self.state == SlotState::EmptyButSet {
+            "exported as an empty string"
+        } else {
+            "set"
         }
     }
 }
@@ -68,6 +101,15 @@ pub struct Env<'a> {
 impl Env<'_> {
     fn get(&self, name: &str) -> Option<String> {
         (self.var)(name)
+    }
+
+    /// A variable that is set to something other than the empty string.
+    fn set(&self, name: &str) -> bool {
+        self.get(name).is_some_and(|v| !v.is_empty())
+    }
+
+    fn tilde(&self, p: &Path) -> String {
+        crate::clients::scan::tilde(p, self.home.as_deref())
     }
 }
 
@@ -94,144 +136,129 @@ fn profile_type(path: &Path) -> Option<String> {
     )
 }
 
-/// `minted` maps a token digest to the expiry of the keyless cache entry holding it.
+/// The Anthropic SDKs' chain, one slot each, the first that claims marked
+/// the winner. `minted` maps a token digest to the expiry of the keyless
+/// cache entry holding it.
 pub fn chain(env: &Env, minted: &dyn Fn(&str) -> Option<i64>) -> Vec<Slot> {
-    let mut slots = Vec::new();
-    let slot = |slot, label: &str, state, detail: String| Slot {
-        slot,
-        label: label.to_string(),
-        state,
-        detail,
-        winner: false,
-        keyless_expires_at: None,
-    };
-
-    // 1. ANTHROPIC_API_KEY
-    slots.push(match env.get(env_vars::ANTHROPIC_API_KEY) {
-        None => slot(
-            "api_key",
-            env_vars::ANTHROPIC_API_KEY,
-            SlotState::Unset,
-            "unset".into(),
-        ),
-        Some(v) if v.is_empty() => slot(
-            "api_key",
-            env_vars::ANTHROPIC_API_KEY,
-            SlotState::EmptyButSet,
-            "exported as an empty string: it still claims its slot (unset it)".into(),
-        ),
-        Some(v) => {
-            let what = if v.starts_with("sk-ant-api") {
-                "a static API key (sk-ant-api…)"
-            } else if v.starts_with("sk-ant-") {
-                "set (not a static sk-ant-api key)"
-            } else {
-                "set (not an Anthropic key format)"
-            };
-            slot(
-                "api_key",
-                env_vars::ANTHROPIC_API_KEY,
-                SlotState::Set,
-                what.into(),
-            )
-        }
-    });
-
-    // 2. ANTHROPIC_AUTH_TOKEN
-    slots.push(match env.get(env_vars::ANTHROPIC_AUTH_TOKEN) {
-        None => slot(
-            "auth_token",
-            env_vars::ANTHROPIC_AUTH_TOKEN,
-            SlotState::Unset,
-            "unset".into(),
-        ),
-        Some(v) if v.is_empty() => slot(
-            "auth_token",
-            env_vars::ANTHROPIC_AUTH_TOKEN,
-            SlotState::EmptyButSet,
-            "exported as an empty string: it still claims its slot (unset it)".into(),
-        ),
-        Some(v) => match minted(&digest::sha256_hex(&v)) {
-            Some(exp) => {
-                let when = expiry_words(exp);
-                let mut s = slot(
-                    "auth_token",
-                    env_vars::ANTHROPIC_AUTH_TOKEN,
-                    SlotState::Set,
-                    format!("a token keyless minted; {when}"),
-                );
-                s.keyless_expires_at = Some(exp);
-                s
-            }
-            None => {
-                let what = if v.starts_with("sk-ant-api") {
-                    "a static API key (sk-ant-api…) used as a Bearer token"
-                } else {
-                    "a token keyless did not mint (foreign)"
-                };
-                slot(
-                    "auth_token",
-                    env_vars::ANTHROPIC_AUTH_TOKEN,
-                    SlotState::Set,
-                    what.into(),
-                )
-            }
-        },
-    });
-
-    // 3. ANTHROPIC_PROFILE
     let dir = sdk_config_dir(env);
-    slots.push(match env.get(env_vars::ANTHROPIC_PROFILE) {
-        None => slot(
-            "named_profile",
-            env_vars::ANTHROPIC_PROFILE,
-            SlotState::Unset,
-            "unset".into(),
-        ),
-        Some(v) if v.is_empty() => slot(
-            "named_profile",
-            env_vars::ANTHROPIC_PROFILE,
-            SlotState::EmptyButSet,
-            "exported as an empty string".into(),
-        ),
-        Some(name) => {
-            let path = dir
-                .as_ref()
-                .map(|d| d.join("configs").join(format!("{name}.json")));
-            match path {
-                Some(p) if p.is_file() => slot(
-                    "named_profile",
-                    env_vars::ANTHROPIC_PROFILE,
-                    SlotState::Set,
-                    format!(
-                        "profile {name:?} ({}) at {}",
-                        profile_type(&p).unwrap_or_else(|| "unreadable".into()),
-                        crate::clients::scan::tilde(&p, env.home.as_deref())
-                    ),
-                ),
-                Some(p) => slot(
-                    "named_profile",
-                    env_vars::ANTHROPIC_PROFILE,
-                    SlotState::Missing,
-                    format!(
-                        "profile {name:?} does not exist ({}): the SDKs fail, with no fall-through",
-                        crate::clients::scan::tilde(&p, env.home.as_deref())
-                    ),
-                ),
-                None => slot(
-                    "named_profile",
-                    env_vars::ANTHROPIC_PROFILE,
-                    SlotState::Missing,
-                    "no home directory".into(),
-                ),
-            }
-        }
-    });
+    let mut slots = vec![
+        api_key(env),
+        auth_token(env, minted),
+        named_profile(env, dir.as_deref()),
+        federation_env(env),
+        active_profile(env, dir.as_deref()),
+    ];
+    if let Some(w) = slots.iter_mut().find(|s| s.claims()) {
+        w.winner = true;
+    }
+    slots
+}
 
-    // 4. Federation variables (Python SDK: rule + org + token[_file]; SA optional).
-    let set = |n: &str| env.get(n).is_some_and(|v| !v.is_empty());
-    let has_token =
-        set(env_vars::ANTHROPIC_IDENTITY_TOKEN_FILE) || set(env_vars::ANTHROPIC_IDENTITY_TOKEN);
+const EXPORTED_EMPTY: &str = "exported as an empty string: it still claims its slot (unset it)";
+
+/// Slot 1: `ANTHROPIC_API_KEY`.
+fn api_key(env: &Env) -> Slot {
+    let mk = |state, detail: &str| {
+        Slot::new(SlotKind::ApiKey, env_vars::ANTHROPIC_API_KEY, state, detail)
+    };
+    match env.get(env_vars::ANTHROPIC_API_KEY) {
+        None => mk(SlotState::Unset, "unset"),
+        Some(v) if v.is_empty() => mk(SlotState::EmptyButSet, EXPORTED_EMPTY),
+        Some(v) if v.starts_with("sk-ant-api") => {
+            mk(SlotState::Set, "a static API key (sk-ant-api…)")
+        }
+        Some(v) if v.starts_with("sk-ant-") => {
+            mk(SlotState::Set, "set (not a static sk-ant-api key)")
+        }
+        Some(_) => mk(SlotState::Set, "set (not an Anthropic key format)"),
+    }
+}
+
+/// Slot 2: `ANTHROPIC_AUTH_TOKEN`, a token keyless minted (found by digest in
+/// the cache) or a foreign one.
+fn auth_token(env: &Env, minted: &dyn Fn(&str) -> Option<i64>) -> Slot {
+    let mk = |state, detail: String| {
+        Slot::new(
+            SlotKind::AuthToken,
+            env_vars::ANTHROPIC_AUTH_TOKEN,
+            state,
+            detail,
+        )
+    };
+    match env.get(env_vars::ANTHROPIC_AUTH_TOKEN) {
+        None => mk(SlotState::Unset, "unset".into()),
+        Some(v) if v.is_empty() => mk(SlotState::EmptyButSet, EXPORTED_EMPTY.into()),
+        Some(v) => match minted(&digest::sha256_hex(&v)) {
+            Some(exp) => Slot {
+                keyless_expires_at: Some(exp),
+                ..mk(
+                    SlotState::Set,
+                    format!("a token keyless minted; {}", expiry_words(exp)),
+                )
+            },
+            None if v.starts_with("sk-ant-api") => mk(
+                SlotState::Set,
+                "a static API key (sk-ant-api…) used as a Bearer token".into(),
+            ),
+            None => mk(
+                SlotState::Set,
+                "a token keyless did not mint (foreign)".into(),
+            ),
+        },
+    }
+}
+
+/// Slot 3: `ANTHROPIC_PROFILE`, a named SDK profile, used even when it does not
+/// exist.
+fn named_profile(env: &Env, dir: Option<&Path>) -> Slot {
+    let mk = |state, detail: String| {
+        Slot::new(
+            SlotKind::NamedProfile,
+            env_vars::ANTHROPIC_PROFILE,
+            state,
+            detail,
+        )
+    };
+    let name = match env.get(env_vars::ANTHROPIC_PROFILE) {
+        None => return mk(SlotState::Unset, "unset".into()),
+        Some(v) if v.is_empty() => {
+            return mk(SlotState::EmptyButSet, "exported as an empty string".into());
+        }
+        Some(name) => name,
+    };
+    match dir.map(|d| d.join("configs").join(format!("{name}.json"))) {
+        Some(p) if p.is_file() => mk(
+            SlotState::Set,
+            format!(
+                "profile {name:?} ({}) at {}",
+                profile_type(&p).unwrap_or_else(|| "unreadable".into()),
+                env.tilde(&p)
+            ),
+        ),
+        Some(p) => mk(
+            SlotState::Missing,
+            format!(
+                "profile {name:?} does not exist ({}): the SDKs fail, with no fall-through",
+                env.tilde(&p)
+            ),
+        ),
+        None => mk(SlotState::Missing, "no home directory".into()),
+    }
+}
+
+/// Slot 4: the federation variables (Python SDK: rule + org + token[_file]; SA
+/// optional).
+fn federation_env(env: &Env) -> Slot {
+    let mk = |state, detail: String| {
+        Slot::new(
+            SlotKind::FederationEnv,
+            "federation env vars",
+            state,
+            detail,
+        )
+    };
+    let has_token = env.set(env_vars::ANTHROPIC_IDENTITY_TOKEN_FILE)
+        || env.set(env_vars::ANTHROPIC_IDENTITY_TOKEN);
     let token_vars = format!(
         "{} or {}",
         env_vars::ANTHROPIC_IDENTITY_TOKEN_FILE,
@@ -240,11 +267,11 @@ pub fn chain(env: &Env, minted: &dyn Fn(&str) -> Option<i64>) -> Vec<Slot> {
     let required = [
         (
             env_vars::ANTHROPIC_FEDERATION_RULE_ID,
-            set(env_vars::ANTHROPIC_FEDERATION_RULE_ID),
+            env.set(env_vars::ANTHROPIC_FEDERATION_RULE_ID),
         ),
         (
             env_vars::ANTHROPIC_ORGANIZATION_ID,
-            set(env_vars::ANTHROPIC_ORGANIZATION_ID),
+            env.set(env_vars::ANTHROPIC_ORGANIZATION_ID),
         ),
         (token_vars.as_str(), has_token),
     ];
@@ -253,23 +280,17 @@ pub fn chain(env: &Env, minted: &dyn Fn(&str) -> Option<i64>) -> Vec<Slot> {
         .filter(|(_, ok)| !ok)
         .map(|(n, _)| *n)
         .collect();
-    let any = required.iter().any(|(_, ok)| *ok) || set(env_vars::ANTHROPIC_SERVICE_ACCOUNT_ID);
-    slots.push(if missing.is_empty() {
-        let sa = if set(env_vars::ANTHROPIC_SERVICE_ACCOUNT_ID) {
+    let has_sa = env.set(env_vars::ANTHROPIC_SERVICE_ACCOUNT_ID);
+    let any = required.iter().any(|(_, ok)| *ok) || has_sa;
+    if missing.is_empty() {
+        let sa = if has_sa {
             ""
         } else {
             " (no ANTHROPIC_SERVICE_ACCOUNT_ID: the docs require it, the SDKs tolerate it)"
         };
-        slot(
-            "federation_env",
-            "federation env vars",
-            SlotState::Set,
-            format!("the SDK exchanges for itself{sa}"),
-        )
+        mk(SlotState::Set, format!("the SDK exchanges for itself{sa}"))
     } else if any {
-        slot(
-            "federation_env",
-            "federation env vars",
+        mk(
             SlotState::Partial,
             format!(
                 "partial, ignored by the SDKs: missing {}",
@@ -277,71 +298,52 @@ pub fn chain(env: &Env, minted: &dyn Fn(&str) -> Option<i64>) -> Vec<Slot> {
             ),
         )
     } else {
-        slot(
-            "federation_env",
-            "federation env vars",
-            SlotState::Unset,
-            "unset".into(),
-        )
-    });
-
-    // 5. The active SDK profile: active_config, else `default`.
-    slots.push(match &dir {
-        None => slot(
-            "active_profile",
-            "active SDK profile",
-            SlotState::Unset,
-            "no home directory".into(),
-        ),
-        Some(d) => {
-            let active = crate::clients::scan::read_capped(&d.join("active_config"))
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty());
-            let name = active.clone().unwrap_or_else(|| "default".into());
-            let p = d.join("configs").join(format!("{name}.json"));
-            let via = if active.is_some() {
-                "via active_config"
-            } else {
-                "the fallback name"
-            };
-            if p.is_file() {
-                slot(
-                    "active_profile",
-                    "active SDK profile",
-                    SlotState::Set,
-                    format!(
-                        "profile {name:?} ({via}, {}) at {}",
-                        profile_type(&p).unwrap_or_else(|| "unreadable".into()),
-                        crate::clients::scan::tilde(&p, env.home.as_deref())
-                    ),
-                )
-            } else {
-                slot(
-                    "active_profile",
-                    "active SDK profile",
-                    SlotState::Unset,
-                    format!(
-                        "none ({} does not exist)",
-                        crate::clients::scan::tilde(&p, env.home.as_deref())
-                    ),
-                )
-            }
-        }
-    });
-
-    if let Some(w) = slots.iter_mut().find(|s| s.claims()) {
-        w.winner = true;
+        mk(SlotState::Unset, "unset".into())
     }
-    slots
+}
+
+/// Slot 5: the active SDK profile, `active_config`, else `default`.
+fn active_profile(env: &Env, dir: Option<&Path>) -> Slot {
+    let mk = |state, detail: String| {
+        Slot::new(SlotKind::ActiveProfile, "active SDK profile", state, detail)
+    };
+    let Some(d) = dir else {
+        return mk(SlotState::Unset, "no home directory".into());
+    };
+    let active = crate::clients::scan::read_capped(&d.join("active_config"))
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty());
+    let name = active.clone().unwrap_or_else(|| "default".into());
+    let p = d.join("configs").join(format!("{name}.json"));
+    let via = if active.is_some() {
+        "via active_config"
+    } else {
+        "the fallback name"
+    };
+    if p.is_file() {
+        mk(
+            SlotState::Set,
+            format!(
+                "profile {name:?} ({via}, {}) at {}",
+                profile_type(&p).unwrap_or_else(|| "unreadable".into()),
+                env.tilde(&p)
+            ),
+        )
+    } else {
+        mk(
+            SlotState::Unset,
+            format!("none ({} does not exist)", env.tilde(&p)),
+        )
+    }
 }
 
 /// Claude Code's order differs: `ANTHROPIC_AUTH_TOKEN` outranks
 /// `ANTHROPIC_API_KEY`, and an `apiKeyHelper` sits below both. Returns a line
 /// only where that changes the answer.
 pub fn claude_code_note(slots: &[Slot], helper_configured: bool) -> Option<String> {
-    let claims = |name: &str| slots.iter().any(|s| s.slot == name && s.claims());
-    let key = claims("api_key");
-    let token = claims("auth_token");
+    let claims = |kind: SlotKind| slots.iter().any(|s| s.slot == kind && s.claims());
+    let key = claims(SlotKind::ApiKey);
+    let token = claims(SlotKind::AuthToken);
     if key && token {
         return Some(
             "Claude Code differs: it uses ANTHROPIC_AUTH_TOKEN, which outranks ANTHROPIC_API_KEY there".into(),
@@ -364,12 +366,14 @@ pub fn claude_code_note(slots: &[Slot], helper_configured: bool) -> Option<Strin
 /// token keyless minted (by digest against the cache), or something else.
 pub fn openai_slot(env: &Env, minted: &dyn Fn(&str) -> Option<i64>) -> Slot {
     let mk = |state, detail: String, exp| Slot {
-        slot: "openai_api_key",
-        label: env_vars::OPENAI_API_KEY.into(),
-        state,
-        detail,
         winner: state != SlotState::Unset,
         keyless_expires_at: exp,
+        ..Slot::new(
+            SlotKind::OpenaiApiKey,
+            env_vars::OPENAI_API_KEY,
+            state,
+            detail,
+        )
     };
     match env.get(env_vars::OPENAI_API_KEY) {
         None => mk(SlotState::Unset, "unset".into(), None),

@@ -1,7 +1,8 @@
 //! The shape of the code, as a test (issue 9): the module graph has no
 //! cycle, nothing below `commands/` imports it, only `env_vars.rs` spells a
-//! variable's name, and only `output.rs` prints. These read `src/` as text;
-//! they run nothing.
+//! variable's name, only `output.rs` prints, no file passes 450 lines and no
+//! function 120, and each shared decision has one home. These read `src/` as
+//! text; they run nothing.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -244,4 +245,200 @@ fn each_shared_decision_has_one_home() {
         "a second definition of a decision with one home:\n{}",
         found.join("\n")
     );
+}
+
+/// Issue 17: no function in `src/` is longer than 120 lines, so that each
+/// does one thing a reader can hold (tests aside: `#[cfg(test)]` modules and
+/// `*tests.rs` files).
+///
+/// How it counts: the source with comments, strings and char literals
+/// blanked (newlines kept), every `fn name` item with a body, from the line
+/// of `fn` to the line of the brace that closes its body. The body is the
+/// first `{` after the name outside parentheses and brackets (a `;` there
+/// first means a declaration without a body); nested functions count in
+/// their own right and inside their parent.
+#[test]
+fn no_function_is_longer_than_120_lines() {
+    let mut long = Vec::new();
+    for (rel, text) in sources() {
+        if rel.ends_with("tests.rs") {
+            continue;
+        }
+        let text = match text.find("#[cfg(test)]") {
+            Some(i) => &text[..i],
+            None => &text,
+        };
+        for (name, first, last) in functions(&blank_comments_and_strings(text)) {
+            let n = last - first + 1;
+            if n > 120 {
+                long.push(format!("src/{rel}:{first}: fn {name} is {n} lines"));
+            }
+        }
+    }
+    assert!(
+        long.is_empty(),
+        "split these into one function per step or section:\n{}",
+        long.join("\n")
+    );
+}
+
+/// The text with comments, string literals and char literals replaced by
+/// spaces (newlines kept, so line numbers still match), so that braces and
+/// `fn` inside them do not count.
+fn blank_comments_and_strings(text: &str) -> String {
+    let b: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let blank = |out: &mut String, part: &[char]| {
+        out.extend(part.iter().map(|&c| if c == '\n' { '\n' } else { ' ' }));
+    };
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    let mut i = 0;
+    while i < b.len() {
+        let at = |k: usize| b.get(i + k).copied();
+        let start = i;
+        if at(0) == Some('/') && at(1) == Some('/') {
+            while i < b.len() && b[i] != '\n' {
+                i += 1;
+            }
+        } else if at(0) == Some('/') && at(1) == Some('*') {
+            let mut depth = 0;
+            while i < b.len() {
+                if b[i] == '/' && b.get(i + 1) == Some(&'*') {
+                    depth += 1;
+                    i += 2;
+                } else if b[i] == '*' && b.get(i + 1) == Some(&'/') {
+                    depth -= 1;
+                    i += 2;
+                    if depth == 0 {
+                        break;
+                    }
+                } else {
+                    i += 1;
+                }
+            }
+        } else if (at(0) == Some('r') || (at(0) == Some('b') && at(1) == Some('r')))
+            && (start == 0 || !ident(b[start - 1]))
+            && {
+                let mut k = if at(0) == Some('b') { 2 } else { 1 };
+                while at(k) == Some('#') {
+                    k += 1;
+                }
+                at(k) == Some('"')
+            }
+        {
+            // A raw string: r"…", r#"…"#, br"…".
+            i += if at(0) == Some('b') { 2 } else { 1 };
+            let mut hashes = 0;
+            while b[i] == '#' {
+                hashes += 1;
+                i += 1;
+            }
+            i += 1;
+            loop {
+                if i >= b.len() {
+                    break;
+                }
+                if b[i] == '"' && (1..=hashes).all(|h| b.get(i + h) == Some(&'#')) {
+                    i += 1 + hashes;
+                    break;
+                }
+                i += 1;
+            }
+        } else if at(0) == Some('"') {
+            i += 1;
+            while i < b.len() && b[i] != '"' {
+                i += if b[i] == '\\' { 2 } else { 1 };
+            }
+            i += 1;
+        } else if at(0) == Some('\'') && at(1) == Some('\\') {
+            // An escaped char literal: '\n', '\'', '\u{..}'.
+            i += 3;
+            while i < b.len() && b[i] != '\'' {
+                i += 1;
+            }
+            i += 1;
+        } else if at(0) == Some('\'') && at(2) == Some('\'') {
+            i += 3;
+        } else {
+            // Code, or a lifetime's quote.
+            out.push(b[i]);
+            i += 1;
+            continue;
+        }
+        blank(&mut out, &b[start..i.min(b.len())]);
+    }
+    out
+}
+
+/// `(name, first line, last line)` of every `fn` with a body, 1-based.
+fn functions(code: &str) -> Vec<(String, usize, usize)> {
+    let b: Vec<char> = code.chars().collect();
+    let line_at = |i: usize| b[..i].iter().filter(|&&c| c == '\n').count() + 1;
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    let mut out = Vec::new();
+    for i in 0..b.len() {
+        let keyword = b[i] == 'f'
+            && b.get(i + 1) == Some(&'n')
+            && b.get(i + 2).is_some_and(|c| c.is_whitespace())
+            && (i == 0 || !ident(b[i - 1]));
+        if !keyword {
+            continue;
+        }
+        let mut j = i + 2;
+        while j < b.len() && b[j].is_whitespace() {
+            j += 1;
+        }
+        let name: String = b[j..].iter().take_while(|&&c| ident(c)).collect();
+        if name.is_empty() {
+            continue;
+        }
+        // The body's opening brace, outside the parameters and types.
+        let mut depth = 0i32;
+        let mut open = None;
+        while j < b.len() {
+            match b[j] {
+                '(' | '[' => depth += 1,
+                ')' | ']' => depth -= 1,
+                '{' if depth == 0 => {
+                    open = Some(j);
+                    break;
+                }
+                ';' if depth == 0 => break,
+                _ => {}
+            }
+            j += 1;
+        }
+        let Some(open) = open else {
+            continue;
+        };
+        let mut braces = 0;
+        let mut close = b.len() - 1;
+        for (k, &c) in b.iter().enumerate().skip(open) {
+            match c {
+                '{' => braces += 1,
+                '}' => {
+                    braces -= 1;
+                    if braces == 0 {
+                        close = k;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        out.push((name, line_at(i), line_at(close)));
+    }
+    out
+}
+
+/// The counting itself, on a text whose answer is known.
+#[test]
+fn function_lengths_are_counted_from_fn_to_its_closing_brace() {
+    let text = "fn a(x: [u8; 2]) -> u8 {\n    let s = \"}\"; // }\n    '}';\n    x[0]\n}\n\
+                trait T { fn decl(&self); }\n\
+                fn b<'a>(s: &'a str) -> &'a str {\n    /* { */ r#\"{\"# ;\n    fn inner() {}\n    s\n}\n";
+    let found = functions(&blank_comments_and_strings(text));
+    let got: Vec<(&str, usize, usize)> =
+        found.iter().map(|(n, a, b)| (n.as_str(), *a, *b)).collect();
+    assert_eq!(got, [("a", 1, 5), ("b", 7, 11), ("inner", 9, 9)]);
 }

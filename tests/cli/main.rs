@@ -1,4 +1,10 @@
 //! One integration-test target (one link): the real binary, hermetic.
+//!
+//! A Unix harness (sh, signals, file modes, Unix sockets): it runs on Linux
+//! and macOS. The Windows build is tested from here too, under Wine
+//! ([`windows`]), and its unit tests compile and run on Windows; on Windows
+//! itself this target is empty.
+#![cfg(unix)]
 
 mod agent_support;
 mod anthropic;
@@ -43,6 +49,7 @@ mod layout;
 mod login_fake;
 mod login_real;
 mod man;
+mod managed;
 mod openai;
 mod pooled;
 mod process;

@@ -8,6 +8,7 @@
 //! (`private_fs::acl`), the Credential Manager (`secret_store`), and
 //! console control events (`handoff::supervise::console_event_is_childs`).
 
+mod managed;
 mod wine;
 
 use std::collections::HashMap;
@@ -15,7 +16,10 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use serde_json::json;
+
 use crate::common::*;
+use crate::fake_idp::FakeIdp;
 use wine::{WinEnv, pids_with, win, wine};
 
 /// Wait for the child program's environment file; its variables.
@@ -93,6 +97,28 @@ fn setup_credential_and_auth_status() {
         status.stdout.contains("anthropic"),
         "the profile's provider is reported: {}",
         status.stdout
+    );
+}
+
+/// An identity command named by a bare Windows path keeps its backslashes
+/// (`command:C:\x` was split by POSIX rules and became `C:x`): the
+/// command line is split by Windows' rules on Windows.
+#[test]
+fn identity_command_with_a_bare_windows_path() {
+    let Some(w) = wine() else { return };
+    let sb = Sandbox::start(&[]);
+    let env = WinEnv::new(w);
+    let exe = win(&w.exe());
+    assert!(!exe.contains(' '), "{exe}");
+    env.setup_sandbox_with(&sb.url, &format!("{exe} sandbox identity-token"));
+    let r = env.run(&["credential", "anthropic"]);
+    r.success();
+    assert!(r.stdout.starts_with("sk-ant-oat01-"), "{}", r.stdout);
+    let show = env.run(&["auth", "status", "--json"]);
+    assert!(
+        show.success().stdout.contains(&exe.replace('\\', "\\\\")),
+        "the path is shown whole: {}",
+        show.stdout
     );
 }
 
@@ -331,4 +357,52 @@ fn post_messages(base: &str, key: &str) -> (u16, String) {
         .and_then(|c| c.parse().ok())
         .unwrap_or(0);
     (status, resp)
+}
+
+/// The device flow under Windows: the verification URL reaches the browser
+/// through `ShellExecuteW` (Wine's winebrowser runs the stand-in named in
+/// the registry, [`wine::Wine::browser_log`]), and the sign-in completes.
+#[test]
+fn device_sign_in_opens_the_browser_through_the_windows_shell() {
+    let Some(w) = wine() else { return };
+    let idp = FakeIdp::start(|ctx, _| ctx.tokens(Some(ctx.id_token(json!({}))), Some("rt-1")));
+    let env = WinEnv::new(w);
+    env.setup_issuer(&idp.ctx.issuer);
+    let r = env.run(&["login", "--device", "--timeout", "30"]);
+    r.success();
+    let url = format!("{}/activate?user_code=ABCD-EFGH", idp.ctx.issuer);
+    assert!(
+        w.browser_got(&url, Duration::from_secs(30)),
+        "the browser never got {url}: {}",
+        r.stderr
+    );
+}
+
+/// A hostile verification URL never reaches `ShellExecuteW`: refused
+/// before any opener, the sign-in stops, no token is asked for.
+#[test]
+fn device_sign_in_refuses_a_hostile_url_before_the_windows_shell() {
+    let Some(w) = wine() else { return };
+    let marker = format!("keyless-hostile-{}", crate::fake_idp::rand_hex());
+    for hostile in [
+        format!("http://evil.example/{marker}"),
+        format!("file:///C:/windows/system32/{marker}.exe"),
+        format!("javascript:alert('{marker}')"),
+    ] {
+        let idp = FakeIdp::start(|ctx, _| ctx.tokens(Some(ctx.id_token(json!({}))), Some("rt-1")));
+        *idp.ctx.device.lock().unwrap() = json!({ "verification_uri_complete": hostile });
+        let env = WinEnv::new(w);
+        env.setup_issuer(&idp.ctx.issuer);
+        env.run(&["login", "--device", "--timeout", "30"])
+            .fails(4, "verification_uri_complete");
+        assert!(
+            idp.ctx.token_calls.lock().unwrap().is_empty(),
+            "{hostile}: the sign-in went on"
+        );
+    }
+    // The good URLs of the test above arrive within a second or two.
+    assert!(
+        !w.browser_got(&marker, Duration::from_secs(3)),
+        "a hostile URL reached the browser"
+    );
 }

@@ -44,6 +44,7 @@ pub fn wine() -> Option<&'static Wine> {
             "keyless.exe --version under Wine: {}",
             String::from_utf8_lossy(&o.stderr)
         );
+        w.install_browser();
         Some(w)
     })
     .as_ref()
@@ -64,6 +65,63 @@ impl Wine {
     }
     pub fn child(&self) -> PathBuf {
         self.dir.join("keyless-test-child.exe")
+    }
+
+    /// The log of every URL Wine's browser was given, one a line.
+    pub fn browser_log(&self) -> PathBuf {
+        self.prefix.with_file_name("wine-browser.log")
+    }
+
+    /// The browser every test's Windows programs get: `ShellExecuteW` on an
+    /// http(s) URL runs Wine's winebrowser, which runs the Unix programs
+    /// named in `HKCU\Software\Wine\WineBrowser\Browsers`, here a script
+    /// that logs the URL ([`Wine::browser_log`]; URLs name each test's own
+    /// port, so tests share it) and completes a sign-in at the test OIDC
+    /// provider with tests/oidc's headless Chromium.
+    fn install_browser(&self) {
+        let script = self.prefix.with_file_name("wine-browser.sh");
+        // A fresh log per run: a port of an earlier run may come again.
+        let _ = std::fs::remove_file(self.browser_log());
+        let oidc = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oidc/browser.mjs");
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\nprintf '%s\\n' \"$1\" >> '{log}'\ncase \"$1\" in\n  *response_type=code*) exec env PATH=/usr/bin:/bin KEYLESS_TEST_USER=alice node '{oidc}' \"$1\" ;;\nesac\n",
+                log = self.browser_log().display(),
+                oidc = oidc.display(),
+            ),
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let o = self
+            .command(Path::new("reg"))
+            .args(["add", "HKCU\\Software\\Wine\\WineBrowser", "/v", "Browsers"])
+            .args(["/t", "REG_SZ", "/f", "/d"])
+            .arg(&script)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "wine reg add: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+
+    /// Has Wine's browser been given a URL containing `needle`? Waits for
+    /// it up to `within` (the browser starts without keyless waiting).
+    pub fn browser_got(&self, needle: &str, within: std::time::Duration) -> bool {
+        let t = std::time::Instant::now();
+        loop {
+            let log = std::fs::read_to_string(self.browser_log()).unwrap_or_default();
+            if log.lines().any(|l| l.contains(needle)) {
+                return true;
+            }
+            if t.elapsed() >= within {
+                return false;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
     }
 
     /// `program` (a Windows .exe) under Wine, with a clean environment.
@@ -105,7 +163,8 @@ impl WinEnv {
         let mut c = self.wine.command(&self.wine.exe());
         c.env("KEYLESS_CONFIG_DIR", win(&self.path("config")))
             .env("KEYLESS_CACHE_DIR", win(&self.path("cache")))
-            .env("KEYLESS_NO_METADATA_PROBE", "true");
+            .env("KEYLESS_NO_METADATA_PROBE", "true")
+            .env("KEYLESS_SECRET_STORE", "file");
         c
     }
 
@@ -121,13 +180,35 @@ impl WinEnv {
         Run::from(o)
     }
 
+    /// `setup issuer` for the (Linux-side) identity provider at `issuer`,
+    /// client `keyless-cli`; the secrets go to the file store (Wine has no
+    /// Credential Manager to prove).
+    pub fn setup_issuer(&self, issuer: &str) {
+        self.run(&[
+            "setup",
+            "issuer",
+            "--issuer",
+            issuer,
+            "--client-id",
+            "keyless-cli",
+        ])
+        .success();
+    }
+
     /// `setup anthropic` against a (Linux-side) sandbox at `url`, whose
-    /// identity command is keyless.exe's own `sandbox identity-token`.
+    /// identity command is keyless.exe's own `sandbox identity-token`,
+    /// quoted the Windows way.
     pub fn setup_sandbox(&self, url: &str) {
-        let identity = format!(
-            "command:'{}' sandbox identity-token --issuer {url}",
-            win(&self.wine.exe())
+        self.setup_sandbox_with(
+            url,
+            &format!("\"{}\" sandbox identity-token", win(&self.wine.exe())),
         );
+    }
+
+    /// `setup anthropic` against the sandbox at `url`, with the identity
+    /// command `command` (its `--issuer` added).
+    pub fn setup_sandbox_with(&self, url: &str, command: &str) {
+        let identity = format!("command:{command} --issuer {url}");
         self.run(&[
             "setup",
             "anthropic",
