@@ -202,6 +202,16 @@ impl Provider {
                 cfg
             }
         };
+        let (field, url) = match &cfg {
+            Configured::Anthropic(c) => ("base_url", c.base_url().into_string()),
+            Configured::OpenAi(c) => ("token_endpoint", c.token_endpoint().to_string()),
+        };
+        crate::config::managed::policy::check_endpoint(
+            &settings.profile,
+            self.name(),
+            field,
+            &url,
+        )?;
         Ok((cfg, origins))
     }
 
