@@ -202,6 +202,11 @@ impl Provider {
                 cfg
             }
         };
+        let (field, url) = match &cfg {
+            Configured::Anthropic(c) => ("base_url", c.base_url()),
+            Configured::OpenAi(c) => ("token_endpoint", c.token_endpoint()),
+        };
+        crate::config::managed::policy::check_endpoint(&settings.profile, self.name(), field, url)?;
         Ok((cfg, origins))
     }
 

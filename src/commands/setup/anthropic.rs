@@ -124,6 +124,12 @@ pub fn run(settings: &Settings, args: &SetupAnthropicArgs) -> Result<()> {
                 }
             }
         };
+        crate::config::managed::policy::check_endpoint(
+            &settings.profile,
+            "anthropic",
+            "base_url",
+            updated.base_url(),
+        )?;
         let summary = describe(&updated);
         profile.anthropic = Some(updated);
         Ok(summary)
