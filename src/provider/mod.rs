@@ -203,10 +203,15 @@ impl Provider {
             }
         };
         let (field, url) = match &cfg {
-            Configured::Anthropic(c) => ("base_url", c.base_url()),
-            Configured::OpenAi(c) => ("token_endpoint", c.token_endpoint()),
+            Configured::Anthropic(c) => ("base_url", c.base_url().into_string()),
+            Configured::OpenAi(c) => ("token_endpoint", c.token_endpoint().to_string()),
         };
-        crate::config::managed::policy::check_endpoint(&settings.profile, self.name(), field, url)?;
+        crate::config::managed::policy::check_endpoint(
+            &settings.profile,
+            self.name(),
+            field,
+            &url,
+        )?;
         Ok((cfg, origins))
     }
 

@@ -128,7 +128,7 @@ pub fn run(settings: &Settings, args: &SetupAnthropicArgs) -> Result<()> {
             &settings.profile,
             "anthropic",
             "base_url",
-            updated.base_url(),
+            updated.base_url().as_str(),
         )?;
         let summary = describe(&updated);
         profile.anthropic = Some(updated);

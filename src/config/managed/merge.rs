@@ -89,7 +89,7 @@ fn checked_anthropic(c: &AnthropicConfig) -> std::result::Result<(), String> {
         checks::check_workspace_id(v).map_err(m)?;
     }
     if let Some(v) = &c.base_url {
-        checks::check_base_url(v).map_err(m)?;
+        crate::config::BaseUrl::parse("base_url", v).map_err(m)?;
     }
     Ok(())
 }

@@ -98,7 +98,7 @@ fn managed_fields_are_laid_over_and_taken_out_again() {
     assert_eq!(corp.federation_rule_id, "fdrl_01corp");
     assert_eq!(
         corp.base_url(),
-        "https://gw.corp.example",
+        crate::config::BaseUrl::checked("https://gw.corp.example"),
         "the managed value wins"
     );
     assert_eq!(
