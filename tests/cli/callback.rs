@@ -2,7 +2,7 @@
 //! connection does not hold up the real callback, and with
 //! `--redirect-host localhost` no other program can take [::1] on the port.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -52,17 +52,11 @@ fn query(u: &url::Url, k: &str) -> String {
 
 /// The callback for `url`'s sign-in, sent to `addr`; returns the response.
 fn callback(addr: SocketAddr, url: &url::Url) -> String {
-    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
-    write!(
-        s,
-        "GET /callback?code=c0de&state={} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    http::get(&format!(
+        "http://{addr}/callback?code=c0de&state={}",
         query(url, "state")
-    )
-    .unwrap();
-    let mut b = String::new();
-    let _ = s.read_to_string(&mut b);
-    b
+    ))
+    .text()
 }
 
 fn redirect_port(url: &url::Url) -> u16 {

@@ -48,19 +48,7 @@ fn query(u: &url::Url, k: &str) -> String {
 }
 
 fn get(url: &str) -> String {
-    use std::io::{Read, Write};
-    let u = url::Url::parse(url).unwrap();
-    let mut s = std::net::TcpStream::connect((u.host_str().unwrap(), u.port().unwrap())).unwrap();
-    write!(
-        s,
-        "GET {}?{} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-        u.path(),
-        u.query().unwrap_or("")
-    )
-    .unwrap();
-    let mut b = String::new();
-    let _ = s.read_to_string(&mut b);
-    b
+    http::get(url).text()
 }
 
 #[test]
