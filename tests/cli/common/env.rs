@@ -95,17 +95,23 @@ impl TestEnv {
 
     /// `setup anthropic` pointing at `base_url`, with an identity source.
     pub fn setup(&self, base_url: &str, identity: &str) {
-        self.setup_anthropic(
-            base_url,
-            &[
-                "--service-account-id",
-                SA,
-                "--workspace-id",
-                WS,
-                "--identity",
-                identity,
-            ],
-        );
+        self.setup_with_audience(base_url, identity, None);
+    }
+
+    /// [`TestEnv::setup`], with `--audience` when one is given.
+    pub fn setup_with_audience(&self, base_url: &str, identity: &str, audience: Option<&str>) {
+        let mut extra = vec![
+            "--service-account-id",
+            SA,
+            "--workspace-id",
+            WS,
+            "--identity",
+            identity,
+        ];
+        if let Some(a) = audience {
+            extra.extend(["--audience", a]);
+        }
+        self.setup_anthropic(base_url, &extra);
     }
 
     /// `setup anthropic` pointing at `base_url` with the sandbox's rule and
