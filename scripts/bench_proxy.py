@@ -138,6 +138,8 @@ def ms(v):
 def wrk(url, cap, conns):
     out = sh("wrk", "-t1", f"-c{conns}", f"-d{secs}s", "--latency", "-s", lua, f"{url}/v1/messages",
              env=dict(os.environ, CAP=cap))
+    if not re.search(r"99%\s+[\d.]+\w", out):
+        sys.exit(f"bench_proxy: {url}: no latency figures from wrk:\n{out}")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p99 = ms(re.search(r"99%\s+(\S+)", out).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)

@@ -28,6 +28,9 @@ use hyper::client::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 
 use super::api::{API_READ_TIMEOUT, IDLE};
+
+/// Tries for a request that never left ([`Pool::send`]).
+const ATTEMPTS: usize = 4;
 pub use super::body::{ApiBody, ReqBody};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -158,7 +161,10 @@ impl Pool {
             .path_and_query()
             .cloned()
             .unwrap_or_else(|| uri::PathAndQuery::from_static("/"));
-        loop {
+        // A request that never left is sent again, on another connection,
+        // a bounded number of times (an API that keeps refusing, e.g. a
+        // connection going away, must not keep the call looping).
+        for _ in 0..ATTEMPTS {
             let reused = Self::reuse(&mut self.state());
             let conn = match reused {
                 Some(c) => c,
@@ -203,10 +209,18 @@ impl Pool {
             };
             let mut sent = sent;
             match sent.take_message() {
-                Some(unsent) => req = unsent,
+                Some(unsent) => {
+                    req = unsent;
+                    // The shared h2 connection refused it (going away):
+                    // the next attempt opens a new one.
+                    self.state().h2 = None;
+                }
                 None => return Err(Failed::new(root(sent.error()))),
             }
         }
+        Err(Failed::new(
+            "the API's connections closed before the request could be sent",
+        ))
     }
 
     fn body(
