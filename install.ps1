@@ -5,9 +5,15 @@ completion, verified against the release's SHA256SUMS. No Rust toolchain
 needed.
 
 .DESCRIPTION
-  irm https://github.com/keyless-cli/keyless/releases/latest/download/install.ps1 | iex
   .\install.ps1 [-Prefix DIR] [-Version V] [-From URL-or-DIR]
   .\install.ps1 -Uninstall [-Prefix DIR]
+  irm BASE/latest/download/install.ps1 | iex   # once a release is published
+
+The project's releases (BASE) are its GitHub releases (the $Releases line
+of this script); none is published there yet: until one is, use -From with
+a directory holding a release's files (target\dist after scripts/package).
+$env:KEYLESS_RELEASE_BASE replaces BASE with a mirror laid out the same way
+(BASE/latest/download/FILE, BASE/download/vVERSION/FILE).
 
 Nothing is installed unless the archive's SHA-256 matches its SHA256SUMS
 entry: a missing entry, a mismatch, a short download or an HTTP error stop
@@ -37,7 +43,7 @@ Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
 
 # The one release location; everything else derives from it.
-$Releases = 'https://github.com/keyless-cli/keyless/releases'
+$Releases = if ($env:KEYLESS_RELEASE_BASE) { $env:KEYLESS_RELEASE_BASE.TrimEnd('/') } else { 'https://github.com/keyless-cli/keyless/releases' }
 $Target = 'x86_64-pc-windows-gnu'   # also runs on Windows on Arm (x64 emulation)
 $Manifest = Join-Path $Prefix 'install-manifest.txt'
 
@@ -80,7 +86,8 @@ function Get-ReleaseFile([string]$Source, [string]$Name, [string]$Out) {
         try {
             Invoke-WebRequest -Uri $url -OutFile $Out -UseBasicParsing
         } catch {
-            Fail "cannot download ${url}: $($_.Exception.Message); nothing was installed"
+            $unpublished = if ($From) { '' } else { ". Is a release published at $Releases yet? If not: use -From with a directory holding a release's files" }
+            Fail "cannot download ${url}: $($_.Exception.Message); nothing was installed$unpublished"
         }
     } else {
         $path = Join-Path $Source $Name

@@ -3,26 +3,34 @@
 # completions and man pages, verified against the release's SHA256SUMS. No
 # Rust toolchain needed.
 #
-#   curl -fsSL https://github.com/keyless-cli/keyless/releases/latest/download/install.sh | bash
 #   ./install.sh [--prefix DIR] [--version V] [--from URL-or-DIR]
 #   ./install.sh --uninstall [--prefix DIR]
 #   ./install.sh --from-source [--prefix DIR]   # from a checkout: Rust >= 1.89 and a C compiler
+#   curl -fsSL BASE/latest/download/install.sh | bash   # once a release is published
 #
 # --prefix DIR    where to install (default /usr/local as root, else ~/.local)
 # --version V     that release instead of the latest
-# --from SRC      a release directory (URL or local path) holding SHA256SUMS and
-#                 the archives, instead of the project's releases
-#                 (also KEYLESS_INSTALL_FROM)
+# --from SRC      one release's files: a URL or a directory holding SHA256SUMS
+#                 and the archives (target/dist after scripts/package), instead
+#                 of the project's releases (also KEYLESS_INSTALL_FROM)
 # --uninstall     remove exactly the files this script installed under the prefix
 # --from-source   build from this checkout with cargo (takes minutes)
 #
+# The project's releases (BASE) are its GitHub releases (the RELEASES line
+# of this script); none is published there yet: until one is, use --from or
+# --from-source.
+# KEYLESS_RELEASE_BASE replaces BASE with a mirror laid out the same way
+# (BASE/latest/download/FILE, BASE/download/vVERSION/FILE).
+#
 # Nothing is installed unless the archive's SHA-256 matches its SHA256SUMS
 # entry: a missing entry, a mismatch, a short download or an HTTP error stop
-# it with a message and a non-zero exit.
+# it with a message and a non-zero exit. Installing over an earlier install
+# upgrades it: files the new one does not have are removed.
 set -euo pipefail
 
 # The one release location; everything else derives from it.
-RELEASES="https://github.com/keyless-cli/keyless/releases"
+RELEASES="${KEYLESS_RELEASE_BASE:-https://github.com/keyless-cli/keyless/releases}"
+RELEASES=${RELEASES%/}
 MIN_RUST="1.89"
 
 prog=install.sh
@@ -33,6 +41,7 @@ usage_error() { say "$* (try --help)"; exit 2; }
 if [ "$(id -u)" = 0 ]; then prefix=/usr/local; else prefix="$HOME/.local"; fi
 version=""
 from="${KEYLESS_INSTALL_FROM:-}"
+unpublished=""
 mode=install
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -44,7 +53,10 @@ while [ $# -gt 0 ]; do
     --from=*) from=${1#--from=}; shift ;;
     --uninstall) mode=uninstall; shift ;;
     --from-source) mode=source; shift ;;
-    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help)
+      if [ -f "$0" ]; then sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+      else echo "usage: install.sh [--prefix DIR] [--version V] [--from URL-or-DIR] | --uninstall | --from-source"; fi
+      exit 0 ;;
     *) usage_error "unknown option $1" ;;
   esac
 done
@@ -126,9 +138,9 @@ fetch() {
       [ -t 2 ] && [ "$name" != SHA256SUMS ] && progress=--progress-bar
       if command -v curl >/dev/null 2>&1; then
         curl --fail --location --proto '=https,http' "$progress" -o "$out" "$url" \
-          || die "cannot download $url (see curl's message above); nothing was installed"
+          || die "cannot download $url (see curl's message above); nothing was installed$unpublished"
       elif command -v wget >/dev/null 2>&1; then
-        wget -q -O "$out" "$url" || die "cannot download $url (wget failed); nothing was installed"
+        wget -q -O "$out" "$url" || die "cannot download $url (wget failed); nothing was installed$unpublished"
       else
         die "neither curl nor wget is installed: install one, or download the archive and use --from DIR"
       fi ;;
@@ -153,6 +165,8 @@ download() {
   else
     src="$RELEASES/latest/download"
   fi
+  # The project's own location may have no release yet: say what works then.
+  [ -n "$from" ] || unpublished=". Is a release published at $RELEASES yet? If not: build one with scripts/package and run ./install.sh --from target/dist, or ./install.sh --from-source"
   work=$(mktemp -d)
   trap 'rm -rf "$work"' EXIT
   say "fetching SHA256SUMS from $src"
@@ -186,8 +200,11 @@ download() {
 
 # --- place the files and record them ----------------------------------------
 place() {
-  local dir=$1 new_manifest d
+  local dir=$1 new_manifest d earlier=""
   new_manifest=$(mktemp)
+  if [ -f "$manifest" ] && [ -x "$prefix/bin/keyless" ]; then
+    earlier=$("$prefix/bin/keyless" --version 2>/dev/null) || earlier=""
+  fi
   local -a dirs=("$prefix" "$prefix/bin" "$prefix/share" "$prefix/share/man" "$prefix/share/man/man1"
     "$prefix/share/bash-completion" "$prefix/share/bash-completion/completions"
     "$prefix/share/zsh" "$prefix/share/zsh/site-functions"
@@ -216,11 +233,19 @@ place() {
   for page in "$dir"/man/*.1; do
     put 0644 "$page" "$prefix/share/man/man1/$(basename "$page")"
   done
+  # An upgrade: the earlier install's files that this one does not have go.
+  if [ -f "$manifest" ]; then
+    local gone
+    while IFS= read -r gone; do
+      case "$gone" in "$prefix"/*) rm -f -- "$gone" ;; esac
+    done < <(comm -23 <(sed -n 's/^file //p' "$manifest" | sort) <(sed -n 's/^file //p' "$new_manifest" | sort))
+  fi
   sort -u "$new_manifest" > "$manifest"
   rm -f "$new_manifest"
   local v
   if v=$("$prefix/bin/keyless" --version 2>&1); then
-    say "installed $v into $prefix"
+    if [ -n "$earlier" ]; then say "replaced $earlier with $v in $prefix"
+    else say "installed $v into $prefix"; fi
   else
     say "installed keyless into $prefix, but it does not run here: $v (try --from-source, or report it)"
   fi

@@ -167,6 +167,11 @@ fn exchange(cache: &TokenCache, target: &Configured, ctx: &source::Context) -> R
             .unwrap_or_default()
     ));
     target.check_claims(&claims, ctx.issuer, &what)?;
+    crate::config::managed::policy::check_jwt_issuer(
+        &ctx.settings.profile,
+        target.provider().name(),
+        claims.iss.as_deref(),
+    )?;
     // The claim comes last before sending: a failure to build the runtime
     // must not leave the JWT recorded as spent.
     let rt = crate::http::runtime()?;

@@ -3,6 +3,28 @@
 //! and the system's (`HOME`, `PATH`, …). No other module spells a variable's
 //! name; a test in `tests/cli/layout.rs` keeps it so.
 
+/// Reads one variable: the process environment, or a test's stand-in.
+pub type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// Blank means unset: a variable exported as the empty string or as white
+/// space alone is read as not set, by every reader of a variable keyless
+/// takes its own input from. (The Anthropic SDKs' precedence, which
+/// `auth status` reports, is another matter: there an empty string claims
+/// its slot.) The value itself is returned as it is.
+pub fn non_blank<S: AsRef<str>>(v: Option<S>) -> Option<S> {
+    v.filter(|v| !v.as_ref().trim().is_empty())
+}
+
+/// The process environment's `name`, blank meaning unset ([`non_blank`]).
+pub fn var(name: &str) -> Option<String> {
+    non_blank(std::env::var(name).ok())
+}
+
+/// `name` read through `get`, blank meaning unset ([`non_blank`]).
+pub fn lookup(get: Lookup, name: &str) -> Option<String> {
+    non_blank(get(name))
+}
+
 // --- keyless's own settings ---
 /// Overrides the config directory (`--config-dir`).
 pub const KEYLESS_CONFIG_DIR: &str = "KEYLESS_CONFIG_DIR";

@@ -229,12 +229,7 @@ fn env_proxies() -> Vec<reqwest::Proxy> {
     if std::env::var_os(ev::REQUEST_METHOD).is_some() {
         return Vec::new();
     }
-    let var = |names: [&str; 2]| {
-        names
-            .iter()
-            .find_map(|n| std::env::var(n).ok())
-            .filter(|v| !v.trim().is_empty())
-    };
+    let var = |names: [&str; 2]| ev::non_blank(names.iter().find_map(|n| std::env::var(n).ok()));
     let exempt = match var([ev::NO_PROXY, ev::NO_PROXY_LOWER]) {
         Some(list) => format!("{list},{LOOPBACK}"),
         None => LOOPBACK.to_string(),

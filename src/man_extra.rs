@@ -66,6 +66,10 @@ const FILES: &[(&str, &str)] = &[
         "In the working directory or one above it, up to the home directory: the name of the profile to use there (it cannot define one).",
     ),
     (
+        "/etc/keyless/config.json",
+        "The managed configuration IT places (macOS: /Library/Application Support/keyless/config.json; Windows: %ProgramData%\\keyless\\config.json): profiles every user has and setup cannot change, and a policy. Honoured only when root owns it and no one else can change it (else ignored with a warning); an invalid one fails every command. No variable or flag moves or disables it.",
+    ),
+    (
         "share/keyless/auth-status.schema.json",
         "The JSON schema of auth status --json, under the installation prefix.",
     ),

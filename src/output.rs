@@ -1,9 +1,11 @@
 //! Stdout is for payload, stderr is for people.
 //!
-//! Every byte keyless writes goes through this module. [`payload`] writes the
-//! command's result to stdout; [`warn`], [`info`] and [`debug`] write to stderr
-//! according to `-q`/`-v`/`-vv`. Nothing here ever receives a secret: callers
-//! pass masked or redacted text.
+//! Every byte keyless writes to stdout or stderr goes through this module.
+//! [`payload`] writes the command's result to stdout, and that result may be
+//! a secret on purpose: the token `credential` prints, the assignments `env`
+//! prints. [`warn`], [`info`] and [`debug`] write to stderr according to
+//! `-q`/`-v`/`-vv`, and never receive a secret: callers pass masked or
+//! redacted text.
 
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, AtomicI8, Ordering};

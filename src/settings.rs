@@ -1,6 +1,10 @@
 //! Resolve flags, environment and defaults once, into the paths, names and
-//! freshness rules every command uses. The only place that decides where
-//! files live, and whether a person is at a terminal.
+//! freshness rules every command uses: where keyless's own directories are
+//! (config and cache; the files in them are named by [`crate::config`],
+//! [`crate::cache`] and [`crate::secret_store`]), which profile is in use,
+//! and whether a sign-in may start. Other programs' files are found where
+//! they are read: Claude Code's and Codex's in [`crate::clients`], the
+//! Anthropic SDKs' in [`crate::status::precedence`].
 //!
 //! The global flags and the freshness flags are defined here, beside what
 //! they resolve to; each command's own flags live with the command.
@@ -71,16 +75,13 @@ pub struct Freshness {
 
 impl From<&FreshnessArgs> for Freshness {
     fn from(a: &FreshnessArgs) -> Self {
-        use std::io::IsTerminal;
         Freshness {
             min_ttl: a.min_ttl as i64,
             keep_for: 0,
             force_refresh: a.force_refresh,
             // Only a person at a terminal can sign in; IDE plugins,
             // apiKeyHelper and CI never get a browser tab.
-            interactive: !a.no_login
-                && std::io::stdin().is_terminal()
-                && std::io::stderr().is_terminal(),
+            interactive: !a.no_login && crate::output::stdin_and_stderr_are_terminals(),
         }
     }
 }

@@ -10,7 +10,10 @@
 //! N processes on a cold cache therefore make one exchange. Anything odd about
 //! a cache file (corrupt, foreign, unsafe mode) makes it a miss that the next
 //! write replaces. An unusable cache directory degrades to no caching with one
-//! warning. The read path makes no network call, no keyring call and no lock.
+//! warning. The read path makes no network call and no keyring call, and
+//! takes no lock on the entry; `credential --helper-ttl` and `--rejected`
+//! add one small lock of their own ([`served`]: the record of the token last
+//! printed, read and rewritten under its lock).
 
 pub mod ledger;
 pub mod lock;

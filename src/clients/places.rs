@@ -30,17 +30,21 @@ pub fn home_variable() -> &'static str {
 
 /// [`home`] from the variables `var` reads, for Windows or not.
 pub fn home_from(var: &dyn Fn(&str) -> Option<OsString>, windows: bool) -> Option<PathBuf> {
-    let get = |n: &str| var(n).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let get = |n: &str| {
+        var(n)
+            .filter(|v| !v.to_string_lossy().trim().is_empty())
+            .map(PathBuf::from)
+    };
     if windows && let Some(p) = get(env_vars::USERPROFILE) {
         return Some(p);
     }
     get(env_vars::HOME)
 }
 
-/// Codex's home: `CODEX_HOME` when set and not empty, else `.codex` in the
+/// Codex's home: `CODEX_HOME` when set and not blank, else `.codex` in the
 /// home directory.
 pub fn codex_home(codex_home_var: Option<String>, home: Option<&Path>) -> Option<PathBuf> {
-    match codex_home_var.filter(|h| !h.is_empty()) {
+    match env_vars::non_blank(codex_home_var) {
         Some(h) => Some(PathBuf::from(h)),
         None => home.map(|h| h.join(".codex")),
     }

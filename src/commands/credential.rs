@@ -1,7 +1,10 @@
 //! `keyless credential anthropic|openai`: print a valid token and nothing else.
 //!
 //! The whole use case in one place: load the profile, serve from the cache or
-//! exchange, print. On a cache hit this touches two small files and no network.
+//! exchange, print. On a cache hit this reads the config and the cache entry
+//! and makes no network call; with `--helper-ttl` (as `setup claude-code` and
+//! `setup codex` write it) or `--rejected` it also locks, reads and rewrites
+//! the served-token record beside the entry ([`crate::cache::served`]).
 
 use clap::{Args, ValueEnum};
 

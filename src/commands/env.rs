@@ -26,6 +26,7 @@ pub struct EnvArgs {
 }
 
 pub fn run(settings: &Settings, args: &EnvArgs) -> Result<()> {
+    crate::config::managed::policy::refuse_keep_api_key(args.keep_api_key)?;
     let kind = args.shell.unwrap_or_else(shell::from_env);
     // .env files and $GITHUB_ENV cannot remove a variable
     let can_unset = !matches!(kind, ShellKind::Dotenv | ShellKind::Github);

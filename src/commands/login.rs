@@ -43,6 +43,7 @@ pub fn run(settings: &Settings, args: &LoginArgs) -> Result<()> {
             settings.command("setup issuer --issuer URL --client-id ID")
         ))
     })?;
+    crate::config::managed::policy::check_issuer(&settings.profile, &issuer.issuer)?;
     let flow = if args.device {
         Some(LoginFlow::Device)
     } else if args.browser {

@@ -103,6 +103,9 @@ struct Summary {
     providers: Vec<ProviderSummary>,
     issuer: Option<String>,
     signed_in: bool,
+    /// Defined by the managed configuration (IT): usable, not removable,
+    /// and `setup` cannot change the fields it sets.
+    managed: bool,
 }
 
 fn summary(settings: &Settings, loaded: &LoadedConfig, name: &str, p: &Profile) -> Summary {
@@ -135,6 +138,7 @@ fn summary(settings: &Settings, loaded: &LoadedConfig, name: &str, p: &Profile) 
         providers,
         issuer: p.issuer.as_ref().map(|i| i.issuer.clone()),
         signed_in: session::session_path(&named).is_file(),
+        managed: loaded.is_managed(name),
     }
 }
 
@@ -180,6 +184,9 @@ fn render_line(p: &Summary) -> String {
     if p.active {
         line.push_str(" (active)");
     }
+    if p.managed {
+        line.push_str(" (managed)");
+    }
     for prov in &p.providers {
         let token = match prov.token_expires_at {
             Some(at) if at > now() => format!("token for {}", human_duration(at - now())),
@@ -213,10 +220,14 @@ fn show(settings: &Settings, args: &ShowArgs) -> Result<()> {
         return Err(unknown(settings, &loaded, &name, args.name.is_some()));
     };
     let sum = summary(settings, &loaded, &name, p);
+    let managed = loaded.managed.filter(|m| m.has_profile(&name));
+    let managed_fields = managed.map(|m| m.fields(&name)).unwrap_or_default();
     if args.json {
         let v = serde_json::json!({
             "profile": sum, "chosen_by": from,
             "config_path": loaded.path.display().to_string(),
+            "managed_path": managed.map(|m| m.path.display().to_string()),
+            "managed_fields": managed_fields,
             "configuration": p,
         });
         let text = serde_json::to_string_pretty(&v)
@@ -224,9 +235,20 @@ fn show(settings: &Settings, args: &ShowArgs) -> Result<()> {
         return output::payload(&text, true);
     }
     let fields = serde_json::to_string_pretty(p).unwrap_or_default();
+    let origin = match managed {
+        None => format!(
+            "saved in {}; every value below was set by `keyless setup`",
+            loaded.path.display()
+        ),
+        Some(m) => format!(
+            "managed by {} (IT), which sets {}; the other values below were set by `keyless setup` in {}",
+            m.path.display(),
+            managed_fields.join(", "),
+            loaded.path.display()
+        ),
+    };
     let text = format!(
-        "profile {name:?} (chosen by {from})\nsaved in {}; every value below was set by `keyless setup`\n{}{fields}\n",
-        loaded.path.display(),
+        "profile {name:?} (chosen by {from})\n{origin}\n{}{fields}\n",
         render_line(&sum),
     );
     output::payload(&text, false)
@@ -266,6 +288,7 @@ fn remove(settings: &Settings, args: &RmArgs) -> Result<()> {
     let Some(p) = loaded.file.profiles.get(name) else {
         return Err(unknown(settings, &loaded, name, true));
     };
+    refuse_managed(&loaded, name)?;
     if !args.yes {
         if !output::stdin_and_stderr_are_terminals() {
             return Err(Error::usage(format!(
@@ -317,6 +340,8 @@ fn rename(settings: &Settings, args: &RenameArgs) -> Result<()> {
                 .hint(format!("remove it first: keyless profile rm {}", args.new)),
         );
     }
+    refuse_managed(&loaded, &args.old)?;
+    refuse_managed(&loaded, &args.new)?;
     let Some(p) = loaded.file.profiles.remove(&args.old) else {
         return Err(unknown(settings, &loaded, &args.old, true));
     };
@@ -337,4 +362,18 @@ fn rename(settings: &Settings, args: &RenameArgs) -> Result<()> {
         args.old, args.new
     ));
     Ok(())
+}
+
+/// A managed profile belongs to the machine: neither removed nor renamed.
+fn refuse_managed(loaded: &LoadedConfig, name: &str) -> Result<()> {
+    match loaded.managed.filter(|m| m.has_profile(name)) {
+        None => Ok(()),
+        Some(m) => Err(Error::config(format!(
+            "profile {name:?} is managed by {} (IT): it cannot be removed or renamed",
+            m.path.display()
+        ))
+        .hint(format!(
+            "to sign out of it: keyless --profile {name} logout; to stop using it, choose another with `keyless profile use NAME`"
+        ))),
+    }
 }

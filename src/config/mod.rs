@@ -7,11 +7,14 @@
 //! the issuer), so an older keyless never drops what a newer one saved.
 //! [`checks`] is the rulebook for the values in it.
 
+mod base_url;
 pub mod checks;
 pub mod identity;
 mod lock;
+pub mod managed;
 pub mod profile;
 
+pub use base_url::BaseUrl;
 pub use identity::IdentitySource;
 pub use lock::{ConfigLock, load_for_update};
 
@@ -25,7 +28,7 @@ use crate::private_fs::{self, Read0600};
 
 pub const CONFIG_VERSION: u32 = 1;
 pub const CONFIG_FILE: &str = "config.json";
-pub const DEFAULT_ANTHROPIC_BASE_URL: &str = "https://api.anthropic.com";
+pub const DEFAULT_ANTHROPIC_BASE_URL: &str = base_url::DEFAULT_ANTHROPIC;
 pub const DEFAULT_OPENAI_TOKEN_ENDPOINT: &str = "https://auth.openai.com/oauth/token";
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -87,13 +90,14 @@ pub struct AnthropicConfig {
 }
 
 impl AnthropicConfig {
-    pub fn base_url(&self) -> &str {
+    /// The API base tokens are minted at and used with.
+    pub fn base_url(&self) -> BaseUrl {
         self.base_url
             .as_deref()
-            .unwrap_or(DEFAULT_ANTHROPIC_BASE_URL)
+            .map_or_else(BaseUrl::anthropic_default, BaseUrl::checked)
     }
     pub fn uses_default_base_url(&self) -> bool {
-        self.base_url().trim_end_matches('/') == DEFAULT_ANTHROPIC_BASE_URL
+        self.base_url() == BaseUrl::anthropic_default()
     }
 }
 
@@ -184,11 +188,21 @@ pub enum AssertionKind {
     AccessToken,
 }
 
-/// The config file as found on disk, with the path it came from.
+/// The config file as found on disk, with the path it came from, and the
+/// managed profiles laid over it ([`managed`]).
 pub struct LoadedConfig {
     pub path: PathBuf,
     pub file: ConfigFile,
     pub existed: bool,
+    /// The honoured managed configuration, if the machine has one.
+    pub managed: Option<&'static managed::Managed>,
+}
+
+impl LoadedConfig {
+    /// Is profile `name` one the managed configuration defines?
+    pub fn is_managed(&self, name: &str) -> bool {
+        self.managed.is_some_and(|m| m.has_profile(name))
+    }
 }
 
 pub fn config_path(dir: &Path) -> PathBuf {
@@ -200,14 +214,9 @@ pub fn config_path(dir: &Path) -> PathBuf {
 pub fn load(dir: &Path) -> Result<LoadedConfig> {
     let path = config_path(dir);
     let fix = |what: String| Error::config(format!("refusing to use the config file: {what}"));
+    let managed = managed::current()?;
     let bytes = match private_fs::read_private(&path, 0o022, 4 << 20) {
-        Ok(Read0600::Missing) => {
-            return Ok(LoadedConfig {
-                path,
-                file: ConfigFile::default(),
-                existed: false,
-            });
-        }
+        Ok(Read0600::Missing) => None,
         Ok(Read0600::Unsafe(u)) => {
             let hint = match u {
                 private_fs::Unsafe::Symlink => format!(
@@ -229,20 +238,38 @@ pub fn load(dir: &Path) -> Result<LoadedConfig> {
             };
             return Err(fix(u.describe(&path)).hint(hint));
         }
-        Ok(Read0600::Data(b)) => b,
+        Ok(Read0600::Data(b)) => Some(b),
         Err(e) => return Err(Error::io("cannot read the config file", &path, &e).kind_config()),
     };
-    check_dir(dir)?;
-    let file: ConfigFile = serde_json::from_slice(&bytes).map_err(|e| {
+    let existed = bytes.is_some();
+    if existed {
+        check_dir(dir)?;
+    }
+    let invalid = |e: serde_json::Error, position: bool| {
+        let at = if position {
+            format!(" at line {}, column {}", e.line(), e.column())
+        } else {
+            String::new()
+        };
         Error::config(format!(
-            "invalid JSON in {} at line {}, column {}: {}",
+            "invalid JSON in {}{at}: {}",
             path.display(),
-            e.line(),
-            e.column(),
             strip_position(&e.to_string())
         ))
         .hint("fix the file by hand, or move it away and run `keyless setup` again")
-    })?;
+    };
+    let file: ConfigFile = match (managed.filter(|m| !m.profiles.is_empty()), bytes) {
+        (None, None) => ConfigFile::default(),
+        (None, Some(b)) => serde_json::from_slice(&b).map_err(|e| invalid(e, true))?,
+        (Some(m), b) => {
+            let mut v: serde_json::Value = match b {
+                Some(b) => serde_json::from_slice(&b).map_err(|e| invalid(e, true))?,
+                None => serde_json::json!({ "version": CONFIG_VERSION }),
+            };
+            managed::apply(&mut v, m);
+            serde_json::from_value(v).map_err(|e| invalid(e, false))?
+        }
+    };
     if file.version > CONFIG_VERSION {
         return Err(Error::config(format!(
             "{} has version {}, but this keyless reads version {CONFIG_VERSION}",
@@ -254,7 +281,8 @@ pub fn load(dir: &Path) -> Result<LoadedConfig> {
     Ok(LoadedConfig {
         path,
         file,
-        existed: true,
+        existed,
+        managed,
     })
 }
 
@@ -284,8 +312,18 @@ impl LoadedConfig {
     pub fn save(&self, lock: &ConfigLock) -> Result<()> {
         private_fs::ensure_dir(lock.dir())
             .map_err(|m| Error::config(format!("cannot prepare the config directory: {m}")))?;
-        let mut text = serde_json::to_string_pretty(&self.file)
-            .map_err(|e| Error::failure(format!("cannot serialize the config: {e}")))?;
+        let ser =
+            |e: serde_json::Error| Error::failure(format!("cannot serialize the config: {e}"));
+        // The user's file keeps only what the user set.
+        let mut text = match self.managed {
+            None => serde_json::to_string_pretty(&self.file).map_err(ser)?,
+            Some(m) => {
+                managed::conflicts(&self.file, m)?;
+                let mut v = serde_json::to_value(&self.file).map_err(ser)?;
+                managed::unmerge(&mut v, m);
+                serde_json::to_string_pretty(&v).map_err(ser)?
+            }
+        };
         text.push('\n');
         private_fs::write_atomic(&self.path, text.as_bytes())
             .map_err(|e| Error::io("cannot write the config file", &self.path, &e).kind_config())

@@ -102,12 +102,12 @@ pub fn anthropic_vars(
     if !cfg.uses_default_base_url() {
         out.push(Assignment::Set(
             env_vars::ANTHROPIC_BASE_URL,
-            Secret::new(cfg.base_url().to_string()),
+            Secret::new(cfg.base_url().into_string()),
         ));
     } else if inherited
         .base_url
         .as_deref()
-        .is_some_and(|u| u.trim_end_matches('/') != cfg.base_url())
+        .is_some_and(|u| !cfg.base_url().is(u))
     {
         // The token is only valid at the host that minted it; an inherited
         // base URL would send it somewhere else.

@@ -35,7 +35,7 @@ impl SdkProfile {
         }
         let p = SdkProfile {
             dir,
-            base_url: cfg.base_url().trim_end_matches('/').to_string(),
+            base_url: cfg.base_url().into_string(),
         };
         p.write_profile(cfg)?;
         p.write_credentials(token)?;
@@ -78,7 +78,7 @@ pub fn write_config(dir: &Path, name: &str, cfg: &AnthropicConfig) -> Result<()>
         "organization_id": cfg.organization_id,
     });
     if !cfg.uses_default_base_url() {
-        profile["base_url"] = cfg.base_url().into();
+        profile["base_url"] = cfg.base_url().as_str().into();
     }
     let path = dir.join("configs").join(format!("{name}.json"));
     private_fs::write_atomic(&path, profile.to_string().as_bytes())

@@ -76,6 +76,38 @@ pub fn judge(owner: &str, dacl: Option<&[Ace]>, me: &str, forbidden: u32) -> Res
     Ok(())
 }
 
+/// TrustedInstaller, the servicing account that owns much of Windows.
+pub const TRUSTED_INSTALLER: &str =
+    "S-1-5-80-956008885-3418522649-1831038044-1853292631-2271478464";
+
+/// Judge a machine-wide file (the managed configuration): the system's
+/// only when Administrators, SYSTEM or TrustedInstaller own it and no one
+/// else is allowed any right that changes it (inherit-only entries and
+/// denies do not count). Unlike [`judge`], the current user is nobody
+/// special: an administrator's file, not one of the user's own.
+pub fn judge_machine(owner: &str, dacl: Option<&[Ace]>) -> Result<(), Unsafe> {
+    let system = |sid: &str| TRUSTED.contains(&sid) || sid == TRUSTED_INSTALLER;
+    if !system(owner) {
+        return Err(Unsafe::NotOwned);
+    }
+    let Some(dacl) = dacl else {
+        return Err(Unsafe::Shared {
+            who: "Everyone (the file has no access list)".into(),
+            write: true,
+        });
+    };
+    match dacl
+        .iter()
+        .find(|a| a.allow && !a.inherit_only && !system(&a.sid) && a.mask & WRITE_RIGHTS != 0)
+    {
+        Some(a) => Err(Unsafe::Shared {
+            who: sid_name(&a.sid),
+            write: true,
+        }),
+        None => Ok(()),
+    }
+}
+
 /// A SID as a person reads it: the well-known groups by name.
 pub fn sid_name(sid: &str) -> String {
     let name = match sid {
@@ -173,6 +205,60 @@ mod tests {
         assert_eq!(judge("S-1-5-32-544", Some(&dacl), ME, 0o022), Ok(()));
         assert!(matches!(
             judge(ME, None, ME, 0o022),
+            Err(Unsafe::Shared { write: true, .. })
+        ));
+    }
+
+    /// The managed configuration: an administrator's file with the
+    /// ProgramData defaults (Users read, CREATOR OWNER inherit-only) is
+    /// the system's; one the user owns, one Users or the user may change,
+    /// and one without a DACL are not.
+    #[test]
+    fn a_machine_file_is_owned_by_the_system_and_changed_by_it_alone() {
+        let admins = "S-1-5-32-544";
+        let defaults = [
+            allow("S-1-5-18", FULL),
+            allow(admins, FULL),
+            allow("S-1-5-32-545", 0x12_00A9),
+            Ace {
+                allow: true,
+                sid: "S-1-3-0".into(),
+                mask: FULL,
+                inherit_only: true,
+            },
+        ];
+        assert_eq!(judge_machine(admins, Some(&defaults)), Ok(()));
+        assert_eq!(judge_machine("S-1-5-18", Some(&defaults)), Ok(()));
+        assert_eq!(judge_machine(TRUSTED_INSTALLER, Some(&defaults)), Ok(()));
+        assert_eq!(
+            judge_machine(ME, Some(&defaults)),
+            Err(Unsafe::NotOwned),
+            "a user's own file is not the system's, unlike judge()"
+        );
+        let users_modify = [allow(admins, FULL), allow("S-1-5-32-545", 0x13_01BF)];
+        assert_eq!(
+            judge_machine(admins, Some(&users_modify)),
+            Err(Unsafe::Shared {
+                who: "Users (S-1-5-32-545)".into(),
+                write: true
+            })
+        );
+        let me_write = [allow(admins, FULL), allow(ME, 0x2)];
+        assert!(judge_machine(admins, Some(&me_write)).is_err());
+        let everyone_dac = [allow(admins, FULL), allow("S-1-1-0", 0x4_0000)];
+        assert!(judge_machine(admins, Some(&everyone_dac)).is_err());
+        let denied = [
+            allow(admins, FULL),
+            Ace {
+                allow: false,
+                sid: "S-1-1-0".into(),
+                mask: FULL,
+                inherit_only: false,
+            },
+        ];
+        assert_eq!(judge_machine(admins, Some(&denied)), Ok(()));
+        assert!(matches!(
+            judge_machine(admins, None),
             Err(Unsafe::Shared { write: true, .. })
         ));
     }

@@ -36,6 +36,9 @@ fn check_acl(_path: &Path, _forbidden: u32) -> Result<(), Unsafe> {
 }
 #[cfg(windows)]
 use windows::check as check_acl;
+/// A machine-wide file's owner and DACL, judged by [`acl::judge_machine`].
+#[cfg(windows)]
+pub use windows::machine_owned;
 
 /// [`check`] plus, on Windows, the path's owner and DACL judged like a mode
 /// (`forbidden` 0o022: no other account may change it; 0o077: nor read it).

@@ -147,6 +147,22 @@ pub fn check(path: &Path, forbidden: u32) -> Result<(), Unsafe> {
     let Ok((_, me)) = current_user() else {
         return Err(Unsafe::NotOwned);
     };
+    let (owner, entries) = descriptor(path)?;
+    acl::judge(&owner, entries.as_deref(), &me, forbidden)
+}
+
+/// Judge a machine-wide file's owner and DACL ([`acl::judge_machine`]).
+/// Under Wine, whose descriptors are made up, a file is the system's.
+pub fn machine_owned(path: &Path) -> Result<(), Unsafe> {
+    if under_wine() {
+        return Ok(());
+    }
+    let (owner, entries) = descriptor(path)?;
+    acl::judge_machine(&owner, entries.as_deref())
+}
+
+/// `path`'s owner SID and DACL entries (None: a NULL DACL).
+fn descriptor(path: &Path) -> Result<(String, Option<Vec<Ace>>), Unsafe> {
     let mut owner: PSID = std::ptr::null_mut();
     let mut dacl: *mut ACL = std::ptr::null_mut();
     let mut sd: PSECURITY_DESCRIPTOR = std::ptr::null_mut();
@@ -169,7 +185,7 @@ pub fn check(path: &Path, forbidden: u32) -> Result<(), Unsafe> {
         let owner_sid = sid_string(owner).unwrap_or_default();
         let entries = (!dacl.is_null()).then(|| aces(dacl));
         LocalFree(sd.cast());
-        acl::judge(&owner_sid, entries.as_deref(), &me, forbidden)
+        Ok((owner_sid, entries))
     }
 }
 

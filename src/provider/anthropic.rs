@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::endpoint::{self, error_fields};
 use super::{ExchangeError, Minted};
-use crate::config::AnthropicConfig;
+use crate::config::{AnthropicConfig, BaseUrl};
 use crate::error::{Error, Result};
 use crate::http::Response;
 use crate::jwt::Inspected;
@@ -31,8 +31,8 @@ pub const SANDBOX_HISTORY_HEADER: &str = "keyless-sandbox-history";
 pub const HISTORY_URL: &str =
     "https://platform.claude.com/settings/workload-identity-federation?tab=history";
 
-pub fn token_url(base_url: &str) -> String {
-    format!("{}/v1/oauth/token", base_url.trim_end_matches('/'))
+pub fn token_url(base_url: &BaseUrl) -> String {
+    base_url.join("/v1/oauth/token")
 }
 
 /// The request body, field for field as the SDKs build it: `service_account_id`
@@ -60,7 +60,7 @@ pub async fn jwt_bearer_exchange(
     claims: &Inspected,
     ledger_says_unsent: bool,
 ) -> std::result::Result<Minted, ExchangeError> {
-    let url = token_url(cfg.base_url());
+    let url = token_url(&cfg.base_url());
     let resp = endpoint::post_json(
         client,
         &url,
@@ -193,8 +193,9 @@ fn denied(
 /// sandbox`) keeps its own history, which the Console never sees; the real
 /// one is in the Console's authentication history, found by time and rule.
 fn where_the_reason_is(cfg: &AnthropicConfig, sandbox: bool) -> String {
-    let base = cfg.base_url().trim_end_matches('/');
-    let local = url::Url::parse(base).is_ok_and(|u| crate::config::checks::is_loopback(&u));
+    let base = cfg.base_url();
+    let local =
+        url::Url::parse(base.as_str()).is_ok_and(|u| crate::config::checks::is_loopback(&u));
     if local && sandbox {
         format!(
             "the exact reason is in the sandbox's history: {base}/_sandbox/history (the last event's `reason`; the Console never sees a local exchange); `keyless -vv credential anthropic` shows the JWT's iss, sub and aud"

@@ -67,7 +67,7 @@ impl Configured {
                 name,
                 &[
                     ("profile", profile),
-                    ("base_url", cfg.base_url().trim_end_matches('/')),
+                    ("base_url", cfg.base_url().as_str()),
                     ("organization_id", &cfg.organization_id),
                     ("federation_rule_id", &cfg.federation_rule_id),
                     (
@@ -124,7 +124,7 @@ impl Configured {
     /// Where the exchange is posted.
     pub fn token_endpoint(&self) -> String {
         match self {
-            Configured::Anthropic(cfg) => anthropic::token_url(cfg.base_url()),
+            Configured::Anthropic(cfg) => anthropic::token_url(&cfg.base_url()),
             Configured::OpenAi(cfg) => cfg.token_endpoint().to_string(),
         }
     }
@@ -133,7 +133,7 @@ impl Configured {
     /// `openai_base_url` is the caller's `OPENAI_BASE_URL`.
     pub fn api_base(&self, openai_base_url: Option<&str>) -> String {
         match self {
-            Configured::Anthropic(cfg) => cfg.base_url().trim_end_matches('/').to_string(),
+            Configured::Anthropic(cfg) => cfg.base_url().into_string(),
             Configured::OpenAi(cfg) => openai::api_base(cfg, openai_base_url),
         }
     }

@@ -13,20 +13,19 @@
 use std::collections::BTreeMap;
 
 use crate::config::checks;
-use crate::config::{AnthropicConfig, IdentitySource, OpenAiConfig};
+use crate::config::{AnthropicConfig, BaseUrl, IdentitySource, OpenAiConfig};
 use crate::env_vars as ev;
 use crate::error::{Error, Result};
+use crate::provider::Provider;
 
 /// Field name → the variable it came from (absent: the config file).
 pub type Origins = BTreeMap<&'static str, &'static str>;
 
 /// Reads one variable; blank counts as unset.
-pub type Getter<'a> = &'a dyn Fn(&str) -> Option<String>;
+pub type Getter<'a> = ev::Lookup<'a>;
 
 fn get(env: Getter, name: &str) -> Option<String> {
-    env(name)
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
+    ev::lookup(env, name).map(|v| v.trim().to_string())
 }
 
 /// A check's refusal, reworded for the variable that held the value.
@@ -67,6 +66,28 @@ fn identity(env: Getter, file_var: &str, token_var: &str) -> Result<Option<Ident
     }
 }
 
+/// The variables that name `provider` for zero setup: with either set, the
+/// environment configures it (in part, an error naming the rest).
+fn naming_vars(provider: Provider) -> [&'static str; 2] {
+    match provider {
+        Provider::Anthropic => [
+            ev::ANTHROPIC_FEDERATION_RULE_ID,
+            ev::ANTHROPIC_ORGANIZATION_ID,
+        ],
+        Provider::Openai => [
+            ev::OPENAI_IDENTITY_PROVIDER_ID,
+            ev::OPENAI_SERVICE_ACCOUNT_ID,
+        ],
+    }
+}
+
+/// Does the environment name `provider` (zero setup)? The one test:
+/// [`anthropic`] and [`openai`] build nothing without it, and
+/// [`Provider::is_configured`] asks it.
+pub fn names(provider: Provider, env: Getter) -> bool {
+    naming_vars(provider).iter().any(|v| get(env, v).is_some())
+}
+
 fn missing(names: &[&str], what: &str) -> Error {
     Error::config(format!(
         "the environment configures {what} only in part: {} not set",
@@ -78,11 +99,11 @@ fn missing(names: &[&str], what: &str) -> Error {
 /// Anthropic from `ANTHROPIC_*`: None when neither the rule nor the
 /// organization is set (nothing to build).
 pub fn anthropic(env: Getter) -> Result<Option<(AnthropicConfig, Origins)>> {
-    let rule = get(env, ev::ANTHROPIC_FEDERATION_RULE_ID);
-    let org = get(env, ev::ANTHROPIC_ORGANIZATION_ID);
-    if rule.is_none() && org.is_none() {
+    if !names(Provider::Anthropic, env) {
         return Ok(None);
     }
+    let rule = get(env, ev::ANTHROPIC_FEDERATION_RULE_ID);
+    let org = get(env, ev::ANTHROPIC_ORGANIZATION_ID);
     let identity = identity(
         env,
         ev::ANTHROPIC_IDENTITY_TOKEN_FILE,
@@ -103,7 +124,11 @@ pub fn anthropic(env: Getter) -> Result<Option<(AnthropicConfig, Origins)>> {
     checks::check_rule_id(&rule).map_err(|e| bad(ev::ANTHROPIC_FEDERATION_RULE_ID, e))?;
     checks::check_organization_id(&org).map_err(|e| bad(ev::ANTHROPIC_ORGANIZATION_ID, e))?;
     let base_url = get(env, ev::ANTHROPIC_BASE_URL)
-        .map(|u| checks::check_base_url(&u).map_err(|e| bad(ev::ANTHROPIC_BASE_URL, e)))
+        .map(|u| {
+            BaseUrl::parse("--base-url", &u)
+                .map(BaseUrl::into_string)
+                .map_err(|e| bad(ev::ANTHROPIC_BASE_URL, e))
+        })
         .transpose()?;
     let mut cfg = AnthropicConfig {
         federation_rule_id: rule,
@@ -176,11 +201,11 @@ pub fn fill_anthropic(cfg: &mut AnthropicConfig, origins: &mut Origins, env: Get
 /// `OPENAI_SERVICE_ACCOUNT_ID`; OpenAI's SDKs read none): None when neither
 /// is set.
 pub fn openai(env: Getter) -> Result<Option<(OpenAiConfig, Origins)>> {
-    let wip = get(env, ev::OPENAI_IDENTITY_PROVIDER_ID);
-    let sa = get(env, ev::OPENAI_SERVICE_ACCOUNT_ID);
-    if wip.is_none() && sa.is_none() {
+    if !names(Provider::Openai, env) {
         return Ok(None);
     }
+    let wip = get(env, ev::OPENAI_IDENTITY_PROVIDER_ID);
+    let sa = get(env, ev::OPENAI_SERVICE_ACCOUNT_ID);
     let identity = identity(
         env,
         ev::OPENAI_IDENTITY_TOKEN_FILE,

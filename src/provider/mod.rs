@@ -116,18 +116,7 @@ impl Provider {
             (Provider::Anthropic, Some(p)) => p.anthropic.is_some(),
             (Provider::Openai, Some(p)) => p.openai.is_some(),
         };
-        let named = |v: &str| env(v).is_some_and(|x| !x.trim().is_empty());
-        saved
-            || match self {
-                Provider::Anthropic => {
-                    named(env_vars::ANTHROPIC_FEDERATION_RULE_ID)
-                        || named(env_vars::ANTHROPIC_ORGANIZATION_ID)
-                }
-                Provider::Openai => {
-                    named(env_vars::OPENAI_IDENTITY_PROVIDER_ID)
-                        || named(env_vars::OPENAI_SERVICE_ACCOUNT_ID)
-                }
-            }
+        saved || from_env::names(self, env)
     }
 
     /// This provider's part of `profile` as saved, unchecked (for logout,
@@ -213,6 +202,16 @@ impl Provider {
                 cfg
             }
         };
+        let (field, url) = match &cfg {
+            Configured::Anthropic(c) => ("base_url", c.base_url().into_string()),
+            Configured::OpenAi(c) => ("token_endpoint", c.token_endpoint().to_string()),
+        };
+        crate::config::managed::policy::check_endpoint(
+            &settings.profile,
+            self.name(),
+            field,
+            &url,
+        )?;
         Ok((cfg, origins))
     }
 

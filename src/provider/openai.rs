@@ -11,7 +11,8 @@ use serde_json::{Value, json};
 use super::endpoint::{self, error_fields};
 use super::{ExchangeError, Minted, TokenKind};
 use crate::clock::human_duration;
-use crate::config::OpenAiConfig;
+use crate::config::{BaseUrl, OpenAiConfig};
+use crate::env_vars::non_blank;
 use crate::error::{Error, Result};
 use crate::http::Response;
 use crate::jwt::Inspected;
@@ -31,8 +32,8 @@ pub const DEFAULT_API_BASE: &str = "https://api.openai.com/v1";
 /// else the origin of a loopback token endpoint (the sandbox serves both),
 /// else [`DEFAULT_API_BASE`].
 pub fn api_base(cfg: &OpenAiConfig, openai_base_url: Option<&str>) -> String {
-    if let Some(b) = openai_base_url.filter(|b| !b.is_empty()) {
-        return b.trim_end_matches('/').to_string();
+    if let Some(b) = non_blank(openai_base_url) {
+        return BaseUrl::checked(b).into_string();
     }
     match url::Url::parse(cfg.token_endpoint()) {
         Ok(u) if crate::config::checks::is_loopback(&u) => {
@@ -48,10 +49,10 @@ pub fn api_base(cfg: &OpenAiConfig, openai_base_url: Option<&str>) -> String {
 /// `setup codex`. A variable from an untrusted `.envrc` or CI setting must
 /// not carry tokens in cleartext, nor land in a client's global config.
 pub fn env_base_url(raw: Option<&str>) -> Result<Option<String>> {
-    let Some(v) = raw.filter(|v| !v.trim().is_empty()) else {
+    let Some(v) = non_blank(raw) else {
         return Ok(None);
     };
-    crate::config::checks::check_base_url(v).map_err(|e| {
+    BaseUrl::parse("--base-url", v).map_err(|e| {
         let mut err = Error::config(format!(
             "{} is not an API base keyless can send a token to: {}",
             crate::env_vars::OPENAI_BASE_URL,
@@ -67,7 +68,7 @@ pub fn env_base_url(raw: Option<&str>) -> Result<Option<String>> {
 
 /// Where [`api_base`] takes its value from, for `setup` to say.
 pub fn api_base_origin(cfg: &OpenAiConfig, openai_base_url: Option<&str>) -> String {
-    if openai_base_url.is_some_and(|b| !b.is_empty()) {
+    if non_blank(openai_base_url).is_some() {
         return format!("from {}", crate::env_vars::OPENAI_BASE_URL);
     }
     match url::Url::parse(cfg.token_endpoint()) {

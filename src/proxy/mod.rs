@@ -257,8 +257,8 @@ fn no_proxy_for_loopback() -> Vec<Assignment> {
     [ev::NO_PROXY, ev::NO_PROXY_LOWER]
         .into_iter()
         .map(|name| {
-            let list = match std::env::var(name) {
-                Ok(v) if !v.trim().is_empty() => format!("{v},127.0.0.1,localhost"),
+            let list = match ev::var(name) {
+                Some(v) => format!("{v},127.0.0.1,localhost"),
                 _ => "127.0.0.1,localhost".to_string(),
             };
             Assignment::Set(name, Secret::new(list))

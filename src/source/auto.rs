@@ -88,7 +88,7 @@ fn pick(
     get: &dyn Fn(&str) -> Option<String>,
     skipped: &mut Vec<String>,
 ) -> Option<Pick> {
-    let val = |n: &str| get(n).filter(|v| !v.trim().is_empty());
+    let val = |n: &str| crate::env_vars::lookup(get, n);
     let set = |n: &str| val(n).is_some();
     let vars = want.provider.identity_vars();
     if set(vars.file) {

@@ -53,9 +53,7 @@ impl Probes {
             ));
             None
         } else {
-            let ip = get(ev::GCE_METADATA_IP)
-                .filter(|v| !v.trim().is_empty())
-                .unwrap_or_else(|| DEFAULT_GCE_IP.into());
+            let ip = ev::lookup(get, ev::GCE_METADATA_IP).unwrap_or_else(|| DEFAULT_GCE_IP.into());
             match url::Url::parse(&format!("http://{}/", ip.trim())) {
                 Ok(u) => Some(u),
                 Err(_) => {

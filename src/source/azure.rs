@@ -56,7 +56,7 @@ pub enum Kind {
 
 impl Kind {
     pub fn detect(get: &dyn Fn(&str) -> Option<String>) -> Kind {
-        let set = |n: &str| get(n).filter(|v| !v.trim().is_empty());
+        let set = |n: &str| env_vars::lookup(get, n);
         if let Some(f) = set(env_vars::AZURE_FEDERATED_TOKEN_FILE) {
             return Kind::WorkloadIdentity(f);
         }
@@ -85,7 +85,7 @@ impl Kind {
 /// the link-local address.
 pub fn imds_base(get: &dyn Fn(&str) -> Option<String>) -> Result<url::Url> {
     let var = env_vars::KEYLESS_AZURE_IMDS_ENDPOINT;
-    let Some(v) = get(var).filter(|v| !v.trim().is_empty()) else {
+    let Some(v) = env_vars::lookup(get, var) else {
         return Ok(url::Url::parse(DEFAULT_IMDS).expect("a valid URL"));
     };
     let url = platform::endpoint(v.trim(), var)?;

@@ -23,7 +23,7 @@ pub enum Located {
 
 /// Look `vars` up with `get`; a blank value counts as unset.
 pub fn locate(vars: IdentityVars, get: &dyn Fn(&str) -> Option<String>) -> Located {
-    let non_empty = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+    let non_empty = |name: &str| crate::env_vars::lookup(get, name);
     if let Some(path) = non_empty(vars.file) {
         return Located::File(PathBuf::from(path));
     }
@@ -63,7 +63,7 @@ pub fn fetch(provider: Provider) -> Result<IdentityToken> {
 /// `id_tokens`, CircleCI, Bitbucket Pipelines, HCP Terraform), re-read per
 /// exchange.
 pub fn fetch_named(name: &str) -> Result<IdentityToken> {
-    match std::env::var(name).ok().filter(|v| !v.trim().is_empty()) {
+    match crate::env_vars::var(name) {
         Some(v) => Ok(IdentityToken {
             token: Secret::new(v.trim().to_string()),
             origin: Origin::EnvValue(name.to_string()),

@@ -27,7 +27,7 @@ pub fn fetch_from(audience: Option<&str>, host: Option<String>) -> Result<Identi
             .hint("record the one the federation rule matches: `keyless setup openai --audience …`")
     })?;
     let host = host
-        .or_else(|| std::env::var(env_vars::GCE_METADATA_HOST).ok())
+        .or_else(|| env_vars::var(env_vars::GCE_METADATA_HOST))
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| DEFAULT_HOST.to_string());
     let mut url = url::Url::parse(&format!("http://{host}{PATH}")).map_err(|e| {

@@ -13,7 +13,7 @@ use crate::secret::Secret;
 const WHAT: &str = "GitHub Actions";
 
 pub fn fetch(audience: Option<&str>) -> Result<IdentityToken> {
-    let get = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
+    let get = env_vars::var;
     let (Some(url), Some(token)) = (
         get(env_vars::ACTIONS_ID_TOKEN_REQUEST_URL),
         get(env_vars::ACTIONS_ID_TOKEN_REQUEST_TOKEN),

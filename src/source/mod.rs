@@ -5,9 +5,11 @@
 //! [`azure`], [`buildkite`], [`azure_pipelines`] and [`aws`]; [`auto`] picks one.
 //!
 //! Each call fetches anew: a file is re-read (it may have rotated), a command
-//! is re-run, the session is refreshed. Sources only fetch; the single-use
-//! and claim checks happen in [`crate::acquire`], and the exchange in
-//! [`crate::provider`].
+//! is re-run, the session is refreshed. Sources fetch; the claim on the
+//! single-use ledger happens in [`crate::acquire`], and the exchange in
+//! [`crate::provider`]. One source reads the ledger, never writes it:
+//! [`login`] asks whether the session's cached ID token was already spent at
+//! this provider, and refreshes instead of offering a spent one.
 
 pub mod auto;
 mod auto_probe;

@@ -180,7 +180,4 @@ pub fn json_field(body: &[u8], field: &str) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-/// The variable `name`, unless unset or blank.
-pub fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
+pub use crate::env_vars::var;

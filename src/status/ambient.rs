@@ -10,10 +10,10 @@ use crate::source::{azure, azure_pipelines};
 
 type State<'a> = &'a dyn Fn(bool, Option<String>) -> IdentityState;
 type Judge<'a> = &'a dyn Fn(&str, &str) -> IdentityState;
-type Get<'a> = &'a dyn Fn(&str) -> Option<String>;
+type Get<'a> = ev::Lookup<'a>;
 
 fn set(get: Get, n: &str) -> bool {
-    get(n).is_some_and(|v| !v.trim().is_empty())
+    ev::lookup(get, n).is_some()
 }
 
 fn with_audience(s: IdentityState, audience: Option<&str>) -> IdentityState {

@@ -65,7 +65,10 @@ pub fn provider_state(
             service_account_id: cfg.service_account_id.clone(),
             workspace_id: cfg.workspace_id.clone(),
             // The profile's own spelling of its base URL.
-            base_url: cfg.base_url().to_string(),
+            base_url: cfg
+                .base_url
+                .clone()
+                .unwrap_or_else(|| crate::config::DEFAULT_ANTHROPIC_BASE_URL.into()),
             ..base
         },
         Configured::OpenAi(cfg) => ProviderState {
@@ -199,14 +202,14 @@ impl Judging<'_> {
     }
 
     fn named_var(&self, name: &str, get: &dyn Fn(&str) -> Option<String>) -> IdentityState {
-        match get(name).filter(|v| !v.trim().is_empty()) {
+        match env_vars::lookup(get, name) {
             Some(t) => self.judge(t.trim(), &format!("the token in ${name}")),
             None => self.state(false, Some(format!("{name} is not set"))),
         }
     }
 
     fn github_actions(&self, get: &dyn Fn(&str) -> Option<String>) -> IdentityState {
-        let set = |n: &str| get(n).is_some_and(|v| !v.is_empty());
+        let set = |n: &str| env_vars::lookup(get, n).is_some();
         if set(env_vars::ACTIONS_ID_TOKEN_REQUEST_URL)
             && set(env_vars::ACTIONS_ID_TOKEN_REQUEST_TOKEN)
         {

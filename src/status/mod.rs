@@ -7,6 +7,7 @@
 
 mod ambient;
 pub mod keyless;
+mod policy;
 pub mod precedence;
 mod report;
 
@@ -51,6 +52,9 @@ pub fn gather(inp: &Inputs) -> Report {
 
     let mut reasons = own_reasons(s, &own, &openai_api_key, &mut warnings);
     reasons.extend(shadow_reasons(inp, &scan, &chain));
+    let slots: Vec<_> = chain.iter().chain([&openai_api_key]).collect();
+    reasons.extend(policy::static_key_reasons(&scan.findings, &slots));
+    warnings.extend(policy::ignored_warning());
     let issuer = own
         .loaded
         .as_ref()
@@ -75,6 +79,11 @@ pub fn gather(inp: &Inputs) -> Report {
             profile: s.profile.clone(),
             profile_rule: s.profile_source.rule().into(),
             profile_file: s.profile_source.file().map(|p| p.display().to_string()),
+            profile_managed: own
+                .loaded
+                .as_ref()
+                .is_some_and(|l| l.is_managed(&s.profile)),
+            managed: crate::config::managed::summary(),
             config_path: crate::config::config_path(&s.config_dir)
                 .display()
                 .to_string(),
@@ -179,7 +188,7 @@ fn client_ttl_warnings(
         }
     }
     let codex_home = crate::clients::places::codex_home(
-        (inp.env.var)(env_vars::CODEX_HOME),
+        env_vars::lookup(inp.env.var, env_vars::CODEX_HOME),
         inp.env.home.as_deref(),
     );
     if let Some(every) = codex_home

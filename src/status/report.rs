@@ -41,6 +41,10 @@ pub struct KeylessState {
     /// The file that chose it (a per-directory file, or the config naming
     /// the active profile), absolute.
     pub profile_file: Option<String>,
+    /// The profile is defined by the managed configuration (IT).
+    pub profile_managed: bool,
+    /// The machine's managed configuration: where, and whether honoured.
+    pub managed: crate::config::managed::Summary,
     pub config_path: String,
     pub config_exists: bool,
     pub config_error: Option<String>,

@@ -1,6 +1,7 @@
 //! What a cache hit does, pinned by its system calls rather than by a
 //! timing (issue 12): under `strace -f`, `credential <provider>` on a hit
-//! opens the config and the cache file (both with O_NOFOLLOW) and nothing
+//! opens the config and the cache file (both with O_NOFOLLOW), tries the
+//! managed configuration's fixed path (issue 23; absent here), and nothing
 //! else beyond what the dynamic loader and the Rust runtime open, starts no
 //! thread, process or event loop (an async runtime), and makes no socket.
 
@@ -14,6 +15,8 @@ use crate::fake::{Fake, Reply};
 /// distribution keeps them), and `/proc/self/maps`, which glibc's
 /// `pthread_getattr_np` reads when std sets up the main thread's stack guard.
 const RUNTIME_FILES: &[&str] = &["/etc/ld.so.cache", "/proc/self/maps"];
+/// The managed configuration's fixed path (Linux).
+const MANAGED: &str = "/etc/keyless/config.json";
 const RUNTIME_LIBRARIES: &[&str] = &[
     "libc.so.6",
     "libgcc_s.so.1",
@@ -92,7 +95,8 @@ fn check_hit(env: &TestEnv, calls: &[String]) -> Vec<String> {
     for line in calls {
         let call = call_name(line);
         if let Some(path) = opened(line) {
-            let ours = Path::new(path) == config || Path::new(path) == cache.as_path();
+            let ours =
+                Path::new(path) == config || Path::new(path) == cache.as_path() || path == MANAGED;
             if Path::new(path) == config {
                 seen.0 = true;
             }

@@ -49,6 +49,7 @@ mod layout;
 mod login_fake;
 mod login_real;
 mod man;
+mod managed;
 mod openai;
 mod pooled;
 mod process;

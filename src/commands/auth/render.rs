@@ -110,6 +110,17 @@ fn static_keys_section(s: &mut String, r: &Report) {
 fn keyless_section(s: &mut String, k: &KeylessState, home: Option<&std::path::Path>) {
     let _ = writeln!(s, "\nkeyless (profile {:?})", k.profile);
     let _ = writeln!(s, "  profile from  {}", profile_rule(k, home));
+    if let (Some(path), "honoured") = (&k.managed.path, k.managed.state) {
+        let _ = writeln!(
+            s,
+            "  managed       {path}{}",
+            if k.profile_managed {
+                " (IT): this profile is defined there"
+            } else {
+                " (IT): its policy applies"
+            }
+        );
+    }
     let _ = writeln!(
         s,
         "  config        {}{}",

@@ -56,6 +56,7 @@ pub struct ExecArgs {
 }
 
 pub fn run(settings: &Settings, args: &ExecArgs) -> Result<()> {
+    crate::config::managed::policy::refuse_keep_api_key(args.keep_api_key)?;
     if args.proxy {
         return crate::proxy::run(
             settings,

@@ -89,7 +89,7 @@ fn openai_left_out(settings: &Settings, loaded: &crate::config::LoadedConfig) ->
     if !configured {
         return Ok(());
     }
-    if env(env_vars::OPENAI_API_KEY).is_some_and(|v| !v.trim().is_empty()) {
+    if env_vars::var(env_vars::OPENAI_API_KEY).is_some() {
         return Err(Error::usage(format!(
             "OpenAI is configured too, but --refresh serves Anthropic only: the child would keep the static {} of this environment",
             env_vars::OPENAI_API_KEY

@@ -6,10 +6,9 @@ use clap::Args;
 
 use super::{ca_file_arg, ca_row, default_identity, required_first, rows, save};
 use crate::config::checks::{
-    check_base_url, check_organization_id, check_plain, check_rule_id, check_service_account_id,
-    check_workspace_id,
+    check_organization_id, check_plain, check_rule_id, check_service_account_id, check_workspace_id,
 };
-use crate::config::{AnthropicConfig, IdentitySource};
+use crate::config::{AnthropicConfig, BaseUrl, IdentitySource};
 use crate::error::Result;
 use crate::settings::Settings;
 
@@ -61,7 +60,11 @@ pub fn run(settings: &Settings, args: &SetupAnthropicArgs) -> Result<()> {
     if let Some(v) = &args.audience {
         check_plain("--audience", v)?;
     }
-    let base_url = args.base_url.as_deref().map(check_base_url).transpose()?;
+    let base_url = args
+        .base_url
+        .as_deref()
+        .map(|v| BaseUrl::parse("--base-url", v).map(BaseUrl::into_string))
+        .transpose()?;
     let identity = args
         .identity
         .as_deref()
@@ -121,6 +124,12 @@ pub fn run(settings: &Settings, args: &SetupAnthropicArgs) -> Result<()> {
                 }
             }
         };
+        crate::config::managed::policy::check_endpoint(
+            &settings.profile,
+            "anthropic",
+            "base_url",
+            updated.base_url().as_str(),
+        )?;
         let summary = describe(&updated);
         profile.anthropic = Some(updated);
         Ok(summary)

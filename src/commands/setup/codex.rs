@@ -36,7 +36,7 @@ pub use crate::clients::codex::CODEX_PROVIDER as PROVIDER;
 
 fn config_path() -> Result<PathBuf> {
     let home = crate::clients::places::home();
-    crate::clients::places::codex_home(std::env::var(env_vars::CODEX_HOME).ok(), home.as_deref())
+    crate::clients::places::codex_home(env_vars::var(env_vars::CODEX_HOME), home.as_deref())
         .map(|h| h.join("config.toml"))
         .ok_or_else(|| {
             Error::config(format!(

@@ -68,6 +68,7 @@ pub fn run(settings: &Settings, args: &SetupIssuerArgs) -> Result<()> {
     } else {
         issuer
     };
+    crate::config::managed::policy::check_issuer(&settings.profile, &issuer)?;
     if args.client_id.trim().is_empty() {
         return Err(Error::usage("--client-id is empty"));
     }

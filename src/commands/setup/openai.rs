@@ -107,6 +107,12 @@ pub fn run(settings: &Settings, args: &SetupOpenAiArgs) -> Result<()> {
                 }
             }
         };
+        crate::config::managed::policy::check_endpoint(
+            &settings.profile,
+            "openai",
+            "token_endpoint",
+            updated.token_endpoint(),
+        )?;
         let summary = describe_openai(&updated);
         profile.openai = Some(updated);
         Ok(summary)

@@ -31,7 +31,7 @@ pub struct Credentials {
     pub source: String,
 }
 
-type Get<'a> = &'a dyn Fn(&str) -> Option<String>;
+type Get<'a> = crate::env_vars::Lookup<'a>;
 
 pub fn find(get: Get, region: &str, sts: &url::Url, audience: &str) -> Result<Credentials> {
     let mut tried = Vec::new();

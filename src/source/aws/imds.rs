@@ -26,7 +26,7 @@ const TTL_HEADER: &str = "x-aws-ec2-metadata-token-ttl-seconds";
 const TOKEN_HEADER: &str = "x-aws-ec2-metadata-token";
 const ROLES: &str = "latest/meta-data/iam/security-credentials/";
 
-type Get<'a> = &'a dyn Fn(&str) -> Option<String>;
+type Get<'a> = crate::env_vars::Lookup<'a>;
 
 fn base(get: Get) -> Result<url::Url> {
     let (var, raw) = match nonempty(get, ev::AWS_EC2_METADATA_SERVICE_ENDPOINT) {

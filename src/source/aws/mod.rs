@@ -55,9 +55,7 @@ pub fn status(get: &dyn Fn(&str) -> Option<String>) -> (bool, String) {
 }
 
 fn nonempty(get: &dyn Fn(&str) -> Option<String>, name: &str) -> Option<String> {
-    get(name)
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
+    ev::lookup(get, name).map(|v| v.trim().to_string())
 }
 
 /// `AWS_REGION`, then `AWS_DEFAULT_REGION`, as the SDKs read them.

@@ -8,6 +8,7 @@
 //! (`private_fs::acl`), the Credential Manager (`secret_store`), and
 //! console control events (`handoff::supervise::console_event_is_childs`).
 
+mod managed;
 mod wine;
 
 use std::collections::HashMap;

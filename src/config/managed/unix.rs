@@ -1,0 +1,114 @@
+//! The managed file on Unix: its fixed path, and the rule that makes it the
+//! system's: a regular file (never a link) owned by root with no group or
+//! other write bit, in a directory owned by root with none either (else
+//! anyone who can write the directory could remove the policy).
+
+use std::io::Read as _;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use crate::private_fs;
+
+#[cfg(target_os = "macos")]
+const PATH: &str = "/Library/Application Support/keyless/config.json";
+#[cfg(not(target_os = "macos"))]
+const PATH: &str = "/etc/keyless/config.json";
+
+pub fn path() -> Option<PathBuf> {
+    Some(PathBuf::from(PATH))
+}
+
+pub enum Read {
+    Missing,
+    Untrusted(String),
+    Data(Vec<u8>),
+}
+
+/// Why a file or directory with this owner and mode is not the system's.
+pub fn judge(uid: u32, mode: u32) -> Option<String> {
+    if uid != 0 {
+        return Some(format!("it is owned by uid {uid}, not root"));
+    }
+    if mode & 0o022 != 0 {
+        return Some(format!(
+            "it has mode {:o}, so users other than root can change it",
+            mode & 0o7777
+        ));
+    }
+    None
+}
+
+pub fn read_trusted(path: &Path, max: u64) -> Read {
+    let untrusted = |what: &Path, why: String| {
+        Read::Untrusted(format!(
+            "{} {why} (it must be owned by root and writable by root alone: sudo chown root {} && sudo chmod go-w {})",
+            what.display(),
+            what.display(),
+            what.display()
+        ))
+    };
+    let file = match private_fs::open_nofollow(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Read::Missing,
+        // A parent that is not a directory: nothing placed here.
+        Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => return Read::Missing,
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            return Read::Untrusted(format!(
+                "{} is a symbolic link (place the file itself there)",
+                path.display()
+            ));
+        }
+        Err(e) => {
+            return Read::Untrusted(format!(
+                "cannot read {}: {} (it must be readable by every user: sudo chmod 644 {})",
+                path.display(),
+                crate::error::io_reason(&e),
+                path.display()
+            ));
+        }
+    };
+    let meta = match file.metadata() {
+        Ok(m) => m,
+        Err(e) => {
+            return Read::Untrusted(format!(
+                "cannot read {}: {}",
+                path.display(),
+                crate::error::io_reason(&e)
+            ));
+        }
+    };
+    if !meta.is_file() {
+        return Read::Untrusted(format!("{} is not a regular file", path.display()));
+    }
+    if let Some(why) = judge(meta.uid(), meta.mode()) {
+        return untrusted(path, why);
+    }
+    if let Some(dir) = path.parent() {
+        match std::fs::metadata(dir) {
+            Ok(d) => {
+                if let Some(why) = judge(d.uid(), d.mode()) {
+                    return untrusted(dir, why);
+                }
+            }
+            Err(e) => {
+                return Read::Untrusted(format!(
+                    "cannot inspect {}: {}",
+                    dir.display(),
+                    crate::error::io_reason(&e)
+                ));
+            }
+        }
+    }
+    let mut buf = Vec::new();
+    match file.take(max + 1).read_to_end(&mut buf) {
+        Ok(n) if n as u64 > max => {
+            Read::Untrusted(format!("{} is larger than {max} bytes", path.display()))
+        }
+        Ok(_) => Read::Data(buf),
+        Err(e) => Read::Untrusted(format!(
+            "cannot read {}: {}",
+            path.display(),
+            crate::error::io_reason(&e)
+        )),
+    }
+}
