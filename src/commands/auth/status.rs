@@ -28,7 +28,7 @@ pub fn run(settings: &Settings, args: &StatusArgs) -> Result<()> {
         settings.require_known(&loaded)?;
     }
     let var = |n: &str| std::env::var(n).ok();
-    let home = std::env::var_os(env_vars::HOME).map(std::path::PathBuf::from);
+    let home = crate::clients::places::home();
     let inputs = status::Inputs {
         settings,
         env: precedence::Env {
