@@ -20,6 +20,14 @@ pub fn var(name: &str) -> Option<String> {
     non_blank(std::env::var(name).ok())
 }
 
+/// The process environment's `name` as a path (any bytes the platform
+/// allows), blank meaning unset ([`non_blank`]).
+pub fn path(name: &str) -> Option<std::path::PathBuf> {
+    std::env::var_os(name)
+        .filter(|v| !v.to_string_lossy().trim().is_empty())
+        .map(std::path::PathBuf::from)
+}
+
 /// `name` read through `get`, blank meaning unset ([`non_blank`]).
 pub fn lookup(get: Lookup, name: &str) -> Option<String> {
     non_blank(get(name))

@@ -36,9 +36,7 @@ pub fn run(settings: &Settings, args: &StatusArgs) -> Result<()> {
             home: home.clone(),
         },
         cwd: std::env::current_dir().ok(),
-        xdg_config: std::env::var_os(env_vars::XDG_CONFIG_HOME)
-            .filter(|v| !v.is_empty())
-            .map(std::path::PathBuf::from),
+        xdg_config: env_vars::path(env_vars::XDG_CONFIG_HOME),
     };
     let mut report = status::gather(&inputs);
     if args.check {
