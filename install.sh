@@ -140,7 +140,9 @@ fetch() {
         curl --fail --location --proto '=https,http' "$progress" -o "$out" "$url" \
           || die "cannot download $url (see curl's message above); nothing was installed$unpublished"
       elif command -v wget >/dev/null 2>&1; then
-        wget -q -O "$out" "$url" || die "cannot download $url (wget failed); nothing was installed$unpublished"
+        local -a wget_progress=()
+        [ "$progress" = --progress-bar ] && wget_progress=(--show-progress)
+        wget -q ${wget_progress[@]+"${wget_progress[@]}"} -O "$out" "$url" || die "cannot download $url (wget failed); nothing was installed$unpublished"
       else
         die "neither curl nor wget is installed: install one, or download the archive and use --from DIR"
       fi ;;

@@ -5,52 +5,41 @@
 //! mints.
 
 use std::collections::HashMap;
-use std::io::{Read, Write};
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use base64::Engine;
 
 use crate::common::*;
 
-/// `keyless sandbox --print-env PLATFORM`: the server and what it printed.
+/// `keyless sandbox --print-env PLATFORM`: the server and the variables it
+/// printed.
 pub struct PlatformSandbox {
     pub url: String,
     pub env: HashMap<String, String>,
-    child: std::process::Child,
+    _sandbox: Sandbox,
 }
 
 impl PlatformSandbox {
     pub fn start(platform: &str) -> Self {
-        use std::io::BufRead;
-        let mut child = Command::new(BIN)
-            .args(["sandbox", "--print-env", platform])
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
-        let mut env = HashMap::new();
-        let url = loop {
-            let line = lines.next().expect("sandbox exited early").unwrap();
-            if let Some(u) = line.strip_prefix("# listening on ") {
-                break u.trim().to_string();
-            }
-            if line.starts_with('#') {
-                continue;
-            }
-            let (k, v) = line
-                .strip_prefix("export ")
-                .and_then(|l| l.split_once('='))
-                .unwrap_or_else(|| panic!("not an export line: {line:?}"));
-            let v = v.trim_matches('\'');
-            env.insert(k.to_string(), v.to_string());
-        };
-        std::thread::spawn(move || for _ in lines {});
-        PlatformSandbox { url, env, child }
+        let sandbox = Sandbox::start_until(&["--print-env", platform], "# listening on ");
+        let env = sandbox
+            .printed
+            .iter()
+            .filter(|l| !l.starts_with('#'))
+            .map(|line| {
+                let (k, v) = line
+                    .strip_prefix("export ")
+                    .and_then(|l| l.split_once('='))
+                    .unwrap_or_else(|| panic!("not an export line: {line:?}"));
+                (k.to_string(), v.trim_matches('\'').to_string())
+            })
+            .collect();
+        PlatformSandbox {
+            url: sandbox.url.clone(),
+            env,
+            _sandbox: sandbox,
+        }
     }
 
     pub fn var(&self, k: &str) -> &str {
@@ -78,43 +67,8 @@ impl PlatformSandbox {
     }
 }
 
-impl Drop for PlatformSandbox {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-pub struct Raw {
-    pub status: u16,
-    pub headers: String,
-    pub body: String,
-}
-
-/// One HTTP/1.1 request to a loopback URL; `path` may carry a query.
-pub fn raw(url: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Raw {
-    let host = url.strip_prefix("http://").unwrap();
-    let host = host.split('/').next().unwrap();
-    let mut s = std::net::TcpStream::connect(host).unwrap();
-    let mut req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    req.push_str(body);
-    s.write_all(req.as_bytes()).unwrap();
-    let mut buf = String::new();
-    s.read_to_string(&mut buf).unwrap();
-    let (head, body) = buf.split_once("\r\n\r\n").unwrap();
-    Raw {
-        status: head[9..12].parse().unwrap(),
-        headers: head.to_ascii_lowercase(),
-        body: body.to_string(),
-    }
-}
+// One HTTP/1.1 request to a loopback URL; `path` may carry a query.
+use crate::common::http::call as raw;
 
 /// The path and query of a URL the sandbox printed.
 fn path_of(url: &str) -> String {
@@ -261,9 +215,10 @@ fn google_auth_fetches_an_id_token_from_the_metadata_stand_in() {
     let r = raw(&sb.url, "GET", &q, &[("metadata-flavor", "Google")], "");
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(
-        r.headers.contains("metadata-flavor: google"),
+        r.header("metadata-flavor")
+            .is_some_and(|v| v.eq_ignore_ascii_case("google")),
         "{}",
-        r.headers
+        r.head
     );
     let c = claims(&r.body);
     assert_eq!(

@@ -338,25 +338,21 @@ fn age_cache(dir: &Path, age: i64) -> String {
 
 /// POST a minimal Messages request to `base` with `key`; (status, body).
 fn post_messages(base: &str, key: &str) -> (u16, String) {
-    use std::io::{Read, Write};
-    let hostport = base.trim_start_matches("http://").trim_end_matches('/');
     let body = r#"{"model":"claude-sonnet-4-5","max_tokens":16,"messages":[{"role":"user","content":"hi"}]}"#;
-    let mut s = std::net::TcpStream::connect(hostport).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    write!(
-        s,
-        "POST /v1/messages HTTP/1.1\r\nHost: {hostport}\r\nauthorization: Bearer {key}\r\nanthropic-version: 2023-06-01\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut resp = String::new();
-    let _ = s.read_to_string(&mut resp);
-    let status = resp
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    (status, resp)
+    let bearer = format!("Bearer {key}");
+    let headers = [
+        ("authorization", bearer.as_str()),
+        ("anthropic-version", "2023-06-01"),
+        ("content-type", "application/json"),
+    ];
+    let r = http::call(
+        base.trim_end_matches('/'),
+        "POST",
+        "/v1/messages",
+        &headers,
+        body,
+    );
+    (r.status, r.text())
 }
 
 /// The device flow under Windows: the verification URL reaches the browser
