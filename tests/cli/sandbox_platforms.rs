@@ -752,7 +752,10 @@ fn demo_ci_gitlab_and_kubernetes_narrate_what_the_job_is_handed() {
         .lines()
         .find_map(|l| l.trim().strip_prefix("ANTHROPIC_IDENTITY_TOKEN="))
         .unwrap();
-    assert!(shown.starts_with("a JWT ending …") && shown.len() < 24, "{shown}");
+    assert!(
+        shown.starts_with("a JWT ending …") && shown.len() < 24,
+        "{shown}"
+    );
 
     let r = demo_ci("kubernetes");
     r.success();
