@@ -181,7 +181,7 @@ fn narrate(vars: &[(&str, String)]) {
 /// `demo --messages-call`: the child `exec` runs, a stand-in for an SDK
 /// app: one Messages call with the token and base URL it was handed.
 pub fn messages_call() -> Result<()> {
-    let get = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
+    let get = ev::var;
     let (Some(token), Some(url)) = (get(ev::ANTHROPIC_AUTH_TOKEN), get(ev::ANTHROPIC_BASE_URL))
     else {
         return Err(Error::config(format!(
