@@ -543,3 +543,21 @@ fn powershell_completions_are_the_committed_ones_less_the_agent() {
     };
     assert_eq!(sections(&out, "\u{0}"), sections(&committed, ";agent'"));
 }
+
+/// The browser sign-in under Windows: `ShellExecuteW` hands the
+/// authorization URL to Wine's browser (tests/oidc's headless Chromium,
+/// [`wine::Wine::browser_log`]), which signs in at the real test provider
+/// and lands on keyless.exe's loopback callback.
+#[test]
+fn browser_sign_in_through_the_loopback_callback() {
+    let Some(w) = wine() else { return };
+    if !crate::login_real::harness_ready() {
+        return;
+    }
+    let p = crate::login_real::Provider::start(&[]);
+    let env = WinEnv::new(w);
+    env.setup_issuer(&p.issuer);
+    let r = env.run(&["login", "--browser", "--timeout", "90"]);
+    r.success();
+    assert!(r.stderr.contains("as alice"), "{}", r.stderr);
+}
