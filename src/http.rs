@@ -105,8 +105,7 @@ fn tls_config(ca_file: Option<&Path>, alpn: Vec<Vec<u8>>) -> Result<rustls::Clie
     if let Some(path) = ca_file {
         extra_roots.extend(ca_certs(path, "--ca-file")?);
     }
-    if let Some(path) = std::env::var_os(crate::env_vars::KEYLESS_CA_FILE).filter(|v| !v.is_empty())
-    {
+    if let Some(path) = crate::env_vars::path(crate::env_vars::KEYLESS_CA_FILE) {
         extra_roots.extend(ca_certs(
             Path::new(&path),
             crate::env_vars::KEYLESS_CA_FILE,

@@ -586,6 +586,9 @@ fn demo_ci_other_platforms_run_a_zero_setup_job() {
         ("buildkite", "buildkite", false),
         ("azure-pipelines", "azure-pipelines", false),
         ("aws", "aws", true),
+        // the job's token variable, and the projected token file
+        ("gitlab", "env", false),
+        ("kubernetes", "env", false),
     ] {
         let r = demo_ci(platform);
         r.success();
@@ -698,4 +701,69 @@ fn github_immutable_subject_needs_a_rule_written_for_it() {
         "{}",
         r.stderr
     );
+}
+
+/// GitLab and Kubernetes hand the job its JWT (a variable, a file): the
+/// sandbox mints them in the platform's claim shape, the README's rule for
+/// each (subject, and GitLab's project ID) accepts them, and one from a
+/// fork (another project ID, same path shape) is denied.
+#[test]
+fn gitlab_and_kubernetes_hand_over_jwts_their_rules_accept() {
+    let gl = PlatformSandbox::start("gitlab");
+    assert_eq!(gl.var("GITLAB_CI"), "true");
+    assert_eq!(gl.var("KEYLESS_IDENTITY"), "env");
+    let jwt = gl.var("ANTHROPIC_IDENTITY_TOKEN").to_string();
+    let claims = jwt_claims(&jwt);
+    assert_eq!(
+        claims["sub"],
+        "project_path:keyless-sandbox/demo:ref_type:branch:ref:main"
+    );
+    assert_eq!(claims["aud"], "https://api.anthropic.com");
+    assert_eq!(claims["iss"], gl.url.as_str());
+    let (status, body) = gl.exchange(&jwt);
+    assert_eq!(status, 200, "{body}");
+
+    let k8s = PlatformSandbox::start("kubernetes");
+    let file = std::path::PathBuf::from(k8s.var("ANTHROPIC_IDENTITY_TOKEN_FILE"));
+    let jwt = std::fs::read_to_string(&file).unwrap();
+    let claims = jwt_claims(&jwt);
+    assert_eq!(claims["sub"], "system:serviceaccount:keyless-sandbox:app");
+    assert_eq!(claims["kubernetes.io"]["namespace"], "keyless-sandbox");
+    assert_eq!(claims["aud"][0], "https://api.anthropic.com");
+    let (status, body) = k8s.exchange(&jwt);
+    assert_eq!(status, 200, "{body}");
+}
+
+#[test]
+fn demo_ci_gitlab_and_kubernetes_narrate_what_the_job_is_handed() {
+    let r = demo_ci("gitlab");
+    r.success();
+    for needle in [
+        "GitLab CI (id_tokens)",
+        "GITLAB_CI=true",
+        "ANTHROPIC_FEDERATION_RULE_ID=fdrl_01sandboxgitlab",
+        "project_id 42000001",
+    ] {
+        assert!(r.stderr.contains(needle), "{needle:?}:\n{}", r.stderr);
+    }
+    // The JWT itself is shown masked only.
+    let shown = r
+        .stderr
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("ANTHROPIC_IDENTITY_TOKEN="))
+        .unwrap();
+    assert!(
+        shown.starts_with("a JWT ending …") && shown.len() < 24,
+        "{shown}"
+    );
+
+    let r = demo_ci("kubernetes");
+    r.success();
+    for needle in [
+        "ANTHROPIC_IDENTITY_TOKEN_FILE=",
+        "sub system:serviceaccount:keyless-sandbox:app",
+        "/v1/messages → 200",
+    ] {
+        assert!(r.stderr.contains(needle), "{needle:?}:\n{}", r.stderr);
+    }
 }

@@ -34,17 +34,7 @@ impl TestEnv {
 
     /// The binary with a clean environment: HOME, PATH, and keyless's dirs.
     pub fn cmd(&self) -> Command {
-        let mut c = Command::new(BIN);
-        c.env_clear()
-            .env("HOME", self.home())
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("KEYLESS_CONFIG_DIR", self.config_dir())
-            .env("KEYLESS_CACHE_DIR", self.cache_dir())
-            // `auto` must not probe the real link-local metadata servers;
-            // its probe tests remove this and point them at fakes.
-            .env("KEYLESS_NO_METADATA_PROBE", "true")
-            .stdin(Stdio::null());
-        c
+        self.external(BIN)
     }
 
     /// `n` copies of keyless started at once with `args` (and `envs`), each

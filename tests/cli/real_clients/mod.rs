@@ -135,6 +135,16 @@ pub fn api_counts(sb: &Sandbox) -> (u64, u64) {
     )
 }
 
+/// The client's calls reached the sandbox's API, and none was refused.
+#[track_caller]
+pub fn assert_served_never_refused(sb: &Sandbox) {
+    let (served, refused) = api_counts(sb);
+    assert!(
+        served >= 1 && refused == 0,
+        "served {served}, refused {refused}"
+    );
+}
+
 /// One HTTP/1.1 request to the sandbox: (status, JSON body).
 pub fn http(
     sb: &Sandbox,

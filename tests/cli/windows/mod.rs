@@ -402,3 +402,162 @@ fn device_sign_in_refuses_a_hostile_url_before_the_windows_shell() {
         "a hostile URL reached the browser"
     );
 }
+
+/// `auth status` on Windows finds static keys where Windows keeps them: the
+/// user's registry environment (what `setx` writes, and every program the
+/// user starts inherits) and a PowerShell profile in Documents; and `setup
+/// claude-code` / `setup codex` write under `%USERPROFILE%`, where Claude
+/// Code and Codex read. Changes the prefix's user, so runs alone, and
+/// undoes it all.
+#[test]
+fn auth_status_and_setup_use_the_windows_places() {
+    let Some(w) = wine() else { return };
+    let env = WinEnv::exclusive(w);
+    let user = w.user_dir();
+    let profile = user.join("Documents/PowerShell/Microsoft.PowerShell_profile.ps1");
+    let written = [
+        profile.parent().unwrap().to_path_buf(),
+        user.join(".claude"),
+        user.join(".codex"),
+    ];
+    struct Undo<'a>(&'a wine::Wine, &'a [PathBuf]);
+    impl Drop for Undo<'_> {
+        fn drop(&mut self) {
+            let _ = self
+                .0
+                .command(Path::new("reg"))
+                .args([
+                    "delete",
+                    "HKCU\\Environment",
+                    "/v",
+                    "ANTHROPIC_API_KEY",
+                    "/f",
+                ])
+                .output();
+            for d in self.1 {
+                let _ = std::fs::remove_dir_all(d);
+            }
+        }
+    }
+    let _undo = Undo(w, &written);
+    w.reg(&[
+        "add",
+        "HKCU\\Environment",
+        "/v",
+        "ANTHROPIC_API_KEY",
+        "/t",
+        "REG_SZ",
+        "/d",
+        "sk-ant-api03-FROM-THE-REGISTRY",
+        "/f",
+    ]);
+    std::fs::create_dir_all(profile.parent().unwrap()).unwrap();
+    std::fs::write(
+        &profile,
+        "# keys\n$env:ANTHROPIC_AUTH_TOKEN = 'sk-ant-api03-X'\n",
+    )
+    .unwrap();
+
+    let sb = Sandbox::start(&[]);
+    env.setup_sandbox(&sb.url);
+    let status = env.run(&["auth", "status", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&status.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", status.stdout, status.stderr));
+    let keys = v["static_keys"].as_array().unwrap();
+    let has = |path: &dyn Fn(&str) -> bool, what: &str| {
+        keys.iter().any(|k| {
+            path(k["path"].as_str().unwrap()) && k["what"].as_str().unwrap().contains(what)
+        })
+    };
+    assert!(
+        has(
+            &|p| p == "HKEY_CURRENT_USER\\Environment",
+            "sets ANTHROPIC_API_KEY"
+        ),
+        "{keys:?}"
+    );
+    assert!(
+        has(
+            &|p| p.ends_with("Documents\\PowerShell\\Microsoft.PowerShell_profile.ps1"),
+            "sets ANTHROPIC_AUTH_TOKEN"
+        ),
+        "{keys:?}"
+    );
+    assert!(
+        !status.stdout.contains("FROM-THE-REGISTRY")
+            && !status.stderr.contains("FROM-THE-REGISTRY"),
+        "the value is never shown"
+    );
+
+    env.run(&["setup", "claude-code"]).success();
+    let settings = std::fs::read_to_string(user.join(".claude/settings.json")).unwrap();
+    assert!(settings.contains("apiKeyHelper"), "{settings}");
+    env.run(&[
+        "setup",
+        "openai",
+        "--token-endpoint",
+        &sb.openai_token_endpoint(),
+        "--identity-provider-id",
+        WIP,
+        "--service-account-id",
+        OPENAI_SA,
+        "--identity",
+        &format!(
+            "command:\"{}\" sandbox identity-token --issuer {} --audience {OPENAI_AUDIENCE}",
+            win(&w.exe()),
+            sb.url
+        ),
+    ])
+    .success();
+    env.run(&["setup", "codex"]).success();
+    let codex = std::fs::read_to_string(user.join(".codex/config.toml")).unwrap();
+    assert!(codex.contains("[model_providers.keyless"), "{codex}");
+}
+
+/// `completions powershell` from the Windows build: the committed script
+/// (completions/_keyless.ps1, generated on Linux) less `keyless agent`,
+/// which Windows does not have.
+#[test]
+fn powershell_completions_are_the_committed_ones_less_the_agent() {
+    let Some(w) = wine() else { return };
+    let env = WinEnv::new(w);
+    let r = env.run(&["completions", "powershell"]);
+    r.success();
+    let committed = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("completions/_keyless.ps1"),
+    )
+    .unwrap();
+    let lines: std::collections::HashSet<&str> = committed.lines().collect();
+    let out = r.stdout.replace('\r', "");
+    assert!(out.contains("Register-ArgumentCompleter -Native -CommandName 'keyless'"));
+    assert!(out.contains("'keyless;exec'"), "{out}");
+    assert!(!out.contains("'keyless;agent'"));
+    for l in out.lines() {
+        assert!(lines.contains(l), "not in the committed script: {l}");
+    }
+    // Every command's section but the agent's is there.
+    let sections = |t: &str, skip: &str| {
+        t.lines()
+            .filter(|l| l.trim_start().starts_with("'keyless") && !l.contains(skip))
+            .count()
+    };
+    assert_eq!(sections(&out, "\u{0}"), sections(&committed, ";agent'"));
+}
+
+/// The browser sign-in under Windows: `ShellExecuteW` hands the
+/// authorization URL to Wine's browser (tests/oidc's headless Chromium,
+/// [`wine::Wine::browser_log`]), which signs in at the real test provider
+/// and lands on keyless.exe's loopback callback.
+#[test]
+fn browser_sign_in_through_the_loopback_callback() {
+    let Some(w) = wine() else { return };
+    if !crate::login_real::harness_ready() {
+        return;
+    }
+    let p = crate::login_real::Provider::start(&[]);
+    let env = WinEnv::new(w);
+    env.setup_issuer(&p.issuer);
+    let r = env.run(&["login", "--browser", "--timeout", "90"]);
+    r.success();
+    assert!(r.stderr.contains("as alice"), "{}", r.stderr);
+}
