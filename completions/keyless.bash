@@ -490,7 +490,7 @@ _keyless() {
             fi
             case "${prev}" in
                 --ci)
-                    COMPREPLY=($(compgen -W "github-actions github-actions-immutable gcp azure azure-app-service buildkite azure-pipelines aws" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "github-actions github-actions-immutable gcp azure azure-app-service buildkite azure-pipelines aws gitlab kubernetes" -- "${cur}"))
                     return 0
                     ;;
                 --config-dir)
@@ -1292,7 +1292,7 @@ _keyless() {
                     return 0
                     ;;
                 --print-env)
-                    COMPREPLY=($(compgen -W "github-actions github-actions-immutable gcp azure azure-app-service buildkite azure-pipelines aws" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "github-actions github-actions-immutable gcp azure azure-app-service buildkite azure-pipelines aws gitlab kubernetes" -- "${cur}"))
                     return 0
                     ;;
                 --config-dir)

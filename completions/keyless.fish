@@ -255,7 +255,9 @@ azure\t''
 azure-app-service\t''
 buildkite\t''
 azure-pipelines\t''
-aws\t''"
+aws\t''
+gitlab\t'GitLab CI: the job\'s `id_tokens:` variable'
+kubernetes\t'A Kubernetes pod\'s projected service-account token file'"
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and not __fish_seen_subcommand_from identity-token help" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and not __fish_seen_subcommand_from identity-token help" -l cache-dir -d 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand sandbox; and not __fish_seen_subcommand_from identity-token help" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r -f -a "(keyless profile list --names 2>/dev/null)"
@@ -285,7 +287,9 @@ azure\t''
 azure-app-service\t''
 buildkite\t''
 azure-pipelines\t''
-aws\t''"
+aws\t''
+gitlab\t'GitLab CI: the job\'s `id_tokens:` variable'
+kubernetes\t'A Kubernetes pod\'s projected service-account token file'"
 complete -c keyless -n "__fish_keyless_using_subcommand demo" -l config-dir -d 'Directory holding config.json [default: ~/.config/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand demo" -l cache-dir -d 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand demo" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r -f -a "(keyless profile list --names 2>/dev/null)"

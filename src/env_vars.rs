@@ -20,6 +20,14 @@ pub fn var(name: &str) -> Option<String> {
     non_blank(std::env::var(name).ok())
 }
 
+/// The process environment's `name` as a path (any bytes the platform
+/// allows), blank meaning unset ([`non_blank`]).
+pub fn path(name: &str) -> Option<std::path::PathBuf> {
+    std::env::var_os(name)
+        .filter(|v| !v.to_string_lossy().trim().is_empty())
+        .map(std::path::PathBuf::from)
+}
+
 /// `name` read through `get`, blank meaning unset ([`non_blank`]).
 pub fn lookup(get: Lookup, name: &str) -> Option<String> {
     non_blank(get(name))
@@ -274,8 +282,17 @@ pub const CLAUDE_CODE_CLOUD_SWITCHES: [&str; 3] = [
 // --- the system's ---
 /// The home directory: `~/` in identity file paths, tool settings, status.
 pub const HOME: &str = "HOME";
+/// The home directory on Windows, where Claude Code and Codex keep
+/// `.claude` and `.codex` (before `HOME`).
+pub const USERPROFILE: &str = "USERPROFILE";
 /// Windows' program data directory (Azure Arc's key files are under it).
 pub const PROGRAMDATA: &str = "ProgramData";
+/// Windows' programs directory: PowerShell 7's all-users profiles, scanned
+/// by `auth status`.
+pub const PROGRAMFILES: &str = "ProgramFiles";
+/// Windows' own directory: Windows PowerShell's all-users profiles, scanned
+/// by `auth status`.
+pub const SYSTEMROOT: &str = "SystemRoot";
 /// Where programs are found (`auth status` looks identity commands up).
 pub const PATH: &str = "PATH";
 /// The XDG config home, scanned by `auth status`.

@@ -15,6 +15,12 @@ use std::time::Duration;
 use crate::error::{Error, Result};
 
 pub mod api;
+mod body;
+mod env_proxy;
+pub mod pool;
+
+use env_proxy::env_proxies;
+pub use env_proxy::may_use_proxy;
 mod roots;
 
 pub const TIMEOUT: Duration = Duration::from_secs(30);
@@ -70,22 +76,7 @@ fn builder(ca_file: Option<&Path>) -> Result<reqwest::ClientBuilder> {
 
 /// [`builder`] offering the protocols `alpn` in TLS.
 fn builder_with_alpn(ca_file: Option<&Path>, alpn: Vec<Vec<u8>>) -> Result<reqwest::ClientBuilder> {
-    // reqwest is built without a provider; ring is ours. Err = already installed.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let mut extra_roots = Vec::new();
-    if let Some(path) = ca_file {
-        extra_roots.extend(ca_certs(path, "--ca-file")?);
-    }
-    if let Some(path) = std::env::var_os(crate::env_vars::KEYLESS_CA_FILE).filter(|v| !v.is_empty())
-    {
-        extra_roots.extend(ca_certs(
-            Path::new(&path),
-            crate::env_vars::KEYLESS_CA_FILE,
-        )?);
-    }
-    let mut tls = roots::client_config(extra_roots)
-        .map_err(|e| Error::failure(format!("cannot configure TLS: {e}")))?;
-    tls.alpn_protocols = alpn;
+    let tls = tls_config(ca_file, alpn)?;
     let mut b = reqwest::Client::builder().tls_backend_preconfigured(tls);
     b = b.no_proxy();
     for proxy in env_proxies() {
@@ -98,8 +89,32 @@ fn builder_with_alpn(ca_file: Option<&Path>, alpn: Vec<Vec<u8>>) -> Result<reqwe
     Ok(b.pool_max_idle_per_host(0)
         .redirect(reqwest::redirect::Policy::none())
         .timeout(TIMEOUT)
-        .connect_timeout(Duration::from_secs(10))
+        .connect_timeout(CONNECT_TIMEOUT)
         .user_agent(USER_AGENT))
+}
+
+/// The longest a TCP connection (and its TLS handshake) may take.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Every client's TLS: the OS trust store plus `ca_file` and
+/// `KEYLESS_CA_FILE`, offering the protocols `alpn`.
+fn tls_config(ca_file: Option<&Path>, alpn: Vec<Vec<u8>>) -> Result<rustls::ClientConfig> {
+    // reqwest is built without a provider; ring is ours. Err = already installed.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut extra_roots = Vec::new();
+    if let Some(path) = ca_file {
+        extra_roots.extend(ca_certs(path, "--ca-file")?);
+    }
+    if let Some(path) = crate::env_vars::path(crate::env_vars::KEYLESS_CA_FILE) {
+        extra_roots.extend(ca_certs(
+            Path::new(&path),
+            crate::env_vars::KEYLESS_CA_FILE,
+        )?);
+    }
+    let mut tls = roots::client_config(extra_roots)
+        .map_err(|e| Error::failure(format!("cannot configure TLS: {e}")))?;
+    tls.alpn_protocols = alpn;
+    Ok(tls)
 }
 
 /// A tower layer around reqwest's connector that reports established
@@ -215,37 +230,6 @@ pub fn no_answer_hint(fix: &str) -> String {
         ev::NO_PROXY,
         ev::KEYLESS_CA_FILE
     )
-}
-
-/// Always reached directly: a proxy would see the assertion and refresh token
-/// of a plain-http loopback endpoint in cleartext and could answer for it.
-const LOOPBACK: &str = "localhost,localhost.,127.0.0.0/8,::1,::ffff:127.0.0.0/104";
-
-/// The proxies of `HTTP(S)_PROXY`/`ALL_PROXY`/`NO_PROXY` and their lower-case
-/// forms, as reqwest would read them, with loopback always exempt. Written
-/// out because reqwest's own system proxy cannot be given extra exemptions.
-fn env_proxies() -> Vec<reqwest::Proxy> {
-    use crate::env_vars as ev;
-    if std::env::var_os(ev::REQUEST_METHOD).is_some() {
-        return Vec::new();
-    }
-    let var = |names: [&str; 2]| ev::non_blank(names.iter().find_map(|n| std::env::var(n).ok()));
-    let exempt = match var([ev::NO_PROXY, ev::NO_PROXY_LOWER]) {
-        Some(list) => format!("{list},{LOOPBACK}"),
-        None => LOOPBACK.to_string(),
-    };
-    let all = var([ev::ALL_PROXY, ev::ALL_PROXY_LOWER]);
-    let http = var([ev::HTTP_PROXY, ev::HTTP_PROXY_LOWER]).or_else(|| all.clone());
-    let https = var([ev::HTTPS_PROXY, ev::HTTPS_PROXY_LOWER]).or(all);
-    // An unparsable value is ignored, as reqwest ignores it.
-    [
-        http.and_then(|u| reqwest::Proxy::http(u).ok()),
-        https.and_then(|u| reqwest::Proxy::https(u).ok()),
-    ]
-    .into_iter()
-    .flatten()
-    .map(|p| p.no_proxy(reqwest::NoProxy::from_string(&exempt)))
-    .collect()
 }
 
 /// A response read in full, up to [`MAX_BODY`].

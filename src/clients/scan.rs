@@ -5,7 +5,7 @@
 //! The walk only goes up, at most [`MAX_LEVELS`] directories, and each file is
 //! read up to [`MAX_BYTES`], so a deep tree or a huge file cannot stall it.
 
-use super::claude_code;
+use super::{claude_code, places, registry};
 use crate::env_vars;
 use std::path::{Path, PathBuf};
 
@@ -124,12 +124,12 @@ pub fn upward_dirs(cwd: &Path, home: Option<&Path>) -> Vec<PathBuf> {
     dirs
 }
 
-/// Show paths under home as `~/…`.
+/// Show paths under home as `~/…` (`~\…` on Windows).
 pub fn tilde(path: &Path, home: Option<&Path>) -> String {
     if let Some(h) = home
         && let Ok(rest) = path.strip_prefix(h)
     {
-        return format!("~/{}", rest.display());
+        return format!("~{}{}", std::path::MAIN_SEPARATOR, rest.display());
     }
     path.display().to_string()
 }
@@ -150,24 +150,11 @@ pub fn scan(home: Option<&Path>, cwd: Option<&Path>, xdg_config: Option<&Path>) 
         let config = xdg_config
             .map(Path::to_path_buf)
             .unwrap_or_else(|| h.join(".config"));
-        let mut startup: Vec<PathBuf> = [
-            ".bashrc",
-            ".bash_profile",
-            ".profile",
-            ".zshrc",
-            ".zprofile",
-            ".zshenv",
-        ]
-        .iter()
-        .map(|f| h.join(f))
-        .collect();
-        startup.push(config.join("fish/config.fish"));
-        startup.push(config.join("powershell/Microsoft.PowerShell_profile.ps1"));
-        startup.push(h.join("Documents/PowerShell/Microsoft.PowerShell_profile.ps1"));
-        for p in startup {
+        let windows = places::WindowsDirs::here();
+        for p in places::startup_files(h, &config, windows.as_ref()) {
             scan_text(&p, &tilde(&p, home), &mut findings);
         }
-        let user = h.join(".claude/settings.json");
+        let user = places::claude_user_settings(h);
         claude_code::scan_claude_settings(
             &user,
             &tilde(&user, home),
@@ -175,7 +162,7 @@ pub fn scan(home: Option<&Path>, cwd: Option<&Path>, xdg_config: Option<&Path>) 
             &mut helper,
             &mut shadows,
         );
-        let state = h.join(".claude.json");
+        let state = places::claude_state(h);
         claude_code::scan_claude_state(&state, &tilde(&state, home), &mut findings);
     }
     if let Some(c) = cwd {
@@ -190,7 +177,7 @@ pub fn scan(home: Option<&Path>, cwd: Option<&Path>, xdg_config: Option<&Path>) 
         if let Some(root) = dirs.last() {
             for f in [".claude/settings.json", ".claude/settings.local.json"] {
                 let p = root.join(f);
-                if Some(p.as_path()) != home.map(|h| h.join(".claude/settings.json")).as_deref() {
+                if Some(p.as_path()) != home.map(places::claude_user_settings).as_deref() {
                     claude_code::scan_claude_settings(
                         &p,
                         &tilde(&p, home),
@@ -202,6 +189,7 @@ pub fn scan(home: Option<&Path>, cwd: Option<&Path>, xdg_config: Option<&Path>) 
             }
         }
     }
+    findings.extend(registry::scan());
     Scan {
         findings,
         helper,

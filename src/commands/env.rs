@@ -49,14 +49,13 @@ pub fn run(settings: &Settings, args: &EnvArgs) -> Result<()> {
 /// it was acquired, so the later steps' logs show `***`.
 fn append_github_env(text: &str, assignments: &[handoff::Assignment]) -> Result<()> {
     use std::io::Write;
-    let Some(path) = std::env::var_os(env_vars::GITHUB_ENV).filter(|p| !p.is_empty()) else {
+    let Some(path) = env_vars::path(env_vars::GITHUB_ENV) else {
         return Err(Error::usage(format!(
             "--shell github needs {}, which GitHub Actions sets in every step",
             env_vars::GITHUB_ENV
         ))
         .hint("run it in a GitHub Actions step, or choose another --shell"));
     };
-    let path = std::path::PathBuf::from(path);
     std::fs::OpenOptions::new()
         .append(true)
         .open(&path)

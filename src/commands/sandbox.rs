@@ -133,10 +133,14 @@ fn serve(a: &SandboxServeArgs) -> Result<()> {
         "Press Ctrl-C to stop.\n".to_string(),
     ]
     .join("\n");
+    // A platform that hands the job a file (Kubernetes) gets it here, for
+    // as long as the sandbox runs.
+    let scratch = crate::private_fs::private_tempdir("keyless-sandbox-")
+        .map_err(|e| Error::failure(format!("cannot create a temporary directory: {e}")))?;
     match a.print_env {
         Some(p) => {
             output::note(&banner);
-            output::payload(&env_block(&state, p), false)?;
+            output::payload(&env_block(&state, p, scratch.path())?, false)?;
         }
         None => output::payload(&banner, false)?,
     }
@@ -169,7 +173,7 @@ fn platform_lines(url: &str) -> String {
 /// `--print-env`: the platform's variables, then the federation variables
 /// of the zero-setup path for its default rule, as `export` lines a shell
 /// can source; the last line says the server is listening.
-pub fn env_block(state: &sandbox::State, p: Platform) -> String {
+pub fn env_block(state: &sandbox::State, p: Platform, scratch: &std::path::Path) -> Result<String> {
     let line = |(k, v): &(&str, String)| format!("export {k}={}", shell_words::quote(v));
     let mut out = vec![format!(
         "# keyless sandbox: {} stand-in; rule {} matches {}",
@@ -177,14 +181,17 @@ pub fn env_block(state: &sandbox::State, p: Platform) -> String {
         p.rule_id(),
         p.describe_match()
     )];
-    out.extend(p.env(state).iter().map(line));
+    let vars = p
+        .env(state, scratch)
+        .map_err(|e| Error::failure(format!("cannot write the platform's token file: {e}")))?;
+    out.extend(vars.iter().map(line));
     out.extend(platforms::federation_env(state, p).iter().map(line));
     out.push(line(&(
         crate::env_vars::KEYLESS_IDENTITY,
         p.identity().into(),
     )));
     out.push(format!("# listening on {}\n", state.url));
-    out.join("\n")
+    Ok(out.join("\n"))
 }
 
 async fn shutdown_signal() {

@@ -87,13 +87,21 @@ pub fn choose_early(
 }
 
 /// The nearest `.keyless-profile` from `cwd` upward: the home directory is
-/// the last one looked in (when `cwd` is below it); outside home, the walk
-/// goes to the root. Only a regular file of this user's (or root's) that no
-/// one else may write counts: another user's file in a shared directory
-/// must not choose for you. Costs one `lstat` per level, no open.
+/// the last one looked in (when `cwd` is below it). Outside home (a
+/// checkout in /srv, /tmp, a CI workspace) the walk stops at the top of
+/// the user's own tree: the first directory another account owns ends it,
+/// unread, since a file there or above (even root's) would choose for
+/// every user working below it. Only a regular file of this user's (or
+/// root's) that no one else may write counts: another user's file in a
+/// shared directory must not choose for you. Costs one or two `lstat`s per
+/// level, no open.
 pub fn find_directory_file(cwd: &Path, home: Option<&Path>) -> Option<PathBuf> {
+    let below_home = home.is_some_and(|h| cwd.starts_with(h));
     let mut dir = Some(cwd);
     while let Some(d) = dir {
+        if !below_home && !own_directory(d, d == cwd) {
+            return None;
+        }
         let candidate = d.join(DIRECTORY_FILE);
         if let Ok(meta) = std::fs::symlink_metadata(&candidate)
             && trusted(&meta)
@@ -119,6 +127,20 @@ fn trusted(meta: &std::fs::Metadata) -> bool {
 #[cfg(not(unix))]
 fn trusted(meta: &std::fs::Metadata) -> bool {
     meta.is_file()
+}
+
+/// Is `dir` one of this user's own directories (for the walk outside home)?
+#[cfg(unix)]
+fn own_directory(dir: &Path, _is_cwd: bool) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(dir).is_ok_and(|m| m.uid() == crate::private_fs::euid())
+}
+
+/// Without owners to compare, outside home only the working directory
+/// itself is looked in.
+#[cfg(not(unix))]
+fn own_directory(_dir: &Path, is_cwd: bool) -> bool {
+    is_cwd
 }
 
 fn read_directory_file(path: &Path) -> Result<String> {

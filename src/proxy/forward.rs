@@ -7,16 +7,21 @@
 
 use std::sync::Arc;
 
+use std::pin::Pin;
+
 use axum::body::{Body, Bytes};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::http::request::Parts;
+use axum::http::uri::PathAndQuery;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri, header};
 use axum::response::Response;
 use futures_util::StreamExt;
-use hyper::body::Incoming;
+use hyper::body::{Body as _, Incoming};
 
 use super::gate::{self, Capability, Refusal};
 use super::listen::Conn;
 use super::tokens::{Current, Tokens};
 use crate::http::api::ApiClient;
+use crate::http::pool::{Failed, ReqBody};
 use crate::output;
 use crate::provider::{Configured, Provider};
 
@@ -59,13 +64,6 @@ impl Shared {
     }
 }
 
-enum Held {
-    /// The whole body, kept for a retry.
-    All(Bytes),
-    /// Too large to hold: what was read, and the rest still to come.
-    Streaming(Vec<Bytes>, axum::body::BodyDataStream),
-}
-
 /// Set once the program keyless ran has exited: what it left running keeps
 /// the port reserved until it exits too, but is not served.
 pub static CLOSING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
@@ -82,9 +80,6 @@ pub async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>, conn: Co
             Some("keyless proxy: the program keyless ran has exited; what it left running is not served"),
         );
     }
-    let mut url = shared.upstream.clone();
-    url.set_path(&path);
-    url.set_query(req.uri().query());
     if output::verbosity() >= 2 {
         output::debug(&format!(
             "proxy: {} {}",
@@ -92,10 +87,14 @@ pub async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>, conn: Co
             crate::redact::terminal(req.uri().path())
         ));
     }
-    let (parts, body) = req.into_parts();
-    let headers = outgoing_headers(&parts.headers, shared.headers);
-    let method = parts.method;
-    let held = match hold(Body::new(body)).await {
+    let target = match target_uri(path, req.uri().query()) {
+        Some(u) => u,
+        None => return Refusal::Path.respond(p, None),
+    };
+    let (mut parts, body) = req.into_parts();
+    outgoing_headers(&mut parts.headers, shared.headers);
+    parts.uri = target;
+    let held = match hold(body).await {
         Ok(h) => h,
         Err(why) => return Refusal::Upstream.respond(p, Some(&why)),
     };
@@ -103,45 +102,78 @@ pub async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>, conn: Co
         Ok(t) => t,
         Err(e) => return no_token(p, &e),
     };
-    let send = |token: &Current, body: reqwest::Body, headers: HeaderMap| {
-        let mut r = reqwest::Request::new(method.clone(), url.clone());
-        *r.headers_mut() = headers;
-        if let Some(auth) = bearer(token) {
-            r.headers_mut().insert(header::AUTHORIZATION, auth);
+    let send = |token: &Current, body: ReqBody, mut parts: Parts| {
+        if let Some(auth) = &token.auth {
+            parts.headers.insert(header::AUTHORIZATION, auth.clone());
         }
-        *r.body_mut() = Some(body);
-        shared.client.execute(r)
+        let req = hyper::Request::from_parts(parts, body);
+        shared.client.execute(&shared.upstream, req)
     };
     let bytes = match held {
         Held::All(b) => b,
-        Held::Streaming(prefix, rest) => {
-            let stream = futures_util::stream::iter(prefix.into_iter().map(Ok)).chain(rest);
-            let resp = send(&token, reqwest::Body::wrap_stream(stream), headers).await;
+        Held::Streaming(body) => {
+            let resp = Box::pin(send(&token, ReqBody::Streaming(body), parts)).await;
             if resp
                 .as_ref()
                 .is_ok_and(|r| r.status() == StatusCode::UNAUTHORIZED)
             {
                 // Not retried (the body is gone), but the next call gets a new token.
-                let _ = shared.tokens.rejected(&token.token).await;
+                let _ = Box::pin(shared.tokens.rejected(&token.token)).await;
             }
             return respond(p, resp);
         }
     };
-    let first = send(&token, reqwest::Body::from(bytes.clone()), headers.clone()).await;
-    let first = match first {
-        Ok(r) if r.status() == StatusCode::UNAUTHORIZED => r,
-        other => return respond(p, other),
-    };
-    // The API rejected the token (revoked, or expired early): keep its
-    // answer, renew once, retry once.
+    let again = parts_clone(&parts);
+    let first = send(&token, ReqBody::Held(Some(bytes.clone())), parts).await;
+    match first {
+        Ok(r) if r.status() == StatusCode::UNAUTHORIZED => {
+            // Boxed: rare, and it would make every request's future larger.
+            Box::pin(retry(&shared, token, r, bytes, again)).await
+        }
+        other => respond(p, other),
+    }
+}
+
+/// The API rejected the token (revoked, or expired early): keep its
+/// answer, renew once, retry once.
+async fn retry(
+    shared: &Shared,
+    token: Current,
+    first: Response,
+    bytes: Bytes,
+    mut parts: Parts,
+) -> Response {
+    let p = shared.provider;
     let saved = Saved::read(first).await;
     match shared.tokens.rejected(&token.token).await {
         Ok(renewed) if renewed.token.expose() != token.token.expose() => {
             output::info("proxy: the API rejected the token; retrying once with a new one");
-            respond(p, send(&renewed, reqwest::Body::from(bytes), headers).await)
+            if let Some(auth) = &renewed.auth {
+                parts.headers.insert(header::AUTHORIZATION, auth.clone());
+            }
+            let req = hyper::Request::from_parts(parts, ReqBody::Held(Some(bytes)));
+            respond(p, shared.client.execute(&shared.upstream, req).await)
         }
         _ => saved.into_response(),
     }
+}
+
+/// What a retry needs of the request (its extensions are hyper's).
+fn parts_clone(parts: &Parts) -> Parts {
+    let mut r = hyper::Request::new(());
+    *r.method_mut() = parts.method.clone();
+    *r.uri_mut() = parts.uri.clone();
+    *r.headers_mut() = parts.headers.clone();
+    r.into_parts().0
+}
+
+/// The upstream request's path and query.
+fn target_uri(path: String, query: Option<&str>) -> Option<Uri> {
+    let pq = match query {
+        Some(q) => format!("{path}?{q}"),
+        None => path,
+    };
+    PathAndQuery::try_from(pq).ok().map(Uri::from)
 }
 
 /// The gate: the listener's `Host`, the capability (the connection is
@@ -172,13 +204,6 @@ fn check(_: &Shared, req: &hyper::Request<Incoming>, conn: &Conn) -> Result<Stri
     Ok(req.uri().path().to_string())
 }
 
-/// `Authorization: Bearer TOKEN`, marked sensitive.
-fn bearer(token: &Current) -> Option<HeaderValue> {
-    let mut v = HeaderValue::try_from(format!("Bearer {}", token.token.expose())).ok()?;
-    v.set_sensitive(true);
-    Some(v)
-}
-
 /// A refusal to someone without the capability closes the connection:
 /// refused requests cannot keep one open.
 fn closing(mut r: Response) -> Response {
@@ -190,16 +215,16 @@ fn closing(mut r: Response) -> Response {
 /// The request's headers minus its credentials, hop-by-hop headers and
 /// `Host`, plus the provider's headers for OAuth tokens: `anthropic-beta`
 /// values are merged into the client's, others are added when absent.
-fn outgoing_headers(incoming: &HeaderMap, extra: &[(&'static str, &'static str)]) -> HeaderMap {
-    let mut h = HeaderMap::new();
-    for (name, value) in incoming {
-        if !dropped(name) {
-            h.append(name.clone(), value.clone());
-        }
-    }
+/// Changed in place (no copy of what stays).
+fn outgoing_headers(h: &mut HeaderMap, extra: &[(&'static str, &'static str)]) {
+    strip(h);
     for (name, value) in extra {
         let name = HeaderName::from_static(name);
         if name == "anthropic-beta" {
+            if !h.contains_key(&name) {
+                h.insert(name, HeaderValue::from_static(value));
+                continue;
+            }
             let mut values: Vec<String> = h
                 .get_all(&name)
                 .iter()
@@ -218,7 +243,14 @@ fn outgoing_headers(incoming: &HeaderMap, extra: &[(&'static str, &'static str)]
             h.insert(name, HeaderValue::from_static(value));
         }
     }
-    h
+}
+
+/// Remove what [`dropped`] names (allocates only when there is some).
+fn strip(h: &mut HeaderMap) {
+    let names: Vec<HeaderName> = h.keys().filter(|n| dropped(n)).cloned().collect();
+    for name in names {
+        h.remove(&name);
+    }
 }
 
 fn dropped(name: &HeaderName) -> bool {
@@ -239,48 +271,49 @@ fn dropped(name: &HeaderName) -> bool {
         || HOP.contains(&name.as_str())
 }
 
+enum Held {
+    /// The whole body, kept for a retry.
+    All(Bytes),
+    /// Too large to hold: what was read, then the rest as it comes.
+    Streaming(Body),
+}
+
 /// Read the body up to [`HOLD_CAP`]; past it, keep what was read and the rest.
-async fn hold(body: Body) -> Result<Held, String> {
-    let mut stream = body.into_data_stream();
-    let mut chunks = Vec::new();
+async fn hold(mut body: Incoming) -> Result<Held, String> {
+    let mut chunks: Vec<Bytes> = Vec::new();
     let mut size = 0usize;
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| format!("keyless proxy: reading the request failed: {e}"))?;
+    while !body.is_end_stream() {
+        let frame = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await;
+        let Some(frame) = frame else { break };
+        let frame = frame.map_err(|e| format!("keyless proxy: reading the request failed: {e}"))?;
+        let Ok(chunk) = frame.into_data() else {
+            continue; // trailers are not forwarded
+        };
         size = size.saturating_add(chunk.len());
         chunks.push(chunk);
         if size > HOLD_CAP {
-            return Ok(Held::Streaming(chunks, stream));
+            let read = futures_util::stream::iter(chunks.into_iter().map(Ok::<_, axum::Error>));
+            let rest = Body::new(body).into_data_stream();
+            return Ok(Held::Streaming(Body::from_stream(read.chain(rest))));
         }
     }
-    if chunks.len() == 1 {
-        return Ok(Held::All(chunks.swap_remove(0)));
-    }
-    let mut all = Vec::with_capacity(size);
-    for c in chunks {
-        all.extend_from_slice(&c);
-    }
-    Ok(Held::All(Bytes::from(all)))
+    Ok(Held::All(match chunks.len() {
+        0 => Bytes::new(),
+        1 => chunks.swap_remove(0),
+        _ => Bytes::from(chunks.concat()),
+    }))
 }
 
 /// An upstream response, streamed back frame by frame as it arrives.
-fn respond(p: Provider, resp: reqwest::Result<reqwest::Response>) -> Response {
-    let resp = match resp {
+fn respond(p: Provider, resp: Result<Response, Failed>) -> Response {
+    let mut resp = match resp {
         Ok(r) => r,
         Err(e) => return upstream_failed(p, &e),
     };
-    let (mut parts, body) = axum::http::Response::from(resp).into_parts();
     // The child speaks HTTP/1.1 to the listener, whatever the API spoke.
-    parts.version = axum::http::Version::HTTP_11;
-    let names: Vec<HeaderName> = parts
-        .headers
-        .keys()
-        .filter(|n| dropped(n))
-        .cloned()
-        .collect();
-    for name in names {
-        parts.headers.remove(&name);
-    }
-    Response::from_parts(parts, Body::new(body))
+    *resp.version_mut() = axum::http::Version::HTTP_11;
+    strip(resp.headers_mut());
+    resp
 }
 
 fn copy_response_headers(from: &HeaderMap, to: &mut HeaderMap) {
@@ -291,17 +324,8 @@ fn copy_response_headers(from: &HeaderMap, to: &mut HeaderMap) {
     }
 }
 
-fn upstream_failed(p: Provider, e: &reqwest::Error) -> Response {
-    let mut root: &dyn std::error::Error = e;
-    while let Some(next) = root.source() {
-        root = next;
-    }
-    let what = if e.is_timeout() {
-        "timed out".to_string()
-    } else {
-        root.to_string()
-    };
-    let msg = format!("keyless proxy: the API could not be reached: {what}");
+fn upstream_failed(p: Provider, e: &Failed) -> Response {
+    let msg = format!("keyless proxy: the API could not be reached: {}", e.reason);
     output::info(&crate::redact::terminal(&msg));
     Refusal::Upstream.respond(p, Some(&msg))
 }
@@ -319,19 +343,23 @@ struct Saved {
 }
 
 impl Saved {
-    async fn read(mut r: reqwest::Response) -> Self {
-        let status = r.status();
-        let headers = r.headers().clone();
+    async fn read(r: Response) -> Self {
+        let (parts, mut stream) = r.into_parts();
         let mut body = Vec::new();
-        while let Ok(Some(chunk)) = r.chunk().await {
+        while let Some(Ok(frame)) =
+            std::future::poll_fn(|cx| Pin::new(&mut stream).poll_frame(cx)).await
+        {
+            let Ok(chunk) = frame.into_data() else {
+                continue;
+            };
             if body.len() + chunk.len() > ERROR_BODY_CAP {
                 break;
             }
             body.extend_from_slice(&chunk);
         }
         Saved {
-            status,
-            headers,
+            status: parts.status,
+            headers: parts.headers,
             body,
         }
     }
@@ -368,7 +396,8 @@ mod tests {
             ("anthropic-version", "2023-06-01"),
             ("anthropic-beta", "oauth-2025-04-20"),
         ];
-        let out = outgoing_headers(&h, &extra);
+        let mut out = h.clone();
+        outgoing_headers(&mut out, &extra);
         for gone in ["authorization", "x-api-key", "host", "connection"] {
             assert!(!out.contains_key(gone), "{gone}");
         }
@@ -387,7 +416,8 @@ mod tests {
             "anthropic-beta",
             HeaderValue::from_static("oauth-2025-04-20"),
         );
-        let out = outgoing_headers(&h, &extra);
+        let mut out = h;
+        outgoing_headers(&mut out, &extra);
         assert_eq!(out["anthropic-beta"], "oauth-2025-04-20");
         assert_eq!(out["anthropic-version"], "2023-06-01");
     }

@@ -106,10 +106,9 @@ pub fn upstream_path(path: &str, base_path: &str) -> Option<String> {
     // No dot segments, encoded or not, and no empty segments: the path
     // must stay below /v1 whatever the upstream normalises.
     let safe = !rest.is_empty()
-        && rest.split('/').all(|seg| {
-            let lower = seg.to_ascii_lowercase().replace("%2e", ".");
-            !seg.is_empty() && lower != "." && lower != ".." && !lower.contains("%2f")
-        })
+        && rest
+            .split('/')
+            .all(|seg| !seg.is_empty() && !dot_segment(seg) && !escaped_slash(seg))
         && !rest.contains('\\');
     if !safe {
         return None;
@@ -120,6 +119,31 @@ pub fn upstream_path(path: &str, base_path: &str) -> Option<String> {
     } else {
         format!("{base}/v1/{rest}")
     })
+}
+
+/// `.` or `..`, any dot spelled `%2e` (or `%2E`). No allocation: this
+/// runs for every request.
+fn dot_segment(seg: &str) -> bool {
+    let mut b = seg.as_bytes();
+    let mut dots = 0;
+    while !b.is_empty() {
+        if b[0] == b'.' {
+            b = &b[1..];
+        } else if b.len() >= 3 && b[0] == b'%' && b[1] == b'2' && b[2].eq_ignore_ascii_case(&b'e') {
+            b = &b[3..];
+        } else {
+            return false;
+        }
+        dots += 1;
+    }
+    dots == 1 || dots == 2
+}
+
+/// `%2f` (or `%2F`): a slash the upstream may decode.
+fn escaped_slash(seg: &str) -> bool {
+    seg.as_bytes()
+        .windows(3)
+        .any(|w| w[0] == b'%' && w[1] == b'2' && w[2].eq_ignore_ascii_case(&b'f'))
 }
 
 /// Why a request was not forwarded.
@@ -290,6 +314,8 @@ mod tests {
             "/admin",
             "/v1/../admin",
             "/v1/%2e%2E/admin",
+            "/v1/.%2e/admin",
+            "/v1/%2E",
             "/v1/a//b",
             "/v1/a%2Fb",
             "/v1/a\\..\\b",

@@ -48,9 +48,10 @@ pub fn run(
 ) -> Result<()> {
     let loaded = settings.load_config()?;
     let issuer = settings.issuer(&loaded);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .thread_name("keyless-proxy")
+    // One thread serves every connection, as one nginx worker does: on a
+    // small machine a second worker only moves a request's tasks between
+    // cores (measured in docs/performance.md).
+    let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::failure(format!("cannot start the async runtime: {e}")))?;
@@ -65,6 +66,17 @@ pub fn run(
         vars.extend(start(&rt, settings, target, issuer.clone(), fresh, limits)?);
     }
     vars.extend(no_proxy_for_loopback());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    std::thread::Builder::new()
+        .name("keyless-proxy".into())
+        .spawn(move || {
+            rt.block_on(async {
+                let _ = stopped.await;
+            });
+            // The listeners and the renewal tasks end with the run.
+            rt.shutdown_background();
+        })
+        .map_err(|e| Error::failure(format!("cannot start the proxy's thread: {e}")))?;
     let mut cmd = ChildEnv::new(Mode::Proxy, &served, false).command(command, &vars);
     listen::restore_nofile(&mut cmd, saved_nofile);
     // The child dies with keyless, and keyless outlives its descendants
@@ -79,8 +91,7 @@ pub fn run(
     // What the child left running keeps the port reserved, answered 503.
     forward::CLOSING.store(true, std::sync::atomic::Ordering::SeqCst);
     contain::drain();
-    // The listeners and the renewal tasks end with the run.
-    rt.shutdown_background();
+    let _ = stop.send(());
     supervise::finish(status?)
 }
 
@@ -95,7 +106,7 @@ fn start(
 ) -> Result<Vec<Assignment>> {
     let provider = target.provider();
     let upstream = upstream(&target)?;
-    let client = crate::http::api::client_for_api(target.ca_file(), limits.total)?;
+    let client = crate::http::api::client_for_api(&upstream, target.ca_file(), limits.total)?;
     let listener = {
         let _guard = rt.enter();
         bind()
@@ -175,7 +186,7 @@ pub fn serve_sink(
     let (_, nofile) = listen::raise_nofile();
     let limits = listen::Limits::for_nofile(nofile);
     let upstream = upstream(target)?;
-    let client = crate::http::api::client_for_api(target.ca_file(), limits.total)?;
+    let client = crate::http::api::client_for_api(&upstream, target.ca_file(), limits.total)?;
     let failed = |e: std::io::Error| {
         Error::failure(format!(
             "cannot serve the {} proxy sink: {}",

@@ -8,7 +8,9 @@
 //! on a thread of their own; the engine lets one be in flight at a time
 //! and callers that arrive meanwhile get its result.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+use axum::http::HeaderValue;
 
 use crate::acquire;
 use crate::config::IssuerConfig;
@@ -18,21 +20,36 @@ use crate::provider::Configured;
 use crate::secret::Secret;
 use crate::settings::{Freshness, Settings};
 
+/// A token to forward with, and its `Authorization` value (built once per
+/// token, marked sensitive), shared by every request that uses it.
 #[derive(Clone)]
 pub struct Current {
     pub token: Arc<Secret<String>>,
+    pub auth: Option<HeaderValue>,
+    /// The renewal engine's token this was made from.
+    from: Arc<acquire::Token>,
 }
 
-impl From<&acquire::Token> for Current {
-    fn from(t: &acquire::Token) -> Self {
+impl From<Arc<acquire::Token>> for Current {
+    fn from(t: Arc<acquire::Token>) -> Self {
+        let auth = HeaderValue::try_from(format!("Bearer {}", t.access_token.expose()))
+            .ok()
+            .map(|mut v| {
+                v.set_sensitive(true);
+                v
+            });
         Current {
             token: Arc::new(t.access_token.clone()),
+            auth,
+            from: t,
         }
     }
 }
 
 pub struct Tokens {
     renewer: Arc<Renewer<'static>>,
+    /// The last token handed out, reused while the engine's is the same.
+    last: Mutex<Option<Current>>,
 }
 
 impl Tokens {
@@ -50,15 +67,20 @@ impl Tokens {
             &settings.profile,
         );
         let fetch = move |f| acquire::token(&settings, &target, issuer.as_ref(), f);
-        Ok(Tokens {
-            renewer: Arc::new(Renewer::new(Schedule::PROXY, first, fetch)),
-        })
+        Ok(Self::shared(Arc::new(Renewer::new(
+            Schedule::PROXY,
+            first,
+            fetch,
+        ))))
     }
 
     /// Tokens from a renewal engine someone else drives (`keyless agent`,
     /// whose other sinks get what a 401 renews too).
     pub fn shared(renewer: Arc<Renewer<'static>>) -> Self {
-        Tokens { renewer }
+        Tokens {
+            renewer,
+            last: Mutex::new(None),
+        }
     }
 
     /// When the background task should next look (Unix milliseconds).
@@ -71,7 +93,7 @@ impl Tokens {
     /// while it is still valid).
     pub async fn get(&self) -> Result<Current> {
         if !self.renewer.is_due() {
-            return Ok(Current::from(&*self.renewer.current()));
+            return Ok(self.current(self.renewer.current()));
         }
         self.renew(None).await
     }
@@ -83,6 +105,18 @@ impl Tokens {
         self.renew(Some(token.clone())).await
     }
 
+    fn current(&self, t: Arc<acquire::Token>) -> Current {
+        let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
+        match &*last {
+            Some(c) if Arc::ptr_eq(&c.from, &t) => c.clone(),
+            _ => {
+                let c = Current::from(t);
+                *last = Some(c.clone());
+                c
+            }
+        }
+    }
+
     async fn renew(&self, rejected: Option<Arc<Secret<String>>>) -> Result<Current> {
         let renewer = self.renewer.clone();
         let (tx, rx) = tokio::sync::oneshot::channel();
@@ -91,9 +125,11 @@ impl Tokens {
                 Some(t) => Reason::Rejected(t),
                 None => Reason::Due,
             };
-            let _ = tx.send(renewer.renew(reason).map(|t| Current::from(&*t)));
+            let _ = tx.send(renewer.renew(reason));
         });
-        rx.await
-            .unwrap_or_else(|_| Err(Error::failure("the token renewal thread died")))
+        let t = rx
+            .await
+            .unwrap_or_else(|_| Err(Error::failure("the token renewal thread died")))?;
+        Ok(self.current(t))
     }
 }

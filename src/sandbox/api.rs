@@ -214,20 +214,13 @@ pub async fn not_found(method: Method, uri: Uri, headers: HeaderMap) -> Response
 /// a revoked token get 401 from then on; the count says how many it hit.
 pub async fn revoke(AxState(st): AxState<Arc<State>>, body: Bytes) -> Response {
     let rid = new_id("req_sandbox_");
-    let req: Value = if body.is_empty() {
-        json!({})
-    } else {
-        match serde_json::from_slice(&body) {
-            Ok(v @ Value::Object(_)) => v,
-            _ => {
-                return api_error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_request_error",
-                    "the body must be a JSON object: {\"token\": \"…\"} or {}",
-                    &rid,
-                );
-            }
-        }
+    let Some(req) = super::object_or_empty(&body) else {
+        return api_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            "the body must be a JSON object: {\"token\": \"…\"} or {}",
+            &rid,
+        );
     };
     let now = crate::clock::now();
     let minted = st.minted.lock().unwrap();

@@ -306,6 +306,17 @@ pub fn openai_setup_command(url: &str, exe: &str) -> Vec<String> {
     ]
 }
 
+/// A request body that must be a JSON object; an empty one is `{}`.
+pub fn object_or_empty(body: &[u8]) -> Option<serde_json::Value> {
+    if body.is_empty() {
+        return Some(serde_json::json!({}));
+    }
+    match serde_json::from_slice(body) {
+        Ok(v @ serde_json::Value::Object(_)) => Some(v),
+        _ => None,
+    }
+}
+
 pub fn new_id(prefix: &str) -> String {
     use rand::RngCore;
     let mut b = [0u8; 12];

@@ -6,7 +6,6 @@
 use std::path::{Path, PathBuf};
 
 use super::{IdentityToken, Origin};
-use crate::env_vars;
 use crate::error::{Error, Kind, Result};
 use crate::jwt::MAX_ASSERTION_BYTES;
 use crate::provider::TokenKind;
@@ -15,9 +14,9 @@ use crate::secret::Secret;
 /// `~/…` relative to `$HOME`, as a shell would expand it.
 pub fn expand_home(path: &str) -> PathBuf {
     if let Some(rest) = path.strip_prefix("~/")
-        && let Some(home) = std::env::var_os(env_vars::HOME)
+        && let Some(home) = crate::clients::places::home()
     {
-        return PathBuf::from(home).join(rest);
+        return home.join(rest);
     }
     PathBuf::from(path)
 }

@@ -187,10 +187,10 @@ fn client_ttl_warnings(
             ));
         }
     }
-    let codex_home = match env_vars::lookup(inp.env.var, env_vars::CODEX_HOME) {
-        Some(h) => Some(PathBuf::from(h)),
-        None => inp.env.home.as_ref().map(|h| h.join(".codex")),
-    };
+    let codex_home = crate::clients::places::codex_home(
+        env_vars::lookup(inp.env.var, env_vars::CODEX_HOME),
+        inp.env.home.as_deref(),
+    );
     if let Some(every) = codex_home
         .as_deref()
         .and_then(codex::codex_refresh_interval_ms)

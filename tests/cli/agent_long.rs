@@ -10,24 +10,6 @@ use crate::agent_support::*;
 use crate::common::*;
 use crate::real_clients::{Trap, clients, hermetic, run_bounded, script};
 
-/// Messages calls every `gap` seconds for `secs` seconds; prints
-/// `{"ok": N, "failed": N, "errors": [...]}`.
-const PY_LOOP: &str = r#"
-import json, sys, time, anthropic
-secs, gap = float(sys.argv[1]), float(sys.argv[2])
-client = anthropic.Anthropic(max_retries=0)
-ok, errors = 0, []
-end = time.time() + secs
-while time.time() < end:
-    try:
-        client.messages.create(model="claude-sandbox-1", max_tokens=8, messages=[{"role": "user", "content": "ping"}])
-        ok += 1
-    except Exception as e:
-        errors.append(f"{time.time():.1f} {type(e).__name__}: {e}"[:200])
-    time.sleep(gap)
-print(json.dumps({"ok": ok, "failed": len(errors), "errors": errors}), flush=True)
-"#;
-
 fn renewals(log: &str) -> u64 {
     log.matches("agent: renewed the token").count() as u64
 }
@@ -56,7 +38,7 @@ fn eight_sdk_processes_on_one_profile_sink_for_three_minutes() {
     for i in 0..8 {
         let mut c = if i % 2 == 0 {
             let mut c = hermetic(&env, Path::new(&py), &trap);
-            c.args(["-c", PY_LOOP, "180", "1"]);
+            c.args(["-c", PY_ANTHROPIC_LOOP, "180", "1"]);
             c
         } else {
             let mut c = hermetic(&env, Path::new("node"), &trap);
@@ -206,7 +188,7 @@ fn a_one_token_per_job_identity_read_by_four_programs_is_one_exchange() {
     for i in 0..4 {
         let mut c = if i < 3 {
             let mut c = hermetic(&env, Path::new(&py), &trap);
-            c.args(["-c", PY_LOOP, "3", "1"])
+            c.args(["-c", PY_ANTHROPIC_LOOP, "3", "1"])
                 .env("ANTHROPIC_CONFIG_DIR", &dir);
             c
         } else {

@@ -11,22 +11,6 @@ use crate::agent_support::*;
 use crate::common::*;
 use crate::real_clients::{Trap, hermetic, revoke, run_bounded, sandbox_env};
 
-const PY_ANTHROPIC: &str = r#"
-import json, sys, time, anthropic
-secs, gap = float(sys.argv[1]), float(sys.argv[2])
-client = anthropic.Anthropic(max_retries=0)
-ok, errors = 0, []
-end = time.time() + secs
-while time.time() < end:
-    try:
-        client.messages.create(model="claude-sandbox-1", max_tokens=8, messages=[{"role": "user", "content": "ping"}])
-        ok += 1
-    except Exception as e:
-        errors.append(f"{time.time():.1f} {type(e).__name__}: {e}"[:200])
-    time.sleep(gap)
-print(json.dumps({"ok": ok, "failed": len(errors), "errors": errors}), flush=True)
-"#;
-
 const PY_OPENAI_UDS: &str = r#"
 import json, sys, time, openai
 import httpx2 as httpx  # the pinned openai SDK is built on httpx2
@@ -101,7 +85,7 @@ fn proxy_sinks_serve_three_clients_for_three_minutes_and_replace_a_revoked_token
     let secs = "180";
     let mut clients: Vec<(String, Command)> = Vec::new();
     let mut c = hermetic(&env, Path::new(&py), &trap);
-    c.args(["-c", PY_ANTHROPIC, secs, "1"])
+    c.args(["-c", PY_ANTHROPIC_LOOP, secs, "1"])
         .env("ANTHROPIC_BASE_URL", format!("http://127.0.0.1:{port}"))
         .env("ANTHROPIC_AUTH_TOKEN", &key);
     clients.push(("the Anthropic SDK".into(), c));

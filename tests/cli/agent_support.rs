@@ -145,3 +145,21 @@ pub fn now() -> f64 {
         .unwrap()
         .as_secs_f64()
 }
+
+/// Messages calls every `gap` seconds for `secs` seconds; prints
+/// `{"ok": N, "failed": N, "errors": [...]}`.
+pub const PY_ANTHROPIC_LOOP: &str = r#"
+import json, sys, time, anthropic
+secs, gap = float(sys.argv[1]), float(sys.argv[2])
+client = anthropic.Anthropic(max_retries=0)
+ok, errors = 0, []
+end = time.time() + secs
+while time.time() < end:
+    try:
+        client.messages.create(model="claude-sandbox-1", max_tokens=8, messages=[{"role": "user", "content": "ping"}])
+        ok += 1
+    except Exception as e:
+        errors.append(f"{time.time():.1f} {type(e).__name__}: {e}"[:200])
+    time.sleep(gap)
+print(json.dumps({"ok": ok, "failed": len(errors), "errors": errors}), flush=True)
+"#;

@@ -65,18 +65,7 @@ fn imds() -> Fake {
 
 fn azure_env(api: &Fake, audience: Option<&str>) -> TestEnv {
     let env = TestEnv::new();
-    let mut extra = vec![
-        "--service-account-id",
-        SA,
-        "--workspace-id",
-        WS,
-        "--identity",
-        "azure",
-    ];
-    if let Some(a) = audience {
-        extra.extend(["--audience", a]);
-    }
-    env.setup_anthropic(&api.url, &extra);
+    env.setup_with_audience(&api.url, "azure", audience);
     env
 }
 

@@ -16,18 +16,7 @@ fn token(n: usize) -> String {
 
 fn auto_env(api: &Fake, audience: Option<&str>) -> TestEnv {
     let env = TestEnv::new();
-    let mut extra = vec![
-        "--service-account-id",
-        SA,
-        "--workspace-id",
-        WS,
-        "--identity",
-        "auto",
-    ];
-    if let Some(a) = audience {
-        extra.extend(["--audience", a]);
-    }
-    env.setup_anthropic(&api.url, &extra);
+    env.setup_with_audience(&api.url, "auto", audience);
     env
 }
 

@@ -2,15 +2,14 @@
 //! connection does not hold up the real callback, and with
 //! `--redirect-host localhost` no other program can take [::1] on the port.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 
 use crate::common::*;
-use crate::fake_idp::FakeIdp;
+use crate::fake_idp::{FakeIdp, browser_login, query};
 
 fn setup(extra: &[&str]) -> (FakeIdp, TestEnv) {
     let idp = FakeIdp::start(|ctx, _| ctx.tokens(Some(ctx.id_token(json!({}))), Some("rt-c")));
@@ -19,50 +18,13 @@ fn setup(extra: &[&str]) -> (FakeIdp, TestEnv) {
     (idp, env)
 }
 
-/// Start `login --browser --no-browser`; return the child and the printed
-/// authorization URL.
-fn start_login(env: &TestEnv) -> (std::process::Child, url::Url) {
-    let mut child = env
-        .cmd()
-        .args(["login", "--browser", "--no-browser", "--timeout", "20"])
-        .env("KEYLESS_SECRET_STORE", "file")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = BufReader::new(child.stderr.take().unwrap());
-    let url = loop {
-        let mut line = String::new();
-        assert!(err.read_line(&mut line).unwrap() > 0, "no URL printed");
-        if let Some(u) = line.trim().strip_prefix("http") {
-            break url::Url::parse(&format!("http{u}")).unwrap();
-        }
-    };
-    // keep draining stderr so that keyless never blocks on it
-    std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
-    (child, url)
-}
-
-fn query(u: &url::Url, k: &str) -> String {
-    u.query_pairs()
-        .find(|(n, _)| n == k)
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
-}
-
 /// The callback for `url`'s sign-in, sent to `addr`; returns the response.
 fn callback(addr: SocketAddr, url: &url::Url) -> String {
-    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
-    write!(
-        s,
-        "GET /callback?code=c0de&state={} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    http::get(&format!(
+        "http://{addr}/callback?code=c0de&state={}",
         query(url, "state")
-    )
-    .unwrap();
-    let mut b = String::new();
-    let _ = s.read_to_string(&mut b);
-    b
+    ))
+    .text()
 }
 
 fn redirect_port(url: &url::Url) -> u16 {
@@ -75,7 +37,7 @@ fn redirect_port(url: &url::Url) -> u16 {
 #[test]
 fn a_slow_loris_connection_does_not_delay_the_callback() {
     let (idp, env) = setup(&[]);
-    let (child, url) = start_login(&env);
+    let (child, url, _) = browser_login(&env);
     *idp.ctx.nonce.lock().unwrap() = Some(query(&url, "nonce"));
     let addr: SocketAddr = ([127, 0, 0, 1], redirect_port(&url)).into();
     // two connections that never finish their request line
@@ -107,7 +69,7 @@ fn with_redirect_host_localhost_ipv6_loopback_is_keyless_too() {
         return;
     }
     let (idp, env) = setup(&["--redirect-host", "localhost"]);
-    let (child, url) = start_login(&env);
+    let (child, url, _) = browser_login(&env);
     *idp.ctx.nonce.lock().unwrap() = Some(query(&url, "nonce"));
     let port = redirect_port(&url);
     assert!(query(&url, "redirect_uri").starts_with("http://localhost:"));

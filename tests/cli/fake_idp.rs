@@ -11,6 +11,10 @@ use p256::elliptic_curve::sec1::ToEncodedPoint;
 use p256::pkcs8::EncodePrivateKey;
 use serde_json::{Value, json};
 
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+
+use crate::common::{TestEnv, assert_no_secrets};
 use crate::fake::{Fake, Reply, Request};
 
 pub struct Key {
@@ -210,4 +214,49 @@ impl FakeIdp {
         args.extend_from_slice(extra);
         env.run(&args).success();
     }
+}
+
+/// Start a browser login without a browser; return the child, the
+/// authorization URL it printed, and the rest of its stderr when it ends.
+pub fn browser_login(
+    env: &TestEnv,
+) -> (
+    std::process::Child,
+    url::Url,
+    std::thread::JoinHandle<String>,
+) {
+    let mut child = env
+        .cmd()
+        .args(["login", "--browser", "--no-browser", "--timeout", "20"])
+        .env("KEYLESS_SECRET_STORE", "file")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let url = loop {
+        let mut line = String::new();
+        assert!(
+            err.read_line(&mut line).unwrap() > 0,
+            "keyless printed no URL"
+        );
+        if let Some(u) = line.trim().strip_prefix("http") {
+            break url::Url::parse(&format!("http{u}")).unwrap();
+        }
+    };
+    let rest = std::thread::spawn(move || {
+        let mut rest = String::new();
+        let _ = std::io::Read::read_to_string(&mut err, &mut rest);
+        assert_no_secrets(&rest);
+        rest
+    });
+    (child, url, rest)
+}
+
+/// The value of `k` in `u`'s query, or "".
+pub fn query(u: &url::Url, k: &str) -> String {
+    u.query_pairs()
+        .find(|(n, _)| n == k)
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
 }

@@ -409,28 +409,9 @@ fn access_token_assertions_and_client_credentials() {
 }
 
 fn post_form(url: &str, body: &str) -> (u16, serde_json::Value) {
-    use std::io::{Read, Write};
-    let u = url::Url::parse(url).unwrap();
-    let mut s = std::net::TcpStream::connect((u.host_str().unwrap(), u.port().unwrap())).unwrap();
-    write!(
-        s,
-        "POST {} HTTP/1.1\r\nHost: {}:{}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        u.path(), u.host_str().unwrap(), u.port().unwrap(), body.len()
-    )
-    .unwrap();
-    let mut buf = String::new();
-    s.read_to_string(&mut buf).unwrap();
-    let status = buf[9..12].parse().unwrap();
-    let body = buf.split_once("\r\n\r\n").map(|x| x.1).unwrap_or("");
-    // the provider may answer chunked: take the JSON object within
-    let json = body
-        .find('{')
-        .and_then(|a| body.rfind('}').map(|b| &body[a..=b]))
-        .unwrap_or("null");
-    (
-        status,
-        serde_json::from_str(json).unwrap_or(serde_json::Value::Null),
-    )
+    let form = [("Content-Type", "application/x-www-form-urlencoded")];
+    let r = http::request("POST", url, &form, body);
+    (r.status, r.json())
 }
 
 #[test]

@@ -119,6 +119,51 @@ fn the_per_directory_file_stops_at_home_and_only_names_known_profiles() {
     assert!(r.stdout.is_empty());
 }
 
+/// Outside the home directory (a checkout in /srv, /tmp, a CI workspace)
+/// the walk stops at the top of the user's own tree: a directory another
+/// account owns ends it, so a `.keyless-profile` there or above (even
+/// root's, which would choose for every user below it) is not read. Within
+/// the user's own directories it is found as under home.
+#[test]
+fn outside_home_the_walk_stops_where_the_users_own_directories_end() {
+    // Another account's directory is needed: chown needs root.
+    // SAFETY: geteuid has no preconditions.
+    if !require_tool("root (to give a directory to another account)", unsafe {
+        libc::geteuid() == 0
+    }) {
+        return;
+    }
+    let (env, _sb) = two_profiles();
+    let outside = tempfile::Builder::new()
+        .prefix("keyless-outside-")
+        .tempdir()
+        .unwrap();
+    let shared = outside.path().join("shared");
+    let mine = shared.join("mine/sub");
+    std::fs::create_dir_all(&mine).unwrap();
+    std::os::unix::fs::chown(&shared, Some(65534), Some(65534)).unwrap();
+    // a file of root's (trusted by owner and mode) in a directory that is not the user's
+    std::fs::write(shared.join(".keyless-profile"), "work\n").unwrap();
+    let k = status_profile(&env, |c| {
+        c.current_dir(&mine);
+    });
+    assert_eq!(
+        (k["profile_rule"].as_str(), k["profile_file"].as_str()),
+        (Some("default"), None),
+        "{k}"
+    );
+    // In the user's own directory it counts.
+    let own = shared.join("mine/.keyless-profile");
+    std::fs::write(&own, "work\n").unwrap();
+    let k = status_profile(&env, |c| {
+        c.current_dir(&mine);
+    });
+    assert_eq!(
+        (k["profile_rule"].as_str(), k["profile_file"].as_str()),
+        (Some("directory"), own.to_str()),
+    );
+}
+
 #[test]
 fn an_unknown_profile_lists_the_known_ones() {
     let (env, _sb) = two_profiles();

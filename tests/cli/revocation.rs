@@ -4,8 +4,6 @@
 //! A Fake plays both the token endpoint and an API that revokes the first
 //! token it minted.
 
-use std::io::{Read, Write};
-
 use crate::common::*;
 use crate::fake::{Fake, Reply};
 
@@ -46,16 +44,8 @@ fn exchanges(fake: &Fake) -> usize {
 
 /// What a client does with the token: one API call, its HTTP status.
 fn call_api(base: &str, token: &str) -> u16 {
-    let addr = base.trim_start_matches("http://");
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
-    write!(
-        s,
-        "GET /v1/models HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    out.split_whitespace().nth(1).unwrap().parse().unwrap()
+    let bearer = format!("Bearer {token}");
+    http::call(base, "GET", "/v1/models", &[("Authorization", &bearer)], "").status
 }
 
 /// The identity file rotates (a kubelet, a SPIFFE helper): a new JWT.

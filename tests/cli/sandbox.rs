@@ -1,11 +1,9 @@
 //! The sandbox as a server: it validates assertions as the reference says the
 //! real service does, and its API accepts only live tokens it minted.
 
-use std::io::{Read, Write};
-
 use crate::common::*;
 
-/// A raw HTTP/1.1 request to the sandbox; returns (status, body).
+/// An HTTP/1.1 request to the sandbox; returns (status, JSON body or null).
 pub fn request(
     url: &str,
     method: &str,
@@ -13,26 +11,8 @@ pub fn request(
     headers: &[(&str, &str)],
     body: &str,
 ) -> (u16, serde_json::Value) {
-    let host = url.strip_prefix("http://").unwrap();
-    let mut s = std::net::TcpStream::connect(host).unwrap();
-    let mut req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    req.push_str(body);
-    s.write_all(req.as_bytes()).unwrap();
-    let mut buf = String::new();
-    s.read_to_string(&mut buf).unwrap();
-    let status = buf[9..12].parse().unwrap();
-    let body = buf.split_once("\r\n\r\n").unwrap().1;
-    (
-        status,
-        serde_json::from_str(body).unwrap_or(serde_json::Value::Null),
-    )
+    let r = http::call(url, method, path, headers, body);
+    (r.status, r.json())
 }
 
 fn exchange(

@@ -5,52 +5,41 @@
 //! mints.
 
 use std::collections::HashMap;
-use std::io::{Read, Write};
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use base64::Engine;
 
 use crate::common::*;
 
-/// `keyless sandbox --print-env PLATFORM`: the server and what it printed.
+/// `keyless sandbox --print-env PLATFORM`: the server and the variables it
+/// printed.
 pub struct PlatformSandbox {
     pub url: String,
     pub env: HashMap<String, String>,
-    child: std::process::Child,
+    _sandbox: Sandbox,
 }
 
 impl PlatformSandbox {
     pub fn start(platform: &str) -> Self {
-        use std::io::BufRead;
-        let mut child = Command::new(BIN)
-            .args(["sandbox", "--print-env", platform])
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
-        let mut env = HashMap::new();
-        let url = loop {
-            let line = lines.next().expect("sandbox exited early").unwrap();
-            if let Some(u) = line.strip_prefix("# listening on ") {
-                break u.trim().to_string();
-            }
-            if line.starts_with('#') {
-                continue;
-            }
-            let (k, v) = line
-                .strip_prefix("export ")
-                .and_then(|l| l.split_once('='))
-                .unwrap_or_else(|| panic!("not an export line: {line:?}"));
-            let v = v.trim_matches('\'');
-            env.insert(k.to_string(), v.to_string());
-        };
-        std::thread::spawn(move || for _ in lines {});
-        PlatformSandbox { url, env, child }
+        let sandbox = Sandbox::start_until(&["--print-env", platform], "# listening on ");
+        let env = sandbox
+            .printed
+            .iter()
+            .filter(|l| !l.starts_with('#'))
+            .map(|line| {
+                let (k, v) = line
+                    .strip_prefix("export ")
+                    .and_then(|l| l.split_once('='))
+                    .unwrap_or_else(|| panic!("not an export line: {line:?}"));
+                (k.to_string(), v.trim_matches('\'').to_string())
+            })
+            .collect();
+        PlatformSandbox {
+            url: sandbox.url.clone(),
+            env,
+            _sandbox: sandbox,
+        }
     }
 
     pub fn var(&self, k: &str) -> &str {
@@ -78,43 +67,8 @@ impl PlatformSandbox {
     }
 }
 
-impl Drop for PlatformSandbox {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-pub struct Raw {
-    pub status: u16,
-    pub headers: String,
-    pub body: String,
-}
-
-/// One HTTP/1.1 request to a loopback URL; `path` may carry a query.
-pub fn raw(url: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Raw {
-    let host = url.strip_prefix("http://").unwrap();
-    let host = host.split('/').next().unwrap();
-    let mut s = std::net::TcpStream::connect(host).unwrap();
-    let mut req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    req.push_str(body);
-    s.write_all(req.as_bytes()).unwrap();
-    let mut buf = String::new();
-    s.read_to_string(&mut buf).unwrap();
-    let (head, body) = buf.split_once("\r\n\r\n").unwrap();
-    Raw {
-        status: head[9..12].parse().unwrap(),
-        headers: head.to_ascii_lowercase(),
-        body: body.to_string(),
-    }
-}
+// One HTTP/1.1 request to a loopback URL; `path` may carry a query.
+use crate::common::http::call as raw;
 
 /// The path and query of a URL the sandbox printed.
 fn path_of(url: &str) -> String {
@@ -261,9 +215,10 @@ fn google_auth_fetches_an_id_token_from_the_metadata_stand_in() {
     let r = raw(&sb.url, "GET", &q, &[("metadata-flavor", "Google")], "");
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(
-        r.headers.contains("metadata-flavor: google"),
+        r.header("metadata-flavor")
+            .is_some_and(|v| v.eq_ignore_ascii_case("google")),
         "{}",
-        r.headers
+        r.head
     );
     let c = claims(&r.body);
     assert_eq!(
@@ -631,6 +586,9 @@ fn demo_ci_other_platforms_run_a_zero_setup_job() {
         ("buildkite", "buildkite", false),
         ("azure-pipelines", "azure-pipelines", false),
         ("aws", "aws", true),
+        // the job's token variable, and the projected token file
+        ("gitlab", "env", false),
+        ("kubernetes", "env", false),
     ] {
         let r = demo_ci(platform);
         r.success();
@@ -743,4 +701,69 @@ fn github_immutable_subject_needs_a_rule_written_for_it() {
         "{}",
         r.stderr
     );
+}
+
+/// GitLab and Kubernetes hand the job its JWT (a variable, a file): the
+/// sandbox mints them in the platform's claim shape, the README's rule for
+/// each (subject, and GitLab's project ID) accepts them, and one from a
+/// fork (another project ID, same path shape) is denied.
+#[test]
+fn gitlab_and_kubernetes_hand_over_jwts_their_rules_accept() {
+    let gl = PlatformSandbox::start("gitlab");
+    assert_eq!(gl.var("GITLAB_CI"), "true");
+    assert_eq!(gl.var("KEYLESS_IDENTITY"), "env");
+    let jwt = gl.var("ANTHROPIC_IDENTITY_TOKEN").to_string();
+    let claims = jwt_claims(&jwt);
+    assert_eq!(
+        claims["sub"],
+        "project_path:keyless-sandbox/demo:ref_type:branch:ref:main"
+    );
+    assert_eq!(claims["aud"], "https://api.anthropic.com");
+    assert_eq!(claims["iss"], gl.url.as_str());
+    let (status, body) = gl.exchange(&jwt);
+    assert_eq!(status, 200, "{body}");
+
+    let k8s = PlatformSandbox::start("kubernetes");
+    let file = std::path::PathBuf::from(k8s.var("ANTHROPIC_IDENTITY_TOKEN_FILE"));
+    let jwt = std::fs::read_to_string(&file).unwrap();
+    let claims = jwt_claims(&jwt);
+    assert_eq!(claims["sub"], "system:serviceaccount:keyless-sandbox:app");
+    assert_eq!(claims["kubernetes.io"]["namespace"], "keyless-sandbox");
+    assert_eq!(claims["aud"][0], "https://api.anthropic.com");
+    let (status, body) = k8s.exchange(&jwt);
+    assert_eq!(status, 200, "{body}");
+}
+
+#[test]
+fn demo_ci_gitlab_and_kubernetes_narrate_what_the_job_is_handed() {
+    let r = demo_ci("gitlab");
+    r.success();
+    for needle in [
+        "GitLab CI (id_tokens)",
+        "GITLAB_CI=true",
+        "ANTHROPIC_FEDERATION_RULE_ID=fdrl_01sandboxgitlab",
+        "project_id 42000001",
+    ] {
+        assert!(r.stderr.contains(needle), "{needle:?}:\n{}", r.stderr);
+    }
+    // The JWT itself is shown masked only.
+    let shown = r
+        .stderr
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("ANTHROPIC_IDENTITY_TOKEN="))
+        .unwrap();
+    assert!(
+        shown.starts_with("a JWT ending …") && shown.len() < 24,
+        "{shown}"
+    );
+
+    let r = demo_ci("kubernetes");
+    r.success();
+    for needle in [
+        "ANTHROPIC_IDENTITY_TOKEN_FILE=",
+        "sub system:serviceaccount:keyless-sandbox:app",
+        "/v1/messages → 200",
+    ] {
+        assert!(r.stderr.contains(needle), "{needle:?}:\n{}", r.stderr);
+    }
 }

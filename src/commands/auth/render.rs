@@ -97,7 +97,12 @@ fn static_keys_section(s: &mut String, r: &Report) {
         let _ = writeln!(s, "  none found");
     }
     for f in &r.static_keys {
-        let _ = writeln!(s, "  {}:{}  {}", f.path, f.line, f.what);
+        // A registry key has no lines.
+        if f.path.starts_with("HKEY_") {
+            let _ = writeln!(s, "  {}  {}", f.path, f.what);
+        } else {
+            let _ = writeln!(s, "  {}:{}  {}", f.path, f.line, f.what);
+        }
     }
 }
 

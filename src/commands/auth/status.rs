@@ -28,7 +28,7 @@ pub fn run(settings: &Settings, args: &StatusArgs) -> Result<()> {
         settings.require_known(&loaded)?;
     }
     let var = |n: &str| std::env::var(n).ok();
-    let home = std::env::var_os(env_vars::HOME).map(std::path::PathBuf::from);
+    let home = crate::clients::places::home();
     let inputs = status::Inputs {
         settings,
         env: precedence::Env {
@@ -36,9 +36,7 @@ pub fn run(settings: &Settings, args: &StatusArgs) -> Result<()> {
             home: home.clone(),
         },
         cwd: std::env::current_dir().ok(),
-        xdg_config: std::env::var_os(env_vars::XDG_CONFIG_HOME)
-            .filter(|v| !v.is_empty())
-            .map(std::path::PathBuf::from),
+        xdg_config: env_vars::path(env_vars::XDG_CONFIG_HOME),
     };
     let mut report = status::gather(&inputs);
     if args.check {

@@ -55,6 +55,15 @@ const CI_PLATFORMS: &[CiPlatform] = &[
         platform: Platform::Aws,
         found_by_auto: false,
     },
+    // The token variables themselves choose the `env` source.
+    CiPlatform {
+        platform: Platform::Gitlab,
+        found_by_auto: true,
+    },
+    CiPlatform {
+        platform: Platform::Kubernetes,
+        found_by_auto: true,
+    },
 ];
 
 /// The variables that are secrets: shown masked in the narration.
@@ -101,7 +110,9 @@ pub fn run(platform: Platform) -> Result<()> {
         platform.describe_match()
     ));
 
-    let mut vars = platform.env(st);
+    let mut vars = platform
+        .env(st, tmp.path())
+        .map_err(|e| Error::failure(format!("cannot write the platform's token file: {e}")))?;
     say("\n2. The platform's own variables, as the job would have them:");
     narrate(&vars);
     let federation = platforms::federation_env(st, platform);
@@ -170,7 +181,7 @@ fn narrate(vars: &[(&str, String)]) {
 /// `demo --messages-call`: the child `exec` runs, a stand-in for an SDK
 /// app: one Messages call with the token and base URL it was handed.
 pub fn messages_call() -> Result<()> {
-    let get = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
+    let get = ev::var;
     let (Some(token), Some(url)) = (get(ev::ANTHROPIC_AUTH_TOKEN), get(ev::ANTHROPIC_BASE_URL))
     else {
         return Err(Error::config(format!(

@@ -127,7 +127,7 @@ fn renew_until_exit(
 /// token. keyless's own helper serves the same tokens (the base URL stays
 /// in the child's environment for it); anything else is said.
 fn warn_claude_code_conflicts() {
-    let home = std::env::var_os(env_vars::HOME).map(std::path::PathBuf::from);
+    let home = crate::clients::places::home();
     let cwd = std::env::current_dir().ok();
     let scan = crate::clients::scan::scan(home.as_deref(), cwd.as_deref(), None);
     if let Some(path) = &scan.helper.path

@@ -106,9 +106,14 @@ pub fn refresh_interval_ms(cache: &TokenCache, provider: Provider) -> u64 {
 
 fn settings_path(scope: ClaudeScope) -> Result<PathBuf> {
     match scope {
-        ClaudeScope::User => std::env::var_os(env_vars::HOME)
-            .map(|h| PathBuf::from(h).join(".claude/settings.json"))
-            .ok_or_else(|| Error::config("cannot find Claude Code's settings: HOME is not set")),
+        ClaudeScope::User => crate::clients::places::home()
+            .map(|h| crate::clients::places::claude_user_settings(&h))
+            .ok_or_else(|| {
+                Error::config(format!(
+                    "cannot find Claude Code's settings: {} is not set",
+                    crate::clients::places::home_variable()
+                ))
+            }),
         ClaudeScope::Project => Ok(PathBuf::from(".claude/settings.json")),
     }
 }
@@ -227,7 +232,7 @@ fn warn_static_credentials(merged: &Value, path: &Path, scope: ClaudeScope) {
         .into_iter()
         .map(|(k, outranks)| (format!("{} in {}", k, path.display()), outranks))
         .collect();
-    let home = std::env::var_os(env_vars::HOME).map(PathBuf::from);
+    let home = crate::clients::places::home();
     let cwd = std::env::current_dir().ok();
     let scan = crate::clients::scan::scan(home.as_deref(), cwd.as_deref(), None);
     let this = std::path::absolute(path)
@@ -237,7 +242,7 @@ fn warn_static_credentials(merged: &Value, path: &Path, scope: ClaudeScope) {
         found.push((format!("{} in {}", f.what, f.path), true));
     }
     if let Some(state) = &home {
-        let state = state.join(".claude.json");
+        let state = crate::clients::places::claude_state(state);
         let mut f = Vec::new();
         crate::clients::claude_code::scan_claude_state(
             &state,

@@ -35,12 +35,16 @@ pub struct SetupCodexArgs {
 pub use crate::clients::codex::CODEX_PROVIDER as PROVIDER;
 
 fn config_path() -> Result<PathBuf> {
-    if let Some(h) = std::env::var_os(env_vars::CODEX_HOME).filter(|h| !h.is_empty()) {
-        return Ok(PathBuf::from(h).join("config.toml"));
-    }
-    std::env::var_os(env_vars::HOME)
-        .map(|h| PathBuf::from(h).join(".codex/config.toml"))
-        .ok_or_else(|| Error::config("cannot find Codex's config: HOME is not set"))
+    let home = crate::clients::places::home();
+    crate::clients::places::codex_home(env_vars::var(env_vars::CODEX_HOME), home.as_deref())
+        .map(|h| h.join("config.toml"))
+        .ok_or_else(|| {
+            Error::config(format!(
+                "cannot find Codex's config: neither {} nor {} is set",
+                env_vars::CODEX_HOME,
+                crate::clients::places::home_variable()
+            ))
+        })
 }
 
 /// The merged document, or an error that leaves the file untouched.

@@ -44,18 +44,11 @@ pub async fn token(
         super::refused("Buildkite", "a job id that is not the running job's");
         return message(StatusCode::NOT_FOUND, "No job found");
     }
-    let req: Value = if body.is_empty() {
-        json!({})
-    } else {
-        match serde_json::from_slice(&body) {
-            Ok(v @ Value::Object(_)) => v,
-            _ => {
-                return message(
-                    StatusCode::BAD_REQUEST,
-                    "The request body is not a JSON object",
-                );
-            }
-        }
+    let Some(req) = crate::sandbox::object_or_empty(&body) else {
+        return message(
+            StatusCode::BAD_REQUEST,
+            "The request body is not a JSON object",
+        );
     };
     let aud = req["audience"]
         .as_str()

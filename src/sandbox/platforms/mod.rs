@@ -1,7 +1,8 @@
 //! Loopback stand-ins for the platforms' own identity-token endpoints, on the
 //! sandbox's server: GitHub Actions' OIDC request URL, Google's metadata
 //! server, Azure IMDS and App Service, Buildkite's agent OIDC API and Azure
-//! DevOps' `SYSTEM_OIDCREQUESTURI` (AWS STS is `super::sts`).
+//! DevOps' `SYSTEM_OIDCREQUESTURI` (AWS STS is `super::sts`); and the JWTs
+//! GitLab CI and Kubernetes hand a job outright ([`handed`]).
 //!
 //! Each answers in its platform's wire format, refuses what its platform
 //! refuses (a missing header, a wrong request token), and mints JWTs signed
@@ -16,6 +17,7 @@ mod azure_devops;
 mod buildkite;
 mod gcp;
 mod github;
+pub mod handed;
 
 use std::sync::Arc;
 
@@ -151,10 +153,14 @@ pub enum Platform {
     Buildkite,
     AzurePipelines,
     Aws,
+    /// GitLab CI: the job's `id_tokens:` variable.
+    Gitlab,
+    /// A Kubernetes pod's projected service-account token file.
+    Kubernetes,
 }
 
 impl Platform {
-    pub const ALL: [Platform; 8] = [
+    pub const ALL: [Platform; 10] = [
         Platform::GithubActions,
         Platform::GithubActionsImmutable,
         Platform::Gcp,
@@ -163,6 +169,8 @@ impl Platform {
         Platform::Buildkite,
         Platform::AzurePipelines,
         Platform::Aws,
+        Platform::Gitlab,
+        Platform::Kubernetes,
     ];
 
     pub fn title(self) -> &'static str {
@@ -177,6 +185,8 @@ impl Platform {
             Platform::Buildkite => "Buildkite",
             Platform::AzurePipelines => "Azure Pipelines",
             Platform::Aws => "AWS (STS GetWebIdentityToken)",
+            Platform::Gitlab => "GitLab CI (id_tokens)",
+            Platform::Kubernetes => "Kubernetes (projected service-account token)",
         }
     }
 
@@ -190,6 +200,8 @@ impl Platform {
             Platform::Buildkite => "fdrl_01sandboxbuildkite",
             Platform::AzurePipelines => "fdrl_01sandboxazpipelines",
             Platform::Aws => "fdrl_01sandboxaws",
+            Platform::Gitlab => "fdrl_01sandboxgitlab",
+            Platform::Kubernetes => "fdrl_01sandboxkubernetes",
         }
     }
 
@@ -233,15 +245,32 @@ impl Platform {
             },
             Platform::AzurePipelines => prefix(&format!("sc://{AZURE_DEVOPS_ORG}/demo/*")),
             Platform::Aws => prefix("arn:aws:iam::*"),
+            // Forks share the path's shape: pin the project's ID too.
+            Platform::Gitlab => Match {
+                claims: [(
+                    "project_id".to_string(),
+                    handed::GITLAB_PROJECT_ID.to_string(),
+                )]
+                .into(),
+                ..prefix(handed::GITLAB_SUBJECT)
+            },
+            Platform::Kubernetes => prefix(handed::KUBERNETES_SUBJECT),
         }
     }
 
-    /// The shell assignments that point a job's tools at the stand-in.
-    pub fn env(self, st: &State) -> Vec<(&'static str, String)> {
+    /// The shell assignments that point a job's tools at the stand-in. A
+    /// platform that hands the job a file (Kubernetes) gets it written in
+    /// `scratch`, which must outlive the job.
+    pub fn env(
+        self,
+        st: &State,
+        scratch: &std::path::Path,
+    ) -> std::io::Result<Vec<(&'static str, String)>> {
         let url = &st.url;
         let host = url.trim_start_matches("http://").to_string();
         let s = &st.platform_secrets;
-        match self {
+        let lifetime = 600;
+        Ok(match self {
             Platform::GithubActions | Platform::GithubActionsImmutable => vec![
                 (ev::GITHUB_ACTIONS, "true".into()),
                 (
@@ -302,7 +331,25 @@ impl Platform {
                 (ev::AWS_SECRET_ACCESS_KEY, AWS_SECRET_ACCESS_KEY.into()),
                 (ev::AWS_REGION, AWS_REGION.into()),
             ],
-        }
+            Platform::Gitlab => vec![
+                (ev::GITLAB_CI, "true".into()),
+                (
+                    ev::ANTHROPIC_IDENTITY_TOKEN,
+                    handed::gitlab_id_token(st, lifetime),
+                ),
+            ],
+            Platform::Kubernetes => {
+                let file = scratch.join("anthropic.com-token");
+                crate::private_fs::write_atomic(
+                    &file,
+                    handed::kubernetes_token(st, lifetime).as_bytes(),
+                )?;
+                vec![(
+                    ev::ANTHROPIC_IDENTITY_TOKEN_FILE,
+                    file.display().to_string(),
+                )]
+            }
+        })
     }
 }
 
@@ -349,6 +396,8 @@ impl Platform {
             Platform::Buildkite => "buildkite",
             Platform::AzurePipelines => "azure-pipelines",
             Platform::Aws => "aws",
+            // The job's own variable, or the file: `env` reads both.
+            Platform::Gitlab | Platform::Kubernetes => "env",
         }
     }
 

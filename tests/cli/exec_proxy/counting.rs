@@ -31,16 +31,22 @@ pub struct Counting {
 impl Counting {
     /// Plain HTTP/1.1 on 127.0.0.1.
     pub fn plain() -> Self {
-        Self::start(None)
+        Self::start(None, PAUSE)
+    }
+
+    /// Plain HTTP/1.1, answering at once: calls follow each other as fast
+    /// as the proxy lets them.
+    pub fn plain_quick() -> Self {
+        Self::start(None, Duration::ZERO)
     }
 
     /// TLS with a private CA, ALPN `h2` and `http/1.1`.
     pub fn tls() -> Self {
         let (ca_pem, cfg) = tls_config();
-        Self::start(Some((ca_pem, cfg)))
+        Self::start(Some((ca_pem, cfg)), PAUSE)
     }
 
-    fn start(tls: Option<(String, rustls::ServerConfig)>) -> Self {
+    fn start(tls: Option<(String, rustls::ServerConfig)>, pause: Duration) -> Self {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -73,7 +79,8 @@ impl Counting {
                     n.fetch_add(1, Ordering::SeqCst);
                     let (seen, acceptor) = (seen.clone(), acceptor.clone());
                     tokio::spawn(async move {
-                        let svc = hyper::service::service_fn(move |req| answer(req, seen.clone()));
+                        let svc =
+                            hyper::service::service_fn(move |req| answer(req, seen.clone(), pause));
                         let server =
                             hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
                         match acceptor {
@@ -113,10 +120,13 @@ impl Counting {
 async fn answer(
     req: hyper::Request<Incoming>,
     seen: Arc<Mutex<Vec<hyper::Version>>>,
+    pause: Duration,
 ) -> Result<hyper::Response<axum::body::Body>, Infallible> {
     let version = req.version();
     let _ = axum::body::to_bytes(axum::body::Body::new(req.into_body()), 1 << 20).await;
-    tokio::time::sleep(PAUSE).await;
+    if !pause.is_zero() {
+        tokio::time::sleep(pause).await;
+    }
     seen.lock().unwrap().push(version);
     Ok(hyper::Response::builder()
         .header("content-type", "application/json")

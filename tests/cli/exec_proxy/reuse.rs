@@ -31,18 +31,28 @@ fn start(up: &Upstream, api: &Counting) -> (TestEnv, Running) {
 /// `n` calls at once through the proxy; panics unless all are 200.
 fn burst(run: &Running, n: usize) {
     let (rt, c) = client();
+    burst_with(run, &rt, &c, n);
+}
+
+/// [`burst`] from the client `c` (which keeps its connections).
+fn burst_with(run: &Running, rt: &tokio::runtime::Runtime, c: &reqwest::Client, n: usize) {
     let url = format!("{}/chat/completions", run.var("OPENAI_BASE_URL"));
     let cap = run.var("OPENAI_API_KEY").to_string();
     rt.block_on(async {
-        let calls = (0..n).map(|i| {
-            c.post(&url)
-                .bearer_auth(&cap)
+        // Each call is over when its answer is read to the end.
+        let (url, cap) = (&url, &cap);
+        let calls = (0..n).map(|i| async move {
+            let r = c
+                .post(url)
+                .bearer_auth(cap)
                 .json(&serde_json::json!({"model": "gpt-test", "n": i}))
                 .send()
+                .await
+                .unwrap();
+            (r.status(), r.bytes().await.unwrap())
         });
-        for r in futures_util::future::join_all(calls).await {
-            let r = r.unwrap();
-            assert_eq!(r.status(), 200);
+        for (status, _) in futures_util::future::join_all(calls).await {
+            assert_eq!(status, 200);
         }
     });
 }
@@ -72,6 +82,30 @@ fn repeated_bursts_of_64_calls_open_at_most_64_upstream_connections() {
     assert!(
         api.connections() <= 64,
         "3 bursts of 64 concurrent calls opened {} connections to the API",
+        api.connections()
+    );
+    assert_eq!(run.stop(0).0, 0);
+}
+
+/// An upstream connection is back in the pool before the client can have
+/// the end of its answer, so the client's next call finds it there: never
+/// more connections than calls in flight, by construction, however fast
+/// the calls follow each other. (hyper-util's pool put connections back
+/// from a task of its own, which could run after the next call had
+/// arrived and opened one more.)
+#[test]
+fn back_to_back_rounds_never_open_more_connections_than_calls_in_flight() {
+    let up = Upstream::start(600);
+    let api = Counting::plain_quick();
+    let (_env, run) = start(&up, &api);
+    let (rt, c) = client();
+    for _ in 0..150 {
+        burst_with(&run, &rt, &c, 8);
+    }
+    assert_eq!(api.versions().len(), 150 * 8);
+    assert!(
+        api.connections() <= 8,
+        "150 rounds of 8 concurrent calls opened {} connections to the API",
         api.connections()
     );
     assert_eq!(run.stop(0).0, 0);

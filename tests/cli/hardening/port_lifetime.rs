@@ -3,7 +3,6 @@
 //! every descendant has exited, answering 503 meanwhile
 //! (src/handoff/contain.rs).
 
-use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
 use crate::common::*;
@@ -112,19 +111,11 @@ fn keyless_outlives_a_background_job_and_answers_it_503() {
     let cap = var("ANTHROPIC_AUTH_TOKEN");
     // the direct child has exited; the worker still runs
     std::thread::sleep(Duration::from_millis(500));
-    let answer = match std::net::TcpStream::connect(&addr) {
-        Ok(mut s) => {
-            s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-            write!(
-                s,
-                "GET /v1/models HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {cap}\r\nConnection: close\r\n\r\n"
-            )
-            .unwrap();
-            let mut a = String::new();
-            let _ = s.read_to_string(&mut a);
-            a
-        }
-        Err(e) => format!("no listener: {e}"),
+    let bearer = format!("Bearer {cap}");
+    let url = format!("http://{addr}/v1/models");
+    let answer = match http::try_request("GET", &url, &[("Authorization", &bearer)], "") {
+        Ok(r) => r.text(),
+        Err(e) => format!("no listener or no answer: {e}"),
     };
     let status = keyless.wait().unwrap();
     assert!(status.success());

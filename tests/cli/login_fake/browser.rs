@@ -2,65 +2,10 @@
 //! nonce are sent and checked, and the listener times out.
 
 use super::*;
-
-/// Start a browser login without a browser; return the child, the
-/// authorization URL it printed, and the rest of its stderr when it ends.
-fn browser_login(
-    env: &TestEnv,
-) -> (
-    std::process::Child,
-    url::Url,
-    std::thread::JoinHandle<String>,
-) {
-    let mut child = env
-        .cmd()
-        .args(["login", "--browser", "--no-browser", "--timeout", "20"])
-        .env("KEYLESS_SECRET_STORE", "file")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = BufReader::new(child.stderr.take().unwrap());
-    let url = loop {
-        let mut line = String::new();
-        assert!(
-            err.read_line(&mut line).unwrap() > 0,
-            "keyless printed no URL"
-        );
-        if let Some(u) = line.trim().strip_prefix("http") {
-            break url::Url::parse(&format!("http{u}")).unwrap();
-        }
-    };
-    let rest = std::thread::spawn(move || {
-        let mut rest = String::new();
-        let _ = std::io::Read::read_to_string(&mut err, &mut rest);
-        assert_no_secrets(&rest);
-        rest
-    });
-    (child, url, rest)
-}
-
-fn query(u: &url::Url, k: &str) -> String {
-    u.query_pairs()
-        .find(|(n, _)| n == k)
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
-}
+use crate::fake_idp::{browser_login, query};
 
 fn get(url: &str) -> String {
-    use std::io::{Read, Write};
-    let u = url::Url::parse(url).unwrap();
-    let mut s = std::net::TcpStream::connect((u.host_str().unwrap(), u.port().unwrap())).unwrap();
-    write!(
-        s,
-        "GET {}?{} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-        u.path(),
-        u.query().unwrap_or("")
-    )
-    .unwrap();
-    let mut b = String::new();
-    let _ = s.read_to_string(&mut b);
-    b
+    http::get(url).text()
 }
 
 #[test]

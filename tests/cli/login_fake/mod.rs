@@ -6,7 +6,6 @@ mod browser;
 mod races;
 mod session;
 
-use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 

@@ -206,28 +206,8 @@ fn the_printed_setup_command_works_and_a_denial_exits_5() {
 /// working profile.
 #[test]
 fn the_banners_setup_openai_command_works_as_printed() {
-    use std::io::BufRead;
-    struct Kill(std::process::Child);
-    impl Drop for Kill {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let mut child = std::process::Command::new(BIN)
-        .arg("sandbox")
-        .env_clear()
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let _guard = Kill(child);
-    let banner: Vec<String> = std::io::BufReader::new(stdout)
-        .lines()
-        .map(Result::unwrap)
-        .take_while(|l| !l.starts_with("Press Ctrl-C"))
-        .collect();
+    let sb = Sandbox::start_until(&[], "Press Ctrl-C");
+    let banner = &sb.printed;
     let setup = banner
         .iter()
         .map(|l| l.trim())

@@ -135,34 +135,35 @@ pub fn api_counts(sb: &Sandbox) -> (u64, u64) {
     )
 }
 
-/// One raw HTTP/1.1 request to the sandbox: (status, JSON body).
+/// The client's calls reached the sandbox's API, and none was refused.
+#[track_caller]
+pub fn assert_served_never_refused(sb: &Sandbox) {
+    let (served, refused) = api_counts(sb);
+    assert!(
+        served >= 1 && refused == 0,
+        "served {served}, refused {refused}"
+    );
+}
+
+/// One HTTP/1.1 request to the sandbox: (status, JSON body).
 pub fn http(
     sb: &Sandbox,
     method: &str,
     path: &str,
-    headers: &str,
+    headers: &[(&str, &str)],
     body: &str,
 ) -> (u16, serde_json::Value) {
-    use std::io::Read;
-    let host = sb.url.strip_prefix("http://").unwrap();
-    let mut s = std::net::TcpStream::connect(host).unwrap();
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\n{headers}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut buf = String::new();
-    s.read_to_string(&mut buf).unwrap();
-    let (head, json) = buf.split_once("\r\n\r\n").unwrap();
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    let v = serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {buf}"));
-    (status, v)
+    let mut with_type = headers.to_vec();
+    with_type.push(("Content-Type", "application/json"));
+    let r = crate::common::http::call(&sb.url, method, path, &with_type, body);
+    let v = r.json();
+    assert!(!v.is_null(), "no JSON: {}", r.text());
+    (r.status, v)
 }
 
 /// `POST /_sandbox/revoke` with `body`; how many tokens it revoked.
 pub fn revoke(sb: &Sandbox, body: &str) -> u64 {
-    let (status, v) = http(sb, "POST", "/_sandbox/revoke", "", body);
+    let (status, v) = http(sb, "POST", "/_sandbox/revoke", &[], body);
     assert_eq!(status, 200, "{v}");
     v["revoked"].as_u64().unwrap()
 }

@@ -213,18 +213,18 @@ fn unknown_paths_get_the_apis_404_and_revoke_checks_its_body() {
         &sb,
         "POST",
         "/v1/nope?beta=true",
-        "anthropic-version: 2023-06-01\r\n",
+        &[("anthropic-version", "2023-06-01")],
         "{}",
     );
     assert_eq!(status, 404);
     assert_eq!(v["type"], "error");
     assert_eq!(v["error"]["type"], "not_found_error");
-    let (status, v) = http(&sb, "GET", "/v1/nope", "", "");
+    let (status, v) = http(&sb, "GET", "/v1/nope", &[], "");
     assert_eq!(status, 404);
     assert_eq!(v["error"]["message"], "Invalid URL (GET /v1/nope)");
     assert_eq!(v["error"]["type"], "invalid_request_error");
     for bad in ["[]", "{\"token\": 7}", "nope"] {
-        let (status, v) = http(&sb, "POST", "/_sandbox/revoke", "", bad);
+        let (status, v) = http(&sb, "POST", "/_sandbox/revoke", &[], bad);
         assert_eq!(status, 400, "{bad}: {v}");
     }
     assert_eq!(revoke(&sb, "{}"), 0, "nothing minted yet");

@@ -338,25 +338,21 @@ fn age_cache(dir: &Path, age: i64) -> String {
 
 /// POST a minimal Messages request to `base` with `key`; (status, body).
 fn post_messages(base: &str, key: &str) -> (u16, String) {
-    use std::io::{Read, Write};
-    let hostport = base.trim_start_matches("http://").trim_end_matches('/');
     let body = r#"{"model":"claude-sonnet-4-5","max_tokens":16,"messages":[{"role":"user","content":"hi"}]}"#;
-    let mut s = std::net::TcpStream::connect(hostport).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    write!(
-        s,
-        "POST /v1/messages HTTP/1.1\r\nHost: {hostport}\r\nauthorization: Bearer {key}\r\nanthropic-version: 2023-06-01\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut resp = String::new();
-    let _ = s.read_to_string(&mut resp);
-    let status = resp
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    (status, resp)
+    let bearer = format!("Bearer {key}");
+    let headers = [
+        ("authorization", bearer.as_str()),
+        ("anthropic-version", "2023-06-01"),
+        ("content-type", "application/json"),
+    ];
+    let r = http::call(
+        base.trim_end_matches('/'),
+        "POST",
+        "/v1/messages",
+        &headers,
+        body,
+    );
+    (r.status, r.text())
 }
 
 /// The device flow under Windows: the verification URL reaches the browser
@@ -405,4 +401,115 @@ fn device_sign_in_refuses_a_hostile_url_before_the_windows_shell() {
         !w.browser_got(&marker, Duration::from_secs(3)),
         "a hostile URL reached the browser"
     );
+}
+
+/// `auth status` on Windows finds static keys where Windows keeps them: the
+/// user's registry environment (what `setx` writes, and every program the
+/// user starts inherits) and a PowerShell profile in Documents; and `setup
+/// claude-code` / `setup codex` write under `%USERPROFILE%`, where Claude
+/// Code and Codex read. Changes the prefix's user, so runs alone, and
+/// undoes it all.
+#[test]
+fn auth_status_and_setup_use_the_windows_places() {
+    let Some(w) = wine() else { return };
+    let env = WinEnv::exclusive(w);
+    let user = w.user_dir();
+    let profile = user.join("Documents/PowerShell/Microsoft.PowerShell_profile.ps1");
+    let written = [
+        profile.parent().unwrap().to_path_buf(),
+        user.join(".claude"),
+        user.join(".codex"),
+    ];
+    struct Undo<'a>(&'a wine::Wine, &'a [PathBuf]);
+    impl Drop for Undo<'_> {
+        fn drop(&mut self) {
+            let _ = self
+                .0
+                .command(Path::new("reg"))
+                .args([
+                    "delete",
+                    "HKCU\\Environment",
+                    "/v",
+                    "ANTHROPIC_API_KEY",
+                    "/f",
+                ])
+                .output();
+            for d in self.1 {
+                let _ = std::fs::remove_dir_all(d);
+            }
+        }
+    }
+    let _undo = Undo(w, &written);
+    w.reg(&[
+        "add",
+        "HKCU\\Environment",
+        "/v",
+        "ANTHROPIC_API_KEY",
+        "/t",
+        "REG_SZ",
+        "/d",
+        "sk-ant-api03-FROM-THE-REGISTRY",
+        "/f",
+    ]);
+    std::fs::create_dir_all(profile.parent().unwrap()).unwrap();
+    std::fs::write(
+        &profile,
+        "# keys\n$env:ANTHROPIC_AUTH_TOKEN = 'sk-ant-api03-X'\n",
+    )
+    .unwrap();
+
+    let sb = Sandbox::start(&[]);
+    env.setup_sandbox(&sb.url);
+    let status = env.run(&["auth", "status", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&status.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", status.stdout, status.stderr));
+    let keys = v["static_keys"].as_array().unwrap();
+    let has = |path: &dyn Fn(&str) -> bool, what: &str| {
+        keys.iter().any(|k| {
+            path(k["path"].as_str().unwrap()) && k["what"].as_str().unwrap().contains(what)
+        })
+    };
+    assert!(
+        has(
+            &|p| p == "HKEY_CURRENT_USER\\Environment",
+            "sets ANTHROPIC_API_KEY"
+        ),
+        "{keys:?}"
+    );
+    assert!(
+        has(
+            &|p| p.ends_with("Documents\\PowerShell\\Microsoft.PowerShell_profile.ps1"),
+            "sets ANTHROPIC_AUTH_TOKEN"
+        ),
+        "{keys:?}"
+    );
+    assert!(
+        !status.stdout.contains("FROM-THE-REGISTRY")
+            && !status.stderr.contains("FROM-THE-REGISTRY"),
+        "the value is never shown"
+    );
+
+    env.run(&["setup", "claude-code"]).success();
+    let settings = std::fs::read_to_string(user.join(".claude/settings.json")).unwrap();
+    assert!(settings.contains("apiKeyHelper"), "{settings}");
+    env.run(&[
+        "setup",
+        "openai",
+        "--token-endpoint",
+        &sb.openai_token_endpoint(),
+        "--identity-provider-id",
+        WIP,
+        "--service-account-id",
+        OPENAI_SA,
+        "--identity",
+        &format!(
+            "command:\"{}\" sandbox identity-token --issuer {} --audience {OPENAI_AUDIENCE}",
+            win(&w.exe()),
+            sb.url
+        ),
+    ])
+    .success();
+    env.run(&["setup", "codex"]).success();
+    let codex = std::fs::read_to_string(user.join(".codex/config.toml")).unwrap();
+    assert!(codex.contains("[model_providers.keyless"), "{codex}");
 }

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
+use std::sync::{OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::common::{Run, require_tool};
 
@@ -45,6 +45,7 @@ pub fn wine() -> Option<&'static Wine> {
             String::from_utf8_lossy(&o.stderr)
         );
         w.install_browser();
+        w.own_documents();
         Some(w)
     })
     .as_ref()
@@ -65,6 +66,37 @@ impl Wine {
     }
     pub fn child(&self) -> PathBuf {
         self.dir.join("keyless-test-child.exe")
+    }
+
+    /// The Windows user's profile folder (`%USERPROFILE%`), as a Linux path.
+    pub fn user_dir(&self) -> PathBuf {
+        let users = self.drive_c().join("users");
+        std::fs::read_dir(&users)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.file_name().is_some_and(|n| n != "Public"))
+            .expect("the prefix has a user")
+    }
+
+    /// Wine links the user's Documents to the Unix home; a folder inside
+    /// the prefix instead, so that a test's PowerShell profile stays there.
+    fn own_documents(&self) {
+        let docs = self.user_dir().join("Documents");
+        if docs.is_symlink() {
+            std::fs::remove_file(&docs).unwrap();
+        }
+        std::fs::create_dir_all(&docs).unwrap();
+    }
+
+    /// `wine reg ARGS…`, which must succeed.
+    pub fn reg(&self, args: &[&str]) {
+        let o = self.command(Path::new("reg")).args(args).output().unwrap();
+        assert!(
+            o.status.success(),
+            "wine reg {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
     }
 
     /// The log of every URL Wine's browser was given, one a line.
@@ -94,18 +126,17 @@ impl Wine {
         .unwrap();
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-        let o = self
-            .command(Path::new("reg"))
-            .args(["add", "HKCU\\Software\\Wine\\WineBrowser", "/v", "Browsers"])
-            .args(["/t", "REG_SZ", "/f", "/d"])
-            .arg(&script)
-            .output()
-            .unwrap();
-        assert!(
-            o.status.success(),
-            "wine reg add: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
+        self.reg(&[
+            "add",
+            "HKCU\\Software\\Wine\\WineBrowser",
+            "/v",
+            "Browsers",
+            "/t",
+            "REG_SZ",
+            "/f",
+            "/d",
+            script.to_str().unwrap(),
+        ]);
     }
 
     /// Has Wine's browser been given a URL containing `needle`? Waits for
@@ -140,19 +171,47 @@ impl Wine {
     }
 }
 
+/// Tests share one prefix: most only read its user's settings (a
+/// [`WinEnv::new`] holds this shared); one that changes them (the registry's
+/// environment, the user's profile folder) holds it alone
+/// ([`WinEnv::exclusive`]). A test holds one WinEnv at a time.
+static PREFIX_USER: RwLock<()> = RwLock::new(());
+
+enum Hold {
+    Shared(#[allow(dead_code)] RwLockReadGuard<'static, ()>),
+    Alone(#[allow(dead_code)] RwLockWriteGuard<'static, ()>),
+}
+
 /// A hermetic keyless.exe environment: its own config and cache dirs.
 pub struct WinEnv {
     pub root: tempfile::TempDir,
     pub wine: &'static Wine,
+    _hold: Hold,
 }
 
 impl WinEnv {
     pub fn new(wine: &'static Wine) -> Self {
+        let hold = Hold::Shared(PREFIX_USER.read().unwrap_or_else(|e| e.into_inner()));
+        Self::holding(wine, hold)
+    }
+
+    /// A WinEnv while no other test's runs: for a test that changes the
+    /// prefix's user (and undoes it before it drops this).
+    pub fn exclusive(wine: &'static Wine) -> Self {
+        let hold = Hold::Alone(PREFIX_USER.write().unwrap_or_else(|e| e.into_inner()));
+        Self::holding(wine, hold)
+    }
+
+    fn holding(wine: &'static Wine, hold: Hold) -> Self {
         let root = tempfile::Builder::new()
             .prefix("keyless-wine-")
             .tempdir()
             .unwrap();
-        WinEnv { root, wine }
+        WinEnv {
+            root,
+            wine,
+            _hold: hold,
+        }
     }
     pub fn path(&self, rel: &str) -> PathBuf {
         self.root.path().join(rel)

@@ -1,0 +1,152 @@
+//! The bodies of `exec --proxy`'s calls to the API ([`super::pool`]): the
+//! request's, held in full or streamed, and the response's, which hands its
+//! HTTP/1.1 connection back to the pool the moment its end is read and
+//! bounds the wait for each frame.
+
+use std::future::Future as _;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+use std::time::Instant;
+
+use axum::body::Bytes;
+use hyper::body::{Body, Frame, Incoming, SizeHint};
+use hyper::client::conn::http1;
+
+use super::api::{API_READ_TIMEOUT, API_TOTAL_TIMEOUT};
+use super::pool::Pool;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A request body: held in full (it can be sent again), or streamed.
+pub enum ReqBody {
+    Held(Option<Bytes>),
+    Streaming(axum::body::Body),
+}
+
+impl Body for ReqBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        match self.get_mut() {
+            ReqBody::Held(b) => Poll::Ready(b.take().map(|b| Ok(Frame::data(b)))),
+            ReqBody::Streaming(b) => Pin::new(b).poll_frame(cx).map_err(Into::into),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            ReqBody::Held(b) => b.is_none(),
+            ReqBody::Streaming(b) => b.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            ReqBody::Held(b) => SizeHint::with_exact(b.as_ref().map_or(0, |b| b.len() as u64)),
+            ReqBody::Streaming(b) => b.size_hint(),
+        }
+    }
+}
+
+/// A response body from the API: no gap between two frames longer than
+/// [`API_READ_TIMEOUT`], the whole call within [`API_TOTAL_TIMEOUT`]; an
+/// HTTP/1.1 connection goes back to the pool as soon as its end is read.
+pub struct ApiBody {
+    inner: Incoming,
+    back: Option<(http1::SendRequest<ReqBody>, Arc<Pool>)>,
+    /// Armed when a frame is awaited; moved on only when it fires.
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
+    last: Instant,
+    started: Instant,
+}
+
+impl ApiBody {
+    /// The body of a response on `back`'s connection (HTTP/1.1), for a
+    /// call that started at `started`; an empty one hands it back at once.
+    pub(super) fn new(
+        inner: Incoming,
+        back: Option<(http1::SendRequest<ReqBody>, Arc<Pool>)>,
+        started: Instant,
+    ) -> Self {
+        let mut b = ApiBody {
+            inner,
+            back,
+            timer: None,
+            last: Instant::now(),
+            started,
+        };
+        if b.inner.is_end_stream() {
+            b.give_back();
+        }
+        b
+    }
+
+    fn give_back(&mut self) {
+        if let Some((s, pool)) = self.back.take() {
+            pool.give_back(s);
+        }
+    }
+}
+
+impl Body for ApiBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = &mut *self;
+        match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(Some(Ok(f))) => {
+                this.last = Instant::now();
+                if this.inner.is_end_stream() {
+                    this.give_back();
+                }
+                return Poll::Ready(Some(Ok(f)));
+            }
+            Poll::Ready(None) => {
+                this.give_back();
+                return Poll::Ready(None);
+            }
+            Poll::Ready(Some(Err(e))) => {
+                this.back = None;
+                return Poll::Ready(Some(Err(e.into())));
+            }
+            Poll::Pending => {}
+        }
+        let deadline = (this.last + API_READ_TIMEOUT).min(this.started + API_TOTAL_TIMEOUT);
+        let deadline = tokio::time::Instant::from_std(deadline);
+        let timer = this
+            .timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        // Armed once, moved on only when it fires before the gap is over
+        // (frames came since): no timer work per frame.
+        loop {
+            ready!(timer.as_mut().poll(cx));
+            if timer.deadline() >= deadline {
+                break;
+            }
+            timer.as_mut().reset(deadline);
+        }
+        this.back = None;
+        let e = std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            "the API sent nothing for too long",
+        );
+        Poll::Ready(Some(Err(e.into())))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}

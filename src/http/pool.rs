@@ -1,0 +1,332 @@
+//! `exec --proxy`'s own connections to the API when no HTTP proxy is in
+//! the way: hyper's client connections, pooled here so that their number
+//! is bounded by construction (issue 21).
+//!
+//! - HTTP/1.1: a connection goes back to the idle list the moment the end
+//!   of its response is read ([`ApiBody`]), before the proxy writes that
+//!   end to its client. So when the client's next request arrives the
+//!   connection is already there, and a new one is opened only when every
+//!   open one carries a response not yet read to its end: never more
+//!   connections than calls in flight. (hyper-util's pool put a
+//!   connection back from a task of its own, which could run after the
+//!   client's next request had arrived and opened a 65th connection under
+//!   64 concurrent calls.)
+//! - HTTP/2 (the API chose `h2` in ALPN): one connection, every call a
+//!   stream on it; a replacement is opened by one call at a time.
+//! - Until the first connection has told which protocol the API speaks,
+//!   calls open connections one at a time (each waits for a TCP and TLS
+//!   handshake, not for an answer).
+//! - A request that never left (its connection had closed) is sent again
+//!   on another one; one that left is not, whatever happened next.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use axum::http::{HeaderValue, Request, Response, Uri, header, uri};
+use hyper::body::Incoming;
+use hyper::client::conn::{http1, http2};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+
+use super::api::{API_READ_TIMEOUT, IDLE};
+pub use super::body::{ApiBody, ReqBody};
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Proto {
+    Unknown,
+    Http1,
+    Http2,
+}
+
+struct State {
+    proto: Proto,
+    /// Idle HTTP/1.1 connections, the most recently used last.
+    idle: Vec<(http1::SendRequest<ReqBody>, Instant)>,
+    h2: Option<http2::SendRequest<ReqBody>>,
+}
+
+/// The connections to one API origin.
+pub struct Pool {
+    host: String,
+    port: u16,
+    /// `Host` of HTTP/1.1 requests.
+    host_header: HeaderValue,
+    scheme: uri::Scheme,
+    authority: uri::Authority,
+    tls: Option<(
+        tokio_rustls::TlsConnector,
+        rustls::pki_types::ServerName<'static>,
+    )>,
+    state: Mutex<State>,
+    /// Held by the one call that may open a connection while the protocol
+    /// is unknown, or the HTTP/2 connection is being replaced.
+    opening: tokio::sync::Mutex<()>,
+}
+
+enum Conn {
+    H1(http1::SendRequest<ReqBody>),
+    H2(http2::SendRequest<ReqBody>),
+}
+
+/// Why a call got no response.
+pub struct Failed {
+    pub timed_out: bool,
+    pub reason: String,
+}
+
+impl Failed {
+    fn new(e: impl std::fmt::Display) -> Self {
+        Failed {
+            timed_out: false,
+            reason: e.to_string(),
+        }
+    }
+
+    fn timeout() -> Self {
+        Failed {
+            timed_out: true,
+            reason: "timed out".into(),
+        }
+    }
+}
+
+/// The root cause of a hyper error, which names what failed.
+fn root(e: &hyper::Error) -> String {
+    let mut r: &dyn std::error::Error = e;
+    while let Some(next) = r.source() {
+        r = next;
+    }
+    r.to_string()
+}
+
+impl Pool {
+    /// For `base` (http or https; its path is the caller's), with TLS
+    /// `tls` (offering h2 and http/1.1) when https.
+    pub fn new(base: &url::Url, tls: rustls::ClientConfig) -> Result<Self, String> {
+        let host = match base.host() {
+            Some(url::Host::Domain(d)) => d.to_string(),
+            Some(url::Host::Ipv4(a)) => a.to_string(),
+            Some(url::Host::Ipv6(a)) => a.to_string(),
+            None => return Err(format!("{base} names no host")),
+        };
+        let port = base
+            .port_or_known_default()
+            .ok_or_else(|| format!("{base} names no port"))?;
+        let authority_text = match base.port() {
+            Some(p) => format!("{}:{p}", base.host_str().unwrap_or_default()),
+            None => base.host_str().unwrap_or_default().to_string(),
+        };
+        let authority = uri::Authority::try_from(authority_text.as_str())
+            .map_err(|e| format!("{base}: {e}"))?;
+        let host_header = HeaderValue::try_from(authority_text).map_err(|e| e.to_string())?;
+        let (scheme, tls) = match base.scheme() {
+            "https" => {
+                let name = rustls::pki_types::ServerName::try_from(host.clone())
+                    .map_err(|e| format!("{host}: {e}"))?;
+                let connector = tokio_rustls::TlsConnector::from(Arc::new(tls));
+                (uri::Scheme::HTTPS, Some((connector, name)))
+            }
+            _ => (uri::Scheme::HTTP, None),
+        };
+        Ok(Pool {
+            host,
+            port,
+            host_header,
+            scheme,
+            authority,
+            tls,
+            state: Mutex::new(State {
+                proto: Proto::Unknown,
+                idle: Vec::new(),
+                h2: None,
+            }),
+            opening: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Send `req` (its URI: path and query) and wait for the response's head.
+    pub async fn send(
+        self: &Arc<Self>,
+        mut req: Request<ReqBody>,
+    ) -> Result<Response<ApiBody>, Failed> {
+        let started = Instant::now();
+        let path = req
+            .uri()
+            .path_and_query()
+            .cloned()
+            .unwrap_or_else(|| uri::PathAndQuery::from_static("/"));
+        loop {
+            let reused = Self::reuse(&mut self.state());
+            let conn = match reused {
+                Some(c) => c,
+                // Boxed: opening a connection is rare, and its futures
+                // (TCP, TLS, the h2 handshake) would make every call's large.
+                None => tokio::time::timeout(super::CONNECT_TIMEOUT, Box::pin(self.checkout()))
+                    .await
+                    .map_err(|_| Failed::timeout())??,
+            };
+            let sent = match conn {
+                Conn::H1(mut s) => {
+                    if s.ready().await.is_err() {
+                        continue; // closed while idle: the request never left
+                    }
+                    *req.uri_mut() = Uri::from(path.clone());
+                    req.headers_mut()
+                        .insert(header::HOST, self.host_header.clone());
+                    *req.version_mut() = axum::http::Version::HTTP_11;
+                    let call = s.try_send_request(req);
+                    match wait(call).await? {
+                        Ok(r) => return Ok(self.body(r, Some(s), started)),
+                        Err(e) => e,
+                    }
+                }
+                Conn::H2(mut s) => {
+                    if s.ready().await.is_err() {
+                        self.state().h2 = None;
+                        continue;
+                    }
+                    let mut parts = uri::Parts::default();
+                    parts.scheme = Some(self.scheme.clone());
+                    parts.authority = Some(self.authority.clone());
+                    parts.path_and_query = Some(path.clone());
+                    *req.uri_mut() = Uri::from_parts(parts).map_err(Failed::new)?;
+                    req.headers_mut().remove(header::HOST);
+                    *req.version_mut() = axum::http::Version::HTTP_2;
+                    match wait(s.try_send_request(req)).await? {
+                        Ok(r) => return Ok(self.body(r, None, started)),
+                        Err(e) => e,
+                    }
+                }
+            };
+            let mut sent = sent;
+            match sent.take_message() {
+                Some(unsent) => req = unsent,
+                None => return Err(Failed::new(root(sent.error()))),
+            }
+        }
+    }
+
+    fn body(
+        self: &Arc<Self>,
+        r: Response<Incoming>,
+        h1: Option<http1::SendRequest<ReqBody>>,
+        started: Instant,
+    ) -> Response<ApiBody> {
+        let back = h1.map(|s| (s, self.clone()));
+        r.map(|inner| ApiBody::new(inner, back, started))
+    }
+
+    /// A connection to send on: an idle or the shared one, else a new one.
+    async fn checkout(&self) -> Result<Conn, Failed> {
+        loop {
+            let proto = {
+                let mut st = self.state();
+                if let Some(c) = Self::reuse(&mut st) {
+                    return Ok(c);
+                }
+                st.proto
+            };
+            if proto == Proto::Http1 {
+                return self.connect().await;
+            }
+            let _opening = self.opening.lock().await;
+            {
+                let mut st = self.state();
+                if let Some(c) = Self::reuse(&mut st) {
+                    return Ok(c);
+                }
+                if st.proto == Proto::Http1 {
+                    continue; // learned meanwhile: connections open in parallel
+                }
+            }
+            let c = self.connect().await?;
+            let mut st = self.state();
+            match &c {
+                Conn::H1(_) => st.proto = Proto::Http1,
+                Conn::H2(s) => {
+                    st.proto = Proto::Http2;
+                    st.h2 = Some(s.clone());
+                }
+            }
+            return Ok(c);
+        }
+    }
+
+    fn reuse(st: &mut State) -> Option<Conn> {
+        match st.proto {
+            Proto::Unknown => None,
+            Proto::Http2 => match &st.h2 {
+                Some(s) if !s.is_closed() => Some(Conn::H2(s.clone())),
+                _ => {
+                    st.h2 = None;
+                    None
+                }
+            },
+            Proto::Http1 => {
+                while let Some((s, since)) = st.idle.pop() {
+                    if !s.is_closed() && since.elapsed() < IDLE {
+                        return Some(Conn::H1(s));
+                    }
+                }
+                None
+            }
+        }
+    }
+
+    pub(super) fn give_back(&self, s: http1::SendRequest<ReqBody>) {
+        if !s.is_closed() {
+            self.state().idle.push((s, Instant::now()));
+        }
+    }
+
+    /// A new connection: TCP (no delay), TLS when https, then HTTP/2 if
+    /// the API chose it in ALPN, else HTTP/1.1.
+    async fn connect(&self) -> Result<Conn, Failed> {
+        let tcp = tokio::net::TcpStream::connect((self.host.as_str(), self.port))
+            .await
+            .map_err(Failed::new)?;
+        let _ = tcp.set_nodelay(true);
+        let Some((tls, name)) = &self.tls else {
+            return h1(TokioIo::new(tcp)).await;
+        };
+        let stream = tls.connect(name.clone(), tcp).await.map_err(Failed::new)?;
+        if stream.get_ref().1.alpn_protocol() == Some(b"h2") {
+            let (send, conn) = http2::Builder::new(TokioExecutor::new())
+                .timer(TokioTimer::new())
+                .adaptive_window(true)
+                .keep_alive_interval(Duration::from_secs(30))
+                .keep_alive_timeout(Duration::from_secs(20))
+                .handshake(TokioIo::new(stream))
+                .await
+                .map_err(|e| Failed::new(root(&e)))?;
+            tokio::spawn(conn);
+            Ok(Conn::H2(send))
+        } else {
+            h1(TokioIo::new(stream)).await
+        }
+    }
+}
+
+async fn h1<T>(io: T) -> Result<Conn, Failed>
+where
+    T: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let (send, conn) = http1::handshake(io)
+        .await
+        .map_err(|e| Failed::new(root(&e)))?;
+    tokio::spawn(conn);
+    Ok(Conn::H1(send))
+}
+
+/// A response head within [`API_READ_TIMEOUT`].
+async fn wait<F, T>(call: F) -> Result<T, Failed>
+where
+    F: std::future::Future<Output = T>,
+{
+    tokio::time::timeout(API_READ_TIMEOUT, call)
+        .await
+        .map_err(|_| Failed::timeout())
+}
