@@ -206,14 +206,6 @@ impl Accept for tokio::net::TcpListener {
     }
 }
 
-#[cfg(unix)]
-impl Accept for tokio::net::UnixListener {
-    type Io = tokio::net::UnixStream;
-    async fn next(&self) -> std::io::Result<Self::Io> {
-        Ok(self.accept().await?.0)
-    }
-}
-
 /// Accept and serve connections on `listener` until the runtime ends;
 /// `handle` answers each request.
 pub async fn serve<L, H, F>(listener: L, limits: Limits, handle: H)

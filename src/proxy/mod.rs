@@ -19,6 +19,7 @@ mod forward;
 #[cfg_attr(feature = "bench-no-gate", allow(dead_code))]
 mod gate;
 mod listen;
+mod sink_listener;
 mod tokens;
 
 use std::ffi::OsString;
@@ -36,6 +37,7 @@ use crate::secret::Secret;
 use crate::settings::{Freshness, Settings};
 use forward::Shared;
 use gate::Capability;
+pub use sink_listener::SinkListener;
 use tokens::Tokens;
 
 /// Run `command` behind a proxy for each provider in `types` (every
@@ -164,14 +166,6 @@ pub fn new_capability() -> String {
     Capability::random().expose().to_string()
 }
 
-/// Where `keyless agent` serves a provider's gate.
-pub enum SinkListener {
-    Tcp(std::net::TcpListener),
-    // `keyless agent` runs on Unix only (issue 20 leaves it out on Windows).
-    #[cfg(unix)]
-    Unix(std::os::unix::net::UnixListener),
-}
-
 /// `keyless agent`'s proxy sink: `target`'s gate on `listener` for
 /// requests that present `capability`, forwarded with the token `renewer`
 /// keeps. The agent drives the schedule; a 401 renews through the same
@@ -194,11 +188,7 @@ pub fn serve_sink(
             crate::error::io_reason(&e)
         ))
     };
-    let port = match &listener {
-        SinkListener::Tcp(l) => l.local_addr().map_err(failed)?.port(),
-        #[cfg(unix)]
-        SinkListener::Unix(_) => 0,
-    };
+    let port = listener.port().map_err(failed)?;
     let tokens = Tokens::shared(renewer);
     let shared = Arc::new(Shared::new(
         target,
@@ -210,20 +200,7 @@ pub fn serve_sink(
     ));
     let handle = move |req, conn| forward::handle(shared.clone(), req, conn);
     let _guard = rt.enter();
-    match listener {
-        SinkListener::Tcp(l) => {
-            l.set_nonblocking(true).map_err(failed)?;
-            let l = tokio::net::TcpListener::from_std(l).map_err(failed)?;
-            rt.spawn(listen::serve(l, limits, handle));
-        }
-        #[cfg(unix)]
-        SinkListener::Unix(l) => {
-            l.set_nonblocking(true).map_err(failed)?;
-            let l = tokio::net::UnixListener::from_std(l).map_err(failed)?;
-            rt.spawn(listen::serve(l, limits, handle));
-        }
-    }
-    Ok(())
+    listener.spawn(rt, limits, handle).map_err(failed)
 }
 
 /// A listener on 127.0.0.1 (an ephemeral port) with room in its accept

@@ -13,7 +13,7 @@ fn harness_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oidc")
 }
 
-fn harness_ready() -> bool {
+pub fn harness_ready() -> bool {
     let ok = harness_dir().join("node_modules/oidc-provider").is_dir()
         && Path::new("/usr/bin/chromium").exists()
         && Command::new("node")

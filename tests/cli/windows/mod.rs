@@ -513,3 +513,51 @@ fn auth_status_and_setup_use_the_windows_places() {
     let codex = std::fs::read_to_string(user.join(".codex/config.toml")).unwrap();
     assert!(codex.contains("[model_providers.keyless"), "{codex}");
 }
+
+/// `completions powershell` from the Windows build: the committed script
+/// (completions/_keyless.ps1, generated on Linux) less `keyless agent`,
+/// which Windows does not have.
+#[test]
+fn powershell_completions_are_the_committed_ones_less_the_agent() {
+    let Some(w) = wine() else { return };
+    let env = WinEnv::new(w);
+    let r = env.run(&["completions", "powershell"]);
+    r.success();
+    let committed = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("completions/_keyless.ps1"),
+    )
+    .unwrap();
+    let lines: std::collections::HashSet<&str> = committed.lines().collect();
+    let out = r.stdout.replace('\r', "");
+    assert!(out.contains("Register-ArgumentCompleter -Native -CommandName 'keyless'"));
+    assert!(out.contains("'keyless;exec'"), "{out}");
+    assert!(!out.contains("'keyless;agent'"));
+    for l in out.lines() {
+        assert!(lines.contains(l), "not in the committed script: {l}");
+    }
+    // Every command's section but the agent's is there.
+    let sections = |t: &str, skip: &str| {
+        t.lines()
+            .filter(|l| l.trim_start().starts_with("'keyless") && !l.contains(skip))
+            .count()
+    };
+    assert_eq!(sections(&out, "\u{0}"), sections(&committed, ";agent'"));
+}
+
+/// The browser sign-in under Windows: `ShellExecuteW` hands the
+/// authorization URL to Wine's browser (tests/oidc's headless Chromium,
+/// [`wine::Wine::browser_log`]), which signs in at the real test provider
+/// and lands on keyless.exe's loopback callback.
+#[test]
+fn browser_sign_in_through_the_loopback_callback() {
+    let Some(w) = wine() else { return };
+    if !crate::login_real::harness_ready() {
+        return;
+    }
+    let p = crate::login_real::Provider::start(&[]);
+    let env = WinEnv::new(w);
+    env.setup_issuer(&p.issuer);
+    let r = env.run(&["login", "--browser", "--timeout", "90"]);
+    r.success();
+    assert!(r.stderr.contains("as alice"), "{}", r.stderr);
+}
