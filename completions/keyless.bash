@@ -1170,6 +1170,10 @@ _keyless() {
             ;;
         keyless__subcmd__profile__subcmd__rename)
             opts="-v -q -h -V --config-dir --cache-dir --profile --verbose --quiet --help --version"
+            if [[ ${cur} != -* && ${prev} == rename ]] ; then
+                COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
+                return 0
+            fi
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1196,6 +1200,10 @@ _keyless() {
             ;;
         keyless__subcmd__profile__subcmd__rm)
             opts="-y -v -q -h -V --yes --config-dir --cache-dir --profile --verbose --quiet --help --version"
+            if [[ ${cur} != -* && ${prev} != -* && ${prev} != --* ]] ; then
+                COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
+                return 0
+            fi
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1222,6 +1230,10 @@ _keyless() {
             ;;
         keyless__subcmd__profile__subcmd__show)
             opts="-v -q -h -V --json --config-dir --cache-dir --profile --verbose --quiet --help --version"
+            if [[ ${cur} != -* && ${prev} != -* && ${prev} != --* ]] ; then
+                COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
+                return 0
+            fi
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1248,6 +1260,10 @@ _keyless() {
             ;;
         keyless__subcmd__profile__subcmd__use)
             opts="-v -q -h -V --config-dir --cache-dir --profile --verbose --quiet --help --version"
+            if [[ ${cur} != -* && ${prev} != -* && ${prev} != --* ]] ; then
+                COMPREPLY=($(compgen -W "$(keyless profile list --names 2>/dev/null)" -- "${cur}"))
+                return 0
+            fi
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

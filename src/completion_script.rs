@@ -15,10 +15,10 @@ pub fn completion(shell: Shell, cli: &mut clap::Command) -> String {
     clap_complete::generate(shell, cli, "keyless", &mut buf);
     let script = String::from_utf8_lossy(&buf).into_owned();
     match shell {
-        Shell::Bash => script.replace(
+        Shell::Bash => bash_positional_names(&script.replace(
             "--profile)\n                    COMPREPLY=($(compgen -f \"${cur}\"))",
             &format!("--profile)\n                    COMPREPLY=($(compgen -W \"$({PROFILE_NAMES})\" -- \"${{cur}}\"))"),
-        ),
+        )),
         Shell::Fish => script
             .lines()
             .map(|l| {
@@ -30,11 +30,58 @@ pub fn completion(shell: Shell, cli: &mut clap::Command) -> String {
             })
             .collect::<Vec<_>>()
             .join("\n")
-            + "\n",
-        Shell::Zsh => script.replace(
-            "default\\]]:NAME:_default'",
-            &format!("default\\]]:NAME:{{compadd -- $({PROFILE_NAMES})}}'"),
-        ),
+            + &format!(
+                "\ncomplete -c keyless -n \"__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from use show rm remove rename\" -f -a \"({PROFILE_NAMES})\"\n\
+                 # --profile before the subcommand, which the condition above it misses\n\
+                 complete -c keyless -n 'string match -q -- --profile (commandline -opc)[-1]' -f -a \"({PROFILE_NAMES})\"\n"
+            ),
+        Shell::Zsh => {
+            let names = format!("{{compadd -- $({PROFILE_NAMES})}}");
+            script
+                .replace(
+                    "default\\]]:NAME:_default'",
+                    &format!("default\\]]:NAME:{names}'"),
+                )
+                .replace(
+                    "name -- The profile'\\''s name:_default'",
+                    &format!("name -- The profile'\\''s name:{names}'"),
+                )
+                .replace(
+                    "chooses\\]:_default'",
+                    &format!("chooses\\]:{names}'"),
+                )
+                .replace("':old:_default'", &format!("':old:{names}'"))
+        }
         _ => script,
     }
+}
+
+/// Bash: the NAME of `profile use|show|rm` (and `rename`'s OLD) completes
+/// to profile names; clap's script offers only the options there.
+fn bash_positional_names(script: &str) -> String {
+    let mut out = String::new();
+    let mut pending: Option<&str> = None;
+    for line in script.lines() {
+        out.push_str(line);
+        out.push('\n');
+        let t = line.trim();
+        if let Some(cond) = pending.take() {
+            out.push_str(&format!(
+                "            if [[ {cond} ]] ; then\n                COMPREPLY=($(compgen -W \"$({PROFILE_NAMES})\" -- \"${{cur}}\"))\n                return 0\n            fi\n"
+            ));
+            continue;
+        }
+        pending = match t {
+            "keyless__subcmd__profile__subcmd__use)"
+            | "keyless__subcmd__profile__subcmd__show)"
+            | "keyless__subcmd__profile__subcmd__rm)" => {
+                Some("${cur} != -* && ${prev} != -* && ${prev} != --*")
+            }
+            "keyless__subcmd__profile__subcmd__rename)" => {
+                Some("${cur} != -* && ${prev} == rename")
+            }
+            _ => None,
+        };
+    }
+    out
 }
