@@ -170,11 +170,13 @@ pub fn check_plain(flag: &str, v: &str) -> Result<()> {
     Ok(())
 }
 
-/// Profile names: letters, digits, `_`, `.`, `-`; not starting with `.`.
+/// Profile names: letters, digits, `_`, `.`, `-`; not starting with `.`
+/// or `-` (a name is written into helper command lines after `--profile`,
+/// where a leading `-` would make it a flag).
 pub fn validate_profile_name(name: &str) -> Result<()> {
     let ok = !name.is_empty()
         && name.len() <= 64
-        && !name.starts_with('.')
+        && !name.starts_with(['.', '-'])
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.');
@@ -182,7 +184,7 @@ pub fn validate_profile_name(name: &str) -> Result<()> {
         Ok(())
     } else {
         Err(Error::usage(format!("invalid profile name {name:?}"))
-            .hint("use letters, digits, '_', '-' and '.', not starting with '.'"))
+            .hint("use letters, digits, '_', '-' and '.', not starting with '.' or '-'"))
     }
 }
 
@@ -262,6 +264,8 @@ mod tests {
         assert!(validate_profile_name("ci.prod-2").is_ok());
         assert!(validate_profile_name("").is_err());
         assert!(validate_profile_name(".hidden").is_err());
+        assert!(validate_profile_name("-q").is_err());
+        assert!(validate_profile_name("--config-dir").is_err());
         assert!(validate_profile_name("a/b").is_err());
         assert!(validate_profile_name(&"x".repeat(65)).is_err());
     }

@@ -262,3 +262,37 @@ fn logout_of_a_profile_never_signed_in_says_so_without_a_keyring_warning() {
         r.stderr
     );
 }
+
+/// A profile name is written into helper command lines (`setup
+/// claude-code`'s apiKeyHelper, Codex's auth command) as the argument after
+/// `--profile`: one that starts with `-` would be read there as a flag. Such
+/// a name, from `--profile=` or a repository's `.keyless-profile`, is
+/// refused before anything is created.
+#[test]
+fn a_profile_name_that_starts_with_a_dash_is_refused() {
+    let sb = Sandbox::start(&[]);
+    let env = TestEnv::new();
+    let r = env.run(&[
+        "--profile=-q",
+        "setup",
+        "anthropic",
+        "--base-url",
+        &sb.url,
+        "--federation-rule-id",
+        RULE,
+        "--organization-id",
+        ORG,
+        "--identity",
+        "env",
+    ]);
+    r.fails(2, "invalid profile name \"-q\"");
+    assert!(!env.config_dir().join("config.json").exists());
+    let dir = env.path("repo");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(".keyless-profile"), "--config-dir\n").unwrap();
+    let r = env.run_with(&["profile", "show"], |c| {
+        c.current_dir(&dir);
+    });
+    assert_ne!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("invalid profile name"), "{}", r.stderr);
+}
