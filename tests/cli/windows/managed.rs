@@ -27,6 +27,9 @@ fn the_known_folder_holds_it_and_the_variable_does_not_move_it() {
     let tmp = dir.join("config.json.wine-test");
     std::fs::write(&tmp, managed("wine-managed")).unwrap();
     std::fs::rename(&tmp, dir.join("config.json")).unwrap();
+    // The prefix outlives this run (the next run and scripts/test-package
+    // use it): the file goes when the test ends, passed or not.
+    let _remove = RemoveOnDrop(dir.join("config.json"));
     let elsewhere = env.path("elsewhere");
     std::fs::create_dir_all(elsewhere.join("keyless")).unwrap();
     std::fs::write(elsewhere.join("keyless/config.json"), managed("moved")).unwrap();
@@ -59,4 +62,12 @@ fn the_known_folder_holds_it_and_the_variable_does_not_move_it() {
         6,
         "is set by the managed configuration C:\\ProgramData\\keyless\\config.json",
     );
+}
+
+struct RemoveOnDrop(std::path::PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
