@@ -91,7 +91,11 @@ impl Error {
     }
     /// An I/O error on `path` while `doing` something, with the OS reason.
     pub fn io(doing: &str, path: &std::path::Path, err: &std::io::Error) -> Self {
-        Self::failure(format!("{doing} {}: {}", path.display(), io_reason(err)))
+        Self::failure(format!(
+            "{doing} {}: {}",
+            crate::redact::path(path),
+            io_reason(err)
+        ))
     }
 }
 

@@ -17,22 +17,31 @@ fn unsafe_for_terminal(c: char) -> bool {
             | '\u{2060}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}')
 }
 
+/// A path as [`terminal`] text: its names may come from outside (a
+/// repository's directories, a variable), so an escape in one is shown, not
+/// obeyed. Not cut to 256 characters: a path's end is what names the file.
+pub fn path(p: &std::path::Path) -> String {
+    p.display()
+        .to_string()
+        .chars()
+        .map(replace_unsafe)
+        .collect()
+}
+
+fn replace_unsafe(c: char) -> char {
+    if unsafe_for_terminal(c) {
+        '\u{FFFD}'
+    } else {
+        c
+    }
+}
+
 /// Make outside text (a claim, an email, a name) safe to print: each unsafe
 /// character becomes U+FFFD, so that what was there stays visible without
 /// acting, and at most 256 characters are kept. Token-shaped words are left
 /// alone: use [`server_text`] for free text that may quote a credential.
 pub fn terminal(text: &str) -> String {
-    let mut out: String = text
-        .chars()
-        .take(MAX + 1)
-        .map(|c| {
-            if unsafe_for_terminal(c) {
-                '\u{FFFD}'
-            } else {
-                c
-            }
-        })
-        .collect();
+    let mut out: String = text.chars().take(MAX + 1).map(replace_unsafe).collect();
     if out.chars().count() > MAX {
         out = out.chars().take(MAX).collect::<String>() + "…";
     }

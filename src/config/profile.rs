@@ -11,6 +11,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::redact;
 
 /// The per-directory file's name.
 pub const DIRECTORY_FILE: &str = ".keyless-profile";
@@ -35,7 +36,7 @@ impl Source {
         match self {
             Source::Flag => "--profile".into(),
             Source::Env => format!("the {} variable", crate::env_vars::KEYLESS_PROFILE),
-            Source::Directory(p) => format!("the per-directory file {}", p.display()),
+            Source::Directory(p) => format!("the per-directory file {}", redact::path(p)),
             Source::Active(p) => format!("the active profile in {}", p.display()),
             Source::Default => "the default (nothing chose another)".into(),
         }
@@ -157,12 +158,12 @@ fn read_directory_file(path: &Path) -> Result<String> {
         .find(|l| !l.is_empty() && !l.starts_with('#'));
     let Some(name) = name else {
         return Err(
-            Error::config(format!("{} names no profile", path.display()))
+            Error::config(format!("{} names no profile", redact::path(path)))
                 .hint("write one profile name in it (see `keyless profile list`), or remove it"),
         );
     };
     super::checks::validate_profile_name(name).map_err(|e| {
-        Error::config(format!("{}: {}", path.display(), e.message))
+        Error::config(format!("{}: {}", redact::path(path), e.message))
             .hint("write one profile name in it (see `keyless profile list`), or remove it")
     })?;
     Ok(name.to_string())

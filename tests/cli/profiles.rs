@@ -296,3 +296,26 @@ fn a_profile_name_that_starts_with_a_dash_is_refused() {
     assert_ne!(r.code, 0, "{}", r.stderr);
     assert!(r.stderr.contains("invalid profile name"), "{}", r.stderr);
 }
+
+/// A repository's directory names are outside text: a name carrying a
+/// terminal escape reaches stderr (in the per-directory file's error and
+/// `-v` lines) only as a visible replacement character.
+#[test]
+fn a_hostile_directory_name_is_scrubbed_before_the_terminal() {
+    let (env, _sb) = two_profiles();
+    let dir = env.path("repo\u{1b}]0;owned\u{7}");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(".keyless-profile"), "nosuch\n").unwrap();
+    let r = env.run_with(&["-v", "profile", "show"], |c| {
+        c.current_dir(&dir);
+    });
+    assert_ne!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("per-directory file"), "{}", r.stderr);
+    assert!(!r.stderr.contains('\u{1b}'), "{:?}", r.stderr);
+    std::fs::write(dir.join(".keyless-profile"), "\n").unwrap();
+    let r = env.run_with(&["profile", "show"], |c| {
+        c.current_dir(&dir);
+    });
+    assert!(r.stderr.contains("names no profile"), "{}", r.stderr);
+    assert!(!r.stderr.contains('\u{1b}'), "{:?}", r.stderr);
+}
