@@ -41,15 +41,24 @@ param(
 
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
+if ($PSVersionTable.PSVersion.Major -lt 6) {
+    # Windows PowerShell 5.1: GitHub needs TLS 1.2, which older .NET set-ups
+    # do not offer by default; and its progress bar slows Invoke-WebRequest
+    # many times over (Say lines report progress instead).
+    [Net.ServicePointManager]::SecurityProtocol = [Net.ServicePointManager]::SecurityProtocol -bor [Net.SecurityProtocolType]::Tls12
+    $ProgressPreference = 'SilentlyContinue'
+}
 
 # The one release location; everything else derives from it.
 $Releases = if ($env:KEYLESS_RELEASE_BASE) { $env:KEYLESS_RELEASE_BASE.TrimEnd('/') } else { 'https://github.com/keyless-cli/keyless/releases' }
 $Target = 'x86_64-pc-windows-gnu'   # also runs on Windows on Arm (x64 emulation)
 $Manifest = Join-Path $Prefix 'install-manifest.txt'
 
+# A terminating error, not `exit`: run as `irm … | iex`, exit would close
+# the user's PowerShell window and the message with it. Run as a file, an
+# uncaught error still ends it with exit code 1.
 function Fail([string]$Message) {
-    Write-Host "install.ps1: $Message" -ForegroundColor Red
-    exit 1
+    throw "install.ps1: $Message"
 }
 function Say([string]$Message) { Write-Host "install.ps1: $Message" }
 
