@@ -31,7 +31,10 @@ pub fn completion(shell: Shell, cli: &mut clap::Command) -> String {
             .collect::<Vec<_>>()
             .join("\n")
             + &format!(
-                "\ncomplete -c keyless -n \"__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from use show rm remove rename\" -f -a \"({PROFILE_NAMES})\"\n\
+                "\ncomplete -c keyless -n \"__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from use show rm remove\" -f -a \"({PROFILE_NAMES})\"\n\
+                 # rename's OLD is a profile; its NEW is the user's to choose (no files)\n\
+                 complete -c keyless -n \"__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from rename; and string match -q rename -- (commandline -opc)[-1]\" -f -a \"({PROFILE_NAMES})\"\n\
+                 complete -c keyless -n \"__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from rename\" -f\n\
                  # --profile before the subcommand, which the condition above it misses\n\
                  complete -c keyless -n 'string match -q -- --profile (commandline -opc)[-1]' -f -a \"({PROFILE_NAMES})\"\n"
             ),
@@ -51,6 +54,8 @@ pub fn completion(shell: Shell, cli: &mut clap::Command) -> String {
                     &format!("chooses\\]:{names}'"),
                 )
                 .replace("':old:_default'", &format!("':old:{names}'"))
+                // rename's NEW is the user's to choose: no files, nothing.
+                .replace("':new:_default'", "':new: '")
         }
         _ => script,
     }
