@@ -305,3 +305,65 @@ fn zsh_completes_profile_names_and_identity_sources() {
     }
     assert!(!all.contains(&"wrong-file-name".to_string()), "{all:?}");
 }
+
+/// PowerShell (not installable here: neither Debian nor PyPI has it, so
+/// the script is not run): `completions powershell` prints the committed
+/// script, whose completer answers `--profile` and the NAME of `profile
+/// use|show|rm` (rename's OLD) with the names `keyless profile list
+/// --names` prints, run here for real, and `--identity` with the same
+/// sources zsh offers.
+#[test]
+fn powershell_completes_profile_names_and_identity_sources() {
+    let sb = Sandbox::start(&[]);
+    let env = TestEnv::new();
+    env.setup(&sb.url, "env");
+    let r = env.run(&["completions", "powershell"]);
+    r.success();
+    let committed = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("completions/_keyless.ps1"),
+    )
+    .unwrap();
+    assert!(r.stdout == committed, "completions/_keyless.ps1 is stale");
+    let script = committed;
+    // The completer's own command, taken from the script and run.
+    let call = script
+        .lines()
+        .find_map(|l| {
+            let l = l.trim();
+            let at = l.find("@(keyless ")?;
+            let rest = &l[at + 2..];
+            Some(rest[..rest.find(" 2>$null)")?].to_string())
+        })
+        .expect("the completer asks keyless for the profile names");
+    let argv: Vec<&str> = call.split_whitespace().collect();
+    assert_eq!(argv[0], "keyless");
+    let names = env.run(&argv[1..]);
+    names.success();
+    assert_eq!(names.stdout, "default\n");
+    // Which words it answers with names, and that it answers before clap's
+    // option lists (a completer returns what it emits first).
+    let names_at = script.find("$prev -eq '--profile'").expect("--profile");
+    assert!(names_at < script.find("$completions = @(switch").unwrap());
+    for section in [
+        "use|show|rm|remove",
+        "'keyless;profile;rename' -and $prev -eq 'rename'",
+    ] {
+        assert!(script.contains(section), "{section}");
+    }
+    // --identity: the sources zsh completes, in the same order.
+    let zsh =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("completions/_keyless"))
+            .unwrap();
+    let zsh_ids = zsh
+        .lines()
+        .find_map(|l| l.split_once("]:SOURCE:(")?.1.strip_suffix(")' \\"))
+        .expect("zsh's --identity values")
+        .replace("\\:", ":");
+    let ps_ids = script
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("$values = @('")?.strip_suffix("')"))
+        .expect("the --identity values")
+        .replace("', '", " ");
+    assert_eq!(ps_ids, zsh_ids);
+    assert!(script.contains("$prev -eq '--identity'"));
+}
