@@ -189,7 +189,7 @@ fn a_null_field_is_refused_at_load_by_name() {
             "federation_rule_id":"fdrl_01corp","organization_id":"{ORG}",
             "workspace_id":null}}}}}}}}"#
     );
-    let e = parsed(&text).err().expect("a null field parsed");
+    let e = parsed(&text).expect_err("a null field parsed");
     assert!(
         e.message.contains("anthropic.workspace_id") && e.message.contains("null"),
         "{}",
