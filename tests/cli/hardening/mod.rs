@@ -9,6 +9,7 @@ mod program_name;
 mod project_scope;
 mod proxy_env;
 mod refresh_openai;
+mod refresh_token;
 mod sandbox_notice;
 mod served_mark;
 mod served_record;
