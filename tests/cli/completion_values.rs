@@ -47,20 +47,14 @@ fn profile_names_and_identity_sources_complete() {
     let sb = Sandbox::start(&[]);
     let env = TestEnv::new();
     env.setup(&sb.url, "env");
-    env.run(&[
+    env.run(&setup_anthropic_args(&[
         "--profile",
         "work",
-        "setup",
-        "anthropic",
         "--base-url",
         &sb.url,
-        "--federation-rule-id",
-        RULE,
-        "--organization-id",
-        ORG,
         "--identity",
         "env",
-    ])
+    ]))
     .success();
     std::fs::write(env.home().join("wrong-file-name"), "").unwrap();
     assert_eq!(
