@@ -89,17 +89,41 @@ fn a_requested_mode_and_group_are_applied() {
     agent.stop();
 }
 
+/// The agent refuses to start (exits by itself, non-zero, saying `needle`).
 fn refused(env: &TestEnv, sinks: &[String], extra: &[&str], needle: &str) {
-    let mut args = vec!["agent".to_string()];
+    let mut c = env.cmd();
+    c.arg("agent");
     for s in sinks {
-        args.push("--sink".into());
-        args.push(s.clone());
+        c.arg("--sink").arg(s);
     }
-    args.extend(extra.iter().map(|s| s.to_string()));
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let r = env.run(&args);
-    assert_ne!(r.code, 0, "{args:?} was accepted");
-    assert!(r.stderr.contains(needle), "{args:?}: {}", r.stderr);
+    c.args(extra);
+    let what = format!("agent {sinks:?} {extra:?}");
+    let mut child = c
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut pipe = child.stderr.take().unwrap();
+    let err = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = std::io::Read::read_to_string(&mut pipe, &mut s);
+        s
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let code = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s.code();
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what} was not refused: it ran");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let stderr = err.join().unwrap();
+    assert_ne!(code, Some(0), "{what} was accepted");
+    assert!(stderr.contains(needle), "{what}: {stderr}");
 }
 
 #[test]
@@ -167,6 +191,24 @@ fn symlinks_loose_directories_and_unknown_template_names_are_refused_at_start() 
         "not loopback",
     );
     refused(&env, &["socket:/x".into()], &[], "unknown kind");
+    // The ready file is checked like a sink: an orchestrator would wait
+    // for a file the agent could never safely write.
+    let ok_sink = [format!("file:{}", env.path("ok/token").display())];
+    let ready_in_loose = loose.join("ready");
+    refused(
+        &env,
+        &ok_sink,
+        &["--ready-file", ready_in_loose.to_str().unwrap()],
+        "other users can write to it",
+    );
+    refused(
+        &env,
+        &ok_sink,
+        &["--ready-file", link.to_str().unwrap()],
+        "symbolic link",
+    );
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
+    assert!(!env.path("ok/token").exists());
     assert_eq!(exchanges(&sb), 0, "nothing exchanged for a refused start");
 }
 
