@@ -7,6 +7,10 @@ use std::time::Duration;
 use crate::agent_support::*;
 use crate::common::*;
 
+fn api_unauthorized(sb: &Sandbox) -> u64 {
+    sb.history()["api_unauthorized"].as_u64().unwrap()
+}
+
 /// A start that fails after its configuration loads (the proxy's port is
 /// taken, the capability file is unsafe) spends no exchange and leaves no
 /// token on disk that no agent keeps fresh.
@@ -99,6 +103,63 @@ fn the_ready_file_comes_back_with_the_sinks_whoever_renews() {
         log.contains("told the Anthropic token was rejected"),
         "{log}"
     );
+}
+
+/// The identity source is down and the token has expired: between the
+/// backoff's retries the proxy sink answers in the provider's error shape
+/// and forwards nothing (an expired token upstream would be a 401, and
+/// each 401 an exchange attempt past the backoff).
+#[test]
+fn during_an_outage_the_proxy_never_forwards_an_expired_token() {
+    let sb = Sandbox::start(&["--token-lifetime", "60"]);
+    let env = TestEnv::new();
+    let (identity, sw) = switchable_identity(&env, &sb);
+    env.setup(&sb.url, &identity);
+    let port = free_port();
+    let cap = env.path("run/cap");
+    let dir = env.path("run/profile");
+    let agent = Agent::start(
+        &env,
+        &[
+            format!("proxy:anthropic=127.0.0.1:{port}"),
+            format!("anthropic-profile:{}", dir.display()),
+        ],
+        &["--capability-file", cap.to_str().unwrap()],
+    );
+    let key = std::fs::read_to_string(&cap).unwrap();
+    let (_, exp) = profile_token(&dir, "default").unwrap();
+    std::fs::write(&sw.down, "").unwrap();
+    assert_eq!(call_proxy(&env, port, &key).0, 200);
+    let mut after = Vec::new();
+    wait_for(
+        "ten calls after the token expired",
+        Duration::from_secs(180),
+        || {
+            let sent = now();
+            let answer = call_proxy(&env, port, &key);
+            if sent > exp as f64 {
+                after.push(answer);
+            }
+            std::thread::sleep(Duration::from_millis(250));
+            after.len() >= 10
+        },
+    );
+    for (code, body) in &after {
+        assert_eq!(*code, 503, "{body}");
+        let v: serde_json::Value =
+            serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"));
+        assert_eq!(v["type"], "error", "{body}");
+        assert_eq!(v["error"]["type"], "api_error", "{body}");
+        let msg = v["error"]["message"].as_str().unwrap();
+        assert!(msg.contains("no token to forward with"), "{msg}");
+    }
+    assert_eq!(
+        api_unauthorized(&sb),
+        0,
+        "an expired token was forwarded upstream"
+    );
+    let (code, log) = agent.stop();
+    assert_eq!(code, 0, "{log}");
 }
 
 /// SIGHUP with a configuration that loads but whose first exchange fails
