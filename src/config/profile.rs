@@ -41,14 +41,14 @@ impl Source {
             Source::Default => "the default (nothing chose another)".into(),
         }
     }
-    /// A short machine name for `--json`.
-    pub fn rule(&self) -> &'static str {
+    /// The rule alone, without its file.
+    pub fn rule(&self) -> Rule {
         match self {
-            Source::Flag => "flag",
-            Source::Env => "env",
-            Source::Directory(_) => "directory",
-            Source::Active(_) => "active",
-            Source::Default => "default",
+            Source::Flag => Rule::Flag,
+            Source::Env => Rule::Env,
+            Source::Directory(_) => Rule::Directory,
+            Source::Active(_) => Rule::Active,
+            Source::Default => Rule::Default,
         }
     }
     /// The file the choice was read from, if any.
@@ -61,6 +61,36 @@ impl Source {
     /// Was the profile named on purpose (so that an unknown name is a slip)?
     pub fn explicit(&self) -> bool {
         !matches!(self, Source::Default)
+    }
+}
+
+/// Which rule chose the profile, without the file it read: what `auth
+/// status --json` reports as `profile_rule` (serialized as `flag`, `env`,
+/// `directory`, `active` or `default`) and, with [`Rule::explain`], what its
+/// text says. The one place either is spelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Rule {
+    Flag,
+    Env,
+    Directory,
+    Active,
+    Default,
+}
+
+impl Rule {
+    /// `auth status`'s "profile from" line: the rule, and the file it read
+    /// (as the caller shows paths).
+    pub fn explain(self, file: Option<&str>) -> String {
+        match (self, file) {
+            (Rule::Flag, _) => "--profile".into(),
+            (Rule::Env, _) => crate::env_vars::KEYLESS_PROFILE.into(),
+            (Rule::Directory, Some(f)) => format!("the per-directory file {f}"),
+            (Rule::Active, Some(f)) => {
+                format!("the active profile (keyless profile use) in {f}")
+            }
+            _ => "the default: no flag, variable, per-directory file or active profile".into(),
+        }
     }
 }
 
@@ -214,9 +244,9 @@ mod tests {
             .unwrap()
             .map(|(n, s)| (n, s.rule()))
         };
-        assert_eq!(early(Some("a"), Some("b")), Some(("a".into(), "flag")));
-        assert_eq!(early(None, Some("b")), Some(("b".into(), "env")));
-        assert_eq!(early(None, None), Some(("work".into(), "directory")));
+        assert_eq!(early(Some("a"), Some("b")), Some(("a".into(), Rule::Flag)));
+        assert_eq!(early(None, Some("b")), Some(("b".into(), Rule::Env)));
+        assert_eq!(early(None, None), Some(("work".into(), Rule::Directory)));
         std::fs::remove_file(home.join("src").join(DIRECTORY_FILE)).unwrap();
         assert_eq!(early(None, None), None);
     }

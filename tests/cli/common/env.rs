@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use super::{BIN, OPENAI_SA, ORG, RULE, Run, SA, WIP, WS, shaped_jwt};
+use super::{BIN, HANG, OPENAI_SA, ORG, RULE, Run, SA, WIP, WS, run_bounded, shaped_jwt};
 
 pub struct TestEnv {
     pub root: tempfile::TempDir,
@@ -81,6 +81,18 @@ impl TestEnv {
         c.args(args);
         f(&mut c);
         Run::from(c.output().unwrap())
+    }
+
+    /// [`TestEnv::run_with`] for a run that must end by itself (give up on
+    /// a silent server, a FIFO, a lingering child): it fails, rather than
+    /// hangs, when keyless is still running after the [`HANG`] watchdog.
+    #[track_caller]
+    pub fn run_ending(&self, args: &[&str], f: impl FnOnce(&mut Command)) -> Run {
+        let mut c = self.cmd();
+        c.args(args);
+        f(&mut c);
+        run_bounded(c, HANG)
+            .unwrap_or_else(|| panic!("keyless {args:?} still ran after {HANG:?}: it hung"))
     }
 
     /// `setup anthropic` pointing at `base_url`, with an identity source.
