@@ -135,7 +135,7 @@ fn refused(env: &TestEnv, sinks: &[String], extra: &[&str], needle: &str) {
         let _ = std::io::Read::read_to_string(&mut pipe, &mut s);
         s
     });
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let deadline = std::time::Instant::now() + HANG;
     let code = loop {
         if let Some(s) = child.try_wait().unwrap() {
             break s.code();
@@ -325,7 +325,7 @@ fn after_sigkill_mid_run_readers_keep_the_last_token_and_a_restart_takes_over() 
     // A renewal while they read.
     env.run(&["agent", "--rejected", "--sink", &sinks[1]])
         .success();
-    wait_for("the renewal", std::time::Duration::from_secs(20), || {
+    wait_for("the renewal", HANG, || {
         std::fs::read_to_string(&file).is_ok_and(|t| t != t1)
     });
     let t2 = std::fs::read_to_string(&file).unwrap();
@@ -333,11 +333,9 @@ fn after_sigkill_mid_run_readers_keep_the_last_token_and_a_restart_takes_over() 
     first.signal(libc::SIGKILL);
     drop(first);
     phase.store(1, Ordering::SeqCst);
-    wait_for(
-        "reads with no agent",
-        std::time::Duration::from_secs(30),
-        || after_kill.load(Ordering::SeqCst) >= 100,
-    );
+    wait_for("reads with no agent", HANG, || {
+        after_kill.load(Ordering::SeqCst) >= 100
+    });
     let second = Agent::start(&env, &sinks, &[]);
     phase.store(2, Ordering::SeqCst);
     assert_eq!(

@@ -76,26 +76,30 @@ fn the_ready_file_comes_back_with_the_sinks_whoever_renews() {
     std::fs::write(&sw.down, "").unwrap();
     wait_for(
         "the sink removed before its 60 s token expired",
-        Duration::from_secs(120),
+        2 * HANG,
         || !token.exists(),
     );
     assert!(!agent.ready.exists(), "ready with no valid token");
     // Just after a failed retry the agent's next one is a backoff (6 s by
     // now) away: the signal's renewal comes first.
     let n = sw.calls();
-    wait_for("a retry", Duration::from_secs(30), || sw.calls() > n);
+    wait_for("a retry", HANG, || sw.calls() > n);
     std::fs::write(&sw.long, "").unwrap();
     std::fs::remove_file(&sw.down).unwrap();
     agent.signal(libc::SIGUSR1);
-    wait_for("the signal's renewal", Duration::from_secs(30), || {
-        token.exists()
-    });
-    // The new token lives an hour: the agent's own next renewal is half
-    // an hour away, so only the signal's renewal can bring the file back.
-    wait_for(
-        "the ready file back with the sinks",
-        Duration::from_secs(20),
-        || agent.ready.exists(),
+    wait_for("the signal's renewal", HANG, || token.exists());
+    // The new token lives an hour: the agent's own next renewal is half an
+    // hour away, so only the signal's renewal can have brought the ready
+    // file back. The main thread handles one signal to its end before the
+    // next: once a second SIGUSR1 (past the 5 s between forced exchanges)
+    // has exchanged, the first one's handling is over.
+    let n = exchanges(&sb);
+    std::thread::sleep(Duration::from_secs(6));
+    agent.signal(libc::SIGUSR1);
+    wait_for("the second signal's exchange", HANG, || exchanges(&sb) > n);
+    assert!(
+        agent.ready.exists(),
+        "the sinks hold a valid token again, the ready file is missing"
     );
     let (code, log) = agent.stop();
     assert_eq!(code, 0, "{log}");
@@ -131,19 +135,15 @@ fn during_an_outage_the_proxy_never_forwards_an_expired_token() {
     std::fs::write(&sw.down, "").unwrap();
     assert_eq!(call_proxy(&env, port, &key).0, 200);
     let mut after = Vec::new();
-    wait_for(
-        "ten calls after the token expired",
-        Duration::from_secs(180),
-        || {
-            let sent = now();
-            let answer = call_proxy(&env, port, &key);
-            if sent > exp as f64 {
-                after.push(answer);
-            }
-            std::thread::sleep(Duration::from_millis(250));
-            after.len() >= 10
-        },
-    );
+    wait_for("ten calls after the token expired", 2 * HANG, || {
+        let sent = now();
+        let answer = call_proxy(&env, port, &key);
+        if sent > exp as f64 {
+            after.push(answer);
+        }
+        std::thread::sleep(Duration::from_millis(250));
+        after.len() >= 10
+    });
     for (code, body) in &after {
         assert_eq!(*code, 503, "{body}");
         let v: serde_json::Value =
@@ -186,25 +186,17 @@ fn a_reload_that_cannot_start_goes_on_as_it_was() {
     std::fs::write(&sw.down, "").unwrap();
     env.setup(&other.url, &identity);
     agent.signal(libc::SIGHUP);
-    wait_for(
-        "the new identity source tried",
-        Duration::from_secs(30),
-        || sw.calls() > 0,
-    );
+    wait_for("the new identity source tried", HANG, || sw.calls() > 0);
     // Signals are handled in order: this one after the reload's outcome.
     agent.signal(libc::SIGUSR1);
-    wait_for(
-        "the old setup renewing on SIGUSR1",
-        Duration::from_secs(60),
-        || {
-            if let Some(s) = agent.child.try_wait().unwrap() {
-                let (_, log) = agent.finish();
-                panic!("the agent exited ({s}) after a failed reload:\n{log}");
-            }
-            exchanges(&sb) == 2
-        },
-    );
-    wait_for("the new token in place", Duration::from_secs(20), || {
+    wait_for("the old setup renewing on SIGUSR1", HANG, || {
+        if let Some(s) = agent.child.try_wait().unwrap() {
+            let (_, log) = agent.finish();
+            panic!("the agent exited ({s}) after a failed reload:\n{log}");
+        }
+        exchanges(&sb) == 2
+    });
+    wait_for("the new token in place", HANG, || {
         std::fs::read_to_string(&token).is_ok_and(|t| t != before && !t.is_empty())
     });
     assert!(agent.ready.exists());
