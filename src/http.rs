@@ -239,7 +239,10 @@ pub struct Response {
     pub location: Option<String>,
     pub content_type: String,
     pub headers: reqwest::header::HeaderMap,
-    /// Already scrubbed of the secret values the request carried.
+    /// A successful (2xx) answer exactly as received: it is parsed, and a
+    /// provider may rightly send back a value the request carried (a
+    /// non-rotating refresh token). Any other answer is only ever shown, so
+    /// it is already scrubbed of the secret values the request carried.
     pub body: Vec<u8>,
     /// Those values ([`sent_secrets`]), scrubbed from headers shown too.
     sent: Vec<crate::secret::Secret<String>>,
@@ -399,7 +402,11 @@ pub async fn send(
         location,
         content_type,
         headers,
-        body: crate::redact::exact_bytes(body, &sent),
+        body: if (200..300).contains(&status) {
+            body
+        } else {
+            crate::redact::exact_bytes(body, &sent)
+        },
         sent,
     })
 }

@@ -13,6 +13,9 @@
 //! | `ANTHROPIC_IDENTITY_TOKEN`, `OPENAI_IDENTITY_TOKEN` | kept | kept | kept | removed | an identity JWT buys a token at the token endpoint: behind the proxy the child holds only the capability |
 //! | `ANTHROPIC_IDENTITY_TOKEN_FILE`, `OPENAI_IDENTITY_TOKEN_FILE` | kept | kept | kept | removed | they name a file holding such a JWT |
 //! | `ACTIONS_ID_TOKEN_REQUEST_TOKEN`, `SYSTEM_ACCESSTOKEN`, `BUILDKITE_AGENT_ACCESS_TOKEN`, `IDENTITY_HEADER` | kept | kept | kept | removed | a platform's request token buys such a JWT from its OIDC endpoint |
+//! | `TFC_WORKLOAD_IDENTITY_TOKEN`, `BITBUCKET_STEP_OIDC_TOKEN`, `CIRCLE_OIDC_TOKEN_V2` | kept | kept | kept | removed | a CI platform's identity JWT, which the `auto` source exchanges |
+//! | `AZURE_FEDERATED_TOKEN_FILE` | kept | kept | kept | removed | names AKS's projected identity JWT, which the `auto` source exchanges |
+//! | the variable of an `env:NAME` source (GitLab's `id_tokens`) | kept | kept | kept | removed | the JWT the profile exchanges ([`NAMED_SOURCE`]) |
 //!
 //! The one rule of `--proxy`: the child holds no way to an identity JWT
 //! keyless would exchange (the JWT, a file naming one, a platform's request
@@ -116,24 +119,14 @@ pub const RULES: &[Row] = &[
         note: None,
         why: "outranks a profile in every SDK (env, exec and the proxy set it themselves)",
     },
-    Row {
-        var: env_vars::ANTHROPIC_IDENTITY_TOKEN,
-        env: Rule::Kept,
-        exec: Rule::Kept,
-        refresh: Rule::Kept,
-        proxy: Rule::Removed,
-        note: None,
-        why: "an identity JWT buys a token at the token endpoint: behind the proxy the child holds only the capability",
-    },
-    Row {
-        var: env_vars::OPENAI_IDENTITY_TOKEN,
-        env: Rule::Kept,
-        exec: Rule::Kept,
-        refresh: Rule::Kept,
-        proxy: Rule::Removed,
-        note: None,
-        why: "an identity JWT buys a token at the token endpoint: behind the proxy the child holds only the capability",
-    },
+    proxy_only(
+        env_vars::ANTHROPIC_IDENTITY_TOKEN,
+        "an identity JWT buys a token at the token endpoint",
+    ),
+    proxy_only(
+        env_vars::OPENAI_IDENTITY_TOKEN,
+        "an identity JWT buys a token at the token endpoint",
+    ),
     proxy_only(
         env_vars::ANTHROPIC_IDENTITY_TOKEN_FILE,
         "names a file holding an identity JWT",
@@ -158,7 +151,31 @@ pub const RULES: &[Row] = &[
         env_vars::IDENTITY_HEADER,
         "App Service's managed-identity secret buys an identity JWT",
     ),
+    proxy_only(
+        env_vars::TFC_WORKLOAD_IDENTITY_TOKEN,
+        "HCP Terraform's identity JWT, which the auto source exchanges",
+    ),
+    proxy_only(
+        env_vars::BITBUCKET_STEP_OIDC_TOKEN,
+        "Bitbucket Pipelines' identity JWT, which the auto source exchanges",
+    ),
+    proxy_only(
+        env_vars::CIRCLE_OIDC_TOKEN_V2,
+        "CircleCI's identity JWT, which the auto source exchanges",
+    ),
+    proxy_only(
+        env_vars::AZURE_FEDERATED_TOKEN_FILE,
+        "names AKS's projected identity JWT, which the auto source exchanges",
+    ),
 ];
+
+/// The row for the variable an `env:NAME` source reads (GitLab CI's
+/// `id_tokens`, named by the job): its name comes from the profile, so
+/// [`ChildEnv::with_named_sources`] supplies it per run.
+pub const NAMED_SOURCE: Row = proxy_only(
+    "env:NAME",
+    "the variable the profile's env:NAME source exchanges holds an identity JWT",
+);
 
 /// A way to an identity JWT: kept everywhere but behind the proxy, where
 /// the child holds only the capability (the one rule of `--proxy`).
@@ -179,6 +196,9 @@ pub struct ChildEnv {
     pub mode: Mode,
     /// The removed variables, in [`RULES`]' order.
     pub removed: Vec<&'static Row>,
+    /// The variables of the served profiles' `env:NAME` sources removed by
+    /// [`NAMED_SOURCE`].
+    pub named: Vec<String>,
     keep_api_key: bool,
 }
 
@@ -197,13 +217,23 @@ impl ChildEnv {
         ChildEnv {
             mode,
             removed,
+            named: Vec::new(),
             keep_api_key,
         }
     }
 
+    /// Also apply [`NAMED_SOURCE`] to `names`, the variables the served
+    /// profiles' `env:NAME` sources read.
+    pub fn with_named_sources(mut self, names: impl IntoIterator<Item = String>) -> Self {
+        if NAMED_SOURCE.rule(self.mode) == Rule::Removed {
+            self.named.extend(names);
+        }
+        self
+    }
+
     /// Whether `var` is removed in this run.
     pub fn removes(&self, var: &str) -> bool {
-        self.removed.iter().any(|r| r.var == var)
+        self.removed.iter().any(|r| r.var == var) || self.named.iter().any(|n| n == var)
     }
 
     /// Say on stderr what is removed from the caller's environment (and,
@@ -259,6 +289,9 @@ impl ChildEnv {
         cmd.args(&argv[1..]);
         for row in &self.removed {
             cmd.env_remove(row.var);
+        }
+        for name in &self.named {
+            cmd.env_remove(name);
         }
         for a in sets {
             match a {
@@ -322,9 +355,26 @@ mod tests {
                 env_vars::ACTIONS_ID_TOKEN_REQUEST_TOKEN,
                 env_vars::SYSTEM_ACCESSTOKEN,
                 env_vars::BUILDKITE_AGENT_ACCESS_TOKEN,
-                env_vars::IDENTITY_HEADER
+                env_vars::IDENTITY_HEADER,
+                env_vars::TFC_WORKLOAD_IDENTITY_TOKEN,
+                env_vars::BITBUCKET_STEP_OIDC_TOKEN,
+                env_vars::CIRCLE_OIDC_TOKEN_V2,
+                env_vars::AZURE_FEDERATED_TOKEN_FILE
             ]
         );
+        let named = || ["GITLAB_OIDC".to_string()];
+        assert!(
+            ChildEnv::new(Mode::Proxy, &[Openai], false)
+                .with_named_sources(named())
+                .removes("GITLAB_OIDC")
+        );
+        for mode in [Mode::Env, Mode::Exec, Mode::Refresh] {
+            assert!(
+                !ChildEnv::new(mode, &[Openai], false)
+                    .with_named_sources(named())
+                    .removes("GITLAB_OIDC")
+            );
+        }
     }
 
     /// Every row says why, and names a variable only once.

@@ -63,8 +63,12 @@ pub fn run(
     let limits = listen::Limits::for_nofile(nofile);
     let mut vars = Vec::new();
     let mut served = Vec::new();
+    let mut named = Vec::new();
     for target in choice::to_serve(settings, &loaded, types)? {
         served.push(target.provider());
+        if let crate::config::IdentitySource::EnvNamed { name } = target.identity() {
+            named.push(name.clone());
+        }
         vars.extend(start(&rt, settings, target, issuer.clone(), fresh, limits)?);
     }
     vars.extend(no_proxy_for_loopback());
@@ -79,7 +83,9 @@ pub fn run(
             rt.shutdown_background();
         })
         .map_err(|e| Error::failure(format!("cannot start the proxy's thread: {e}")))?;
-    let mut cmd = ChildEnv::new(Mode::Proxy, &served, false).command(command, &vars);
+    let mut cmd = ChildEnv::new(Mode::Proxy, &served, false)
+        .with_named_sources(named)
+        .command(command, &vars);
     listen::restore_nofile(&mut cmd, saved_nofile);
     // The child dies with keyless, and keyless outlives its descendants
     // (src/handoff/contain.rs): the port is never freed under them.

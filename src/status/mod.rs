@@ -77,7 +77,7 @@ pub fn gather(inp: &Inputs) -> Report {
         static_keys: scan.findings,
         keyless: KeylessState {
             profile: s.profile.clone(),
-            profile_rule: s.profile_source.rule().into(),
+            profile_rule: s.profile_source.rule(),
             profile_file: s.profile_source.file().map(|p| p.display().to_string()),
             profile_managed: own
                 .loaded

@@ -37,7 +37,7 @@ pub struct ClaudeCode {
 pub struct KeylessState {
     pub profile: String,
     /// Which rule chose the profile: flag, env, directory, active or default.
-    pub profile_rule: String,
+    pub profile_rule: crate::config::profile::Rule,
     /// The file that chose it (a per-directory file, or the config naming
     /// the active profile), absolute.
     pub profile_file: Option<String>,

@@ -150,8 +150,7 @@ fn identity_source_down_longer_than_a_token_lives() {
         saw_gone,
         "the sinks were emptied while nothing valid was left"
     );
-    let back = restored_at.expect("the agent recovered by itself");
-    assert!(back < Duration::from_secs(120), "recovered at {back:?}");
+    restored_at.expect("the agent recovered by itself");
     assert!(agent.ready.exists() && token_file.exists());
     assert!(reads > 200);
     let (code, log) = agent.stop();

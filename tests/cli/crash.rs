@@ -141,7 +141,6 @@ fn kill_9_at_random_instants_tears_nothing_and_spends_no_unsent_jwt() {
     // window between claiming the JWT and a connection, which is otherwise
     // a fraction of a millisecond wide.
     let (_hole, _fillers, hole_url) = black_hole();
-    let started = Instant::now();
     let mut sent_unconnected = 0;
     for i in 0..40 {
         let jwt = shaped_jwt(300);
@@ -203,9 +202,5 @@ fn kill_9_at_random_instants_tears_nothing_and_spends_no_unsent_jwt() {
     assert_eq!(
         sent_unconnected, 0,
         "seed {seed}: JWTs marked sent without a connection"
-    );
-    assert!(
-        started.elapsed() < Duration::from_secs(60),
-        "the test must stay bounded"
     );
 }

@@ -34,7 +34,8 @@ pub struct Reply {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
-    /// Accept, then say nothing for this long.
+    /// Accept, then say nothing for this long, or until the client hangs
+    /// up (counted in [`Fake::abandoned`]).
     pub stall: Option<Duration>,
     /// Send the body with chunked transfer encoding (no Content-Length).
     pub chunked: bool,
@@ -62,6 +63,15 @@ impl Reply {
             chunked: false,
         }
     }
+    /// A black hole: the request is read and never answered; the server
+    /// holds the connection until the client hangs up. A client that waits
+    /// for the answer waits past any test's watchdog ([`crate::common::HANG`]).
+    pub fn silent() -> Self {
+        Reply {
+            stall: Some(Duration::from_secs(3600)),
+            ..Self::raw(200, "text/plain", "")
+        }
+    }
     pub fn token(token: &str, expires_in: i64) -> Self {
         Self::json(
             200,
@@ -80,6 +90,8 @@ pub struct Fake {
     /// Requests that came on a kept-alive connection and were dropped
     /// unanswered (see [`Fake::start_closing_reused`]).
     pub dropped: Arc<AtomicUsize>,
+    /// Stalled requests whose client hung up before the stall ended.
+    pub abandoned: Arc<AtomicUsize>,
 }
 
 impl Fake {
@@ -119,6 +131,8 @@ impl Fake {
         let conns = connections.clone();
         let dropped = Arc::new(AtomicUsize::new(0));
         let drops = dropped.clone();
+        let abandoned = Arc::new(AtomicUsize::new(0));
+        let hung_up = abandoned.clone();
         let script: Arc<Script> = Arc::new(Box::new(script));
         let connection = if keep_alive { "keep-alive" } else { "close" };
         std::thread::spawn(move || {
@@ -127,6 +141,7 @@ impl Fake {
                 conns.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 let reqs = reqs.clone();
                 let drops = drops.clone();
+                let hung_up = hung_up.clone();
                 let script = script.clone();
                 std::thread::spawn(move || {
                     let Some(req) = read_request(&mut stream) else {
@@ -139,7 +154,9 @@ impl Fake {
                     };
                     let reply = script(n, &req);
                     if let Some(d) = reply.stall {
-                        std::thread::sleep(d);
+                        if client_hangs_up_within(&mut stream, d) {
+                            hung_up.fetch_add(1, Ordering::SeqCst);
+                        }
                         return;
                     }
                     let length = if reply.chunked {
@@ -177,9 +194,26 @@ impl Fake {
             requests,
             connections,
             dropped,
+            abandoned,
         }
     }
 
+    /// `n` stalled requests were hung up on by their client before the
+    /// stall ended (a client's exit hangs up too: the server sees it a
+    /// moment later, so this waits, under the [`crate::common::HANG`]
+    /// watchdog).
+    #[track_caller]
+    pub fn assert_abandoned(&self, n: usize) {
+        let end = std::time::Instant::now() + crate::common::HANG;
+        while self.abandoned.load(Ordering::SeqCst) < n && std::time::Instant::now() < end {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(
+            self.abandoned.load(Ordering::SeqCst),
+            n,
+            "stalled requests hung up on"
+        );
+    }
     pub fn count(&self) -> usize {
         self.requests.lock().unwrap().len()
     }
@@ -190,6 +224,24 @@ impl Fake {
             .last()
             .cloned()
             .expect("no request")
+    }
+}
+
+/// Wait up to `d` for the client to close its side; true if it did.
+fn client_hangs_up_within(stream: &mut std::net::TcpStream, d: Duration) -> bool {
+    let end = std::time::Instant::now() + d;
+    let mut buf = [0u8; 512];
+    loop {
+        let left = end.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+            return false;
+        }
+        match stream.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return true,
+            Err(_) => return false,
+        }
     }
 }
 

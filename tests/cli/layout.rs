@@ -34,14 +34,11 @@ fn sources() -> Vec<(String, String)> {
     out
 }
 
-/// The code of a file without its `#[cfg(test)]` module, comment lines
-/// blanked (so line numbers still match the file).
+/// The code of a file without its test modules (see [`without_test_items`]),
+/// comment lines blanked (so line numbers still match the file).
 fn code(text: &str) -> String {
-    let text = match text.find("#[cfg(test)]") {
-        Some(i) => &text[..i],
-        None => text,
-    };
-    text.lines()
+    without_test_items(text)
+        .lines()
         .map(|l| {
             if l.trim_start().starts_with("//") {
                 ""
@@ -248,8 +245,8 @@ fn each_shared_decision_has_one_home() {
 }
 
 /// Issue 17: no function in `src/` is longer than 120 lines, so that each
-/// does one thing a reader can hold (tests aside: `#[cfg(test)]` modules and
-/// `*tests.rs` files).
+/// does one thing a reader can hold (tests aside: `#[cfg(test)]` items, see
+/// [`without_test_items`], and `*tests.rs` files).
 ///
 /// How it counts: the source with comments, strings and char literals
 /// blanked (newlines kept), every `fn name` item with a body, from the line
@@ -264,11 +261,9 @@ fn no_function_is_longer_than_120_lines() {
         if rel.ends_with("tests.rs") {
             continue;
         }
-        let text = match text.find("#[cfg(test)]") {
-            Some(i) => &text[..i],
-            None => &text,
-        };
-        for (name, first, last) in functions(&blank_comments_and_strings(text)) {
+        for (name, first, last) in
+            functions(&blank_comments_and_strings(&without_test_items(&text)))
+        {
             let n = last - first + 1;
             if n > 120 {
                 long.push(format!("src/{rel}:{first}: fn {name} is {n} lines"));
@@ -280,6 +275,60 @@ fn no_function_is_longer_than_120_lines() {
         "split these into one function per step or section:\n{}",
         long.join("\n")
     );
+}
+
+/// The text with each test-only item blanked (newlines kept): the item after
+/// a `#[cfg(test)]` or `#[cfg(all(test, …))]` attribute, through the `;`
+/// that ends it or the brace that closes its body. Only the item: code after
+/// a test module still counts. Attributes are found in the code alone (not
+/// in comments or strings).
+fn without_test_items(text: &str) -> String {
+    let code: Vec<char> = blank_comments_and_strings(text).chars().collect();
+    let mut out: Vec<char> = text.chars().collect();
+    let starts = |i: usize, s: &str| {
+        s.chars()
+            .enumerate()
+            .all(|(k, c)| code.get(i + k) == Some(&c))
+    };
+    let mut i = 0;
+    while i < code.len() {
+        if !(starts(i, "#[cfg(test)]") || starts(i, "#[cfg(all(test,")) {
+            i += 1;
+            continue;
+        }
+        // Past the attribute itself, then to the end of the item.
+        let mut j = i + 1;
+        let mut depth = 0i32;
+        let mut braces = 0i32;
+        let mut end = code.len();
+        while j < code.len() {
+            match code[j] {
+                '(' | '[' => depth += 1,
+                ')' | ']' => depth -= 1,
+                '{' => braces += 1,
+                '}' => {
+                    braces -= 1;
+                    if braces == 0 {
+                        end = j + 1;
+                        break;
+                    }
+                }
+                ';' if depth == 0 && braces == 0 => {
+                    end = j + 1;
+                    break;
+                }
+                _ => {}
+            }
+            j += 1;
+        }
+        for c in &mut out[i..end] {
+            if *c != '\n' {
+                *c = ' ';
+            }
+        }
+        i = end;
+    }
+    out.into_iter().collect()
 }
 
 /// The text with comments, string literals and char literals replaced by
@@ -441,4 +490,30 @@ fn function_lengths_are_counted_from_fn_to_its_closing_brace() {
     let got: Vec<(&str, usize, usize)> =
         found.iter().map(|(n, a, b)| (n.as_str(), *a, *b)).collect();
     assert_eq!(got, [("a", 1, 5), ("b", 7, 11), ("inner", 9, 9)]);
+}
+
+/// Only the test items are left out: a function after a test module still
+/// counts, one inside it (or under `cfg(all(test, …))`) does not, and an
+/// attribute spelled in a comment or string changes nothing.
+#[test]
+fn code_after_a_test_module_still_counts() {
+    let text = "fn before() {}\n\
+                #[cfg(test)]\n\
+                mod tests {\n    fn in_tests() { let s = \"}\"; }\n}\n\
+                // #[cfg(test)]\n\
+                fn after() {\n    let _ = \"#[cfg(test)]\";\n}\n\
+                #[cfg(all(test, unix))]\n\
+                #[path = \"x.rs\"]\n\
+                mod unix_tests;\n\
+                #[cfg(test)]\n\
+                fn test_only() {}\n\
+                fn last() {}\n";
+    let found = functions(&blank_comments_and_strings(&without_test_items(text)));
+    let got: Vec<(&str, usize, usize)> =
+        found.iter().map(|(n, a, b)| (n.as_str(), *a, *b)).collect();
+    assert_eq!(got, [("before", 1, 1), ("after", 7, 9), ("last", 15, 15)]);
+    assert_eq!(
+        without_test_items(text).lines().count(),
+        text.lines().count()
+    );
 }

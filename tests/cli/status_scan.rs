@@ -100,11 +100,9 @@ fn the_scan_stays_bounded_in_a_deep_tree() {
     std::fs::create_dir_all(&d).unwrap();
     std::fs::write(top.join(".env"), "ANTHROPIC_API_KEY=x\n").unwrap();
     std::fs::write(d.join(".env"), "ANTHROPIC_API_KEY=x\n").unwrap();
-    let t = std::time::Instant::now();
-    let r = s.env.run_with(&["auth", "status", "--json"], |c| {
+    let r = s.env.run_ending(&["auth", "status", "--json"], |c| {
         c.current_dir(&d);
     });
-    assert!(t.elapsed() < std::time::Duration::from_secs(5));
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     let found: Vec<&str> = v["static_keys"]
         .as_array()

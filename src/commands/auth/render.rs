@@ -323,11 +323,5 @@ fn check_section(s: &mut String, checks: &[CheckResult]) {
 /// Which rule chose the profile, and from which file.
 fn profile_rule(k: &KeylessState, home: Option<&std::path::Path>) -> String {
     let file = k.profile_file.as_deref().map(|f| tilde(f, home));
-    match (k.profile_rule.as_str(), file) {
-        ("flag", _) => "--profile".into(),
-        ("env", _) => crate::env_vars::KEYLESS_PROFILE.into(),
-        ("directory", Some(f)) => format!("the per-directory file {f}"),
-        ("active", Some(f)) => format!("the active profile (keyless profile use) in {f}"),
-        _ => "the default: no flag, variable, per-directory file or active profile".into(),
-    }
+    k.profile_rule.explain(file.as_deref())
 }

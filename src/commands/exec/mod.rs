@@ -25,8 +25,12 @@ child (Ctrl-C and Ctrl-Break reach the child once) and exits with its exit code.
 exits 127; one that cannot be executed exits 126. With --proxy the child gets instead a \
 127.0.0.1 base URL (ANTHROPIC_BASE_URL, OPENAI_BASE_URL) and a per-run key that only the \
 local proxy accepts; keyless forwards its API calls with a token it renews. The child also loses \
-every way to an identity JWT (ANTHROPIC_IDENTITY_TOKEN[_FILE], OPENAI_IDENTITY_TOKEN[_FILE], \
-ACTIONS_ID_TOKEN_REQUEST_TOKEN, SYSTEM_ACCESSTOKEN, BUILDKITE_AGENT_ACCESS_TOKEN, IDENTITY_HEADER). \
+the variables that hold, name or buy an identity JWT keyless would exchange \
+(ANTHROPIC_IDENTITY_TOKEN[_FILE], OPENAI_IDENTITY_TOKEN[_FILE], the variable of an env:NAME source, \
+TFC_WORKLOAD_IDENTITY_TOKEN, BITBUCKET_STEP_OIDC_TOKEN, CIRCLE_OIDC_TOKEN_V2, \
+AZURE_FEDERATED_TOKEN_FILE, ACTIONS_ID_TOKEN_REQUEST_TOKEN, SYSTEM_ACCESSTOKEN, \
+BUILDKITE_AGENT_ACCESS_TOKEN, IDENTITY_HEADER); its other credentials stay (AWS keys, cloud CLI \
+logins), and so does the network: a metadata server or AWS STS can still mint a JWT for it. \
 This keeps the token out of the child's environment and logs; it does not contain a hostile program \
 running as the same user, which can still read keyless's cache, run `keyless credential`, or read an \
 identity token file itself."

@@ -1,9 +1,34 @@
 //! A finished run of keyless, and what every run must show: nothing
 //! token-shaped on stderr.
 
-use std::process::Output;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use super::{TestEnv, cache_files};
+
+/// The watchdog against hangs: a run that must end by itself and has not
+/// after this long counts as hung. Generous on purpose: it never measures
+/// speed (a timed assertion fails under load), it only keeps a hang (a
+/// silent server waited for, a FIFO read, a child waited on) from stalling
+/// the suite.
+pub const HANG: Duration = Duration::from_secs(120);
+
+/// Run `c` to completion, or kill it after `limit` and return `None`: the
+/// hang shows as a failure, not a stuck test run.
+pub fn run_bounded(mut c: Command, limit: Duration) -> Option<Run> {
+    c.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let t0 = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if t0.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Some(Run::from(child.wait_with_output().unwrap()))
+}
 
 pub struct Run {
     pub code: i32,

@@ -5,7 +5,6 @@
 
 use std::time::Duration;
 
-use super::run_bounded;
 use crate::common::*;
 
 fn fifo(p: &std::path::Path) {

@@ -7,7 +7,7 @@
 use crate::common::*;
 use crate::exec_proxy::upstream::Upstream;
 
-const REMOVED: [&str; 7] = [
+const REMOVED: [&str; 11] = [
     "ANTHROPIC_IDENTITY_TOKEN_FILE",
     "OPENAI_IDENTITY_TOKEN_FILE",
     "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
@@ -15,6 +15,11 @@ const REMOVED: [&str; 7] = [
     "BUILDKITE_AGENT_ACCESS_TOKEN",
     "IDENTITY_HEADER",
     "ANTHROPIC_IDENTITY_TOKEN",
+    // the CI identity JWTs (and AKS's file) the auto source exchanges
+    "TFC_WORKLOAD_IDENTITY_TOKEN",
+    "BITBUCKET_STEP_OIDC_TOKEN",
+    "CIRCLE_OIDC_TOKEN_V2",
+    "AZURE_FEDERATED_TOKEN_FILE",
 ];
 
 #[test]
@@ -46,6 +51,39 @@ fn the_proxy_child_gets_no_way_to_an_identity_jwt() {
     for v in REMOVED {
         assert!(!vars.contains(&format!("{v}=")), "the child inherited {v}");
     }
+    assert!(vars.contains("ANTHROPIC_AUTH_TOKEN=keyless-proxy-"));
+}
+
+/// An `env:NAME` source (GitLab's `id_tokens`, named by the job): the
+/// variable the profile exchanges is not the child's behind the proxy.
+#[test]
+fn the_proxy_child_does_not_get_the_env_name_sources_jwt() {
+    let up = Upstream::start(600);
+    let env = TestEnv::new();
+    env.setup(&up.url, "env:GITLAB_OIDC_TOKEN");
+    let out = env.path("env.txt");
+    let mut c = env.cmd();
+    c.args([
+        "exec",
+        "--proxy",
+        "--type",
+        "anthropic",
+        "--",
+        "sh",
+        "-c",
+        "env > \"$OUT\"",
+    ])
+    .env("OUT", &out)
+    .env("GITLAB_OIDC_TOKEN", shaped_jwt(300))
+    .env("UNRELATED_VAR", "stays");
+    let r = Run::from(c.output().unwrap());
+    r.success();
+    let vars = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        !vars.contains("GITLAB_OIDC_TOKEN="),
+        "the child inherited the env:NAME source's variable"
+    );
+    assert!(vars.contains("UNRELATED_VAR=stays"), "{vars}");
     assert!(vars.contains("ANTHROPIC_AUTH_TOKEN=keyless-proxy-"));
 }
 

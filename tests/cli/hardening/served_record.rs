@@ -6,7 +6,6 @@ use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
 use std::time::Duration;
 
-use super::run_bounded;
 use crate::common::*;
 use crate::fake::{Fake, Reply};
 
