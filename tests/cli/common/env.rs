@@ -1,7 +1,7 @@
 //! The hermetic environment a test runs keyless in (a clean environment, a
 //! temporary HOME, config and cache dirs), and the `setup` steps tests share.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use super::{BIN, HANG, OPENAI_SA, ORG, RULE, Run, SA, WIP, WS, run_bounded, shaped_jwt};
@@ -93,6 +93,17 @@ impl TestEnv {
         f(&mut c);
         run_bounded(c, HANG)
             .unwrap_or_else(|| panic!("keyless {args:?} still ran after {HANG:?}: it hung"))
+    }
+
+    /// `keyless exec --proxy --type PROVIDER -- sh -c SCRIPT`, with `OUT`
+    /// naming `out`, where the script leaves what it saw.
+    pub fn exec_proxy_sh(&self, provider: &str, script: &str, out: &Path) -> Command {
+        let mut c = self.cmd();
+        c.args([
+            "exec", "--proxy", "--type", provider, "--", "sh", "-c", script,
+        ])
+        .env("OUT", out);
+        c
     }
 
     /// `setup anthropic` pointing at `base_url`, with an identity source.
