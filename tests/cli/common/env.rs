@@ -191,6 +191,15 @@ impl TestEnv {
         .success();
     }
 
+    /// `setup openai` at `sb`'s token endpoint, with its identity command
+    /// for OpenAI's audience.
+    pub fn setup_openai_on(&self, sb: &super::Sandbox) {
+        self.setup_openai(
+            &sb.openai_token_endpoint(),
+            &sb.identity_command_for(&[super::OPENAI_AUDIENCE]),
+        );
+    }
+
     /// `setup openai` pointing at `token_endpoint`, with an identity source.
     pub fn setup_openai(&self, token_endpoint: &str, identity: &str) {
         self.setup_openai_with(token_endpoint, &["--identity", identity]);

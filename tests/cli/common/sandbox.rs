@@ -98,6 +98,15 @@ impl Sandbox {
     }
 }
 
+/// A fresh sandbox and an environment set up for OpenAI on it
+/// ([`super::TestEnv::setup_openai_on`]).
+pub fn openai_sandbox_env() -> (Sandbox, super::TestEnv) {
+    let sb = Sandbox::start(&[]);
+    let env = super::TestEnv::new();
+    env.setup_openai_on(&sb);
+    (sb, env)
+}
+
 /// The sandbox's rule that denies every identity.
 pub const DENIED_RULE: &str = "fdrl_01sandboxdenied";
 
