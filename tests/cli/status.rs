@@ -298,28 +298,14 @@ fn check_against_the_sandbox_succeeds() {
 
 #[test]
 fn check_reports_a_denied_rule_with_its_hints() {
-    let sb = Sandbox::start(&[]);
-    let env = TestEnv::new();
-    env.setup(&sb.url, &sb.identity_command());
-    env.run(&[
-        "setup",
-        "anthropic",
-        "--federation-rule-id",
-        "fdrl_01sandboxdenied",
-    ])
-    .success();
+    let (_sb, env) = denied_rule_env();
     let r = env.run(&["auth", "status", "--check", "--json"]);
     assert_eq!(r.code, 1);
     validate(&r.stdout);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     let e = &v["check"][0]["error"];
     assert_eq!(e["exit_code"], 5);
-    assert!(
-        e["message"]
-            .as_str()
-            .unwrap()
-            .contains("fdrl_01sandboxdenied")
-    );
+    assert!(e["message"].as_str().unwrap().contains(DENIED_RULE));
     assert!(
         e["hint"].as_str().unwrap().contains("/_sandbox/history"),
         "a sandbox denial points to the sandbox's history (issue 23)"
