@@ -102,7 +102,7 @@ pub fn run(settings: &Settings, args: &AgentArgs) -> Result<()> {
         _ => None,
     };
     if let Some((r, what)) = ask {
-        let pids = agent::ask(settings, &opts, r)?;
+        let pids = agent::ask(&opts, r)?;
         output::note(&format!(
             "asked the agent (pid {}) to {what}",
             pids.iter()

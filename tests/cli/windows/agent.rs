@@ -1,8 +1,8 @@
 //! `keyless agent` on Windows, under Wine, against the Linux-side sandbox:
 //! a file sink, an Anthropic SDK profile sink, a template sink and a proxy
 //! sink on a loopback port that a Linux-side client calls; `--ready-file`;
-//! one agent per sink (the second names the first's pid, read from the
-//! instance lock's pid file); `--rejected` and `--reload` reaching it
+//! one agent per sink (the second names the first's pid, as the first
+//! logs it); `--rejected` and `--reload` reaching it
 //! through its named events; Ctrl-C stopping it and removing the sinks.
 //!
 //! Ctrl-C arrives as Wine delivers it: SIGINT to the Wine process runs the
@@ -43,18 +43,14 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// The pid every `agent-*.pid` file in `cache` records (one agent).
-fn recorded_pid(cache: &Path) -> String {
-    let mut pids: Vec<String> = std::fs::read_dir(cache)
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "pid"))
-        .map(|p| std::fs::read_to_string(p).unwrap())
-        .collect();
-    pids.dedup();
-    assert_eq!(pids.len(), 1, "one agent's pid: {pids:?}");
-    pids.remove(0)
+/// The pid the agent says it has (its first "agent (pid N): serving" line).
+fn logged_pid(log: &Path) -> String {
+    let text = std::fs::read_to_string(log).unwrap();
+    let rest = text
+        .split("agent (pid ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no pid in the log: {text}"));
+    rest.split(')').next().unwrap().to_string()
 }
 
 struct Killed(Child);
@@ -118,7 +114,7 @@ fn agent_keeps_its_sinks_and_answers_rejected_reload_and_ctrl_c() {
     assert_eq!(sb.history()["exchanges"], 1);
 
     // One agent per sink: the second names the first's pid.
-    let pid = recorded_pid(&env.path("cache"));
+    let pid = logged_pid(&log);
     env.run(&["agent", &file_sink]).fails(
         2,
         &format!("another keyless agent (pid {pid}) already serves"),
