@@ -19,6 +19,26 @@ Register-ArgumentCompleter -Native -CommandName 'keyless' -ScriptBlock {
         $element.Value
     }) -join ';'
 
+    # keyless: profile names for --profile and profile use/show/rm (and
+    # rename's OLD), asked of keyless; the identity sources for --identity.
+    $words = @($commandElements | ForEach-Object { $_.Extent.Text })
+    if ($wordToComplete -ne '' -and $words.Count -gt 1) { $words = $words[0..($words.Count - 2)] }
+    $prev = [string]$words[-1]
+    $values = $null
+    if ($prev -eq '--profile' -or
+        ($command -match '^keyless;profile;(use|show|rm|remove)$' -and -not $prev.StartsWith('-') -and -not $wordToComplete.StartsWith('-')) -or
+        ($command -eq 'keyless;profile;rename' -and $prev -eq 'rename')) {
+        $values = @(keyless profile list --names 2>$null)
+    } elseif ($prev -eq '--identity') {
+        $values = @('file:', 'env', 'env:', 'command:', 'login', 'client-credentials', 'auto', 'github-actions', 'gcp', 'azure', 'aws', 'buildkite', 'azure-pipelines')
+    }
+    if ($null -ne $values) {
+        $values.Where{ $_ -like "$wordToComplete*" } | ForEach-Object {
+            [CompletionResult]::new($_, $_, [CompletionResultType]::ParameterValue, $_)
+        }
+        return
+    }
+
     $completions = @(switch ($command) {
         'keyless' {
             [CompletionResult]::new('--config-dir', '--config-dir', [CompletionResultType]::ParameterName, 'Directory holding config.json [default: ~/.config/keyless on Linux]')

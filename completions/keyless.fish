@@ -436,6 +436,9 @@ complete -c keyless -n "__fish_keyless_using_subcommand help; and __fish_seen_su
 complete -c keyless -n "__fish_keyless_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "use" -d 'Make NAME the active profile: used when no flag, variable or per-directory file chooses'
 complete -c keyless -n "__fish_keyless_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "rm" -d 'Log out of NAME and remove its configuration, cached tokens and served records'
 complete -c keyless -n "__fish_keyless_using_subcommand help; and __fish_seen_subcommand_from profile" -f -a "rename" -d 'Rename a profile (its cached tokens are keyed by name: the next call exchanges)'
-complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from use show rm remove rename" -f -a "(keyless profile list --names 2>/dev/null)"
+complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from use show rm remove" -f -a "(keyless profile list --names 2>/dev/null)"
+# rename's OLD is a profile; its NEW is the user's to choose (no files)
+complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from rename; and string match -q rename -- (commandline -opc)[-1]" -f -a "(keyless profile list --names 2>/dev/null)"
+complete -c keyless -n "__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from rename" -f
 # --profile before the subcommand, which the condition above it misses
 complete -c keyless -n 'string match -q -- --profile (commandline -opc)[-1]' -f -a "(keyless profile list --names 2>/dev/null)"

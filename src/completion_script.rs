@@ -31,7 +31,10 @@ pub fn completion(shell: Shell, cli: &mut clap::Command) -> String {
             .collect::<Vec<_>>()
             .join("\n")
             + &format!(
-                "\ncomplete -c keyless -n \"__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from use show rm remove rename\" -f -a \"({PROFILE_NAMES})\"\n\
+                "\ncomplete -c keyless -n \"__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from use show rm remove\" -f -a \"({PROFILE_NAMES})\"\n\
+                 # rename's OLD is a profile; its NEW is the user's to choose (no files)\n\
+                 complete -c keyless -n \"__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from rename; and string match -q rename -- (commandline -opc)[-1]\" -f -a \"({PROFILE_NAMES})\"\n\
+                 complete -c keyless -n \"__fish_keyless_using_subcommand profile; and __fish_seen_subcommand_from rename\" -f\n\
                  # --profile before the subcommand, which the condition above it misses\n\
                  complete -c keyless -n 'string match -q -- --profile (commandline -opc)[-1]' -f -a \"({PROFILE_NAMES})\"\n"
             ),
@@ -51,8 +54,52 @@ pub fn completion(shell: Shell, cli: &mut clap::Command) -> String {
                     &format!("chooses\\]:{names}'"),
                 )
                 .replace("':old:_default'", &format!("':old:{names}'"))
+                // rename's NEW is the user's to choose: no files, nothing.
+                .replace("':new:_default'", "':new: '")
         }
+        Shell::PowerShell => powershell_values(&script),
         _ => script,
+    }
+}
+
+/// PowerShell: clap's completer offers no values at all. Before its option
+/// lists, answer `--profile` and the NAME of `profile use|show|rm` (and
+/// rename's OLD) with the profile names, asked of keyless as the other
+/// shells do, and `--identity` with the sources' names and prefixes. The
+/// previous word is the last one before the word being completed.
+fn powershell_values(script: &str) -> String {
+    let ids = crate::config::identity::COMPLETIONS
+        .iter()
+        .map(|v| format!("'{v}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let names = PROFILE_NAMES.replace("2>/dev/null", "2>$null");
+    let block = format!(
+        r#"    # keyless: profile names for --profile and profile use/show/rm (and
+    # rename's OLD), asked of keyless; the identity sources for --identity.
+    $words = @($commandElements | ForEach-Object {{ $_.Extent.Text }})
+    if ($wordToComplete -ne '' -and $words.Count -gt 1) {{ $words = $words[0..($words.Count - 2)] }}
+    $prev = [string]$words[-1]
+    $values = $null
+    if ($prev -eq '--profile' -or
+        ($command -match '^keyless;profile;(use|show|rm|remove)$' -and -not $prev.StartsWith('-') -and -not $wordToComplete.StartsWith('-')) -or
+        ($command -eq 'keyless;profile;rename' -and $prev -eq 'rename')) {{
+        $values = @({names})
+    }} elseif ($prev -eq '--identity') {{
+        $values = @({ids})
+    }}
+    if ($null -ne $values) {{
+        $values.Where{{ $_ -like "$wordToComplete*" }} | ForEach-Object {{
+            [CompletionResult]::new($_, $_, [CompletionResultType]::ParameterValue, $_)
+        }}
+        return
+    }}
+"#
+    );
+    let anchor = "    $completions = @(switch ($command) {";
+    match script.find(anchor) {
+        Some(at) => format!("{}{block}\n{}", &script[..at], &script[at..]),
+        None => script.to_string(),
     }
 }
 

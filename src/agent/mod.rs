@@ -14,8 +14,9 @@
 //! The main thread sleeps until a renewal is due, a token is about to
 //! expire, or a signal arrives:
 //! - SIGTERM, SIGINT: remove the file sinks and the ready file, exit 0;
-//! - SIGHUP: re-read the configuration and the templates (a bad one is
-//!   logged and the agent goes on as it was);
+//! - SIGHUP: re-read the configuration and the templates; the new setup
+//!   replaces the old once it has started (a configuration that does not
+//!   load or start is logged and the agent goes on as it was);
 //! - SIGUSR1 (what `keyless agent --rejected` sends): the API refused the
 //!   token, exchange a new one now.
 //!
@@ -23,7 +24,11 @@
 //! the engine's backoff; a second before a token expires with no
 //! replacement, every file sink holding it is removed (and the ready
 //! file), so no reader ever finds an expired token; the next successful
-//! renewal writes them all again.
+//! renewal, whoever asks for it, writes them all again (and the ready
+//! file: [`outputs`] keeps sinks and ready file as one state).
+//!
+//! A start checks and binds everything before its first exchange, and
+//! removes what it wrote if it fails after all.
 
 mod capability;
 mod instance;
@@ -101,7 +106,7 @@ pub fn run(settings: &Settings, opts: &Options) -> Result<()> {
     }
     let _instance = Instance::claim(&settings.cache_dir, &opts.places())?;
     let signals = Signals::start()?;
-    let mut running = Running::start(settings, opts, opts.fresh)?;
+    let mut running = Running::start(settings, opts, opts.fresh, Cleanup::Remove)?;
     loop {
         let wait = (running.next_wake_ms() - now_ms()).clamp(0, 3_600_000) as u64;
         match signals.rx.recv_timeout(Duration::from_millis(wait)) {
@@ -109,19 +114,11 @@ pub fn run(settings: &Settings, opts: &Options) -> Result<()> {
                 output::info("agent: SIGHUP: re-reading the configuration");
                 match Plan::build(settings, &opts.sinks, opts.access) {
                     Ok(_) => {
-                        running.stop(false);
                         let fresh = Freshness {
                             force_refresh: false,
                             ..opts.fresh
                         };
-                        running = match Running::start(settings, opts, fresh) {
-                            Ok(r) => r,
-                            Err(e) => {
-                                // Nobody keeps the sinks fresh any more.
-                                remove_everything(settings, opts);
-                                return Err(e);
-                            }
-                        };
+                        running = running.reload(settings, opts, fresh);
                     }
                     Err(e) => output::warn(&format!(
                         "agent: the new configuration is refused, going on with the old one: {e}"
@@ -203,70 +200,80 @@ struct Feed {
     provider: Provider,
     target: crate::provider::Configured,
     renewer: Arc<Renewer<'static>>,
-    /// Its sinks were emptied: nothing valid is written.
-    cleared: bool,
 }
 
 /// What a started agent holds; replaced whole on SIGHUP.
 struct Running {
+    /// The file sinks and the ready file (one serialised state).
     outputs: Arc<Outputs>,
     feeds: Vec<Feed>,
-    ready_file: Option<PathBuf>,
-    access: Access,
+    /// The proxy sinks' key and listeners.
+    capability: Option<String>,
+    proxy_addrs: Vec<(Provider, sink::ProxyAddr)>,
     proxies: Option<proxy_sink::Proxies>,
+    access: Access,
 }
 
 impl Running {
-    fn start(settings: &Settings, opts: &Options, fresh: Freshness) -> Result<Running> {
+    /// Check and bind everything first, then exchange: a start that fails
+    /// spends no exchange on a bad configuration or a taken port, and
+    /// leaves no token behind (`Cleanup::Remove`; a reload keeps what the
+    /// running agent serves and puts it back itself).
+    fn start(
+        settings: &Settings,
+        opts: &Options,
+        fresh: Freshness,
+        cleanup: Cleanup,
+    ) -> Result<Running> {
         let plan = Plan::build(settings, &opts.sinks, opts.access)?;
-        plan.write_profiles()?;
-        let outputs = Arc::new(plan.outputs);
-        let mut feeds = Vec::new();
-        for target in plan.targets {
-            let p = target.provider();
-            let first = acquire::token(settings, &target, plan.issuer.as_ref(), fresh)?;
-            outputs.deliver(p, &first)?;
-            let owned = owned(settings);
-            let issuer = plan.issuer.clone();
-            let out = outputs.clone();
-            let fetched = target.clone();
-            let renewer = Renewer::new(SCHEDULE, first, move |f| {
-                acquire::token(&owned, &fetched, issuer.as_ref(), f)
-            })
-            .deliver_to(move |t| out.deliver(p, t));
-            feeds.push(Feed {
-                provider: p,
-                target,
-                renewer: Arc::new(renewer),
-                cleared: false,
-            });
+        if let Some(r) = &opts.ready_file {
+            write::check_place(r, opts.access).map_err(|e| {
+                e.hint("the ready file goes where the sinks may go: a directory of the agent's own")
+            })?;
         }
-        let proxies = match &opts.capability_file {
-            Some(path) if !plan.proxies.is_empty() => {
-                let key =
-                    capability::load_or_create(path, opts.access, crate::proxy::new_capability)?;
-                let sinks: Vec<_> = plan
-                    .proxies
-                    .iter()
-                    .filter_map(|(p, addr)| {
-                        let f = feeds.iter().find(|f| f.provider == *p)?;
-                        Some((f.target.clone(), addr.clone(), f.renewer.clone()))
-                    })
-                    .collect();
-                Some(proxy_sink::Proxies::start(&sinks, &key, opts.access)?)
-            }
+        let capability = match &opts.capability_file {
+            Some(path) if !plan.proxies.is_empty() => Some(capability::load_or_create(
+                path,
+                opts.access,
+                crate::proxy::new_capability,
+            )?),
             _ => None,
         };
-        let mut r = Running {
+        let bound = proxy_sink::Bound::bind(&plan.proxies, opts.access)?;
+        plan.write_profiles()?;
+        let outputs = Arc::new(plan.outputs);
+        let started = Self::exchange(settings, &plan.targets, plan.issuer, &outputs, fresh)
+            .and_then(|feeds| {
+                let proxies = match &capability {
+                    Some(key) => Some(bound.serve(&serving(&feeds), key)?),
+                    None => None,
+                };
+                Ok((feeds, proxies))
+            });
+        let (feeds, proxies) = match started {
+            Ok(s) => s,
+            Err(e) => {
+                match cleanup {
+                    Cleanup::Remove => outputs.clear_all(),
+                    Cleanup::Keep => outputs.close(),
+                }
+                return Err(e);
+            }
+        };
+        let r = Running {
             outputs,
             feeds,
-            ready_file: opts.ready_file.clone(),
-            access: opts.access,
+            capability,
+            proxy_addrs: plan.proxies,
             proxies,
+            access: opts.access,
         };
         // A cached token already due is replaced before anyone is told to read.
         r.tick();
-        r.mark_ready();
+        r.outputs.arm_ready(
+            opts.ready_file.clone(),
+            r.feeds.iter().map(|f| f.provider).collect(),
+        );
         output::info(&format!(
             "agent: serving {}",
             opts.sinks
@@ -276,6 +283,80 @@ impl Running {
                 .join(", ")
         ));
         Ok(r)
+    }
+
+    /// Each target's first token, in its sinks, and its renewal engine.
+    fn exchange(
+        settings: &Settings,
+        targets: &[crate::provider::Configured],
+        issuer: Option<crate::config::IssuerConfig>,
+        outputs: &Arc<Outputs>,
+        fresh: Freshness,
+    ) -> Result<Vec<Feed>> {
+        let mut feeds = Vec::new();
+        for target in targets {
+            let p = target.provider();
+            let first = acquire::token(settings, target, issuer.as_ref(), fresh)?;
+            outputs.deliver(p, &first)?;
+            let owned = owned(settings);
+            let issuer = issuer.clone();
+            let out = outputs.clone();
+            let fetched = target.clone();
+            let renewer = Renewer::new(SCHEDULE, first, move |f| {
+                acquire::token(&owned, &fetched, issuer.as_ref(), f)
+            })
+            .deliver_to(move |t| out.deliver(p, t));
+            feeds.push(Feed {
+                provider: p,
+                target: target.clone(),
+                renewer: Arc::new(renewer),
+            });
+        }
+        Ok(feeds)
+    }
+
+    /// SIGHUP: the new setup replaces this one once it has started; if it
+    /// cannot start, this one goes on as it was (its listeners bound
+    /// again, its tokens written again over whatever the attempt wrote).
+    fn reload(mut self, settings: &Settings, opts: &Options, fresh: Freshness) -> Running {
+        // The new listeners need the ports and sockets.
+        if let Some(p) = self.proxies.take() {
+            p.stop();
+        }
+        match Running::start(settings, opts, fresh, Cleanup::Keep) {
+            Ok(new) => {
+                self.outputs.close();
+                new
+            }
+            Err(e) => {
+                output::warn(&format!(
+                    "agent: the new configuration cannot start, going on with the old one: {e}"
+                ));
+                self.resume();
+                self
+            }
+        }
+    }
+
+    /// Serve again after a reload that failed.
+    fn resume(&mut self) {
+        for f in &self.feeds {
+            let cur = f.renewer.current();
+            if cur.expires_at * 1000 - EXPIRY_GUARD_MS > now_ms()
+                && let Err(e) = self.outputs.deliver(f.provider, &cur)
+            {
+                output::warn(&format!("agent: {e}"));
+            }
+        }
+        if let Some(key) = &self.capability {
+            let served = proxy_sink::Bound::bind(&self.proxy_addrs, self.access)
+                .and_then(|b| b.serve(&serving(&self.feeds), key));
+            match served {
+                Ok(p) => self.proxies = Some(p),
+                Err(e) => output::warn(&format!("agent: the proxy sinks are not served: {e}")),
+            }
+        }
+        self.tick();
     }
 
     /// When to look again: the first renewal due, or the first written
@@ -296,42 +377,17 @@ impl Running {
     }
 
     /// Renew what is due; empty the sinks of a token about to expire.
-    fn tick(&mut self) {
-        for f in &mut self.feeds {
+    fn tick(&self) {
+        for f in &self.feeds {
             if f.renewer.is_due() {
-                match f.renewer.renew(Reason::Due) {
-                    Ok(t) if t.expires_at * 1000 - EXPIRY_GUARD_MS > now_ms() => {
-                        if f.cleared {
-                            output::info(&format!(
-                                "agent: {} token renewed; the sinks hold it again",
-                                f.provider.title()
-                            ));
-                        }
-                        f.cleared = false;
-                    }
-                    _ => {}
-                }
+                let _ = f.renewer.renew(Reason::Due);
             }
-            let expiring = self
-                .outputs
-                .expires_at(f.provider)
-                .is_none_or(|e| e * 1000 - EXPIRY_GUARD_MS <= now_ms());
-            if expiring && !f.cleared {
-                output::warn(&format!(
-                    "agent: no valid {} token left; removing its file sinks until a renewal succeeds",
-                    f.provider.title()
-                ));
-                if let Err(e) = self.outputs.clear(f.provider) {
-                    output::warn(&format!("agent: {e}"));
-                }
-                f.cleared = true;
-            }
+            self.outputs.clear_expiring(f.provider, EXPIRY_GUARD_MS);
         }
-        self.mark_ready();
     }
 
     /// SIGUSR1: the API refused the current tokens.
-    fn rejected(&mut self) {
+    fn rejected(&self) {
         for f in &self.feeds {
             let cur = f.renewer.current();
             output::info(&format!(
@@ -343,23 +399,6 @@ impl Running {
         self.tick();
     }
 
-    /// The ready file exists while every sink holds a valid token.
-    fn mark_ready(&self) {
-        let Some(path) = &self.ready_file else { return };
-        let ready = self.feeds.iter().all(|f| !f.cleared);
-        let r = if ready {
-            if path.exists() {
-                return;
-            }
-            write::replace(path, b"ready\n", self.access)
-        } else {
-            write::remove(path)
-        };
-        if let Err(e) = r {
-            output::warn(&format!("agent: the ready file: {e}"));
-        }
-    }
-
     /// Stop serving; `remove` empties the file sinks (the agent exits).
     fn stop(self, remove: bool) {
         if let Some(p) = self.proxies {
@@ -367,21 +406,27 @@ impl Running {
         }
         if remove {
             self.outputs.clear_all();
-            if let Some(p) = &self.ready_file {
-                let _ = write::remove(p);
-            }
+        } else {
+            self.outputs.close();
         }
     }
 }
 
-/// Remove every file sink and the ready file (an agent that cannot go on).
-fn remove_everything(settings: &Settings, opts: &Options) {
-    if let Ok(p) = Plan::build(settings, &opts.sinks, opts.access) {
-        p.outputs.clear_all();
-    }
-    if let Some(r) = &opts.ready_file {
-        let _ = write::remove(r);
-    }
+/// What a start that fails does with the sinks it may have written.
+#[derive(Clone, Copy)]
+enum Cleanup {
+    /// Remove them: no agent keeps them fresh.
+    Remove,
+    /// Leave them to the running agent, which writes them again.
+    Keep,
+}
+
+/// The proxy sinks' view of the feeds.
+fn serving(feeds: &[Feed]) -> Vec<(crate::provider::Configured, Arc<Renewer<'static>>)> {
+    feeds
+        .iter()
+        .map(|f| (f.target.clone(), f.renewer.clone()))
+        .collect()
 }
 
 /// Settings owned by the renewal closure.

@@ -1,11 +1,17 @@
 //! The agent's file sinks, grouped by the provider whose token they hold:
 //! what a renewal writes ([`Outputs::deliver`]) and what is removed when
-//! no valid token is left ([`Outputs::clear`]).
+//! no valid token is left ([`Outputs::clear_expiring`]), and the ready
+//! file, which exists while every provider's sinks hold a valid token.
+//!
+//! Delivering, clearing and the ready file are one state behind one lock:
+//! a renewal from a proxy sink's thread or a signal brings the ready file
+//! back as surely as the agent's own, and a token about to expire is
+//! removed only if no renewal replaced it meanwhile.
 //!
 //! A template naming two providers is rendered only while both have a
 //! valid token, and removed as soon as either has none.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -15,6 +21,7 @@ use crate::acquire::Token;
 use crate::clock;
 use crate::error::{Error, Result};
 use crate::handoff::sdk_profile;
+use crate::output;
 use crate::provider::Provider;
 use crate::secret::Secret;
 
@@ -37,7 +44,19 @@ pub struct Outputs {
     pub templates: Vec<(Template, PathBuf)>,
     /// Each provider's API base, for `{{ PROVIDER.base_url }}`.
     pub base_urls: BTreeMap<&'static str, String>,
-    latest: Mutex<BTreeMap<&'static str, Latest>>,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    /// Each provider's token, while its sinks hold it.
+    latest: BTreeMap<&'static str, Latest>,
+    /// Providers whose sinks were emptied for want of a valid token.
+    cleared: BTreeSet<&'static str>,
+    /// Once the agent serves: the ready file and the providers it waits for.
+    ready: Option<(PathBuf, Vec<Provider>)>,
+    /// Replaced or stopped: nothing is written any more.
+    closed: bool,
 }
 
 impl Outputs {
@@ -54,12 +73,12 @@ impl Outputs {
             profiles,
             templates,
             base_urls,
-            latest: Mutex::new(BTreeMap::new()),
+            state: Mutex::new(State::default()),
         }
     }
 
-    fn latest(&self) -> std::sync::MutexGuard<'_, BTreeMap<&'static str, Latest>> {
-        self.latest.lock().unwrap_or_else(|p| p.into_inner())
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Every file that holds `p`'s token (profiles' credentials included).
@@ -86,8 +105,9 @@ impl Outputs {
         v
     }
 
-    /// Put `t` (`p`'s new token) in every sink that holds it. An expired
-    /// token is never written.
+    /// Put `t` (`p`'s new token) in every sink that holds it, and the ready
+    /// file when every provider's sinks are then valid. An expired token is
+    /// never written.
     pub fn deliver(&self, p: Provider, t: &Token) -> Result<()> {
         if t.expires_at <= clock::now() {
             return Err(Error::failure(format!(
@@ -95,13 +115,31 @@ impl Outputs {
                 p.title()
             )));
         }
-        self.latest().insert(
+        let mut st = self.state();
+        if st.closed {
+            return Err(Error::failure("the agent no longer serves these sinks"));
+        }
+        st.latest.insert(
             p.name(),
             Latest {
                 token: t.access_token.clone(),
                 expires_at: t.expires_at,
             },
         );
+        let written = self.write(&st, p, t);
+        if written.is_ok() && st.cleared.remove(p.name()) {
+            output::info(&format!(
+                "agent: {} token renewed; the sinks hold it again",
+                p.title()
+            ));
+        }
+        if let Err(e) = self.mark_ready(&st) {
+            output::warn(&format!("agent: {e}"));
+        }
+        written
+    }
+
+    fn write(&self, st: &State, p: Provider, t: &Token) -> Result<()> {
         for (q, path) in &self.files {
             if *q == p {
                 write::replace(path, t.access_token.expose().as_bytes(), self.access)?;
@@ -114,7 +152,7 @@ impl Outputs {
         }
         for (tmpl, out) in &self.templates {
             if tmpl.providers().contains(&p)
-                && let Some(text) = tmpl.render(|q, f| self.value(q, f))
+                && let Some(text) = tmpl.render(|q, f| self.value(st, q, f))
             {
                 write::replace(out, text.as_bytes(), self.access)?;
             }
@@ -122,8 +160,8 @@ impl Outputs {
         Ok(())
     }
 
-    fn value(&self, p: Provider, f: Field) -> Option<String> {
-        let l = self.latest().get(p.name()).cloned()?;
+    fn value(&self, st: &State, p: Provider, f: Field) -> Option<String> {
+        let l = st.latest.get(p.name())?;
         if l.expires_at <= clock::now() {
             return None;
         }
@@ -135,18 +173,66 @@ impl Outputs {
         })
     }
 
-    /// `p` has no valid token left: remove every file that held it.
-    pub fn clear(&self, p: Provider) -> Result<()> {
-        self.latest().remove(p.name());
-        for path in self.places_of(p) {
-            write::remove(&path)?;
+    /// Remove every file that holds `p`'s token, if that token expires
+    /// within `guard_ms` (checked under the lock: a renewal that just
+    /// delivered keeps its files).
+    pub fn clear_expiring(&self, p: Provider, guard_ms: i64) {
+        let mut st = self.state();
+        let expiring = st
+            .latest
+            .get(p.name())
+            .is_none_or(|l| l.expires_at * 1000 - guard_ms <= clock::now_ms());
+        if !expiring || st.cleared.contains(p.name()) {
+            return;
         }
-        Ok(())
+        output::warn(&format!(
+            "agent: no valid {} token left; removing its file sinks until a renewal succeeds",
+            p.title()
+        ));
+        self.remove(&mut st, p);
+        if let Err(e) = self.mark_ready(&st) {
+            output::warn(&format!("agent: {e}"));
+        }
+    }
+
+    fn remove(&self, st: &mut State, p: Provider) {
+        st.latest.remove(p.name());
+        st.cleared.insert(p.name());
+        for path in self.places_of(p) {
+            if let Err(e) = write::remove(&path) {
+                output::warn(&format!("agent: {e}"));
+            }
+        }
+    }
+
+    /// From now on keep `path` in place while every provider of
+    /// `providers` has a valid token in its sinks (the agent serves).
+    pub fn arm_ready(&self, path: Option<PathBuf>, providers: Vec<Provider>) {
+        let mut st = self.state();
+        st.ready = path.map(|p| (p, providers));
+        if let Err(e) = self.mark_ready(&st) {
+            output::warn(&format!("agent: {e}"));
+        }
+    }
+
+    /// Create or remove the ready file to match the sinks.
+    fn mark_ready(&self, st: &State) -> Result<()> {
+        let Some((path, providers)) = &st.ready else {
+            return Ok(());
+        };
+        let ready = providers.iter().all(|p| st.latest.contains_key(p.name()));
+        if !ready {
+            return write::remove(path);
+        }
+        if path.exists() {
+            return Ok(());
+        }
+        write::replace(path, b"ready\n", self.access)
     }
 
     /// When `p`'s written token expires (Unix seconds), if one is written.
     pub fn expires_at(&self, p: Provider) -> Option<i64> {
-        self.latest().get(p.name()).map(|l| l.expires_at)
+        self.state().latest.get(p.name()).map(|l| l.expires_at)
     }
 
     /// Every file sink, for the start-up checks.
@@ -160,11 +246,23 @@ impl Outputs {
         v
     }
 
-    /// Remove every file sink (the agent stops).
+    /// Remove every file sink and the ready file (the agent stops, or
+    /// could not start); nothing is written again.
     pub fn clear_all(&self) {
+        let mut st = self.state();
         for p in Provider::ALL {
-            let _ = self.clear(p);
+            self.remove(&mut st, p);
         }
+        if let Some((path, _)) = st.ready.take() {
+            let _ = write::remove(&path);
+        }
+        st.closed = true;
+    }
+
+    /// Write nothing any more, leaving the files as they are (a reload
+    /// replaced this set of sinks).
+    pub fn close(&self) {
+        self.state().closed = true;
     }
 }
 

@@ -16,8 +16,89 @@ use super::write::{self, Access};
 use crate::error::{Error, Result};
 use crate::handoff::renewal::Renewer;
 use crate::private_fs;
-use crate::provider::Configured;
+use crate::provider::{Configured, Provider};
 use crate::proxy::{self, SinkListener};
+
+/// The sinks' listeners, bound before any token is fetched (a taken port
+/// fails the start before an exchange is spent); their sockets are
+/// removed if they are dropped unserved.
+pub struct Bound {
+    listeners: Vec<(Provider, SinkListener)>,
+    sockets: Vec<PathBuf>,
+}
+
+impl Bound {
+    pub fn bind(sinks: &[(Provider, ProxyAddr)], access: Access) -> Result<Bound> {
+        let mut b = Bound {
+            listeners: Vec::new(),
+            sockets: Vec::new(),
+        };
+        for (provider, addr) in sinks {
+            let listener = match addr {
+                ProxyAddr::Tcp(a) => {
+                    SinkListener::Tcp(std::net::TcpListener::bind(a).map_err(|e| {
+                        Error::failure(format!(
+                            "cannot listen on {a} for the {} proxy sink: {}",
+                            provider.title(),
+                            crate::error::io_reason(&e)
+                        ))
+                        .hint("another program holds the port: pick another, or stop it")
+                    })?)
+                }
+                ProxyAddr::Unix(path) => {
+                    let l = bind_unix(path, access)?;
+                    b.sockets.push(path.clone());
+                    SinkListener::Unix(l)
+                }
+            };
+            b.listeners.push((*provider, listener));
+        }
+        Ok(b)
+    }
+
+    /// Serve each listener with its provider's target and renewal engine.
+    pub fn serve(
+        mut self,
+        feeds: &[(Configured, Arc<Renewer<'static>>)],
+        capability: &str,
+    ) -> Result<Proxies> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("keyless-agent-proxy")
+            .enable_all()
+            .build()
+            .map_err(|e| Error::failure(format!("cannot start the async runtime: {e}")))?;
+        let p = Proxies {
+            rt,
+            sockets: std::mem::take(&mut self.sockets),
+        };
+        for (provider, listener) in std::mem::take(&mut self.listeners) {
+            let Some((target, renewer)) = feeds.iter().find(|(t, _)| t.provider() == provider)
+            else {
+                continue;
+            };
+            if let Err(e) = proxy::serve_sink(
+                &p.rt,
+                target,
+                listener,
+                capability.to_string(),
+                renewer.clone(),
+            ) {
+                p.stop();
+                return Err(e);
+            }
+        }
+        Ok(p)
+    }
+}
+
+impl Drop for Bound {
+    fn drop(&mut self) {
+        for s in &self.sockets {
+            let _ = std::fs::remove_file(s);
+        }
+    }
+}
 
 /// The running listeners: their runtime, and the sockets to remove.
 pub struct Proxies {
@@ -26,50 +107,6 @@ pub struct Proxies {
 }
 
 impl Proxies {
-    pub fn start(
-        sinks: &[(Configured, ProxyAddr, Arc<Renewer<'static>>)],
-        capability: &str,
-        access: Access,
-    ) -> Result<Proxies> {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("keyless-agent-proxy")
-            .enable_all()
-            .build()
-            .map_err(|e| Error::failure(format!("cannot start the async runtime: {e}")))?;
-        let mut p = Proxies {
-            rt,
-            sockets: Vec::new(),
-        };
-        for (target, addr, renewer) in sinks {
-            let listener = match addr {
-                ProxyAddr::Tcp(a) => {
-                    SinkListener::Tcp(std::net::TcpListener::bind(a).map_err(|e| {
-                        Error::failure(format!(
-                            "cannot listen on {a} for the {} proxy sink: {}",
-                            target.provider().title(),
-                            crate::error::io_reason(&e)
-                        ))
-                        .hint("another program holds the port: pick another, or stop it")
-                    })?)
-                }
-                ProxyAddr::Unix(path) => {
-                    let l = bind_unix(path, access)?;
-                    p.sockets.push(path.clone());
-                    SinkListener::Unix(l)
-                }
-            };
-            proxy::serve_sink(
-                &p.rt,
-                target,
-                listener,
-                capability.to_string(),
-                renewer.clone(),
-            )?;
-        }
-        Ok(p)
-    }
-
     /// Stop listening and remove the sockets.
     pub fn stop(self) {
         self.rt

@@ -17,8 +17,9 @@ use crate::redact;
 pub const DIRECTORY_FILE: &str = ".keyless-profile";
 /// The profile used when nothing chooses another.
 pub const DEFAULT_PROFILE: &str = "default";
-/// The per-directory file is a name and a newline; anything longer is not one.
-const DIRECTORY_FILE_MAX: u64 = 256;
+/// The per-directory file is a name (and perhaps a comment line); anything
+/// longer is not one, and is refused rather than cut.
+const DIRECTORY_FILE_MAX: u64 = 1024;
 
 /// Which rule chose the profile.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -174,14 +175,27 @@ fn own_directory(_dir: &Path, is_cwd: bool) -> bool {
     is_cwd
 }
 
+/// The name in the file the walk found. What the walk's `lstat` saw may
+/// have changed since: the file is opened never through a link and without
+/// blocking, and the open descriptor must pass the walk's rule (a regular
+/// file of this user's or root's that no one else may write) before a
+/// bounded read.
 fn read_directory_file(path: &Path) -> Result<String> {
-    use std::io::Read;
-    let mut text = String::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(DIRECTORY_FILE_MAX).read_to_string(&mut text))
-        .map_err(|e| {
-            Error::io("cannot read the per-directory profile file", path, &e).kind_config()
-        })?;
+    let cannot = |e: &std::io::Error| {
+        Error::io("cannot read the per-directory profile file", path, e).kind_config()
+    };
+    let file = crate::private_fs::open_nofollow_nonblocking(path).map_err(|e| cannot(&e))?;
+    let meta = file.metadata().map_err(|e| cannot(&e))?;
+    if !trusted(&meta) {
+        return Err(Error::config(format!(
+            "{} is not a regular file of yours (or root's) that no others may write, so it cannot choose the profile",
+            redact::path(path)
+        ))
+        .hint("remove it, or make it your own file that only you may change (chmod go-w)"));
+    }
+    let bytes =
+        crate::private_fs::read_capped(&file, DIRECTORY_FILE_MAX).map_err(|e| cannot(&e))?;
+    let text = String::from_utf8_lossy(&bytes);
     let name = text
         .lines()
         .map(str::trim)
@@ -275,5 +289,39 @@ mod tests {
         std::fs::write(&f, "x\n").unwrap();
         std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o666)).unwrap();
         assert_eq!(find_directory_file(d.path(), Some(d.path())), None);
+    }
+
+    /// What the walk's lstat saw can change before the read: the read
+    /// judges the file it opened (never through a link, never blocking on
+    /// a FIFO), not the name.
+    #[cfg(unix)]
+    #[test]
+    fn the_read_judges_the_opened_file_not_the_name() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        let target = d.path().join("elsewhere");
+        std::fs::write(&target, "work\n").unwrap();
+        let f = d.path().join(DIRECTORY_FILE);
+        std::os::unix::fs::symlink(&target, &f).unwrap();
+        assert!(read_directory_file(&f).is_err(), "read through a link");
+        std::fs::remove_file(&f).unwrap();
+        std::fs::write(&f, "work\n").unwrap();
+        assert_eq!(read_directory_file(&f).unwrap(), "work");
+        std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o666)).unwrap();
+        let e = read_directory_file(&f).unwrap_err();
+        assert!(e.message.contains("others"), "{}", e.message);
+        std::fs::remove_file(&f).unwrap();
+        let fifo = std::ffi::CString::new(f.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+        assert!(read_directory_file(&f).is_err(), "a FIFO (and no hang)");
+        std::fs::remove_file(&f).unwrap();
+        std::fs::write(
+            &f,
+            format!("work\n#{}\n", "x".repeat(DIRECTORY_FILE_MAX as usize)),
+        )
+        .unwrap();
+        let e = read_directory_file(&f).unwrap_err();
+        assert!(e.message.contains("larger"), "{}", e.message);
     }
 }

@@ -119,24 +119,14 @@ pub const RULES: &[Row] = &[
         note: None,
         why: "outranks a profile in every SDK (env, exec and the proxy set it themselves)",
     },
-    Row {
-        var: env_vars::ANTHROPIC_IDENTITY_TOKEN,
-        env: Rule::Kept,
-        exec: Rule::Kept,
-        refresh: Rule::Kept,
-        proxy: Rule::Removed,
-        note: None,
-        why: "an identity JWT buys a token at the token endpoint: behind the proxy the child holds only the capability",
-    },
-    Row {
-        var: env_vars::OPENAI_IDENTITY_TOKEN,
-        env: Rule::Kept,
-        exec: Rule::Kept,
-        refresh: Rule::Kept,
-        proxy: Rule::Removed,
-        note: None,
-        why: "an identity JWT buys a token at the token endpoint: behind the proxy the child holds only the capability",
-    },
+    proxy_only(
+        env_vars::ANTHROPIC_IDENTITY_TOKEN,
+        "an identity JWT buys a token at the token endpoint",
+    ),
+    proxy_only(
+        env_vars::OPENAI_IDENTITY_TOKEN,
+        "an identity JWT buys a token at the token endpoint",
+    ),
     proxy_only(
         env_vars::ANTHROPIC_IDENTITY_TOKEN_FILE,
         "names a file holding an identity JWT",

@@ -69,7 +69,9 @@ impl ApiClient {
                 *r.headers_mut() = parts.headers;
                 *r.body_mut() = Some(match body {
                     ReqBody::Held(b) => reqwest::Body::from(b.unwrap_or_default()),
-                    ReqBody::Streaming(b) => reqwest::Body::wrap_stream(b.into_data_stream()),
+                    ReqBody::Streaming(b) | ReqBody::Tracked(b, _) => {
+                        reqwest::Body::wrap_stream(b.into_data_stream())
+                    }
                 });
                 match Box::pin(client.execute(r)).await {
                     Ok(resp) => Ok(Response::from(resp).map(axum::body::Body::new)),

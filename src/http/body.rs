@@ -1,11 +1,12 @@
 //! The bodies of `exec --proxy`'s calls to the API ([`super::pool`]): the
 //! request's, held in full or streamed, and the response's, which hands its
-//! HTTP/1.1 connection back to the pool the moment its end is read and
-//! bounds the wait for each frame.
+//! HTTP/1.1 connection back to the pool the moment its end is read (and,
+//! for a streamed request, its body's end sent: [`Handoff`]) and bounds the
+//! wait for each frame.
 
 use std::future::Future as _;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, ready};
 use std::time::Instant;
 
@@ -22,6 +23,60 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub enum ReqBody {
     Held(Option<Bytes>),
     Streaming(axum::body::Body),
+    /// The pool's: a streamed body on an HTTP/1.1 connection, whose end
+    /// tells its [`Handoff`].
+    Tracked(axum::body::Body, Arc<Handoff>),
+}
+
+impl ReqBody {
+    /// This body, and the [`Handoff`] of its connection when it streams:
+    /// the API may answer before the upload is over (a 413 after the
+    /// head), and until the body's end is sent the connection is not one
+    /// to send another call on.
+    pub(super) fn tracked(self) -> (Self, Option<Arc<Handoff>>) {
+        match self {
+            ReqBody::Held(b) => (ReqBody::Held(b), None),
+            ReqBody::Streaming(b) | ReqBody::Tracked(b, _) => {
+                let h = Arc::new(Handoff(Mutex::new(Phase::Sending)));
+                (ReqBody::Tracked(b, h.clone()), Some(h))
+            }
+        }
+    }
+}
+
+/// An HTTP/1.1 connection whose request body streams goes back to the
+/// pool when both its response's end is read and its request body's end
+/// is sent, whichever comes last.
+pub struct Handoff(Mutex<Phase>);
+
+enum Phase {
+    Sending,
+    Sent,
+    /// The response was read to its end first: the connection waits here.
+    Parked(http1::SendRequest<ReqBody>, Arc<Pool>),
+}
+
+impl Handoff {
+    fn phase(&self) -> std::sync::MutexGuard<'_, Phase> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn body_sent(&self) {
+        let was = std::mem::replace(&mut *self.phase(), Phase::Sent);
+        if let Phase::Parked(s, pool) = was {
+            pool.give_back(s);
+        }
+    }
+
+    fn response_read(&self, s: http1::SendRequest<ReqBody>, pool: Arc<Pool>) {
+        let mut phase = self.phase();
+        if matches!(*phase, Phase::Sent) {
+            drop(phase);
+            pool.give_back(s);
+        } else {
+            *phase = Phase::Parked(s, pool);
+        }
+    }
 }
 
 impl Body for ReqBody {
@@ -35,30 +90,40 @@ impl Body for ReqBody {
         match self.get_mut() {
             ReqBody::Held(b) => Poll::Ready(b.take().map(|b| Ok(Frame::data(b)))),
             ReqBody::Streaming(b) => Pin::new(b).poll_frame(cx).map_err(Into::into),
+            ReqBody::Tracked(b, h) => {
+                let f = ready!(Pin::new(&mut *b).poll_frame(cx));
+                // hyper stops polling once the body says it has ended.
+                if f.is_none() || (matches!(f, Some(Ok(_))) && b.is_end_stream()) {
+                    h.body_sent();
+                }
+                Poll::Ready(f.map(|f| f.map_err(Into::into)))
+            }
         }
     }
 
     fn is_end_stream(&self) -> bool {
         match self {
             ReqBody::Held(b) => b.is_none(),
-            ReqBody::Streaming(b) => b.is_end_stream(),
+            ReqBody::Streaming(b) | ReqBody::Tracked(b, _) => b.is_end_stream(),
         }
     }
 
     fn size_hint(&self) -> SizeHint {
         match self {
             ReqBody::Held(b) => SizeHint::with_exact(b.as_ref().map_or(0, |b| b.len() as u64)),
-            ReqBody::Streaming(b) => b.size_hint(),
+            ReqBody::Streaming(b) | ReqBody::Tracked(b, _) => b.size_hint(),
         }
     }
 }
 
 /// A response body from the API: no gap between two frames longer than
 /// [`API_READ_TIMEOUT`], the whole call within [`API_TOTAL_TIMEOUT`]; an
-/// HTTP/1.1 connection goes back to the pool as soon as its end is read.
+/// HTTP/1.1 connection goes back to the pool as soon as its end is read
+/// (and its request's end sent, if that streams).
 pub struct ApiBody {
     inner: Incoming,
     back: Option<(http1::SendRequest<ReqBody>, Arc<Pool>)>,
+    handoff: Option<Arc<Handoff>>,
     /// Armed when a frame is awaited; moved on only when it fires.
     timer: Option<Pin<Box<tokio::time::Sleep>>>,
     last: Instant,
@@ -66,16 +131,19 @@ pub struct ApiBody {
 }
 
 impl ApiBody {
-    /// The body of a response on `back`'s connection (HTTP/1.1), for a
-    /// call that started at `started`; an empty one hands it back at once.
+    /// The body of a response on `back`'s connection (HTTP/1.1), whose
+    /// request's body streams if `handoff`, for a call that started at
+    /// `started`; an empty one hands it back at once.
     pub(super) fn new(
         inner: Incoming,
         back: Option<(http1::SendRequest<ReqBody>, Arc<Pool>)>,
+        handoff: Option<Arc<Handoff>>,
         started: Instant,
     ) -> Self {
         let mut b = ApiBody {
             inner,
             back,
+            handoff,
             timer: None,
             last: Instant::now(),
             started,
@@ -88,7 +156,10 @@ impl ApiBody {
 
     fn give_back(&mut self) {
         if let Some((s, pool)) = self.back.take() {
-            pool.give_back(s);
+            match self.handoff.take() {
+                Some(h) => h.response_read(s, pool),
+                None => pool.give_back(s),
+            }
         }
     }
 }

@@ -4,7 +4,8 @@
 //!
 //! - HTTP/1.1: a connection goes back to the idle list the moment the end
 //!   of its response is read ([`ApiBody`]), before the proxy writes that
-//!   end to its client. So when the client's next request arrives the
+//!   end to its client (a request whose body streams: once that body's
+//!   end is sent too, as the API may answer before the upload is over). So when the client's next request arrives the
 //!   connection is already there, and a new one is opened only when every
 //!   open one carries a response not yet read to its end: never more
 //!   connections than calls in flight. (hyper-util's pool put a
@@ -17,7 +18,9 @@
 //!   calls open connections one at a time (each waits for a TCP and TLS
 //!   handshake, not for an answer).
 //! - A request that never left (its connection had closed) is sent again
-//!   on another one; one that left is not, whatever happened next.
+//!   on another one; one that left is not, whatever happened next. An idle
+//!   connection that cannot take a request within [`READY_TIMEOUT`] (the
+//!   API stopped reading the body of the call before) is left.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -31,6 +34,11 @@ use super::api::{API_READ_TIMEOUT, IDLE};
 
 /// Tries for a request that never left ([`Pool::send`]).
 const ATTEMPTS: usize = 4;
+/// The longest a call waits for an idle HTTP/1.1 connection to finish
+/// sending the body of the call before (an API that answered early and
+/// stopped reading it, neither draining nor closing); then another is used.
+const READY_TIMEOUT: Duration = Duration::from_secs(5);
+use super::body::Handoff;
 pub use super::body::{ApiBody, ReqBody};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -176,16 +184,17 @@ impl Pool {
             };
             let sent = match conn {
                 Conn::H1(mut s) => {
-                    if s.ready().await.is_err() {
+                    if !ready(&mut s).await {
                         continue; // closed while idle: the request never left
                     }
                     *req.uri_mut() = Uri::from(path.clone());
                     req.headers_mut()
                         .insert(header::HOST, self.host_header.clone());
                     *req.version_mut() = axum::http::Version::HTTP_11;
+                    let (req, handoff) = track(req);
                     let call = s.try_send_request(req);
                     match wait(call).await? {
-                        Ok(r) => return Ok(self.body(r, Some(s), started)),
+                        Ok(r) => return Ok(self.body(r, Some(s), handoff, started)),
                         Err(e) => e,
                     }
                 }
@@ -202,7 +211,7 @@ impl Pool {
                     req.headers_mut().remove(header::HOST);
                     *req.version_mut() = axum::http::Version::HTTP_2;
                     match wait(s.try_send_request(req)).await? {
-                        Ok(r) => return Ok(self.body(r, None, started)),
+                        Ok(r) => return Ok(self.body(r, None, None, started)),
                         Err(e) => e,
                     }
                 }
@@ -227,10 +236,11 @@ impl Pool {
         self: &Arc<Self>,
         r: Response<Incoming>,
         h1: Option<http1::SendRequest<ReqBody>>,
+        handoff: Option<Arc<Handoff>>,
         started: Instant,
     ) -> Response<ApiBody> {
         let back = h1.map(|s| (s, self.clone()));
-        r.map(|inner| ApiBody::new(inner, back, started))
+        r.map(|inner| ApiBody::new(inner, back, handoff, started))
     }
 
     /// A connection to send on: an idle or the shared one, else a new one.
@@ -322,6 +332,26 @@ impl Pool {
             h1(TokioIo::new(stream)).await
         }
     }
+}
+
+/// Whether the HTTP/1.1 connection `s` can take a request (at once, as a
+/// rule; else within [`READY_TIMEOUT`]).
+async fn ready(s: &mut http1::SendRequest<ReqBody>) -> bool {
+    use std::task::Poll;
+    match std::future::poll_fn(|cx| Poll::Ready(s.poll_ready(cx))).await {
+        Poll::Ready(r) => r.is_ok(),
+        Poll::Pending => matches!(
+            tokio::time::timeout(READY_TIMEOUT, s.ready()).await,
+            Ok(Ok(()))
+        ),
+    }
+}
+
+/// `req` with its body tracked ([`ReqBody::tracked`]).
+fn track(req: Request<ReqBody>) -> (Request<ReqBody>, Option<Arc<Handoff>>) {
+    let (parts, body) = req.into_parts();
+    let (body, handoff) = body.tracked();
+    (Request::from_parts(parts, body), handoff)
 }
 
 async fn h1<T>(io: T) -> Result<Conn, Failed>

@@ -274,6 +274,17 @@ pub fn open_nofollow(path: &Path) -> io::Result<File> {
     o.open(path)
 }
 
+/// Open `path` for reading, never through a final symlink and without
+/// blocking (a FIFO nobody writes opens at once): the caller judges the
+/// open descriptor (its type, owner, mode), not the name it looked at.
+pub fn open_nofollow_nonblocking(path: &Path) -> io::Result<File> {
+    let mut o = OpenOptions::new();
+    o.read(true);
+    #[cfg(unix)]
+    o.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC);
+    o.open(path)
+}
+
 /// Open `path` for reading, following symlinks, without blocking: a FIFO
 /// nobody writes or a device opens at once, so that the caller's fstat can
 /// refuse what is not a regular file.
@@ -303,15 +314,28 @@ pub fn read_outside(path: &Path, max: u64) -> io::Result<Option<Vec<u8>>> {
             "not a regular file (a device, FIFO or directory)",
         ));
     }
+    read_capped(&file, max).map(Some)
+}
+
+/// Read an open file to at most `max` bytes; a longer one is an error, not
+/// a silently cut copy.
+pub fn read_capped(mut file: &File, max: u64) -> io::Result<Vec<u8>> {
     let mut buf = Vec::new();
-    file.take(max.saturating_add(1)).read_to_end(&mut buf)?;
+    (&mut file)
+        .take(max.saturating_add(1))
+        .read_to_end(&mut buf)?;
     if buf.len() as u64 > max {
+        let limit = if max >= 1024 {
+            format!("{} KiB", max / 1024)
+        } else {
+            format!("{max}-byte")
+        };
         return Err(io::Error::new(
             io::ErrorKind::InvalidData,
-            format!("larger than the {} KiB limit", max / 1024),
+            format!("larger than the {limit} limit"),
         ));
     }
-    Ok(Some(buf))
+    Ok(buf)
 }
 
 /// Open (creating it 0600) a lock file, never through a symlink and only

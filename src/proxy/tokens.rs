@@ -90,19 +90,32 @@ impl Tokens {
 
     /// The token to forward with now: the current one unless a renewal is
     /// due, in which case it is renewed first (or, if that fails, served
-    /// while it is still valid).
+    /// while it is still valid). An expired token is never handed out:
+    /// between the retries of an outage the caller answers "no token".
     pub async fn get(&self) -> Result<Current> {
-        if !self.renewer.is_due() {
-            return Ok(self.current(self.renewer.current()));
-        }
-        self.renew(None).await
+        let t = if self.renewer.is_due() {
+            self.renew(None).await?
+        } else {
+            self.renewer.current()
+        };
+        self.usable(t)
     }
 
     /// The API rejected `token`: exchange a new one (forced: the cache's
     /// copy is the rejected one) unless another caller already did, or a
     /// forced exchange happened too recently.
     pub async fn rejected(&self, token: &Arc<Secret<String>>) -> Result<Current> {
-        self.renew(Some(token.clone())).await
+        let t = self.renew(Some(token.clone())).await?;
+        self.usable(t)
+    }
+
+    fn usable(&self, t: Arc<acquire::Token>) -> Result<Current> {
+        if t.expires_at.saturating_mul(1000) <= crate::clock::now_ms() {
+            return Err(Error::failure(
+                "the token has expired and keyless could not renew it yet",
+            ));
+        }
+        Ok(self.current(t))
     }
 
     fn current(&self, t: Arc<acquire::Token>) -> Current {
@@ -117,7 +130,7 @@ impl Tokens {
         }
     }
 
-    async fn renew(&self, rejected: Option<Arc<Secret<String>>>) -> Result<Current> {
+    async fn renew(&self, rejected: Option<Arc<Secret<String>>>) -> Result<Arc<acquire::Token>> {
         let renewer = self.renewer.clone();
         let (tx, rx) = tokio::sync::oneshot::channel();
         std::thread::spawn(move || {
@@ -127,9 +140,7 @@ impl Tokens {
             };
             let _ = tx.send(renewer.renew(reason));
         });
-        let t = rx
-            .await
-            .unwrap_or_else(|_| Err(Error::failure("the token renewal thread died")))?;
-        Ok(self.current(t))
+        rx.await
+            .unwrap_or_else(|_| Err(Error::failure("the token renewal thread died")))
     }
 }

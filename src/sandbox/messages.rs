@@ -56,28 +56,58 @@ fn input_tokens(req: &Value) -> u64 {
     chars as u64 / 4 + 1
 }
 
+/// A Messages API call as both endpoints take it: an Anthropic token's
+/// caller, and a JSON body with a `messages` array.
+struct Call {
+    rid: String,
+    org: String,
+    ws: String,
+    req: Value,
+}
+
+/// The [`Call`], or the response that refuses it.
+fn messages_call(st: &State, headers: &HeaderMap, body: &[u8]) -> Result<Call, Box<Response>> {
+    let rid = new_id("req_sandbox_");
+    let (org, ws) = anthropic_caller(st, headers, &rid)?;
+    let bad = |m: &str| {
+        Box::new(api_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            m,
+            &rid,
+        ))
+    };
+    let Ok(req) = serde_json::from_slice::<Value>(body) else {
+        return Err(bad("the request body is not valid JSON"));
+    };
+    if !req.get("messages").is_some_and(Value::is_array) {
+        return Err(bad("messages: field required"));
+    }
+    Ok(Call { rid, org, ws, req })
+}
+
+/// The handlers' start: the [`Call`], or the refusal to answer at once.
+macro_rules! call_or_refuse {
+    ($st:expr, $headers:expr, $body:expr) => {
+        match messages_call(&$st, &$headers, &$body) {
+            Ok(c) => c,
+            Err(r) => return *r,
+        }
+    };
+}
+
 pub async fn messages(
     AxState(st): AxState<Arc<State>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let rid = new_id("req_sandbox_");
-    let (org, ws) = match anthropic_caller(&st, &headers, &rid) {
-        Err(r) => return *r,
-        Ok(c) => c,
-    };
+    let Call { rid, org, ws, req } = call_or_refuse!(st, headers, body);
     let bad = |m: &str| api_error(StatusCode::BAD_REQUEST, "invalid_request_error", m, &rid);
-    let Ok(req) = serde_json::from_slice::<Value>(&body) else {
-        return bad("the request body is not valid JSON");
-    };
     let model = req
         .get("model")
         .and_then(Value::as_str)
         .unwrap_or(MODEL)
         .to_string();
-    if !req.get("messages").is_some_and(Value::is_array) {
-        return bad("messages: field required");
-    }
     if req.get("max_tokens").and_then(Value::as_u64).is_none() {
         return bad("max_tokens: field required");
     }
@@ -164,26 +194,6 @@ pub async fn count_tokens(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let rid = new_id("req_sandbox_");
-    let (org, ws) = match anthropic_caller(&st, &headers, &rid) {
-        Err(r) => return *r,
-        Ok(c) => c,
-    };
-    let Ok(req) = serde_json::from_slice::<Value>(&body) else {
-        return api_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request_error",
-            "the request body is not valid JSON",
-            &rid,
-        );
-    };
-    if !req.get("messages").is_some_and(Value::is_array) {
-        return api_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request_error",
-            "messages: field required",
-            &rid,
-        );
-    }
+    let Call { rid, org, ws, req } = call_or_refuse!(st, headers, body);
     with_headers(&org, &ws, &rid, json!({"input_tokens": input_tokens(&req)})).into_response()
 }

@@ -71,35 +71,85 @@ fn every_file_sink_gets_the_one_exchanged_token_0600_and_goes_on_stop() {
     }
 }
 
+/// A gid that is not the test's own, so an ignored --sink-group shows.
+const OTHER_GID: u32 = 4242;
+
 #[test]
 fn a_requested_mode_and_group_are_applied() {
+    // SAFETY: geteuid and getegid have no preconditions.
+    let (euid, egid) = unsafe { (libc::geteuid(), libc::getegid()) };
+    if euid != 0 {
+        // Giving a file to a group one is not in takes root (CI runs as root).
+        if std::env::var_os("CI").is_some() || std::env::var_os("KEYLESS_TEST_STRICT").is_some() {
+            panic!(
+                "a_requested_mode_and_group_are_applied needs root to set a group other than its own (CI and scripts/test run as root)"
+            );
+        }
+        skipping("--sink-group with another group needs root");
+        return;
+    }
+    assert_ne!(egid, OTHER_GID);
     let (_sb, env) = anthropic_env(600);
     let out = env.path("shared");
-    // SAFETY: getegid has no preconditions.
-    let gid = unsafe { libc::getegid() };
+    let tmpl = env.path("in.tmpl");
+    std::fs::write(&tmpl, "key={{ anthropic.token }}\n").unwrap();
     let agent = Agent::start(
         &env,
-        &[format!("file:{}/token", out.display())],
-        &["--sink-mode", "0640", "--sink-group", &gid.to_string()],
+        &[
+            format!("file:{}/token", out.display()),
+            format!("template:{}:{}/conf", tmpl.display(), out.display()),
+        ],
+        &[
+            "--sink-mode",
+            "0640",
+            "--sink-group",
+            &OTHER_GID.to_string(),
+        ],
     );
-    let m = std::fs::metadata(out.join("token")).unwrap();
-    assert_eq!(m.mode() & 0o777, 0o640);
-    assert_eq!(m.gid(), gid);
+    for f in ["token", "conf"] {
+        let m = std::fs::metadata(out.join(f)).unwrap();
+        assert_eq!(m.mode() & 0o777, 0o640, "{f}");
+        assert_eq!(m.gid(), OTHER_GID, "{f}: --sink-group applied");
+    }
     assert_eq!(mode(&out) & 0o777, 0o750, "the group may enter the new dir");
     agent.stop();
 }
 
+/// The agent refuses to start (exits by itself, non-zero, saying `needle`).
 fn refused(env: &TestEnv, sinks: &[String], extra: &[&str], needle: &str) {
-    let mut args = vec!["agent".to_string()];
+    let mut c = env.cmd();
+    c.arg("agent");
     for s in sinks {
-        args.push("--sink".into());
-        args.push(s.clone());
+        c.arg("--sink").arg(s);
     }
-    args.extend(extra.iter().map(|s| s.to_string()));
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let r = env.run(&args);
-    assert_ne!(r.code, 0, "{args:?} was accepted");
-    assert!(r.stderr.contains(needle), "{args:?}: {}", r.stderr);
+    c.args(extra);
+    let what = format!("agent {sinks:?} {extra:?}");
+    let mut child = c
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut pipe = child.stderr.take().unwrap();
+    let err = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = std::io::Read::read_to_string(&mut pipe, &mut s);
+        s
+    });
+    let deadline = std::time::Instant::now() + HANG;
+    let code = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s.code();
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what} was not refused: it ran");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let stderr = err.join().unwrap();
+    assert_ne!(code, Some(0), "{what} was accepted");
+    assert!(stderr.contains(needle), "{what}: {stderr}");
 }
 
 #[test]
@@ -167,6 +217,24 @@ fn symlinks_loose_directories_and_unknown_template_names_are_refused_at_start() 
         "not loopback",
     );
     refused(&env, &["socket:/x".into()], &[], "unknown kind");
+    // The ready file is checked like a sink: an orchestrator would wait
+    // for a file the agent could never safely write.
+    let ok_sink = [format!("file:{}", env.path("ok/token").display())];
+    let ready_in_loose = loose.join("ready");
+    refused(
+        &env,
+        &ok_sink,
+        &["--ready-file", ready_in_loose.to_str().unwrap()],
+        "other users can write to it",
+    );
+    refused(
+        &env,
+        &ok_sink,
+        &["--ready-file", link.to_str().unwrap()],
+        "symbolic link",
+    );
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
+    assert!(!env.path("ok/token").exists());
     assert_eq!(exchanges(&sb), 0, "nothing exchanged for a refused start");
 }
 
@@ -201,22 +269,94 @@ fn rejected_exchanges_a_new_token_for_every_sink_at_once() {
         .fails(1, "no keyless agent serves these sinks");
 }
 
-/// SIGKILL leaves the sinks in place (readers keep the last token, nothing
-/// torn); a new agent takes over from the cache without an exchange.
+/// kill -9 mid-run, after a renewal, with readers reading: no read ever
+/// finds a sink torn, empty or missing; after the kill the readers keep
+/// the last token (still valid); a restarted agent takes over from the
+/// cache without a second exchange while that token is fresh.
 #[test]
-fn after_sigkill_a_restarted_agent_takes_over_without_a_second_exchange() {
+fn after_sigkill_mid_run_readers_keep_the_last_token_and_a_restart_takes_over() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
     let (sb, env) = anthropic_env(600);
     let dir = env.path("profile");
-    let sink = format!("anthropic-profile:{}", dir.display());
-    let first = Agent::start(&env, std::slice::from_ref(&sink), &[]);
-    let (token, _) = profile_token(&dir, "default").unwrap();
+    let file = env.path("token");
+    let sinks = vec![
+        format!("anthropic-profile:{}", dir.display()),
+        format!("file:{}", file.display()),
+    ];
+    let first = Agent::start(&env, &sinks, &[]);
+    let t1 = std::fs::read_to_string(&file).unwrap();
+    // 0: first agent, 1: it was killed, 2: a second agent runs, 3: stop.
+    let phase = Arc::new(AtomicUsize::new(0));
+    let after_kill = Arc::new(AtomicUsize::new(0));
+    let readers: Vec<_> = (0..4)
+        .map(|i| {
+            let (dir, file, phase) = (dir.clone(), file.clone(), phase.clone());
+            let after_kill = after_kill.clone();
+            std::thread::spawn(move || {
+                let mut reads = Vec::new();
+                loop {
+                    let p = phase.load(Ordering::SeqCst);
+                    if p == 3 {
+                        return reads;
+                    }
+                    let token = if i % 2 == 0 {
+                        std::fs::read_to_string(&file)
+                            .unwrap_or_else(|e| panic!("reader {i} in phase {p}: {e}"))
+                    } else {
+                        let text = std::fs::read_to_string(dir.join("credentials/default.json"))
+                            .unwrap_or_else(|e| panic!("reader {i} in phase {p}: {e}"));
+                        let v: serde_json::Value =
+                            serde_json::from_str(&text).unwrap_or_else(|e| {
+                                panic!("reader {i} in phase {p}: torn: {e}: {text:?}")
+                            });
+                        let exp = v["expires_at"].as_i64().unwrap();
+                        assert!(exp as f64 > now(), "reader {i}: an expired token");
+                        v["access_token"].as_str().unwrap().to_string()
+                    };
+                    if p == 1 {
+                        after_kill.fetch_add(1, Ordering::SeqCst);
+                    }
+                    reads.push((p, token));
+                }
+            })
+        })
+        .collect();
+    // A renewal while they read.
+    env.run(&["agent", "--rejected", "--sink", &sinks[1]])
+        .success();
+    wait_for("the renewal", HANG, || {
+        std::fs::read_to_string(&file).is_ok_and(|t| t != t1)
+    });
+    let t2 = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(exchanges(&sb), 2);
     first.signal(libc::SIGKILL);
     drop(first);
-    assert_eq!(profile_token(&dir, "default").unwrap().0, token);
-    let second = Agent::start(&env, std::slice::from_ref(&sink), &[]);
-    assert_eq!(profile_token(&dir, "default").unwrap().0, token);
-    assert_eq!(exchanges(&sb), 1);
-    second.stop();
+    phase.store(1, Ordering::SeqCst);
+    wait_for("reads with no agent", HANG, || {
+        after_kill.load(Ordering::SeqCst) >= 100
+    });
+    let second = Agent::start(&env, &sinks, &[]);
+    phase.store(2, Ordering::SeqCst);
+    assert_eq!(
+        exchanges(&sb),
+        2,
+        "the restarted agent took the cached token"
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), t2);
+    phase.store(3, Ordering::SeqCst);
+    for (i, r) in readers.into_iter().enumerate() {
+        let reads = r.join().unwrap();
+        for (p, t) in reads {
+            match p {
+                0 => assert!(t == t1 || t == t2, "reader {i}: a torn token {t:?}"),
+                _ => assert_eq!(t, t2, "reader {i} after the kill"),
+            }
+        }
+    }
+    assert_eq!(profile_token(&dir, "default").unwrap().0, t2);
+    let (code, err) = second.stop();
+    assert_eq!(code, 0, "{err}");
 }
 
 #[test]

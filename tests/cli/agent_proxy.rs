@@ -43,14 +43,6 @@ done
 echo "{\"ok\": $ok, \"failed\": $failed}"
 "#;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[test]
 fn proxy_sinks_serve_three_clients_for_three_minutes_and_replace_a_revoked_token() {
     let Some(py) = python_with("openai") else {

@@ -163,3 +163,82 @@ while time.time() < end:
     time.sleep(gap)
 print(json.dumps({"ok": ok, "failed": len(errors), "errors": errors}), flush=True)
 "#;
+
+/// An identity command for `sb` that records each call in `calls`, fails
+/// while `down` exists, and mints a 30 s JWT (Anthropic's 60 s minimum
+/// token) unless `long` exists (then an hour's: an hour's token).
+pub fn switchable_identity(env: &TestEnv, sb: &Sandbox) -> (String, Switches) {
+    let sw = Switches {
+        down: env.path("idp-down"),
+        long: env.path("idp-long"),
+        calls: env.path("idp-calls"),
+    };
+    let script = env.path("idp-switchable.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho x >> '{calls}'\nif [ -e '{down}' ]; then echo 'identity provider down' >&2; exit 1; fi\nlife=30; [ -e '{long}' ] && life=3600\nexec '{BIN}' sandbox identity-token --issuer '{url}' --lifetime $life\n",
+            calls = sw.calls.display(),
+            down = sw.down.display(),
+            long = sw.long.display(),
+            url = sb.url
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    (format!("command:{}", script.display()), sw)
+}
+
+/// The files [`switchable_identity`]'s script looks at.
+pub struct Switches {
+    pub down: PathBuf,
+    pub long: PathBuf,
+    pub calls: PathBuf,
+}
+
+impl Switches {
+    /// How many times the identity command ran.
+    pub fn calls(&self) -> usize {
+        std::fs::read_to_string(&self.calls)
+            .map(|s| s.lines().count())
+            .unwrap_or(0)
+    }
+}
+
+/// Wait until `cond` holds, failing with `what` if it does not within
+/// `limit` (a bound on a hang, not a measurement).
+pub fn wait_for(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(start.elapsed() < limit, "{what}: not within {limit:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// One Messages call through a proxy sink on `port`: its status and body.
+pub fn call_proxy(env: &TestEnv, port: u16, key: &str) -> (u16, String) {
+    let o = env
+        .external("curl")
+        .args(["-s", "-w", "\n%{http_code}"])
+        .args(["-H", &format!("x-api-key: {key}")])
+        .args(["-H", "anthropic-version: 2023-06-01"])
+        .args(["-H", "content-type: application/json"])
+        .args([
+            "-d",
+            r#"{"model":"claude-sandbox-1","max_tokens":8,"messages":[{"role":"user","content":"hi"}]}"#,
+        ])
+        .arg(format!("http://127.0.0.1:{port}/v1/messages"))
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    let (body, code) = out.rsplit_once('\n').unwrap_or(("", "0"));
+    (code.trim().parse().unwrap_or(0), body.to_string())
+}

@@ -5,23 +5,10 @@ use std::os::unix::fs::PermissionsExt;
 
 use crate::common::*;
 
-fn setup_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
-    let mut v = vec![
-        "setup",
-        "anthropic",
-        "--federation-rule-id",
-        RULE,
-        "--organization-id",
-        ORG,
-    ];
-    v.extend_from_slice(extra);
-    v
-}
-
 #[test]
 fn setup_saves_prints_on_stderr_and_updates_in_place() {
     let env = TestEnv::new();
-    let r = env.run(&setup_args(&[
+    let r = env.run(&setup_anthropic_args(&[
         "--service-account-id",
         SA,
         "--identity",
@@ -65,7 +52,7 @@ fn first_setup_needs_rule_and_org_and_defaults_to_env() {
     let env = TestEnv::new();
     env.run(&["setup", "anthropic", "--workspace-id", WS])
         .fails(2, "--federation-rule-id and --organization-id are required");
-    env.run(&setup_args(&[])).success();
+    env.run(&setup_anthropic_args(&[])).success();
     let v: serde_json::Value =
         serde_json::from_slice(&std::fs::read(env.config_dir().join("config.json")).unwrap())
             .unwrap();
@@ -113,55 +100,16 @@ fn identifiers_are_checked_locally() {
             "placeholder",
         ),
         (
-            &[
-                "setup",
-                "anthropic",
-                "--federation-rule-id",
-                RULE,
-                "--organization-id",
-                ORG,
-                "--service-account-id",
-                "sa_1",
-            ],
+            &setup_anthropic_args(&["--service-account-id", "sa_1"]),
             "svac_",
         ),
+        (&setup_anthropic_args(&["--workspace-id", "ws"]), "wrkspc_"),
         (
-            &[
-                "setup",
-                "anthropic",
-                "--federation-rule-id",
-                RULE,
-                "--organization-id",
-                ORG,
-                "--workspace-id",
-                "ws",
-            ],
-            "wrkspc_",
-        ),
-        (
-            &[
-                "setup",
-                "anthropic",
-                "--federation-rule-id",
-                RULE,
-                "--organization-id",
-                ORG,
-                "--base-url",
-                "http://api.example.com",
-            ],
+            &setup_anthropic_args(&["--base-url", "http://api.example.com"]),
             "plain http",
         ),
         (
-            &[
-                "setup",
-                "anthropic",
-                "--federation-rule-id",
-                RULE,
-                "--organization-id",
-                ORG,
-                "--identity",
-                "gcloud",
-            ],
+            &setup_anthropic_args(&["--identity", "gcloud"]),
             "unknown identity source",
         ),
     ];
@@ -174,7 +122,7 @@ fn identifiers_are_checked_locally() {
 #[test]
 fn profiles_are_separate() {
     let env = TestEnv::new();
-    env.run(&setup_args(&[])).success();
+    env.run(&setup_anthropic_args(&[])).success();
     env.run(&[
         "--profile",
         "ci",
@@ -234,14 +182,14 @@ fn invalid_json_names_file_line_and_column() {
         &format!("invalid JSON in {} at line 3, column 16", path.display()),
     );
     // setup refuses too, and leaves the file as it was
-    env.run(&setup_args(&[])).fails(6, "invalid JSON");
+    env.run(&setup_anthropic_args(&[])).fails(6, "invalid JSON");
     assert!(std::fs::read_to_string(&path).unwrap().contains("{,}"));
 }
 
 #[test]
 fn unsafe_config_files_are_refused_with_the_fix() {
     let env = TestEnv::new();
-    env.run(&setup_args(&[])).success();
+    env.run(&setup_anthropic_args(&[])).success();
     let path = env.config_dir().join("config.json");
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).unwrap();
     env.run(&["credential", "anthropic"]).fails(6, "chmod 600");
@@ -288,7 +236,8 @@ fn help_documents_exit_codes() {
 #[test]
 fn unknown_keys_under_every_part_survive_a_rewrite() {
     let env = TestEnv::new();
-    env.run(&setup_args(&["--identity", "env"])).success();
+    env.run(&setup_anthropic_args(&["--identity", "env"]))
+        .success();
     env.setup_issuer_offline("keyless-cli");
     let path = env.config_dir().join("config.json");
     let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
@@ -322,7 +271,7 @@ fn parallel_setups_for_many_profiles_all_survive() {
         .map(|p| {
             let mut c = env.cmd();
             c.args(["--profile", p.as_str()])
-                .args(setup_args(&[]))
+                .args(setup_anthropic_args(&[]))
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped());
             c.spawn().unwrap()

@@ -18,6 +18,7 @@ mod agent;
 mod agent_long;
 mod agent_proxy;
 mod agent_recipes;
+mod agent_recovery;
 mod ambient;
 mod ambient_aws;
 mod ambient_aws_sandbox;

@@ -27,6 +27,12 @@ fn namespaces() -> bool {
     require_tool("unshare --mount, as root (mount namespaces)", ok)
 }
 
+/// A test's environment, when this process can make mount namespaces;
+/// else None, and the test stops there (see [`namespaces`]).
+fn namespaced_env() -> Option<TestEnv> {
+    namespaces().then(TestEnv::new)
+}
+
 /// A staged `/etc/keyless`, as root owns it unless a test changes that.
 struct Machine {
     stage: tempfile::TempDir,
@@ -100,11 +106,8 @@ fn corp(sb: &Sandbox, identity: Option<&str>, policy: serde_json::Value) -> Stri
 
 #[test]
 fn a_managed_profile_is_usable_by_everyone_and_shown_as_managed() {
-    if !namespaces() {
-        return;
-    }
+    let Some(env) = namespaced_env() else { return };
     let sb = Sandbox::start(&[]);
-    let env = TestEnv::new();
     let id = jwt_file(&env, &sb);
     let m = Machine::with(&corp(&sb, Some(&id), serde_json::json!({})));
 
@@ -157,11 +160,8 @@ fn a_managed_profile_is_usable_by_everyone_and_shown_as_managed() {
 
 #[test]
 fn setup_cannot_change_a_managed_field_and_the_profile_cannot_be_removed() {
-    if !namespaces() {
-        return;
-    }
+    let Some(env) = namespaced_env() else { return };
     let sb = Sandbox::start(&[]);
-    let env = TestEnv::new();
     let id = jwt_file(&env, &sb);
     let m = Machine::with(&corp(&sb, None, serde_json::json!({})));
 
@@ -247,10 +247,7 @@ fn setup_cannot_change_a_managed_field_and_the_profile_cannot_be_removed() {
 /// warning naming the file and why, and its profiles and policy are not used.
 #[test]
 fn a_file_root_does_not_own_alone_is_ignored_with_a_warning() {
-    if !namespaces() {
-        return;
-    }
-    let env = TestEnv::new();
+    let Some(env) = namespaced_env() else { return };
     let policy = r#"{"version":1,"profiles":{"corp":{"anthropic":{"federation_rule_id":"fdrl_01corp",
         "organization_id":"5a4d8b0c-1e55-4e7a-9d3b-5a4db0c1e550"}}},
         "policy":{"forbid_static_api_keys":true}}"#;
@@ -328,10 +325,7 @@ fn a_file_root_does_not_own_alone_is_ignored_with_a_warning() {
 /// file that is not valid fails every command that reads the config.
 #[test]
 fn an_invalid_file_fails_closed_naming_the_key() {
-    if !namespaces() {
-        return;
-    }
-    let env = TestEnv::new();
+    let Some(env) = namespaced_env() else { return };
     let m = Machine::with(r#"{"version":1,"policy":{"forbid_static_api_key":true}}"#);
     for args in [
         &["profile", "list"][..],
@@ -355,11 +349,8 @@ fn user_profile(env: &TestEnv, sb: &Sandbox) {
 
 #[test]
 fn forbidding_static_api_keys_fails_status_and_refuses_keep_api_key() {
-    if !namespaces() {
-        return;
-    }
+    let Some(env) = namespaced_env() else { return };
     let sb = Sandbox::start(&[]);
-    let env = TestEnv::new();
     user_profile(&env, &sb);
     let m = Machine::with(r#"{"version":1,"policy":{"forbid_static_api_keys":true}}"#);
 
@@ -411,11 +402,8 @@ fn forbidding_static_api_keys_fails_status_and_refuses_keep_api_key() {
 
 #[test]
 fn allowed_base_urls_are_enforced_at_setup_and_at_use() {
-    if !namespaces() {
-        return;
-    }
+    let Some(env) = namespaced_env() else { return };
     let sb = Sandbox::start(&[]);
-    let env = TestEnv::new();
     // Set up (or hand-edited) before the policy came.
     user_profile(&env, &sb);
     let m = Machine::with(
@@ -427,62 +415,21 @@ fn allowed_base_urls_are_enforced_at_setup_and_at_use() {
     assert_eq!(sb.history()["exchanges"], 0, "no JWT left for it");
 
     let other = TestEnv::new();
-    m.run(
-        &other,
-        &[
-            "setup",
-            "anthropic",
-            "--base-url",
-            &sb.url,
-            "--federation-rule-id",
-            RULE,
-            "--organization-id",
-            ORG,
-        ],
-    )
-    .fails(6, "anthropic.base_url");
+    m.run(&other, &setup_anthropic_args(&["--base-url", &sb.url]))
+        .fails(6, "anthropic.base_url");
     // The default API host is a base URL like any other.
-    m.run(
-        &other,
-        &[
-            "setup",
-            "anthropic",
-            "--federation-rule-id",
-            RULE,
-            "--organization-id",
-            ORG,
-        ],
-    )
-    .fails(
+    m.run(&other, &setup_anthropic_args(&[])).fails(
         6,
         "\"https://api.anthropic.com\" of profile \"default\" is not allowed",
     );
     m.run(
         &other,
-        &[
-            "setup",
-            "anthropic",
-            "--base-url",
-            "https://gw.corp.example/anthropic/v1",
-            "--federation-rule-id",
-            RULE,
-            "--organization-id",
-            ORG,
-        ],
+        &setup_anthropic_args(&["--base-url", "https://gw.corp.example/anthropic/v1"]),
     )
     .success();
     m.run(
         &other,
-        &[
-            "setup",
-            "openai",
-            "--token-endpoint",
-            "https://auth.openai.com/oauth/token",
-            "--identity-provider-id",
-            WIP,
-            "--service-account-id",
-            OPENAI_SA,
-        ],
+        &setup_openai_args(&["--token-endpoint", "https://auth.openai.com/oauth/token"]),
     )
     .fails(6, "openai.token_endpoint");
 
@@ -496,11 +443,8 @@ fn allowed_base_urls_are_enforced_at_setup_and_at_use() {
 
 #[test]
 fn allowed_issuers_are_enforced_at_setup_and_at_use() {
-    if !namespaces() {
-        return;
-    }
+    let Some(env) = namespaced_env() else { return };
     let sb = Sandbox::start(&[]);
-    let env = TestEnv::new();
     user_profile(&env, &sb);
     let m = Machine::with(
         r#"{"version":1,"policy":{"allowed_issuers":["https://login.corp.example"]}}"#,
@@ -518,15 +462,7 @@ fn allowed_issuers_are_enforced_at_setup_and_at_use() {
 
     m.run(
         &env,
-        &[
-            "setup",
-            "issuer",
-            "--issuer",
-            "https://login.example.com",
-            "--client-id",
-            "k",
-            "--no-verify",
-        ],
+        &setup_issuer_offline_args("https://login.example.com", "k"),
     )
     .fails(
         6,
@@ -534,15 +470,7 @@ fn allowed_issuers_are_enforced_at_setup_and_at_use() {
     );
     m.run(
         &env,
-        &[
-            "setup",
-            "issuer",
-            "--issuer",
-            "https://login.corp.example/",
-            "--client-id",
-            "k",
-            "--no-verify",
-        ],
+        &setup_issuer_offline_args("https://login.corp.example/", "k"),
     )
     .success();
 
@@ -560,10 +488,7 @@ fn allowed_issuers_are_enforced_at_setup_and_at_use() {
 /// Windows variable for ProgramData, or variables that look like switches.
 #[test]
 fn no_variable_or_flag_moves_or_disables_it() {
-    if !namespaces() {
-        return;
-    }
-    let env = TestEnv::new();
+    let Some(env) = namespaced_env() else { return };
     let elsewhere = env.path("elsewhere");
     std::fs::create_dir_all(elsewhere.join("keyless")).unwrap();
     std::fs::write(elsewhere.join("keyless/config.json"), r#"{"version":1}"#).unwrap();

@@ -14,22 +14,16 @@ fn two_profiles() -> (TestEnv, Sandbox) {
     let id = format!("file:{}", jwt.display());
     env.setup(&sb.url, &id);
     env.run_with(
-        &[
+        &setup_anthropic_args(&[
             "--profile",
             "work",
-            "setup",
-            "anthropic",
             "--base-url",
             &sb.url,
-            "--federation-rule-id",
-            RULE,
-            "--organization-id",
-            ORG,
             "--service-account-id",
             SA,
             "--identity",
             &id,
-        ],
+        ]),
         |_| {},
     )
     .success();
@@ -272,19 +266,13 @@ fn logout_of_a_profile_never_signed_in_says_so_without_a_keyring_warning() {
 fn a_profile_name_that_starts_with_a_dash_is_refused() {
     let sb = Sandbox::start(&[]);
     let env = TestEnv::new();
-    let r = env.run(&[
+    let r = env.run(&setup_anthropic_args(&[
         "--profile=-q",
-        "setup",
-        "anthropic",
         "--base-url",
         &sb.url,
-        "--federation-rule-id",
-        RULE,
-        "--organization-id",
-        ORG,
         "--identity",
         "env",
-    ]);
+    ]));
     r.fails(2, "invalid profile name \"-q\"");
     assert!(!env.config_dir().join("config.json").exists());
     let dir = env.path("repo");

@@ -509,71 +509,69 @@ fn print_env_prints_the_aws_test_credentials_and_only_assignments() {
     );
 }
 
-/// `demo --ci PLATFORM`: the zero-setup run it narrates, for real.
-fn demo_ci(platform: &str) -> Run {
-    let env = TestEnv::new();
-    env.run(&["demo", "--ci", platform])
+/// `demo --ci PLATFORM`: the zero-setup run it narrates, for real. It
+/// succeeds, prints the sandbox's reply, reaches the Messages API, and says
+/// each of `needles` on stderr.
+fn demo_ci(platform: &str, needles: &[&str]) -> Run {
+    let r = TestEnv::new().run(&["demo", "--ci", platform]);
+    r.success();
+    assert!(
+        r.stdout.starts_with("Hello from the keyless sandbox"),
+        "{platform}: {}",
+        r.stdout
+    );
+    for needle in needles.iter().chain(&["/v1/messages → 200"]) {
+        assert!(
+            r.stderr.contains(needle),
+            "{platform}: {needle:?} missing from:\n{}",
+            r.stderr
+        );
+    }
+    r
+}
+
+/// The value `demo` shows for `var` (masked, it must be).
+fn shown<'a>(r: &'a Run, var: &str) -> &'a str {
+    let prefix = format!("{var}=");
+    r.stderr
+        .lines()
+        .find_map(|l| l.trim().strip_prefix(prefix.as_str()))
+        .unwrap_or_else(|| panic!("{var} not shown:\n{}", r.stderr))
 }
 
 #[test]
 fn demo_ci_github_actions_runs_a_zero_setup_job() {
-    let r = demo_ci("github-actions");
-    r.success();
-    assert!(
-        r.stdout.starts_with("Hello from the keyless sandbox"),
-        "{}",
-        r.stdout
+    let r = demo_ci(
+        "github-actions",
+        &[
+            "ANTHROPIC_FEDERATION_RULE_ID=fdrl_01sandboxgithub",
+            "GITHUB_ACTIONS=true",
+            "no config file",
+            // the child exec found the source by itself, and asked GitHub's stand-in
+            "auto: using GitHub Actions' OIDC endpoint",
+            "requesting an identity token from GitHub Actions",
+        ],
     );
-    for needle in [
-        "ANTHROPIC_FEDERATION_RULE_ID=fdrl_01sandboxgithub",
-        "GITHUB_ACTIONS=true",
-        "no config file",
-        // the child exec found the source by itself, and asked GitHub's stand-in
-        "auto: using GitHub Actions' OIDC endpoint",
-        "requesting an identity token from GitHub Actions",
-        "/v1/messages → 200",
-    ] {
-        assert!(
-            r.stderr.contains(needle),
-            "{needle:?} missing from:\n{}",
-            r.stderr
-        );
-    }
     assert!(
         !r.stderr.contains("KEYLESS_IDENTITY="),
         "auto decides on GitHub: {}",
         r.stderr
     );
     // The request token is shown masked only.
-    let shown = r
-        .stderr
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("ACTIONS_ID_TOKEN_REQUEST_TOKEN="))
-        .unwrap();
+    let shown = shown(&r, "ACTIONS_ID_TOKEN_REQUEST_TOKEN");
     assert!(shown.ends_with('…') && shown.len() < 20, "{shown}");
 }
 
 #[test]
 fn demo_ci_gcp_runs_a_zero_setup_job() {
-    let r = demo_ci("gcp");
-    r.success();
-    assert!(
-        r.stdout.starts_with("Hello from the keyless sandbox"),
-        "{}",
-        r.stdout
+    demo_ci(
+        "gcp",
+        &[
+            "ANTHROPIC_FEDERATION_RULE_ID=fdrl_01sandboxgcp",
+            "GCE_METADATA_HOST=127.0.0.1:",
+            "auto: using the GCP metadata server",
+        ],
     );
-    for needle in [
-        "ANTHROPIC_FEDERATION_RULE_ID=fdrl_01sandboxgcp",
-        "GCE_METADATA_HOST=127.0.0.1:",
-        "auto: using the GCP metadata server",
-        "/v1/messages → 200",
-    ] {
-        assert!(
-            r.stderr.contains(needle),
-            "{needle:?} missing from:\n{}",
-            r.stderr
-        );
-    }
 }
 
 /// Every other platform of the table runs a zero-setup job, each with the
@@ -590,21 +588,10 @@ fn demo_ci_other_platforms_run_a_zero_setup_job() {
         ("gitlab", "env", false),
         ("kubernetes", "env", false),
     ] {
-        let r = demo_ci(platform);
-        r.success();
-        assert!(
-            r.stdout.starts_with("Hello from the keyless sandbox"),
-            "{platform}: {}",
-            r.stdout
-        );
+        let r = demo_ci(platform, &[]);
         assert_eq!(
             r.stderr.contains(&format!("KEYLESS_IDENTITY={source}")),
             named,
-            "{platform}: {}",
-            r.stderr
-        );
-        assert!(
-            r.stderr.contains("/v1/messages → 200"),
             "{platform}: {}",
             r.stderr
         );
@@ -694,12 +681,9 @@ fn github_immutable_subject_needs_a_rule_written_for_it() {
     let h = raw(&sb.url, "GET", "/_sandbox/history", &[], "");
     assert!(h.body.contains("match_subject_prefix"), "{}", h.body);
 
-    let r = demo_ci("github-actions-immutable");
-    r.success();
-    assert!(
-        r.stderr.contains("fdrl_01sandboxgithubimmutable"),
-        "{}",
-        r.stderr
+    demo_ci(
+        "github-actions-immutable",
+        &["fdrl_01sandboxgithubimmutable"],
     );
 }
 
@@ -736,34 +720,27 @@ fn gitlab_and_kubernetes_hand_over_jwts_their_rules_accept() {
 
 #[test]
 fn demo_ci_gitlab_and_kubernetes_narrate_what_the_job_is_handed() {
-    let r = demo_ci("gitlab");
-    r.success();
-    for needle in [
-        "GitLab CI (id_tokens)",
-        "GITLAB_CI=true",
-        "ANTHROPIC_FEDERATION_RULE_ID=fdrl_01sandboxgitlab",
-        "project_id 42000001",
-    ] {
-        assert!(r.stderr.contains(needle), "{needle:?}:\n{}", r.stderr);
-    }
+    let r = demo_ci(
+        "gitlab",
+        &[
+            "GitLab CI (id_tokens)",
+            "GITLAB_CI=true",
+            "ANTHROPIC_FEDERATION_RULE_ID=fdrl_01sandboxgitlab",
+            "project_id 42000001",
+        ],
+    );
     // The JWT itself is shown masked only.
-    let shown = r
-        .stderr
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("ANTHROPIC_IDENTITY_TOKEN="))
-        .unwrap();
+    let shown = shown(&r, "ANTHROPIC_IDENTITY_TOKEN");
     assert!(
         shown.starts_with("a JWT ending …") && shown.len() < 24,
         "{shown}"
     );
 
-    let r = demo_ci("kubernetes");
-    r.success();
-    for needle in [
-        "ANTHROPIC_IDENTITY_TOKEN_FILE=",
-        "sub system:serviceaccount:keyless-sandbox:app",
-        "/v1/messages → 200",
-    ] {
-        assert!(r.stderr.contains(needle), "{needle:?}:\n{}", r.stderr);
-    }
+    demo_ci(
+        "kubernetes",
+        &[
+            "ANTHROPIC_IDENTITY_TOKEN_FILE=",
+            "sub system:serviceaccount:keyless-sandbox:app",
+        ],
+    );
 }

@@ -4,11 +4,11 @@
 
 use clap::Args;
 
-use super::{ca_file_arg, ca_row, default_identity, required_first, rows, save};
+use super::{Shared, ca_row, required_first, rows, save};
 use crate::config::checks::{
-    check_organization_id, check_plain, check_rule_id, check_service_account_id, check_workspace_id,
+    check_organization_id, check_rule_id, check_service_account_id, check_workspace_id,
 };
-use crate::config::{AnthropicConfig, BaseUrl, IdentitySource};
+use crate::config::{AnthropicConfig, BaseUrl};
 use crate::error::Result;
 use crate::settings::Settings;
 
@@ -34,10 +34,7 @@ pub struct SetupAnthropicArgs {
     /// it
     #[arg(long, value_name = "AUD")]
     pub audience: Option<String>,
-    /// Where the identity JWT comes from: file:PATH, env, env:NAME, command:PROGRAM ARGS…,
-    /// github-actions, gcp, azure, buildkite, azure-pipelines[:SERVICE_CONNECTION_ID], aws, auto,
-    /// login, or client-credentials (the last two need `keyless setup issuer`)
-    #[arg(long, value_name = "SOURCE", value_parser = crate::config::identity::SpecParser, hide_possible_values = true)]
+    #[arg(long, value_name = "SOURCE", help = super::IDENTITY_HELP, value_parser = crate::config::identity::SpecParser, hide_possible_values = true)]
     pub identity: Option<String>,
     /// PEM file of extra CA certificates for a base URL behind a private CA
     #[arg(long, value_name = "PEM")]
@@ -57,20 +54,16 @@ pub fn run(settings: &Settings, args: &SetupAnthropicArgs) -> Result<()> {
     if let Some(v) = &args.workspace_id {
         check_workspace_id(v)?;
     }
-    if let Some(v) = &args.audience {
-        check_plain("--audience", v)?;
-    }
     let base_url = args
         .base_url
         .as_deref()
         .map(|v| BaseUrl::parse("--base-url", v).map(BaseUrl::into_string))
         .transpose()?;
-    let identity = args
-        .identity
-        .as_deref()
-        .map(IdentitySource::parse)
-        .transpose()?;
-    let ca_file = ca_file_arg(args.ca_file.as_deref())?;
+    let shared = Shared::check(
+        args.audience.as_deref(),
+        args.identity.as_deref(),
+        args.ca_file.as_deref(),
+    )?;
 
     save(settings, "Anthropic", "credential anthropic", |profile| {
         let updated = match profile.anthropic.take() {
@@ -90,15 +83,7 @@ pub fn run(settings: &Settings, args: &SetupAnthropicArgs) -> Result<()> {
                 if let Some(v) = base_url {
                     c.base_url = Some(v);
                 }
-                if let Some(v) = &args.audience {
-                    c.audience = Some(v.clone());
-                }
-                if let Some(v) = identity {
-                    c.identity = v;
-                }
-                if let Some(v) = ca_file {
-                    c.ca_file = Some(v);
-                }
+                shared.update(&mut c.audience, &mut c.identity, &mut c.ca_file);
                 c
             }
             None => {
@@ -111,14 +96,15 @@ pub fn run(settings: &Settings, args: &SetupAnthropicArgs) -> Result<()> {
                     ],
                     "find both in the Console under Settings > Workload identity",
                 )?;
+                let (audience, identity, ca_file) = shared.first(profile);
                 AnthropicConfig {
                     federation_rule_id: args.federation_rule_id.clone().unwrap_or_default(),
                     organization_id: args.organization_id.clone().unwrap_or_default(),
                     service_account_id: args.service_account_id.clone(),
                     workspace_id: args.workspace_id.clone(),
                     base_url,
-                    audience: args.audience.clone(),
-                    identity: identity.unwrap_or_else(|| default_identity(profile)),
+                    audience,
+                    identity,
                     ca_file,
                     unknown: Default::default(),
                 }

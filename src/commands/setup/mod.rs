@@ -107,6 +107,65 @@ pub(crate) fn required_first(
     .hint(hint))
 }
 
+/// `--identity`'s help, the same for every provider.
+pub(crate) const IDENTITY_HELP: &str = "Where the identity JWT comes from: file:PATH, env, env:NAME, \
+command:PROGRAM ARGS…, github-actions, gcp, azure, buildkite, azure-pipelines[:SERVICE_CONNECTION_ID], \
+aws, auto, login, or client-credentials (the last two need `keyless setup issuer`)";
+
+/// What every provider's setup takes alike (`--audience`, `--identity`,
+/// `--ca-file`): checked once, before the config is locked, then applied
+/// alike to an existing configuration or a first one.
+pub(crate) struct Shared {
+    audience: Option<String>,
+    identity: Option<IdentitySource>,
+    ca_file: Option<String>,
+}
+
+impl Shared {
+    pub(crate) fn check(
+        audience: Option<&str>,
+        identity: Option<&str>,
+        ca_file: Option<&std::path::Path>,
+    ) -> Result<Self> {
+        if let Some(v) = audience {
+            crate::config::checks::check_plain("--audience", v)?;
+        }
+        Ok(Shared {
+            audience: audience.map(str::to_string),
+            identity: identity.map(IdentitySource::parse).transpose()?,
+            ca_file: ca_file_arg(ca_file)?,
+        })
+    }
+
+    /// Onto an existing configuration: only what was given changes.
+    pub(crate) fn update(
+        self,
+        audience: &mut Option<String>,
+        identity: &mut IdentitySource,
+        ca_file: &mut Option<String>,
+    ) {
+        if let Some(v) = self.audience {
+            *audience = Some(v);
+        }
+        if let Some(v) = self.identity {
+            *identity = v;
+        }
+        if let Some(v) = self.ca_file {
+            *ca_file = Some(v);
+        }
+    }
+
+    /// For a first configuration: the audience, the identity source (by
+    /// default [`default_identity`]) and the CA file.
+    pub(crate) fn first(
+        self,
+        profile: &Profile,
+    ) -> (Option<String>, IdentitySource, Option<String>) {
+        let identity = self.identity.unwrap_or_else(|| default_identity(profile));
+        (self.audience, identity, self.ca_file)
+    }
+}
+
 /// `--ca-file`: a readable PEM file of CA certificates, saved as an
 /// absolute path so it means the same from any directory.
 pub(crate) fn ca_file_arg(path: Option<&std::path::Path>) -> Result<Option<String>> {

@@ -4,11 +4,11 @@
 
 use clap::Args;
 
-use super::{ca_file_arg, ca_row, default_identity, required_first, rows, save};
+use super::{Shared, ca_row, required_first, rows, save};
+use crate::config::OpenAiConfig;
 use crate::config::checks::{
     OPENAI_SETTINGS_PATH, check_identity_provider_id, check_plain, check_url,
 };
-use crate::config::{IdentitySource, OpenAiConfig};
 use crate::error::Result;
 use crate::settings::Settings;
 
@@ -23,10 +23,7 @@ pub struct SetupOpenAiArgs {
     /// Token endpoint [default: https://auth.openai.com/oauth/token]; https, or http on loopback
     #[arg(long, value_name = "URL")]
     pub token_endpoint: Option<String>,
-    /// Where the identity JWT comes from: file:PATH, env, env:NAME, command:PROGRAM ARGS…,
-    /// github-actions, gcp, azure, buildkite, azure-pipelines[:SERVICE_CONNECTION_ID], aws, auto,
-    /// login, or client-credentials (the last two need `keyless setup issuer`)
-    #[arg(long, value_name = "SOURCE", value_parser = crate::config::identity::SpecParser, hide_possible_values = true)]
+    #[arg(long, value_name = "SOURCE", help = super::IDENTITY_HELP, value_parser = crate::config::identity::SpecParser, hide_possible_values = true)]
     pub identity: Option<String>,
     /// The audience configured on the identity provider (not sent: OpenAI compares it with the
     /// JWT's aud; keyless warns before spending a JWT for another audience, and the
@@ -45,20 +42,16 @@ pub fn run(settings: &Settings, args: &SetupOpenAiArgs) -> Result<()> {
     if let Some(v) = &args.service_account_id {
         check_plain("--service-account-id", v)?;
     }
-    if let Some(v) = &args.audience {
-        check_plain("--audience", v)?;
-    }
     let token_endpoint = args
         .token_endpoint
         .as_deref()
         .map(|v| check_url("--token-endpoint", v))
         .transpose()?;
-    let identity = args
-        .identity
-        .as_deref()
-        .map(IdentitySource::parse)
-        .transpose()?;
-    let ca_file = ca_file_arg(args.ca_file.as_deref())?;
+    let shared = Shared::check(
+        args.audience.as_deref(),
+        args.identity.as_deref(),
+        args.ca_file.as_deref(),
+    )?;
 
     save(settings, "OpenAI", "credential openai", |profile| {
         let updated = match profile.openai.take() {
@@ -72,15 +65,7 @@ pub fn run(settings: &Settings, args: &SetupOpenAiArgs) -> Result<()> {
                 if let Some(v) = token_endpoint {
                     c.token_endpoint = Some(v);
                 }
-                if let Some(v) = &args.audience {
-                    c.audience = Some(v.clone());
-                }
-                if let Some(v) = identity {
-                    c.identity = v;
-                }
-                if let Some(v) = ca_file {
-                    c.ca_file = Some(v);
-                }
+                shared.update(&mut c.audience, &mut c.identity, &mut c.ca_file);
                 c
             }
             None => {
@@ -96,12 +81,13 @@ pub fn run(settings: &Settings, args: &SetupOpenAiArgs) -> Result<()> {
                     ],
                     &format!("find both under {}", OPENAI_SETTINGS_PATH),
                 )?;
+                let (audience, identity, ca_file) = shared.first(profile);
                 OpenAiConfig {
                     identity_provider_id: args.identity_provider_id.clone().unwrap_or_default(),
                     service_account_id: args.service_account_id.clone().unwrap_or_default(),
                     token_endpoint,
-                    audience: args.audience.clone(),
-                    identity: identity.unwrap_or_else(|| default_identity(profile)),
+                    audience,
+                    identity,
                     ca_file,
                     unknown: Default::default(),
                 }

@@ -71,6 +71,22 @@ fn token_for(st: &State, resource: &str) -> (String, i64) {
     (super::mint(st, claims, LIFETIME), crate::clock::now())
 }
 
+/// The token for the resource `q` asks for, in the platform's shape
+/// (`reply(jwt, now, resource)`), or 400 `invalid_request`.
+fn answer(
+    st: &State,
+    q: &HashMap<String, String>,
+    platform: &str,
+    reply: impl FnOnce(String, i64, String) -> serde_json::Value,
+) -> Response {
+    let resource = match resource(q, platform) {
+        Ok(r) => r,
+        Err(why) => return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", why),
+    };
+    let (jwt, now) = token_for(st, &resource);
+    super::json_reply(StatusCode::OK, reply(jwt, now, resource))
+}
+
 pub async fn imds(
     AxState(st): AxState<Arc<State>>,
     headers: HeaderMap,
@@ -84,13 +100,7 @@ pub async fn imds(
             "Required metadata header not specified",
         );
     }
-    let resource = match resource(&q, "Azure IMDS") {
-        Ok(r) => r,
-        Err(why) => return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", why),
-    };
-    let (jwt, now) = token_for(&st, &resource);
-    super::json_reply(
-        StatusCode::OK,
+    answer(&st, &q, "Azure IMDS", |jwt, now, resource| {
         json!({
             "access_token": jwt,
             "client_id": AZURE_CLIENT_ID,
@@ -101,8 +111,8 @@ pub async fn imds(
             "resource": resource,
             "token_type": "Bearer",
             "refresh_token": "",
-        }),
-    )
+        })
+    })
 }
 
 pub async fn app_service(
@@ -129,13 +139,7 @@ pub async fn app_service(
         }
         _ => {}
     }
-    let resource = match resource(&q, "Azure App Service") {
-        Ok(r) => r,
-        Err(why) => return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", why),
-    };
-    let (jwt, now) = token_for(&st, &resource);
-    super::json_reply(
-        StatusCode::OK,
+    answer(&st, &q, "Azure App Service", |jwt, now, resource| {
         json!({
             "access_token": jwt,
             "expires_on": (now + LIFETIME).to_string(),
@@ -143,6 +147,6 @@ pub async fn app_service(
             "resource": resource,
             "token_type": "Bearer",
             "client_id": AZURE_CLIENT_ID,
-        }),
-    )
+        })
+    })
 }

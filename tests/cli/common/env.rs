@@ -119,33 +119,64 @@ impl TestEnv {
     /// `setup anthropic` pointing at `base_url` with the sandbox's rule and
     /// organization, plus `extra` flags.
     pub fn setup_anthropic(&self, base_url: &str, extra: &[&str]) {
-        let mut args = vec![
-            "setup",
-            "anthropic",
-            "--base-url",
-            base_url,
-            "--federation-rule-id",
-            RULE,
-            "--organization-id",
-            ORG,
-        ];
+        let mut args = vec!["--base-url", base_url];
         args.extend_from_slice(extra);
-        self.run(&args).success();
+        self.run(&setup_anthropic_args(&args)).success();
     }
+}
+
+/// The arguments of `setup anthropic` with the sandbox's rule and
+/// organization, then `extra` (`--base-url`, `--profile`, …): for a test
+/// that runs it its own way (expecting a failure, in a mount namespace).
+pub fn setup_anthropic_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut v = vec![
+        "setup",
+        "anthropic",
+        "--federation-rule-id",
+        RULE,
+        "--organization-id",
+        ORG,
+    ];
+    v.extend_from_slice(extra);
+    v
+}
+
+/// The arguments of `setup openai` with the sandbox's identity provider and
+/// service account, then `extra` (`--token-endpoint`, …).
+pub fn setup_openai_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut v = vec![
+        "setup",
+        "openai",
+        "--identity-provider-id",
+        WIP,
+        "--service-account-id",
+        OPENAI_SA,
+    ];
+    v.extend_from_slice(extra);
+    v
+}
+
+/// The arguments of `setup issuer` for `issuer` and `client_id`, never
+/// contacted (`--no-verify`).
+pub fn setup_issuer_offline_args<'a>(issuer: &'a str, client_id: &'a str) -> [&'a str; 7] {
+    [
+        "setup",
+        "issuer",
+        "--issuer",
+        issuer,
+        "--client-id",
+        client_id,
+        "--no-verify",
+    ]
 }
 
 impl TestEnv {
     /// `setup issuer` for an issuer that is never contacted (`--no-verify`).
     pub fn setup_issuer_offline(&self, client_id: &str) {
-        self.run(&[
-            "setup",
-            "issuer",
-            "--issuer",
+        self.run(&setup_issuer_offline_args(
             "https://login.example.com",
-            "--client-id",
             client_id,
-            "--no-verify",
-        ])
+        ))
         .success();
     }
 
@@ -157,18 +188,9 @@ impl TestEnv {
     /// `setup openai` pointing at `token_endpoint` with the sandbox's
     /// identity provider and service account, plus `extra` flags.
     pub fn setup_openai_with(&self, token_endpoint: &str, extra: &[&str]) {
-        let mut args = vec![
-            "setup",
-            "openai",
-            "--token-endpoint",
-            token_endpoint,
-            "--identity-provider-id",
-            WIP,
-            "--service-account-id",
-            OPENAI_SA,
-        ];
+        let mut args = vec!["--token-endpoint", token_endpoint];
         args.extend_from_slice(extra);
-        self.run(&args).success();
+        self.run(&setup_openai_args(&args)).success();
     }
 }
 

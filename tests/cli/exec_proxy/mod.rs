@@ -5,6 +5,7 @@
 
 mod attack;
 mod counting;
+mod early_answer;
 mod listener;
 mod reuse;
 mod sdk;

@@ -55,16 +55,7 @@ fn setup_saves_under_openai_and_updates_in_place() {
     let env = TestEnv::new();
     env.run(&["setup", "openai", "--service-account-id", OPENAI_SA])
         .fails(2, "--identity-provider-id is required");
-    let r = env.run(&[
-        "setup",
-        "openai",
-        "--identity-provider-id",
-        WIP,
-        "--service-account-id",
-        OPENAI_SA,
-        "--audience",
-        OPENAI_AUDIENCE,
-    ]);
+    let r = env.run(&setup_openai_args(&["--audience", OPENAI_AUDIENCE]));
     r.success();
     assert_eq!(r.stdout, "");
     assert!(
@@ -84,15 +75,7 @@ fn setup_saves_under_openai_and_updates_in_place() {
     );
 
     // re-running changes only what is given; Anthropic's part is untouched
-    env.run(&[
-        "setup",
-        "anthropic",
-        "--federation-rule-id",
-        RULE,
-        "--organization-id",
-        ORG,
-    ])
-    .success();
+    env.run(&setup_anthropic_args(&[])).success();
     env.run(&[
         "setup",
         "openai",

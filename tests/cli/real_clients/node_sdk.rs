@@ -19,6 +19,23 @@ fn node(env: &TestEnv, nm: &Path, trap: &Trap, exec: &[&str], script_name: &str)
     c
 }
 
+/// `script_name` (an SDK's script) under `keyless <exec…>` against a fresh
+/// sandbox (tokens living 60 s; `OPENAI_BASE_URL` at it for the OpenAI
+/// SDK): its JSON report, and the sandbox to count calls at. Nothing but the
+/// sandbox was reached (the trap is empty). None: no clients installed.
+fn sdk_run(exec: &[&str], script_name: &str, what: &str) -> Option<(Sandbox, serde_json::Value)> {
+    let nm = clients()?;
+    let (sb, env) = sandbox_env(60);
+    let trap = Trap::start();
+    let mut c = node(&env, &nm, &trap, exec, script_name);
+    if script_name.starts_with("openai") {
+        c.env("OPENAI_BASE_URL", format!("{}/v1", sb.url));
+    }
+    let (out, _) = finish(&mut c, 60, what);
+    trap.assert_nothing_left();
+    Some((sb, json(&out)))
+}
+
 fn json(out: &str) -> serde_json::Value {
     serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{e}: {out}"))
 }
@@ -51,68 +68,43 @@ fn assert_messages_all_spoken(v: &serde_json::Value) {
 
 #[test]
 fn ts_sdk_under_exec() {
-    let Some(nm) = clients() else { return };
-    let (sb, env) = sandbox_env(60);
-    let trap = Trap::start();
-    let (out, _) = finish(
-        &mut node(
-            &env,
-            &nm,
-            &trap,
-            &["exec", "--type", "anthropic"],
-            "anthropic_sdk.cjs",
-        ),
-        60,
+    let Some((sb, v)) = sdk_run(
+        &["exec", "--type", "anthropic"],
+        "anthropic_sdk.cjs",
         "the TS SDK under exec",
-    );
-    assert_messages_all_spoken(&json(&out));
+    ) else {
+        return;
+    };
+    assert_messages_all_spoken(&v);
     assert_eq!(
         api_counts(&sb),
         (4, 0),
         "create, stream, models, count_tokens"
     );
-    trap.assert_nothing_left();
 }
 
 #[test]
 fn ts_sdk_under_exec_refresh() {
-    let Some(nm) = clients() else { return };
-    let (sb, env) = sandbox_env(60);
-    let trap = Trap::start();
-    let (out, _) = finish(
-        &mut node(
-            &env,
-            &nm,
-            &trap,
-            &["exec", "--refresh"],
-            "anthropic_sdk.cjs",
-        ),
-        60,
+    let Some((sb, v)) = sdk_run(
+        &["exec", "--refresh"],
+        "anthropic_sdk.cjs",
         "the TS SDK under exec --refresh",
-    );
-    assert_messages_all_spoken(&json(&out));
+    ) else {
+        return;
+    };
+    assert_messages_all_spoken(&v);
     assert_eq!(api_counts(&sb).1, 0);
-    trap.assert_nothing_left();
 }
 
 #[test]
 fn openai_node_sdk_under_exec() {
-    let Some(nm) = clients() else { return };
-    let (sb, env) = sandbox_env(60);
-    let trap = Trap::start();
-    let (out, _) = finish(
-        node(
-            &env,
-            &nm,
-            &trap,
-            &["exec", "--type", "openai"],
-            "openai_sdk.cjs",
-        )
-        .env("OPENAI_BASE_URL", format!("{}/v1", sb.url)),
-        60,
+    let Some((sb, v)) = sdk_run(
+        &["exec", "--type", "openai"],
+        "openai_sdk.cjs",
         "the OpenAI Node SDK under exec",
-    );
-    let v = json(&out);
+    ) else {
+        return;
+    };
     let text = v["chat"].as_str().unwrap();
     assert!(
         text.starts_with(REPLY) && text.contains("proj_01sandbox"),
@@ -148,7 +140,6 @@ fn openai_node_sdk_under_exec() {
     );
     assert_eq!(v["models"][0], "gpt-sandbox-1");
     assert_eq!(api_counts(&sb), (5, 0));
-    trap.assert_nothing_left();
 }
 
 #[test]
