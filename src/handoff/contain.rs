@@ -281,11 +281,9 @@ mod linux {
         // SAFETY: open/read/close on a /proc file, kill(2) on our children.
         unsafe {
             let mut path = [0u8; 64];
-            let mut n = 0;
-            for part in [b"/proc/self/task/".as_slice()] {
-                path[..part.len()].copy_from_slice(part);
-                n = part.len();
-            }
+            let head = b"/proc/self/task/";
+            path[..head.len()].copy_from_slice(head);
+            let mut n = head.len();
             n += digits(libc::getpid() as u64, &mut path[n..]);
             let tail = b"/children\0";
             path[n..n + tail.len()].copy_from_slice(tail);
