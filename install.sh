@@ -65,6 +65,12 @@ case "$version" in
   *) usage_error "--version wants a version number like 0.1.0, not '$version'" ;;
 esac
 case "$version" in *[!0-9A-Za-z.+-]*) usage_error "--version '$version' has characters no version has" ;; esac
+# The manifest records absolute paths: --uninstall works from any directory.
+case "$prefix" in
+  "") usage_error "--prefix needs a directory" ;;
+  /*) ;;
+  *) prefix="$PWD/${prefix#./}" ;;
+esac
 
 manifest="$prefix/share/keyless/install-manifest"
 
@@ -75,7 +81,7 @@ uninstall() {
   while IFS=' ' read -r kind path; do
     [ "$kind" = file ] || continue
     case "$path" in "$prefix"/*) ;; *) die "refusing: $manifest names $path, outside $prefix" ;; esac
-    rm -f -- "$path"
+    if [ -f "$path" ] || [ -L "$path" ]; then rm -f -- "$path"; fi
   done < "$manifest"
   # Directories this script created, deepest first, if nothing else is in them.
   local dirs
@@ -106,9 +112,9 @@ from_source() {
     | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
   stage_dir=$(mktemp -d)
   trap 'rm -rf "$stage_dir"' EXIT
-  mkdir -p "$stage_dir/keyless"
-  cp "${target_dir:-$here/target}/release/keyless" "$stage_dir/keyless/"
-  cp -r "$here/completions" "$here/man" "$here/docs/auth-status.schema.json" "$stage_dir/keyless/"
+  mkdir -p -- "$stage_dir/keyless"
+  cp -- "${target_dir:-$here/target}/release/keyless" "$stage_dir/keyless/"
+  cp -r -- "$here/completions" "$here/man" "$here/docs/auth-status.schema.json" "$stage_dir/keyless/"
   place "$stage_dir/keyless"
 }
 
@@ -148,7 +154,7 @@ fetch() {
       fi ;;
     *)
       [ -f "$src/$name" ] || die "$src/$name does not exist; nothing was installed"
-      cp "$src/$name" "$out" ;;
+      cp -- "$src/$name" "$out" ;;
   esac
 }
 
@@ -177,12 +183,16 @@ download() {
   local pattern entry name want
   if [ -n "$version" ]; then pattern="keyless-$version-$target.tar.gz"
   else pattern="keyless-VERSION-$target.tar.gz"; fi
+  # Exactly keyless-VERSION-TARGET.tar.gz, VERSION a release's number
+  # (1.2.3, 1.2.3-rc.1, 1.2.3+build): never a path, never another target's.
   entry=$(awk -v t="$target" -v v="$version" '
     NF == 2 && length($1) == 64 && $1 ~ /^[0-9a-f]+$/ {
       n = $2; sub(/^\*/, "", n); suffix = "-" t ".tar.gz"
-      if (v != "" ? n == "keyless-" v suffix \
-                  : index(n, "keyless-") == 1 && substr(n, length(n) - length(suffix) + 1) == suffix)
-        print $1 " " n
+      if (v != "") { if (n == "keyless-" v suffix) print $1 " " n; next }
+      if (index(n, "keyless-") != 1 || length(n) <= length("keyless-" suffix)) next
+      if (substr(n, length(n) - length(suffix) + 1) != suffix) next
+      ver = substr(n, 9, length(n) - 8 - length(suffix))
+      if (ver ~ /^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.]+)?(\+[0-9A-Za-z.]+)?$/) print $1 " " n
     }' "$work/SHA256SUMS" | sort -k2 -V | tail -1)
   [ -n "$entry" ] || die "SHA256SUMS at $src has no entry for $pattern; nothing was installed"
   want=${entry%% *}
@@ -193,7 +203,7 @@ download() {
   got=$(sha256 "$work/$name")
   [ "$got" = "$want" ] || die "$name does not match SHA256SUMS (expected $want, got $got): a damaged or tampered download; nothing was installed"
   say "verified $name (sha256 $want)"
-  mkdir "$work/x"
+  mkdir -- "$work/x"
   tar -xzf "$work/$name" -C "$work/x" || die "cannot unpack $name; nothing was installed"
   local dir="$work/x/${name%.tar.gz}"
   [ -x "$dir/keyless" ] || die "$name holds no keyless binary; nothing was installed"
@@ -214,13 +224,41 @@ place() {
     "$prefix/share/keyless" "$prefix/share/keyless/completions")
   # An earlier install's directory records carry over: they are ours.
   [ -f "$manifest" ] && grep '^dir ' "$manifest" >> "$new_manifest" || true
+  # Each file and directory is recorded before it is placed; a failure part
+  # way keeps the record (with the earlier install's), so --uninstall
+  # removes what was placed.
+  keep_record() {
+    if [ -d "$prefix/share/keyless" ]; then
+      # Not the file that failed (unless an earlier install recorded it).
+      { [ -f "$manifest" ] && cat -- "$manifest"; grep -vxF -- "file ${2:-}" "$new_manifest" || true; } | sort -u > "$manifest.part" \
+        && mv -f -- "$manifest.part" "$manifest"
+      rm -f -- "$new_manifest"
+      die "$1; what was placed is listed in $manifest: ./install.sh --uninstall --prefix $prefix removes it"
+    fi
+    # No place for a record yet: only directories were made; they go.
+    local made
+    sed -n 's/^dir //p' "$new_manifest" | sort -r | while IFS= read -r made; do
+      rmdir -- "$made" 2>/dev/null || true
+    done
+    rm -f -- "$new_manifest"
+    die "$1"
+  }
   for d in "${dirs[@]}"; do
     if [ ! -d "$d" ]; then
-      mkdir -p "$d" || die "cannot create $d (try --prefix, or run as root)"
       echo "dir $d" >> "$new_manifest"
+      mkdir -p -- "$d" || keep_record "cannot create $d (try --prefix, or run as root)"
     fi
   done
-  put() { install -m "$1" "$2" "$3" && echo "file $3" >> "$new_manifest"; }
+  put() {
+    local existed=""
+    [ -e "$3" ] || [ -L "$3" ] && existed=1
+    echo "file $3" >> "$new_manifest"
+    if ! install -m "$1" -- "$2" "$3"; then
+      # A file this run began to write goes; one that was there stays.
+      [ -z "$existed" ] && [ -f "$3" ] && rm -f -- "$3"
+      keep_record "cannot install $3" "$3"
+    fi
+  }
   put 0755 "$dir/keyless" "$prefix/bin/keyless"
   put 0644 "$dir/completions/keyless.bash" "$prefix/share/bash-completion/completions/keyless"
   put 0644 "$dir/completions/_keyless" "$prefix/share/zsh/site-functions/_keyless"

@@ -73,6 +73,35 @@ fn probe_until_ok(env: &TestEnv, argv: &[String], limit: Duration) {
     }
 }
 
+/// `keyless ARGS` as a container recipe starts it: no config file, the
+/// zero-setup variables for the sandbox and the identity token file `jwt`,
+/// and the recipe's `KEYLESS_CACHE_DIR` with its `/shared` volume at `shared`.
+fn start_in_container(
+    env: &TestEnv,
+    sb: &Sandbox,
+    text: &str,
+    shared: &Path,
+    jwt: &Path,
+    args: &[String],
+) -> std::process::Child {
+    env.cmd()
+        .args(args)
+        .env("KEYLESS_CONFIG_DIR", env.path("no-config"))
+        .env(
+            "KEYLESS_CACHE_DIR",
+            value_of(text, "KEYLESS_CACHE_DIR").replace("/shared", shared.to_str().unwrap()),
+        )
+        .env("ANTHROPIC_FEDERATION_RULE_ID", RULE)
+        .env("ANTHROPIC_ORGANIZATION_ID", ORG)
+        .env("ANTHROPIC_SERVICE_ACCOUNT_ID", SA)
+        .env("ANTHROPIC_IDENTITY_TOKEN_FILE", jwt)
+        .env("ANTHROPIC_BASE_URL", &sb.url)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
 /// One Messages call from the Anthropic Python SDK with only `vars` set.
 fn app_call(env: &TestEnv, vars: &[(&str, &Path)]) {
     let Some(py) = python_with("anthropic") else {
@@ -113,24 +142,7 @@ fn kubernetes_native_sidecar_recipe() {
     let probe = map_paths(&flow_lists(&text, "command")[0], "/shared", &shared);
     let jwt = env.path("identity-token");
     std::fs::write(&jwt, sb.mint_jwt(&[])).unwrap();
-    let start = |env: &TestEnv| {
-        let mut c = env.cmd();
-        c.args(&args)
-            .env_remove("KEYLESS_CONFIG_DIR")
-            .env("KEYLESS_CONFIG_DIR", env.path("no-config"))
-            .env(
-                "KEYLESS_CACHE_DIR",
-                value_of(&text, "KEYLESS_CACHE_DIR").replace("/shared", shared.to_str().unwrap()),
-            )
-            .env("ANTHROPIC_FEDERATION_RULE_ID", RULE)
-            .env("ANTHROPIC_ORGANIZATION_ID", ORG)
-            .env("ANTHROPIC_SERVICE_ACCOUNT_ID", SA)
-            .env("ANTHROPIC_IDENTITY_TOKEN_FILE", &jwt)
-            .env("ANTHROPIC_BASE_URL", &sb.url)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        c.spawn().unwrap()
-    };
+    let start = |env: &TestEnv| start_in_container(env, &sb, &text, &shared, &jwt, &args);
     let mut sidecar = start(&env);
     probe_until_ok(&env, &probe, Duration::from_secs(30));
     let config_dir =
@@ -286,23 +298,7 @@ fn docker_compose_recipe() {
     assert_eq!(health[0], "CMD");
     let jwt = env.path("identity-token");
     std::fs::write(&jwt, sb.mint_jwt(&[])).unwrap();
-    let mut agent = env
-        .cmd()
-        .args(&args)
-        .env("KEYLESS_CONFIG_DIR", env.path("no-config"))
-        .env(
-            "KEYLESS_CACHE_DIR",
-            value_of(&text, "KEYLESS_CACHE_DIR").replace("/shared", shared.to_str().unwrap()),
-        )
-        .env("ANTHROPIC_FEDERATION_RULE_ID", RULE)
-        .env("ANTHROPIC_ORGANIZATION_ID", ORG)
-        .env("ANTHROPIC_SERVICE_ACCOUNT_ID", SA)
-        .env("ANTHROPIC_IDENTITY_TOKEN_FILE", &jwt)
-        .env("ANTHROPIC_BASE_URL", &sb.url)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut agent = start_in_container(&env, &sb, &text, &shared, &jwt, &args);
     probe_until_ok(&env, &health[1..], Duration::from_secs(30));
     let dir = value_of(&text, "ANTHROPIC_CONFIG_DIR").replace("/shared", shared.to_str().unwrap());
     app_call(&env, &[("ANTHROPIC_CONFIG_DIR", Path::new(&dir))]);

@@ -16,6 +16,19 @@ fn backups(env: &TestEnv) -> usize {
         .unwrap_or(0)
 }
 
+/// A dotfile manager's layout: the real settings file (`{"model":
+/// "opus"}`) in a repository, a link to it at `~/.claude/settings.json`.
+/// Returns the real file.
+pub fn linked_user_settings(env: &TestEnv) -> std::path::PathBuf {
+    let dotfiles = env.path("dotfiles/claude");
+    std::fs::create_dir_all(&dotfiles).unwrap();
+    let target = dotfiles.join("settings.json");
+    std::fs::write(&target, r#"{"model": "opus"}"#).unwrap();
+    std::fs::create_dir_all(env.home().join(".claude")).unwrap();
+    std::os::unix::fs::symlink(&target, settings(env)).unwrap();
+    target
+}
+
 fn json(p: &std::path::Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
 }
@@ -176,13 +189,7 @@ fn the_ttl_stays_below_the_shortest_token_and_status_flags_a_longer_one() {
 #[test]
 fn a_symlinked_settings_file_is_written_through_its_link() {
     let env = TestEnv::new();
-    // a dotfile manager's layout: the real file in a repository, a link in ~/.claude
-    let dotfiles = env.path("dotfiles/claude");
-    std::fs::create_dir_all(&dotfiles).unwrap();
-    let target = dotfiles.join("settings.json");
-    std::fs::write(&target, r#"{"model": "opus"}"#).unwrap();
-    std::fs::create_dir_all(env.home().join(".claude")).unwrap();
-    std::os::unix::fs::symlink(&target, settings(&env)).unwrap();
+    let target = linked_user_settings(&env);
     env.run(&["setup", "claude-code"]).success();
     let meta = std::fs::symlink_metadata(settings(&env)).unwrap();
     assert!(meta.file_type().is_symlink(), "the link is kept");

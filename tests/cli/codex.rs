@@ -6,16 +6,6 @@ fn path(env: &TestEnv) -> std::path::PathBuf {
     env.home().join(".codex/config.toml")
 }
 
-fn ready() -> (Sandbox, TestEnv) {
-    let sb = Sandbox::start(&[]);
-    let env = TestEnv::new();
-    env.setup_openai(
-        &sb.openai_token_endpoint(),
-        &sb.identity_command_for(&[OPENAI_AUDIENCE]),
-    );
-    (sb, env)
-}
-
 fn backups(env: &TestEnv) -> usize {
     std::fs::read_dir(env.home().join(".codex"))
         .map(|rd| {
@@ -28,7 +18,7 @@ fn backups(env: &TestEnv) -> usize {
 
 #[test]
 fn writes_an_auth_command_provider_and_is_idempotent() {
-    let (sb, env) = ready();
+    let (sb, env) = openai_sandbox_env();
     env.run(&["credential", "openai"]).success();
     env.run(&["setup", "codex"]).success();
     let text = std::fs::read_to_string(path(&env)).unwrap();
@@ -79,7 +69,7 @@ fn writes_an_auth_command_provider_and_is_idempotent() {
 
 #[test]
 fn other_settings_and_comments_are_kept_and_a_foreign_provider_needs_force() {
-    let (_sb, env) = ready();
+    let (_sb, env) = openai_sandbox_env();
     std::fs::create_dir_all(env.home().join(".codex")).unwrap();
     let original = "# my settings\nmodel = \"gpt-5.6\"\nmodel_provider = \"azure\"\n\n[model_providers.azure]\nname = \"Azure\"\n";
     std::fs::write(path(&env), original).unwrap();
@@ -101,7 +91,7 @@ fn other_settings_and_comments_are_kept_and_a_foreign_provider_needs_force() {
 
 #[test]
 fn malformed_toml_is_refused_untouched_and_dry_run_writes_nothing() {
-    let (_sb, env) = ready();
+    let (_sb, env) = openai_sandbox_env();
     let r = env.run(&["setup", "codex", "--dry-run"]);
     r.success();
     assert!(r.stdout.contains("[model_providers.keyless.auth]"));
@@ -117,7 +107,7 @@ fn malformed_toml_is_refused_untouched_and_dry_run_writes_nothing() {
 /// environment: from an empty one it still prints the same token.
 #[test]
 fn the_auth_command_works_from_an_empty_environment() {
-    let (_sb, env) = ready();
+    let (_sb, env) = openai_sandbox_env();
     let expected = env.run(&["credential", "openai"]);
     expected.success();
     env.run(&["setup", "codex"]).success();
@@ -145,7 +135,7 @@ fn the_auth_command_works_from_an_empty_environment() {
 /// naming another provider is warned about, same rules as Claude Code.
 #[test]
 fn a_selected_profile_with_another_provider_is_warned_about() {
-    let (_sb, env) = ready();
+    let (_sb, env) = openai_sandbox_env();
     std::fs::create_dir_all(env.home().join(".codex")).unwrap();
     std::fs::write(
         path(&env),
@@ -176,10 +166,7 @@ fn a_selected_profile_with_another_provider_is_warned_about() {
 fn status_flags_a_refresh_interval_at_or_above_the_token_lifetime() {
     let sb = Sandbox::start(&["--token-lifetime", "120"]);
     let env = TestEnv::new();
-    env.setup_openai(
-        &sb.openai_token_endpoint(),
-        &sb.identity_command_for(&[OPENAI_AUDIENCE]),
-    );
+    env.setup_openai_on(&sb);
     env.run(&["credential", "openai"]).success();
     env.run(&["setup", "codex"]).success();
     let r = env.run(&["auth", "status"]);

@@ -81,6 +81,32 @@ impl Machine {
     fn run(&self, env: &TestEnv, args: &[&str]) -> Run {
         self.run_with(env, args, |_| {})
     }
+    /// [`Machine::run`] as an ordinary user (uid and gid 65534, who owns
+    /// `env`'s directories), not root, who can read any file.
+    fn run_as_user(&self, env: &TestEnv, args: &[&str]) -> Run {
+        std::os::unix::fs::chown(env.root.path(), Some(65534), Some(65534)).unwrap();
+        std::os::unix::fs::chown(env.home(), Some(65534), Some(65534)).unwrap();
+        self.chmod(self.stage.path(), 0o755); // it becomes /etc's top
+        let user = [
+            "setpriv",
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            BIN,
+        ];
+        let mut all: Vec<&str> = user[1..].to_vec();
+        all.extend(args);
+        let mut c = env.external("unshare");
+        c.args(["--mount", "--propagation", "private", "--", "/bin/sh", "-c"])
+            .arg(r#"mount -t overlay overlay -o "lowerdir=$1:/etc" /etc || exit 90; shift; exec "$@""#)
+            .arg("sh")
+            .arg(self.stage.path())
+            .arg(user[0])
+            .args(all);
+        let r = Run::from(c.output().unwrap());
+        assert_ne!(r.code, 90, "the overlay could not be mounted: {}", r.stderr);
+        r
+    }
 }
 
 /// A JWT file from the sandbox, and its `file:` identity spec.
@@ -319,6 +345,42 @@ fn a_file_root_does_not_own_alone_is_ignored_with_a_warning() {
     assert_eq!((r.stdout.as_str(), r.stderr.as_str()), ("corp\n", ""));
     m.run(&own, &["exec", "--keep-api-key", "--", "true"])
         .fails(6, "forbids static API keys");
+}
+
+/// Root's file that users cannot read (mode 600, or a directory they cannot
+/// search) is the system's policy all the same: a user who cannot read it
+/// must not escape it, so keyless refuses to run rather than warn and go
+/// on without it. Another owner's unreadable file is still only ignored.
+#[test]
+fn roots_file_that_users_cannot_read_fails_closed() {
+    if !namespaces() {
+        return;
+    }
+    let policy = r#"{"version":1,"policy":{"forbid_static_api_keys":true}}"#;
+    let m = Machine::with(policy);
+    // Root reads it, and it is honoured.
+    let env = TestEnv::new();
+    m.run(&env, &["profile", "list", "--names"]).success();
+    m.chmod(&m.file(), 0o600);
+    let r = m.run_as_user(&env, &["profile", "list", "--names"]);
+    r.fails(6, "/etc/keyless/config.json");
+    assert!(r.stderr.contains("cannot read"), "{}", r.stderr);
+    assert!(r.stderr.contains("chmod 644"), "the hint: {}", r.stderr);
+    let m = Machine::with(policy);
+    m.chmod(&m.dir(), 0o700);
+    m.run_as_user(&TestEnv::new(), &["profile", "list", "--names"])
+        .fails(6, "/etc/keyless");
+    let m = Machine::with(policy);
+    m.chmod(&m.file(), 0o600);
+    std::os::unix::fs::chown(m.file(), Some(65533), None).unwrap();
+    let r = m.run_as_user(&TestEnv::new(), &["profile", "list", "--names"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("warning: ignoring the managed configuration"),
+        "{}",
+        r.stderr
+    );
 }
 
 /// An administrator's typo must not silently drop a policy: the system's

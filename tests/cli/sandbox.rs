@@ -103,7 +103,7 @@ fn validates_like_the_real_service() {
         ),
         (
             sb.mint_jwt(&[]),
-            "fdrl_01sandboxdenied",
+            DENIED_RULE,
             Some(WS),
             "match_subject_prefix",
         ),
@@ -238,18 +238,9 @@ fn the_printed_setup_command_works() {
 
 #[test]
 fn a_denied_rule_end_to_end() {
-    let sb = Sandbox::start(&[]);
-    let env = TestEnv::new();
-    env.setup(&sb.url, &sb.identity_command());
-    env.run(&[
-        "setup",
-        "anthropic",
-        "--federation-rule-id",
-        "fdrl_01sandboxdenied",
-    ])
-    .success();
+    let (sb, env) = denied_rule_env();
     let r = env.run(&["credential", "anthropic"]);
-    r.fails(5, "fdrl_01sandboxdenied");
+    r.fails(5, DENIED_RULE);
     assert!(r.stderr.contains("request-id req_sandbox_"), "{}", r.stderr);
     // the reason is in the sandbox's history, not the Console (issue 23)
     let history = format!("{}/_sandbox/history", sb.url);

@@ -109,10 +109,7 @@ fn openai_sdk_uses_the_token_from_keyless_exec() {
     };
     let sb = Sandbox::start(&[]);
     let env = TestEnv::new();
-    env.setup_openai(
-        &sb.openai_token_endpoint(),
-        &sb.identity_command_for(&[OPENAI_AUDIENCE]),
-    );
+    env.setup_openai_on(&sb);
     let r = env.run_with(
         &["exec", "--type", "openai", "--", &py, "-c", OPENAI_LIST],
         |c| {

@@ -298,28 +298,14 @@ fn check_against_the_sandbox_succeeds() {
 
 #[test]
 fn check_reports_a_denied_rule_with_its_hints() {
-    let sb = Sandbox::start(&[]);
-    let env = TestEnv::new();
-    env.setup(&sb.url, &sb.identity_command());
-    env.run(&[
-        "setup",
-        "anthropic",
-        "--federation-rule-id",
-        "fdrl_01sandboxdenied",
-    ])
-    .success();
+    let (_sb, env) = denied_rule_env();
     let r = env.run(&["auth", "status", "--check", "--json"]);
     assert_eq!(r.code, 1);
     validate(&r.stdout);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     let e = &v["check"][0]["error"];
     assert_eq!(e["exit_code"], 5);
-    assert!(
-        e["message"]
-            .as_str()
-            .unwrap()
-            .contains("fdrl_01sandboxdenied")
-    );
+    assert!(e["message"].as_str().unwrap().contains(DENIED_RULE));
     assert!(
         e["hint"].as_str().unwrap().contains("/_sandbox/history"),
         "a sandbox denial points to the sandbox's history (issue 23)"
@@ -475,4 +461,40 @@ fn status_reports_the_audience_credential_asks_for() {
         identity["audience"], "https://issuer.example/aud",
         "{identity:#}"
     );
+}
+
+/// `auth status --json` gives absolute paths, also for relative
+/// `--config-dir`/`--cache-dir` and `KEYLESS_CONFIG_DIR` (issue 23): a
+/// consumer reads them from another directory.
+#[test]
+fn json_paths_are_absolute_for_relative_directories() {
+    let env = TestEnv::new();
+    let home = env.home();
+    for (args, var) in [
+        (
+            &["--config-dir", "rel-cfg", "--cache-dir", "rel-cache"][..],
+            None,
+        ),
+        (&[][..], Some("rel-var")),
+    ] {
+        let mut all = args.to_vec();
+        all.extend(["auth", "status", "--json"]);
+        let r = env.run_with(&all, |c| {
+            c.current_dir(&home);
+            if let Some(v) = var {
+                c.env("KEYLESS_CONFIG_DIR", v).env("KEYLESS_CACHE_DIR", v);
+            }
+        });
+        let v: serde_json::Value =
+            serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stderr));
+        for key in ["config_path", "cache_dir"] {
+            let p = v["keyless"][key]
+                .as_str()
+                .unwrap_or_else(|| panic!("{key}: {v}"));
+            assert!(
+                std::path::Path::new(p).is_absolute() && p.starts_with(home.to_str().unwrap()),
+                "{key}: {p}"
+            );
+        }
+    }
 }

@@ -14,47 +14,8 @@ use crate::common::*;
 
 const TOKEN: &str = "sk-ant-oat01-overTLSfromAprivateCA_0123456789";
 const CA_VAR: &str = "KEYLESS_CA_FILE";
-
-/// A private CA and a server certificate it signed.
-struct Pki {
-    ca_pem: String,
-    cert: rustls::pki_types::CertificateDer<'static>,
-    key: Vec<u8>,
-}
-
-impl Pki {
-    fn new() -> Self {
-        use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair, KeyUsagePurpose};
-        let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
-        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca.distinguished_name
-            .push(rcgen::DnType::CommonName, "keyless test CA");
-        ca.key_usages = vec![
-            KeyUsagePurpose::KeyCertSign,
-            KeyUsagePurpose::DigitalSignature,
-        ];
-        let ca_key = KeyPair::generate().unwrap();
-        let ca_pem = ca.self_signed(&ca_key).unwrap().pem();
-        let issuer = Issuer::new(ca, ca_key);
-        let names = ["127.0.0.1", "localhost", "api.keyless.test"].map(String::from);
-        let mut leaf = CertificateParams::new(names.to_vec()).unwrap();
-        leaf.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
-        leaf.use_authority_key_identifier_extension = true;
-        let key = KeyPair::generate().unwrap();
-        let cert = leaf.signed_by(&key, &issuer).unwrap();
-        Pki {
-            ca_pem,
-            cert: cert.der().clone(),
-            key: key.serialize_der(),
-        }
-    }
-
-    fn ca_file(&self, env: &TestEnv, name: &str) -> String {
-        let p = env.path(name);
-        std::fs::write(&p, &self.ca_pem).unwrap();
-        p.display().to_string()
-    }
-}
+/// The names the endpoints' certificate is for.
+const TLS_NAMES: &[&str] = &["127.0.0.1", "localhost", "api.keyless.test"];
 
 /// Reads an HTTP/1.1 head (up to the blank line) one byte at a time, so
 /// nothing after it is consumed.
@@ -79,17 +40,7 @@ struct TlsServer {
 
 impl TlsServer {
     fn start(pki: &Pki) -> Self {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let cfg = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_no_client_auth()
-            .with_single_cert(
-                vec![pki.cert.clone()],
-                rustls::pki_types::PrivateKeyDer::Pkcs8(pki.key.clone().into()),
-            )
-            .unwrap();
-        let cfg = Arc::new(cfg);
+        let cfg = Arc::new(pki.server_config(&[]));
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let seen = Arc::new(Mutex::new(Vec::new()));
@@ -105,14 +56,7 @@ impl TlsServer {
                         return;
                     };
                     let line: Vec<&str> = head.split_whitespace().take(2).collect();
-                    let length = head
-                        .lines()
-                        .find_map(|l| {
-                            let (k, v) = l.split_once(':')?;
-                            k.eq_ignore_ascii_case("content-length")
-                                .then(|| v.trim().parse::<usize>().ok())?
-                        })
-                        .unwrap_or(0);
+                    let length = http::content_length(&head);
                     let mut body = vec![0; length];
                     if tls.read_exact(&mut body).is_err() {
                         return;
@@ -215,11 +159,11 @@ fn fresh_jwt(file: &std::path::Path) {
 /// `auth status --check` reaches the API base with the same trust.
 #[test]
 fn a_private_ca_is_trusted_only_when_named() {
-    let pki = Pki::new();
+    let pki = Pki::new(TLS_NAMES);
     let server = TlsServer::start(&pki);
     let (env, file) = env_with_file_source(&format!("https://127.0.0.1:{}", server.port));
     let ca = pki.ca_file(&env, "ca.pem");
-    let wrong = Pki::new().ca_file(&env, "wrong-ca.pem");
+    let wrong = Pki::new(TLS_NAMES).ca_file(&env, "wrong-ca.pem");
 
     env.run(&["credential", "anthropic"])
         .fails(4, "certificate");
@@ -273,7 +217,7 @@ fn a_private_ca_is_trusted_only_when_named() {
 /// OpenAI's token endpoint behind a private CA, with `setup openai --ca-file`.
 #[test]
 fn openai_token_endpoint_trusts_the_profiles_ca() {
-    let pki = Pki::new();
+    let pki = Pki::new(TLS_NAMES);
     let server = TlsServer::start(&pki);
     let endpoint = format!("https://127.0.0.1:{}/oauth/token", server.port);
     let (env, file) = openai_env_with_file_source(&endpoint, 300);
@@ -290,7 +234,7 @@ fn openai_token_endpoint_trusts_the_profiles_ca() {
 /// `setup issuer --ca-file`, and refused without either.
 #[test]
 fn an_issuer_behind_a_private_ca() {
-    let pki = Pki::new();
+    let pki = Pki::new(TLS_NAMES);
     let server = TlsServer::start(&pki);
     let env = TestEnv::new();
     let issuer = format!("https://127.0.0.1:{}", server.port);
@@ -318,7 +262,7 @@ fn an_issuer_behind_a_private_ca() {
 /// loopback host is reached directly.
 #[test]
 fn https_proxy_tunnels_with_connect_and_sees_no_secret() {
-    let pki = Pki::new();
+    let pki = Pki::new(TLS_NAMES);
     let server = TlsServer::start(&pki);
     let proxy = ConnectProxy::start();
     // api.keyless.test resolves nowhere: only the proxy can reach it

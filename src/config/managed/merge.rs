@@ -33,6 +33,14 @@ pub(super) fn validate(sections: &Map<String, Value>) -> std::result::Result<(),
         let Some(obj) = fields.as_object() else {
             return Err(format!("{section} must be an object"));
         };
+        // A null would be laid over the user's profile and then differ from
+        // the saved file (which leaves an unset field out): every save of
+        // the profile would be refused. Not set is said by leaving it out.
+        if let Some(k) = obj.iter().find(|(_, v)| v.is_null()).map(|(k, _)| k) {
+            return Err(format!(
+                "{section}.{k} is null (to leave it to the user, leave the key out)"
+            ));
+        }
         if let Some(missing) = required(section).iter().find(|f| !obj.contains_key(**f)) {
             return Err(format!("{section} must set {missing}"));
         }

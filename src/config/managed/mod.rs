@@ -11,8 +11,8 @@
 //! a warning that names the file and why, since anyone could have written it.
 //!
 //! A file that is the system's but wrong (bad JSON, an unknown key, a value
-//! `setup` would refuse, a newer version) fails every command that reads the
-//! configuration (exit 6): an administrator's typo must not silently drop a
+//! `setup` would refuse, a newer version) or that this user cannot read
+//! fails every command that reads the configuration (exit 6): an administrator's typo must not silently drop a
 //! policy. Its schema is in docs/managed.md: `profiles` (usable by everyone,
 //! merged field by field over the user's profile of the same name, and
 //! fixed: `setup` refuses to change a field it sets) and `policy`
@@ -114,6 +114,12 @@ pub fn read(path: &Path) -> State {
     let bytes = match platform::read_trusted(path, MAX_BYTES) {
         platform::Read::Missing => return State::Absent,
         platform::Read::Untrusted(why) => return State::Ignored(why),
+        // Root's file a user cannot read: its policy stands (Unix only;
+        // on Windows a user may create files in ProgramData's folders).
+        #[cfg(unix)]
+        platform::Read::Unreadable { message, hint } => {
+            return State::Invalid { message, hint };
+        }
         platform::Read::Data(b) => b,
     };
     match parse(path, &bytes) {

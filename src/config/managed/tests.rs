@@ -177,3 +177,23 @@ fn the_unix_rule_is_root_and_no_group_or_other_write() {
     assert!(unix::judge(0, 0o100664).unwrap().contains("664"));
     assert!(unix::judge(0, 0o100646).is_some());
 }
+
+/// A `null` field would be laid over the user's profile and then differ
+/// from the saved one (which leaves an unset field out), so every save of
+/// that profile was refused. It is refused at load instead, by name: to
+/// leave a field to the user, the administrator leaves the key out.
+#[test]
+fn a_null_field_is_refused_at_load_by_name() {
+    let text = format!(
+        r#"{{"version":1,"profiles":{{"corp":{{"anthropic":{{
+            "federation_rule_id":"fdrl_01corp","organization_id":"{ORG}",
+            "workspace_id":null}}}}}}}}"#
+    );
+    let e = parsed(&text).expect_err("a null field parsed");
+    assert!(
+        e.message.contains("anthropic.workspace_id") && e.message.contains("null"),
+        "{}",
+        e.message
+    );
+    assert!(e.message.contains("leave the key out"), "{}", e.message);
+}

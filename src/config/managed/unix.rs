@@ -22,6 +22,12 @@ pub enum Read {
     Missing,
     Untrusted(String),
     Data(Vec<u8>),
+    /// Root's, by the rule, but this user may not read it: the policy
+    /// stands all the same, so the caller fails closed.
+    Unreadable {
+        message: String,
+        hint: String,
+    },
 }
 
 /// Why a file or directory with this owner and mode is not the system's.
@@ -57,6 +63,9 @@ pub fn read_trusted(path: &Path, max: u64) -> Read {
                 "{} is a symbolic link (place the file itself there)",
                 path.display()
             ));
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            return denied(path, &e);
         }
         Err(e) => {
             return Read::Untrusted(format!(
@@ -109,6 +118,42 @@ pub fn read_trusted(path: &Path, max: u64) -> Read {
             "cannot read {}: {}",
             path.display(),
             crate::error::io_reason(&e)
+        )),
+    }
+}
+
+/// The open was denied. If what denies it is the system's by the rule (the
+/// file, or the directory when even its entry cannot be looked at), the
+/// administrator placed a policy this user cannot read: unreadable, not
+/// ignorable. Anything else is judged as an untrusted file is.
+fn denied(path: &Path, e: &std::io::Error) -> Read {
+    let reason = crate::error::io_reason(e);
+    let dir = path.parent().unwrap_or(Path::new("/"));
+    let judged = match std::fs::symlink_metadata(path) {
+        Ok(m) if m.is_file() => judge(m.uid(), m.mode()).map(|why| (path, why)),
+        Ok(_) => Some((path, "is not a regular file".to_string())),
+        Err(_) => None,
+    }
+    .or_else(|| match std::fs::metadata(dir) {
+        Ok(d) => judge(d.uid(), d.mode()).map(|why| (dir, why)),
+        Err(e) => Some((dir, crate::error::io_reason(&e))),
+    });
+    match judged {
+        None => Read::Unreadable {
+            message: format!(
+                "the managed configuration {} is root's, but this user cannot read it ({reason}); keyless does not run without its policy",
+                path.display()
+            ),
+            hint: format!(
+                "the administrator must let every user read it: sudo chmod 644 {} && sudo chmod 755 {}",
+                path.display(),
+                dir.display()
+            ),
+        },
+        Some((what, why)) => Read::Untrusted(format!(
+            "cannot read {}: {reason}, and {} {why}",
+            path.display(),
+            what.display()
         )),
     }
 }

@@ -1,7 +1,7 @@
 //! The hermetic environment a test runs keyless in (a clean environment, a
 //! temporary HOME, config and cache dirs), and the `setup` steps tests share.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use super::{BIN, HANG, OPENAI_SA, ORG, RULE, Run, SA, WIP, WS, run_bounded, shaped_jwt};
@@ -95,6 +95,17 @@ impl TestEnv {
             .unwrap_or_else(|| panic!("keyless {args:?} still ran after {HANG:?}: it hung"))
     }
 
+    /// `keyless exec --proxy --type PROVIDER -- sh -c SCRIPT`, with `OUT`
+    /// naming `out`, where the script leaves what it saw.
+    pub fn exec_proxy_sh(&self, provider: &str, script: &str, out: &Path) -> Command {
+        let mut c = self.cmd();
+        c.args([
+            "exec", "--proxy", "--type", provider, "--", "sh", "-c", script,
+        ])
+        .env("OUT", out);
+        c
+    }
+
     /// `setup anthropic` pointing at `base_url`, with an identity source.
     pub fn setup(&self, base_url: &str, identity: &str) {
         self.setup_with_audience(base_url, identity, None);
@@ -178,6 +189,15 @@ impl TestEnv {
             client_id,
         ))
         .success();
+    }
+
+    /// `setup openai` at `sb`'s token endpoint, with its identity command
+    /// for OpenAI's audience.
+    pub fn setup_openai_on(&self, sb: &super::Sandbox) {
+        self.setup_openai(
+            &sb.openai_token_endpoint(),
+            &sb.identity_command_for(&[super::OPENAI_AUDIENCE]),
+        );
     }
 
     /// `setup openai` pointing at `token_endpoint`, with an identity source.

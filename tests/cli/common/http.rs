@@ -115,6 +115,17 @@ pub fn call(
 
 /// `GET url`.
 #[track_caller]
+/// The `Content-Length` an HTTP/1.1 head names (any case), else 0.
+pub fn content_length(head: &str) -> usize {
+    head.lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("content-length")
+                .then(|| v.trim().parse::<usize>().ok())?
+        })
+        .unwrap_or(0)
+}
+
 pub fn get(url: &str) -> Response {
     request("GET", url, &[], "")
 }

@@ -8,6 +8,7 @@
 //! - [`fixtures`]: the sandbox's identifiers, shaped JWTs, cache files, modes;
 //! - [`sandbox`]: the one way to start `keyless sandbox` ([`Sandbox`]);
 //! - [`http`]: the one HTTP/1.1 client for tests that speak raw HTTP;
+//! - [`pki`]: the one test PKI (a private CA and a server certificate);
 //! - [`tools`]: external tools and the test Python, required or skipped.
 //!
 //! Everything is re-exported here: `use crate::common::*`.
@@ -15,6 +16,7 @@
 mod env;
 mod fixtures;
 pub mod http;
+mod pki;
 mod run;
 mod sandbox;
 mod tools;
@@ -22,6 +24,7 @@ mod tools;
 pub use env::*;
 pub use fixtures::*;
 pub use http::get_json as http_get_json;
+pub use pki::*;
 pub use run::*;
 pub use sandbox::*;
 pub use tools::*;

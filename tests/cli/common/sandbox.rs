@@ -98,6 +98,29 @@ impl Sandbox {
     }
 }
 
+/// A fresh sandbox and an environment set up for OpenAI on it
+/// ([`super::TestEnv::setup_openai_on`]).
+pub fn openai_sandbox_env() -> (Sandbox, super::TestEnv) {
+    let sb = Sandbox::start(&[]);
+    let env = super::TestEnv::new();
+    env.setup_openai_on(&sb);
+    (sb, env)
+}
+
+/// The sandbox's rule that denies every identity.
+pub const DENIED_RULE: &str = "fdrl_01sandboxdenied";
+
+/// A fresh sandbox and an environment set up for it whose rule is
+/// [`DENIED_RULE`]: every exchange is denied.
+pub fn denied_rule_env() -> (Sandbox, super::TestEnv) {
+    let sb = Sandbox::start(&[]);
+    let env = super::TestEnv::new();
+    env.setup(&sb.url, &sb.identity_command());
+    env.run(&["setup", "anthropic", "--federation-rule-id", DENIED_RULE])
+        .success();
+    (sb, env)
+}
+
 impl Drop for Sandbox {
     fn drop(&mut self) {
         let _ = self.child.kill();

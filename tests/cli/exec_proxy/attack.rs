@@ -92,11 +92,7 @@ fn a_conflicting_content_length_cannot_smuggle_a_request_to_the_api() {
     let script = r#"env > "$OUT/env.tmp"; mv "$OUT/env.tmp" "$OUT/env";
         while [ ! -e "$OUT/stop" ]; do sleep 0.05; done"#;
     let mut keyless = env
-        .cmd()
-        .args([
-            "exec", "--proxy", "--type", "openai", "--", "sh", "-c", script,
-        ])
-        .env("OUT", &out)
+        .exec_proxy_sh("openai", script, &out)
         .env("OPENAI_BASE_URL", format!("{}/v1", raw.url))
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -240,18 +236,7 @@ fn the_identity_jwt_in_the_environment_is_not_the_childs() {
     std::fs::create_dir_all(&out).unwrap();
     let script = r#"env > "$OUT/env.tmp"; mv "$OUT/env.tmp" "$OUT/env""#;
     let status = env
-        .cmd()
-        .args([
-            "exec",
-            "--proxy",
-            "--type",
-            "anthropic",
-            "--",
-            "sh",
-            "-c",
-            script,
-        ])
-        .env("OUT", &out)
+        .exec_proxy_sh("anthropic", script, &out)
         .env("ANTHROPIC_IDENTITY_TOKEN", &jwt)
         .env("OPENAI_IDENTITY_TOKEN", &jwt)
         .stdout(std::process::Stdio::null())

@@ -42,8 +42,9 @@ impl Counting {
 
     /// TLS with a private CA, ALPN `h2` and `http/1.1`.
     pub fn tls() -> Self {
-        let (ca_pem, cfg) = tls_config();
-        Self::start(Some((ca_pem, cfg)), PAUSE)
+        let pki = crate::common::Pki::new(&["localhost"]);
+        let cfg = pki.server_config(&[b"h2", b"http/1.1"]);
+        Self::start(Some((pki.ca_pem, cfg)), PAUSE)
     }
 
     fn start(tls: Option<(String, rustls::ServerConfig)>, pause: Duration) -> Self {
@@ -132,38 +133,4 @@ async fn answer(
         .header("content-type", "application/json")
         .body(axum::body::Body::from(Bytes::from_static(b"{\"ok\":true}")))
         .unwrap())
-}
-
-/// A private CA and a server config for `localhost` it signed, offering
-/// `h2` and `http/1.1`.
-fn tls_config() -> (String, rustls::ServerConfig) {
-    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair, KeyUsagePurpose};
-    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca.distinguished_name
-        .push(rcgen::DnType::CommonName, "keyless h2 test CA");
-    ca.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
-    let ca_key = KeyPair::generate().unwrap();
-    let ca_pem = ca.self_signed(&ca_key).unwrap().pem();
-    let issuer = Issuer::new(ca, ca_key);
-    let mut leaf = CertificateParams::new(vec!["localhost".to_string()]).unwrap();
-    leaf.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
-    leaf.use_authority_key_identifier_extension = true;
-    let key = KeyPair::generate().unwrap();
-    let cert = leaf.signed_by(&key, &issuer).unwrap();
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![cert.der().clone()],
-            rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
-        )
-        .unwrap();
-    cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    (ca_pem, cfg)
 }

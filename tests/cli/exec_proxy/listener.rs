@@ -65,14 +65,7 @@ fn call_on(s: &mut TcpStream, addr: SocketAddr, cap: &str) -> u16 {
         got.extend_from_slice(&buf[..n]);
         let text = String::from_utf8_lossy(&got);
         if let Some((head, body)) = text.split_once("\r\n\r\n") {
-            let len = head
-                .lines()
-                .find_map(|l| {
-                    let (k, v) = l.split_once(':')?;
-                    k.eq_ignore_ascii_case("content-length")
-                        .then(|| v.trim().parse::<usize>().ok())?
-                })
-                .unwrap_or(0);
+            let len = crate::common::http::content_length(head);
             if body.len() >= len {
                 break;
             }

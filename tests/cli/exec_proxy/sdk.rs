@@ -192,10 +192,7 @@ fn the_sdks_reach_the_sandbox_through_the_proxy() {
     let sb = Sandbox::start(&[]);
     let env = TestEnv::new();
     env.setup(&sb.url, &sb.identity_command());
-    env.setup_openai(
-        &sb.openai_token_endpoint(),
-        &sb.identity_command_for(&[OPENAI_AUDIENCE]),
-    );
+    env.setup_openai_on(&sb);
     let script = r#"
 import anthropic, openai
 a = anthropic.Anthropic(max_retries=0)

@@ -7,19 +7,9 @@ use crate::common::*;
 
 const CLEARTEXT: &str = "http://gateway.example/v1";
 
-fn openai_env() -> (Sandbox, TestEnv) {
-    let sb = Sandbox::start(&[]);
-    let env = TestEnv::new();
-    env.setup_openai(
-        &sb.openai_token_endpoint(),
-        &sb.identity_command_for(&[OPENAI_AUDIENCE]),
-    );
-    (sb, env)
-}
-
 #[test]
 fn check_refuses_a_cleartext_openai_base_url_before_minting() {
-    let (sb, env) = openai_env();
+    let (sb, env) = openai_sandbox_env();
     let r = env.run_with(&["auth", "status", "--check"], |c| {
         c.env("OPENAI_BASE_URL", CLEARTEXT);
     });
@@ -36,7 +26,7 @@ fn check_refuses_a_cleartext_openai_base_url_before_minting() {
 
 #[test]
 fn setup_codex_refuses_a_cleartext_openai_base_url_and_writes_nothing() {
-    let (_sb, env) = openai_env();
+    let (_sb, env) = openai_sandbox_env();
     let r = env.run_with(&["setup", "codex"], |c| {
         c.env("OPENAI_BASE_URL", CLEARTEXT);
     });
@@ -49,7 +39,7 @@ fn setup_codex_refuses_a_cleartext_openai_base_url_and_writes_nothing() {
 
 #[test]
 fn setup_codex_names_where_the_base_url_came_from() {
-    let (sb, env) = openai_env();
+    let (sb, env) = openai_sandbox_env();
     let r = env.run_with(&["setup", "codex"], |c| {
         c.env("OPENAI_BASE_URL", "https://gateway.example/v1");
     });
@@ -61,10 +51,7 @@ fn setup_codex_names_where_the_base_url_came_from() {
         r.stderr
     );
     let env2 = TestEnv::new();
-    env2.setup_openai(
-        &sb.openai_token_endpoint(),
-        &sb.identity_command_for(&[OPENAI_AUDIENCE]),
-    );
+    env2.setup_openai_on(&sb);
     let r = env2.run(&["setup", "codex"]);
     r.success();
     assert!(

@@ -49,10 +49,7 @@ fn setup_claude_code_refuses_a_fifo_and_a_device() {
 fn setup_codex_refuses_a_fifo_and_a_device() {
     let sb = Sandbox::start(&[]);
     let env = TestEnv::new();
-    env.setup_openai(
-        &sb.openai_token_endpoint(),
-        &sb.identity_command_for(&[OPENAI_AUDIENCE]),
-    );
+    env.setup_openai_on(&sb);
     let p = env.home().join(".codex/config.toml");
     fifo(&p);
     bounded(limited(&env, &["setup", "codex"])).fails(6, "not a regular file");

@@ -49,11 +49,9 @@ fn alive(pid: i32) -> bool {
 #[test]
 fn the_child_dies_with_a_killed_keyless() {
     let (_up, env, out) = ready();
+    let script = r#"echo $$ > "$OUT/child.tmp"; mv "$OUT/child.tmp" "$OUT/child"; exec sleep 300"#;
     let mut keyless = env
-        .cmd()
-        .args(["exec", "--proxy", "--type", "anthropic", "--", "sh", "-c"])
-        .arg("echo $$ > \"$OUT/child.tmp\"; mv \"$OUT/child.tmp\" \"$OUT/child\"; exec sleep 300")
-        .env("OUT", &out)
+        .exec_proxy_sh("anthropic", script, &out)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -82,18 +80,7 @@ fn keyless_outlives_a_background_job_and_answers_it_503() {
     let script = r#"( env > "$OUT/env.tmp"; mv "$OUT/env.tmp" "$OUT/env"; sleep 3 ) & exit 0"#;
     let t0 = Instant::now();
     let mut keyless = env
-        .cmd()
-        .args([
-            "exec",
-            "--proxy",
-            "--type",
-            "anthropic",
-            "--",
-            "sh",
-            "-c",
-            script,
-        ])
-        .env("OUT", &out)
+        .exec_proxy_sh("anthropic", script, &out)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()

@@ -69,12 +69,7 @@ fn a_claude_dir_linked_out_of_the_project_is_refused() {
 #[test]
 fn a_user_scope_link_is_backed_up_beside_its_target_and_named() {
     let env = TestEnv::new();
-    let dotfiles = env.path("dotfiles/claude");
-    std::fs::create_dir_all(&dotfiles).unwrap();
-    let target = dotfiles.join("settings.json");
-    std::fs::write(&target, r#"{"model": "opus"}"#).unwrap();
-    std::fs::create_dir_all(env.home().join(".claude")).unwrap();
-    std::os::unix::fs::symlink(&target, env.home().join(".claude/settings.json")).unwrap();
+    let target = crate::claude_code::linked_user_settings(&env);
     let r = env.run(&["setup", "claude-code"]);
     r.success();
     let real = std::fs::canonicalize(&target).unwrap();
@@ -85,7 +80,7 @@ fn a_user_scope_link_is_backed_up_beside_its_target_and_named() {
     );
     assert_eq!(files_in(&env.home().join(".claude")), ["settings.json"]);
     assert_eq!(
-        files_in(&dotfiles).len(),
+        files_in(target.parent().unwrap()).len(),
         2,
         "the backup is beside the target"
     );

@@ -30,18 +30,7 @@ fn the_proxy_child_gets_no_way_to_an_identity_jwt() {
     std::fs::write(&file, shaped_jwt(300)).unwrap();
     env.setup(&up.url, &format!("file:{}", file.display()));
     let out = env.path("env.txt");
-    let mut c = env.cmd();
-    c.args([
-        "exec",
-        "--proxy",
-        "--type",
-        "anthropic",
-        "--",
-        "sh",
-        "-c",
-        "env > \"$OUT\"",
-    ])
-    .env("OUT", &out);
+    let mut c = env.exec_proxy_sh("anthropic", r#"env > "$OUT""#, &out);
     for v in REMOVED {
         c.env(v, format!("value-of-{v}"));
     }
@@ -62,20 +51,9 @@ fn the_proxy_child_does_not_get_the_env_name_sources_jwt() {
     let env = TestEnv::new();
     env.setup(&up.url, "env:GITLAB_OIDC_TOKEN");
     let out = env.path("env.txt");
-    let mut c = env.cmd();
-    c.args([
-        "exec",
-        "--proxy",
-        "--type",
-        "anthropic",
-        "--",
-        "sh",
-        "-c",
-        "env > \"$OUT\"",
-    ])
-    .env("OUT", &out)
-    .env("GITLAB_OIDC_TOKEN", shaped_jwt(300))
-    .env("UNRELATED_VAR", "stays");
+    let mut c = env.exec_proxy_sh("anthropic", r#"env > "$OUT""#, &out);
+    c.env("GITLAB_OIDC_TOKEN", shaped_jwt(300))
+        .env("UNRELATED_VAR", "stays");
     let r = Run::from(c.output().unwrap());
     r.success();
     let vars = std::fs::read_to_string(&out).unwrap();

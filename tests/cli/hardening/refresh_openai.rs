@@ -12,10 +12,7 @@ fn both() -> (Sandbox, TestEnv) {
         &sb.url,
         &sb.identity_command_for(&["https://api.anthropic.com", OPENAI_AUDIENCE]),
     );
-    env.setup_openai(
-        &sb.openai_token_endpoint(),
-        &sb.identity_command_for(&[OPENAI_AUDIENCE]),
-    );
+    env.setup_openai_on(&sb);
     (sb, env)
 }
 

@@ -182,10 +182,7 @@ fn one_models_route_serves_both_apis_in_their_own_shapes() {
 fn the_printed_setup_command_works_and_a_denial_exits_5() {
     let sb = Sandbox::start(&[]);
     let env = TestEnv::new();
-    env.setup_openai(
-        &sb.openai_token_endpoint(),
-        &sb.identity_command_for(&[OPENAI_AUDIENCE]),
-    );
+    env.setup_openai_on(&sb);
     let r = env.run(&["-vv", "credential", "openai"]);
     r.success();
     assert_eq!(jwt_claims(&r.stdout)["sub"], OPENAI_SA);

@@ -119,10 +119,7 @@ pub fn sandbox_env(lifetime: u32) -> (Sandbox, TestEnv) {
     let sb = Sandbox::start(&["--token-lifetime", &lifetime.to_string()]);
     let env = TestEnv::new();
     env.setup(&sb.url, &sb.identity_command());
-    env.setup_openai(
-        &sb.openai_token_endpoint(),
-        &sb.identity_command_for(&[OPENAI_AUDIENCE]),
-    );
+    env.setup_openai_on(&sb);
     (sb, env)
 }
 
