@@ -69,7 +69,7 @@ fn setup_codex_names_where_the_base_url_came_from() {
 /// machine is refused as `--base-url` would be, before anything is minted.
 #[test]
 fn exec_and_env_refuse_a_cleartext_openai_base_url_before_minting() {
-    let (sb, env) = openai_env();
+    let (sb, env) = openai_sandbox_env();
     for args in [
         vec!["exec", "--type", "openai", "--", "true"],
         vec!["env", "--type", "openai"],
@@ -96,7 +96,7 @@ fn exec_and_env_refuse_a_cleartext_openai_base_url_before_minting() {
 /// one from the environment is flagged, with the same message.
 #[test]
 fn status_flags_a_cleartext_openai_base_url() {
-    let (_sb, env) = openai_env();
+    let (_sb, env) = openai_sandbox_env();
     let r = env.run_with(&["auth", "status"], |c| {
         c.env("OPENAI_BASE_URL", CLEARTEXT);
     });
@@ -121,7 +121,7 @@ fn status_flags_a_cleartext_openai_base_url() {
 /// `.keyless-profile`, so it says where each came from.
 #[test]
 fn setup_names_where_the_helper_lines_values_came_from() {
-    let (_sb, env) = openai_env();
+    let (_sb, env) = openai_sandbox_env();
     let r = env.run(&["setup", "codex", "--dry-run"]);
     r.success();
     assert!(
