@@ -297,6 +297,9 @@ pub const SYSTEMROOT: &str = "SystemRoot";
 pub const PATH: &str = "PATH";
 /// The XDG config home, scanned by `auth status`.
 pub const XDG_CONFIG_HOME: &str = "XDG_CONFIG_HOME";
+/// The user's runtime directory (`/run/user/UID`): where `keyless agent`
+/// keeps its one-agent locks when set.
+pub const XDG_RUNTIME_DIR: &str = "XDG_RUNTIME_DIR";
 /// The login shell, used to pick `env`'s default output syntax.
 pub const SHELL: &str = "SHELL";
 /// The user's browser command, for sign-in.

@@ -1,5 +1,7 @@
 //! One agent per sink: each place a sink writes (a file, a socket, a TCP
-//! address) has a lock file in the cache directory,
+//! address; resolved, so two names of a file are one place) has a lock
+//! file in one per-user directory (not the cache directory: two agents
+//! may have different ones),
 //! `agent-<sha256 of the place>.lock`, held with `flock` for the agent's
 //! life and holding its pid. A second agent on any of the same places
 //! exits naming the first one's pid; `keyless agent --rejected` finds the
@@ -29,7 +31,7 @@ fn lock_path(cache_dir: &Path, place: &Path) -> PathBuf {
 fn open(cache_dir: &Path, place: &Path) -> Result<File> {
     private_fs::ensure_dir(cache_dir).map_err(|m| {
         Error::config(format!("cannot keep the agent's lock: {m}"))
-            .hint("fix KEYLESS_CACHE_DIR or its permissions; the agent's locks live there")
+            .hint("the agent's one-instance locks live there: it must be yours and private")
     })?;
     let path = lock_path(cache_dir, place);
     match private_fs::open_lock(&path) {
@@ -105,6 +107,37 @@ impl Instance {
             }
         }
         Ok(pids)
+    }
+}
+
+/// Where the one-agent locks live: one directory for every agent of this
+/// user, whatever its cache directory (`KEYLESS_CACHE_DIR` may differ
+/// between two agents on the same sinks).
+pub fn lock_dir() -> PathBuf {
+    crate::private_fs::user_runtime_dir().join("agents")
+}
+
+/// `p` with its nearest existing ancestor resolved and the rest as given
+/// (a sink's directory may not exist yet); a place that is not a path
+/// (`tcp:ADDR`) as it is.
+pub fn resolved(p: &std::path::Path) -> PathBuf {
+    if !p.is_absolute() {
+        return p.to_path_buf();
+    }
+    let mut rest = Vec::new();
+    let mut base = p;
+    loop {
+        if let Ok(mut r) = std::fs::canonicalize(base) {
+            r.extend(rest.iter().rev());
+            return r;
+        }
+        match (base.parent(), base.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name);
+                base = parent;
+            }
+            _ => return p.to_path_buf(),
+        }
     }
 }
 

@@ -78,11 +78,14 @@ pub struct Options {
 }
 
 impl Options {
-    /// Every place the agent writes or listens on, for the single-instance lock.
+    /// Every place the agent writes or listens on, for the single-instance
+    /// lock: resolved (symbolic links, `..`), so that two names for one
+    /// file are one place.
     fn places(&self) -> Vec<PathBuf> {
         let mut v: Vec<PathBuf> = self.sinks.iter().flat_map(Sink::places).collect();
         v.extend(self.ready_file.clone());
         v.extend(self.capability_file.clone());
+        let mut v: Vec<PathBuf> = v.iter().map(|p| instance::resolved(p)).collect();
         v.sort();
         v.dedup();
         v
@@ -104,7 +107,7 @@ pub fn run(settings: &Settings, opts: &Options) -> Result<()> {
             Error::usage("--capability-file is for proxy sinks, and none is given")
         });
     }
-    let _instance = Instance::claim(&settings.cache_dir, &opts.places())?;
+    let _instance = Instance::claim(&instance::lock_dir(), &opts.places())?;
     let signals = Signals::start()?;
     let mut running = Running::start(settings, opts, opts.fresh, Cleanup::Remove)?;
     loop {
@@ -144,8 +147,8 @@ pub fn run(settings: &Settings, opts: &Options) -> Result<()> {
 
 /// `keyless agent --rejected`: ask the agent serving these sinks to replace
 /// its token now. Returns the pids signalled.
-pub fn rejected(settings: &Settings, opts: &Options) -> Result<Vec<i32>> {
-    let pids = Instance::holders(&settings.cache_dir, &opts.places())?;
+pub fn rejected(opts: &Options) -> Result<Vec<i32>> {
+    let pids = Instance::holders(&instance::lock_dir(), &opts.places())?;
     if pids.is_empty() {
         return Err(Error::failure("no keyless agent serves these sinks")
             .hint("name the same --sink values the agent was started with"));

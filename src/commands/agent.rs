@@ -93,7 +93,7 @@ pub fn run(settings: &Settings, args: &AgentArgs) -> Result<()> {
         fresh: (&args.freshness).into(),
     };
     if args.rejected {
-        let pids = agent::rejected(settings, &opts)?;
+        let pids = agent::rejected(&opts)?;
         output::note(&format!(
             "asked the agent (pid {}) to exchange a new token",
             pids.iter()

@@ -102,6 +102,27 @@ impl Unsafe {
     }
 }
 
+/// A per-user directory under the system temp dir (`keyless-UID`), for
+/// what every keyless of this user must find whatever its cache directory
+/// (the single-use ledger's fallback, the agent's locks); create it with
+/// [`ensure_dir`], which refuses one another user made.
+pub fn user_temp_dir() -> std::path::PathBuf {
+    #[cfg(unix)]
+    let user = euid().to_string();
+    #[cfg(not(unix))]
+    let user = std::env::var(crate::env_vars::USERNAME).unwrap_or_default();
+    std::env::temp_dir().join(format!("keyless-{user}"))
+}
+
+/// The user's runtime directory for keyless (`$XDG_RUNTIME_DIR/keyless`,
+/// which only the user can create), else [`user_temp_dir`].
+pub fn user_runtime_dir() -> std::path::PathBuf {
+    match std::env::var_os(crate::env_vars::XDG_RUNTIME_DIR).map(std::path::PathBuf::from) {
+        Some(d) if d.is_absolute() => d.join("keyless"),
+        _ => user_temp_dir(),
+    }
+}
+
 #[cfg(unix)]
 pub fn euid() -> u32 {
     // SAFETY: geteuid has no preconditions and cannot fail.

@@ -248,6 +248,33 @@ fn a_second_agent_on_the_same_sinks_names_the_first() {
     first.stop();
 }
 
+/// The one-agent lock does not live in the cache directory: an agent
+/// with a cache of its own, or naming the sink by another path (a
+/// symbolic link to its directory), is still the second agent on it.
+#[test]
+fn a_second_agent_with_another_cache_dir_or_path_is_still_refused() {
+    let (sb, env) = anthropic_env(600);
+    let real = env.path("run");
+    let sink = format!("file:{}/token", real.display());
+    let first = Agent::start(&env, std::slice::from_ref(&sink), &[]);
+    let other_cache = env.path("other-cache");
+    let second = env.run_ending(&["agent", "--sink", &sink], |c| {
+        c.env("KEYLESS_CACHE_DIR", &other_cache);
+    });
+    second.fails(2, &format!("another keyless agent (pid {})", first.pid()));
+    let alias = env.path("alias");
+    std::os::unix::fs::symlink(env.path(""), &alias).unwrap();
+    let aliased = format!("file:{}/run/token", alias.display());
+    env.run_ending(&["agent", "--sink", &aliased], |_| {})
+        .fails(2, &format!("another keyless agent (pid {})", first.pid()));
+    assert_eq!(exchanges(&sb), 1);
+    env.run_with(&["agent", "--rejected", "--sink", &sink], |c| {
+        c.env("KEYLESS_CACHE_DIR", &other_cache);
+    })
+    .success();
+    first.stop();
+}
+
 #[test]
 fn rejected_exchanges_a_new_token_for_every_sink_at_once() {
     let (sb, env) = anthropic_env(600);
@@ -329,6 +356,11 @@ fn after_sigkill_mid_run_readers_keep_the_last_token_and_a_restart_takes_over() 
         std::fs::read_to_string(&file).is_ok_and(|t| t != t1)
     });
     let t2 = std::fs::read_to_string(&file).unwrap();
+    // Killed once the renewal is in every sink (the profile is written
+    // after the file): from then on every read must find t2.
+    wait_for("the renewal in the profile", HANG, || {
+        profile_token(&dir, "default").is_some_and(|(t, _)| t == t2)
+    });
     assert_eq!(exchanges(&sb), 2);
     first.signal(libc::SIGKILL);
     drop(first);

@@ -307,3 +307,73 @@ fn a_hostile_directory_name_is_scrubbed_before_the_terminal() {
     assert!(r.stderr.contains("names no profile"), "{}", r.stderr);
     assert!(!r.stderr.contains('\u{1b}'), "{:?}", r.stderr);
 }
+
+/// `profile rm` asks on a terminal (a real pty, from util-linux's
+/// `script`): "n" keeps the profile, "y" removes it with its served-token
+/// records (`credential --helper-ttl` notes); an unknown NAME of rm or
+/// rename lists the known ones.
+#[test]
+fn rm_asks_on_a_terminal_and_takes_the_served_records() {
+    use std::io::Write;
+    let (env, _sb) = two_profiles();
+    env.run(&[
+        "--profile",
+        "work",
+        "credential",
+        "anthropic",
+        "--helper-ttl",
+        "300",
+    ])
+    .success();
+    let served = || -> Vec<String> {
+        std::fs::read_dir(env.cache_dir())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".served"))
+            .collect()
+    };
+    assert_eq!(served().len(), 1, "credential --helper-ttl noted its token");
+    let on_a_terminal = |answer: &str| {
+        let mut c = env.external("script");
+        c.args([
+            "-q",
+            "-e",
+            "-c",
+            &format!("'{BIN}' profile rm work"),
+            "/dev/null",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(answer.as_bytes())
+            .unwrap();
+        Run::from(child.wait_with_output().unwrap())
+    };
+    let r = on_a_terminal("n\n");
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("Remove profile \"work\"") && r.stdout.contains("nothing removed"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        env.run(&["profile", "list", "--names"]).stdout,
+        "default\nwork\n"
+    );
+    let r = on_a_terminal("y\n");
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(env.run(&["profile", "list", "--names"]).stdout, "default\n");
+    assert_eq!(served(), Vec::<String>::new(), "its served records went");
+    for args in [
+        &["profile", "rm", "nosuch", "--yes"][..],
+        &["profile", "rename", "nosuch", "other"],
+    ] {
+        env.run(args).fails(6, "known profiles: default");
+    }
+}

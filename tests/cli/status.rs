@@ -461,3 +461,39 @@ fn status_reports_the_audience_credential_asks_for() {
         "{identity:#}"
     );
 }
+
+/// `auth status --json` gives absolute paths, also for relative
+/// `--config-dir`/`--cache-dir` and `KEYLESS_CONFIG_DIR` (issue 23): a
+/// consumer reads them from another directory.
+#[test]
+fn json_paths_are_absolute_for_relative_directories() {
+    let env = TestEnv::new();
+    let home = env.home();
+    for (args, var) in [
+        (
+            &["--config-dir", "rel-cfg", "--cache-dir", "rel-cache"][..],
+            None,
+        ),
+        (&[][..], Some("rel-var")),
+    ] {
+        let mut all = args.to_vec();
+        all.extend(["auth", "status", "--json"]);
+        let r = env.run_with(&all, |c| {
+            c.current_dir(&home);
+            if let Some(v) = var {
+                c.env("KEYLESS_CONFIG_DIR", v).env("KEYLESS_CACHE_DIR", v);
+            }
+        });
+        let v: serde_json::Value =
+            serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stderr));
+        for key in ["config_path", "cache_dir"] {
+            let p = v["keyless"][key]
+                .as_str()
+                .unwrap_or_else(|| panic!("{key}: {v}"));
+            assert!(
+                std::path::Path::new(p).is_absolute() && p.starts_with(home.to_str().unwrap()),
+                "{key}: {p}"
+            );
+        }
+    }
+}

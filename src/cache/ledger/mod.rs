@@ -117,13 +117,7 @@ impl Pending {
 /// Where the ledger goes when the cache dir is unusable: a private per-user
 /// dir under the system temp dir.
 fn fallback_ledger_dir() -> PathBuf {
-    #[cfg(unix)]
-    let user = private_fs::euid().to_string();
-    #[cfg(not(unix))]
-    let user = std::env::var(crate::env_vars::USERNAME).unwrap_or_default();
-    std::env::temp_dir()
-        .join(format!("keyless-{user}"))
-        .join("exchanged")
+    private_fs::user_temp_dir().join("exchanged")
 }
 
 /// The ledger's name for `assertion` spent at `provider`. Each provider

@@ -92,9 +92,18 @@ fn auth_status_reports_the_session() {
         crate::status::validate(&r.stdout);
         serde_json::from_str::<serde_json::Value>(&r.stdout).unwrap()
     };
+    // `profile list` says whether each profile is signed in (issue 23).
+    let listed = |env: &TestEnv| {
+        let r = env.run_with(&["profile", "list", "--json"], |c| {
+            c.env("KEYLESS_SECRET_STORE", "file");
+        });
+        serde_json::from_str::<serde_json::Value>(&r.stdout).unwrap()[0]["signed_in"].clone()
+    };
     let v = status(&env);
     assert_eq!(v["keyless"]["session"]["signed_in"], false);
+    assert_eq!(listed(&env), false);
     device_login(&env).success();
+    assert_eq!(listed(&env), true);
     let v = status(&env);
     let s = &v["keyless"]["session"];
     assert_eq!(s["signed_in"], true);
