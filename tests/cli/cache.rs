@@ -26,16 +26,6 @@ fn a_hit_makes_no_request() {
     assert_eq!(fake.count(), 1);
 }
 
-fn rewrite_entry(env: &TestEnv, f: impl Fn(&mut serde_json::Value)) -> std::path::PathBuf {
-    let files = cache_files(&env.cache_dir());
-    assert_eq!(files.len(), 1, "{files:?}");
-    let mut v: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&files[0]).unwrap()).unwrap();
-    f(&mut v);
-    std::fs::write(&files[0], v.to_string()).unwrap();
-    files[0].clone()
-}
-
 #[test]
 fn a_near_expiry_token_makes_one_request() {
     let fake = Fake::start(|n, _| Reply::token(&counter_token(n), 600));
@@ -43,7 +33,7 @@ fn a_near_expiry_token_makes_one_request() {
     env.run(&["credential", "anthropic"]).success();
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     // 600 s token with 200 s left: below min(300, 300) → refresh
-    rewrite_entry(&env, |v| {
+    rewrite_cache_entry(&env.cache_dir(), |v| {
         v["obtained_at"] = (now - 400).into();
         v["expires_at"] = (now + 200).into();
     });
@@ -54,7 +44,7 @@ fn a_near_expiry_token_makes_one_request() {
     assert_eq!(fake.count(), 2);
     // --min-ttl 100: 200 s left is enough, so no request
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    rewrite_entry(&env, |v| {
+    rewrite_cache_entry(&env.cache_dir(), |v| {
         v["obtained_at"] = (now - 400).into();
         v["expires_at"] = (now + 200).into();
     });
@@ -93,7 +83,7 @@ fn a_corrupt_or_foreign_file_is_a_miss_and_is_rewritten() {
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&entry).unwrap()).unwrap();
     assert_eq!(v["access_token"], counter_token(1));
     // a foreign entry (another configuration's key) is a miss too
-    rewrite_entry(&env, |v| {
+    rewrite_cache_entry(&env.cache_dir(), |v| {
         v["cache_key"] = "0123456789abcdef0123456789abcdef".into()
     });
     std::fs::write(&file, shaped_jwt(300)).unwrap();

@@ -59,20 +59,6 @@ fn the_child_gets_a_private_rotated_profile_and_nothing_that_outranks_it() {
     );
 }
 
-/// Pretend the cached token was minted `age` seconds ago: the entry's
-/// times move back, the token itself stays valid at the sandbox.
-fn age_cache(env: &TestEnv, age: i64) -> String {
-    let files = cache_files(&env.cache_dir());
-    assert_eq!(files.len(), 1, "{files:?}");
-    let mut v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&files[0]).unwrap()).unwrap();
-    for k in ["expires_at", "obtained_at"] {
-        v[k] = (v[k].as_i64().unwrap() - age).into();
-    }
-    std::fs::write(&files[0], v.to_string()).unwrap();
-    v["access_token"].as_str().unwrap().to_string()
-}
-
 /// The externally rotated profile as the SDKs see it, with 60 s tokens (the
 /// shortest any provider issues): started on a cached token with 20 s left
 /// (under the SDKs' 30 s), the child's first read already holds a new one,
@@ -82,7 +68,7 @@ fn age_cache(env: &TestEnv, age: i64) -> String {
 fn a_sixty_second_token_is_replaced_in_time_even_from_a_nearly_spent_cache() {
     let (_sb, env) = sandbox_env("60");
     env.run(&["credential", "anthropic"]).success();
-    let stale = age_cache(&env, 40);
+    let stale = age_cache(&env.cache_dir(), 40);
     let log = env.path("reads.log");
     let script = r#"end=$(( $(date +%s) + 34 ));
         while [ "$(date +%s)" -lt "$end" ]; do

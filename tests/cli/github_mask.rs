@@ -40,18 +40,9 @@ fn tokens_are_masked_in_a_github_job_and_stdout_keeps_its_contract() {
     });
     assert_eq!(masked(&hit.stderr), std::slice::from_ref(&r.stdout));
     // exec: the child's stdout is its own
-    let e = env.run_with(
-        &[
-            "exec",
-            "--",
-            "sh",
-            "-c",
-            "printf %s \"$ANTHROPIC_AUTH_TOKEN\"",
-        ],
-        |c| {
-            c.env("GITHUB_ACTIONS", "true");
-        },
-    );
+    let e = env.run_with(EXEC_PRINTING_THE_TOKEN, |c| {
+        c.env("GITHUB_ACTIONS", "true");
+    });
     e.success();
     assert_eq!(masked(&e.stderr), std::slice::from_ref(&e.stdout));
     // outside GitHub Actions: nothing

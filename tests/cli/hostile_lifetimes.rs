@@ -55,15 +55,6 @@ fn huge_or_overflowing_expires_in_is_clamped_to_a_day_with_a_warning() {
 /// An edit of a cache file's JSON.
 type Edit = fn(&mut serde_json::Value);
 
-fn rewrite_entry(env: &TestEnv, f: impl Fn(&mut serde_json::Value)) {
-    let files = cache_files(&env.cache_dir());
-    assert_eq!(files.len(), 1, "{files:?}");
-    let mut v: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&files[0]).unwrap()).unwrap();
-    f(&mut v);
-    std::fs::write(&files[0], v.to_string()).unwrap();
-}
-
 #[test]
 fn cache_entries_out_of_range_or_malformed_are_misses() {
     let cases: [(&str, Edit); 5] = [
@@ -89,7 +80,7 @@ fn cache_entries_out_of_range_or_malformed_are_misses() {
             Fake::start(|n, _| Reply::token(&format!("sk-ant-oat01-fresh{n:03}_0123456789"), 600));
         let (env, file) = env_with_file_source(&fake.url);
         env.run(&["credential", "anthropic"]).success();
-        rewrite_entry(&env, edit);
+        rewrite_cache_entry(&env.cache_dir(), edit);
         // a new JWT for the exchange the miss causes
         std::fs::write(&file, shaped_jwt(300)).unwrap();
         let r = env.run(&["credential", "anthropic"]);

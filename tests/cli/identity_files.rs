@@ -55,8 +55,7 @@ fn a_symlinked_token_file_is_followed_as_kubernetes_mounts_need() {
 #[test]
 fn a_fifo_where_the_scan_looks_does_not_hang_auth_status() {
     let env = TestEnv::new();
-    let file = env.path("token.jwt");
-    std::fs::write(&file, shaped_jwt(300)).unwrap();
+    let file = env.jwt_file();
     env.setup("http://127.0.0.1:9", &format!("file:{}", file.display()));
     let project = env.path("project");
     std::fs::create_dir_all(project.join(".git")).unwrap();

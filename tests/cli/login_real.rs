@@ -227,13 +227,7 @@ fn browser_login_then_credential_and_exec_end_to_end() {
         "{}",
         r.stdout
     );
-    let r = w.run(&[
-        "exec",
-        "--",
-        "sh",
-        "-c",
-        "printf %s \"$ANTHROPIC_AUTH_TOKEN\"",
-    ]);
+    let r = w.run(EXEC_PRINTING_THE_TOKEN);
     r.success();
     assert!(r.stdout.starts_with("sk-ant-oat01-sandbox-"));
     assert_eq!(w.browser_opens(), 1, "no further browser tabs");

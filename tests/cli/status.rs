@@ -16,8 +16,7 @@ pub struct StatusEnv {
 impl StatusEnv {
     pub fn new() -> Self {
         let env = TestEnv::new();
-        let file = env.path("token.jwt");
-        std::fs::write(&file, shaped_jwt(300)).unwrap();
+        let file = env.jwt_file();
         env.setup("http://127.0.0.1:9", &format!("file:{}", file.display()));
         let project = env.path("project");
         std::fs::create_dir_all(project.join(".git")).unwrap();

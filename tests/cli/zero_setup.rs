@@ -23,8 +23,7 @@ fn federation(c: &mut std::process::Command, base: &str, file: &std::path::Path)
 fn the_sdk_variables_alone_are_enough() {
     let fake = Fake::start(|n, _| Reply::token(&token(n), 600));
     let env = TestEnv::new();
-    let file = env.path("token.jwt");
-    std::fs::write(&file, shaped_jwt(300)).unwrap();
+    let file = env.jwt_file();
     let r = env.run_with(&["credential", "anthropic"], |c| {
         federation(c, &fake.url, &file)
     });
@@ -54,16 +53,7 @@ fn the_sdk_variables_alone_are_enough() {
     .success();
     assert_eq!(fake.count(), 2);
     // exec hands the child the token, and env works the same way
-    let r = env.run_with(
-        &[
-            "exec",
-            "--",
-            "sh",
-            "-c",
-            "printf %s \"$ANTHROPIC_AUTH_TOKEN\"",
-        ],
-        |c| federation(c, &fake.url, &file),
-    );
+    let r = env.run_with(EXEC_PRINTING_THE_TOKEN, |c| federation(c, &fake.url, &file));
     r.success();
     assert!(r.stdout.starts_with("sk-ant-oat01-zero"), "{}", r.stdout);
 }
@@ -102,8 +92,7 @@ fn a_partial_set_names_the_missing_variables() {
 fn keyless_identity_chooses_any_source_and_a_profile_wins() {
     let fake = Fake::start(|n, _| Reply::token(&token(n), 600));
     let env = TestEnv::new();
-    let file = env.path("token.jwt");
-    std::fs::write(&file, shaped_jwt(300)).unwrap();
+    let file = env.jwt_file();
     let r = env.run_with(&["credential", "anthropic"], |c| {
         c.env("ANTHROPIC_FEDERATION_RULE_ID", RULE)
             .env("ANTHROPIC_ORGANIZATION_ID", ORG)
@@ -137,8 +126,7 @@ fn keyless_identity_chooses_any_source_and_a_profile_wins() {
 #[test]
 fn auth_status_says_where_each_field_came_from() {
     let env = TestEnv::new();
-    let file = env.path("token.jwt");
-    std::fs::write(&file, shaped_jwt(300)).unwrap();
+    let file = env.jwt_file();
     let project = env.path("project");
     std::fs::create_dir_all(project.join(".git")).unwrap();
     let r = env.run_with(&["auth", "status", "--json"], |c| {
@@ -234,18 +222,9 @@ fn the_environment_cannot_send_saved_credentials_anywhere() {
 fn a_partial_set_for_another_provider_does_not_break_exec() {
     let fake = Fake::start(|n, _| Reply::token(&token(n), 600));
     let (env, _) = env_with_file_source(&fake.url);
-    let r = env.run_with(
-        &[
-            "exec",
-            "--",
-            "sh",
-            "-c",
-            "printf %s \"$ANTHROPIC_AUTH_TOKEN\"",
-        ],
-        |c| {
-            c.env("OPENAI_SERVICE_ACCOUNT_ID", "sa_litellm");
-        },
-    );
+    let r = env.run_with(EXEC_PRINTING_THE_TOKEN, |c| {
+        c.env("OPENAI_SERVICE_ACCOUNT_ID", "sa_litellm");
+    });
     r.success();
     assert!(r.stdout.starts_with("sk-ant-oat01-zero"), "{}", r.stdout);
     // asked for explicitly, the partial set is named

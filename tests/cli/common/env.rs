@@ -95,6 +95,14 @@ impl TestEnv {
             .unwrap_or_else(|| panic!("keyless {args:?} still ran after {HANG:?}: it hung"))
     }
 
+    /// `token.jwt` in the environment's directory, holding a fresh shaped
+    /// JWT (valid 300 s): an identity token file.
+    pub fn jwt_file(&self) -> PathBuf {
+        let file = self.path("token.jwt");
+        std::fs::write(&file, shaped_jwt(300)).unwrap();
+        file
+    }
+
     /// `keyless exec --proxy --type PROVIDER -- sh -c SCRIPT`, with `OUT`
     /// naming `out`, where the script leaves what it saw.
     pub fn exec_proxy_sh(&self, provider: &str, script: &str, out: &Path) -> Command {
@@ -224,12 +232,21 @@ pub fn openai_env_with_file_source(token_endpoint: &str, lifetime: i64) -> (Test
     (env, file)
 }
 
+/// `keyless exec` with a child that prints the Anthropic token it was
+/// handed, and nothing else.
+pub const EXEC_PRINTING_THE_TOKEN: &[&str] = &[
+    "exec",
+    "--",
+    "sh",
+    "-c",
+    "printf %s \"$ANTHROPIC_AUTH_TOKEN\"",
+];
+
 /// A TestEnv set up against `base_url` with a file identity source holding a
 /// fresh shaped JWT; returns the token file path.
 pub fn env_with_file_source(base_url: &str) -> (TestEnv, PathBuf) {
     let env = TestEnv::new();
-    let file = env.path("token.jwt");
-    std::fs::write(&file, shaped_jwt(300)).unwrap();
+    let file = env.jwt_file();
     env.setup(base_url, &format!("file:{}", file.display()));
     (env, file)
 }

@@ -20,6 +20,30 @@ pub fn mode(p: &Path) -> u32 {
 }
 
 /// Cache entry files (not locks, not the ledger).
+/// Edit the one entry of the token cache in `dir` with `f`: its path.
+pub fn rewrite_cache_entry(dir: &Path, f: impl FnOnce(&mut serde_json::Value)) -> PathBuf {
+    let files = cache_files(dir);
+    assert_eq!(files.len(), 1, "{files:?}");
+    let mut v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&files[0]).unwrap()).unwrap();
+    f(&mut v);
+    std::fs::write(&files[0], v.to_string()).unwrap();
+    files[0].clone()
+}
+
+/// Pretend the one cached token in `dir` was minted `age` seconds ago: the
+/// entry's times move back, the token itself stays valid. Its token.
+pub fn age_cache(dir: &Path, age: i64) -> String {
+    let mut token = String::new();
+    rewrite_cache_entry(dir, |v| {
+        for k in ["expires_at", "obtained_at"] {
+            v[k] = (v[k].as_i64().unwrap() - age).into();
+        }
+        token = v["access_token"].as_str().unwrap().to_string();
+    });
+    token
+}
+
 pub fn cache_files(dir: &Path) -> Vec<PathBuf> {
     std::fs::read_dir(dir)
         .map(|rd| {

@@ -81,8 +81,7 @@ fn anthropic_likely_causes_name_the_issuer_and_not_a_reuse_the_ledger_rules_out(
     let sb = Sandbox::start(&[]);
     let env = TestEnv::new();
     // the sandbox's rule wants its own issuer: a JWT of another issuer is denied
-    let file = env.path("token.jwt");
-    std::fs::write(&file, shaped_jwt(300)).unwrap();
+    let file = env.jwt_file();
     env.setup(&sb.url, &format!("file:{}", file.display()));
     let r = env.run(&["credential", "anthropic"]);
     assert_eq!(r.code, 5, "{}", r.stderr);

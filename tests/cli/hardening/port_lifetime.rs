@@ -11,8 +11,7 @@ use crate::exec_proxy::upstream::Upstream;
 fn ready() -> (Upstream, TestEnv, std::path::PathBuf) {
     let up = Upstream::start(600);
     let env = TestEnv::new();
-    let file = env.path("token.jwt");
-    std::fs::write(&file, shaped_jwt(300)).unwrap();
+    let file = env.jwt_file();
     env.setup(&up.url, &format!("file:{}", file.display()));
     let out = env.path("out");
     std::fs::create_dir_all(&out).unwrap();

@@ -26,8 +26,7 @@ const REMOVED: [&str; 11] = [
 fn the_proxy_child_gets_no_way_to_an_identity_jwt() {
     let up = Upstream::start(600);
     let env = TestEnv::new();
-    let file = env.path("token.jwt");
-    std::fs::write(&file, shaped_jwt(300)).unwrap();
+    let file = env.jwt_file();
     env.setup(&up.url, &format!("file:{}", file.display()));
     let out = env.path("env.txt");
     let mut c = env.exec_proxy_sh("anthropic", r#"env > "$OUT""#, &out);

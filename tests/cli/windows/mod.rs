@@ -323,19 +323,6 @@ fn killing_keyless_under_exec_proxy_takes_the_child_with_it() {
     }
 }
 
-/// Move a cached entry's times back `age` seconds; its token.
-fn age_cache(dir: &Path, age: i64) -> String {
-    let files = cache_files(dir);
-    assert_eq!(files.len(), 1, "{files:?}");
-    let mut v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&files[0]).unwrap()).unwrap();
-    for k in ["expires_at", "obtained_at"] {
-        v[k] = (v[k].as_i64().unwrap() - age).into();
-    }
-    std::fs::write(&files[0], v.to_string()).unwrap();
-    v["access_token"].as_str().unwrap().to_string()
-}
-
 /// POST a minimal Messages request to `base` with `key`; (status, body).
 fn post_messages(base: &str, key: &str) -> (u16, String) {
     let body = r#"{"model":"claude-sonnet-4-5","max_tokens":16,"messages":[{"role":"user","content":"hi"}]}"#;
