@@ -321,8 +321,8 @@ Register-ArgumentCompleter -Native -CommandName 'keyless' -ScriptBlock {
         }
         'keyless;agent' {
             [CompletionResult]::new('--sink', '--sink', [CompletionResultType]::ParameterName, 'Where to keep the token (repeatable; see below)')
-            [CompletionResult]::new('--sink-mode', '--sink-mode', [CompletionResultType]::ParameterName, 'Mode of file and template sinks, octal [default: 0600]')
-            [CompletionResult]::new('--sink-group', '--sink-group', [CompletionResultType]::ParameterName, 'Group of file and template sinks (a name or a number), for a reader in another container')
+            [CompletionResult]::new('--sink-mode', '--sink-mode', [CompletionResultType]::ParameterName, 'Mode of file and template sinks, octal [default: 0600] (Unix)')
+            [CompletionResult]::new('--sink-group', '--sink-group', [CompletionResultType]::ParameterName, 'Group of file and template sinks (a name or a number), for a reader in another container (Unix)')
             [CompletionResult]::new('--ready-file', '--ready-file', [CompletionResultType]::ParameterName, 'Create this file once every sink holds a valid token (remove it when none does)')
             [CompletionResult]::new('--capability-file', '--capability-file', [CompletionResultType]::ParameterName, 'The proxy sinks'' key, kept in this file (created if missing, reused across restarts)')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log lines for people or for log collectors')
@@ -331,6 +331,7 @@ Register-ArgumentCompleter -Native -CommandName 'keyless' -ScriptBlock {
             [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]')
             [CompletionResult]::new('--rejected', '--rejected', [CompletionResultType]::ParameterName, 'Tell the agent running with these sinks that the API refused its token')
+            [CompletionResult]::new('--reload', '--reload', [CompletionResultType]::ParameterName, 'Tell the agent running with these sinks to re-read its configuration and templates')
             [CompletionResult]::new('--force-refresh', '--force-refresh', [CompletionResultType]::ParameterName, 'Exchange a new token even if the cache holds a fresh one')
             [CompletionResult]::new('--no-login', '--no-login', [CompletionResultType]::ParameterName, 'Never start an interactive sign-in; exit 3 when one is needed')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v steps, -vv debug); never secrets')

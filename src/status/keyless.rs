@@ -44,6 +44,11 @@ pub fn provider_state(
             .expires_at
             .is_some_and(|exp| exp - now > crate::cache::LAST_RESORT_SECS);
     let openai_base = (env.var)(env_vars::OPENAI_BASE_URL);
+    if let Configured::OpenAi(_) = target
+        && let Err(e) = crate::provider::openai::env_base_url(openai_base.as_deref())
+    {
+        warnings.push(e.message);
+    }
     let base = ProviderState {
         provider: provider.name(),
         identity_provider_id: None,
