@@ -24,10 +24,18 @@ Register-ArgumentCompleter -Native -CommandName 'keyless' -ScriptBlock {
     $words = @($commandElements | ForEach-Object { $_.Extent.Text })
     if ($wordToComplete -ne '' -and $words.Count -gt 1) { $words = $words[0..($words.Count - 2)] }
     $prev = [string]$words[-1]
+    # The subcommands typed so far, past options (and the global ones' values).
+    $path = @()
+    for ($i = 1; $i -lt $words.Count; $i++) {
+        $w = [string]$words[$i]
+        if ($w -in '--profile', '--config-dir', '--cache-dir') { $i++; continue }
+        if ($w -notlike '-*') { $path += $w }
+    }
+    $sub = @($path | Select-Object -First 2) -join ';'
     $values = $null
     if ($prev -eq '--profile' -or
-        ($command -match '^keyless;profile;(use|show|rm|remove)$' -and -not $prev.StartsWith('-') -and -not $wordToComplete.StartsWith('-')) -or
-        ($command -eq 'keyless;profile;rename' -and $prev -eq 'rename')) {
+        ($sub -match '^profile;(use|show|rm|remove)$' -and $prev -notlike '-*' -and "$wordToComplete" -notlike '-*') -or
+        ($sub -eq 'profile;rename' -and $prev -eq 'rename')) {
         $values = @(keyless profile list --names 2>$null)
     } elseif ($prev -eq '--identity') {
         $values = @('file:', 'env', 'env:', 'command:', 'login', 'client-credentials', 'auto', 'github-actions', 'gcp', 'azure', 'aws', 'buildkite', 'azure-pipelines')
@@ -313,8 +321,8 @@ Register-ArgumentCompleter -Native -CommandName 'keyless' -ScriptBlock {
         }
         'keyless;agent' {
             [CompletionResult]::new('--sink', '--sink', [CompletionResultType]::ParameterName, 'Where to keep the token (repeatable; see below)')
-            [CompletionResult]::new('--sink-mode', '--sink-mode', [CompletionResultType]::ParameterName, 'Mode of file and template sinks, octal [default: 0600]')
-            [CompletionResult]::new('--sink-group', '--sink-group', [CompletionResultType]::ParameterName, 'Group of file and template sinks (a name or a number), for a reader in another container')
+            [CompletionResult]::new('--sink-mode', '--sink-mode', [CompletionResultType]::ParameterName, 'Mode of file and template sinks, octal [default: 0600] (Unix)')
+            [CompletionResult]::new('--sink-group', '--sink-group', [CompletionResultType]::ParameterName, 'Group of file and template sinks (a name or a number), for a reader in another container (Unix)')
             [CompletionResult]::new('--ready-file', '--ready-file', [CompletionResultType]::ParameterName, 'Create this file once every sink holds a valid token (remove it when none does)')
             [CompletionResult]::new('--capability-file', '--capability-file', [CompletionResultType]::ParameterName, 'The proxy sinks'' key, kept in this file (created if missing, reused across restarts)')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log lines for people or for log collectors')
@@ -323,6 +331,7 @@ Register-ArgumentCompleter -Native -CommandName 'keyless' -ScriptBlock {
             [CompletionResult]::new('--cache-dir', '--cache-dir', [CompletionResultType]::ParameterName, 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]')
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]')
             [CompletionResult]::new('--rejected', '--rejected', [CompletionResultType]::ParameterName, 'Tell the agent running with these sinks that the API refused its token')
+            [CompletionResult]::new('--reload', '--reload', [CompletionResultType]::ParameterName, 'Tell the agent running with these sinks to re-read its configuration and templates')
             [CompletionResult]::new('--force-refresh', '--force-refresh', [CompletionResultType]::ParameterName, 'Exchange a new token even if the cache holds a fresh one')
             [CompletionResult]::new('--no-login', '--no-login', [CompletionResultType]::ParameterName, 'Never start an interactive sign-in; exit 3 when one is needed')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More detail on stderr (-v steps, -vv debug); never secrets')

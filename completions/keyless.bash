@@ -271,7 +271,7 @@ _keyless() {
             return 0
             ;;
         keyless__subcmd__agent)
-            opts="-v -q -h -V --sink --sink-mode --sink-group --ready-file --capability-file --log-format --rejected --min-ttl --force-refresh --no-login --config-dir --cache-dir --profile --verbose --quiet --help --version"
+            opts="-v -q -h -V --sink --sink-mode --sink-group --ready-file --capability-file --log-format --rejected --reload --min-ttl --force-refresh --no-login --config-dir --cache-dir --profile --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -271,8 +271,8 @@ set edit:completion:arg-completer[keyless] = {|@words|
         }
         &'keyless;agent'= {
             cand --sink 'Where to keep the token (repeatable; see below)'
-            cand --sink-mode 'Mode of file and template sinks, octal [default: 0600]'
-            cand --sink-group 'Group of file and template sinks (a name or a number), for a reader in another container'
+            cand --sink-mode 'Mode of file and template sinks, octal [default: 0600] (Unix)'
+            cand --sink-group 'Group of file and template sinks (a name or a number), for a reader in another container (Unix)'
             cand --ready-file 'Create this file once every sink holds a valid token (remove it when none does)'
             cand --capability-file 'The proxy sinks'' key, kept in this file (created if missing, reused across restarts)'
             cand --log-format 'Log lines for people or for log collectors'
@@ -281,6 +281,7 @@ set edit:completion:arg-completer[keyless] = {|@words|
             cand --cache-dir 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]'
             cand --profile 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]'
             cand --rejected 'Tell the agent running with these sinks that the API refused its token'
+            cand --reload 'Tell the agent running with these sinks to re-read its configuration and templates'
             cand --force-refresh 'Exchange a new token even if the cache holds a fresh one'
             cand --no-login 'Never start an interactive sign-in; exit 3 when one is needed'
             cand -v 'More detail on stderr (-v steps, -vv debug); never secrets'

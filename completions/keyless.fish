@@ -228,8 +228,8 @@ complete -c keyless -n "__fish_keyless_using_subcommand exec" -s q -l quiet -d '
 complete -c keyless -n "__fish_keyless_using_subcommand exec" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c keyless -n "__fish_keyless_using_subcommand exec" -s V -l version -d 'Print version'
 complete -c keyless -n "__fish_keyless_using_subcommand agent" -l sink -d 'Where to keep the token (repeatable; see below)' -r
-complete -c keyless -n "__fish_keyless_using_subcommand agent" -l sink-mode -d 'Mode of file and template sinks, octal [default: 0600]' -r
-complete -c keyless -n "__fish_keyless_using_subcommand agent" -l sink-group -d 'Group of file and template sinks (a name or a number), for a reader in another container' -r
+complete -c keyless -n "__fish_keyless_using_subcommand agent" -l sink-mode -d 'Mode of file and template sinks, octal [default: 0600] (Unix)' -r
+complete -c keyless -n "__fish_keyless_using_subcommand agent" -l sink-group -d 'Group of file and template sinks (a name or a number), for a reader in another container (Unix)' -r
 complete -c keyless -n "__fish_keyless_using_subcommand agent" -l ready-file -d 'Create this file once every sink holds a valid token (remove it when none does)' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand agent" -l capability-file -d 'The proxy sinks\' key, kept in this file (created if missing, reused across restarts)' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand agent" -l log-format -d 'Log lines for people or for log collectors' -r -f -a "human\t'Lines for people'
@@ -239,6 +239,7 @@ complete -c keyless -n "__fish_keyless_using_subcommand agent" -l config-dir -d 
 complete -c keyless -n "__fish_keyless_using_subcommand agent" -l cache-dir -d 'Directory holding cached tokens [default: ~/.cache/keyless on Linux]' -r -F
 complete -c keyless -n "__fish_keyless_using_subcommand agent" -l profile -d 'Profile to use [env: KEYLESS_PROFILE; else a .keyless-profile file from here up to home, the active profile, or default]' -r -f -a "(keyless profile list --names 2>/dev/null)"
 complete -c keyless -n "__fish_keyless_using_subcommand agent" -l rejected -d 'Tell the agent running with these sinks that the API refused its token'
+complete -c keyless -n "__fish_keyless_using_subcommand agent" -l reload -d 'Tell the agent running with these sinks to re-read its configuration and templates'
 complete -c keyless -n "__fish_keyless_using_subcommand agent" -l force-refresh -d 'Exchange a new token even if the cache holds a fresh one'
 complete -c keyless -n "__fish_keyless_using_subcommand agent" -l no-login -d 'Never start an interactive sign-in; exit 3 when one is needed'
 complete -c keyless -n "__fish_keyless_using_subcommand agent" -s v -l verbose -d 'More detail on stderr (-v steps, -vv debug); never secrets'

@@ -63,7 +63,6 @@ pub enum Command {
     /// Run a program with the token in its environment (never in its argv)
     Exec(ExecArgs),
     /// Keep SDK profiles, token files, templates and a shared proxy fresh for programs keyless does not start
-    #[cfg(unix)]
     Agent(crate::commands::agent::AgentArgs),
     /// Serve a local stand-in identity provider and Anthropic and OpenAI token endpoints
     ///

@@ -80,10 +80,18 @@ fn powershell_values(script: &str) -> String {
     $words = @($commandElements | ForEach-Object {{ $_.Extent.Text }})
     if ($wordToComplete -ne '' -and $words.Count -gt 1) {{ $words = $words[0..($words.Count - 2)] }}
     $prev = [string]$words[-1]
+    # The subcommands typed so far, past options (and the global ones' values).
+    $path = @()
+    for ($i = 1; $i -lt $words.Count; $i++) {{
+        $w = [string]$words[$i]
+        if ($w -in '--profile', '--config-dir', '--cache-dir') {{ $i++; continue }}
+        if ($w -notlike '-*') {{ $path += $w }}
+    }}
+    $sub = @($path | Select-Object -First 2) -join ';'
     $values = $null
     if ($prev -eq '--profile' -or
-        ($command -match '^keyless;profile;(use|show|rm|remove)$' -and -not $prev.StartsWith('-') -and -not $wordToComplete.StartsWith('-')) -or
-        ($command -eq 'keyless;profile;rename' -and $prev -eq 'rename')) {{
+        ($sub -match '^profile;(use|show|rm|remove)$' -and $prev -notlike '-*' -and "$wordToComplete" -notlike '-*') -or
+        ($sub -eq 'profile;rename' -and $prev -eq 'rename')) {{
         $values = @({names})
     }} elseif ($prev -eq '--identity') {{
         $values = @({ids})

@@ -262,7 +262,7 @@ pub const AZURE_POD_IDENTITY_AUTHORITY_HOST: &str = "AZURE_POD_IDENTITY_AUTHORIT
 pub const AZURESUBSCRIPTION_SERVICE_CONNECTION_ID: &str = "AZURESUBSCRIPTION_SERVICE_CONNECTION_ID";
 
 // --- other tools' settings ---
-/// The OpenAI API base the SDKs call (`auth status`, `setup codex`).
+/// The OpenAI API base the SDKs call (`auth status`, `setup codex`); held to the `--base-url` rule (https, or http on this machine) wherever keyless hands a token to it.
 pub const OPENAI_BASE_URL: &str = "OPENAI_BASE_URL";
 /// Codex's home (`setup codex`); default `~/.codex`.
 pub const CODEX_HOME: &str = "CODEX_HOME";

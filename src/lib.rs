@@ -9,7 +9,6 @@
 /// The use case shared by credential, env and exec.
 pub mod acquire;
 /// Stage 4 for programs keyless does not start: `keyless agent`'s sinks.
-#[cfg(unix)]
 pub mod agent;
 /// Stage 3: the on-disk token cache, its locks and the single-use ledger.
 pub mod cache;
@@ -81,7 +80,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Credential(a) => commands::credential::run(&settings()?, a),
         Command::Env(a) => commands::env::run(&settings()?, a),
         Command::Exec(a) => commands::exec::run(&settings()?, a),
-        #[cfg(unix)]
         Command::Agent(a) => commands::agent::run(&settings()?, a),
         Command::Auth(c) => commands::auth::run(&settings()?, c),
         Command::Profile(c) => commands::profile::run(&settings()?, c),

@@ -92,6 +92,10 @@ pub struct Settings {
     pub profile: String,
     /// Which rule chose [`Settings::profile`] (see [`config::profile`]).
     pub profile_source: ProfileSource,
+    /// Where [`Settings::config_dir`] and [`Settings::cache_dir`] came
+    /// from (`--config-dir`, `KEYLESS_CONFIG_DIR`, the default…), for
+    /// `setup` to say about the helper line it writes.
+    pub dirs_from: [&'static str; 2],
     /// The config, when choosing the profile already read it (the active
     /// profile is in it): the first [`Settings::load_config`] takes it, so
     /// a cache hit reads the file once.
@@ -119,11 +123,36 @@ impl Settings {
             cache_dir,
             profile: profile.to_string(),
             profile_source: ProfileSource::Flag,
+            dirs_from: ["given", "given"],
             preloaded: std::sync::Mutex::new(None),
         }
     }
 
     pub fn resolve(global: &GlobalArgs) -> Result<Self> {
+        // clap fills each flag from its variable when absent: the variable
+        // holding the same value is where it came from.
+        let from = |given: &Option<PathBuf>, var: &'static str, flag: &'static str| match given {
+            Some(d) if !d.as_os_str().is_empty() => {
+                if std::env::var_os(var).is_some_and(|v| v == d.as_os_str()) {
+                    var
+                } else {
+                    flag
+                }
+            }
+            _ => "the default",
+        };
+        let dirs_from = [
+            from(
+                &global.config_dir,
+                env_vars::KEYLESS_CONFIG_DIR,
+                "--config-dir",
+            ),
+            from(
+                &global.cache_dir,
+                env_vars::KEYLESS_CACHE_DIR,
+                "--cache-dir",
+            ),
+        ];
         let config_dir = match &global.config_dir {
             Some(d) if !d.as_os_str().is_empty() => d.clone(),
             _ => project_dirs()
@@ -182,6 +211,7 @@ impl Settings {
             cache_dir,
             profile,
             profile_source,
+            dirs_from,
             preloaded: std::sync::Mutex::new(preloaded),
         })
     }

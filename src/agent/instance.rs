@@ -1,68 +1,70 @@
 //! One agent per sink: each place a sink writes (a file, a socket, a TCP
 //! address; resolved, so two names of a file are one place) has a lock
-//! file in one per-user directory (not the cache directory: two agents
-//! may have different ones),
-//! `agent-<sha256 of the place>.lock`, held with `flock` for the agent's
-//! life and holding its pid. A second agent on any of the same places
-//! exits naming the first one's pid; `keyless agent --rejected` finds the
-//! running agent the same way and signals it. The kernel drops the lock
-//! when its holder dies, even by SIGKILL, so a restarted agent takes over.
+//! file in one per-user directory ([`lock_dir`], not the cache directory:
+//! two agents may have different ones),
+//! `agent-<sha256 of the place>.lock`, held for the agent's life through
+//! keyless's one cross-process lock ([`private_fs::try_lock`]: `flock` on
+//! Unix, `LockFileEx` on Windows), and beside it `agent-<…>.pid`, the
+//! holder's pid (a separate file: Windows locks are mandatory, so nobody
+//! could read a pid kept in the locked file). A second agent on any of the
+//! same places exits naming the first one's pid; `keyless agent
+//! --rejected`/`--reload` finds the running agent the same way. The system
+//! drops the lock when its holder dies, even when killed, so a restarted
+//! agent takes over.
 
-use std::fs::File;
-use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::private_fs;
+use crate::private_fs::{self, FileLock, LockError, Read0600};
 
 /// The locks of a running agent, released when this drops.
 pub struct Instance {
-    _files: Vec<File>,
+    _locks: Vec<FileLock>,
 }
 
-fn lock_path(cache_dir: &Path, place: &Path) -> PathBuf {
+/// The lock file of `place` and its pid file.
+fn paths(dir: &Path, place: &Path) -> (PathBuf, PathBuf) {
     let digest = Sha256::digest(place.as_os_str().as_encoded_bytes());
     let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
-    cache_dir.join(format!("agent-{hex}.lock"))
+    (
+        dir.join(format!("agent-{hex}.lock")),
+        dir.join(format!("agent-{hex}.pid")),
+    )
 }
 
-fn open(cache_dir: &Path, place: &Path) -> Result<File> {
-    private_fs::ensure_dir(cache_dir).map_err(|m| {
+/// Try to take `place`'s lock: `Ok(None)` when another process holds it.
+fn try_lock(dir: &Path, place: &Path) -> Result<Option<FileLock>> {
+    private_fs::ensure_dir(dir).map_err(|m| {
         Error::config(format!("cannot keep the agent's lock: {m}"))
             .hint("the agent's one-instance locks live there: it must be yours and private")
     })?;
-    let path = lock_path(cache_dir, place);
-    match private_fs::open_lock(&path) {
-        Ok(Ok(f)) => Ok(f),
-        Ok(Err(u)) => Err(private_fs::refused_lock(&path, &u)),
-        Err(e) => Err(Error::io("cannot open the agent's lock", &path, &e)),
+    let (lock, _) = paths(dir, place);
+    match private_fs::try_lock(&lock) {
+        Ok(l) => Ok(Some(l)),
+        Err(LockError::Busy) => Ok(None),
+        Err(e) => Err(e.into_error(&lock, "")),
     }
 }
 
-/// Try to take `f`'s lock without waiting.
-fn try_lock(f: &File) -> bool {
-    use std::os::fd::AsRawFd;
-    // SAFETY: flock on a descriptor we own.
-    unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) == 0 }
-}
-
-fn holder(f: &mut File) -> Option<i32> {
-    let mut s = String::new();
-    f.rewind().ok()?;
-    f.take(32).read_to_string(&mut s).ok()?;
-    s.trim().parse().ok().filter(|p: &i32| *p > 0)
+/// The pid recorded for `place` (None: not yet written, or unreadable).
+fn holder(dir: &Path, place: &Path) -> Option<u32> {
+    let (_, pid) = paths(dir, place);
+    match private_fs::read_private(&pid, 0o022, 32) {
+        Ok(Read0600::Data(b)) => String::from_utf8(b).ok()?.trim().parse().ok(),
+        _ => None,
+    }
+    .filter(|p: &u32| *p > 0)
 }
 
 impl Instance {
     /// Lock every place, or fail naming the agent that holds one.
-    pub fn claim(cache_dir: &Path, places: &[PathBuf]) -> Result<Instance> {
-        let mut files = Vec::new();
+    pub fn claim(dir: &Path, places: &[PathBuf]) -> Result<Instance> {
+        let mut locks = Vec::new();
         for place in places {
-            let mut f = open(cache_dir, place)?;
-            if !try_lock(&f) {
-                let who = holder(&mut f)
+            let Some(l) = try_lock(dir, place)? else {
+                let who = holder(dir, place)
                     .map(|p| format!("pid {p}"))
                     .unwrap_or_else(|| "a process that is just starting".into());
                 return Err(Error::usage(format!(
@@ -70,37 +72,26 @@ impl Instance {
                     place.display()
                 ))
                 .hint("stop it first, or give this agent sinks of its own"));
-            }
-            let pid = std::process::id().to_string();
-            let written = f
-                .set_len(0)
-                .and_then(|()| f.rewind())
-                .and_then(|()| f.write_all(pid.as_bytes()));
-            if let Err(e) = written {
-                return Err(Error::io(
-                    "cannot record the agent's pid",
-                    &lock_path(cache_dir, place),
-                    &e,
-                ));
-            }
-            files.push(f);
+            };
+            let (_, pid) = paths(dir, place);
+            private_fs::write_atomic(&pid, std::process::id().to_string().as_bytes())
+                .map_err(|e| Error::io("cannot record the agent's pid", &pid, &e))?;
+            locks.push(l);
         }
-        Ok(Instance { _files: files })
+        Ok(Instance { _locks: locks })
     }
 
     /// The pids of the agents holding any of `places` (none running: empty).
-    pub fn holders(cache_dir: &Path, places: &[PathBuf]) -> Result<Vec<i32>> {
+    pub fn holders(dir: &Path, places: &[PathBuf]) -> Result<Vec<u32>> {
         let mut pids = Vec::new();
         for place in places {
-            let path = lock_path(cache_dir, place);
-            if !path.exists() {
+            if !paths(dir, place).0.exists() {
                 continue;
             }
-            let mut f = open(cache_dir, place)?;
-            if try_lock(&f) {
-                continue; // nobody holds it; ours drops with `f`
+            if try_lock(dir, place)?.is_some() {
+                continue; // nobody holds it; ours drops at once
             }
-            if let Some(p) = holder(&mut f)
+            if let Some(p) = holder(dir, place)
                 && !pids.contains(&p)
             {
                 pids.push(p);
@@ -141,7 +132,7 @@ pub fn resolved(p: &std::path::Path) -> PathBuf {
     }
 }
 
-#[cfg(all(test, unix))]
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -150,12 +141,12 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let places = [PathBuf::from("/x/a"), PathBuf::from("/x/b")];
         let first = Instance::claim(t.path(), &places).unwrap();
-        // flock is per open file description: a second open conflicts even
-        // within one process, as a second agent would.
+        // The lock is per open file: a second open conflicts even within
+        // one process, as a second agent would.
         let e = Instance::claim(t.path(), &places[1..]).err().unwrap();
         let me = std::process::id();
         assert!(e.message.contains(&format!("pid {me}")), "{}", e.message);
-        assert_eq!(Instance::holders(t.path(), &places).unwrap(), [me as i32]);
+        assert_eq!(Instance::holders(t.path(), &places).unwrap(), [me]);
         drop(first);
         assert!(Instance::holders(t.path(), &places).unwrap().is_empty());
         Instance::claim(t.path(), &places).unwrap();

@@ -12,12 +12,15 @@
 //! get the replacement too.
 //!
 //! The main thread sleeps until a renewal is due, a token is about to
-//! expire, or a signal arrives:
-//! - SIGTERM, SIGINT: remove the file sinks and the ready file, exit 0;
-//! - SIGHUP: re-read the configuration and the templates; the new setup
-//!   replaces the old once it has started (a configuration that does not
-//!   load or start is logged and the agent goes on as it was);
-//! - SIGUSR1 (what `keyless agent --rejected` sends): the API refused the
+//! expire, or it is told something ([`control`]: signals on Unix, console
+//! events and named events on Windows):
+//! - stop (SIGTERM, SIGINT; Ctrl-C, Ctrl-Break, console close): remove the
+//!   file sinks and the ready file, exit 0;
+//! - reload (SIGHUP, `keyless agent --reload`): re-read the configuration
+//!   and the templates; the new setup replaces the old once it has started
+//!   (a configuration that does not load or start is logged and the agent
+//!   goes on as it was);
+//! - rejected (SIGUSR1, `keyless agent --rejected`): the API refused the
 //!   token, exchange a new one now.
 //!
 //! A renewal that fails keeps the current token in place and retries on
@@ -31,6 +34,7 @@
 //! removes what it wrote if it fails after all.
 
 mod capability;
+pub mod control;
 mod instance;
 mod outputs;
 mod plan;
@@ -41,7 +45,7 @@ pub mod write;
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::mpsc::RecvTimeoutError;
 use std::time::Duration;
 
 use crate::acquire;
@@ -51,6 +55,8 @@ use crate::handoff::renewal::{Reason, Renewer, Schedule};
 use crate::output;
 use crate::provider::Provider;
 use crate::settings::{Freshness, Settings};
+pub use control::Request;
+use control::{Control, Event};
 use instance::Instance;
 use outputs::Outputs;
 use plan::Plan;
@@ -92,7 +98,7 @@ impl Options {
     }
 }
 
-/// Run until SIGTERM or SIGINT.
+/// Run until told to stop.
 pub fn run(settings: &Settings, opts: &Options) -> Result<()> {
     if opts.sinks.is_empty() {
         return Err(Error::usage("keyless agent needs at least one --sink")
@@ -108,13 +114,13 @@ pub fn run(settings: &Settings, opts: &Options) -> Result<()> {
         });
     }
     let _instance = Instance::claim(&instance::lock_dir(), &opts.places())?;
-    let signals = Signals::start()?;
+    let control = Control::start()?;
     let mut running = Running::start(settings, opts, opts.fresh, Cleanup::Remove)?;
     loop {
         let wait = (running.next_wake_ms() - now_ms()).clamp(0, 3_600_000) as u64;
-        match signals.rx.recv_timeout(Duration::from_millis(wait)) {
-            Ok(libc::SIGHUP) => {
-                output::info("agent: SIGHUP: re-reading the configuration");
+        match control.rx.recv_timeout(Duration::from_millis(wait)) {
+            Ok(Event::Reload) => {
+                output::info("agent: told to reload: re-reading the configuration");
                 match Plan::build(settings, &opts.sinks, opts.access) {
                     Ok(_) => {
                         let fresh = Freshness {
@@ -128,74 +134,34 @@ pub fn run(settings: &Settings, opts: &Options) -> Result<()> {
                     )),
                 }
             }
-            Ok(libc::SIGUSR1) => running.rejected(),
-            Ok(sig) => {
-                output::info(&format!(
-                    "agent: signal {sig}: removing the sinks and stopping"
-                ));
+            Ok(Event::Rejected) => running.rejected(),
+            Ok(Event::Stop(why)) => {
+                output::info(&format!("agent: {why}: removing the sinks and stopping"));
                 running.stop(true);
                 return Ok(());
             }
             Err(RecvTimeoutError::Timeout) => running.tick(),
             Err(RecvTimeoutError::Disconnected) => {
                 running.stop(true);
-                return Err(Error::failure("the agent lost its signal handler"));
+                return Err(Error::failure("the agent lost its control thread"));
             }
         }
     }
 }
 
-/// `keyless agent --rejected`: ask the agent serving these sinks to replace
-/// its token now. Returns the pids signalled.
-pub fn rejected(opts: &Options) -> Result<Vec<i32>> {
+/// `keyless agent --rejected` / `--reload`: ask the agent serving these
+/// sinks to replace its token now, or to re-read its configuration.
+/// Returns the pids asked.
+pub fn ask(opts: &Options, r: Request) -> Result<Vec<u32>> {
     let pids = Instance::holders(&instance::lock_dir(), &opts.places())?;
     if pids.is_empty() {
         return Err(Error::failure("no keyless agent serves these sinks")
             .hint("name the same --sink values the agent was started with"));
     }
     for pid in &pids {
-        // SAFETY: kill(2); the pid holds the sinks' lock, so it is the agent.
-        if unsafe { libc::kill(*pid, libc::SIGUSR1) } != 0 {
-            return Err(Error::failure(format!(
-                "cannot signal the agent (pid {pid}): {}",
-                std::io::Error::last_os_error()
-            )));
-        }
+        control::ask(*pid, r)?;
     }
     Ok(pids)
-}
-
-struct Signals {
-    rx: Receiver<i32>,
-    handle: signal_hook::iterator::Handle,
-}
-
-impl Signals {
-    fn start() -> Result<Signals> {
-        let mut s = signal_hook::iterator::Signals::new([
-            libc::SIGTERM,
-            libc::SIGINT,
-            libc::SIGHUP,
-            libc::SIGUSR1,
-        ])
-        .map_err(|e| Error::failure(format!("cannot install signal handlers: {e}")))?;
-        let handle = s.handle();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for sig in s.forever() {
-                if tx.send(sig).is_err() {
-                    break;
-                }
-            }
-        });
-        Ok(Signals { rx, handle })
-    }
-}
-
-impl Drop for Signals {
-    fn drop(&mut self) {
-        self.handle.close();
-    }
 }
 
 /// One provider's token and its engine.
@@ -205,7 +171,7 @@ struct Feed {
     renewer: Arc<Renewer<'static>>,
 }
 
-/// What a started agent holds; replaced whole on SIGHUP.
+/// What a started agent holds; replaced whole on reload.
 struct Running {
     /// The file sinks and the ready file (one serialised state).
     outputs: Arc<Outputs>,
@@ -278,7 +244,8 @@ impl Running {
             r.feeds.iter().map(|f| f.provider).collect(),
         );
         output::info(&format!(
-            "agent: serving {}",
+            "agent (pid {}): serving {}",
+            std::process::id(),
             opts.sinks
                 .iter()
                 .map(Sink::describe)
@@ -318,7 +285,7 @@ impl Running {
         Ok(feeds)
     }
 
-    /// SIGHUP: the new setup replaces this one once it has started; if it
+    /// Reload: the new setup replaces this one once it has started; if it
     /// cannot start, this one goes on as it was (its listeners bound
     /// again, its tokens written again over whatever the attempt wrote).
     fn reload(mut self, settings: &Settings, opts: &Options, fresh: Freshness) -> Running {
@@ -389,7 +356,7 @@ impl Running {
         }
     }
 
-    /// SIGUSR1: the API refused the current tokens.
+    /// The API refused the current tokens.
     fn rejected(&self) {
         for f in &self.feeds {
             let cur = f.renewer.current();

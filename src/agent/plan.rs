@@ -65,6 +65,9 @@ impl Plan {
                     templates.push((t, output.clone()));
                 }
                 Sink::Proxy { provider, addr } => {
+                    if let ProxyAddr::Unix(path) = addr {
+                        write::check_socket(path)?;
+                    }
                     wanted.push(*provider);
                     proxies.push((*provider, addr.clone()));
                 }

@@ -1,21 +1,15 @@
 //! The `proxy:PROVIDER=ADDR` sinks: the `exec --proxy` gate
 //! ([`crate::proxy::serve_sink`]) on a loopback port or a Unix socket,
-//! shared by every program that has the capability file.
-//!
-//! A Unix socket is created with the sinks' mode, write added wherever
-//! read is given (connecting needs write), and group; a stale socket left
-//! by an agent that died is replaced (the single-instance lock says nobody
-//! serves it), anything else at that path is refused.
+//! shared by every program that has the capability file. A Unix socket is
+//! [`write::bind_socket`]'s (Unix only).
 
-use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::sink::ProxyAddr;
 use super::write::{self, Access};
 use crate::error::{Error, Result};
 use crate::handoff::renewal::Renewer;
-use crate::private_fs;
 use crate::provider::{Configured, Provider};
 use crate::proxy::{self, SinkListener};
 
@@ -46,9 +40,9 @@ impl Bound {
                     })?)
                 }
                 ProxyAddr::Unix(path) => {
-                    let l = bind_unix(path, access)?;
+                    let l = write::bind_socket(path, access)?;
                     b.sockets.push(path.clone());
-                    SinkListener::Unix(l)
+                    l
                 }
             };
             b.listeners.push((*provider, listener));
@@ -115,30 +109,4 @@ impl Proxies {
             let _ = std::fs::remove_file(s);
         }
     }
-}
-
-fn bind_unix(path: &Path, access: Access) -> Result<std::os::unix::net::UnixListener> {
-    if let Ok(m) = std::fs::symlink_metadata(path) {
-        if m.file_type().is_socket() && m.uid() == private_fs::euid() {
-            std::fs::remove_file(path)
-                .map_err(|e| Error::io("cannot replace the stale socket", path, &e))?;
-        } else {
-            return Err(Error::config(format!(
-                "refusing the proxy sink {}: something else is there",
-                path.display()
-            ))
-            .hint("name a path of its own; keyless replaces only a socket it left"));
-        }
-    }
-    write::check_place(path, access)?;
-    let l = std::os::unix::net::UnixListener::bind(path)
-        .map_err(|e| Error::io("cannot listen on", path, &e))?;
-    let mode = access.mode | ((access.mode & 0o044) >> 1);
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-        .map_err(|e| Error::io("cannot set the mode of", path, &e))?;
-    if let Some(g) = access.gid {
-        std::os::unix::fs::lchown(path, None, Some(g))
-            .map_err(|e| Error::io("cannot set the group of", path, &e))?;
-    }
-    Ok(l)
 }

@@ -91,8 +91,7 @@ impl Sink {
                 })
             }
             "template" => {
-                let (input, output) = rest
-                    .split_once(':')
+                let (input, output) = split_paths(rest)
                     .ok_or_else(|| bad("needs both IN and OUT: template:IN:OUT"))?;
                 Ok(Sink::Template {
                     input: absolute(input).map_err(|w| bad(&w))?,
@@ -149,12 +148,32 @@ fn provider_named(name: &str) -> Option<Provider> {
 }
 
 /// `DIR[:NAME]`: the text after the last ':' is a NAME when it could be one
-/// (no '/'), else it is all DIR.
+/// (no '/', and not the path after a Windows drive's ':'), else it is all DIR.
 fn split_profile(rest: &str) -> (&str, &str) {
     match rest.rsplit_once(':') {
-        Some((dir, name)) if !dir.is_empty() && !name.contains('/') => (dir, name),
+        Some((dir, name))
+            if !dir.is_empty() && !name.contains('/') && !is_drive(&rest[..=dir.len()]) =>
+        {
+            (dir, name)
+        }
         _ => (rest, DEFAULT_PROFILE),
     }
+}
+
+/// `IN:OUT`: split at the first ':' that does not end a Windows drive
+/// (`C:`), so `C:\in.toml:C:\out.toml` is two paths on Windows.
+fn split_paths(text: &str) -> Option<(&str, &str)> {
+    text.match_indices(':')
+        .map(|(i, _)| i)
+        .find(|&i| !is_drive(&text[..=i]))
+        .map(|i| (&text[..i], &text[i + 1..]))
+}
+
+/// Is `text` (ending in ':') a drive and nothing else, as this platform's
+/// paths read it? Only on Windows: a Unix path has no prefix.
+fn is_drive(text: &str) -> bool {
+    let mut c = Path::new(text).components();
+    matches!(c.next(), Some(std::path::Component::Prefix(_))) && c.next().is_none()
 }
 
 /// The names every SDK accepts (the Go SDK's rule is the narrowest):
@@ -270,6 +289,16 @@ mod tests {
                 addr: ProxyAddr::Unix("/run/o.sock".into())
             }
         );
+    }
+
+    /// A ':' is a separator on Unix wherever it is (Windows drives are
+    /// the Wine scenario's: `windows::agent_*`).
+    #[test]
+    fn colons_split_unix_paths() {
+        assert_eq!(split_paths("a:b:c"), Some(("a", "b:c")));
+        assert_eq!(split_profile("a:b"), ("a", "b"));
+        assert_eq!(split_profile("/x/y:z/w"), ("/x/y:z/w", DEFAULT_PROFILE));
+        assert!(!is_drive("C:"));
     }
 
     #[test]

@@ -237,26 +237,37 @@ pub fn settle<T>(
 /// descriptor is a regular file of ours, not writable by others, with one
 /// link (a hard link would carry the writes elsewhere). When any of that
 /// fails keyless serves as if there were no record.
+/// Whether the record's directory passes the checks the cache makes: the
+/// record and its lock are created nowhere else.
+fn dir_ok(path: &Path) -> bool {
+    let skip = |why: String| {
+        output::debug(&format!("not using the served-token record: {why}"));
+        false
+    };
+    let Some(dir) = path.parent() else {
+        return false;
+    };
+    match std::fs::symlink_metadata(dir) {
+        Ok(m) if m.is_dir() => match crate::private_fs::check_path(dir, &m, 0o077) {
+            Ok(_) => true,
+            Err(u) => skip(u.describe(dir)),
+        },
+        Ok(_) => skip(format!("{} is not a directory", dir.display())),
+        Err(e) => skip(format!(
+            "{}: {}",
+            dir.display(),
+            crate::error::io_reason(&e)
+        )),
+    }
+}
+
 fn open(path: &Path) -> Option<File> {
     let skip = |why: String| {
         output::debug(&format!("not using the served-token record: {why}"));
         None
     };
-    let dir = path.parent()?;
-    match std::fs::symlink_metadata(dir) {
-        Ok(m) if m.is_dir() => {
-            if let Err(u) = crate::private_fs::check_path(dir, &m, 0o077) {
-                return skip(u.describe(dir));
-            }
-        }
-        Ok(_) => return skip(format!("{} is not a directory", dir.display())),
-        Err(e) => {
-            return skip(format!(
-                "{}: {}",
-                dir.display(),
-                crate::error::io_reason(&e)
-            ));
-        }
+    if !dir_ok(path) {
+        return None;
     }
     let mut o = std::fs::OpenOptions::new();
     o.read(true).write(true).create(true).truncate(false);
@@ -298,6 +309,9 @@ fn open(path: &Path) -> Option<File> {
 /// the holder does at most one exchange, itself bounded by its timeouts.
 /// Without the lock the record still works, only less well under bursts.
 fn lock(record: &Path) -> Option<private_fs::FileLock> {
+    if !dir_ok(record) {
+        return None;
+    }
     let mut name = record.as_os_str().to_owned();
     name.push(".lock");
     let path = PathBuf::from(name);

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use crate::agent::{self, Options, sink::Sink, write::Access};
+use crate::agent::{self, Options, Request, sink::Sink, write::Access};
 use crate::error::Result;
 use crate::output;
 use crate::settings::{FreshnessArgs, Settings};
@@ -32,21 +32,22 @@ pub enum LogFormat {
   proxy:PROVIDER=ADDR           the exec --proxy gate on ADDR: 127.0.0.1:PORT (loopback
                                 only) or unix:PATH; its key is in --capability-file
 
-Files are replaced atomically and created 0600 (--sink-mode, --sink-group otherwise); a sink
-through a symbolic link or in a directory others can write is refused. A token is renewed
-before the Anthropic SDKs' own windows; when none is valid any more, the file sinks (and
---ready-file) are removed until a renewal succeeds. SIGTERM/SIGINT remove them and stop;
-SIGHUP re-reads the configuration; SIGUSR1 (or `keyless agent --rejected` with the same
-sinks) exchanges a new token at once."
+Files are replaced atomically and created private (0600, or --sink-mode and --sink-group on
+Unix; an owner-only access list on Windows); a sink through a symbolic link or in a directory
+others can write is refused. A token is renewed before the Anthropic SDKs' own windows; when
+none is valid any more, the file sinks (and --ready-file) are removed until a renewal succeeds.
+SIGTERM/SIGINT (Windows: Ctrl-C, Ctrl-Break, closing the console) remove them and stop.
+`keyless agent --reload` (or SIGHUP) with the same sinks re-reads the configuration;
+`keyless agent --rejected` (or SIGUSR1) exchanges a new token at once."
 )]
 pub struct AgentArgs {
     /// Where to keep the token (repeatable; see below)
     #[arg(long = "sink", value_name = "SINK", value_parser = parse_sink)]
     pub sinks: Vec<Sink>,
-    /// Mode of file and template sinks, octal [default: 0600]
+    /// Mode of file and template sinks, octal [default: 0600] (Unix)
     #[arg(long, value_name = "MODE")]
     pub sink_mode: Option<String>,
-    /// Group of file and template sinks (a name or a number), for a reader in another container
+    /// Group of file and template sinks (a name or a number), for a reader in another container (Unix)
     #[arg(long, value_name = "GROUP")]
     pub sink_group: Option<String>,
     /// Create this file once every sink holds a valid token (remove it when none does)
@@ -59,8 +60,11 @@ pub struct AgentArgs {
     #[arg(long, value_enum, default_value_t = LogFormat::Human)]
     pub log_format: LogFormat,
     /// Tell the agent running with these sinks that the API refused its token
-    #[arg(long)]
+    #[arg(long, conflicts_with = "reload")]
     pub rejected: bool,
+    /// Tell the agent running with these sinks to re-read its configuration and templates
+    #[arg(long)]
+    pub reload: bool,
     #[command(flatten)]
     pub freshness: FreshnessArgs,
 }
@@ -92,10 +96,15 @@ pub fn run(settings: &Settings, args: &AgentArgs) -> Result<()> {
             .map_err(|e| crate::error::Error::usage(format!("--capability-file: {e}")))?,
         fresh: (&args.freshness).into(),
     };
-    if args.rejected {
-        let pids = agent::rejected(&opts)?;
+    let ask = match (args.rejected, args.reload) {
+        (true, _) => Some((Request::Rejected, "exchange a new token")),
+        (_, true) => Some((Request::Reload, "re-read its configuration")),
+        _ => None,
+    };
+    if let Some((r, what)) = ask {
+        let pids = agent::ask(&opts, r)?;
         output::note(&format!(
-            "asked the agent (pid {}) to exchange a new token",
+            "asked the agent (pid {}) to {what}",
             pids.iter()
                 .map(|p| p.to_string())
                 .collect::<Vec<_>>()

@@ -2,7 +2,6 @@
 //! handler, taking resolved settings. Nothing outside `lib.rs` and `cli.rs`
 //! imports this module; everything below it is shared by the commands.
 
-#[cfg(unix)]
 pub mod agent;
 pub mod auth;
 pub mod completions;

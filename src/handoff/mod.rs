@@ -52,6 +52,13 @@ pub fn assignments(
     let mut served = Vec::new();
     for target in choice::to_serve(settings, &loaded, asked)? {
         served.push(target.provider());
+        if let Configured::OpenAi(_) = &target {
+            // The program (or shell) inherits OPENAI_BASE_URL and sends the
+            // token there: held to --base-url's rule before anything is minted.
+            crate::provider::openai::env_base_url(
+                env::var(env_vars::OPENAI_BASE_URL).ok().as_deref(),
+            )?;
+        }
         let token = acquire::token(settings, &target, issuer.as_ref(), fresh)?;
         match &target {
             Configured::Anthropic(cfg) => {

@@ -170,25 +170,41 @@ impl Configured {
         issuer: Option<&IssuerConfig>,
         what: &str,
     ) -> Result<()> {
+        match self.claims_mismatch(claims, issuer, what) {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// The one judgement of [`Configured::check_claims`], which refuses on
+    /// it, and `auth status`, which flags it: why the profile knows `claims`
+    /// would be denied, naming both values; `None` when nothing it records
+    /// rules the JWT out.
+    pub fn claims_mismatch(
+        &self,
+        claims: &jwt::Inspected,
+        issuer: Option<&IssuerConfig>,
+        what: &str,
+    ) -> Option<Error> {
         let recorded = self.federation().audience.as_deref();
         if let Some(e) = audience_mismatch(&claims.aud, recorded, what) {
-            return Err(e);
+            return Some(e);
         }
         let from_issuer = matches!(
             self.identity(),
             IdentitySource::Login | IdentitySource::ClientCredentials { .. }
         );
-        if let (true, Some(i), Some(iss)) = (from_issuer, issuer, claims.iss.as_deref())
-            && iss.trim_end_matches('/') != i.issuer.trim_end_matches('/')
-        {
-            return Err(Error::config(format!(
+        let (true, Some(i), Some(iss)) = (from_issuer, issuer, claims.iss.as_deref()) else {
+            return None;
+        };
+        (iss.trim_end_matches('/') != i.issuer.trim_end_matches('/')).then(|| {
+            Error::config(format!(
                 "{what} was issued by {}, but the profile's issuer is {}; keyless did not send it (it stays unspent)",
                 crate::redact::terminal(iss),
                 i.issuer
             ))
-            .hint("run `keyless setup issuer` again if the issuer moved, then `keyless login`"));
-        }
-        Ok(())
+            .hint("run `keyless setup issuer` again if the issuer moved, then `keyless login`")
+        })
     }
 
     /// Trade `assertion` (of `kind`) for an access token.

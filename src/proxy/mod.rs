@@ -87,16 +87,17 @@ pub fn run(
         .with_named_sources(named)
         .command(command, &vars);
     listen::restore_nofile(&mut cmd, saved_nofile);
-    // The child dies with keyless, and keyless outlives its descendants
-    // (src/handoff/contain.rs): the port is never freed under them.
-    contain::contain(&mut cmd);
+    // The child and all it starts die with keyless, and keyless outlives
+    // them (src/handoff/contain.rs): the port is never freed under them.
+    let contained = contain::contain(&mut cmd);
     let child = supervise::spawn(cmd, &command[0]);
+    // What the child leaves running keeps the port reserved, answered 503.
+    contained.on_exit(|| forward::CLOSING.store(true, std::sync::atomic::Ordering::SeqCst));
     let status = child.and_then(|c| {
         c.exited
             .recv()
             .map_err(|_| Error::failure("lost track of the child"))
     });
-    // What the child left running keeps the port reserved, answered 503.
     forward::CLOSING.store(true, std::sync::atomic::Ordering::SeqCst);
     contain::drain();
     let _ = stop.send(());

@@ -7,7 +7,8 @@ use crate::proxy::listen::{self, Conn, Limits};
 /// A bound listener for a proxy sink.
 pub enum SinkListener {
     Tcp(std::net::TcpListener),
-    /// `keyless agent` runs on Unix only (docs/agent.md says why).
+    /// Unix only: the async runtime has no Unix sockets on Windows (a
+    /// `proxy:unix:PATH` sink is refused there, docs/agent.md#platforms).
     #[cfg(unix)]
     Unix(std::os::unix::net::UnixListener),
 }

@@ -37,13 +37,18 @@ pub fn provider_state(
         asked: target.audience(issuer),
         explicit: target.recorded_audience(issuer).is_some(),
     };
-    let identity = identity_state(provider, target.identity(), &audience, s, cache, env);
+    let identity = identity_state(target, issuer, &audience, s, cache, env);
     let now = clock::now();
     let can_serve = identity.available
         || cstate
             .expires_at
             .is_some_and(|exp| exp - now > crate::cache::LAST_RESORT_SECS);
     let openai_base = (env.var)(env_vars::OPENAI_BASE_URL);
+    if let Configured::OpenAi(_) = target
+        && let Err(e) = crate::provider::openai::env_base_url(openai_base.as_deref())
+    {
+        warnings.push(e.message);
+    }
     let base = ProviderState {
         provider: provider.name(),
         identity_provider_id: None,
@@ -125,6 +130,8 @@ struct Audience {
 /// builds carry the source's spec and the audience asked.
 struct Judging<'a> {
     provider: Provider,
+    target: &'a Configured,
+    issuer: Option<&'a IssuerConfig>,
     src: &'a IdentitySource,
     aud: &'a Audience,
     cache: &'a TokenCache,
@@ -145,14 +152,9 @@ impl Judging<'_> {
     /// profile names (the refusal `credential` makes before spending it), or
     /// already exchanged. The audience reported is the token's.
     fn judge(&self, token: &str, what: &str) -> IdentityState {
-        let aud = self.aud;
-        let mismatch = |claims: &jwt::Inspected| {
-            crate::provider::audience_mismatch(
-                &claims.aud,
-                aud.asked.as_deref().filter(|_| aud.explicit),
-                what,
-            )
-        };
+        // The refusal `credential` makes before spending it, asked the same.
+        let mismatch =
+            |claims: &jwt::Inspected| self.target.claims_mismatch(claims, self.issuer, what);
         let in_token = jwt::inspect(token, what)
             .ok()
             .map(|c| c.aud.join(" "))
@@ -266,15 +268,19 @@ impl Judging<'_> {
 /// Is a JWT available from this source right now? Files and variables are
 /// read and inspected; a command is only looked up, never run.
 fn identity_state(
-    provider: Provider,
-    src: &IdentitySource,
+    target: &Configured,
+    issuer: Option<&IssuerConfig>,
     aud: &Audience,
     settings: &Settings,
     cache: &TokenCache,
     env: &precedence::Env,
 ) -> IdentityState {
+    let provider = target.provider();
+    let src = target.identity();
     let j = Judging {
         provider,
+        target,
+        issuer,
         src,
         aud,
         cache,

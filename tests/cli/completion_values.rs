@@ -339,8 +339,10 @@ fn powershell_completes_profile_names_and_identity_sources() {
     let names_at = script.find("$prev -eq '--profile'").expect("--profile");
     assert!(names_at < script.find("$completions = @(switch").unwrap());
     for section in [
-        "use|show|rm|remove",
-        "'keyless;profile;rename' -and $prev -eq 'rename'",
+        "'^profile;(use|show|rm|remove)$'",
+        "$sub -eq 'profile;rename' -and $prev -eq 'rename'",
+        // past options: `keyless --profile work profile use <TAB>`
+        "$w -in '--profile', '--config-dir', '--cache-dir'",
     ] {
         assert!(script.contains(section), "{section}");
     }

@@ -83,6 +83,21 @@ pub fn helper_argv(
     Ok((exe.display().to_string(), args))
 }
 
+/// Say where each value of the helper line came from: the profile and both
+/// directories can come from the environment or a `.keyless-profile`, and
+/// the tool runs that line for good.
+pub fn note_helper_origins(settings: &Settings) {
+    output::note(&format!(
+        "helper line: profile {:?} (from {}), --config-dir {} (from {}), --cache-dir {} (from {})",
+        settings.profile,
+        settings.profile_source.describe(),
+        crate::redact::path(&settings.config_dir),
+        settings.dirs_from[0],
+        crate::redact::path(&settings.cache_dir),
+        settings.dirs_from[1],
+    ));
+}
+
 /// The helper command for Claude Code, which runs it with /bin/sh.
 pub fn helper_command(settings: &Settings, ttl_ms: u64) -> Result<String> {
     let (exe, args) = helper_argv(settings, Provider::Anthropic, ttl_ms)?;
@@ -187,6 +202,7 @@ pub fn run(settings: &Settings, args: &SetupClaudeCodeArgs) -> Result<()> {
     let existing = settings_file::read(&path, "Claude Code's settings")?;
     let ttl = helper_ttl_ms(&TokenCache::new(settings.cache_dir.clone()));
     let helper = helper_command(settings, ttl)?;
+    note_helper_origins(settings);
     let merged = merge(existing.as_deref(), &path, &helper, ttl, args.force)?;
     warn_static_credentials(&merged, &path, args.scope);
     let mut text = serde_json::to_string_pretty(&merged)

@@ -157,6 +157,7 @@ pub fn run(settings: &Settings, args: &SetupCodexArgs) -> Result<()> {
         args.force,
     )?;
     warn_shadowing_profile(&doc, &path);
+    super::claude_code::note_helper_origins(settings);
     output::note(&format!(
         "{}: base_url = {base_url} ({origin})",
         path.display()

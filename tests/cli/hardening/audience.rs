@@ -88,3 +88,55 @@ fn anthropic_likely_causes_name_the_issuer_and_not_a_reuse_the_ledger_rules_out(
     assert!(!r.stderr.contains("jti_reused"), "{}", r.stderr);
     assert!(r.stderr.contains("issuer"), "{}", r.stderr);
 }
+
+/// The profile's issuer is known (`setup issuer`): a client-credentials
+/// JWT issued by another issuer is a certain denial, refused before it is
+/// spent, naming both; `auth status --check` fails on it the same way.
+#[test]
+fn a_jwt_from_another_issuer_than_the_profiles_is_refused_before_sending_it() {
+    use crate::fake::{Fake, Reply};
+    use crate::fake_idp::{FakeIdp, IdpCtx};
+    const ELSEWHERE: &str = "https://elsewhere.example";
+    let idp = FakeIdp::start(|ctx, req| {
+        assert_eq!(FakeIdp::form(req)["grant_type"], "client_credentials");
+        let now = IdpCtx::now();
+        let claims = serde_json::json!({"iss": ELSEWHERE, "sub": "ci", "aud": "https://api.anthropic.com",
+            "iat": now, "exp": now + 300, "jti": format!("cc-{}", crate::fake_idp::rand_hex())});
+        Reply::json(
+            200,
+            serde_json::json!({"access_token": ctx.key.sign("good", &claims), "token_type": "Bearer", "expires_in": 300}),
+        )
+    });
+    let api = Fake::start(|n, _| Reply::token(&format!("sk-ant-oat01-iss{n}_0123456789abc"), 600));
+    let env = TestEnv::new();
+    let secret = |c: &mut std::process::Command| {
+        c.env("KEYLESS_CLIENT_SECRET", "s3cret-value-for-ci");
+    };
+    env.run_with(
+        &[
+            "setup",
+            "issuer",
+            "--issuer",
+            &idp.ctx.issuer,
+            "--client-id",
+            "keyless-ci",
+        ],
+        secret,
+    )
+    .success();
+    env.setup_anthropic(&api.url, &["--identity", "client-credentials"]);
+    for args in [
+        vec!["credential", "anthropic"],
+        vec!["auth", "status", "--check"],
+    ] {
+        let r = env.run_with(&args, secret);
+        assert_ne!(r.code, 0, "{args:?}: {}{}", r.stdout, r.stderr);
+        let all = format!("{}{}", r.stdout, r.stderr);
+        assert!(
+            all.contains(ELSEWHERE) && all.contains(&idp.ctx.issuer),
+            "{args:?} names both issuers: {all}"
+        );
+        assert!(all.contains("did not send it"), "{args:?}: {all}");
+    }
+    assert_eq!(api.count(), 0, "the JWT stays unspent");
+}

@@ -123,3 +123,89 @@ fn wait_for_env(p: &std::path::Path) -> String {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// The child's own background job (a grandchild, which no death signal
+/// reaches) dies with a killed keyless too: a supervisor that is the
+/// subreaper of the child's tree kills all of it when keyless dies.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_background_job_of_the_child_dies_with_a_killed_keyless() {
+    let (_up, env, out) = ready();
+    let script =
+        r#"sleep 300 & echo $! > "$OUT/job.tmp"; mv "$OUT/job.tmp" "$OUT/job"; exec sleep 300"#;
+    let mut keyless = env
+        .cmd()
+        .args(["exec", "--proxy", "--type", "anthropic", "--", "sh", "-c"])
+        .arg(script)
+        .env("OUT", &out)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let job: i32 = wait_for(&out.join("job")).trim().parse().unwrap();
+    assert!(alive(job));
+    // SAFETY: kill(2) on the keyless this test started.
+    unsafe { libc::kill(keyless.id() as i32, libc::SIGKILL) };
+    let _ = keyless.wait();
+    let t0 = Instant::now();
+    while alive(job) && t0.elapsed() < HANG {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let survived = alive(job);
+    if survived {
+        // SAFETY: clean up the orphan this test caused.
+        unsafe { libc::kill(job, libc::SIGKILL) };
+    }
+    assert!(
+        !survived,
+        "the child's background job outlived keyless and its port"
+    );
+}
+
+/// While keyless waits for what the child left running (answering 503), a
+/// TERM sent to keyless still reaches them, as it reached the child: the
+/// leftover job ends on it, and keyless with it.
+#[cfg(target_os = "linux")]
+#[test]
+fn term_reaches_what_the_child_left_running() {
+    let (_up, env, out) = ready();
+    let script = r#"sh -c 'trap "echo term > \"$OUT/term\"; exit 0" TERM; echo $$ > "$OUT/job.tmp"; mv "$OUT/job.tmp" "$OUT/job"; while :; do sleep 1; done' & echo $$ > "$OUT/child.tmp"; mv "$OUT/child.tmp" "$OUT/child"; exit 0"#;
+    let mut keyless = env
+        .cmd()
+        .args(["exec", "--proxy", "--type", "anthropic", "--", "sh", "-c"])
+        .arg(script)
+        .env("OUT", &out)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let child: i32 = wait_for(&out.join("child")).trim().parse().unwrap();
+    let job: i32 = wait_for(&out.join("job")).trim().parse().unwrap();
+    let t0 = Instant::now();
+    while alive(child) && t0.elapsed() < HANG {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // the direct child is gone; keyless is draining
+    assert!(keyless.try_wait().unwrap().is_none());
+    // SAFETY: kill(2) on the keyless this test started.
+    unsafe { libc::kill(keyless.id() as i32, libc::SIGTERM) };
+    let t0 = Instant::now();
+    let mut ended = None;
+    while ended.is_none() && t0.elapsed() < HANG {
+        ended = keyless.try_wait().unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    if ended.is_none() {
+        let _ = keyless.kill();
+        let _ = keyless.wait();
+    }
+    if alive(job) {
+        // SAFETY: clean up the orphan this test caused.
+        unsafe { libc::kill(job, libc::SIGKILL) };
+    }
+    assert!(
+        out.join("term").exists(),
+        "the TERM sent to keyless never reached the leftover job"
+    );
+    assert!(ended.is_some(), "keyless kept waiting after TERM");
+}

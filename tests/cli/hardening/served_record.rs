@@ -92,3 +92,27 @@ fn no_record_in_a_cache_directory_the_cache_refuses() {
         "the record was rewritten"
     );
 }
+
+/// The record's lock file is not created in a cache directory that fails
+/// the cache's checks either: the lock was taken before the directory was
+/// judged, leaving `<record>.lock` in a directory another user may own.
+#[test]
+fn no_record_lock_in_a_cache_directory_the_cache_refuses() {
+    let fake = Fake::start(|_, _| Reply::token("sk-ant-oat01-lock_abcdefghijklmnop", 600));
+    let (env, _file) = env_with_file_source(&fake.url);
+    let real = env.path("real-cache");
+    std::fs::create_dir_all(&real).unwrap();
+    let _ = std::fs::remove_dir_all(env.cache_dir());
+    std::os::unix::fs::symlink(&real, env.cache_dir()).unwrap();
+    helper_call(&env).success();
+    let planted: Vec<_> = std::fs::read_dir(&real)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".served"))
+        .collect();
+    assert!(
+        planted.is_empty(),
+        "written in the refused directory: {planted:?}"
+    );
+}
