@@ -38,7 +38,8 @@ pub struct Shared {
     /// The real API base, without a trailing slash (`https://api.anthropic.com`,
     /// `https://api.openai.com/v1`).
     pub upstream: url::Url,
-    pub headers: &'static [(&'static str, &'static str)],
+    /// The provider's headers for OAuth tokens, parsed once.
+    pub headers: Vec<(HeaderName, HeaderValue)>,
     pub client: ApiClient,
     pub tokens: Tokens,
 }
@@ -57,7 +58,11 @@ impl Shared {
             port,
             capability,
             upstream,
-            headers: target.api_headers(),
+            headers: target
+                .api_headers()
+                .iter()
+                .map(|(n, v)| (HeaderName::from_static(n), HeaderValue::from_static(v)))
+                .collect(),
             client,
             tokens,
         }
@@ -87,13 +92,14 @@ pub async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>, conn: Co
             crate::redact::terminal(req.uri().path())
         ));
     }
-    let target = match target_uri(path, req.uri().query()) {
-        Some(u) => u,
-        None => return Refusal::Path.respond(p, None),
-    };
     let (mut parts, body) = req.into_parts();
-    outgoing_headers(&mut parts.headers, shared.headers);
-    parts.uri = target;
+    if let Some(path) = path {
+        match target_uri(path, parts.uri.query()) {
+            Some(u) => parts.uri = u,
+            None => return Refusal::Path.respond(p, None),
+        }
+    }
+    outgoing_headers(&mut parts.headers, &shared.headers);
     let held = match hold(body).await {
         Ok(h) => h,
         Err(why) => return Refusal::Upstream.respond(p, Some(&why)),
@@ -177,13 +183,14 @@ fn target_uri(path: String, query: Option<&str>) -> Option<Uri> {
 }
 
 /// The gate: the listener's `Host`, the capability (the connection is
-/// then the child's), and the upstream path of an API path.
+/// then the child's), and the upstream path of an API path (None: the
+/// request's own, whose URI is then sent as it is).
 #[cfg(not(feature = "bench-no-gate"))]
 fn check(
     shared: &Shared,
     req: &hyper::Request<Incoming>,
     conn: &Conn,
-) -> Result<String, Box<Response>> {
+) -> Result<Option<String>, Box<Response>> {
     let p = shared.provider;
     if !gate::host_is_ours(req.headers(), shared.port) {
         return Err(Box::new(closing(Refusal::Host.respond(p, None))));
@@ -192,16 +199,23 @@ fn check(
         return Err(Box::new(closing(Refusal::Capability.respond(p, None))));
     }
     conn.prove();
-    gate::upstream_path(req.uri().path(), shared.upstream.path())
-        .ok_or_else(|| Box::new(Refusal::Path.respond(p, None)))
+    match gate::upstream_path(req.uri().path(), shared.upstream.path()) {
+        Some(std::borrow::Cow::Borrowed(_)) => Ok(None),
+        Some(std::borrow::Cow::Owned(path)) => Ok(Some(path)),
+        None => Err(Box::new(Refusal::Path.respond(p, None))),
+    }
 }
 
 /// bench.sh's build only, to measure what the gate costs: every request
 /// passes, its path unchanged (the bench's API base has no path).
 #[cfg(feature = "bench-no-gate")]
-fn check(_: &Shared, req: &hyper::Request<Incoming>, conn: &Conn) -> Result<String, Box<Response>> {
+fn check(
+    _: &Shared,
+    _: &hyper::Request<Incoming>,
+    conn: &Conn,
+) -> Result<Option<String>, Box<Response>> {
     conn.prove();
-    Ok(req.uri().path().to_string())
+    Ok(None)
 }
 
 /// A refusal to someone without the capability closes the connection:
@@ -216,31 +230,33 @@ fn closing(mut r: Response) -> Response {
 /// `Host`, plus the provider's headers for OAuth tokens: `anthropic-beta`
 /// values are merged into the client's, others are added when absent.
 /// Changed in place (no copy of what stays).
-fn outgoing_headers(h: &mut HeaderMap, extra: &[(&'static str, &'static str)]) {
+fn outgoing_headers(h: &mut HeaderMap, extra: &[(HeaderName, HeaderValue)]) {
+    use axum::http::header::Entry;
     strip(h);
     for (name, value) in extra {
-        let name = HeaderName::from_static(name);
-        if name == "anthropic-beta" {
-            if !h.contains_key(&name) {
-                h.insert(name, HeaderValue::from_static(value));
+        let mut present = match h.entry(name.clone()) {
+            Entry::Vacant(e) => {
+                e.insert(value.clone());
                 continue;
             }
-            let mut values: Vec<String> = h
-                .get_all(&name)
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .flat_map(|v| v.split(','))
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-                .collect();
-            if !values.iter().any(|v| v == value) {
-                values.push(value.to_string());
-            }
-            if let Ok(v) = HeaderValue::from_str(&values.join(",")) {
-                h.insert(name, v);
-            }
-        } else if !h.contains_key(&name) {
-            h.insert(name, HeaderValue::from_static(value));
+            Entry::Occupied(e) => e,
+        };
+        if name != "anthropic-beta" {
+            continue; // the client's own wins
+        }
+        let Ok(want) = value.to_str() else { continue };
+        let mut values: Vec<String> = present
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+            .collect();
+        if !values.iter().any(|v| v == want) {
+            values.push(want.to_string());
+        }
+        if let Ok(v) = HeaderValue::from_str(&values.join(",")) {
+            present.insert(v);
         }
     }
 }
@@ -254,21 +270,23 @@ fn strip(h: &mut HeaderMap) {
 }
 
 fn dropped(name: &HeaderName) -> bool {
-    const HOP: [&str; 9] = [
-        "connection",
-        "keep-alive",
-        "proxy-authenticate",
-        "proxy-authorization",
-        "proxy-connection",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-    ];
-    name == header::HOST
-        || name == header::AUTHORIZATION
-        || name == "x-api-key"
-        || HOP.contains(&name.as_str())
+    // One match on the name (a jump on its length, then one comparison):
+    // this runs for every header of every request and response.
+    matches!(
+        name.as_str(),
+        "host"
+            | "authorization"
+            | "x-api-key"
+            | "connection"
+            | "keep-alive"
+            | "proxy-authenticate"
+            | "proxy-authorization"
+            | "proxy-connection"
+            | "te"
+            | "trailer"
+            | "transfer-encoding"
+            | "upgrade"
+    )
 }
 
 enum Held {
@@ -395,7 +413,8 @@ mod tests {
         let extra = [
             ("anthropic-version", "2023-06-01"),
             ("anthropic-beta", "oauth-2025-04-20"),
-        ];
+        ]
+        .map(|(n, v)| (HeaderName::from_static(n), HeaderValue::from_static(v)));
         let mut out = h.clone();
         outgoing_headers(&mut out, &extra);
         for gone in ["authorization", "x-api-key", "host", "connection"] {

@@ -4,7 +4,9 @@
 //! Refusals answer in the provider's error shape, so SDKs show them as
 //! they would the API's own.
 
-use axum::http::{HeaderMap, StatusCode, header};
+use std::borrow::Cow;
+
+use axum::http::{HeaderMap, HeaderName, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use subtle::ConstantTimeEq;
 
@@ -58,7 +60,9 @@ impl Capability {
             }
             seen = true;
         }
-        for v in headers.get_all("x-api-key") {
+        // A constant: no name parsed per request.
+        const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
+        for v in headers.get_all(X_API_KEY) {
             match v.to_str() {
                 Ok(k) if self.matches(k.trim()) => seen = true,
                 _ => return false,
@@ -100,8 +104,9 @@ pub fn host_is_ours(headers: &HeaderMap, port: u16) -> bool {
 
 /// The upstream path for a request path, or None when it is not one of
 /// the provider's API paths. `base_path` is the upstream base's own path
-/// ("" for Anthropic's host, "/v1" for OpenAI's `…/v1`).
-pub fn upstream_path(path: &str, base_path: &str) -> Option<String> {
+/// ("" for Anthropic's host, "/v1" for OpenAI's `…/v1`). Borrowed when it
+/// is the request's own (those two bases): nothing to build per request.
+pub fn upstream_path<'a>(path: &'a str, base_path: &str) -> Option<Cow<'a, str>> {
     let rest = path.strip_prefix("/v1/")?;
     // No dot segments, encoded or not, and no empty segments: the path
     // must stay below /v1 whatever the upstream normalises.
@@ -114,10 +119,12 @@ pub fn upstream_path(path: &str, base_path: &str) -> Option<String> {
         return None;
     }
     let base = base_path.trim_end_matches('/');
-    Some(if base.ends_with("/v1") {
-        format!("{base}/{rest}")
+    Some(if base.is_empty() || base == "/v1" {
+        Cow::Borrowed(path)
+    } else if base.ends_with("/v1") {
+        Cow::Owned(format!("{base}/{rest}"))
     } else {
-        format!("{base}/v1/{rest}")
+        Cow::Owned(format!("{base}/v1/{rest}"))
     })
 }
 
