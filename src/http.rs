@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 pub mod api;
 mod body;
 mod env_proxy;
+mod h2conn;
 pub mod pool;
 
 use env_proxy::env_proxies;

@@ -121,7 +121,7 @@ impl Body for ReqBody {
 /// HTTP/1.1 connection goes back to the pool as soon as its end is read
 /// (and its request's end sent, if that streams).
 pub struct ApiBody {
-    inner: Incoming,
+    inner: Inner,
     back: Option<(http1::SendRequest<ReqBody>, Arc<Pool>)>,
     handoff: Option<Arc<Handoff>>,
     /// Armed when a frame is awaited; moved on only when it fires.
@@ -141,7 +141,7 @@ impl ApiBody {
         started: Instant,
     ) -> Self {
         let mut b = ApiBody {
-            inner,
+            inner: Inner::H1(inner),
             back,
             handoff,
             timer: None,
@@ -152,6 +152,18 @@ impl ApiBody {
             b.give_back();
         }
         b
+    }
+
+    /// The body of an HTTP/2 response, for a call that started at `started`.
+    pub(super) fn h2(inner: h2::RecvStream, started: Instant) -> Self {
+        ApiBody {
+            inner: Inner::H2(inner),
+            back: None,
+            handoff: None,
+            timer: None,
+            last: Instant::now(),
+            started,
+        }
     }
 
     fn give_back(&mut self) {
@@ -173,7 +185,7 @@ impl Body for ApiBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         let this = &mut *self;
-        match Pin::new(&mut this.inner).poll_frame(cx) {
+        match this.inner.poll_frame(cx) {
             Poll::Ready(Some(Ok(f))) => {
                 this.last = Instant::now();
                 if this.inner.is_end_stream() {
@@ -187,7 +199,7 @@ impl Body for ApiBody {
             }
             Poll::Ready(Some(Err(e))) => {
                 this.back = None;
-                return Poll::Ready(Some(Err(e.into())));
+                return Poll::Ready(Some(Err(e)));
             }
             Poll::Pending => {}
         }
@@ -219,5 +231,48 @@ impl Body for ApiBody {
 
     fn size_hint(&self) -> SizeHint {
         self.inner.size_hint()
+    }
+}
+
+/// A response body as the API's connection delivers it.
+enum Inner {
+    H1(Incoming),
+    H2(h2::RecvStream),
+}
+
+impl Inner {
+    fn poll_frame(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let s = match self {
+            Inner::H1(b) => return Pin::new(b).poll_frame(cx).map_err(Into::into),
+            Inner::H2(s) => s,
+        };
+        match ready!(s.poll_data(cx)) {
+            Some(Ok(data)) => {
+                // Read: the API may send as much again.
+                let _ = s.flow_control().release_capacity(data.len());
+                Poll::Ready(Some(Ok(Frame::data(data))))
+            }
+            Some(Err(e)) => Poll::Ready(Some(Err(e.into()))),
+            None => match ready!(s.poll_trailers(cx)) {
+                Ok(Some(t)) => Poll::Ready(Some(Ok(Frame::trailers(t)))),
+                Ok(None) => Poll::Ready(None),
+                Err(e) => Poll::Ready(Some(Err(e.into()))),
+            },
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            Inner::H1(b) => b.is_end_stream(),
+            Inner::H2(s) => s.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            Inner::H1(b) => b.size_hint(),
+            // The Content-Length header, if any, is passed on as it is.
+            Inner::H2(_) => SizeHint::default(),
+        }
     }
 }

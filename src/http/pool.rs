@@ -13,7 +13,9 @@
 //!   client's next request had arrived and opened a 65th connection under
 //!   64 concurrent calls.)
 //! - HTTP/2 (the API chose `h2` in ALPN): one connection, every call a
-//!   stream on it; a replacement is opened by one call at a time.
+//!   stream on it; a replacement is opened by one call at a time. The
+//!   calls use the h2 crate themselves, each in its own task (hyper's h2
+//!   client relayed each through its dispatcher and spawned a task per call).
 //! - Until the first connection has told which protocol the API speaks,
 //!   calls open connections one at a time (each waits for a TCP and TLS
 //!   handshake, not for an answer).
@@ -26,9 +28,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use axum::http::{HeaderValue, Request, Response, Uri, header, uri};
+use hyper::body::Body as _;
 use hyper::body::Incoming;
-use hyper::client::conn::{http1, http2};
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper::client::conn::http1;
+use hyper_util::rt::TokioIo;
 
 use super::api::{API_READ_TIMEOUT, IDLE};
 
@@ -40,6 +43,7 @@ const ATTEMPTS: usize = 4;
 const READY_TIMEOUT: Duration = Duration::from_secs(5);
 use super::body::Handoff;
 pub use super::body::{ApiBody, ReqBody};
+use super::h2conn::{H2, send_body};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Proto {
@@ -52,7 +56,7 @@ struct State {
     proto: Proto,
     /// Idle HTTP/1.1 connections, the most recently used last.
     idle: Vec<(http1::SendRequest<ReqBody>, Instant)>,
-    h2: Option<http2::SendRequest<ReqBody>>,
+    h2: Option<H2>,
 }
 
 /// The connections to one API origin.
@@ -75,7 +79,7 @@ pub struct Pool {
 
 enum Conn {
     H1(http1::SendRequest<ReqBody>),
-    H2(http2::SendRequest<ReqBody>),
+    H2(H2),
 }
 
 /// Why a call got no response.
@@ -85,7 +89,7 @@ pub struct Failed {
 }
 
 impl Failed {
-    fn new(e: impl std::fmt::Display) -> Self {
+    pub(super) fn new(e: impl std::fmt::Display) -> Self {
         Failed {
             timed_out: false,
             reason: e.to_string(),
@@ -198,11 +202,11 @@ impl Pool {
                         Err(e) => e,
                     }
                 }
-                Conn::H2(mut s) => {
-                    if s.ready().await.is_err() {
+                Conn::H2(h) => {
+                    let Ok(mut s) = h.send.ready().await else {
                         self.state().h2 = None;
-                        continue;
-                    }
+                        continue; // the connection ended: the request never left
+                    };
                     let mut parts = uri::Parts::default();
                     parts.scheme = Some(self.scheme.clone());
                     parts.authority = Some(self.authority.clone());
@@ -210,10 +214,23 @@ impl Pool {
                     *req.uri_mut() = Uri::from_parts(parts).map_err(Failed::new)?;
                     req.headers_mut().remove(header::HOST);
                     *req.version_mut() = axum::http::Version::HTTP_2;
-                    match wait(s.try_send_request(req)).await? {
-                        Ok(r) => return Ok(self.body(r, None, None, started)),
-                        Err(e) => e,
-                    }
+                    let (head, body) = req.into_parts();
+                    // A held body that is empty ends the stream with the head.
+                    let eos = match &body {
+                        ReqBody::Held(b) => b.as_ref().is_none_or(|b| b.is_empty()),
+                        _ => body.is_end_stream(),
+                    };
+                    let (response, tx) = match s.send_request(Request::from_parts(head, ()), eos) {
+                        Ok(sent) => sent,
+                        Err(e) => {
+                            // Going away: the next call opens a new connection.
+                            self.state().h2 = None;
+                            return Err(Failed::new(e));
+                        }
+                    };
+                    send_body(body, tx);
+                    let r = wait(response).await?.map_err(Failed::new)?;
+                    return Ok(r.map(|inner| ApiBody::h2(inner, started)));
                 }
             };
             let mut sent = sent;
@@ -270,9 +287,9 @@ impl Pool {
             let mut st = self.state();
             match &c {
                 Conn::H1(_) => st.proto = Proto::Http1,
-                Conn::H2(s) => {
+                Conn::H2(h) => {
                     st.proto = Proto::Http2;
-                    st.h2 = Some(s.clone());
+                    st.h2 = Some(h.clone());
                 }
             }
             return Ok(c);
@@ -283,7 +300,7 @@ impl Pool {
         match st.proto {
             Proto::Unknown => None,
             Proto::Http2 => match &st.h2 {
-                Some(s) if !s.is_closed() => Some(Conn::H2(s.clone())),
+                Some(h) if !h.is_closed() => Some(Conn::H2(h.clone())),
                 _ => {
                     st.h2 = None;
                     None
@@ -318,16 +335,7 @@ impl Pool {
         };
         let stream = tls.connect(name.clone(), tcp).await.map_err(Failed::new)?;
         if stream.get_ref().1.alpn_protocol() == Some(b"h2") {
-            let (send, conn) = http2::Builder::new(TokioExecutor::new())
-                .timer(TokioTimer::new())
-                .adaptive_window(true)
-                .keep_alive_interval(Duration::from_secs(30))
-                .keep_alive_timeout(Duration::from_secs(20))
-                .handshake(TokioIo::new(stream))
-                .await
-                .map_err(|e| Failed::new(root(&e)))?;
-            tokio::spawn(conn);
-            Ok(Conn::H2(send))
+            H2::handshake(stream).await.map(Conn::H2)
         } else {
             h1(TokioIo::new(stream)).await
         }

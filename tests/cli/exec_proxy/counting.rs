@@ -115,13 +115,27 @@ async fn answer(
     pause: Duration,
 ) -> Result<hyper::Response<axum::body::Body>, Infallible> {
     let version = req.version();
-    let _ = axum::body::to_bytes(axum::body::Body::new(req.into_body()), 1 << 20).await;
+    let echo = req.uri().path().ends_with("/echo");
+    // Read to the end, counting (any size: nothing is kept).
+    let mut body = req.into_body();
+    let mut len = 0usize;
+    while let Some(Ok(frame)) =
+        std::future::poll_fn(|cx| hyper::body::Body::poll_frame(std::pin::Pin::new(&mut body), cx))
+            .await
+    {
+        len += frame.data_ref().map_or(0, |d| d.len());
+    }
     if !pause.is_zero() {
         tokio::time::sleep(pause).await;
     }
     seen.lock().unwrap().push(version);
+    // `/echo`: how many body bytes arrived.
+    let reply = match echo {
+        true => Bytes::from(format!("{{\"len\":{len}}}")),
+        false => Bytes::from_static(b"{\"ok\":true}"),
+    };
     Ok(hyper::Response::builder()
         .header("content-type", "application/json")
-        .body(axum::body::Body::from(Bytes::from_static(b"{\"ok\":true}")))
+        .body(axum::body::Body::from(reply))
         .unwrap())
 }

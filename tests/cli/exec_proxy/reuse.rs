@@ -136,3 +136,41 @@ fn sixty_four_concurrent_calls_to_an_h2_api_share_at_most_two_connections() {
     );
     assert_eq!(run.stop(0).0, 0);
 }
+
+/// Over HTTP/2 (the proxy drives the h2 crate itself), bodies pass whole
+/// both ways: an upload past the 32 MiB keyless holds streams through as
+/// the window opens, and the API's answer reaches the client with its
+/// Content-Length.
+#[test]
+fn bodies_pass_whole_both_ways_over_h2() {
+    let up = Upstream::start(600);
+    let api = Counting::tls();
+    let (_env, run) = start(&up, &api);
+    let (rt, c) = client();
+    let echo = format!("{}/echo", run.var("OPENAI_BASE_URL"));
+    let cap = run.var("OPENAI_API_KEY").to_string();
+    for size in [0usize, 5, 1 << 20, 40 << 20] {
+        let (status, length, body) = rt.block_on(async {
+            let r = c
+                .post(&echo)
+                .bearer_auth(&cap)
+                .body(vec![b'x'; size])
+                .send()
+                .await
+                .unwrap();
+            let length = r.headers().get("content-length").cloned();
+            (r.status(), length, r.text().await.unwrap())
+        });
+        assert_eq!(status, 200, "{size}: {body}");
+        assert_eq!(body, format!("{{\"len\":{size}}}"), "{size} bytes sent");
+        let length = length.expect("the API's Content-Length is passed on");
+        assert_eq!(length.to_str().unwrap(), body.len().to_string());
+    }
+    assert!(
+        api.versions().iter().all(|v| *v == hyper::Version::HTTP_2),
+        "{:?}",
+        api.versions()
+    );
+    assert_eq!(api.connections(), 1);
+    assert_eq!(run.stop(0).0, 0);
+}

@@ -1,0 +1,131 @@
+//! `exec --proxy`'s HTTP/2 connection to an API that chose `h2` in ALPN
+//! ([`super::pool`]), driven with the h2 crate directly: each call opens
+//! its stream from its own task (hyper's h2 client relayed every call
+//! through its dispatcher and spawned a task per call: 74k instructions
+//! per call against 43k over HTTP/1.1, issue 21).
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use hyper::body::Body as _;
+
+use super::pool::{Failed, ReqBody};
+
+/// The HTTP/2 connection: its handle for new streams, and whether its
+/// driver has ended.
+#[derive(Clone)]
+pub(super) struct H2 {
+    pub(super) send: h2::client::SendRequest<Bytes>,
+    closed: Arc<AtomicBool>,
+}
+
+/// HTTP/2 flow-control windows for what the API sends: a stream's, and
+/// the connection's (bounding what all streams together may have buffered
+/// before the client reads it).
+const STREAM_WINDOW: u32 = 1 << 20;
+const CONNECTION_WINDOW: u32 = 4 << 20;
+
+impl H2 {
+    /// The HTTP/2 handshake on `io`, and a task that drives the
+    /// connection and pings it while it is open.
+    pub(super) async fn handshake<T>(io: T) -> Result<Self, Failed>
+    where
+        T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        let (send, mut conn) = h2::client::Builder::new()
+            .initial_window_size(STREAM_WINDOW)
+            .initial_connection_window_size(CONNECTION_WINDOW)
+            .handshake::<_, Bytes>(io)
+            .await
+            .map_err(Failed::new)?;
+        let closed = Arc::new(AtomicBool::new(false));
+        let (ended, pings) = (closed.clone(), conn.ping_pong());
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = &mut conn => {}
+                _ = keep_alive(pings) => {}
+            }
+            ended.store(true, Ordering::Relaxed);
+        });
+        Ok(H2 { send, closed })
+    }
+
+    pub(super) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Relaxed)
+    }
+}
+
+/// Ping the HTTP/2 connection every 30 s; returns when one is not
+/// answered within 20 s (the connection is then dropped).
+async fn keep_alive(pings: Option<h2::PingPong>) {
+    let Some(mut p) = pings else {
+        return std::future::pending().await;
+    };
+    loop {
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        if p.send_ping(h2::Ping::opaque()).is_err() {
+            return;
+        }
+        let pong = std::future::poll_fn(|cx| p.poll_pong(cx));
+        if !matches!(
+            tokio::time::timeout(Duration::from_secs(20), pong).await,
+            Ok(Ok(_))
+        ) {
+            return;
+        }
+    }
+}
+
+/// Send a request body on its HTTP/2 stream: one held in full at once (h2
+/// buffers what the window does not take yet), one that streams from a
+/// task of its own that reads the client only as the window opens.
+pub(super) fn send_body(body: ReqBody, mut tx: h2::SendStream<Bytes>) {
+    match body {
+        ReqBody::Held(Some(b)) if !b.is_empty() => {
+            let _ = tx.send_data(b, true);
+        }
+        ReqBody::Held(_) => {}
+        streaming => {
+            tokio::spawn(pipe(streaming, tx));
+        }
+    }
+}
+
+async fn pipe(mut body: ReqBody, mut tx: h2::SendStream<Bytes>) {
+    loop {
+        tx.reserve_capacity(1);
+        if !matches!(
+            std::future::poll_fn(|cx| tx.poll_capacity(cx)).await,
+            Some(Ok(_))
+        ) {
+            return; // reset, or the connection ended
+        }
+        match std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
+            None => {
+                let _ = tx.send_data(Bytes::new(), true);
+                return;
+            }
+            Some(Err(_)) => {
+                tx.send_reset(h2::Reason::CANCEL);
+                return;
+            }
+            Some(Ok(frame)) => match frame.into_data() {
+                Ok(data) => {
+                    let end = body.is_end_stream();
+                    if tx.send_data(data, end).is_err() || end {
+                        return;
+                    }
+                }
+                Err(frame) => {
+                    if let Ok(trailers) = frame.into_trailers() {
+                        let _ = tx.send_trailers(trailers);
+                        return;
+                    }
+                }
+            },
+        }
+    }
+}
