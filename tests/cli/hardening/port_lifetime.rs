@@ -26,7 +26,7 @@ fn wait_for(p: &std::path::Path) -> String {
         {
             return s;
         }
-        assert!(t0.elapsed() < Duration::from_secs(20), "no {}", p.display());
+        assert!(t0.elapsed() < HANG, "no {}", p.display());
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -127,7 +127,7 @@ fn wait_for_env(p: &std::path::Path) -> String {
         if let Ok(s) = std::fs::read_to_string(p) {
             return s;
         }
-        assert!(t0.elapsed() < Duration::from_secs(20), "no {}", p.display());
+        assert!(t0.elapsed() < HANG, "no {}", p.display());
         std::thread::sleep(Duration::from_millis(20));
     }
 }
