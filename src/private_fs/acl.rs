@@ -86,6 +86,13 @@ pub const TRUSTED_INSTALLER: &str =
 /// denies do not count). Unlike [`judge`], the current user is nobody
 /// special: an administrator's file, not one of the user's own.
 pub fn judge_machine(owner: &str, dacl: Option<&[Ace]>) -> Result<(), Unsafe> {
+    judge_system(owner, dacl, WRITE_RIGHTS)
+}
+
+/// The system's: Administrators, SYSTEM or TrustedInstaller own it, and
+/// no one else is allowed any of `rights` (inherit-only entries and denies
+/// do not count).
+fn judge_system(owner: &str, dacl: Option<&[Ace]>, rights: u32) -> Result<(), Unsafe> {
     let system = |sid: &str| TRUSTED.contains(&sid) || sid == TRUSTED_INSTALLER;
     if !system(owner) {
         return Err(Unsafe::NotOwned);
@@ -98,7 +105,7 @@ pub fn judge_machine(owner: &str, dacl: Option<&[Ace]>) -> Result<(), Unsafe> {
     };
     match dacl
         .iter()
-        .find(|a| a.allow && !a.inherit_only && !system(&a.sid) && a.mask & WRITE_RIGHTS != 0)
+        .find(|a| a.allow && !a.inherit_only && !system(&a.sid) && a.mask & rights != 0)
     {
         Some(a) => Err(Unsafe::Shared {
             who: sid_name(&a.sid),
@@ -106,6 +113,21 @@ pub fn judge_machine(owner: &str, dacl: Option<&[Ace]>) -> Result<(), Unsafe> {
         }),
         None => Ok(()),
     }
+}
+
+/// Rights on a folder that let their holder remove, rename or replace
+/// what it holds, or the folder itself: FILE_DELETE_CHILD, DELETE,
+/// WRITE_DAC, WRITE_OWNER, GENERIC_ALL. Creating entries (FILE_ADD_FILE,
+/// FILE_ADD_SUBDIRECTORY, which ProgramData gives Users on the folders
+/// below it) is not one: what a user creates is the user's, and refused.
+pub const FOLDER_REPLACE_RIGHTS: u32 = 0x40 | 0x1_0000 | 0x4_0000 | 0x8_0000 | 0x1000_0000;
+
+/// Judge the folder of a machine-wide file (the managed configuration's
+/// `%ProgramData%\keyless`), as Unix judges its directory: the system's
+/// only when Administrators, SYSTEM or TrustedInstaller own it and no one
+/// else may remove or replace what it holds ([`FOLDER_REPLACE_RIGHTS`]).
+pub fn judge_machine_folder(owner: &str, dacl: Option<&[Ace]>) -> Result<(), Unsafe> {
+    judge_system(owner, dacl, FOLDER_REPLACE_RIGHTS)
 }
 
 /// A SID as a person reads it: the well-known groups by name.
@@ -261,5 +283,53 @@ mod tests {
             judge_machine(admins, None),
             Err(Unsafe::Shared { write: true, .. })
         ));
+    }
+
+    /// The managed file's folder (review: a user who made
+    /// `%ProgramData%\keyless` could later delete the administrator's
+    /// file in it, and keyless took the policy for absent, silently).
+    /// ProgramData's defaults for a folder an administrator made (Users
+    /// may read and create entries; CREATOR OWNER inherit-only) pass; a
+    /// folder the user made, or where others may delete, rename or
+    /// re-permission, does not.
+    #[test]
+    fn a_machine_folder_is_owned_by_the_system_and_emptied_by_it_alone() {
+        let admins = "S-1-5-32-544";
+        let users = "S-1-5-32-545";
+        let defaults = [
+            allow("S-1-5-18", FULL),
+            allow(admins, FULL),
+            allow(users, 0x12_00A9),
+            allow(users, 0x116),
+            Ace {
+                allow: true,
+                sid: "S-1-3-0".into(),
+                mask: FULL,
+                inherit_only: true,
+            },
+        ];
+        assert_eq!(judge_machine_folder(admins, Some(&defaults)), Ok(()));
+        assert_eq!(judge_machine_folder("S-1-5-18", Some(&defaults)), Ok(()));
+        assert_eq!(
+            judge_machine_folder(ME, Some(&defaults)),
+            Err(Unsafe::NotOwned),
+            "the folder a user made before the administrator placed the file"
+        );
+        for (sid, mask) in [
+            (users, 0x40),
+            (ME, 0x1_0000),
+            ("S-1-1-0", 0x4_0000),
+            ("S-1-5-11", 0x1000_0000),
+        ] {
+            let dacl = [allow(admins, FULL), allow(sid, mask)];
+            assert!(
+                matches!(
+                    judge_machine_folder(admins, Some(&dacl)),
+                    Err(Unsafe::Shared { write: true, .. })
+                ),
+                "{sid} {mask:#x}"
+            );
+        }
+        assert!(judge_machine_folder(admins, None).is_err());
     }
 }

@@ -36,9 +36,10 @@ fn check_acl(_path: &Path, _forbidden: u32) -> Result<(), Unsafe> {
 }
 #[cfg(windows)]
 use windows::check as check_acl;
-/// A machine-wide file's owner and DACL, judged by [`acl::judge_machine`].
+/// A machine-wide file's (by its handle) and its folder's owner and DACL,
+/// judged by [`acl::judge_machine`] and [`acl::judge_machine_folder`].
 #[cfg(windows)]
-pub use windows::machine_owned;
+pub use windows::{machine_owned, machine_owned_folder};
 
 /// [`check`] plus, on Windows, the path's owner and DACL judged like a mode
 /// (`forbidden` 0o022: no other account may change it; 0o077: nor read it).

@@ -16,7 +16,7 @@ use std::path::Path;
 
 use windows_sys::Win32::Foundation::{CloseHandle, ERROR_SUCCESS, HANDLE, LocalFree};
 use windows_sys::Win32::Security::Authorization::{
-    ConvertSidToStringSidW, EXPLICIT_ACCESS_W, GetNamedSecurityInfoW, SE_FILE_OBJECT, SET_ACCESS,
+    ConvertSidToStringSidW, EXPLICIT_ACCESS_W, GetSecurityInfo, SE_FILE_OBJECT, SET_ACCESS,
     SetEntriesInAclW, SetNamedSecurityInfoW, TRUSTEE_IS_SID, TRUSTEE_IS_USER, TRUSTEE_W,
 };
 use windows_sys::Win32::Security::{
@@ -151,26 +151,42 @@ pub fn check(path: &Path, forbidden: u32) -> Result<(), Unsafe> {
     acl::judge(&owner, entries.as_deref(), &me, forbidden)
 }
 
-/// Judge a machine-wide file's owner and DACL ([`acl::judge_machine`]).
-/// Under Wine, whose descriptors are made up, a file is the system's.
-pub fn machine_owned(path: &Path) -> Result<(), Unsafe> {
+/// Judge a machine-wide file's owner and DACL ([`acl::judge_machine`]),
+/// read from the open handle (the file judged is the file read, whatever
+/// happens to its name meanwhile). Under Wine, whose descriptors are made
+/// up, a file is the system's.
+pub fn machine_owned(file: &std::fs::File) -> Result<(), Unsafe> {
     if under_wine() {
         return Ok(());
     }
-    let (owner, entries) = descriptor(path)?;
+    use std::os::windows::io::AsRawHandle;
+    let (owner, entries) = handle_descriptor(file.as_raw_handle())?;
     acl::judge_machine(&owner, entries.as_deref())
 }
 
-/// `path`'s owner SID and DACL entries (None: a NULL DACL).
-fn descriptor(path: &Path) -> Result<(String, Option<Vec<Ace>>), Unsafe> {
+/// Judge the folder of a machine-wide file ([`acl::judge_machine_folder`]),
+/// by a handle to the folder itself (a link is judged as the link). Under
+/// Wine, the system's.
+pub fn machine_owned_folder(dir: &Path) -> Result<(), Unsafe> {
+    if under_wine() {
+        return Ok(());
+    }
+    let (owner, entries) = descriptor(dir)?;
+    acl::judge_machine_folder(&owner, entries.as_deref())
+}
+
+/// The owner SID and DACL entries of an open file or folder.
+fn handle_descriptor(
+    h: std::os::windows::io::RawHandle,
+) -> Result<(String, Option<Vec<Ace>>), Unsafe> {
     let mut owner: PSID = std::ptr::null_mut();
     let mut dacl: *mut ACL = std::ptr::null_mut();
     let mut sd: PSECURITY_DESCRIPTOR = std::ptr::null_mut();
-    // SAFETY: out-pointers into the descriptor, freed with LocalFree after
-    // the entries are copied out.
-    unsafe {
-        let r = GetNamedSecurityInfoW(
-            wide(path).as_ptr(),
+    // SAFETY: a handle the caller keeps open; out-pointers into the
+    // descriptor, freed with LocalFree after the entries are copied out.
+    let r = unsafe {
+        GetSecurityInfo(
+            h as HANDLE,
             SE_FILE_OBJECT,
             OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION,
             &mut owner,
@@ -178,15 +194,44 @@ fn descriptor(path: &Path) -> Result<(String, Option<Vec<Ace>>), Unsafe> {
             &mut dacl,
             std::ptr::null_mut(),
             &mut sd,
-        );
-        if r != ERROR_SUCCESS {
-            return Err(Unsafe::NotOwned);
-        }
-        let owner_sid = sid_string(owner).unwrap_or_default();
-        let entries = (!dacl.is_null()).then(|| aces(dacl));
-        LocalFree(sd.cast());
-        Ok((owner_sid, entries))
+        )
+    };
+    if r != ERROR_SUCCESS {
+        return Err(Unsafe::NotOwned);
     }
+    // SAFETY: as above.
+    unsafe { Ok(copy_out(owner, dacl, sd)) }
+}
+
+/// `path`'s owner SID and DACL entries (None: a NULL DACL), read from a
+/// handle to the file or folder itself (a link is read as the link). One
+/// that cannot be opened or read is refused as not owned.
+fn descriptor(path: &Path) -> Result<(String, Option<Vec<Ace>>), Unsafe> {
+    use std::os::windows::fs::OpenOptionsExt;
+    use std::os::windows::io::AsRawHandle;
+    use windows_sys::Win32::Storage::FileSystem::{
+        FILE_FLAG_BACKUP_SEMANTICS, FILE_FLAG_OPEN_REPARSE_POINT, READ_CONTROL,
+    };
+    let f = std::fs::OpenOptions::new()
+        .access_mode(READ_CONTROL)
+        .custom_flags(FILE_FLAG_BACKUP_SEMANTICS | FILE_FLAG_OPEN_REPARSE_POINT)
+        .open(path)
+        .map_err(|_| Unsafe::NotOwned)?;
+    handle_descriptor(f.as_raw_handle())
+}
+
+/// The owner and entries of a descriptor Win32 returned; frees it.
+unsafe fn copy_out(
+    owner: PSID,
+    dacl: *mut ACL,
+    sd: PSECURITY_DESCRIPTOR,
+) -> (String, Option<Vec<Ace>>) {
+    let owner_sid = sid_string(owner).unwrap_or_default();
+    // SAFETY (caller): dacl is null or a valid ACL inside `sd`.
+    let entries = (!dacl.is_null()).then(|| unsafe { aces(dacl) });
+    // SAFETY: `sd` was allocated by Win32 for LocalFree.
+    unsafe { LocalFree(sd.cast()) };
+    (owner_sid, entries)
 }
 
 /// The entries of a DACL; unknown ACE types count as allowing everything to

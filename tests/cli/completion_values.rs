@@ -273,6 +273,7 @@ fn zsh_completes_profile_names_and_identity_sources() {
         "keyless --profile ",
         "keyless credential --profile ",
         "keyless profile use ",
+        "keyless --profile work profile use ",
         "keyless profile show ",
         "keyless profile rm ",
         "keyless profile rename ",

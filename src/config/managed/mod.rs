@@ -109,18 +109,45 @@ pub fn current() -> Result<Option<&'static Managed>> {
     }
 }
 
+/// What a platform's `read_trusted` found at the managed path.
+enum Read {
+    Missing,
+    Untrusted(String),
+    Data(Vec<u8>),
+    /// The system's, by the rule, but this user may not read it: the
+    /// policy stands all the same, so the caller fails closed. (Unix only:
+    /// on Windows a user may create files in ProgramData's folders.)
+    #[cfg_attr(windows, allow(dead_code))]
+    Unreadable {
+        message: String,
+        hint: String,
+    },
+}
+
+/// The content of the judged, open managed file, at most `max` bytes.
+fn read_bounded(mut file: std::fs::File, path: &Path, max: u64) -> Read {
+    use std::io::Read as _;
+    let mut buf = Vec::new();
+    match (&mut file).take(max + 1).read_to_end(&mut buf) {
+        Ok(n) if n as u64 > max => {
+            Read::Untrusted(format!("{} is larger than {max} bytes", path.display()))
+        }
+        Ok(_) => Read::Data(buf),
+        Err(e) => Read::Untrusted(format!(
+            "cannot read {}: {}",
+            path.display(),
+            crate::error::io_reason(&e)
+        )),
+    }
+}
+
 /// Read and judge the file at `path`.
 pub fn read(path: &Path) -> State {
     let bytes = match platform::read_trusted(path, MAX_BYTES) {
-        platform::Read::Missing => return State::Absent,
-        platform::Read::Untrusted(why) => return State::Ignored(why),
-        // Root's file a user cannot read: its policy stands (Unix only;
-        // on Windows a user may create files in ProgramData's folders).
-        #[cfg(unix)]
-        platform::Read::Unreadable { message, hint } => {
-            return State::Invalid { message, hint };
-        }
-        platform::Read::Data(b) => b,
+        Read::Missing => return State::Absent,
+        Read::Untrusted(why) => return State::Ignored(why),
+        Read::Unreadable { message, hint } => return State::Invalid { message, hint },
+        Read::Data(b) => b,
     };
     match parse(path, &bytes) {
         Ok(m) => State::Honoured(m),

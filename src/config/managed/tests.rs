@@ -197,3 +197,18 @@ fn a_null_field_is_refused_at_load_by_name() {
     );
     assert!(e.message.contains("leave the key out"), "{}", e.message);
 }
+
+/// The one bounded read both platforms' `read_trusted` end with: a file
+/// over the bound is refused, not cut.
+#[test]
+fn a_managed_file_over_the_bound_is_refused_whole() {
+    let t = tempfile::tempdir().unwrap();
+    let p = t.path().join("config.json");
+    std::fs::write(&p, b"12345").unwrap();
+    let open = || std::fs::File::open(&p).unwrap();
+    assert!(matches!(read_bounded(open(), &p, 5), Read::Data(b) if b == b"12345"));
+    assert!(matches!(
+        read_bounded(open(), &p, 4),
+        Read::Untrusted(m) if m.contains("larger than 4 bytes")
+    ));
+}

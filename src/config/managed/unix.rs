@@ -3,10 +3,10 @@
 //! other write bit, in a directory owned by root with none either (else
 //! anyone who can write the directory could remove the policy).
 
-use std::io::Read as _;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
+use super::{Read, read_bounded};
 use crate::private_fs;
 
 #[cfg(target_os = "macos")]
@@ -16,18 +16,6 @@ const PATH: &str = "/etc/keyless/config.json";
 
 pub fn path() -> Option<PathBuf> {
     Some(PathBuf::from(PATH))
-}
-
-pub enum Read {
-    Missing,
-    Untrusted(String),
-    Data(Vec<u8>),
-    /// Root's, by the rule, but this user may not read it: the policy
-    /// stands all the same, so the caller fails closed.
-    Unreadable {
-        message: String,
-        hint: String,
-    },
 }
 
 /// Why a file or directory with this owner and mode is not the system's.
@@ -108,18 +96,7 @@ pub fn read_trusted(path: &Path, max: u64) -> Read {
             }
         }
     }
-    let mut buf = Vec::new();
-    match file.take(max + 1).read_to_end(&mut buf) {
-        Ok(n) if n as u64 > max => {
-            Read::Untrusted(format!("{} is larger than {max} bytes", path.display()))
-        }
-        Ok(_) => Read::Data(buf),
-        Err(e) => Read::Untrusted(format!(
-            "cannot read {}: {}",
-            path.display(),
-            crate::error::io_reason(&e)
-        )),
-    }
+    read_bounded(file, path, max)
 }
 
 /// The open was denied. If what denies it is the system's by the rule (the

@@ -3,16 +3,21 @@
 //! `ProgramData` variable, which any process can set), honoured only when
 //! Administrators or SYSTEM own it and no one else may change it
 //! ([`crate::private_fs::acl::judge_machine`], the rule; the descriptor is
-//! read in `private_fs`). The folder is not judged: ProgramData lets users
-//! create files in folders below it, but not replace or delete an
-//! administrator's file, and one a user creates is theirs, so ignored.
+//! read in `private_fs`, from the open handle). The folder is judged too
+//! ([`crate::private_fs::acl::judge_machine_folder`], whether or not the
+//! file is there), as Unix judges the directory: ProgramData lets users
+//! create folders below it, and a user who made `keyless` there before the
+//! administrator placed the file could delete that file later, leaving
+//! keyless without its policy. Such a folder is ignored with a warning
+//! that names it. (Creating files in an administrator's folder is allowed
+//! by ProgramData's defaults and harmless: a user's file is refused.)
 
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use windows_sys::Win32::System::Com::CoTaskMemFree;
 use windows_sys::Win32::UI::Shell::{FOLDERID_ProgramData, SHGetKnownFolderPath};
 
+use super::{Read, read_bounded};
 use crate::private_fs;
 
 pub fn path() -> Option<PathBuf> {
@@ -33,13 +38,25 @@ pub fn path() -> Option<PathBuf> {
     }
 }
 
-pub enum Read {
-    Missing,
-    Untrusted(String),
-    Data(Vec<u8>),
+/// Why the managed file's folder is not the system's, if it is there.
+fn judge_folder(path: &Path) -> Option<String> {
+    let dir = path.parent()?;
+    let why = match std::fs::symlink_metadata(dir) {
+        Err(_) => return None,
+        Ok(m) if m.file_type().is_symlink() => {
+            format!("{} is a symbolic link or junction", dir.display())
+        }
+        Ok(_) => private_fs::machine_owned_folder(dir).err()?.describe(dir),
+    };
+    Some(format!(
+        "{why} (the folder must be owned by Administrators or SYSTEM, and only they may delete or replace what it holds: a user who can could remove the policy)"
+    ))
 }
 
 pub fn read_trusted(path: &Path, max: u64) -> Read {
+    if let Some(why) = judge_folder(path) {
+        return Read::Untrusted(why);
+    }
     // Windows opens through a link: look at the name itself first.
     match std::fs::symlink_metadata(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Read::Missing,
@@ -66,22 +83,11 @@ pub fn read_trusted(path: &Path, max: u64) -> Read {
         Ok(m) if m.is_file() && !m.file_type().is_symlink() => {}
         _ => return Read::Untrusted(format!("{} is not a regular file", path.display())),
     }
-    if let Err(u) = private_fs::machine_owned(path) {
+    if let Err(u) = private_fs::machine_owned(&file) {
         return Read::Untrusted(format!(
             "{} (it must be owned by Administrators or SYSTEM, and only they may change it)",
             u.describe(path)
         ));
     }
-    let mut buf = Vec::new();
-    match file.take(max + 1).read_to_end(&mut buf) {
-        Ok(n) if n as u64 > max => {
-            Read::Untrusted(format!("{} is larger than {max} bytes", path.display()))
-        }
-        Ok(_) => Read::Data(buf),
-        Err(e) => Read::Untrusted(format!(
-            "cannot read {}: {}",
-            path.display(),
-            crate::error::io_reason(&e)
-        )),
-    }
+    read_bounded(file, path, max)
 }
