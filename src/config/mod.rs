@@ -66,6 +66,19 @@ pub struct Profile {
     pub unknown: BTreeMap<String, serde_json::Value>,
 }
 
+/// What every provider's federation names alike: the audience identity
+/// sources that take one ask for, where the identity JWT comes from, and a
+/// PEM file of extra CAs for the provider's endpoints. Flattened into each
+/// provider's configuration: the file's fields are the same.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Federation {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
+    pub identity: IdentitySource,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<String>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct AnthropicConfig {
     pub federation_rule_id: String,
@@ -76,14 +89,11 @@ pub struct AnthropicConfig {
     pub workspace_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_url: Option<String>,
-    /// The audience identity sources that take one ask for (GitHub Actions,
-    /// GCP); the federation rule must match it. Default: the API host.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audience: Option<String>,
-    pub identity: IdentitySource,
-    /// PEM file of extra CAs for the base URL (token endpoint and API).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ca_file: Option<String>,
+    /// The audience, identity source and CA file (for the base URL: token
+    /// endpoint and API); the federation rule must match the audience
+    /// (default: the API host).
+    #[serde(flatten)]
+    pub federation: Federation,
     /// Fields a newer keyless wrote: kept on rewrite.
     #[serde(flatten)]
     pub unknown: BTreeMap<String, serde_json::Value>,
@@ -108,14 +118,11 @@ pub struct OpenAiConfig {
     pub service_account_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_endpoint: Option<String>,
-    /// Not sent: OpenAI compares the JWT's `aud` with the provider's audience.
-    /// Kept to check the JWT locally and to ask identity sources for it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub audience: Option<String>,
-    pub identity: IdentitySource,
-    /// PEM file of extra CAs for the token endpoint and the API base.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ca_file: Option<String>,
+    /// The audience (not sent: OpenAI compares the JWT's `aud` with the
+    /// provider's; kept to check the JWT locally and to ask identity sources
+    /// for it), identity source and CA file (token endpoint and API base).
+    #[serde(flatten)]
+    pub federation: Federation,
     /// Fields a newer keyless wrote: kept on rewrite.
     #[serde(flatten)]
     pub unknown: BTreeMap<String, serde_json::Value>,
@@ -363,6 +370,16 @@ mod tests {
         assert_eq!(back["profiles"]["default"]["gemini"]["y"], 2);
         assert_eq!(back["profiles"]["default"]["openai"]["client_id"], "c");
         assert_eq!(back["profiles"]["default"]["anthropic"]["region"], "eu");
+        // the shared federation fields are read as such, once, and written
+        // back where they were (flattened), not kept as unknown
+        let a = f.profiles["default"].anthropic.as_ref().unwrap();
+        assert_eq!(a.federation.identity, IdentitySource::Env);
+        assert_eq!(a.unknown.keys().collect::<Vec<_>>(), ["region"]);
+        assert_eq!(
+            back["profiles"]["default"]["anthropic"],
+            serde_json::json!({"federation_rule_id":"fdrl_1","organization_id":"o",
+                "identity":{"type":"env"},"region":"eu"})
+        );
         assert_eq!(back["profiles"]["default"]["issuer"]["pkce"]["m"], "S256");
     }
 }

@@ -145,9 +145,11 @@ mod tests {
             service_account_id: None,
             workspace_id: None,
             base_url: base_url.map(str::to_string),
-            audience: None,
-            identity: IdentitySource::Env,
-            ca_file: None,
+            federation: crate::config::Federation {
+                audience: None,
+                identity: IdentitySource::Env,
+                ca_file: None,
+            },
             unknown: Default::default(),
         }
     }

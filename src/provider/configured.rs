@@ -4,7 +4,7 @@
 
 use super::{ExchangeError, Minted, Provider, TokenKind, anthropic, openai};
 use crate::cache::CacheKey;
-use crate::config::{AnthropicConfig, IdentitySource, IssuerConfig, OpenAiConfig};
+use crate::config::{AnthropicConfig, Federation, IdentitySource, IssuerConfig, OpenAiConfig};
 use crate::error::{Error, Result};
 use crate::jwt;
 use crate::secret::Secret;
@@ -45,13 +45,21 @@ impl Configured {
         }
     }
 
+    /// What both providers' configurations name alike: audience, identity
+    /// source, CA file.
+    pub fn federation(&self) -> &Federation {
+        match self {
+            Configured::Anthropic(c) => &c.federation,
+            Configured::OpenAi(c) => &c.federation,
+        }
+    }
+
     /// The profile's extra CA file for this provider's endpoints.
     pub fn ca_file(&self) -> Option<&std::path::Path> {
-        match self {
-            Configured::Anthropic(c) => c.ca_file.as_deref(),
-            Configured::OpenAi(c) => c.ca_file.as_deref(),
-        }
-        .map(std::path::Path::new)
+        self.federation()
+            .ca_file
+            .as_deref()
+            .map(std::path::Path::new)
     }
 
     /// Configuration only: never a token. Changing any field selects another file.
@@ -75,12 +83,12 @@ impl Configured {
                         cfg.service_account_id.as_deref().unwrap_or(""),
                     ),
                     ("workspace_id", cfg.workspace_id.as_deref().unwrap_or("")),
-                    ("identity", &cfg.identity.spec()),
+                    ("identity", &cfg.federation.identity.spec()),
                 ],
             )
             // Only when set, so that the keys of configurations saved
             // before the field existed stay the same.
-            .extend_if("audience", cfg.audience.as_deref()),
+            .extend_if("audience", cfg.federation.audience.as_deref()),
             Configured::OpenAi(cfg) => CacheKey::new(
                 name,
                 &[
@@ -88,17 +96,14 @@ impl Configured {
                     ("token_endpoint", cfg.token_endpoint()),
                     ("identity_provider_id", &cfg.identity_provider_id),
                     ("service_account_id", &cfg.service_account_id),
-                    ("identity", &cfg.identity.spec()),
+                    ("identity", &cfg.federation.identity.spec()),
                 ],
             ),
         }
     }
 
     pub fn identity(&self) -> &IdentitySource {
-        match self {
-            Configured::Anthropic(cfg) => &cfg.identity,
-            Configured::OpenAi(cfg) => &cfg.identity,
-        }
+        &self.federation().identity
     }
 
     /// The audience to ask the client-credentials grant for when the source
@@ -114,11 +119,7 @@ impl Configured {
     /// profile, the environment or the issuer names.
     pub fn recorded_audience(&self, issuer: Option<&IssuerConfig>) -> Option<String> {
         let issuers = issuer.and_then(|i| i.audience.clone());
-        let recorded = match self {
-            Configured::Anthropic(cfg) => cfg.audience.clone(),
-            Configured::OpenAi(cfg) => cfg.audience.clone(),
-        };
-        recorded.or(issuers)
+        self.federation().audience.clone().or(issuers)
     }
 
     /// Where the exchange is posted.
@@ -185,10 +186,7 @@ impl Configured {
         issuer: Option<&IssuerConfig>,
         what: &str,
     ) -> Option<Error> {
-        let recorded = match self {
-            Configured::Anthropic(cfg) => cfg.audience.as_deref(),
-            Configured::OpenAi(cfg) => cfg.audience.as_deref(),
-        };
+        let recorded = self.federation().audience.as_deref();
         if let Some(e) = audience_mismatch(&claims.aud, recorded, what) {
             return Some(e);
         }

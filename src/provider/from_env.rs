@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 
 use crate::config::checks;
-use crate::config::{AnthropicConfig, BaseUrl, IdentitySource, OpenAiConfig};
+use crate::config::{AnthropicConfig, BaseUrl, Federation, IdentitySource, OpenAiConfig};
 use crate::env_vars as ev;
 use crate::error::{Error, Result};
 use crate::provider::Provider;
@@ -136,9 +136,11 @@ pub fn anthropic(env: Getter) -> Result<Option<(AnthropicConfig, Origins)>> {
         service_account_id: None,
         workspace_id: None,
         base_url,
-        audience: None,
-        ca_file: None,
-        identity: identity.unwrap_or(IdentitySource::Auto),
+        federation: Federation {
+            audience: None,
+            identity: identity.unwrap_or(IdentitySource::Auto),
+            ca_file: None,
+        },
         unknown: Default::default(),
     };
     let mut origins = Origins::from([
@@ -187,11 +189,11 @@ pub fn fill_anthropic(cfg: &mut AnthropicConfig, origins: &mut Origins, env: Get
         cfg.workspace_id = Some(v);
         origins.insert("workspace_id", ev::ANTHROPIC_WORKSPACE_ID);
     }
-    if cfg.audience.is_none()
+    if cfg.federation.audience.is_none()
         && let Some(v) = get(env, ev::ANTHROPIC_OIDC_AUDIENCE)
     {
         checks::check_plain("--audience", &v).map_err(|e| bad(ev::ANTHROPIC_OIDC_AUDIENCE, e))?;
-        cfg.audience = Some(v);
+        cfg.federation.audience = Some(v);
         origins.insert("audience", ev::ANTHROPIC_OIDC_AUDIENCE);
     }
     Ok(())
@@ -251,9 +253,11 @@ pub fn openai(env: Getter) -> Result<Option<(OpenAiConfig, Origins)>> {
         identity_provider_id: wip,
         service_account_id: sa,
         token_endpoint,
-        audience: None,
-        ca_file: None,
-        identity: identity.unwrap_or(IdentitySource::Auto),
+        federation: Federation {
+            audience: None,
+            identity: identity.unwrap_or(IdentitySource::Auto),
+            ca_file: None,
+        },
         unknown: Default::default(),
     };
     fill_openai(&mut cfg, &mut origins, env)?;
@@ -262,11 +266,11 @@ pub fn openai(env: Getter) -> Result<Option<(OpenAiConfig, Origins)>> {
 
 /// Fill the optional OpenAI fields `cfg` lacks from the environment.
 pub fn fill_openai(cfg: &mut OpenAiConfig, origins: &mut Origins, env: Getter) -> Result<()> {
-    if cfg.audience.is_none()
+    if cfg.federation.audience.is_none()
         && let Some(v) = get(env, ev::OPENAI_OIDC_AUDIENCE)
     {
         checks::check_plain("--audience", &v).map_err(|e| bad(ev::OPENAI_OIDC_AUDIENCE, e))?;
-        cfg.audience = Some(v);
+        cfg.federation.audience = Some(v);
         origins.insert("audience", ev::OPENAI_OIDC_AUDIENCE);
     }
     Ok(())

@@ -166,6 +166,7 @@ fn denied(cfg: &OpenAiConfig, claims: &Inspected, status: u16, shown: &str, rid:
         crate::redact::terminal(&claims.aud.join(", "))
     };
     let recorded = cfg
+        .federation
         .audience
         .as_deref()
         .map(|a| format!("; the profile records {a}"))

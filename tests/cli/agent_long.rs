@@ -38,7 +38,7 @@ fn eight_sdk_processes_on_one_profile_sink_for_three_minutes() {
     for i in 0..8 {
         let mut c = if i % 2 == 0 {
             let mut c = hermetic(&env, Path::new(&py), &trap);
-            c.args(["-c", PY_ANTHROPIC_LOOP, "180", "1"]);
+            c.args(["-c", &py_loop(PY_ANTHROPIC), "180", "1"]);
             c
         } else {
             let mut c = hermetic(&env, Path::new("node"), &trap);
@@ -187,7 +187,7 @@ fn a_one_token_per_job_identity_read_by_four_programs_is_one_exchange() {
     for i in 0..4 {
         let mut c = if i < 3 {
             let mut c = hermetic(&env, Path::new(&py), &trap);
-            c.args(["-c", PY_ANTHROPIC_LOOP, "3", "1"])
+            c.args(["-c", &py_loop(PY_ANTHROPIC), "3", "1"])
                 .env("ANTHROPIC_CONFIG_DIR", &dir);
             c
         } else {

@@ -11,22 +11,16 @@ use crate::agent_support::*;
 use crate::common::*;
 use crate::real_clients::{Trap, hermetic, revoke, run_bounded, sandbox_env};
 
+/// The OpenAI Python SDK over the Unix socket argv[3]: its `call()`, one chat
+/// completion (for [`py_loop`]).
 const PY_OPENAI_UDS: &str = r#"
 import json, sys, time, openai
 import httpx2 as httpx  # the pinned openai SDK is built on httpx2
 secs, gap, sock = float(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
 client = openai.OpenAI(max_retries=0, base_url="http://localhost/v1",
                        http_client=httpx.Client(transport=httpx.HTTPTransport(uds=sock)))
-ok, errors = 0, []
-end = time.time() + secs
-while time.time() < end:
-    try:
-        client.chat.completions.create(model="gpt-sandbox-1", messages=[{"role": "user", "content": "ping"}])
-        ok += 1
-    except Exception as e:
-        errors.append(f"{time.time():.1f} {type(e).__name__}: {e}"[:200])
-    time.sleep(gap)
-print(json.dumps({"ok": ok, "failed": len(errors), "errors": errors}), flush=True)
+def call():
+    client.chat.completions.create(model="gpt-sandbox-1", messages=[{"role": "user", "content": "ping"}])
 "#;
 
 /// curl against both listeners, every second; the same JSON summary.
@@ -77,12 +71,13 @@ fn proxy_sinks_serve_three_clients_for_three_minutes_and_replace_a_revoked_token
     let secs = "180";
     let mut clients: Vec<(String, Command)> = Vec::new();
     let mut c = hermetic(&env, Path::new(&py), &trap);
-    c.args(["-c", PY_ANTHROPIC_LOOP, secs, "1"])
+    c.args(["-c", &py_loop(PY_ANTHROPIC), secs, "1"])
         .env("ANTHROPIC_BASE_URL", format!("http://127.0.0.1:{port}"))
         .env("ANTHROPIC_AUTH_TOKEN", &key);
     clients.push(("the Anthropic SDK".into(), c));
     let mut c = hermetic(&env, Path::new(&py), &trap);
-    c.args(["-c", PY_OPENAI_UDS, secs, "1", sock.to_str().unwrap()])
+    let script = py_loop(PY_OPENAI_UDS);
+    c.args(["-c", &script, secs, "1", sock.to_str().unwrap()])
         .env("OPENAI_API_KEY", &key);
     clients.push(("the OpenAI SDK".into(), c));
     let mut c = env.external("sh");

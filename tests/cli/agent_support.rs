@@ -146,24 +146,34 @@ pub fn now() -> f64 {
         .as_secs_f64()
 }
 
-/// Messages calls every `gap` seconds for `secs` seconds; prints
-/// `{"ok": N, "failed": N, "errors": [...]}`.
-pub const PY_ANTHROPIC_LOOP: &str = r#"
+/// The Anthropic Python SDK's `call()`: one Messages call (for [`py_loop`]).
+pub const PY_ANTHROPIC: &str = r#"
 import json, sys, time, anthropic
 secs, gap = float(sys.argv[1]), float(sys.argv[2])
 client = anthropic.Anthropic(max_retries=0)
+def call():
+    client.messages.create(model="claude-sandbox-1", max_tokens=8, messages=[{"role": "user", "content": "ping"}])
+"#;
+
+/// A Python script (argv: `secs`, `gap`, then the client's own) that runs
+/// `client`, which defines `call()`, then calls it every `gap` seconds for
+/// `secs` seconds and prints `{"ok": N, "failed": N, "errors": [...]}`.
+pub fn py_loop(client: &str) -> String {
+    [client, PY_LOOP].concat()
+}
+
+const PY_LOOP: &str = r#"
 ok, errors = 0, []
 end = time.time() + secs
 while time.time() < end:
     try:
-        client.messages.create(model="claude-sandbox-1", max_tokens=8, messages=[{"role": "user", "content": "ping"}])
+        call()
         ok += 1
     except Exception as e:
         errors.append(f"{time.time():.1f} {type(e).__name__}: {e}"[:200])
     time.sleep(gap)
 print(json.dumps({"ok": ok, "failed": len(errors), "errors": errors}), flush=True)
 "#;
-
 /// An identity command for `sb` that records each call in `calls`, fails
 /// while `down` exists, and mints a 30 s JWT (Anthropic's 60 s minimum
 /// token) unless `long` exists (then an hour's: an hour's token).

@@ -190,13 +190,14 @@ fn setup_cannot_change_a_managed_field_and_the_profile_cannot_be_removed() {
     let sb = Sandbox::start(&[]);
     let id = jwt_file(&env, &sb);
     let m = Machine::with(&corp(&sb, None, serde_json::json!({})));
+    let setup_corp = |flags: &[&str]| {
+        let mut args = vec!["--profile", "corp", "setup", "anthropic"];
+        args.extend_from_slice(flags);
+        m.run(&env, &args)
+    };
 
     // A field it leaves open is the user's to set; only that is saved.
-    m.run(
-        &env,
-        &["--profile", "corp", "setup", "anthropic", "--identity", &id],
-    )
-    .success();
+    setup_corp(&["--identity", &id]).success();
     let saved: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(env.config_dir().join("config.json")).unwrap(),
     )
@@ -209,30 +210,9 @@ fn setup_cannot_change_a_managed_field_and_the_profile_cannot_be_removed() {
     m.run(&env, &["--profile", "corp", "credential", "anthropic"])
         .success();
     // The same value again is no change.
-    m.run(
-        &env,
-        &[
-            "--profile",
-            "corp",
-            "setup",
-            "anthropic",
-            "--organization-id",
-            ORG,
-        ],
-    )
-    .success();
+    setup_corp(&["--organization-id", ORG]).success();
 
-    let r = m.run(
-        &env,
-        &[
-            "--profile",
-            "corp",
-            "setup",
-            "anthropic",
-            "--base-url",
-            "https://elsewhere.example",
-        ],
-    );
+    let r = setup_corp(&["--base-url", "https://elsewhere.example"]);
     r.fails(
         6,
         "anthropic.base_url is set by the managed configuration /etc/keyless/config.json",
@@ -242,17 +222,7 @@ fn setup_cannot_change_a_managed_field_and_the_profile_cannot_be_removed() {
         "{}",
         r.stderr
     );
-    let r = m.run(
-        &env,
-        &[
-            "--profile",
-            "corp",
-            "setup",
-            "anthropic",
-            "--rule-id",
-            "fdrl_01other",
-        ],
-    );
+    let r = setup_corp(&["--rule-id", "fdrl_01other"]);
     r.fails(
         6,
         "anthropic.federation_rule_id is set by the managed configuration",

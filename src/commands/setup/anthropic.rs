@@ -83,7 +83,7 @@ pub fn run(settings: &Settings, args: &SetupAnthropicArgs) -> Result<()> {
                 if let Some(v) = base_url {
                     c.base_url = Some(v);
                 }
-                shared.update(&mut c.audience, &mut c.identity, &mut c.ca_file);
+                shared.update(&mut c.federation);
                 c
             }
             None => {
@@ -96,16 +96,13 @@ pub fn run(settings: &Settings, args: &SetupAnthropicArgs) -> Result<()> {
                     ],
                     "find both in the Console under Settings > Workload identity",
                 )?;
-                let (audience, identity, ca_file) = shared.first(profile);
                 AnthropicConfig {
                     federation_rule_id: args.federation_rule_id.clone().unwrap_or_default(),
                     organization_id: args.organization_id.clone().unwrap_or_default(),
                     service_account_id: args.service_account_id.clone(),
                     workspace_id: args.workspace_id.clone(),
                     base_url,
-                    audience,
-                    identity,
-                    ca_file,
+                    federation: shared.first(profile),
                     unknown: Default::default(),
                 }
             }
@@ -141,12 +138,13 @@ pub fn describe(c: &AnthropicConfig) -> String {
         ("base URL", c.base_url().to_string()),
         (
             "audience",
-            c.audience
+            c.federation
+                .audience
                 .clone()
                 .unwrap_or_else(|| format!("{} (default)", crate::provider::anthropic::AUDIENCE)),
         ),
-        ("identity", c.identity.spec()),
+        ("identity", c.federation.identity.spec()),
     ];
-    r.extend(ca_row(&c.ca_file));
+    r.extend(ca_row(&c.federation.ca_file));
     rows(&r)
 }

@@ -129,9 +129,15 @@ pub fn run(settings: &Settings, args: &SetupIssuerArgs) -> Result<()> {
     let identities = [
         (
             "anthropic",
-            profile.anthropic.as_mut().map(|c| &mut c.identity),
+            profile
+                .anthropic
+                .as_mut()
+                .map(|c| &mut c.federation.identity),
         ),
-        ("openai", profile.openai.as_mut().map(|c| &mut c.identity)),
+        (
+            "openai",
+            profile.openai.as_mut().map(|c| &mut c.federation.identity),
+        ),
     ];
     for (provider, identity) in identities {
         if let Some(identity) = identity

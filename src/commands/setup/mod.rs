@@ -13,7 +13,7 @@ pub mod settings_file;
 
 use clap::Subcommand;
 
-use crate::config::{IdentitySource, Profile};
+use crate::config::{Federation, IdentitySource, Profile};
 use crate::error::{Error, Result};
 use crate::output;
 use crate::settings::Settings;
@@ -138,31 +138,26 @@ impl Shared {
     }
 
     /// Onto an existing configuration: only what was given changes.
-    pub(crate) fn update(
-        self,
-        audience: &mut Option<String>,
-        identity: &mut IdentitySource,
-        ca_file: &mut Option<String>,
-    ) {
+    pub(crate) fn update(self, f: &mut Federation) {
         if let Some(v) = self.audience {
-            *audience = Some(v);
+            f.audience = Some(v);
         }
         if let Some(v) = self.identity {
-            *identity = v;
+            f.identity = v;
         }
         if let Some(v) = self.ca_file {
-            *ca_file = Some(v);
+            f.ca_file = Some(v);
         }
     }
 
     /// For a first configuration: the audience, the identity source (by
     /// default [`default_identity`]) and the CA file.
-    pub(crate) fn first(
-        self,
-        profile: &Profile,
-    ) -> (Option<String>, IdentitySource, Option<String>) {
-        let identity = self.identity.unwrap_or_else(|| default_identity(profile));
-        (self.audience, identity, self.ca_file)
+    pub(crate) fn first(self, profile: &Profile) -> Federation {
+        Federation {
+            audience: self.audience,
+            identity: self.identity.unwrap_or_else(|| default_identity(profile)),
+            ca_file: self.ca_file,
+        }
     }
 }
 

@@ -65,7 +65,7 @@ pub fn run(settings: &Settings, args: &SetupOpenAiArgs) -> Result<()> {
                 if let Some(v) = token_endpoint {
                     c.token_endpoint = Some(v);
                 }
-                shared.update(&mut c.audience, &mut c.identity, &mut c.ca_file);
+                shared.update(&mut c.federation);
                 c
             }
             None => {
@@ -81,14 +81,11 @@ pub fn run(settings: &Settings, args: &SetupOpenAiArgs) -> Result<()> {
                     ],
                     &format!("find both under {}", OPENAI_SETTINGS_PATH),
                 )?;
-                let (audience, identity, ca_file) = shared.first(profile);
                 OpenAiConfig {
                     identity_provider_id: args.identity_provider_id.clone().unwrap_or_default(),
                     service_account_id: args.service_account_id.clone().unwrap_or_default(),
                     token_endpoint,
-                    audience,
-                    identity,
-                    ca_file,
+                    federation: shared.first(profile),
                     unknown: Default::default(),
                 }
             }
@@ -112,12 +109,13 @@ pub fn describe_openai(c: &OpenAiConfig) -> String {
         ("token endpoint", c.token_endpoint().to_string()),
         (
             "audience",
-            c.audience
+            c.federation
+                .audience
                 .clone()
                 .unwrap_or_else(|| "(not recorded: OpenAI checks it)".into()),
         ),
-        ("identity", c.identity.spec()),
+        ("identity", c.federation.identity.spec()),
     ];
-    r.extend(ca_row(&c.ca_file));
+    r.extend(ca_row(&c.federation.ca_file));
     rows(&r)
 }

@@ -102,7 +102,7 @@ fn managed_fields_are_laid_over_and_taken_out_again() {
         "the managed value wins"
     );
     assert_eq!(
-        corp.identity,
+        corp.federation.identity,
         crate::config::IdentitySource::Login,
         "the user's"
     );
@@ -126,7 +126,12 @@ fn an_identity_left_open_defaults_as_setup_does() {
     apply(&mut v, &m);
     let file: ConfigFile = serde_json::from_value(v).unwrap();
     assert_eq!(
-        file.profiles["corp"].anthropic.as_ref().unwrap().identity,
+        file.profiles["corp"]
+            .anthropic
+            .as_ref()
+            .unwrap()
+            .federation
+            .identity,
         crate::config::IdentitySource::Env
     );
 }

@@ -65,39 +65,30 @@ impl Counting {
             Some(_) => format!("https://localhost:{port}"),
             None => format!("http://127.0.0.1:{port}"),
         };
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let l = tokio::net::TcpListener::from_std(listener).unwrap();
-                loop {
-                    let Ok((tcp, _)) = l.accept().await else {
-                        continue;
-                    };
-                    n.fetch_add(1, Ordering::SeqCst);
-                    let (seen, acceptor) = (seen.clone(), acceptor.clone());
-                    tokio::spawn(async move {
-                        let svc =
-                            hyper::service::service_fn(move |req| answer(req, seen.clone(), pause));
-                        let server =
-                            hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-                        match acceptor {
-                            Some(a) => {
-                                let Ok(tls) = a.accept(tcp).await else {
-                                    return;
-                                };
-                                let _ = server.serve_connection(TokioIo::new(tls), svc).await;
-                            }
-                            None => {
-                                let _ = server.serve_connection(TokioIo::new(tcp), svc).await;
-                            }
+        super::upstream::serve_in_background(listener, move |l| async move {
+            loop {
+                let Ok((tcp, _)) = l.accept().await else {
+                    continue;
+                };
+                n.fetch_add(1, Ordering::SeqCst);
+                let (seen, acceptor) = (seen.clone(), acceptor.clone());
+                tokio::spawn(async move {
+                    let svc =
+                        hyper::service::service_fn(move |req| answer(req, seen.clone(), pause));
+                    let server = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+                    match acceptor {
+                        Some(a) => {
+                            let Ok(tls) = a.accept(tcp).await else {
+                                return;
+                            };
+                            let _ = server.serve_connection(TokioIo::new(tls), svc).await;
                         }
-                    });
-                }
-            });
+                        None => {
+                            let _ = server.serve_connection(TokioIo::new(tcp), svc).await;
+                        }
+                    }
+                });
+            }
         });
         Counting {
             url,

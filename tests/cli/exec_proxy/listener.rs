@@ -11,7 +11,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use super::upstream::Upstream;
-use super::{Running, Serve, proxy_env};
+use super::{Running, Serve, peak_rss_kib, proxy_env};
 
 /// How long a connection may stay open without passing the gate; the
 /// test allows some slack over the proxy's 10 s.
@@ -126,13 +126,6 @@ fn a_half_sent_header_an_idle_connection_and_a_refused_one_are_closed() {
     );
     assert_eq!(up.api_count(), 2, "nothing of the others was forwarded");
     assert_eq!(run.stop(0).0, 0);
-}
-
-/// VmHWM (peak resident set) of a process, in KiB.
-fn peak_rss_kib(pid: u32) -> u64 {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let line = s.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
-    line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
 #[test]

@@ -151,6 +151,13 @@ pub fn call(
     })
 }
 
+/// VmHWM (peak resident set) of a process, in KiB.
+pub(crate) fn peak_rss_kib(pid: u32) -> u64 {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = s.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
 #[test]
 fn the_child_gets_a_capability_and_a_loopback_base_url_never_the_token() {
     let up = Upstream::start(600);

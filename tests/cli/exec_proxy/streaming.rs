@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::upstream::Upstream;
-use super::{Running, Serve, client, proxy_env};
+use super::{Running, Serve, client, peak_rss_kib, proxy_env};
 
 #[test]
 fn sse_reaches_the_client_before_the_upstream_finishes() {
@@ -39,13 +39,6 @@ fn sse_reaches_the_client_before_the_upstream_finishes() {
         assert!(String::from_utf8_lossy(&rest).contains("message_stop"));
     });
     assert_eq!(run.stop(0).0, 0);
-}
-
-/// VmHWM (peak resident set) of a process, in KiB.
-fn peak_rss_kib(pid: u32) -> u64 {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let line = s.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
-    line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
 #[test]

@@ -49,6 +49,26 @@ pub struct Shared {
     pub release: tokio::sync::Notify,
 }
 
+/// Run `serve` with `listener` (non-blocking) as a tokio listener, on a
+/// two-thread runtime of its own in a background thread: a test server.
+pub fn serve_in_background<F, Fut>(listener: std::net::TcpListener, serve: F)
+where
+    F: FnOnce(tokio::net::TcpListener) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()>,
+{
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let l = tokio::net::TcpListener::from_std(listener).unwrap();
+            serve(l).await
+        });
+    });
+}
+
 impl Upstream {
     /// Serve on 127.0.0.1 with tokens living `lifetime` seconds.
     pub fn start(lifetime: i64) -> Self {
@@ -64,17 +84,9 @@ impl Upstream {
         listener.set_nonblocking(true).unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let st = state.clone();
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let l = tokio::net::TcpListener::from_std(listener).unwrap();
-                let app = axum::Router::new().fallback(handle).with_state(st);
-                axum::serve(l, app).await.unwrap();
-            });
+        serve_in_background(listener, |l| async move {
+            let app = axum::Router::new().fallback(handle).with_state(st);
+            axum::serve(l, app).await.unwrap();
         });
         Upstream { url, state }
     }
