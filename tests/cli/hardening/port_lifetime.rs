@@ -31,6 +31,25 @@ fn wait_for(p: &std::path::Path) -> String {
     }
 }
 
+/// SIGKILL `keyless`, then whether `pid` (its child, or what the child left)
+/// is still alive once the watchdog has passed (killed then: no orphan
+/// outlives the test).
+fn survives_a_killed_keyless(keyless: &mut std::process::Child, pid: i32) -> bool {
+    // SAFETY: kill(2) on the keyless this test started.
+    unsafe { libc::kill(keyless.id() as i32, libc::SIGKILL) };
+    let _ = keyless.wait();
+    let t0 = Instant::now();
+    while alive(pid) && t0.elapsed() < HANG {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let survived = alive(pid);
+    if survived {
+        // SAFETY: clean up the orphan this test caused.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    }
+    survived
+}
+
 /// Alive and not a zombie (a zombie holds no socket and runs nothing).
 fn alive(pid: i32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
@@ -57,18 +76,7 @@ fn the_child_dies_with_a_killed_keyless() {
         .unwrap();
     let child: i32 = wait_for(&out.join("child")).trim().parse().unwrap();
     assert!(alive(child));
-    // SAFETY: kill(2) on the keyless this test started.
-    unsafe { libc::kill(keyless.id() as i32, libc::SIGKILL) };
-    let _ = keyless.wait();
-    let t0 = Instant::now();
-    while alive(child) && t0.elapsed() < HANG {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let survived = alive(child);
-    if survived {
-        // SAFETY: clean up the orphan this test caused.
-        unsafe { libc::kill(child, libc::SIGKILL) };
-    }
+    let survived = survives_a_killed_keyless(&mut keyless, child);
     assert!(!survived, "the child outlived keyless and its port");
 }
 
@@ -134,28 +142,14 @@ fn a_background_job_of_the_child_dies_with_a_killed_keyless() {
     let script =
         r#"sleep 300 & echo $! > "$OUT/job.tmp"; mv "$OUT/job.tmp" "$OUT/job"; exec sleep 300"#;
     let mut keyless = env
-        .cmd()
-        .args(["exec", "--proxy", "--type", "anthropic", "--", "sh", "-c"])
-        .arg(script)
-        .env("OUT", &out)
+        .exec_proxy_sh("anthropic", script, &out)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
     let job: i32 = wait_for(&out.join("job")).trim().parse().unwrap();
     assert!(alive(job));
-    // SAFETY: kill(2) on the keyless this test started.
-    unsafe { libc::kill(keyless.id() as i32, libc::SIGKILL) };
-    let _ = keyless.wait();
-    let t0 = Instant::now();
-    while alive(job) && t0.elapsed() < HANG {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let survived = alive(job);
-    if survived {
-        // SAFETY: clean up the orphan this test caused.
-        unsafe { libc::kill(job, libc::SIGKILL) };
-    }
+    let survived = survives_a_killed_keyless(&mut keyless, job);
     assert!(
         !survived,
         "the child's background job outlived keyless and its port"
@@ -171,10 +165,7 @@ fn term_reaches_what_the_child_left_running() {
     let (_up, env, out) = ready();
     let script = r#"sh -c 'trap "echo term > \"$OUT/term\"; exit 0" TERM; echo $$ > "$OUT/job.tmp"; mv "$OUT/job.tmp" "$OUT/job"; while :; do sleep 1; done' & echo $$ > "$OUT/child.tmp"; mv "$OUT/child.tmp" "$OUT/child"; exit 0"#;
     let mut keyless = env
-        .cmd()
-        .args(["exec", "--proxy", "--type", "anthropic", "--", "sh", "-c"])
-        .arg(script)
-        .env("OUT", &out)
+        .exec_proxy_sh("anthropic", script, &out)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
