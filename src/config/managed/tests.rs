@@ -173,6 +173,26 @@ fn fields_lists_what_the_file_sets() {
     assert!(m.fields("other").is_empty());
 }
 
+/// macOS's managed path, checked on Linux, and the one this platform
+/// reads; both as docs/managed.md tells administrators.
+#[cfg(unix)]
+#[test]
+fn the_managed_path_is_the_documented_one_on_macos_and_linux() {
+    assert_eq!(
+        unix::path_for(true),
+        "/Library/Application Support/keyless/config.json"
+    );
+    assert_eq!(unix::path_for(false), "/etc/keyless/config.json");
+    assert_eq!(
+        path().unwrap(),
+        Path::new(unix::path_for(cfg!(target_os = "macos")))
+    );
+    let doc = include_str!("../../../docs/managed.md");
+    for p in [unix::path_for(true), unix::path_for(false)] {
+        assert!(doc.contains(&format!("`{p}`")), "docs/managed.md: {p}");
+    }
+}
+
 #[cfg(unix)]
 #[test]
 fn the_unix_rule_is_root_and_no_group_or_other_write() {

@@ -9,13 +9,19 @@ use std::path::{Path, PathBuf};
 use super::{Read, read_bounded};
 use crate::private_fs;
 
-#[cfg(target_os = "macos")]
-const PATH: &str = "/Library/Application Support/keyless/config.json";
-#[cfg(not(target_os = "macos"))]
-const PATH: &str = "/etc/keyless/config.json";
+/// The managed file's path on macOS (where administrators' settings live
+/// under `/Library`) or on another Unix; a choice made here, not behind a
+/// `cfg`, so that both are unit-tested on Linux.
+pub const fn path_for(macos: bool) -> &'static str {
+    if macos {
+        "/Library/Application Support/keyless/config.json"
+    } else {
+        "/etc/keyless/config.json"
+    }
+}
 
 pub fn path() -> Option<PathBuf> {
-    Some(PathBuf::from(PATH))
+    Some(PathBuf::from(path_for(cfg!(target_os = "macos"))))
 }
 
 /// Why a file or directory with this owner and mode is not the system's.
