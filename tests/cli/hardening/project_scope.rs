@@ -47,6 +47,29 @@ fn a_settings_link_out_of_the_project_is_refused_untouched() {
     assert_eq!(files_in(&secret_dir), ["config.json"]);
 }
 
+/// A hard link is no symbolic link, but the same file outside the project:
+/// refused as well, the file untouched and nothing copied into the checkout.
+#[test]
+fn a_settings_hard_link_to_a_file_outside_the_project_is_refused_untouched() {
+    let env = TestEnv::new();
+    let secret_dir = env.path("dot-docker");
+    std::fs::create_dir_all(&secret_dir).unwrap();
+    let docker = secret_dir.join("config.json");
+    let original = r#"{"auths":{"registry.example":{"auth":"c2VjcmV0OnNlY3JldA=="}}}"#;
+    std::fs::write(&docker, original).unwrap();
+    let project = env.path("checkout");
+    std::fs::create_dir_all(project.join(".claude")).unwrap();
+    std::fs::hard_link(&docker, project.join(".claude/settings.json")).unwrap();
+    project_setup(&env, &project).fails(6, "has another hard link");
+    assert_eq!(std::fs::read_to_string(&docker).unwrap(), original);
+    assert_eq!(
+        files_in(&project.join(".claude")),
+        ["settings.json"],
+        "no backup in the checkout"
+    );
+    assert_eq!(files_in(&secret_dir), ["config.json"]);
+}
+
 #[test]
 fn a_claude_dir_linked_out_of_the_project_is_refused() {
     let env = TestEnv::new();
