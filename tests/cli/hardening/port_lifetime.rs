@@ -80,12 +80,14 @@ fn the_child_dies_with_a_killed_keyless() {
     assert!(!survived, "the child outlived keyless and its port");
 }
 
+/// Without timing: the background job runs until the test says so; while
+/// it does keyless is still there, answering it 503, and once it ends
+/// keyless exits.
 #[cfg(target_os = "linux")]
 #[test]
 fn keyless_outlives_a_background_job_and_answers_it_503() {
     let (_up, env, out) = ready();
-    let script = r#"( env > "$OUT/env.tmp"; mv "$OUT/env.tmp" "$OUT/env"; sleep 3 ) & exit 0"#;
-    let t0 = Instant::now();
+    let script = r#"( env > "$OUT/env.tmp"; mv "$OUT/env.tmp" "$OUT/env"; while [ ! -e "$OUT/stop" ]; do sleep 0.05; done ) & echo $$ > "$OUT/child.tmp"; mv "$OUT/child.tmp" "$OUT/child"; exit 0"#;
     let mut keyless = env
         .exec_proxy_sh("anthropic", script, &out)
         .stdout(std::process::Stdio::null())
@@ -103,22 +105,31 @@ fn keyless_outlives_a_background_job_and_answers_it_503() {
         .trim_start_matches("http://")
         .to_string();
     let cap = var("ANTHROPIC_AUTH_TOKEN");
-    // the direct child has exited; the worker still runs
-    std::thread::sleep(Duration::from_millis(500));
+    // the direct child has exited (and been reaped); the worker still runs
+    let child: i32 = wait_for(&out.join("child")).trim().parse().unwrap();
+    let t0 = Instant::now();
+    while alive(child) && t0.elapsed() < HANG {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let bearer = format!("Bearer {cap}");
     let url = format!("http://{addr}/v1/models");
-    let answer = match http::try_request("GET", &url, &[("Authorization", &bearer)], "") {
-        Ok(r) => r.text(),
-        Err(e) => format!("no listener or no answer: {e}"),
-    };
+    // keyless learns of the exit a moment after it: ask until it answers 503
+    let mut answer = String::new();
+    while !answer.starts_with("HTTP/1.1 503")
+        && t0.elapsed() < HANG
+        && keyless.try_wait().unwrap().is_none()
+    {
+        answer = match http::try_request("GET", &url, &[("Authorization", &bearer)], "") {
+            Ok(r) => r.text(),
+            Err(e) => format!("no listener or no answer: {e}"),
+        };
+    }
+    let waiting = keyless.try_wait().unwrap().is_none();
+    std::fs::write(out.join("stop"), "").unwrap();
     let status = keyless.wait().unwrap();
-    assert!(status.success());
-    assert!(
-        t0.elapsed() >= Duration::from_secs(3),
-        "keyless exited after {:?}, before the background job",
-        t0.elapsed()
-    );
     assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(waiting, "keyless exited before the background job");
+    assert!(status.success());
 }
 
 fn wait_for_env(p: &std::path::Path) -> String {
