@@ -31,6 +31,22 @@ fn wait_for(p: &std::path::Path) -> String {
     }
 }
 
+/// `exec --proxy` running `script`, which leaves a pid in `$OUT/NAME`: once
+/// it has, keyless is killed, and the answer is whether that process
+/// survives it.
+fn survives_keyless_killed_under(script: &str, name: &str) -> bool {
+    let (_up, env, out) = ready();
+    let mut keyless = env
+        .exec_proxy_sh("anthropic", script, &out)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid: i32 = wait_for(&out.join(name)).trim().parse().unwrap();
+    assert!(alive(pid));
+    survives_a_killed_keyless(&mut keyless, pid)
+}
+
 /// SIGKILL `keyless`, then whether `pid` (its child, or what the child left)
 /// is still alive once the watchdog has passed (killed then: no orphan
 /// outlives the test).
@@ -66,17 +82,8 @@ fn alive(pid: i32) -> bool {
 #[cfg(target_os = "linux")]
 #[test]
 fn the_child_dies_with_a_killed_keyless() {
-    let (_up, env, out) = ready();
     let script = r#"echo $$ > "$OUT/child.tmp"; mv "$OUT/child.tmp" "$OUT/child"; exec sleep 300"#;
-    let mut keyless = env
-        .exec_proxy_sh("anthropic", script, &out)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let child: i32 = wait_for(&out.join("child")).trim().parse().unwrap();
-    assert!(alive(child));
-    let survived = survives_a_killed_keyless(&mut keyless, child);
+    let survived = survives_keyless_killed_under(script, "child");
     assert!(!survived, "the child outlived keyless and its port");
 }
 
@@ -149,18 +156,9 @@ fn wait_for_env(p: &std::path::Path) -> String {
 #[cfg(target_os = "linux")]
 #[test]
 fn a_background_job_of_the_child_dies_with_a_killed_keyless() {
-    let (_up, env, out) = ready();
     let script =
         r#"sleep 300 & echo $! > "$OUT/job.tmp"; mv "$OUT/job.tmp" "$OUT/job"; exec sleep 300"#;
-    let mut keyless = env
-        .exec_proxy_sh("anthropic", script, &out)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let job: i32 = wait_for(&out.join("job")).trim().parse().unwrap();
-    assert!(alive(job));
-    let survived = survives_a_killed_keyless(&mut keyless, job);
+    let survived = survives_keyless_killed_under(script, "job");
     assert!(
         !survived,
         "the child's background job outlived keyless and its port"
