@@ -413,12 +413,32 @@ fn json_logs_are_one_object_a_line() {
 /// is served from then on (a new exchange there), the sinks stay in place.
 #[test]
 fn sighup_rereads_the_configuration() {
+    rereads_the_configuration_when(|agent, _, _| agent.signal(libc::SIGHUP));
+}
+
+/// `keyless agent --reload` with the same sinks: what Windows has instead
+/// of SIGHUP, on Unix too (it sends SIGHUP to the pid the lock names).
+#[test]
+fn reload_flag_rereads_the_configuration() {
+    rereads_the_configuration_when(|_, env, sink| {
+        let r = env.run(&["agent", "--reload", "--sink", sink]);
+        r.success();
+        assert!(
+            r.stderr.contains("re-read its configuration"),
+            "{}",
+            r.stderr
+        );
+    });
+}
+
+fn rereads_the_configuration_when(tell: impl Fn(&Agent, &TestEnv, &str)) {
     let (sb, env) = anthropic_env(600);
     let token = env.path("token");
-    let agent = Agent::start(&env, &[format!("file:{}", token.display())], &[]);
+    let sink = format!("file:{}", token.display());
+    let agent = Agent::start(&env, std::slice::from_ref(&sink), &[]);
     let other = Sandbox::start(&["--token-lifetime", "600"]);
     env.setup(&other.url, &other.identity_command());
-    agent.signal(libc::SIGHUP);
+    tell(&agent, &env, &sink);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while exchanges(&other) == 0 {
         assert!(std::time::Instant::now() < deadline, "not re-read");

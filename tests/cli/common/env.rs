@@ -175,18 +175,29 @@ pub fn setup_openai_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
     v
 }
 
-/// The arguments of `setup issuer` for `issuer` and `client_id`, never
-/// contacted (`--no-verify`).
-pub fn setup_issuer_offline_args<'a>(issuer: &'a str, client_id: &'a str) -> [&'a str; 7] {
-    [
+/// The arguments of `setup issuer` for `issuer` and `client_id`, then
+/// `extra`.
+pub fn setup_issuer_args<'a>(
+    issuer: &'a str,
+    client_id: &'a str,
+    extra: &[&'a str],
+) -> Vec<&'a str> {
+    let mut v = vec![
         "setup",
         "issuer",
         "--issuer",
         issuer,
         "--client-id",
         client_id,
-        "--no-verify",
-    ]
+    ];
+    v.extend_from_slice(extra);
+    v
+}
+
+/// The arguments of `setup issuer` for `issuer` and `client_id`, never
+/// contacted (`--no-verify`).
+pub fn setup_issuer_offline_args<'a>(issuer: &'a str, client_id: &'a str) -> Vec<&'a str> {
+    setup_issuer_args(issuer, client_id, &["--no-verify"])
 }
 
 impl TestEnv {

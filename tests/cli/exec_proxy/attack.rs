@@ -260,3 +260,112 @@ fn the_identity_jwt_in_the_environment_is_not_the_childs() {
             .join(", ")
     );
 }
+
+/// Smuggling variants a front end and a back end may read differently:
+/// duplicate Content-Length, an obfuscated or non-final Transfer-Encoding,
+/// bare-LF framing. Each must be refused or framed one way only: the bytes
+/// after the body the proxy read never become a request of their own on
+/// keyless's connection to the API, where its next request carries the
+/// real token.
+#[test]
+fn smuggling_variants_are_refused_or_framed_one_way_only() {
+    let up = Upstream::start(600);
+    let raw = Raw::start();
+    let env = proxy_env(&up, Serve::OpenAi);
+    let out = env.path("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let script = r#"env > "$OUT/env.tmp"; mv "$OUT/env.tmp" "$OUT/env";
+        while [ ! -e "$OUT/stop" ]; do sleep 0.05; done"#;
+    let mut keyless = env
+        .exec_proxy_sh("openai", script, &out)
+        .env("OPENAI_BASE_URL", format!("{}/v1", raw.url))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let t0 = std::time::Instant::now();
+    while !out.join("env").exists() {
+        assert!(t0.elapsed() < crate::common::HANG, "no child");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let vars = std::fs::read_to_string(out.join("env")).unwrap();
+    let var = |n: &str| {
+        vars.lines()
+            .find_map(|l| l.strip_prefix(&format!("{n}=")))
+            .unwrap()
+            .to_string()
+    };
+    let cap = var("OPENAI_API_KEY");
+    let addr = var("OPENAI_BASE_URL")
+        .trim_start_matches("http://")
+        .trim_end_matches("/v1")
+        .to_string();
+    let smuggled = "GET /v1/smuggled HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\n\r\n";
+    let body = format!("{{}}{smuggled}");
+    let chunked = format!("{:x}\r\n{body}\r\n0\r\n\r\n", body.len());
+    let start = |eol: &str| {
+        format!(
+            "POST /v1/chat/completions HTTP/1.1{eol}Host: {addr}{eol}Authorization: Bearer {cap}{eol}Connection: close{eol}"
+        )
+    };
+    let crlf = start("\r\n");
+    let variants = [
+        // two Content-Lengths that disagree
+        format!(
+            "{crlf}Content-Length: 2\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+        format!("{crlf}Content-Length: 2, {}\r\n\r\n{body}", body.len()),
+        // chunked not last, or spelled so one parser sees it and another not
+        format!("{crlf}Content-Length: 2\r\nTransfer-Encoding: chunked, identity\r\n\r\n{chunked}"),
+        format!("{crlf}Content-Length: 2\r\nTransfer-Encoding:  chunked\r\n\r\n{chunked}"),
+        format!("{crlf}Content-Length: 2\r\nTransfer-Encoding : chunked\r\n\r\n{chunked}"),
+        format!("{crlf}Content-Length: 2\r\nTransfer-Encoding: xchunked\r\n\r\n{chunked}"),
+        format!("{crlf}Content-Length: 2\r\n Transfer-Encoding: chunked\r\n\r\n{chunked}"),
+        format!(
+            "{crlf}Content-Length: 2\r\nTransfer-Encoding: identity\r\nTransfer-Encoding: chunked\r\n\r\n{chunked}"
+        ),
+        // bare LF line endings in the head, and in the chunk framing
+        format!("{}Content-Length: 2\n\n{body}", start("\n")),
+        format!(
+            "{}Transfer-Encoding: chunked\nContent-Length: 2\n\n{:x}\n{body}\n0\n\n",
+            start("\n"),
+            body.len()
+        ),
+    ];
+    let mut answers = Vec::new();
+    for v in &variants {
+        let mut s = TcpStream::connect(&addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let _ = s.write_all(v.as_bytes());
+        let mut answer = String::new();
+        let _ = s.read_to_string(&mut answer);
+        answers.push(answer.lines().next().unwrap_or("").to_string());
+    }
+    // keyless's next call, on the connection it keeps to the API
+    let status = raw_request(
+        &addr,
+        &format!(
+            "GET /v1/models HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {cap}\r\nConnection: close\r\n\r\n"
+        ),
+    );
+    std::fs::write(out.join("stop"), "0").unwrap();
+    let _ = keyless.wait();
+    assert_eq!(status, 200, "answers: {answers:#?}");
+    let seen = raw.requests.lock().unwrap().clone();
+    let lines: Vec<&str> = seen.iter().map(|(l, _)| l.as_str()).collect();
+    assert!(
+        !lines.iter().any(|l| l.contains("/v1/smuggled")),
+        "the child's bytes became a request of their own on keyless's connection: {lines:?}\nanswers: {answers:#?}"
+    );
+    assert_eq!(lines.last(), Some(&"GET /v1/models HTTP/1.1"), "{lines:?}");
+    // what was forwarded went whole, framed one way: the body as read
+    for (line, b) in &seen[..seen.len() - 1] {
+        assert_eq!(line, "POST /v1/chat/completions HTTP/1.1");
+        assert!(
+            b.as_slice() == b"{}" || b.as_slice() == body.as_bytes(),
+            "forwarded body: {:?}",
+            String::from_utf8_lossy(b)
+        );
+    }
+}

@@ -113,14 +113,7 @@ fn a_jwt_from_another_issuer_than_the_profiles_is_refused_before_sending_it() {
         c.env("KEYLESS_CLIENT_SECRET", "s3cret-value-for-ci");
     };
     env.run_with(
-        &[
-            "setup",
-            "issuer",
-            "--issuer",
-            &idp.ctx.issuer,
-            "--client-id",
-            "keyless-ci",
-        ],
+        &setup_issuer_args(&idp.ctx.issuer, "keyless-ci", &[]),
         secret,
     )
     .success();

@@ -3,6 +3,7 @@
 
 mod audience;
 mod base_url;
+mod listener_bounds;
 mod outside_files;
 mod port_lifetime;
 mod program_name;

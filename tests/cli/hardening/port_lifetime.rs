@@ -26,9 +26,25 @@ fn wait_for(p: &std::path::Path) -> String {
         {
             return s;
         }
-        assert!(t0.elapsed() < Duration::from_secs(20), "no {}", p.display());
+        assert!(t0.elapsed() < HANG, "no {}", p.display());
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// `exec --proxy` running `script`, which leaves a pid in `$OUT/NAME`: once
+/// it has, keyless is killed, and the answer is whether that process
+/// survives it.
+fn survives_keyless_killed_under(script: &str, name: &str) -> bool {
+    let (_up, env, out) = ready();
+    let mut keyless = env
+        .exec_proxy_sh("anthropic", script, &out)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid: i32 = wait_for(&out.join(name)).trim().parse().unwrap();
+    assert!(alive(pid));
+    survives_a_killed_keyless(&mut keyless, pid)
 }
 
 /// SIGKILL `keyless`, then whether `pid` (its child, or what the child left)
@@ -66,26 +82,19 @@ fn alive(pid: i32) -> bool {
 #[cfg(target_os = "linux")]
 #[test]
 fn the_child_dies_with_a_killed_keyless() {
-    let (_up, env, out) = ready();
     let script = r#"echo $$ > "$OUT/child.tmp"; mv "$OUT/child.tmp" "$OUT/child"; exec sleep 300"#;
-    let mut keyless = env
-        .exec_proxy_sh("anthropic", script, &out)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let child: i32 = wait_for(&out.join("child")).trim().parse().unwrap();
-    assert!(alive(child));
-    let survived = survives_a_killed_keyless(&mut keyless, child);
+    let survived = survives_keyless_killed_under(script, "child");
     assert!(!survived, "the child outlived keyless and its port");
 }
 
+/// Without timing: the background job runs until the test says so; while
+/// it does keyless is still there, answering it 503, and once it ends
+/// keyless exits.
 #[cfg(target_os = "linux")]
 #[test]
 fn keyless_outlives_a_background_job_and_answers_it_503() {
     let (_up, env, out) = ready();
-    let script = r#"( env > "$OUT/env.tmp"; mv "$OUT/env.tmp" "$OUT/env"; sleep 3 ) & exit 0"#;
-    let t0 = Instant::now();
+    let script = r#"( env > "$OUT/env.tmp"; mv "$OUT/env.tmp" "$OUT/env"; while [ ! -e "$OUT/stop" ]; do sleep 0.05; done ) & echo $$ > "$OUT/child.tmp"; mv "$OUT/child.tmp" "$OUT/child"; exit 0"#;
     let mut keyless = env
         .exec_proxy_sh("anthropic", script, &out)
         .stdout(std::process::Stdio::null())
@@ -103,22 +112,31 @@ fn keyless_outlives_a_background_job_and_answers_it_503() {
         .trim_start_matches("http://")
         .to_string();
     let cap = var("ANTHROPIC_AUTH_TOKEN");
-    // the direct child has exited; the worker still runs
-    std::thread::sleep(Duration::from_millis(500));
+    // the direct child has exited (and been reaped); the worker still runs
+    let child: i32 = wait_for(&out.join("child")).trim().parse().unwrap();
+    let t0 = Instant::now();
+    while alive(child) && t0.elapsed() < HANG {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let bearer = format!("Bearer {cap}");
     let url = format!("http://{addr}/v1/models");
-    let answer = match http::try_request("GET", &url, &[("Authorization", &bearer)], "") {
-        Ok(r) => r.text(),
-        Err(e) => format!("no listener or no answer: {e}"),
-    };
+    // keyless learns of the exit a moment after it: ask until it answers 503
+    let mut answer = String::new();
+    while !answer.starts_with("HTTP/1.1 503")
+        && t0.elapsed() < HANG
+        && keyless.try_wait().unwrap().is_none()
+    {
+        answer = match http::try_request("GET", &url, &[("Authorization", &bearer)], "") {
+            Ok(r) => r.text(),
+            Err(e) => format!("no listener or no answer: {e}"),
+        };
+    }
+    let waiting = keyless.try_wait().unwrap().is_none();
+    std::fs::write(out.join("stop"), "").unwrap();
     let status = keyless.wait().unwrap();
-    assert!(status.success());
-    assert!(
-        t0.elapsed() >= Duration::from_secs(3),
-        "keyless exited after {:?}, before the background job",
-        t0.elapsed()
-    );
     assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(waiting, "keyless exited before the background job");
+    assert!(status.success());
 }
 
 fn wait_for_env(p: &std::path::Path) -> String {
@@ -127,7 +145,7 @@ fn wait_for_env(p: &std::path::Path) -> String {
         if let Ok(s) = std::fs::read_to_string(p) {
             return s;
         }
-        assert!(t0.elapsed() < Duration::from_secs(20), "no {}", p.display());
+        assert!(t0.elapsed() < HANG, "no {}", p.display());
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -138,18 +156,9 @@ fn wait_for_env(p: &std::path::Path) -> String {
 #[cfg(target_os = "linux")]
 #[test]
 fn a_background_job_of_the_child_dies_with_a_killed_keyless() {
-    let (_up, env, out) = ready();
     let script =
         r#"sleep 300 & echo $! > "$OUT/job.tmp"; mv "$OUT/job.tmp" "$OUT/job"; exec sleep 300"#;
-    let mut keyless = env
-        .exec_proxy_sh("anthropic", script, &out)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let job: i32 = wait_for(&out.join("job")).trim().parse().unwrap();
-    assert!(alive(job));
-    let survived = survives_a_killed_keyless(&mut keyless, job);
+    let survived = survives_keyless_killed_under(script, "job");
     assert!(
         !survived,
         "the child's background job outlived keyless and its port"

@@ -22,8 +22,10 @@ fn files_in(dir: &std::path::Path) -> Vec<String> {
     v
 }
 
-#[test]
-fn a_settings_link_out_of_the_project_is_refused_untouched() {
+/// The project's `.claude/settings.json` made, by `link(target, path)`, the
+/// same file as a secret outside the checkout: setup must refuse it with
+/// `why`, leave the secret as it was, and copy nothing into the checkout.
+fn refused_untouched(link: impl FnOnce(&std::path::Path, &std::path::Path), why: &str) {
     let env = TestEnv::new();
     let secret_dir = env.path("dot-docker");
     std::fs::create_dir_all(&secret_dir).unwrap();
@@ -32,12 +34,8 @@ fn a_settings_link_out_of_the_project_is_refused_untouched() {
     std::fs::write(&docker, original).unwrap();
     let project = env.path("checkout");
     std::fs::create_dir_all(project.join(".claude")).unwrap();
-    std::os::unix::fs::symlink(
-        "../../dot-docker/config.json",
-        project.join(".claude/settings.json"),
-    )
-    .unwrap();
-    project_setup(&env, &project).fails(6, "outside the project");
+    link(&docker, &project.join(".claude/settings.json"));
+    project_setup(&env, &project).fails(6, why);
     assert_eq!(std::fs::read_to_string(&docker).unwrap(), original);
     assert_eq!(
         files_in(&project.join(".claude")),
@@ -45,6 +43,24 @@ fn a_settings_link_out_of_the_project_is_refused_untouched() {
         "no backup in the checkout"
     );
     assert_eq!(files_in(&secret_dir), ["config.json"]);
+}
+
+#[test]
+fn a_settings_link_out_of_the_project_is_refused_untouched() {
+    refused_untouched(
+        |_, path| std::os::unix::fs::symlink("../../dot-docker/config.json", path).unwrap(),
+        "outside the project",
+    );
+}
+
+/// A hard link is no symbolic link, but the same file outside the project:
+/// refused as well, the file untouched and nothing copied into the checkout.
+#[test]
+fn a_settings_hard_link_to_a_file_outside_the_project_is_refused_untouched() {
+    refused_untouched(
+        |target, path| std::fs::hard_link(target, path).unwrap(),
+        "has another hard link",
+    );
 }
 
 #[test]

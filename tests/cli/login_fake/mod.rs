@@ -172,24 +172,10 @@ fn setup_issuer_checks_discovery_and_keeps_secrets_out_of_argv_and_config() {
         "keyless-cli",
     ])
     .fails(6, "the discovery document names issuer");
-    env.run(&[
-        "setup",
-        "issuer",
-        "--issuer",
-        "http://idp.example.com",
-        "--client-id",
-        "x",
-    ])
-    .fails(2, "plain http");
+    env.run(&setup_issuer_args("http://idp.example.com", "x", &[]))
+        .fails(2, "plain http");
     let r = env.run_with(
-        &[
-            "setup",
-            "issuer",
-            "--issuer",
-            &idp.ctx.issuer,
-            "--client-id",
-            "keyless-ci",
-        ],
+        &setup_issuer_args(&idp.ctx.issuer, "keyless-ci", &[]),
         |c| {
             c.env("KEYLESS_CLIENT_SECRET", "s3cret-value")
                 .env("KEYLESS_SECRET_STORE", "file");
@@ -207,16 +193,11 @@ fn setup_issuer_checks_discovery_and_keeps_secrets_out_of_argv_and_config() {
             .contains("s3cret-value")
     );
     // --client-secret is not an option at all: secrets never go in argv
-    env.run(&[
-        "setup",
-        "issuer",
-        "--issuer",
+    env.run(&setup_issuer_args(
         &idp.ctx.issuer,
-        "--client-id",
         "x",
-        "--client-secret",
-        "y",
-    ])
+        &["--client-secret", "y"],
+    ))
     .fails(2, "unexpected argument");
 }
 

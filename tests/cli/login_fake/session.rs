@@ -213,14 +213,7 @@ fn client_credentials_ask_for_each_providers_audience_and_openai_gets_a_jwt() {
             .env("KEYLESS_CLIENT_SECRET", "s3cret-value");
     };
     env.run_with(
-        &[
-            "setup",
-            "issuer",
-            "--issuer",
-            &idp.ctx.issuer,
-            "--client-id",
-            "keyless-batch",
-        ],
+        &setup_issuer_args(&idp.ctx.issuer, "keyless-batch", &[]),
         secret,
     )
     .success();
