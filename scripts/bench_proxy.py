@@ -138,10 +138,11 @@ def ms(v):
 def wrk(url, cap, conns):
     out = sh("wrk", "-t1", f"-c{conns}", f"-d{secs}s", "--latency", "-s", lua, f"{url}/v1/messages",
              env=dict(os.environ, CAP=cap))
-    if not re.search(r"99%\s+[\d.]+\w", out):
+    # The distribution's own line: a Stdev column can end in "99%" too.
+    if not re.search(r"^\s*99%\s+[\d.]+[a-z]+\s", out, re.M):
         sys.exit(f"bench_proxy: {url}: no latency figures from wrk:\n{out}")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    p99 = ms(re.search(r"99%\s+(\S+)", out).group(1))
+    p99 = ms(re.search(r"^\s*99%\s+(\S+)", out, re.M).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if errors:
         sys.exit(f"bench_proxy: {url}: {errors.group(1)} failed responses")
