@@ -336,7 +336,9 @@ impl Failure {
     }
 }
 
-fn describe(e: &reqwest::Error, url: &str) -> Failure {
+/// `limit` is the request's own timeout (a probe's is shorter than
+/// [`TIMEOUT`]), so the message names the time that actually ran out.
+fn describe(e: &reqwest::Error, url: &str, limit: Duration) -> Failure {
     let root = {
         let mut s: &dyn std::error::Error = e;
         while let Some(next) = s.source() {
@@ -350,7 +352,7 @@ fn describe(e: &reqwest::Error, url: &str) -> Failure {
     } else if e.is_timeout() {
         Failure::Ambiguous(format!(
             "no answer from {url} within {}s",
-            TIMEOUT.as_secs()
+            limit.as_secs().max(1)
         ))
     } else {
         Failure::Ambiguous(format!("request to {url} failed: {root}"))
@@ -362,9 +364,13 @@ pub async fn send(
     url: &str,
 ) -> std::result::Result<Response, Failure> {
     let (client, req) = req.build_split();
-    let req = req.map_err(|e| describe(&e, url))?;
+    let req = req.map_err(|e| describe(&e, url, TIMEOUT))?;
+    let limit = req.timeout().copied().unwrap_or(TIMEOUT);
     let sent = sent_secrets(&req);
-    let mut resp = client.execute(req).await.map_err(|e| describe(&e, url))?;
+    let mut resp = client
+        .execute(req)
+        .await
+        .map_err(|e| describe(&e, url, limit))?;
     let header = |name: &str| {
         resp.headers()
             .get(name)
@@ -394,7 +400,7 @@ pub async fn send(
                 body.extend_from_slice(&chunk);
             }
             Ok(None) => break,
-            Err(e) => return Err(describe(&e, url)),
+            Err(e) => return Err(describe(&e, url, limit)),
         }
     }
     Ok(Response {

@@ -221,6 +221,13 @@ fn nothing_found_lists_every_source_and_why() {
         r.stderr
     );
     assert!(r.stderr.contains("Azure IMDS: no answer"), "{}", r.stderr);
+    // the time it names is the probe's own limit, not the general one
+    assert!(
+        r.stderr.contains("no answer from") && r.stderr.contains("within 1s"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("within 30s"), "{}", r.stderr);
     assert_eq!(silent.count(), 2, "both probes were sent");
     silent.assert_abandoned(2);
 }
