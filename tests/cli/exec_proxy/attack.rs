@@ -82,40 +82,74 @@ fn serve(s: TcpStream, seen: &Mutex<Vec<(String, Vec<u8>)>>) {
     }
 }
 
+/// `exec --proxy` of a child that only waits, in front of a [`Raw`] API:
+/// the test plays the hostile child with the capability the child got.
+struct Hostile {
+    raw: Raw,
+    cap: String,
+    /// The proxy's host:port.
+    addr: String,
+    out: std::path::PathBuf,
+    keyless: std::process::Child,
+    _up: Upstream,
+    _env: crate::common::TestEnv,
+}
+
+impl Hostile {
+    fn start() -> Hostile {
+        let up = Upstream::start(600);
+        let raw = Raw::start();
+        let env = proxy_env(&up, Serve::OpenAi);
+        let out = env.path("out");
+        std::fs::create_dir_all(&out).unwrap();
+        let script = r#"env > "$OUT/env.tmp"; mv "$OUT/env.tmp" "$OUT/env";
+        while [ ! -e "$OUT/stop" ]; do sleep 0.05; done"#;
+        let keyless = env
+            .exec_proxy_sh("openai", script, &out)
+            .env("OPENAI_BASE_URL", format!("{}/v1", raw.url))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let t0 = std::time::Instant::now();
+        while !out.join("env").exists() {
+            assert!(t0.elapsed() < crate::common::HANG, "no child");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let vars = std::fs::read_to_string(out.join("env")).unwrap();
+        let var = |n: &str| {
+            vars.lines()
+                .find_map(|l| l.strip_prefix(&format!("{n}=")))
+                .unwrap()
+                .to_string()
+        };
+        let cap = var("OPENAI_API_KEY");
+        let addr = var("OPENAI_BASE_URL")
+            .trim_start_matches("http://")
+            .trim_end_matches("/v1")
+            .to_string();
+        Hostile {
+            raw,
+            cap,
+            addr,
+            out,
+            keyless,
+            _up: up,
+            _env: env,
+        }
+    }
+
+    /// Ends the child, and with it keyless.
+    fn stop(&mut self) {
+        std::fs::write(self.out.join("stop"), "0").unwrap();
+        let _ = self.keyless.wait();
+    }
+}
+
 #[test]
 fn a_conflicting_content_length_cannot_smuggle_a_request_to_the_api() {
-    let up = Upstream::start(600);
-    let raw = Raw::start();
-    let env = proxy_env(&up, Serve::OpenAi);
-    let out = env.path("out");
-    std::fs::create_dir_all(&out).unwrap();
-    let script = r#"env > "$OUT/env.tmp"; mv "$OUT/env.tmp" "$OUT/env";
-        while [ ! -e "$OUT/stop" ]; do sleep 0.05; done"#;
-    let mut keyless = env
-        .exec_proxy_sh("openai", script, &out)
-        .env("OPENAI_BASE_URL", format!("{}/v1", raw.url))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let t0 = std::time::Instant::now();
-    while !out.join("env").exists() {
-        assert!(t0.elapsed() < Duration::from_secs(20), "no child");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let vars = std::fs::read_to_string(out.join("env")).unwrap();
-    let var = |n: &str| {
-        vars.lines()
-            .find_map(|l| l.strip_prefix(&format!("{n}=")))
-            .unwrap()
-            .to_string()
-    };
-    let cap = var("OPENAI_API_KEY");
-    let base = var("OPENAI_BASE_URL");
-    let addr = base
-        .trim_start_matches("http://")
-        .trim_end_matches("/v1")
-        .to_string();
+    let mut h = Hostile::start();
+    let (cap, addr) = (h.cap.clone(), h.addr.clone());
     // The child frames its body with chunked encoding and also claims a
     // short Content-Length: the chunked body is the real one (RFC 9112).
     let smuggled = "GET /v1/smuggled HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\n\r\n";
@@ -143,9 +177,8 @@ fn a_conflicting_content_length_cannot_smuggle_a_request_to_the_api() {
     let mut answer2 = String::new();
     let _ = s.read_to_string(&mut answer2);
     std::thread::sleep(Duration::from_millis(300));
-    std::fs::write(out.join("stop"), "0").unwrap();
-    let _ = keyless.wait();
-    let seen = raw.requests.lock().unwrap().clone();
+    h.stop();
+    let seen = h.raw.requests.lock().unwrap().clone();
     let lines: Vec<&str> = seen.iter().map(|(l, _)| l.as_str()).collect();
     assert_eq!(
         lines,
@@ -269,37 +302,8 @@ fn the_identity_jwt_in_the_environment_is_not_the_childs() {
 /// real token.
 #[test]
 fn smuggling_variants_are_refused_or_framed_one_way_only() {
-    let up = Upstream::start(600);
-    let raw = Raw::start();
-    let env = proxy_env(&up, Serve::OpenAi);
-    let out = env.path("out");
-    std::fs::create_dir_all(&out).unwrap();
-    let script = r#"env > "$OUT/env.tmp"; mv "$OUT/env.tmp" "$OUT/env";
-        while [ ! -e "$OUT/stop" ]; do sleep 0.05; done"#;
-    let mut keyless = env
-        .exec_proxy_sh("openai", script, &out)
-        .env("OPENAI_BASE_URL", format!("{}/v1", raw.url))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let t0 = std::time::Instant::now();
-    while !out.join("env").exists() {
-        assert!(t0.elapsed() < crate::common::HANG, "no child");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let vars = std::fs::read_to_string(out.join("env")).unwrap();
-    let var = |n: &str| {
-        vars.lines()
-            .find_map(|l| l.strip_prefix(&format!("{n}=")))
-            .unwrap()
-            .to_string()
-    };
-    let cap = var("OPENAI_API_KEY");
-    let addr = var("OPENAI_BASE_URL")
-        .trim_start_matches("http://")
-        .trim_end_matches("/v1")
-        .to_string();
+    let mut h = Hostile::start();
+    let (cap, addr) = (h.cap.clone(), h.addr.clone());
     let smuggled = "GET /v1/smuggled HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\n\r\n";
     let body = format!("{{}}{smuggled}");
     let chunked = format!("{:x}\r\n{body}\r\n0\r\n\r\n", body.len());
@@ -349,10 +353,9 @@ fn smuggling_variants_are_refused_or_framed_one_way_only() {
             "GET /v1/models HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {cap}\r\nConnection: close\r\n\r\n"
         ),
     );
-    std::fs::write(out.join("stop"), "0").unwrap();
-    let _ = keyless.wait();
+    h.stop();
     assert_eq!(status, 200, "answers: {answers:#?}");
-    let seen = raw.requests.lock().unwrap().clone();
+    let seen = h.raw.requests.lock().unwrap().clone();
     let lines: Vec<&str> = seen.iter().map(|(l, _)| l.as_str()).collect();
     assert!(
         !lines.iter().any(|l| l.contains("/v1/smuggled")),

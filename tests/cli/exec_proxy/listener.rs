@@ -264,3 +264,37 @@ fn when_the_listener_is_full_the_childs_connections_still_get_through() {
     drop(flood);
     assert_eq!(run.stop(0).0, 0);
 }
+
+/// Defect 2's 60 s bound: a connection that passed the gate (the child's)
+/// may not be held open forever either. Kept alive and idle, or with a
+/// request head half sent, the listener closes it after its header-read
+/// limit (src/proxy/listen.rs, HEADER_TIMEOUT). There is no test knob for
+/// that limit, so this waits for it once, as a hang watchdog: it asserts
+/// only that the connections are closed at all within [`HANG`], never how
+/// fast.
+///
+/// [`HANG`]: crate::common::HANG
+#[test]
+fn the_childs_idle_or_half_sent_connection_is_closed_by_the_listener() {
+    let up = Upstream::start(600);
+    let env = proxy_env(&up, Serve::Anthropic);
+    let run = Running::start(&env, &["--type", "anthropic"]);
+    let addr = addr(&run);
+    let cap = run.var("ANTHROPIC_AUTH_TOKEN").to_string();
+    let mut idle = TcpStream::connect(addr).unwrap();
+    let mut half = TcpStream::connect(addr).unwrap();
+    assert_eq!(call_on(&mut idle, addr, &cap), 200);
+    assert_eq!(call_on(&mut half, addr, &cap), 200);
+    // both passed the gate; one goes quiet, the other starts a head and stalls
+    write!(half, "GET /v1/models HTTP/1.1\r\nHost: {addr}\r\nx-api-").unwrap();
+    assert!(
+        closed_within(&mut idle, crate::common::HANG),
+        "an idle kept-alive connection of the child's was never closed"
+    );
+    assert!(
+        closed_within(&mut half, crate::common::HANG),
+        "a half-sent head on the child's connection was never closed"
+    );
+    assert_eq!(up.api_count(), 2, "the half-sent head was not forwarded");
+    assert_eq!(run.stop(0).0, 0);
+}

@@ -3,7 +3,6 @@
 
 mod audience;
 mod base_url;
-mod listener_bounds;
 mod outside_files;
 mod port_lifetime;
 mod program_name;
