@@ -90,13 +90,7 @@ fn profile_names_and_identity_sources_complete() {
 /// fish, for real: `complete -C` with the generated script loaded.
 #[test]
 fn fish_completes_profile_names() {
-    if !require_tool(
-        "fish",
-        std::process::Command::new("fish")
-            .arg("--version")
-            .output()
-            .is_ok(),
-    ) {
+    if !require_program("fish") {
         return;
     }
     let sb = Sandbox::start(&[]);
@@ -236,13 +230,7 @@ done
 /// sources after `--identity`, and no file names where a name is typed.
 #[test]
 fn zsh_completes_profile_names_and_identity_sources() {
-    if !require_tool(
-        "zsh",
-        std::process::Command::new("zsh")
-            .arg("--version")
-            .output()
-            .is_ok(),
-    ) {
+    if !require_program("zsh") {
         return;
     }
     let sb = Sandbox::start(&[]);

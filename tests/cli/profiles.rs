@@ -314,7 +314,6 @@ fn a_hostile_directory_name_is_scrubbed_before_the_terminal() {
 /// rename lists the known ones.
 #[test]
 fn rm_asks_on_a_terminal_and_takes_the_served_records() {
-    use std::io::Write;
     let (env, _sb) = two_profiles();
     env.run(&[
         "--profile",
@@ -343,17 +342,9 @@ fn rm_asks_on_a_terminal_and_takes_the_served_records() {
             &format!("'{BIN}' profile rm work"),
             "/dev/null",
         ])
-        .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
-        let mut child = c.spawn().unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(answer.as_bytes())
-            .unwrap();
-        Run::from(child.wait_with_output().unwrap())
+        Run::from(crate::common::output_with_stdin(&mut c, answer.as_bytes()))
     };
     let r = on_a_terminal("n\n");
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);

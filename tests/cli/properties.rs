@@ -177,7 +177,6 @@ proptest! {
 /// `setup issuer --client-secret-stdin` against the file store: a write to
 /// `secrets.json`. Returns (exit code, stderr).
 fn store_a_client_secret(env: &crate::common::TestEnv) -> (i32, String) {
-    use std::io::Write;
     let mut c = env.cmd();
     c.args([
         "setup",
@@ -190,17 +189,9 @@ fn store_a_client_secret(env: &crate::common::TestEnv) -> (i32, String) {
         "--client-secret-stdin",
     ])
     .env("KEYLESS_SECRET_STORE", "file")
-    .stdin(std::process::Stdio::piped())
     .stdout(std::process::Stdio::null())
     .stderr(std::process::Stdio::piped());
-    let mut child = c.spawn().unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"a-client-secret-value\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = crate::common::output_with_stdin(&mut c, b"a-client-secret-value\n");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stderr).into_owned(),

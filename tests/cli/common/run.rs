@@ -1,6 +1,7 @@
 //! A finished run of keyless, and what every run must show: nothing
 //! token-shaped on stderr.
 
+use std::io::Write;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -12,6 +13,14 @@ use super::{TestEnv, cache_files};
 /// silent server waited for, a FIFO read, a child waited on) from stalling
 /// the suite.
 pub const HANG: Duration = Duration::from_secs(120);
+
+/// Runs `c` with `input` on its stdin (piped; what else it pipes is the
+/// caller's choice) and waits for it.
+pub fn output_with_stdin(c: &mut Command, input: &[u8]) -> Output {
+    let mut child = c.stdin(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
 
 /// Run `c` to completion, or kill it after `limit` and return `None`: the
 /// hang shows as a failure, not a stuck test run.

@@ -4,6 +4,17 @@
 use std::process::Command;
 
 /// True when the named external tool must exist (CI) — else tests needing it skip.
+/// [`require_tool`] for a program found by running `NAME --version`.
+pub fn require_program(name: &str) -> bool {
+    require_tool(
+        name,
+        std::process::Command::new(name)
+            .arg("--version")
+            .output()
+            .is_ok(),
+    )
+}
+
 pub fn require_tool(name: &str, present: bool) -> bool {
     if present {
         return true;

@@ -85,8 +85,8 @@ fn serve(tcp: TcpStream) {
     }
 }
 
-#[test]
-fn a_call_answered_before_its_upload_ends_does_not_hold_up_the_next_call() {
+/// `exec --proxy` for OpenAI in front of an [`EarlyApi`].
+fn early_proxy() -> (Upstream, EarlyApi, crate::common::TestEnv, Running) {
     let up = Upstream::start(600);
     let api = EarlyApi::start();
     let env = proxy_env(&up, Serve::OpenAi);
@@ -94,6 +94,12 @@ fn a_call_answered_before_its_upload_ends_does_not_hold_up_the_next_call() {
     let run = Running::start_with(&env, &["--type", "openai"], |cmd| {
         cmd.env("OPENAI_BASE_URL", &base);
     });
+    (up, api, env, run)
+}
+
+#[test]
+fn a_call_answered_before_its_upload_ends_does_not_hold_up_the_next_call() {
+    let (_up, api, _env, run) = early_proxy();
     let (rt, c) = client();
     let cap = run.var("OPENAI_API_KEY").to_string();
     let openai = run.var("OPENAI_BASE_URL").to_string();
@@ -140,13 +146,7 @@ fn a_call_answered_before_its_upload_ends_does_not_hold_up_the_next_call() {
 /// end cannot be sent, so the connection must not be waited on for ever.
 #[test]
 fn a_connection_the_api_stopped_reading_is_not_waited_on_by_the_next_call() {
-    let up = Upstream::start(600);
-    let api = EarlyApi::start();
-    let env = proxy_env(&up, Serve::OpenAi);
-    let base = format!("{}/v1", api.url);
-    let run = Running::start_with(&env, &["--type", "openai"], |cmd| {
-        cmd.env("OPENAI_BASE_URL", &base);
-    });
+    let (_up, api, _env, run) = early_proxy();
     let (rt, c) = client();
     let cap = run.var("OPENAI_API_KEY").to_string();
     let openai = run.var("OPENAI_BASE_URL").to_string();

@@ -311,13 +311,7 @@ fn another_local_users_process_without_the_capability_is_refused() {
             .unwrap();
         String::from_utf8_lossy(&o.stdout).into_owned()
     };
-    if !require_tool(
-        "curl",
-        std::process::Command::new("curl")
-            .arg("--version")
-            .output()
-            .is_ok(),
-    ) {
+    if !require_program("curl") {
         return;
     }
     assert_eq!(

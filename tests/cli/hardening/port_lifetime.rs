@@ -31,17 +31,21 @@ fn wait_for(p: &std::path::Path) -> String {
     }
 }
 
+/// `exec --proxy` for Anthropic running `script`, its output discarded.
+fn spawn_quiet(env: &TestEnv, script: &str, out: &std::path::Path) -> std::process::Child {
+    env.exec_proxy_sh("anthropic", script, out)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
 /// `exec --proxy` running `script`, which leaves a pid in `$OUT/NAME`: once
 /// it has, keyless is killed, and the answer is whether that process
 /// survives it.
 fn survives_keyless_killed_under(script: &str, name: &str) -> bool {
     let (_up, env, out) = ready();
-    let mut keyless = env
-        .exec_proxy_sh("anthropic", script, &out)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut keyless = spawn_quiet(&env, script, &out);
     let pid: i32 = wait_for(&out.join(name)).trim().parse().unwrap();
     assert!(alive(pid));
     survives_a_killed_keyless(&mut keyless, pid)
@@ -95,12 +99,7 @@ fn the_child_dies_with_a_killed_keyless() {
 fn keyless_outlives_a_background_job_and_answers_it_503() {
     let (_up, env, out) = ready();
     let script = r#"( env > "$OUT/env.tmp"; mv "$OUT/env.tmp" "$OUT/env"; while [ ! -e "$OUT/stop" ]; do sleep 0.05; done ) & echo $$ > "$OUT/child.tmp"; mv "$OUT/child.tmp" "$OUT/child"; exit 0"#;
-    let mut keyless = env
-        .exec_proxy_sh("anthropic", script, &out)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut keyless = spawn_quiet(&env, script, &out);
     let vars = wait_for_env(&out.join("env"));
     let var = |n: &str| {
         vars.lines()
@@ -173,12 +172,7 @@ fn a_background_job_of_the_child_dies_with_a_killed_keyless() {
 fn term_reaches_what_the_child_left_running() {
     let (_up, env, out) = ready();
     let script = r#"sh -c 'trap "echo term > \"$OUT/term\"; exit 0" TERM; echo $$ > "$OUT/job.tmp"; mv "$OUT/job.tmp" "$OUT/job"; while :; do sleep 1; done' & echo $$ > "$OUT/child.tmp"; mv "$OUT/child.tmp" "$OUT/child"; exit 0"#;
-    let mut keyless = env
-        .exec_proxy_sh("anthropic", script, &out)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut keyless = spawn_quiet(&env, script, &out);
     let child: i32 = wait_for(&out.join("child")).trim().parse().unwrap();
     let job: i32 = wait_for(&out.join("job")).trim().parse().unwrap();
     let t0 = Instant::now();
