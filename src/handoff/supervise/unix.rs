@@ -1,6 +1,13 @@
 //! The Unix side of [`super`]: a child started with INT, TERM, HUP, QUIT, USR1, USR2 and WINCH forwarded to it,
 //! its exit reported on a channel, and keyless exiting as it did.
 //!
+//! Only signals a process sent keyless (kill(2): a CI runner's TERM, a
+//! `kill -INT` of keyless's pid) are forwarded. The terminal's (Ctrl-C,
+//! Ctrl-\, a resize, a hang-up) go to its whole foreground process group,
+//! the child included, with si_code SI_KERNEL: forwarding them too would
+//! deliver each twice. Where the cause is not recorded (macOS leaves
+//! si_code 0) keyless forwards, as it always did.
+//!
 //! The pid is never signalled after it could have been reused: the waiter
 //! waits for the exit without reaping (`WNOWAIT`), marks the child gone
 //! under the lock the forwarder holds while it signals, and only then reaps.
@@ -9,6 +16,10 @@ use std::ffi::OsString;
 use std::process::{Command, ExitStatus};
 use std::sync::mpsc::{Receiver, channel};
 use std::sync::{Arc, Mutex};
+
+use signal_hook::iterator::SignalsInfo;
+use signal_hook::iterator::exfiltrator::WithOrigin;
+use signal_hook::low_level::siginfo::Cause;
 
 use crate::error::{Error, Result};
 use crate::handoff::child;
@@ -38,7 +49,7 @@ impl Drop for Supervised {
 /// Start `cmd` (the program `argv0`) with signals forwarded to it.
 pub fn spawn(mut cmd: Command, argv0: &OsString) -> Result<Supervised> {
     // Handlers first, so a signal right after the spawn is not lost.
-    let mut signals = signal_hook::iterator::Signals::new(FORWARDED)
+    let mut signals = SignalsInfo::<WithOrigin>::new(FORWARDED)
         .map_err(|e| Error::failure(format!("cannot install signal handlers: {e}")))?;
     let handle = signals.handle();
     let mut kid = match cmd.spawn() {
@@ -54,14 +65,18 @@ pub fn spawn(mut cmd: Command, argv0: &OsString) -> Result<Supervised> {
     let gone = Arc::new(Mutex::new(false));
     let g = gone.clone();
     std::thread::spawn(move || {
-        for sig in signals.forever() {
+        for origin in signals.forever() {
             let gone = g.lock().unwrap_or_else(|p| p.into_inner());
             if *gone {
                 break;
             }
+            // The terminal's signal reached the child itself (module doc).
+            if origin.cause == Cause::Kernel {
+                continue;
+            }
             // SAFETY: kill(2) on our own child, not yet reaped (see `gone`).
             unsafe {
-                libc::kill(pid, sig);
+                libc::kill(pid, origin.signal);
             }
         }
     });

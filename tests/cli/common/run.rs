@@ -2,7 +2,7 @@
 //! token-shaped on stderr.
 
 use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use super::{TestEnv, cache_files};
@@ -37,6 +37,23 @@ pub fn run_bounded(mut c: Command, limit: Duration) -> Option<Run> {
         std::thread::sleep(Duration::from_millis(20));
     }
     Some(Run::from(child.wait_with_output().unwrap()))
+}
+
+/// Wait for `child` (started by the caller), or kill it after `limit` and
+/// return `None`: the hang shows as a failure, not a stuck test run.
+pub fn wait_bounded(child: &mut std::process::Child, limit: Duration) -> Option<ExitStatus> {
+    let t0 = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some(status);
+        }
+        if t0.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 pub struct Run {

@@ -14,3 +14,5 @@ mod sandbox_notice;
 mod served_mark;
 mod served_record;
 mod server_echo;
+#[cfg(target_os = "linux")]
+mod terminal_signals;

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use crate::common::*;
 use crate::exec_proxy::upstream::Upstream;
 
-fn ready() -> (Upstream, TestEnv, std::path::PathBuf) {
+pub(super) fn ready() -> (Upstream, TestEnv, std::path::PathBuf) {
     let up = Upstream::start(600);
     let env = TestEnv::new();
     let file = env.jwt_file();
@@ -18,7 +18,7 @@ fn ready() -> (Upstream, TestEnv, std::path::PathBuf) {
     (up, env, out)
 }
 
-fn wait_for(p: &std::path::Path) -> String {
+pub(super) fn wait_for(p: &std::path::Path) -> String {
     let t0 = Instant::now();
     loop {
         if let Ok(s) = std::fs::read_to_string(p)
@@ -71,7 +71,7 @@ fn survives_a_killed_keyless(keyless: &mut std::process::Child, pid: i32) -> boo
 }
 
 /// Alive and not a zombie (a zombie holds no socket and runs nothing).
-fn alive(pid: i32) -> bool {
+pub(super) fn alive(pid: i32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         Ok(s) => !s
             .rsplit(')')
