@@ -62,6 +62,10 @@ pub const KEYLESS_AZURE_IMDS_ENDPOINT: &str = "KEYLESS_AZURE_IMDS_ENDPOINT";
 pub const KEYLESS_AZURE_ARC_KEY_DIR: &str = "KEYLESS_AZURE_ARC_KEY_DIR";
 /// `true` keeps `auto` from probing cloud metadata servers.
 pub const KEYLESS_NO_METADATA_PROBE: &str = "KEYLESS_NO_METADATA_PROBE";
+/// Seconds `exec --proxy` lets what the program left running (a daemon it
+/// started) go on after the program exits, before SIGTERM, then SIGKILL
+/// 3 s later, on Linux [default: 10].
+pub const KEYLESS_PROXY_GRACE: &str = "KEYLESS_PROXY_GRACE";
 
 // --- what build.rs recorded at build time, for `keyless version` ---
 /// The commit built (`KEYLESS_BUILD_COMMIT` from scripts/package, else git's HEAD).

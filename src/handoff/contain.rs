@@ -25,7 +25,10 @@
 //!   directly) to the program while it runs, then to every process it left
 //!   behind; it reports the program's exit on a pipe ([`Contained::on_exit`]:
 //!   the proxy then answers 503), and exits as the program did once nothing
-//!   is left, so keyless stays, forwarding, until then.
+//!   is left, so keyless stays, forwarding, until then, but not for ever:
+//!   what is left [`grace`] after the program's exit (a detached daemon:
+//!   gradle, sccache, ssh-agent, which would hold a CI step for hours)
+//!   gets SIGTERM, and [`KILL_AFTER`] later SIGKILL.
 //! - [`drain`] reaps anything else re-parented to keyless (itself a
 //!   subreaper).
 //!
@@ -33,11 +36,40 @@
 //! fork under another subreaper, a process started through a system
 //! service) is neither waited for nor killed, and the supervisor itself can
 //! be killed by SIGKILL on its own (then its tree is re-parented to keyless,
-//! which waits for it, but a later kill -9 of keyless leaves it). Without
+//! which waits for it with no grace period, but a later kill -9 of keyless
+//! leaves it). Without
 //! `/proc/<pid>/task/<pid>/children` (a kernel built without
 //! `CONFIG_PROC_CHILDREN`) only the program itself is killed.
 
 use std::process::Command;
+use std::time::Duration;
+
+use crate::env_vars;
+use crate::error::{Error, Result};
+
+/// How long what the program left running may go on once the program has
+/// exited, unless `KEYLESS_PROXY_GRACE` says otherwise: long enough for a
+/// worker to finish its last request, short enough that a daemon does not
+/// hold a CI step.
+pub const GRACE: Duration = Duration::from_secs(10);
+/// After the grace period's SIGTERM, how long before SIGKILL.
+pub const KILL_AFTER: Duration = Duration::from_secs(3);
+
+/// The grace period: `KEYLESS_PROXY_GRACE` (whole seconds), else [`GRACE`].
+pub fn grace() -> Result<Duration> {
+    let Some(v) = env_vars::var(env_vars::KEYLESS_PROXY_GRACE) else {
+        return Ok(GRACE);
+    };
+    v.trim()
+        .parse::<u32>()
+        .map(|s| Duration::from_secs(s.into()))
+        .map_err(|_| {
+            Error::config(format!(
+                "{} must be a whole number of seconds, not `{v}`",
+                env_vars::KEYLESS_PROXY_GRACE
+            ))
+        })
+}
 
 /// What [`contain`] set up: on Linux, the pipe on which the supervisor
 /// reports the program's exit.
@@ -67,9 +99,10 @@ impl Contained {
 }
 
 /// Make `cmd` run under a supervisor that dies with keyless and takes the
-/// program's whole tree with it, and keyless the reaper of whatever escapes
-/// it. Call once, before spawning `cmd`.
-pub fn contain(cmd: &mut Command) -> Contained {
+/// program's whole tree with it, stopping what the program leaves running
+/// `grace` after its exit, and keyless the reaper of whatever escapes it.
+/// Call once, before spawning `cmd`.
+pub fn contain(cmd: &mut Command, grace: Duration) -> Contained {
     #[cfg(target_os = "linux")]
     {
         use std::os::fd::{FromRawFd, OwnedFd};
@@ -94,19 +127,29 @@ pub fn contain(cmd: &mut Command) -> Contained {
             None
         };
         let report = fds[1];
+        let after = linux::After {
+            grace: nanos(grace),
+            kill: nanos(KILL_AFTER),
+        };
         // SAFETY: between fork and exec only async-signal-safe calls are
-        // made (prctl, fork, sigprocmask, sigwaitinfo, waitpid, kill, open,
-        // read, write, close); nothing allocates.
+        // made (prctl, fork, sigprocmask, sigwaitinfo, sigtimedwait,
+        // clock_gettime, waitpid, kill, open, read, write, close); nothing
+        // allocates.
         unsafe {
-            cmd.pre_exec(move || linux::supervise(parent, report));
+            cmd.pre_exec(move || linux::supervise(parent, report, after));
         }
         Contained { pipe }
     }
     #[cfg(not(target_os = "linux"))]
     {
-        let _ = cmd;
+        let _ = (cmd, grace);
         Contained {}
     }
+}
+
+#[cfg(target_os = "linux")]
+fn nanos(d: Duration) -> i64 {
+    i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
 }
 
 /// Wait until every descendant re-parented to keyless has exited, reaping
@@ -123,215 +166,4 @@ pub fn drain() {
 }
 
 #[cfg(target_os = "linux")]
-mod linux {
-    use std::io;
-
-    /// Runs in the forked child before exec. It forks again: the new child
-    /// returns to exec the program; this process stays as the supervisor
-    /// and never returns.
-    pub unsafe fn supervise(keyless: libc::pid_t, report: libc::c_int) -> io::Result<()> {
-        // SAFETY (whole function): async-signal-safe system calls on this
-        // process and its children, with stack buffers only.
-        unsafe {
-            if libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == -1 {
-                return Err(io::Error::last_os_error());
-            }
-            // Every signal is taken with sigwaitinfo, the death signal included.
-            let mut all: libc::sigset_t = std::mem::zeroed();
-            let mut before: libc::sigset_t = std::mem::zeroed();
-            libc::sigfillset(&mut all);
-            libc::sigprocmask(libc::SIG_BLOCK, &all, &mut before);
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGHUP, 0, 0, 0) == -1 {
-                return Err(io::Error::last_os_error());
-            }
-            if libc::getppid() != keyless {
-                // keyless died before the death signal was armed.
-                libc::_exit(137);
-            }
-            let me = libc::getpid();
-            let program = libc::fork();
-            if program == -1 {
-                return Err(io::Error::last_os_error());
-            }
-            if program == 0 {
-                // The program: dies with the supervisor, then execs.
-                libc::sigprocmask(libc::SIG_SETMASK, &before, std::ptr::null_mut());
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) == -1 {
-                    return Err(io::Error::last_os_error());
-                }
-                if libc::getppid() != me {
-                    libc::raise(libc::SIGKILL);
-                }
-                return Ok(());
-            }
-            // The supervisor holds no descriptor but the report pipe (std's
-            // exec-error pipe must close for keyless's spawn to return).
-            close_from(3, report);
-            run(keyless, program, report, &all)
-        }
-    }
-
-    /// The supervisor's loop: never returns.
-    unsafe fn run(
-        keyless: libc::pid_t,
-        program: libc::pid_t,
-        report: libc::c_int,
-        all: &libc::sigset_t,
-    ) -> ! {
-        // SAFETY (whole function): as in `supervise`.
-        unsafe {
-            let mut status: Option<libc::c_int> = None;
-            loop {
-                let mut info: libc::siginfo_t = std::mem::zeroed();
-                let sig = libc::sigwaitinfo(all, &mut info);
-                if sig == -1 {
-                    continue;
-                }
-                if libc::getppid() != keyless {
-                    // keyless is gone: so is everything under it.
-                    loop {
-                        signal_children(libc::SIGKILL);
-                        if libc::waitpid(-1, std::ptr::null_mut(), 0) == -1
-                            && *libc::__errno_location() != libc::EINTR
-                        {
-                            libc::_exit(137);
-                        }
-                    }
-                }
-                if sig == libc::SIGCHLD {
-                    loop {
-                        let mut st = 0;
-                        let r = libc::waitpid(-1, &mut st, libc::WNOHANG);
-                        if r == program {
-                            status = Some(st);
-                            if report >= 0 {
-                                libc::write(report, (&raw const st).cast(), 4);
-                                libc::close(report);
-                            }
-                        } else if r == 0 {
-                            break;
-                        } else if r == -1 && *libc::__errno_location() != libc::EINTR {
-                            exit_as(status.unwrap_or(0));
-                        }
-                    }
-                    continue;
-                }
-                // Only what keyless forwards: the terminal's signals
-                // reached the program's process group already.
-                if info.si_pid() != keyless {
-                    continue;
-                }
-                match status {
-                    None => {
-                        libc::kill(program, sig);
-                    }
-                    Some(_) => signal_children(sig),
-                }
-            }
-        }
-    }
-
-    /// Exit as the program did: its code, or its signal re-raised.
-    unsafe fn exit_as(st: libc::c_int) -> ! {
-        // SAFETY: resetting a disposition, unblocking and raising on ourselves.
-        unsafe {
-            if libc::WIFSIGNALED(st) {
-                let sig = libc::WTERMSIG(st);
-                libc::signal(sig, libc::SIG_DFL);
-                let mut one: libc::sigset_t = std::mem::zeroed();
-                libc::sigemptyset(&mut one);
-                libc::sigaddset(&mut one, sig);
-                libc::sigprocmask(libc::SIG_UNBLOCK, &one, std::ptr::null_mut());
-                libc::raise(sig);
-                libc::_exit(128 + sig);
-            }
-            libc::_exit(libc::WEXITSTATUS(st));
-        }
-    }
-
-    /// Close every descriptor from `low` up, but `keep`.
-    unsafe fn close_from(low: libc::c_int, keep: libc::c_int) {
-        // SAFETY: close_range(2), else close(2), on this process's descriptors.
-        unsafe {
-            let range = |a: libc::c_int, b: libc::c_uint| {
-                libc::syscall(libc::SYS_close_range, a as libc::c_uint, b, 0) == 0
-            };
-            let ok = if keep >= low {
-                (keep == low || range(low, (keep - 1) as libc::c_uint))
-                    && range(keep + 1, libc::c_uint::MAX)
-            } else {
-                range(low, libc::c_uint::MAX)
-            };
-            if !ok {
-                let mut lim: libc::rlimit = std::mem::zeroed();
-                libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim);
-                let top = lim.rlim_cur.min(1 << 20) as libc::c_int;
-                for fd in low..top {
-                    if fd != keep {
-                        libc::close(fd);
-                    }
-                }
-            }
-        }
-    }
-
-    /// Send `sig` to every child of this process, as listed in
-    /// `/proc/self/task/<pid>/children` (orphans it adopted included).
-    unsafe fn signal_children(sig: libc::c_int) {
-        // SAFETY: open/read/close on a /proc file, kill(2) on our children.
-        unsafe {
-            let mut path = [0u8; 64];
-            let head = b"/proc/self/task/";
-            path[..head.len()].copy_from_slice(head);
-            let mut n = head.len();
-            n += digits(libc::getpid() as u64, &mut path[n..]);
-            let tail = b"/children\0";
-            path[n..n + tail.len()].copy_from_slice(tail);
-            let fd = libc::open(path.as_ptr().cast(), libc::O_RDONLY | libc::O_CLOEXEC);
-            if fd < 0 {
-                return;
-            }
-            let mut buf = [0u8; 512];
-            let mut pid: i64 = 0;
-            let mut in_number = false;
-            loop {
-                let got = libc::read(fd, buf.as_mut_ptr().cast(), buf.len());
-                if got <= 0 {
-                    break;
-                }
-                for &b in &buf[..got as usize] {
-                    if b.is_ascii_digit() {
-                        pid = pid * 10 + i64::from(b - b'0');
-                        in_number = true;
-                    } else if in_number {
-                        libc::kill(pid as libc::pid_t, sig);
-                        pid = 0;
-                        in_number = false;
-                    }
-                }
-            }
-            if in_number {
-                libc::kill(pid as libc::pid_t, sig);
-            }
-            libc::close(fd);
-        }
-    }
-
-    /// `v` in decimal into `out`; the number of bytes written.
-    fn digits(mut v: u64, out: &mut [u8]) -> usize {
-        let mut tmp = [0u8; 20];
-        let mut i = 0;
-        loop {
-            tmp[i] = b'0' + (v % 10) as u8;
-            i += 1;
-            v /= 10;
-            if v == 0 {
-                break;
-            }
-        }
-        for j in 0..i {
-            out[j] = tmp[i - 1 - j];
-        }
-        i
-    }
-}
+mod linux;

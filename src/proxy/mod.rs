@@ -50,6 +50,7 @@ pub fn run(
 ) -> Result<()> {
     let loaded = settings.load_config()?;
     let issuer = settings.issuer(&loaded);
+    let grace = contain::grace()?;
     // One thread serves every connection, as one nginx worker does: on a
     // small machine a second worker only moves a request's tasks between
     // cores (measured in docs/performance.md).
@@ -89,9 +90,10 @@ pub fn run(
     listen::restore_nofile(&mut cmd, saved_nofile);
     // The child and all it starts die with keyless, and keyless outlives
     // them (src/handoff/contain.rs): the port is never freed under them.
-    let contained = contain::contain(&mut cmd);
+    let contained = contain::contain(&mut cmd, grace);
     let child = supervise::spawn(cmd, &command[0]);
-    // What the child leaves running keeps the port reserved, answered 503.
+    // What the child leaves running keeps the port reserved, answered 503,
+    // until it exits or the supervisor stops it after the grace period.
     contained.on_exit(|| forward::CLOSING.store(true, std::sync::atomic::Ordering::SeqCst));
     let status = child.and_then(|c| {
         c.exited

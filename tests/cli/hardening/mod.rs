@@ -3,6 +3,8 @@
 
 mod audience;
 mod base_url;
+#[cfg(target_os = "linux")]
+mod leftover_daemons;
 mod outside_files;
 mod port_lifetime;
 mod program_name;

@@ -1,6 +1,7 @@
 //! Defect 1: the proxy's port must not outlive the proxy. On Linux the
 //! child dies with keyless (kill -9 included), and keyless stays until
-//! every descendant has exited, answering 503 meanwhile
+//! every descendant has exited (or the grace period after the child's exit
+//! has passed: hardening::leftover_daemons), answering 503 meanwhile
 //! (src/handoff/contain.rs).
 
 use std::time::{Duration, Instant};
@@ -31,9 +32,12 @@ pub(super) fn wait_for(p: &std::path::Path) -> String {
     }
 }
 
-/// `exec --proxy` for Anthropic running `script`, its output discarded.
+/// `exec --proxy` for Anthropic running `script`, its output discarded;
+/// what the child leaves running may run an hour after it (not the 10 s
+/// default: these tests wait for it, and never on the clock).
 fn spawn_quiet(env: &TestEnv, script: &str, out: &std::path::Path) -> std::process::Child {
     env.exec_proxy_sh("anthropic", script, out)
+        .env("KEYLESS_PROXY_GRACE", "3600")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()

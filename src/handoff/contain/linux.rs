@@ -1,0 +1,303 @@
+//! The Linux supervisor of [`super`]: forked from keyless before the
+//! program's exec, never exec'ing itself.
+
+use std::io;
+
+/// What the supervisor does once the program has exited, in
+/// nanoseconds: SIGTERM to what is left after `grace`, SIGKILL `kill`
+/// later.
+#[derive(Clone, Copy)]
+pub struct After {
+    pub grace: i64,
+    pub kill: i64,
+}
+
+/// Runs in the forked child before exec. It forks again: the new child
+/// returns to exec the program; this process stays as the supervisor
+/// and never returns.
+pub unsafe fn supervise(keyless: libc::pid_t, report: libc::c_int, after: After) -> io::Result<()> {
+    // SAFETY (whole function): async-signal-safe system calls on this
+    // process and its children, with stack buffers only.
+    unsafe {
+        if libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == -1 {
+            return Err(io::Error::last_os_error());
+        }
+        // Every signal is taken with sigwaitinfo, the death signal included.
+        let mut all: libc::sigset_t = std::mem::zeroed();
+        let mut before: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut all);
+        libc::sigprocmask(libc::SIG_BLOCK, &all, &mut before);
+        if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGHUP, 0, 0, 0) == -1 {
+            return Err(io::Error::last_os_error());
+        }
+        if libc::getppid() != keyless {
+            // keyless died before the death signal was armed.
+            libc::_exit(137);
+        }
+        let me = libc::getpid();
+        let program = libc::fork();
+        if program == -1 {
+            return Err(io::Error::last_os_error());
+        }
+        if program == 0 {
+            // The program: dies with the supervisor, then execs.
+            libc::sigprocmask(libc::SIG_SETMASK, &before, std::ptr::null_mut());
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) == -1 {
+                return Err(io::Error::last_os_error());
+            }
+            if libc::getppid() != me {
+                libc::raise(libc::SIGKILL);
+            }
+            return Ok(());
+        }
+        // The supervisor holds no descriptor but the report pipe (std's
+        // exec-error pipe must close for keyless's spawn to return).
+        close_from(3, report);
+        run(keyless, program, report, &all, after)
+    }
+}
+
+/// The supervisor's loop: never returns.
+unsafe fn run(
+    keyless: libc::pid_t,
+    program: libc::pid_t,
+    mut report: libc::c_int,
+    all: &libc::sigset_t,
+    after: After,
+) -> ! {
+    // SAFETY (whole function): as in `supervise`.
+    unsafe {
+        let mut status: Option<libc::c_int> = None;
+        // Once the program has exited: when the next step is due, and
+        // whether the SIGTERM was sent.
+        let mut due: Option<i64> = None;
+        let mut termed = false;
+        loop {
+            let mut info: libc::siginfo_t = std::mem::zeroed();
+            let sig = next_signal(all, &mut info, due);
+            if libc::getppid() != keyless {
+                // keyless is gone: so is everything under it.
+                kill_all();
+                libc::_exit(137);
+            }
+            if sig == -1 {
+                if due.is_some_and(|d| now() >= d) {
+                    if termed {
+                        kill_all();
+                        exit_as(status.unwrap_or(0));
+                    }
+                    signal_children(libc::SIGTERM);
+                    termed = true;
+                    due = Some(now().saturating_add(after.kill));
+                }
+                continue;
+            }
+            if sig == libc::SIGCHLD {
+                if reap(program, &mut report, &mut status) {
+                    exit_as(status.unwrap_or(0));
+                }
+                if status.is_some() && due.is_none() {
+                    due = Some(now().saturating_add(after.grace));
+                }
+                continue;
+            }
+            // Only what keyless forwards: the terminal's signals
+            // reached the program's process group already.
+            if info.si_pid() != keyless {
+                continue;
+            }
+            match status {
+                None => {
+                    libc::kill(program, sig);
+                }
+                Some(_) => signal_children(sig),
+            }
+        }
+    }
+}
+
+/// The next signal (sigwaitinfo), or -1 once `due` (monotonic
+/// nanoseconds) has come, or on an interruption.
+unsafe fn next_signal(
+    all: &libc::sigset_t,
+    info: &mut libc::siginfo_t,
+    due: Option<i64>,
+) -> libc::c_int {
+    // SAFETY: sigwaitinfo/sigtimedwait with a stack siginfo_t and timespec.
+    unsafe {
+        let Some(due) = due else {
+            return libc::sigwaitinfo(all, info);
+        };
+        let left = due.saturating_sub(now());
+        if left <= 0 {
+            return -1;
+        }
+        let wait = libc::timespec {
+            tv_sec: (left / 1_000_000_000) as libc::time_t,
+            tv_nsec: (left % 1_000_000_000) as libc::c_long,
+        };
+        libc::sigtimedwait(all, info, &wait)
+    }
+}
+
+/// The monotonic clock, in nanoseconds.
+// time_t and c_long are 32 bits on 32-bit targets.
+#[allow(clippy::unnecessary_cast)]
+fn now() -> i64 {
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime(2) into a stack timespec.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut t) };
+    (t.tv_sec as i64)
+        .saturating_mul(1_000_000_000)
+        .saturating_add(t.tv_nsec as i64)
+}
+
+/// Reap every child that has exited; the program's status is kept and
+/// reported on `report` (then closed). True once no child is left.
+unsafe fn reap(
+    program: libc::pid_t,
+    report: &mut libc::c_int,
+    status: &mut Option<libc::c_int>,
+) -> bool {
+    // SAFETY: waitpid(2) on our children, write/close on our pipe.
+    unsafe {
+        loop {
+            let mut st = 0;
+            let r = libc::waitpid(-1, &mut st, libc::WNOHANG);
+            if r == program {
+                *status = Some(st);
+                if *report >= 0 {
+                    libc::write(*report, (&raw const st).cast(), 4);
+                    libc::close(*report);
+                    *report = -1;
+                }
+            } else if r == 0 {
+                return false;
+            } else if r == -1 && *libc::__errno_location() != libc::EINTR {
+                return true;
+            }
+        }
+    }
+}
+
+/// SIGKILL every child, adopted orphans included, until none is left.
+unsafe fn kill_all() {
+    // SAFETY: kill(2) and waitpid(2) on our children.
+    unsafe {
+        loop {
+            signal_children(libc::SIGKILL);
+            if libc::waitpid(-1, std::ptr::null_mut(), 0) == -1
+                && *libc::__errno_location() != libc::EINTR
+            {
+                return;
+            }
+        }
+    }
+}
+
+/// Exit as the program did: its code, or its signal re-raised.
+unsafe fn exit_as(st: libc::c_int) -> ! {
+    // SAFETY: resetting a disposition, unblocking and raising on ourselves.
+    unsafe {
+        if libc::WIFSIGNALED(st) {
+            let sig = libc::WTERMSIG(st);
+            libc::signal(sig, libc::SIG_DFL);
+            let mut one: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut one);
+            libc::sigaddset(&mut one, sig);
+            libc::sigprocmask(libc::SIG_UNBLOCK, &one, std::ptr::null_mut());
+            libc::raise(sig);
+            libc::_exit(128 + sig);
+        }
+        libc::_exit(libc::WEXITSTATUS(st));
+    }
+}
+
+/// Close every descriptor from `low` up, but `keep`.
+unsafe fn close_from(low: libc::c_int, keep: libc::c_int) {
+    // SAFETY: close_range(2), else close(2), on this process's descriptors.
+    unsafe {
+        let range = |a: libc::c_int, b: libc::c_uint| {
+            libc::syscall(libc::SYS_close_range, a as libc::c_uint, b, 0) == 0
+        };
+        let ok = if keep >= low {
+            (keep == low || range(low, (keep - 1) as libc::c_uint))
+                && range(keep + 1, libc::c_uint::MAX)
+        } else {
+            range(low, libc::c_uint::MAX)
+        };
+        if !ok {
+            let mut lim: libc::rlimit = std::mem::zeroed();
+            libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim);
+            let top = lim.rlim_cur.min(1 << 20) as libc::c_int;
+            for fd in low..top {
+                if fd != keep {
+                    libc::close(fd);
+                }
+            }
+        }
+    }
+}
+
+/// Send `sig` to every child of this process, as listed in
+/// `/proc/self/task/<pid>/children` (orphans it adopted included).
+unsafe fn signal_children(sig: libc::c_int) {
+    // SAFETY: open/read/close on a /proc file, kill(2) on our children.
+    unsafe {
+        let mut path = [0u8; 64];
+        let head = b"/proc/self/task/";
+        path[..head.len()].copy_from_slice(head);
+        let mut n = head.len();
+        n += digits(libc::getpid() as u64, &mut path[n..]);
+        let tail = b"/children\0";
+        path[n..n + tail.len()].copy_from_slice(tail);
+        let fd = libc::open(path.as_ptr().cast(), libc::O_RDONLY | libc::O_CLOEXEC);
+        if fd < 0 {
+            return;
+        }
+        let mut buf = [0u8; 512];
+        let mut pid: i64 = 0;
+        let mut in_number = false;
+        loop {
+            let got = libc::read(fd, buf.as_mut_ptr().cast(), buf.len());
+            if got <= 0 {
+                break;
+            }
+            for &b in &buf[..got as usize] {
+                if b.is_ascii_digit() {
+                    pid = pid * 10 + i64::from(b - b'0');
+                    in_number = true;
+                } else if in_number {
+                    libc::kill(pid as libc::pid_t, sig);
+                    pid = 0;
+                    in_number = false;
+                }
+            }
+        }
+        if in_number {
+            libc::kill(pid as libc::pid_t, sig);
+        }
+        libc::close(fd);
+    }
+}
+
+/// `v` in decimal into `out`; the number of bytes written.
+fn digits(mut v: u64, out: &mut [u8]) -> usize {
+    let mut tmp = [0u8; 20];
+    let mut i = 0;
+    loop {
+        tmp[i] = b'0' + (v % 10) as u8;
+        i += 1;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    for j in 0..i {
+        out[j] = tmp[i - 1 - j];
+    }
+    i
+}
