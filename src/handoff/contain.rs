@@ -30,7 +30,7 @@
 //!   gradle, sccache, ssh-agent, which would hold a CI step for hours)
 //!   gets SIGTERM, and [`KILL_AFTER`] later SIGKILL.
 //! - [`drain`] reaps anything else re-parented to keyless (itself a
-//!   subreaper).
+//!   subreaper), and only that: not keyless's own identity commands.
 //!
 //! What stays open: a descendant that re-parents itself elsewhere (a double
 //! fork under another subreaper, a process started through a system
@@ -153,14 +153,30 @@ fn nanos(d: Duration) -> i64 {
 }
 
 /// Wait until every descendant re-parented to keyless has exited, reaping
-/// each. Returns at once when there is none (or off Linux).
+/// each. Returns at once when there is none (or off Linux, or without
+/// `/proc/self/task/<tid>/children`). The identity `command:` a renewal
+/// may be running is left to the renewal, which waits for it (reaped here,
+/// its own wait failed with ECHILD; waited for here, keyless stayed up to
+/// its 30 s limit).
 pub fn drain() {
     #[cfg(target_os = "linux")]
     loop {
-        // SAFETY: waitpid(2) on any child with a null status pointer.
-        let r = unsafe { libc::waitpid(-1, std::ptr::null_mut(), 0) };
-        if r == -1 && std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
+        let others = crate::source::command::running(|own| {
+            linux::children().map(|all| {
+                all.into_iter()
+                    .filter(|&pid| !own.contains(&(pid as u32)))
+                    .collect::<Vec<_>>()
+            })
+        });
+        let Some(others) = others.filter(|o| !o.is_empty()) else {
             return;
+        };
+        for pid in others {
+            // SAFETY: waitpid(2) on one child with a null status pointer.
+            while unsafe { libc::waitpid(pid, std::ptr::null_mut(), 0) } == -1
+                && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted
+            {
+            }
         }
     }
 }

@@ -9,6 +9,7 @@
 
 use std::io::Read;
 use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use super::{IdentityToken, Origin};
@@ -22,6 +23,30 @@ pub const TIMEOUT: Duration = Duration::from_secs(30);
 /// A JWT at the assertion limit, plus the newline and blanks a program may
 /// print around it.
 const MAX_OUTPUT: usize = MAX_ASSERTION_BYTES + 64;
+
+/// The identity commands running now, by pid. keyless waits for each
+/// itself, so whatever reaps keyless's other children
+/// (`exec --proxy`'s last drain) must leave these alone: see [`running`].
+static RUNNING: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+
+/// `f` with the pids of the identity commands running now; none is
+/// spawned meanwhile, so a child not listed is not one of them.
+pub fn running<T>(f: impl FnOnce(&[u32]) -> T) -> T {
+    f(&RUNNING.lock().unwrap_or_else(|p| p.into_inner()))
+}
+
+/// An identity command's pid in [`RUNNING`] until dropped (once it has
+/// been waited for).
+struct Listed(u32);
+
+impl Drop for Listed {
+    fn drop(&mut self) {
+        RUNNING
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|&p| p != self.0);
+    }
+}
 
 pub fn run(argv: &[String]) -> Result<IdentityToken> {
     let program = &argv[0];
@@ -37,7 +62,15 @@ pub fn run(argv: &[String]) -> Result<IdentityToken> {
     // (a shell's `sleep` would otherwise outlive it holding our stderr).
     #[cfg(unix)]
     std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
-    let mut child = cmd.spawn().map_err(|e| {
+    let spawned = {
+        let mut running = RUNNING.lock().unwrap_or_else(|p| p.into_inner());
+        let spawned = cmd.spawn();
+        if let Ok(c) = &spawned {
+            running.push(c.id());
+        }
+        spawned
+    };
+    let mut child = spawned.map_err(|e| {
         let kind = match e.kind() {
             std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied => Kind::Config,
             _ => Kind::Failure,
@@ -51,6 +84,8 @@ pub fn run(argv: &[String]) -> Result<IdentityToken> {
         )
         .hint("check the program named in the profile's `--identity command:…`")
     })?;
+    // Listed until this function returns, by when it has been waited for.
+    let _listed = Listed(child.id());
     let mut stdout = child.stdout.take().expect("stdout is piped");
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {

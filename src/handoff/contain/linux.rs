@@ -301,3 +301,18 @@ fn digits(mut v: u64, out: &mut [u8]) -> usize {
     }
     i
 }
+
+/// keyless's children (the supervisor's tree, if it was killed on its own,
+/// re-parented to keyless; keyless's own children), from
+/// `/proc/self/task/<tid>/children` of each thread; `None` without it.
+pub fn children() -> Option<Vec<libc::pid_t>> {
+    let mut all = Vec::new();
+    for task in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+        let list = std::fs::read_to_string(task.path().join("children")).ok()?;
+        all.extend(
+            list.split_whitespace()
+                .filter_map(|p| p.parse::<libc::pid_t>().ok()),
+        );
+    }
+    Some(all)
+}

@@ -12,6 +12,8 @@ mod project_scope;
 mod proxy_env;
 mod refresh_openai;
 mod refresh_token;
+#[cfg(target_os = "linux")]
+mod renewal_at_exit;
 mod sandbox_notice;
 mod served_mark;
 mod served_record;
