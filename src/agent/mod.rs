@@ -113,8 +113,8 @@ pub fn run(settings: &Settings, opts: &Options) -> Result<()> {
             Error::usage("--capability-file is for proxy sinks, and none is given")
         });
     }
-    let _instance = Instance::claim(&instance::lock_dir(), &opts.places())?;
-    let control = Control::start()?;
+    let instance = Instance::claim(&instance::lock_dir(), &opts.places())?;
+    let control = Control::start(&instance.key)?;
     let mut running = Running::start(settings, opts, opts.fresh, Cleanup::Remove)?;
     loop {
         let wait = (running.next_wake_ms() - now_ms()).clamp(0, 3_600_000) as u64;
@@ -153,15 +153,15 @@ pub fn run(settings: &Settings, opts: &Options) -> Result<()> {
 /// sinks to replace its token now, or to re-read its configuration.
 /// Returns the pids asked.
 pub fn ask(opts: &Options, r: Request) -> Result<Vec<u32>> {
-    let pids = Instance::holders(&instance::lock_dir(), &opts.places())?;
-    if pids.is_empty() {
+    let holders = Instance::holders(&instance::lock_dir(), &opts.places())?;
+    if holders.is_empty() {
         return Err(Error::failure("no keyless agent serves these sinks")
             .hint("name the same --sink values the agent was started with"));
     }
-    for pid in &pids {
-        control::ask(*pid, r)?;
+    for h in &holders {
+        control::ask(h, r)?;
     }
-    Ok(pids)
+    Ok(holders.iter().map(|h| h.pid).collect())
 }
 
 /// One provider's token and its engine.

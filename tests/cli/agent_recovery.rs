@@ -206,3 +206,77 @@ fn a_reload_that_cannot_start_goes_on_as_it_was() {
     assert_eq!(code, 0, "{log}");
     assert!(log.contains("going on with the old one"), "{log}");
 }
+
+/// The agent's lock directory when XDG_RUNTIME_DIR is `rt`.
+fn agents_dir(rt: &std::path::Path) -> std::path::PathBuf {
+    rt.join("keyless/agents")
+}
+
+fn pid_files(rt: &std::path::Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(agents_dir(rt))
+        .map(|d| {
+            d.map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|x| x == "pid"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `--reload`/`--rejected` signal only an agent that holds the sinks'
+/// lock, never the pid a stale pid file names: an agent that ends
+/// normally removes its pid file; after a kill -9 the file stays, naming
+/// a pid the system may give to anyone (here a `sleep` of the test's),
+/// and whether nobody holds the lock or a new agent holds it before it
+/// has written its own pid, the `sleep` is never signalled.
+#[test]
+fn reload_never_signals_the_pid_of_a_stale_pid_file() {
+    let (_sb, env) = anthropic_env(600);
+    let rt = env.path("rt");
+    let in_rt = |c: &mut std::process::Command| {
+        c.env("XDG_RUNTIME_DIR", &rt);
+    };
+    let sink = format!("file:{}", env.path("token").display());
+    let sinks = std::slice::from_ref(&sink);
+    let agent = Agent::start_with(&env, sinks, &[], in_rt);
+    assert!(!pid_files(&rt).is_empty(), "the agent records its pid");
+    let (code, err) = agent.stop();
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        pid_files(&rt),
+        Vec::<std::path::PathBuf>::new(),
+        "left by a normal stop"
+    );
+    let agent = Agent::start_with(&env, sinks, &[], in_rt);
+    agent.signal(libc::SIGKILL);
+    drop(agent);
+    let stale = pid_files(&rt);
+    assert!(!stale.is_empty(), "kill -9 leaves the pid file");
+    let mut bystander = std::process::Command::new("sleep")
+        .arg("300")
+        .spawn()
+        .unwrap();
+    for f in &stale {
+        std::fs::write(f, bystander.id().to_string()).unwrap();
+    }
+    let reload = || env.run_with(&["agent", "--reload", "--sink", &sink], in_rt);
+    reload().fails(1, "no keyless agent serves these sinks");
+    // The locks held, as by an agent that has not yet written its pid.
+    let _held: Vec<std::fs::File> = stale
+        .iter()
+        .map(|f| {
+            let lock = std::fs::File::open(f.with_extension("lock")).unwrap();
+            // SAFETY: flock(2) on a file this test opened.
+            let r = unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&lock), libc::LOCK_EX) };
+            assert_eq!(r, 0);
+            lock
+        })
+        .collect();
+    reload().fails(1, "does not hold");
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        bystander.try_wait().unwrap().is_none(),
+        "the bystander was signalled"
+    );
+    bystander.kill().unwrap();
+    bystander.wait().unwrap();
+}

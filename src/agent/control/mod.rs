@@ -9,9 +9,13 @@
 //!
 //! `--reload` and `--rejected` find the agent serving the same sinks by its
 //! instance lock ([`super::instance`], which records its pid) and ask it
-//! through [`ask`]: a signal on Unix; on Windows, which has no signals to a
-//! process, one of the agent's two named events, `keyless-agent-PID-reload`
-//! and `keyless-agent-PID-rejected` ([`event_name`]), created by the agent
+//! through [`ask`]: a signal on Unix, sent only once the pid is seen to hold
+//! the lock (Linux, by its open files; a pid file left by a killed agent
+//! names a pid the system may have given to anyone); on Windows, which has
+//! no signals to a process, one of the agent's two named events,
+//! `keyless-agent-PID-KEY-reload` and `keyless-agent-PID-KEY-rejected`
+//! ([`event_name`]; KEY is 128 random bits from the agent's owner-only pid
+//! file, so no other process can make them first), created by the agent
 //! at start (refused if someone made one first) and waited on by a thread.
 //! Their default access list is the creating user's (and SYSTEM's and the
 //! Administrators'), as a signal can come only from the same user or root.
@@ -55,12 +59,15 @@ impl Request {
 
 /// The name of agent `pid`'s Windows event for `r` (in the session's
 /// namespace: the agent and its callers run in the same logon session).
-pub fn event_name(pid: u32, r: Request) -> String {
+/// `key` is the agent's random key from its owner-only pid file: without
+/// it a process of the session could guess the name and make the event
+/// first, denying the agent its start.
+pub fn event_name(pid: u32, key: &str, r: Request) -> String {
     let what = match r {
         Request::Reload => "reload",
         Request::Rejected => "rejected",
     };
-    format!("Local\\keyless-agent-{pid}-{what}")
+    format!("Local\\keyless-agent-{pid}-{key}-{what}")
 }
 
 /// A console control event that stops the agent (Windows; wincon.h's
@@ -103,16 +110,21 @@ mod tests {
     #[test]
     fn each_agent_has_its_own_two_event_names() {
         assert_eq!(
-            event_name(42, Request::Rejected),
-            "Local\\keyless-agent-42-rejected"
+            event_name(42, "00ff", Request::Rejected),
+            "Local\\keyless-agent-42-00ff-rejected"
         );
         assert_ne!(
-            event_name(42, Request::Reload),
-            event_name(42, Request::Rejected)
+            event_name(42, "k", Request::Reload),
+            event_name(42, "k", Request::Rejected)
         );
         assert_ne!(
-            event_name(42, Request::Reload),
-            event_name(43, Request::Reload)
+            event_name(42, "k", Request::Reload),
+            event_name(43, "k", Request::Reload)
+        );
+        assert_ne!(
+            event_name(42, "k", Request::Reload),
+            event_name(42, "j", Request::Reload),
+            "the key is part of the name"
         );
     }
 }

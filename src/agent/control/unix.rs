@@ -3,6 +3,7 @@
 use std::sync::mpsc::Receiver;
 
 use super::{Event, Request};
+use crate::agent::instance::Holder;
 use crate::error::{Error, Result};
 
 /// The agent's control: events arrive on `rx`.
@@ -12,7 +13,8 @@ pub struct Control {
 }
 
 impl Control {
-    pub fn start() -> Result<Control> {
+    /// `_key`: the agent's key, which only Windows's event names need.
+    pub fn start(_key: &str) -> Result<Control> {
         let mut s = signal_hook::iterator::Signals::new([
             libc::SIGTERM,
             libc::SIGINT,
@@ -45,14 +47,24 @@ impl Drop for Control {
     }
 }
 
-/// Ask the agent `pid` for `r`: SIGHUP or SIGUSR1.
-pub fn ask(pid: u32, r: Request) -> Result<()> {
+/// Ask the agent `h` for `r`: SIGHUP or SIGUSR1, once its pid is seen to
+/// hold the lock (Linux; elsewhere the lock being held is all there is).
+pub fn ask(h: &Holder, r: Request) -> Result<()> {
     let sig = match r {
         Request::Reload => libc::SIGHUP,
         Request::Rejected => libc::SIGUSR1,
     };
+    let pid = h.pid;
     let pid = i32::try_from(pid)
         .map_err(|_| Error::failure(format!("the agent's lock names no valid pid ({pid})")))?;
+    if !holds_open(h.pid, &h.lock) {
+        return Err(Error::failure(format!(
+            "the agent's pid file names pid {pid}, which does not hold its lock {}: \
+             not signalling it",
+            h.lock.display()
+        ))
+        .hint("an agent that is just starting records its pid in a moment; try again"));
+    }
     // SAFETY: kill(2); the pid holds the sinks' lock, so it is the agent.
     if unsafe { libc::kill(pid, sig) } != 0 {
         return Err(Error::failure(format!(
@@ -61,4 +73,26 @@ pub fn ask(pid: u32, r: Request) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// Whether process `pid` has the file `lock` open (Linux: its descriptors
+/// in /proc; a pid file left by a killed agent names a pid that may now be
+/// any process's). Elsewhere: assumed, the lock being held.
+#[cfg(target_os = "linux")]
+fn holds_open(pid: u32, lock: &std::path::Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(want) = std::fs::metadata(lock) else {
+        return false;
+    };
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return false;
+    };
+    fds.flatten().any(|fd| {
+        std::fs::metadata(fd.path()).is_ok_and(|m| m.dev() == want.dev() && m.ino() == want.ino())
+    })
+}
+
+#[cfg(not(target_os = "linux"))]
+fn holds_open(_pid: u32, _lock: &std::path::Path) -> bool {
+    true
 }

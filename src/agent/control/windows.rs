@@ -16,6 +16,7 @@ use windows_sys::Win32::System::Threading::{
 use windows_sys::core::BOOL;
 
 use super::{Event, Request, console_stop, event_name};
+use crate::agent::instance::Holder;
 use crate::error::{Error, Result};
 
 /// Where the console handler sends; set once, by [`Control::start`].
@@ -52,8 +53,8 @@ unsafe extern "system" fn on_console_event(event: u32) -> BOOL {
 
 /// Create the agent's named event for `r`, refusing one that exists (made
 /// by another process, to be signalled by it or to squat the name).
-fn create(r: Request) -> Result<HANDLE> {
-    let name = event_name(std::process::id(), r);
+fn create(key: &str, r: Request) -> Result<HANDLE> {
+    let name = event_name(std::process::id(), key, r);
     // SAFETY: an auto-reset, unsignalled event with the default security
     // of the process's token; the name is NUL-terminated.
     unsafe {
@@ -76,9 +77,13 @@ fn create(r: Request) -> Result<HANDLE> {
 }
 
 impl Control {
-    pub fn start() -> Result<Control> {
+    /// `key`: the agent's random key ([`Holder::key`]), part of its events' names.
+    pub fn start(key: &str) -> Result<Control> {
         let (tx, rx) = std::sync::mpsc::channel();
-        let events = [create(Request::Reload)?, create(Request::Rejected)?];
+        let events = [
+            create(key, Request::Reload)?,
+            create(key, Request::Rejected)?,
+        ];
         let requests = [Request::Reload, Request::Rejected];
         // Handles as integers, to cross to the thread.
         let raw = events.map(|h| h as usize);
@@ -117,9 +122,10 @@ impl Drop for Control {
     }
 }
 
-/// Ask the agent `pid` for `r`: set its named event.
-pub fn ask(pid: u32, r: Request) -> Result<()> {
-    let name = event_name(pid, r);
+/// Ask the agent `h` for `r`: set its named event.
+pub fn ask(h: &Holder, r: Request) -> Result<()> {
+    let pid = h.pid;
+    let name = event_name(pid, &h.key, r);
     // SAFETY: open, set and close an event handle this function owns.
     unsafe {
         let h = OpenEventW(EVENT_MODIFY_STATE, FALSE, wide(&name).as_ptr());
