@@ -12,6 +12,7 @@ use std::time::Duration;
 use axum::body::Bytes;
 use hyper::body::Body as _;
 
+use super::api::API_READ_TIMEOUT;
 use super::pool::{Failed, ReqBody};
 
 /// The HTTP/2 connection: its handle for new streams, and whether its
@@ -89,21 +90,36 @@ pub(super) fn send_body(body: ReqBody, mut tx: h2::SendStream<Bytes>) {
         }
         ReqBody::Held(_) => {}
         streaming => {
-            tokio::spawn(pipe(streaming, tx));
+            tokio::spawn(pipe(streaming, tx, API_READ_TIMEOUT));
         }
     }
 }
 
-async fn pipe(mut body: ReqBody, mut tx: h2::SendStream<Bytes>) {
+/// Stream `body` onto `tx` as the API's window opens. No wait is longer
+/// than `gap` ([`API_READ_TIMEOUT`] for a call: what the response side
+/// allows between two reads, and the call's wait for its head): an API
+/// that stops granting window while keeping its connection alive, or a
+/// client that stops sending, would otherwise hold this task and the
+/// child's connection forever. The stream is then reset (CANCEL), which
+/// fails the call's response too.
+async fn pipe(mut body: ReqBody, mut tx: h2::SendStream<Bytes>, gap: Duration) {
     loop {
         tx.reserve_capacity(1);
-        if !matches!(
-            std::future::poll_fn(|cx| tx.poll_capacity(cx)).await,
-            Some(Ok(_))
-        ) {
-            return; // reset, or the connection ended
+        let room = std::future::poll_fn(|cx| tx.poll_capacity(cx));
+        match tokio::time::timeout(gap, room).await {
+            Ok(Some(Ok(_))) => {}
+            Ok(_) => return, // reset, or the connection ended
+            Err(_) => {
+                tx.send_reset(h2::Reason::CANCEL);
+                return;
+            }
         }
-        match std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
+        let next = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx));
+        let Ok(frame) = tokio::time::timeout(gap, next).await else {
+            tx.send_reset(h2::Reason::CANCEL);
+            return;
+        };
+        match frame {
             None => {
                 let _ = tx.send_data(Bytes::new(), true);
                 return;
@@ -127,5 +143,64 @@ async fn pipe(mut body: ReqBody, mut tx: h2::SendStream<Bytes>) {
                 }
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An API that keeps its connection but stops granting window: the
+    /// upload gives up after its bound and resets its stream (CANCEL), so
+    /// the call's response fails too, and nothing is held forever.
+    #[test]
+    fn an_upload_the_api_grants_no_window_to_is_cancelled() {
+        // Only keeps a hang from stalling the suite (never measures speed).
+        const HANG: Duration = Duration::from_secs(120);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let (ours, theirs) = tokio::io::duplex(1 << 16);
+            // The API: reads what arrives, never releases it (its windows,
+            // 64 KiB, close), and keeps its connection driven.
+            let api = tokio::spawn(async move {
+                let mut conn = h2::server::handshake(theirs).await.unwrap();
+                let (req, _respond) = conn.accept().await.unwrap().unwrap();
+                let mut body = req.into_body();
+                let reset = async {
+                    loop {
+                        match body.data().await {
+                            Some(Ok(_)) => {}
+                            Some(Err(e)) => return e.reason(),
+                            None => return None,
+                        }
+                    }
+                };
+                tokio::select! {
+                    r = reset => r,
+                    _ = conn.accept() => None,
+                }
+            });
+            let h = H2::handshake(ours).await.map_err(|e| e.reason).unwrap();
+            let mut s = h.send.clone().ready().await.unwrap();
+            let head = axum::http::Request::post("https://api.test/v1/upload")
+                .body(())
+                .unwrap();
+            let (response, tx) = s.send_request(head, false).unwrap();
+            let endless = futures_util::stream::repeat_with(|| {
+                Ok::<_, std::io::Error>(Bytes::from(vec![b'x'; 16 << 10]))
+            });
+            let body = ReqBody::Streaming(axum::body::Body::from_stream(endless));
+            tokio::spawn(pipe(body, tx, Duration::from_millis(200)));
+            let reason = tokio::time::timeout(HANG, api)
+                .await
+                .expect("the upload still waits for window")
+                .unwrap();
+            assert_eq!(reason, Some(h2::Reason::CANCEL));
+            let answer = tokio::time::timeout(HANG, response).await.unwrap();
+            assert!(answer.is_err(), "the call fails with its stream");
+        });
     }
 }
