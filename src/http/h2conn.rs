@@ -10,17 +10,27 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::body::Bytes;
+use axum::http::{Request, Response};
 use hyper::body::Body as _;
 
 use super::api::API_READ_TIMEOUT;
 use super::pool::{Failed, ReqBody};
 
-/// The HTTP/2 connection: its handle for new streams, and whether its
-/// driver has ended.
+/// The HTTP/2 connection: its handle for new streams, and whether it
+/// takes no more (its driver has ended, or the API said it is going away).
 #[derive(Clone)]
 pub(super) struct H2 {
-    pub(super) send: h2::client::SendRequest<Bytes>,
+    send: h2::client::SendRequest<Bytes>,
     closed: Arc<AtomicBool>,
+}
+
+/// What became of a call on the HTTP/2 connection.
+pub(super) enum Sent {
+    Answered(Response<h2::RecvStream>),
+    /// It never left, or the API provably did not process it: it may go
+    /// again, as it is here (on another connection if this one is going
+    /// away: it is then closed to new calls).
+    Unprocessed(Request<ReqBody>),
 }
 
 /// HTTP/2 flow-control windows for what the API sends: a stream's, and
@@ -57,6 +67,80 @@ impl H2 {
     pub(super) fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Relaxed)
     }
+
+    /// Send `req` (its URI absolute) and wait for the response's head.
+    pub(super) async fn call(self, req: Request<ReqBody>) -> Result<Sent, Failed> {
+        let H2 { send, closed } = self;
+        let going_away = |req| {
+            closed.store(true, Ordering::Relaxed);
+            Ok(Sent::Unprocessed(req))
+        };
+        let Ok(mut s) = send.ready().await else {
+            return going_away(req); // ended or going away: the request never left
+        };
+        let (head, body) = req.into_parts();
+        // A held body that is empty ends the stream with the head.
+        let eos = match &body {
+            ReqBody::Held(b) => b.as_ref().is_none_or(|b| b.is_empty()),
+            _ => body.is_end_stream(),
+        };
+        // h2 takes the head: a copy goes, `head` stays for a second try,
+        // with a held body (a streamed one leaves as it is read).
+        let mut copy = Request::new(());
+        *copy.method_mut() = head.method.clone();
+        *copy.uri_mut() = head.uri.clone();
+        *copy.version_mut() = head.version;
+        *copy.headers_mut() = head.headers.clone();
+        let held = match &body {
+            ReqBody::Held(b) => Some(b.clone()),
+            _ => None,
+        };
+        let (response, tx) = match s.send_request(copy, eos) {
+            Ok(sent) => sent,
+            Err(e) if e.is_go_away() || e.is_io() => {
+                return going_away(Request::from_parts(head, body));
+            }
+            Err(e) => return Err(Failed::new(e)),
+        };
+        send_body(body, tx);
+        let e = match super::pool::wait(response).await? {
+            Ok(r) => return Ok(Sent::Answered(r)),
+            Err(e) => e,
+        };
+        let Some(gone) = unprocessed(&e) else {
+            return Err(Failed::new(e));
+        };
+        let Some(b) = held else {
+            return Err(Failed::new(format!(
+                "the API did not process the request ({e}), and its body, streamed, \
+                 cannot be sent again"
+            )));
+        };
+        let again = Request::from_parts(head, ReqBody::Held(b));
+        match gone {
+            true => going_away(again),
+            false => Ok(Sent::Unprocessed(again)),
+        }
+    }
+}
+
+/// Whether the API provably did not process the stream that failed with
+/// `e`, and if so whether its connection is going away:
+/// - a GOAWAY whose last_stream_id is below the stream: h2 fails exactly
+///   those streams with the GOAWAY's own (remote) error; one the API did
+///   process gets an I/O or reset error if its connection then fails;
+/// - RST_STREAM REFUSED_STREAM (RFC 9113 §8.7: not processed, safe to
+///   retry): a refusal of one stream, the connection stays.
+fn unprocessed(e: &h2::Error) -> Option<bool> {
+    if !e.is_remote() {
+        None
+    } else if e.is_go_away() {
+        Some(true)
+    } else if e.reason() == Some(h2::Reason::REFUSED_STREAM) {
+        Some(false)
+    } else {
+        None
+    }
 }
 
 /// Ping the HTTP/2 connection every 30 s; returns when one is not
@@ -83,7 +167,7 @@ async fn keep_alive(pings: Option<h2::PingPong>) {
 /// Send a request body on its HTTP/2 stream: one held in full at once (h2
 /// buffers what the window does not take yet), one that streams from a
 /// task of its own that reads the client only as the window opens.
-pub(super) fn send_body(body: ReqBody, mut tx: h2::SendStream<Bytes>) {
+fn send_body(body: ReqBody, mut tx: h2::SendStream<Bytes>) {
     match body {
         ReqBody::Held(Some(b)) if !b.is_empty() => {
             let _ = tx.send_data(b, true);

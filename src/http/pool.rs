@@ -20,7 +20,9 @@
 //!   calls open connections one at a time (each waits for a TCP and TLS
 //!   handshake, not for an answer).
 //! - A request that never left (its connection had closed) is sent again
-//!   on another one; one that left is not, whatever happened next. An idle
+//!   on another one; one that left is not, whatever happened next, unless
+//!   the API provably did not process it over HTTP/2 (a refused stream, a
+//!   stream above a GOAWAY's last_stream_id) and its body is held. An idle
 //!   connection that cannot take a request within [`READY_TIMEOUT`] (the
 //!   API stopped reading the body of the call before) is left.
 
@@ -28,7 +30,6 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use axum::http::{HeaderValue, Request, Response, Uri, header, uri};
-use hyper::body::Body as _;
 use hyper::body::Incoming;
 use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
@@ -43,7 +44,7 @@ const ATTEMPTS: usize = 4;
 const READY_TIMEOUT: Duration = Duration::from_secs(5);
 use super::body::Handoff;
 pub use super::body::{ApiBody, ReqBody};
-use super::h2conn::{H2, send_body};
+use super::h2conn::{H2, Sent};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Proto {
@@ -203,10 +204,6 @@ impl Pool {
                     }
                 }
                 Conn::H2(h) => {
-                    let Ok(mut s) = h.send.ready().await else {
-                        self.state().h2 = None;
-                        continue; // the connection ended: the request never left
-                    };
                     let mut parts = uri::Parts::default();
                     parts.scheme = Some(self.scheme.clone());
                     parts.authority = Some(self.authority.clone());
@@ -214,23 +211,15 @@ impl Pool {
                     *req.uri_mut() = Uri::from_parts(parts).map_err(Failed::new)?;
                     req.headers_mut().remove(header::HOST);
                     *req.version_mut() = axum::http::Version::HTTP_2;
-                    let (head, body) = req.into_parts();
-                    // A held body that is empty ends the stream with the head.
-                    let eos = match &body {
-                        ReqBody::Held(b) => b.as_ref().is_none_or(|b| b.is_empty()),
-                        _ => body.is_end_stream(),
-                    };
-                    let (response, tx) = match s.send_request(Request::from_parts(head, ()), eos) {
-                        Ok(sent) => sent,
-                        Err(e) => {
-                            // Going away: the next call opens a new connection.
-                            self.state().h2 = None;
-                            return Err(Failed::new(e));
+                    match h.call(req).await? {
+                        Sent::Answered(r) => {
+                            return Ok(r.map(|inner| ApiBody::h2(inner, started)));
                         }
-                    };
-                    send_body(body, tx);
-                    let r = wait(response).await?.map_err(Failed::new)?;
-                    return Ok(r.map(|inner| ApiBody::h2(inner, started)));
+                        Sent::Unprocessed(unsent) => {
+                            req = unsent;
+                            continue;
+                        }
+                    }
                 }
             };
             let mut sent = sent;
@@ -374,7 +363,7 @@ where
 }
 
 /// A response head within [`API_READ_TIMEOUT`].
-async fn wait<F, T>(call: F) -> Result<T, Failed>
+pub(super) async fn wait<F, T>(call: F) -> Result<T, Failed>
 where
     F: std::future::Future<Output = T>,
 {

@@ -7,6 +7,7 @@ mod attack;
 mod counting;
 mod early_answer;
 mod listener;
+mod refused;
 mod reuse;
 mod sdk;
 mod streaming;

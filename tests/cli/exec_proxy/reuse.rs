@@ -12,14 +12,26 @@ use crate::common::TestEnv;
 
 /// `exec --proxy --type openai` with the API at `api` (its CA trusted).
 fn start(up: &Upstream, api: &Counting) -> (TestEnv, Running) {
+    start_at(up, &api.url, api.ca_pem.as_deref(), &[])
+}
+
+/// `exec --proxy --type openai` and `flags` with the API at `url`
+/// (`ca_pem` trusted).
+pub(super) fn start_at(
+    up: &Upstream,
+    url: &str,
+    ca_pem: Option<&str>,
+    flags: &[&str],
+) -> (TestEnv, Running) {
     let env = proxy_env(up, Serve::OpenAi);
-    let ca = api.ca_pem.as_ref().map(|pem| {
+    let ca = ca_pem.map(|pem| {
         let p = env.path("api-ca.pem");
         std::fs::write(&p, pem).unwrap();
         p
     });
-    let base = format!("{}/v1", api.url);
-    let run = Running::start_with(&env, &["--type", "openai"], |cmd| {
+    let base = format!("{url}/v1");
+    let args = [&["--type", "openai"], flags].concat();
+    let run = Running::start_with(&env, &args, |cmd| {
         cmd.env("OPENAI_BASE_URL", &base);
         if let Some(ca) = &ca {
             cmd.env("KEYLESS_CA_FILE", ca);
@@ -35,7 +47,12 @@ fn burst(run: &Running, n: usize) {
 }
 
 /// [`burst`] from the client `c` (which keeps its connections).
-fn burst_with(run: &Running, rt: &tokio::runtime::Runtime, c: &reqwest::Client, n: usize) {
+pub(super) fn burst_with(
+    run: &Running,
+    rt: &tokio::runtime::Runtime,
+    c: &reqwest::Client,
+    n: usize,
+) {
     let url = format!("{}/chat/completions", run.var("OPENAI_BASE_URL"));
     let cap = run.var("OPENAI_API_KEY").to_string();
     rt.block_on(async {
