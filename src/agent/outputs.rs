@@ -119,7 +119,13 @@ impl Outputs {
         if st.closed {
             return Err(Error::failure("the agent no longer serves these sinks"));
         }
-        st.latest.insert(
+        // The templates render from `latest`, so the new token goes in
+        // first; it stays only if every write succeeded. A failed write
+        // puts the previous record back: the sinks are not counted as
+        // holding a token they may not hold (the ready file, the clearing
+        // of an expiring token go by it), and the renewal that failed is
+        // retried on its backoff.
+        let previous = st.latest.insert(
             p.name(),
             Latest {
                 token: t.access_token.clone(),
@@ -127,6 +133,12 @@ impl Outputs {
             },
         );
         let written = self.write(&st, p, t);
+        if written.is_err() {
+            match previous {
+                Some(l) => st.latest.insert(p.name(), l),
+                None => st.latest.remove(p.name()),
+            };
+        }
         if written.is_ok() && st.cleared.remove(p.name()) {
             output::info(&format!(
                 "agent: {} token renewed; the sinks hold it again",

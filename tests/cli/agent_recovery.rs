@@ -280,3 +280,41 @@ fn reload_never_signals_the_pid_of_a_stale_pid_file() {
     bystander.kill().unwrap();
     bystander.wait().unwrap();
 }
+
+/// A renewal whose write fails (the sink's directory replaced by a file)
+/// does not count as in the sinks: when the token they do hold expires,
+/// the ready file goes (the agent does not go on claiming valid sinks on
+/// the strength of a token it could not write), and once the directory
+/// is back the next retry writes a fresh token and brings the ready file
+/// back.
+#[test]
+fn a_token_whose_write_failed_is_not_counted_as_in_the_sinks() {
+    let (sb, env) = anthropic_env(60);
+    let run = env.path("run");
+    let token = run.join("token");
+    let start = std::time::Instant::now();
+    let agent = Agent::start(&env, &[format!("file:{}", token.display())], &[]);
+    let first = std::fs::read_to_string(&token).unwrap();
+    std::fs::rename(&run, env.path("run.away")).unwrap();
+    std::fs::write(&run, "not a directory").unwrap();
+    // The agent's own renewal (due well before the first token expires)
+    // exchanges, and cannot write.
+    wait_for("the renewal", 2 * HANG, || exchanges(&sb) >= 2);
+    let first_gone = Duration::from_secs(63);
+    std::thread::sleep(first_gone.saturating_sub(start.elapsed()));
+    assert!(
+        !agent.ready.exists(),
+        "ready though the sink never received a token that is still valid"
+    );
+    std::fs::remove_file(&run).unwrap();
+    // The agent's next retry may make the directory first.
+    let made =
+        std::os::unix::fs::DirBuilderExt::mode(&mut std::fs::DirBuilder::new(), 0o700).create(&run);
+    assert!(made.is_ok() || run.is_dir(), "{made:?}");
+    wait_for("the retried write", 2 * HANG, || {
+        std::fs::read_to_string(&token).is_ok_and(|t| t != first)
+    });
+    wait_for("the ready file back", HANG, || agent.ready.exists());
+    let (code, log) = agent.stop();
+    assert_eq!(code, 0, "{log}");
+}
