@@ -10,7 +10,7 @@
 //! `--reload` and `--rejected` find the agent serving the same sinks by its
 //! instance lock ([`super::instance`], which records its pid) and ask it
 //! through [`ask`]: a signal on Unix, sent only once the pid is seen to hold
-//! the lock (Linux, by its open files; a pid file left by a killed agent
+//! the lock (Linux, by /proc/locks; a pid file left by a killed agent
 //! names a pid the system may have given to anyone); on Windows, which has
 //! no signals to a process, one of the agent's two named events,
 //! `keyless-agent-PID-KEY-reload` and `keyless-agent-PID-KEY-rejected`

@@ -57,7 +57,7 @@ pub fn ask(h: &Holder, r: Request) -> Result<()> {
     let pid = h.pid;
     let pid = i32::try_from(pid)
         .map_err(|_| Error::failure(format!("the agent's lock names no valid pid ({pid})")))?;
-    if !holds_open(h.pid, &h.lock) {
+    if !holds_lock(h.pid, &h.lock) {
         return Err(Error::failure(format!(
             "the agent's pid file names pid {pid}, which does not hold its lock {}: \
              not signalling it",
@@ -75,24 +75,60 @@ pub fn ask(h: &Holder, r: Request) -> Result<()> {
     Ok(())
 }
 
-/// Whether process `pid` has the file `lock` open (Linux: its descriptors
-/// in /proc; a pid file left by a killed agent names a pid that may now be
-/// any process's). Elsewhere: assumed, the lock being held.
+/// Whether process `pid` holds the lock on the file `lock` (Linux: by
+/// /proc/locks, readable by anyone; not /proc/PID/fd, which keyless's
+/// PR_SET_DUMPABLE 0 closes to its own user). A pid file left by a killed
+/// agent names a pid that may now be any process's. Elsewhere: assumed,
+/// the lock being held.
 #[cfg(target_os = "linux")]
-fn holds_open(pid: u32, lock: &std::path::Path) -> bool {
+fn holds_lock(pid: u32, lock: &std::path::Path) -> bool {
     use std::os::unix::fs::MetadataExt;
-    let Ok(want) = std::fs::metadata(lock) else {
+    let (Ok(m), Ok(locks)) = (
+        std::fs::metadata(lock),
+        std::fs::read_to_string("/proc/locks"),
+    ) else {
         return false;
     };
-    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
-        return false;
-    };
-    fds.flatten().any(|fd| {
-        std::fs::metadata(fd.path()).is_ok_and(|m| m.dev() == want.dev() && m.ino() == want.ino())
-    })
+    let file = format!(
+        "{:02x}:{:02x}:{}",
+        libc::major(m.dev()),
+        libc::minor(m.dev()),
+        m.ino()
+    );
+    locks
+        .lines()
+        .any(|l| lock_line_holder(l, &file) == Some(pid))
+}
+
+/// The holder's pid in a /proc/locks line (`1: FLOCK  ADVISORY  WRITE PID
+/// MAJ:MIN:INODE 0 EOF`) about `file`; a waiter's (`1: -> FLOCK …`) is not one.
+#[cfg(any(target_os = "linux", test))]
+fn lock_line_holder(line: &str, file: &str) -> Option<u32> {
+    let w: Vec<&str> = line.split_whitespace().collect();
+    match w.as_slice() {
+        [_, "FLOCK", _, _, pid, f, ..] if *f == file => pid.parse().ok(),
+        _ => None,
+    }
 }
 
 #[cfg(not(target_os = "linux"))]
-fn holds_open(_pid: u32, _lock: &std::path::Path) -> bool {
+fn holds_lock(_pid: u32, _lock: &std::path::Path) -> bool {
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lock_line_holder;
+
+    #[test]
+    fn a_proc_locks_line_names_its_holder_not_its_waiters() {
+        let f = "fe:00:10019146";
+        let held = "1: FLOCK  ADVISORY  WRITE 15509 fe:00:10019146 0 EOF";
+        assert_eq!(lock_line_holder(held, f), Some(15509));
+        assert_eq!(lock_line_holder(held, "fe:00:1001914"), None);
+        let waiting = "1: -> FLOCK  ADVISORY  WRITE 15600 fe:00:10019146 0 EOF";
+        assert_eq!(lock_line_holder(waiting, f), None);
+        let posix = "2: POSIX  ADVISORY  WRITE 15509 fe:00:10019146 0 EOF";
+        assert_eq!(lock_line_holder(posix, f), None);
+    }
 }
