@@ -3,10 +3,12 @@
 //! processed) or refuses a stream (RST_STREAM REFUSED_STREAM, RFC 9113
 //! §8.7). Such a call is safe to send again, and `exec --proxy` does (its
 //! body is held), on a new connection after a GOAWAY; the child sees only
-//! its answer.
+//! its answer. A call the API may have processed (its stream at or below
+//! a GOAWAY's last_stream_id, or reset for any other reason) is never
+//! sent again, whatever h2 reports for it: that would be a second POST.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::body::Bytes;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -16,7 +18,8 @@ use super::reuse::{burst_with, start_at};
 use super::upstream::Upstream;
 
 /// An API stand-in over TLS (a private CA) speaking only `h2`, counting
-/// connections, streams opened and calls answered.
+/// connections, streams opened (requests received, over all its
+/// connections) and calls answered.
 struct Refusing {
     url: String,
     ca_pem: String,
@@ -30,9 +33,15 @@ enum Turn {
     /// The first connection answers the client's first HEADERS with a
     /// GOAWAY whose last_stream_id is 0: none of its streams was processed.
     GoAwayFirst,
-    /// The first stream is reset with REFUSED_STREAM.
-    RefuseFirst,
+    /// The first connections, one for each reason, take a whole request
+    /// (the API processed it: its stream is the GOAWAY's last_stream_id),
+    /// then say GOAWAY with that reason and close without answering.
+    ProcessedThenGoAway(&'static [u32]),
+    /// The first streams, one for each reason, are reset with it.
+    Reset(&'static [h2::Reason]),
 }
+
+const REFUSE_FIRST: Turn = Turn::Reset(&[h2::Reason::REFUSED_STREAM]);
 
 impl Refusing {
     fn start(turn: Turn) -> Self {
@@ -54,27 +63,33 @@ impl Refusing {
             api.streams.clone(),
             api.answered.clone(),
         );
-        let refuse = Arc::new(AtomicBool::new(matches!(turn, Turn::RefuseFirst)));
+        let resets: &'static [h2::Reason] = match turn {
+            Turn::Reset(reasons) => reasons,
+            _ => &[],
+        };
+        let reset = Arc::new(AtomicUsize::new(0));
         super::upstream::serve_in_background(listener, move |l| async move {
             loop {
                 let Ok((tcp, _)) = l.accept().await else {
                     continue;
                 };
-                let first = n.fetch_add(1, Ordering::SeqCst) == 0;
-                let (acceptor, streams, answered, refuse) = (
+                let nth = n.fetch_add(1, Ordering::SeqCst);
+                let (acceptor, streams, answered, reset) = (
                     acceptor.clone(),
                     streams.clone(),
                     answered.clone(),
-                    refuse.clone(),
+                    reset.clone(),
                 );
                 tokio::spawn(async move {
                     let Ok(tls) = acceptor.accept(tcp).await else {
                         return;
                     };
-                    if first && matches!(turn, Turn::GoAwayFirst) {
-                        go_away_at_once(tls, streams).await;
-                    } else {
-                        answer_all(tls, streams, answered, refuse).await;
+                    match turn {
+                        Turn::GoAwayFirst if nth == 0 => go_away_at_once(tls, streams, None).await,
+                        Turn::ProcessedThenGoAway(reasons) if nth < reasons.len() => {
+                            go_away_at_once(tls, streams, Some(reasons[nth])).await;
+                        }
+                        _ => answer_all(tls, streams, answered, resets, reset).await,
                     }
                 });
             }
@@ -103,21 +118,27 @@ fn frame(kind: u8, flags: u8, payload: &[u8]) -> Vec<u8> {
     f
 }
 
-/// The server's SETTINGS, then, on the client's first HEADERS, GOAWAY
-/// (last_stream_id 0, NO_ERROR), by hand: the h2 crate's server says
-/// GOAWAY only for streams it has taken. Then reads until the client closes.
-async fn go_away_at_once<T>(mut io: T, streams: Arc<AtomicUsize>)
+/// The server's SETTINGS, then, by hand (the h2 crate's server says
+/// GOAWAY only for streams it has taken):
+/// - `processed` None: on the client's first HEADERS, GOAWAY
+///   (last_stream_id 0, NO_ERROR), then reads until the client closes;
+/// - `processed` Some(reason): once the client's first request is whole
+///   (END_STREAM), GOAWAY with last_stream_id its stream and `reason`,
+///   then closes the connection (TLS close_notify) without answering.
+async fn go_away_at_once<T>(mut io: T, streams: Arc<AtomicUsize>, processed: Option<u32>)
 where
     T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
     const SETTINGS: u8 = 0x4;
     const HEADERS: u8 = 0x1;
+    const DATA: u8 = 0x0;
     const GOAWAY: u8 = 0x7;
+    const END_STREAM: u8 = 0x1;
     let mut preface = [0u8; 24];
     if io.read_exact(&mut preface).await.is_err() {
         return;
     }
-    let mut said = false;
+    let (mut said, mut first) = (false, None);
     let mut out = frame(SETTINGS, 0, &[]);
     loop {
         if !out.is_empty() && (io.write_all(&out).await.is_err() || io.flush().await.is_err()) {
@@ -133,28 +154,42 @@ where
         if io.read_exact(&mut payload).await.is_err() {
             return;
         }
+        let id = u32::from_be_bytes([head[5] & 0x7f, head[6], head[7], head[8]]);
         match head[3] {
             SETTINGS if head[4] & 0x1 == 0 => out = frame(SETTINGS, 0x1, &[]),
             HEADERS => {
                 streams.fetch_add(1, Ordering::SeqCst);
-                if !said {
+                first = first.or(Some(id));
+                if !said && processed.is_none() {
                     said = true;
                     out = frame(GOAWAY, 0, &[0; 8]);
                 }
             }
             _ => {}
         }
+        if let Some(reason) = processed
+            && matches!(head[3], HEADERS | DATA)
+            && head[4] & END_STREAM != 0
+            && first == Some(id)
+        {
+            let mut last = id.to_be_bytes().to_vec();
+            last.extend_from_slice(&reason.to_be_bytes());
+            let _ = io.write_all(&frame(GOAWAY, 0, &last)).await;
+            let _ = io.shutdown().await;
+            return;
+        }
     }
 }
 
 /// The h2 crate's server: each request read to its end and answered 200
-/// with a small JSON body, except that while `refuse` is set the next
-/// stream is reset with REFUSED_STREAM instead.
+/// with a small JSON body, except that the first streams (over all
+/// connections; `reset` counts them) are reset with the `resets` in turn.
 async fn answer_all<T>(
     io: T,
     streams: Arc<AtomicUsize>,
     answered: Arc<AtomicUsize>,
-    refuse: Arc<AtomicBool>,
+    resets: &'static [h2::Reason],
+    reset: Arc<AtomicUsize>,
 ) where
     T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
@@ -163,8 +198,8 @@ async fn answer_all<T>(
     };
     while let Some(Ok((req, mut respond))) = conn.accept().await {
         streams.fetch_add(1, Ordering::SeqCst);
-        if refuse.swap(false, Ordering::SeqCst) {
-            respond.send_reset(h2::Reason::REFUSED_STREAM);
+        if let Some(reason) = resets.get(reset.fetch_add(1, Ordering::SeqCst)) {
+            respond.send_reset(*reason);
             continue;
         }
         let answered = answered.clone();
@@ -211,7 +246,7 @@ fn calls_an_h2_goaway_turned_away_are_sent_again_on_a_new_connection() {
 #[test]
 fn a_stream_the_h2_api_refused_is_sent_again() {
     let up = Upstream::start(600);
-    let api = Refusing::start(Turn::RefuseFirst);
+    let api = Refusing::start(REFUSE_FIRST);
     let (_env, run) = start_at(&up, &api.url, Some(&api.ca_pem), &[]);
     let (rt, c) = client();
     for _ in 0..3 {
@@ -228,7 +263,7 @@ fn a_stream_the_h2_api_refused_is_sent_again() {
 #[test]
 fn a_refused_call_whose_body_streamed_fails_saying_why() {
     let up = Upstream::start(600);
-    let api = Refusing::start(Turn::RefuseFirst);
+    let api = Refusing::start(REFUSE_FIRST);
     let (_env, run) = start_at(&up, &api.url, Some(&api.ca_pem), &["-v"]);
     let (rt, c) = client();
     let url = format!("{}/chat/completions", run.var("OPENAI_BASE_URL"));
@@ -254,4 +289,91 @@ fn a_refused_call_whose_body_streamed_fails_saying_why() {
     let (code, err) = run.stop(0);
     assert_eq!(code, 0);
     assert!(err.contains("cannot be sent again"), "{err}");
+}
+
+/// One call through the proxy, its status and its JSON body.
+fn call(
+    run: &super::Running,
+    rt: &tokio::runtime::Runtime,
+    c: &reqwest::Client,
+) -> (u16, serde_json::Value) {
+    let url = format!("{}/chat/completions", run.var("OPENAI_BASE_URL"));
+    let cap = run.var("OPENAI_API_KEY").to_string();
+    rt.block_on(async {
+        let r = c
+            .post(&url)
+            .bearer_auth(&cap)
+            .json(&serde_json::json!({"model": "gpt-test"}))
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap())
+    })
+}
+
+/// The child's 502, in OpenAI's error shape.
+fn assert_bad_gateway((status, body): (u16, serde_json::Value), what: &str) {
+    assert_eq!(status, 502, "{what}: {body}");
+    assert_eq!(body["error"]["type"], "server_error", "{what}: {body}");
+}
+
+/// A GOAWAY whose last_stream_id covers the call's stream says the API
+/// processed it: the call is not sent again, whatever the GOAWAY's code
+/// and however the connection then ends (h2 0.4.21 fails such a stream
+/// with an I/O error, not the GOAWAY's; this pins that keyless never takes
+/// it for "not processed"). Each call fails once, with a 502, and the
+/// API received each request once over all its connections.
+#[test]
+fn a_call_at_or_below_an_h2_goaway_last_stream_id_is_sent_exactly_once() {
+    const NO_ERROR: u32 = 0x0;
+    const INTERNAL_ERROR: u32 = 0x2;
+    const ENHANCE_YOUR_CALM: u32 = 0xb;
+    let up = Upstream::start(600);
+    let api = Refusing::start(Turn::ProcessedThenGoAway(&[
+        NO_ERROR,
+        INTERNAL_ERROR,
+        ENHANCE_YOUR_CALM,
+    ]));
+    let (_env, run) = start_at(&up, &api.url, Some(&api.ca_pem), &[]);
+    let (rt, c) = client();
+    for (n, code) in ["NO_ERROR", "INTERNAL_ERROR", "ENHANCE_YOUR_CALM"]
+        .iter()
+        .enumerate()
+    {
+        assert_bad_gateway(call(&run, &rt, &c), code);
+        assert_eq!(api.streams(), n + 1, "{code}: the request received once");
+        assert_eq!(api.connections(), n + 1, "{code}: not sent on another");
+    }
+    // The next call goes on a new connection, and is answered.
+    burst_with(&run, &rt, &c, 1);
+    assert_eq!(api.streams(), 4);
+    assert_eq!(api.answered(), 1);
+    assert_eq!(api.connections(), 4);
+    assert_eq!(run.stop(0).0, 0);
+}
+
+/// A stream reset for any reason but REFUSED_STREAM may have been
+/// processed: the call fails with a 502 and is not sent again; the
+/// connection stays in use.
+#[test]
+fn a_stream_the_h2_api_reset_otherwise_is_not_sent_again() {
+    use h2::Reason;
+    let reasons = &[Reason::INTERNAL_ERROR, Reason::CANCEL, Reason::NO_ERROR];
+    let up = Upstream::start(600);
+    let api = Refusing::start(Turn::Reset(reasons));
+    let (_env, run) = start_at(&up, &api.url, Some(&api.ca_pem), &[]);
+    let (rt, c) = client();
+    for (n, reason) in reasons.iter().enumerate() {
+        assert_bad_gateway(call(&run, &rt, &c), &format!("{reason:?}"));
+        assert_eq!(
+            api.streams(),
+            n + 1,
+            "{reason:?}: the request received once"
+        );
+    }
+    burst_with(&run, &rt, &c, 1);
+    assert_eq!(api.streams(), 4);
+    assert_eq!(api.answered(), 1);
+    assert_eq!(api.connections(), 1);
+    assert_eq!(run.stop(0).0, 0);
 }
