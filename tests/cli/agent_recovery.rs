@@ -318,3 +318,37 @@ fn a_token_whose_write_failed_is_not_counted_as_in_the_sinks() {
     let (code, log) = agent.stop();
     assert_eq!(code, 0, "{log}");
 }
+
+/// keyless makes itself non-dumpable, which closes /proc/PID/fd to its own
+/// user: `--reload` checking the agent's pid must not depend on that (it
+/// reads /proc/locks). Run as root, the agent and `--reload` run as
+/// another user (65534), as they would for anyone but root.
+#[test]
+fn reload_reaches_an_agent_of_an_ordinary_user() {
+    use std::os::unix::process::CommandExt;
+    let (_sb, env) = anthropic_env(600);
+    let rt = env.path("rt");
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    if root {
+        let chown = std::process::Command::new("chown")
+            .args(["-R", "65534:65534"])
+            .arg(env.path(""))
+            .status()
+            .unwrap();
+        assert!(chown.success());
+    }
+    let as_user = |c: &mut std::process::Command| {
+        c.env("XDG_RUNTIME_DIR", &rt);
+        if root {
+            c.uid(65534).gid(65534);
+        }
+    };
+    let sink = format!("file:{}", env.path("token").display());
+    let agent = Agent::start_with(&env, std::slice::from_ref(&sink), &[], as_user);
+    let r = env.run_with(&["agent", "--reload", "--sink", &sink], as_user);
+    r.success();
+    let (code, log) = agent.stop();
+    assert_eq!(code, 0, "{log}");
+    assert!(log.contains("told to reload"), "{log}");
+}
