@@ -4,7 +4,7 @@
 //! | | Unix ([`unix`]) | Windows ([`windows`]) |
 //! |---|---|---|
 //! | plain `exec` | keyless replaces itself (`execvp`) | the child is started and waited for; keyless exits with its code |
-//! | Ctrl-C, Ctrl-Break / signals | INT, TERM, HUP, QUIT, USR1, USR2, WINCH sent to keyless (kill(2)) forwarded once; the terminal's reach the child directly, once | the console delivers Ctrl-C and Ctrl-Break to the child; keyless ignores them, so they reach it once |
+//! | Ctrl-C, Ctrl-Break / signals | INT, TERM, HUP, QUIT, USR1, USR2, WINCH sent to keyless (kill(2)) forwarded once; the terminal's reach the child directly, once, but a hang-up's SIGHUP to keyless as session leader, forwarded | the console delivers Ctrl-C and Ctrl-Break to the child; keyless ignores them, so they reach it once |
 //! | exit status | the child's code, or its signal re-raised | the child's exit code (32 bits) |
 //! | the child never outlives keyless | `exec --proxy` on Linux: a supervisor that takes the child's tree with it ([`crate::handoff::contain`]) | keyless and its children share a job object that kills every member when keyless's handle closes (exit, crash, kill) |
 //!

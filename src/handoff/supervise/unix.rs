@@ -3,10 +3,17 @@
 //!
 //! Only signals a process sent keyless (kill(2): a CI runner's TERM, a
 //! `kill -INT` of keyless's pid) are forwarded. The terminal's (Ctrl-C,
-//! Ctrl-\, a resize, a hang-up) go to its whole foreground process group,
+//! Ctrl-\, a resize) go to its whole foreground process group,
 //! the child included, with si_code SI_KERNEL: forwarding them too would
 //! deliver each twice. Where the cause is not recorded (macOS leaves
 //! si_code 0) keyless forwards, as it always did.
+//!
+//! But a hang-up's SIGHUP goes to the session leader alone (and to the
+//! foreground group only once the leader exits): when keyless leads its
+//! session (`ssh -t host keyless exec …`, `tmux new 'keyless exec …'`,
+//! `docker run -t`) the kernel's SIGHUP is forwarded, or the program would
+//! never hear of the hang-up. When keyless does not lead it, a kernel SIGHUP
+//! is the leader's exit, sent to the foreground group, so it is skipped.
 //!
 //! The pid is never signalled after it could have been reused: the waiter
 //! waits for the exit without reaping (`WNOWAIT`), marks the child gone
@@ -60,6 +67,8 @@ pub fn spawn(mut cmd: Command, argv0: &OsString) -> Result<Supervised> {
         }
     };
     let pid = kid.id() as i32;
+    // SAFETY: getsid(2) and getpid(2) on this process.
+    let leader = unsafe { libc::getsid(0) == libc::getpid() };
     // True once the child has exited; held while signalling, so the waiter
     // cannot reap (and the pid be reused) between the check and the kill.
     let gone = Arc::new(Mutex::new(false));
@@ -70,8 +79,7 @@ pub fn spawn(mut cmd: Command, argv0: &OsString) -> Result<Supervised> {
             if *gone {
                 break;
             }
-            // The terminal's signal reached the child itself (module doc).
-            if origin.cause == Cause::Kernel {
+            if !forwarded(origin.signal, origin.cause, leader) {
                 continue;
             }
             // SAFETY: kill(2) on our own child, not yet reaped (see `gone`).
@@ -103,6 +111,13 @@ pub fn spawn(mut cmd: Command, argv0: &OsString) -> Result<Supervised> {
     Ok(Supervised { exited, handle })
 }
 
+/// Whether keyless forwards `signal`, sent for `cause`, to its child
+/// (module doc): the terminal's reached the child itself, but for a
+/// hang-up's SIGHUP to keyless as the session leader.
+fn forwarded(signal: i32, cause: Cause, leader: bool) -> bool {
+    cause != Cause::Kernel || (signal == libc::SIGHUP && leader)
+}
+
 /// Exit as the child did: its code, or its terminating signal re-raised.
 pub fn finish(status: ExitStatus) -> ! {
     use std::os::unix::process::ExitStatusExt;
@@ -131,4 +146,26 @@ pub fn hand_over(mut cmd: Command, argv0: &OsString) -> Error {
     use std::os::unix::process::CommandExt;
     let e = cmd.exec();
     child::spawn_error(argv0, &e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_terminals_signals_are_skipped_but_a_hang_up_to_the_leader() {
+        for sig in FORWARDED {
+            assert!(forwarded(
+                sig,
+                Cause::Sent(signal_hook::low_level::siginfo::Sent::User),
+                false
+            ));
+            assert_eq!(
+                forwarded(sig, Cause::Kernel, true),
+                sig == libc::SIGHUP,
+                "{sig}"
+            );
+            assert!(!forwarded(sig, Cause::Kernel, false), "{sig}");
+        }
+    }
 }
