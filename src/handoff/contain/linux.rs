@@ -305,14 +305,91 @@ fn digits(mut v: u64, out: &mut [u8]) -> usize {
 /// keyless's children (the supervisor's tree, if it was killed on its own,
 /// re-parented to keyless; keyless's own children), from
 /// `/proc/self/task/<tid>/children` of each thread; `None` without it.
+/// A thread that exits between the listing and the read (the waiter of
+/// `supervise`, as `drain` starts) is skipped, and the threads listed again,
+/// as its children went to another thread, maybe one already read.
 pub fn children() -> Option<Vec<libc::pid_t>> {
-    let mut all = Vec::new();
-    for task in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
-        let list = std::fs::read_to_string(task.path().join("children")).ok()?;
-        all.extend(
-            list.split_whitespace()
-                .filter_map(|p| p.parse::<libc::pid_t>().ok()),
-        );
+    let main = std::process::id().to_string();
+    let mut tries = 0;
+    loop {
+        let reads = std::fs::read_dir("/proc/self/task")
+            .ok()?
+            .flatten()
+            .map(|t| {
+                let is_main = t.file_name().to_str() == Some(main.as_str());
+                (is_main, std::fs::read_to_string(t.path().join("children")))
+            });
+        let (all, whole) = gather(reads)?;
+        tries += 1;
+        if whole || tries >= 100 {
+            return Some(all);
+        }
     }
-    Some(all)
+}
+
+/// The pids in each thread's `children` file, given as (whether it is the
+/// main thread's, what reading it gave), and whether every file was read.
+/// `None` when the main thread's cannot be read (no `CONFIG_PROC_CHILDREN`);
+/// another thread's that cannot (it has exited: ENOENT, ESRCH) is skipped.
+fn gather(
+    reads: impl IntoIterator<Item = (bool, io::Result<String>)>,
+) -> Option<(Vec<libc::pid_t>, bool)> {
+    let mut all = Vec::new();
+    let mut whole = true;
+    for (is_main, read) in reads {
+        match read {
+            Ok(list) => all.extend(
+                list.split_whitespace()
+                    .filter_map(|p| p.parse::<libc::pid_t>().ok()),
+            ),
+            Err(_) if is_main => return None,
+            Err(_) => whole = false,
+        }
+    }
+    Some((all, whole))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gone() -> io::Result<String> {
+        Err(io::Error::from_raw_os_error(libc::ESRCH))
+    }
+
+    #[test]
+    fn a_thread_that_exited_is_skipped_and_the_rest_read() {
+        let reads = [
+            (true, Ok("12 13 ".to_string())),
+            (false, gone()),
+            (false, Err(io::Error::from(io::ErrorKind::NotFound))),
+            (false, Ok("14\n".to_string())),
+        ];
+        assert_eq!(gather(reads), Some((vec![12, 13, 14], false)));
+    }
+
+    #[test]
+    fn every_file_read_is_whole() {
+        let reads = [(true, Ok(String::new())), (false, Ok("7 ".to_string()))];
+        assert_eq!(gather(reads), Some((vec![7], true)));
+    }
+
+    #[test]
+    fn without_the_main_threads_file_there_is_no_answer() {
+        let reads = [(false, Ok("7".to_string())), (true, gone())];
+        assert_eq!(gather(reads), None);
+    }
+
+    #[test]
+    fn this_process_lists_its_child() {
+        let mut kid = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let found = children().map(|c| c.contains(&(kid.id() as libc::pid_t)));
+        kid.kill().unwrap();
+        kid.wait().unwrap();
+        // None only on a kernel without CONFIG_PROC_CHILDREN.
+        assert_ne!(found, Some(false));
+    }
 }
