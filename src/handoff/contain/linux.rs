@@ -132,11 +132,22 @@ unsafe fn next_signal(
         if left <= 0 {
             return -1;
         }
-        let wait = libc::timespec {
-            tv_sec: (left / 1_000_000_000) as libc::time_t,
-            tv_nsec: (left % 1_000_000_000) as libc::c_long,
-        };
-        libc::sigtimedwait(all, info, &wait)
+        libc::sigtimedwait(all, info, &timeout(left))
+    }
+}
+
+/// The longest single wait: a grace of more than 2^31 seconds would
+/// overflow a 32-bit `time_t`; the loop waits again until `due`.
+const LONGEST: i64 = 86_400 * 1_000_000_000;
+
+/// A wait of `left` nanoseconds, at most [`LONGEST`].
+// time_t and c_long are 32 bits on 32-bit targets.
+#[allow(clippy::unnecessary_cast)]
+fn timeout(left: i64) -> libc::timespec {
+    let left = left.min(LONGEST);
+    libc::timespec {
+        tv_sec: (left / 1_000_000_000) as libc::time_t,
+        tv_nsec: (left % 1_000_000_000) as libc::c_long,
     }
 }
 
@@ -378,6 +389,15 @@ mod tests {
     fn without_the_main_threads_file_there_is_no_answer() {
         let reads = [(false, Ok("7".to_string())), (true, gone())];
         assert_eq!(gather(reads), None);
+    }
+
+    #[test]
+    #[allow(clippy::unnecessary_cast)]
+    fn a_wait_is_at_most_a_day() {
+        let t = timeout(i64::MAX);
+        assert_eq!((t.tv_sec as i64, t.tv_nsec as i64), (86_400, 0));
+        let t = timeout(1_500_000_000);
+        assert_eq!((t.tv_sec as i64, t.tv_nsec as i64), (1, 500_000_000));
     }
 
     #[test]
