@@ -4,7 +4,7 @@
 //! exits its leftovers get a grace period (`KEYLESS_PROXY_GRACE`, here 0),
 //! then SIGTERM, then SIGKILL, and keyless exits with the program's status.
 
-use super::port_lifetime::{alive, ready, wait_for};
+use super::port_lifetime::{alive, ready, spawn_quiet, wait_for};
 use crate::common::*;
 
 /// The program starts a daemon in a session of its own that ignores TERM
@@ -14,13 +14,7 @@ fn a_daemon_the_program_left_is_stopped_and_keyless_exits_as_the_program_did() {
     let (_up, env, out) = ready();
     let script = r#"setsid sh -c 'trap "" TERM; echo $$ > "$OUT/daemon.tmp"; mv "$OUT/daemon.tmp" "$OUT/daemon"; while :; do sleep 1; done' </dev/null >/dev/null 2>&1 &
 while [ ! -e "$OUT/daemon" ]; do sleep 0.05; done; exit 7"#;
-    let mut keyless = env
-        .exec_proxy_sh("anthropic", script, &out)
-        .env("KEYLESS_PROXY_GRACE", "0")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut keyless = spawn_quiet(&env, script, &out, "0");
     let daemon: i32 = wait_for(&out.join("daemon")).trim().parse().unwrap();
     // On a hang, the kill -9 of keyless takes the daemon with it.
     let status = wait_bounded(&mut keyless, HANG);

@@ -32,12 +32,21 @@ pub(super) fn wait_for(p: &std::path::Path) -> String {
     }
 }
 
-/// `exec --proxy` for Anthropic running `script`, its output discarded;
-/// what the child leaves running may run an hour after it (not the 10 s
-/// default: these tests wait for it, and never on the clock).
-fn spawn_quiet(env: &TestEnv, script: &str, out: &std::path::Path) -> std::process::Child {
+/// What the child leaves running may run an hour after it here: these
+/// tests wait for it.
+const HOUR: &str = "3600";
+
+/// `exec --proxy` for Anthropic running `script`, its output discarded,
+/// what the child leaves running given `grace` seconds after it (not the
+/// 10 s default: the tests wait for it, or say 0, never on the clock).
+pub(super) fn spawn_quiet(
+    env: &TestEnv,
+    script: &str,
+    out: &std::path::Path,
+    grace: &str,
+) -> std::process::Child {
     env.exec_proxy_sh("anthropic", script, out)
-        .env("KEYLESS_PROXY_GRACE", "3600")
+        .env("KEYLESS_PROXY_GRACE", grace)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -49,7 +58,7 @@ fn spawn_quiet(env: &TestEnv, script: &str, out: &std::path::Path) -> std::proce
 /// survives it.
 fn survives_keyless_killed_under(script: &str, name: &str) -> bool {
     let (_up, env, out) = ready();
-    let mut keyless = spawn_quiet(&env, script, &out);
+    let mut keyless = spawn_quiet(&env, script, &out, HOUR);
     let pid: i32 = wait_for(&out.join(name)).trim().parse().unwrap();
     assert!(alive(pid));
     survives_a_killed_keyless(&mut keyless, pid)
@@ -103,7 +112,7 @@ fn the_child_dies_with_a_killed_keyless() {
 fn keyless_outlives_a_background_job_and_answers_it_503() {
     let (_up, env, out) = ready();
     let script = r#"( env > "$OUT/env.tmp"; mv "$OUT/env.tmp" "$OUT/env"; while [ ! -e "$OUT/stop" ]; do sleep 0.05; done ) & echo $$ > "$OUT/child.tmp"; mv "$OUT/child.tmp" "$OUT/child"; exit 0"#;
-    let mut keyless = spawn_quiet(&env, script, &out);
+    let mut keyless = spawn_quiet(&env, script, &out, HOUR);
     let vars = wait_for_env(&out.join("env"));
     let var = |n: &str| {
         vars.lines()
@@ -176,7 +185,7 @@ fn a_background_job_of_the_child_dies_with_a_killed_keyless() {
 fn term_reaches_what_the_child_left_running() {
     let (_up, env, out) = ready();
     let script = r#"sh -c 'trap "echo term > \"$OUT/term\"; exit 0" TERM; echo $$ > "$OUT/job.tmp"; mv "$OUT/job.tmp" "$OUT/job"; while :; do sleep 1; done' & echo $$ > "$OUT/child.tmp"; mv "$OUT/child.tmp" "$OUT/child"; exit 0"#;
-    let mut keyless = spawn_quiet(&env, script, &out);
+    let mut keyless = spawn_quiet(&env, script, &out, HOUR);
     let child: i32 = wait_for(&out.join("child")).trim().parse().unwrap();
     let job: i32 = wait_for(&out.join("job")).trim().parse().unwrap();
     let t0 = Instant::now();

@@ -4,7 +4,7 @@
 //! moment was waited for (up to its 30 s limit) and reaped under the
 //! renewal, whose own wait then failed with ECHILD.
 
-use super::port_lifetime::{alive, wait_for};
+use super::port_lifetime::{alive, spawn_quiet, wait_for};
 use crate::common::*;
 use crate::exec_proxy::upstream::Upstream;
 
@@ -46,13 +46,7 @@ fn keyless_exits_while_a_renewals_identity_command_still_runs() {
 curl -s -o /dev/null -H "x-api-key: $ANTHROPIC_AUTH_TOKEN" "$ANTHROPIC_BASE_URL/v1/models" &
 while [ ! -e "$OUT/renewing" ]; do sleep 0.05; done; exit 5"#;
     // Grace 0: the call the program left waiting ends with it.
-    let mut keyless = env
-        .exec_proxy_sh("anthropic", script, &out)
-        .env("KEYLESS_PROXY_GRACE", "0")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut keyless = spawn_quiet(&env, script, &out, "0");
     wait_for(&out.join("ready"));
     up.revoke_all();
     std::fs::write(out.join("go"), "").unwrap();
