@@ -141,12 +141,13 @@ unsafe fn next_signal(
 const LONGEST: i64 = 86_400 * 1_000_000_000;
 
 /// A wait of `left` nanoseconds, at most [`LONGEST`].
-// time_t and c_long are 32 bits on 32-bit targets.
+// time_t and c_long are 32 bits on 32-bit targets; the seconds' type is
+// the field's (`as _`): libc deprecates naming `time_t` on musl.
 #[allow(clippy::unnecessary_cast)]
 fn timeout(left: i64) -> libc::timespec {
     let left = left.min(LONGEST);
     libc::timespec {
-        tv_sec: (left / 1_000_000_000) as libc::time_t,
+        tv_sec: (left / 1_000_000_000) as _,
         tv_nsec: (left % 1_000_000_000) as libc::c_long,
     }
 }
