@@ -65,8 +65,9 @@ pub fn grace() -> Result<Duration> {
         .map(|s| Duration::from_secs(s.into()))
         .map_err(|_| {
             Error::config(format!(
-                "{} must be a whole number of seconds, not `{v}`",
-                env_vars::KEYLESS_PROXY_GRACE
+                "{} must be a whole number of seconds, not `{}`",
+                env_vars::KEYLESS_PROXY_GRACE,
+                crate::redact::terminal(&v)
             ))
         })
 }

@@ -30,3 +30,25 @@ while [ ! -e "$OUT/daemon" ]; do sleep 0.05; done; exit 7"#;
     assert_eq!(status.unwrap().code(), Some(7), "the program's status");
     assert!(!daemon_alive, "the daemon outlived keyless and its port");
 }
+
+/// A grace period that is not a whole number of seconds is refused before
+/// anything runs, naming the variable; its value, from the environment,
+/// reaches the terminal scrubbed of control characters.
+#[test]
+fn a_bad_grace_is_refused_before_the_program_runs_and_shown_scrubbed() {
+    let (_up, env, out) = ready();
+    let output = env
+        .exec_proxy_sh("anthropic", r#"echo ran > "$OUT/ran""#, &out)
+        .env("KEYLESS_PROXY_GRACE", "10s\x1b]0;owned\x07")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(output.stdout.is_empty(), "stdout: {:?}", output.stdout);
+    assert!(stderr.contains("KEYLESS_PROXY_GRACE"), "{stderr}");
+    assert!(
+        !stderr.contains('\x1b') && !stderr.contains('\x07'),
+        "control characters reached the terminal: {stderr:?}"
+    );
+    assert!(!out.join("ran").exists(), "the program ran");
+}
