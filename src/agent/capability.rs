@@ -38,7 +38,7 @@ pub fn load_or_create(
             }
             Err(Error::config(format!(
                 "{} does not hold a capability keyless wrote",
-                path.display()
+                crate::redact::path(path)
             ))
             .hint("remove it: keyless writes a new one there"))
         }
@@ -68,5 +68,19 @@ mod tests {
         assert_eq!(a, b);
         std::fs::write(&f, "sk-ant-api03-not-ours").unwrap();
         assert!(load_or_create(&f, Access::default(), || unreachable!()).is_err());
+    }
+
+    #[test]
+    fn a_refused_files_path_is_shown_scrubbed() {
+        let t = tempfile::tempdir().unwrap();
+        let f = t.path().join("d\x1b]0;owned\x07/cap");
+        load_or_create(&f, Access::default(), || "keyless-proxy-abc".into()).unwrap();
+        std::fs::write(&f, "sk-ant-api03-not-ours").unwrap();
+        let e = load_or_create(&f, Access::default(), || unreachable!()).unwrap_err();
+        assert!(
+            !e.message.contains('\x1b') && !e.message.contains('\x07'),
+            "{:?}",
+            e.message
+        );
     }
 }

@@ -113,7 +113,7 @@ impl Instance {
                     .unwrap_or_else(|| "a process that is just starting".into());
                 return Err(Error::usage(format!(
                     "another keyless agent ({who}) already serves {}",
-                    place.display()
+                    crate::redact::path(place)
                 ))
                 .hint("stop it first, or give this agent sinks of its own"));
             };

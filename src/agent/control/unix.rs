@@ -61,7 +61,7 @@ pub fn ask(h: &Holder, r: Request) -> Result<()> {
         return Err(Error::failure(format!(
             "the agent's pid file names pid {pid}, which does not hold its lock {}: \
              not signalling it",
-            h.lock.display()
+            crate::redact::path(&h.lock)
         ))
         .hint("an agent that is just starting records its pid in a moment; try again"));
     }
