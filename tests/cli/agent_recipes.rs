@@ -175,12 +175,7 @@ fn systemd_user_unit_recipe() {
         s.replace("%h", env.home().to_str().unwrap())
             .replace("%t", runtime.to_str().unwrap())
     };
-    let line = |key: &str| {
-        unit.lines()
-            .find_map(|l| l.strip_prefix(&format!("{key}=")))
-            .unwrap_or_else(|| panic!("no {key}"))
-            .to_string()
-    };
+    let line = |key: &str| assigned(&unit, key);
     if which("systemd-analyze") {
         let path = env.path("keyless-agent.service");
         std::fs::write(&path, unit.replace("%h/.local/bin/keyless", BIN)).unwrap();
@@ -349,12 +344,7 @@ fn github_actions_recipe() {
     }
     assert!(step.status().unwrap().success(), "the step failed");
     let vars = std::fs::read_to_string(&github_env).unwrap();
-    let var = |k: &str| {
-        vars.lines()
-            .find_map(|l| l.strip_prefix(&format!("{k}=")))
-            .unwrap()
-            .to_string()
-    };
+    let var = |k: &str| assigned(&vars, k);
     let dir = var("ANTHROPIC_CONFIG_DIR");
     for _ in 0..2 {
         app_call(

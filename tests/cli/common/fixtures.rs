@@ -95,3 +95,12 @@ pub fn jwt_claims(jwt: &str) -> serde_json::Value {
     let part = jwt.trim().split('.').nth(1).unwrap();
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
 }
+
+/// The value of the `NAME=VALUE` line for `name` in `text` (an `env` dump,
+/// a `$GITHUB_ENV` file, a systemd unit); panics naming it when absent.
+pub fn assigned(text: &str, name: &str) -> String {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix('='))
+        .unwrap_or_else(|| panic!("no {name}= line"))
+        .to_string()
+}

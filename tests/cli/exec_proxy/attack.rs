@@ -117,12 +117,7 @@ impl Hostile {
             std::thread::sleep(Duration::from_millis(20));
         }
         let vars = std::fs::read_to_string(out.join("env")).unwrap();
-        let var = |n: &str| {
-            vars.lines()
-                .find_map(|l| l.strip_prefix(&format!("{n}=")))
-                .unwrap()
-                .to_string()
-        };
+        let var = |n: &str| crate::common::assigned(&vars, n);
         let cap = var("OPENAI_API_KEY");
         let addr = var("OPENAI_BASE_URL")
             .trim_start_matches("http://")

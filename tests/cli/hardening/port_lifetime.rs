@@ -114,12 +114,7 @@ fn keyless_outlives_a_background_job_and_answers_it_503() {
     let script = r#"( env > "$OUT/env.tmp"; mv "$OUT/env.tmp" "$OUT/env"; while [ ! -e "$OUT/stop" ]; do sleep 0.05; done ) & echo $$ > "$OUT/child.tmp"; mv "$OUT/child.tmp" "$OUT/child"; exit 0"#;
     let mut keyless = spawn_quiet(&env, script, &out, HOUR);
     let vars = wait_for_env(&out.join("env"));
-    let var = |n: &str| {
-        vars.lines()
-            .find_map(|l| l.strip_prefix(&format!("{n}=")))
-            .unwrap()
-            .to_string()
-    };
+    let var = |n: &str| assigned(&vars, n);
     let addr = var("ANTHROPIC_BASE_URL")
         .trim_start_matches("http://")
         .to_string();
