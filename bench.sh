@@ -39,6 +39,8 @@ if [ "$part" != hit ]; then
   # the same proxy without its gate, to measure what the gate adds
   cargo build --release --locked --quiet --features bench-no-gate
   cp "$bin" "$work/keyless-without-gate"
+  # the floor: the least a proxy can do here (examples/bare_forwarder.rs)
+  cargo build --release --locked --quiet --example bare_forwarder
 fi
 # KEYLESS_BENCH_BIN=PATH measures that binary (scripts/test-package: the
 # static release artifact, with `./bench.sh hit`) instead of building one.
@@ -64,7 +66,8 @@ url=$(sed -n 's/^listening on //p' "$work/sandbox.out")
 "$bin" credential anthropic > /dev/null
 
 if [ "$part" != hit ]; then
-  python3 scripts/bench_proxy.py "$bin" "$work/keyless-without-gate" "$url" "$work/proxy"
+  python3 scripts/bench_proxy.py "$bin" "$work/keyless-without-gate" "$url" "$work/proxy" \
+    "${target_dir:-$PWD/target}/release/examples/bare_forwarder"
   [ "$part" = proxy ] && exit 0
 fi
 
