@@ -16,8 +16,14 @@ pub struct After {
 /// returns to exec the program; this process stays as the supervisor
 /// and never returns.
 pub unsafe fn supervise(keyless: libc::pid_t, report: libc::c_int, after: After) -> io::Result<()> {
-    // SAFETY (whole function): async-signal-safe system calls on this
-    // process and its children, with stack buffers only.
+    // SAFETY (whole function): system calls on this process and its
+    // children, with stack buffers only, all async-signal-safe but one:
+    // fork(3), which POSIX no longer lists as such because it runs the
+    // pthread_atfork handlers. The only ones that can be registered here
+    // are libc's own (which reset its locks) and, once a dependency has
+    // made a ThreadRng, rand's (one atomic add); keyless registers none.
+    // After the fork, both processes make only async-signal-safe calls
+    // until the program's exec or the supervisor's _exit.
     unsafe {
         if libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == -1 {
             return Err(io::Error::last_os_error());
