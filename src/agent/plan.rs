@@ -124,7 +124,7 @@ fn only_provider(
 
 /// Read and check a template (bounded, and not a file others can change).
 fn read_template(input: &Path) -> Result<Template> {
-    let origin = input.display().to_string();
+    let origin = crate::redact::path(input);
     let bytes = match private_fs::read_private(input, 0o022, MAX_TEMPLATE + 1) {
         Ok(Read0600::Data(b)) => b,
         Ok(Read0600::Missing) => {

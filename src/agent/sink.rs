@@ -49,7 +49,7 @@ impl std::fmt::Display for ProxyAddr {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ProxyAddr::Tcp(a) => write!(f, "{a}"),
-            ProxyAddr::Unix(p) => write!(f, "unix:{}", p.display()),
+            ProxyAddr::Unix(p) => write!(f, "unix:{}", crate::redact::path(p)),
         }
     }
 }
@@ -130,14 +130,20 @@ impl Sink {
         }
     }
 
-    /// How the sink is named in logs: its kind and place, never a token.
+    /// How the sink is named in logs: its kind and place, never a token,
+    /// and scrubbed for a terminal (a place may be an outside name).
     pub fn describe(&self) -> String {
+        use crate::redact::path;
         match self {
             Sink::AnthropicProfile { dir, name } => {
-                format!("anthropic-profile:{}:{name}", dir.display())
+                format!(
+                    "anthropic-profile:{}:{}",
+                    path(dir),
+                    crate::redact::terminal(name)
+                )
             }
-            Sink::File { path, .. } => format!("file:{}", path.display()),
-            Sink::Template { output, .. } => format!("template:{}", output.display()),
+            Sink::File { path: p, .. } => format!("file:{}", path(p)),
+            Sink::Template { output, .. } => format!("template:{}", path(output)),
             Sink::Proxy { provider, addr } => format!("proxy:{}={addr}", provider.name()),
         }
     }
@@ -237,6 +243,44 @@ fn proxy_addr(addr: &str) -> std::result::Result<ProxyAddr, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A sink's place comes from the command line or a unit file that may
+    /// name an outside directory: an escape in it is shown, not obeyed,
+    /// wherever the agent names the sink (its logs and refusals).
+    #[cfg(unix)]
+    #[test]
+    fn a_sinks_place_is_named_scrubbed() {
+        let evil = "/tmp/a\u{1b}]0;owned\u{7}b";
+        for text in [
+            format!("file:{evil}/token"),
+            format!("anthropic-profile:{evil}"),
+            format!("template:/tmp/in:{evil}/out"),
+            format!("proxy:anthropic=unix:{evil}/sock"),
+        ] {
+            let sink = Sink::parse(&text).unwrap();
+            let shown = sink.describe();
+            assert!(
+                !shown.contains('\u{1b}') && !shown.contains('\u{7}'),
+                "{shown:?}"
+            );
+            assert!(
+                shown.contains("/tmp/a\u{FFFD}]0;owned\u{FFFD}b"),
+                "{shown:?}"
+            );
+        }
+        // A refusal names the place the same way.
+        let base = std::env::temp_dir().join(format!("keyless-sink-{}", std::process::id()));
+        let odd = base.join("a\u{1b}]0;owned\u{7}b");
+        std::fs::create_dir_all(odd.join("token")).unwrap();
+        let refusal = super::super::write::check_place(&odd.join("token"), Default::default());
+        let _ = std::fs::remove_dir_all(&base);
+        let shown = refusal.unwrap_err().message;
+        assert!(shown.contains("is not a regular file"), "{shown:?}");
+        assert!(
+            !shown.contains('\u{1b}') && !shown.contains('\u{7}'),
+            "{shown:?}"
+        );
+    }
 
     #[test]
     fn every_form_parses() {

@@ -17,7 +17,7 @@ use std::io;
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::private_fs;
+use crate::{private_fs, redact};
 
 #[cfg(unix)]
 mod unix;
@@ -80,7 +80,7 @@ impl Access {
 pub fn check_place(path: &Path, access: Access) -> Result<()> {
     let dir = path
         .parent()
-        .ok_or_else(|| Error::usage(format!("{} has no directory", path.display())))?;
+        .ok_or_else(|| Error::usage(format!("{} has no directory", redact::path(path))))?;
     check_dir(dir, access)?;
     match fs::symlink_metadata(path) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
@@ -113,7 +113,10 @@ fn check_dir(dir: &Path, access: Access) -> Result<()> {
 }
 
 fn refused(path: &Path, why: &str) -> Error {
-    Error::config(format!("refusing the sink {}: it {why}", path.display()))
+    Error::config(format!(
+        "refusing the sink {}: it {why}",
+        redact::path(path)
+    ))
 }
 
 /// Replace `path` with `bytes` atomically, with `access`.

@@ -89,7 +89,7 @@ pub fn bind_socket(path: &Path, access: Access) -> Result<SinkListener> {
         } else {
             return Err(Error::config(format!(
                 "refusing the proxy sink {}: something else is there",
-                path.display()
+                crate::redact::path(path)
             ))
             .hint("name a path of its own; keyless replaces only a socket it left"));
         }

@@ -78,7 +78,7 @@ pub fn check_socket(path: &Path) -> Result<()> {
 fn socket_refused(path: &Path) -> Error {
     Error::usage(format!(
         "the proxy sink unix:{} is a Unix socket, which keyless does not serve on Windows",
-        path.display()
+        crate::redact::path(path)
     ))
     .hint("listen on a loopback port instead: proxy:anthropic=127.0.0.1:8471")
 }
