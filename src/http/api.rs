@@ -13,6 +13,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::http::request::Parts;
 use axum::http::{Request, Response};
 
 use super::pool::{Failed, Pool, ReqBody};
@@ -52,16 +53,22 @@ pub fn client_for_api(base: &url::Url, ca_file: Option<&Path>, pool: usize) -> R
 
 impl ApiClient {
     /// Send `req` (its URI: path and query; redirects are not followed,
-    /// the answer is the API's).
+    /// the answer is the API's); with a copy of its head when `keep`
+    /// (for a second try: [`Pool::send`]).
     pub async fn execute(
         &self,
         base: &url::Url,
         req: Request<ReqBody>,
-    ) -> std::result::Result<Response<axum::body::Body>, Failed> {
+        keep: bool,
+    ) -> std::result::Result<(Response<axum::body::Body>, Option<Parts>), Failed> {
         match self {
-            ApiClient::Direct(pool) => pool.send(req).await.map(|r| r.map(axum::body::Body::new)),
+            ApiClient::Direct(pool) => pool
+                .send(req, keep)
+                .await
+                .map(|(r, head)| (r.map(axum::body::Body::new), head)),
             ApiClient::Proxied(client) => {
                 let (parts, body) = req.into_parts();
+                let kept = keep.then(|| super::pool::head_copy(&parts));
                 let mut url = base.clone();
                 url.set_path(parts.uri.path());
                 url.set_query(parts.uri.query());
@@ -74,7 +81,7 @@ impl ApiClient {
                     }
                 });
                 match Box::pin(client.execute(r)).await {
-                    Ok(resp) => Ok(Response::from(resp).map(axum::body::Body::new)),
+                    Ok(resp) => Ok((Response::from(resp).map(axum::body::Body::new), kept)),
                     Err(e) => Err(failed(&e)),
                 }
             }

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::body::Bytes;
+use axum::http::request::Parts;
 use axum::http::{Request, Response};
 use hyper::body::Body as _;
 
@@ -26,7 +27,8 @@ pub(super) struct H2 {
 
 /// What became of a call on the HTTP/2 connection.
 pub(super) enum Sent {
-    Answered(Response<h2::RecvStream>),
+    /// With the call's head, which stayed here while a copy was sent.
+    Answered(Response<h2::RecvStream>, Parts),
     /// It never left, or the API provably did not process it: it may go
     /// again, as it is here (on another connection if this one is going
     /// away: it is then closed to new calls).
@@ -85,12 +87,9 @@ impl H2 {
             _ => body.is_end_stream(),
         };
         // h2 takes the head: a copy goes, `head` stays for a second try,
-        // with a held body (a streamed one leaves as it is read).
-        let mut copy = Request::new(());
-        *copy.method_mut() = head.method.clone();
-        *copy.uri_mut() = head.uri.clone();
-        *copy.version_mut() = head.version;
-        *copy.headers_mut() = head.headers.clone();
+        // with a held body (a streamed one leaves as it is read), and goes
+        // back to the caller with the answer (the proxy's 401 retry).
+        let copy = Request::from_parts(super::pool::head_copy(&head), ());
         let held = match &body {
             ReqBody::Held(b) => Some(b.clone()),
             _ => None,
@@ -104,7 +103,7 @@ impl H2 {
         };
         send_body(body, tx);
         let e = match super::pool::wait(response).await? {
-            Ok(r) => return Ok(Sent::Answered(r)),
+            Ok(r) => return Ok(Sent::Answered(r, head)),
             Err(e) => e,
         };
         let Some(gone) = unprocessed(&e) else {
@@ -233,6 +232,45 @@ async fn pipe(mut body: ReqBody, mut tx: h2::SendStream<Bytes>, gap: Duration) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A call's head comes back with its answer (the proxy retries a 401
+    /// with it and a new token), as it was sent: one copy per call serves
+    /// both that retry and a second try on another connection.
+    #[test]
+    fn an_answered_call_gives_its_head_back_as_sent() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let (ours, theirs) = tokio::io::duplex(1 << 16);
+            let api = tokio::spawn(async move {
+                let mut conn = h2::server::handshake(theirs).await.unwrap();
+                let (req, mut respond) = conn.accept().await.unwrap().unwrap();
+                let seen = req.headers()["authorization"].clone();
+                let answer = Response::builder().status(401).body(()).unwrap();
+                respond.send_response(answer, true).unwrap();
+                tokio::spawn(async move { while conn.accept().await.is_some() {} });
+                seen
+            });
+            let h = H2::handshake(ours).await.map_err(|e| e.reason).unwrap();
+            let req = Request::post("https://api.test/v1/messages?beta=true")
+                .header("authorization", "Bearer old")
+                .header("anthropic-version", "2023-06-01")
+                .body(ReqBody::Held(Some(Bytes::from_static(b"{}"))))
+                .unwrap();
+            let Ok(Sent::Answered(r, head)) = h.call(req).await else {
+                panic!("the call was not answered");
+            };
+            assert_eq!(r.status(), 401);
+            assert_eq!(api.await.unwrap(), "Bearer old");
+            assert_eq!(head.method, "POST");
+            assert_eq!(head.uri, "https://api.test/v1/messages?beta=true");
+            assert_eq!(head.headers["authorization"], "Bearer old");
+            assert_eq!(head.headers["anthropic-version"], "2023-06-01");
+            assert_eq!(head.headers.len(), 2);
+        });
+    }
 
     /// An API that keeps its connection but stops granting window: the
     /// upload gives up after its bound and resets its stream (CANCEL), so

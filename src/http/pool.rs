@@ -29,6 +29,7 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, Request, Response, Uri, header, uri};
 use hyper::body::Incoming;
 use hyper::client::conn::http1;
@@ -163,11 +164,14 @@ impl Pool {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Send `req` (its URI: path and query) and wait for the response's head.
+    /// Send `req` (its URI: path and query) and wait for the response's
+    /// head; with a copy of the request's head when `keep` (one copy: the
+    /// one HTTP/2 makes anyway, else one made before sending).
     pub async fn send(
         self: &Arc<Self>,
         mut req: Request<ReqBody>,
-    ) -> Result<Response<ApiBody>, Failed> {
+        keep: bool,
+    ) -> Result<(Response<ApiBody>, Option<Parts>), Failed> {
         let started = Instant::now();
         let path = req
             .uri()
@@ -197,9 +201,11 @@ impl Pool {
                         .insert(header::HOST, self.host_header.clone());
                     *req.version_mut() = axum::http::Version::HTTP_11;
                     let (req, handoff) = track(req);
+                    let kept = keep
+                        .then(|| head_of(req.method(), req.uri(), req.version(), req.headers()));
                     let call = s.try_send_request(req);
                     match wait(call).await? {
-                        Ok(r) => return Ok(self.body(r, Some(s), handoff, started)),
+                        Ok(r) => return Ok((self.body(r, Some(s), handoff, started), kept)),
                         Err(e) => e,
                     }
                 }
@@ -212,8 +218,9 @@ impl Pool {
                     req.headers_mut().remove(header::HOST);
                     *req.version_mut() = axum::http::Version::HTTP_2;
                     match h.call(req).await? {
-                        Sent::Answered(r) => {
-                            return Ok(r.map(|inner| ApiBody::h2(inner, started)));
+                        Sent::Answered(r, head) => {
+                            let r = r.map(|inner| ApiBody::h2(inner, started));
+                            return Ok((r, keep.then_some(head)));
                         }
                         Sent::Unprocessed(unsent) => {
                             req = unsent;
@@ -342,6 +349,26 @@ async fn ready(s: &mut http1::SendRequest<ReqBody>) -> bool {
             Ok(Ok(()))
         ),
     }
+}
+
+/// A copy of a request's head: method, URI, version and headers (its
+/// extensions are hyper's, and stay).
+pub fn head_copy(parts: &Parts) -> Parts {
+    head_of(&parts.method, &parts.uri, parts.version, &parts.headers)
+}
+
+fn head_of(
+    method: &axum::http::Method,
+    uri: &Uri,
+    version: axum::http::Version,
+    headers: &axum::http::HeaderMap,
+) -> Parts {
+    let mut r = Request::new(());
+    *r.method_mut() = method.clone();
+    *r.uri_mut() = uri.clone();
+    *r.version_mut() = version;
+    *r.headers_mut() = headers.clone();
+    r.into_parts().0
 }
 
 /// `req` with its body tracked ([`ReqBody::tracked`]).

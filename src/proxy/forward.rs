@@ -108,17 +108,21 @@ pub async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>, conn: Co
         Ok(t) => t,
         Err(e) => return no_token(p, &e),
     };
-    let send = |token: &Current, body: ReqBody, mut parts: Parts| {
+    // `keep`: a copy of the request's head comes back with the answer,
+    // for a retry after a 401.
+    let send = |token: &Current, body: ReqBody, mut parts: Parts, keep: bool| {
         if let Some(auth) = &token.auth {
             parts.headers.insert(header::AUTHORIZATION, auth.clone());
         }
         let req = hyper::Request::from_parts(parts, body);
-        shared.client.execute(&shared.upstream, req)
+        shared.client.execute(&shared.upstream, req, keep)
     };
     let bytes = match held {
         Held::All(b) => b,
         Held::Streaming(body) => {
-            let resp = Box::pin(send(&token, ReqBody::Streaming(body), parts)).await;
+            let resp = Box::pin(send(&token, ReqBody::Streaming(body), parts, false))
+                .await
+                .map(|(r, _)| r);
             if resp
                 .as_ref()
                 .is_ok_and(|r| r.status() == StatusCode::UNAUTHORIZED)
@@ -129,14 +133,13 @@ pub async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>, conn: Co
             return respond(p, resp);
         }
     };
-    let again = parts_clone(&parts);
-    let first = send(&token, ReqBody::Held(Some(bytes.clone())), parts).await;
+    let first = send(&token, ReqBody::Held(Some(bytes.clone())), parts, true).await;
     match first {
-        Ok(r) if r.status() == StatusCode::UNAUTHORIZED => {
+        Ok((r, Some(again))) if r.status() == StatusCode::UNAUTHORIZED => {
             // Boxed: rare, and it would make every request's future larger.
             Box::pin(retry(&shared, token, r, bytes, again)).await
         }
-        other => respond(p, other),
+        other => respond(p, other.map(|(r, _)| r)),
     }
 }
 
@@ -158,19 +161,11 @@ async fn retry(
                 parts.headers.insert(header::AUTHORIZATION, auth.clone());
             }
             let req = hyper::Request::from_parts(parts, ReqBody::Held(Some(bytes)));
-            respond(p, shared.client.execute(&shared.upstream, req).await)
+            let again = shared.client.execute(&shared.upstream, req, false).await;
+            respond(p, again.map(|(r, _)| r))
         }
         _ => saved.into_response(),
     }
-}
-
-/// What a retry needs of the request (its extensions are hyper's).
-fn parts_clone(parts: &Parts) -> Parts {
-    let mut r = hyper::Request::new(());
-    *r.method_mut() = parts.method.clone();
-    *r.uri_mut() = parts.uri.clone();
-    *r.headers_mut() = parts.headers.clone();
-    r.into_parts().0
 }
 
 /// The upstream request's path and query.
