@@ -25,7 +25,21 @@ pub enum ReqBody {
     Streaming(axum::body::Body),
     /// The pool's: a streamed body on an HTTP/1.1 connection, whose end
     /// tells its [`Handoff`].
-    Tracked(axum::body::Body, Arc<Handoff>),
+    Tracked(axum::body::Body, Sending),
+}
+
+/// The [`Handoff`] of a streamed body, told that the body's end is sent
+/// when the body says so, or when hyper lets the body go: a body with a
+/// Content-Length is over once that many bytes are written, and hyper
+/// then drops it without asking for its end (its connection never went
+/// back to the pool). Any other drop (the connection failed, the client
+/// went away) leaves a connection that is closed, which the pool skips.
+pub struct Sending(Arc<Handoff>);
+
+impl Drop for Sending {
+    fn drop(&mut self) {
+        self.0.body_sent();
+    }
 }
 
 impl ReqBody {
@@ -38,7 +52,7 @@ impl ReqBody {
             ReqBody::Held(b) => (ReqBody::Held(b), None),
             ReqBody::Streaming(b) | ReqBody::Tracked(b, _) => {
                 let h = Arc::new(Handoff(Mutex::new(Phase::Sending)));
-                (ReqBody::Tracked(b, h.clone()), Some(h))
+                (ReqBody::Tracked(b, Sending(h.clone())), Some(h))
             }
         }
     }
@@ -61,6 +75,7 @@ impl Handoff {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Idempotent: the end may be told by the body, then by its drop.
     fn body_sent(&self) {
         let was = std::mem::replace(&mut *self.phase(), Phase::Sent);
         if let Phase::Parked(s, pool) = was {
@@ -94,7 +109,7 @@ impl Body for ReqBody {
                 let f = ready!(Pin::new(&mut *b).poll_frame(cx));
                 // hyper stops polling once the body says it has ended.
                 if f.is_none() || (matches!(f, Some(Ok(_))) && b.is_end_stream()) {
-                    h.body_sent();
+                    h.0.body_sent();
                 }
                 Poll::Ready(f.map(|f| f.map_err(Into::into)))
             }

@@ -191,3 +191,41 @@ fn bodies_pass_whole_both_ways_over_h2() {
     assert_eq!(api.connections(), 1);
     assert_eq!(run.stop(0).0, 0);
 }
+
+/// A body past the 32 MiB held for a retry streams to the API, and its
+/// connection goes back to the pool once both the answer and the upload
+/// are over. An upload with a Content-Length (as every SDK sends) ends
+/// when hyper has written that many bytes, without asking the body for
+/// its end: the connection must still go back (it was dropped, and every
+/// large upload opened a new connection).
+#[test]
+fn uploads_past_the_hold_share_one_upstream_connection() {
+    let up = Upstream::start(600);
+    let api = Counting::plain_quick();
+    let (_env, run) = start(&up, &api);
+    let (rt, c) = client();
+    let url = format!("{}/chat/completions", run.var("OPENAI_BASE_URL"));
+    let cap = run.var("OPENAI_API_KEY").to_string();
+    for _ in 0..3 {
+        let status = rt.block_on(async {
+            let r = c
+                .post(&url)
+                .bearer_auth(&cap)
+                .body(vec![b' '; 33 << 20])
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            r.bytes().await.unwrap();
+            status
+        });
+        assert_eq!(status, 200);
+    }
+    assert_eq!(api.versions().len(), 3);
+    assert_eq!(
+        api.connections(),
+        1,
+        "3 large uploads in a row, one connection"
+    );
+    assert_eq!(run.stop(0).0, 0);
+}
