@@ -111,9 +111,7 @@ pub async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>, conn: Co
     // `keep`: a copy of the request's head comes back with the answer,
     // for a retry after a 401.
     let send = |token: &Current, body: ReqBody, mut parts: Parts, keep: bool| {
-        if let Some(auth) = &token.auth {
-            parts.headers.insert(header::AUTHORIZATION, auth.clone());
-        }
+        set_auth(&mut parts.headers, token.auth.as_ref());
         let req = hyper::Request::from_parts(parts, body);
         shared.client.execute(&shared.upstream, req, keep)
     };
@@ -157,15 +155,22 @@ async fn retry(
     match shared.tokens.rejected(&token.token).await {
         Ok(renewed) if renewed.token.expose() != token.token.expose() => {
             output::info("proxy: the API rejected the token; retrying once with a new one");
-            if let Some(auth) = &renewed.auth {
-                parts.headers.insert(header::AUTHORIZATION, auth.clone());
-            }
+            set_auth(&mut parts.headers, renewed.auth.as_ref());
             let req = hyper::Request::from_parts(parts, ReqBody::Held(Some(bytes)));
             let again = shared.client.execute(&shared.upstream, req, false).await;
             respond(p, again.map(|(r, _)| r))
         }
         _ => saved.into_response(),
     }
+}
+
+/// The token's `Authorization`, in place of whatever the head carries (a
+/// kept head carries the rejected token's).
+fn set_auth(h: &mut HeaderMap, auth: Option<&HeaderValue>) {
+    match auth {
+        Some(auth) => h.insert(header::AUTHORIZATION, auth.clone()),
+        None => h.remove(header::AUTHORIZATION),
+    };
 }
 
 /// The upstream request's path and query.
@@ -391,6 +396,22 @@ impl Saved {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A retry's head is the first try's, with the rejected token in it: a
+    /// renewed token that cannot be a header value (so no `Authorization`
+    /// is made of it) must not leave the rejected one there.
+    #[test]
+    fn a_retry_never_carries_the_rejected_token() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer rejected"),
+        );
+        set_auth(&mut h, Some(&HeaderValue::from_static("Bearer renewed")));
+        assert_eq!(h[header::AUTHORIZATION], "Bearer renewed");
+        set_auth(&mut h, None);
+        assert!(h.get(header::AUTHORIZATION).is_none(), "{h:?}");
+    }
 
     #[test]
     fn credentials_are_replaced_and_the_oauth_beta_is_merged() {
