@@ -32,8 +32,12 @@ pub enum ReqBody {
 /// when the body says so, or when hyper lets the body go: a body with a
 /// Content-Length is over once that many bytes are written, and hyper
 /// then drops it without asking for its end (its connection never went
-/// back to the pool). Any other drop (the connection failed, the client
-/// went away) leaves a connection that is closed, which the pool skips.
+/// back to the pool). After any other drop (the body failed, the client
+/// went away, the connection failed) hyper's connection is closing: it
+/// takes a new request only from a clean state, with both the answer and
+/// the upload finished, so the pool's [`super::pool`] `ready()` check
+/// fails on it and the call goes on another connection; no byte of a
+/// new call is written after a short upload.
 pub struct Sending(Arc<Handoff>);
 
 impl Drop for Sending {
