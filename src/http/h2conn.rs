@@ -232,18 +232,28 @@ async fn pipe(mut body: ReqBody, mut tx: h2::SendStream<Bytes>, gap: Duration) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::io::DuplexStream;
+
+    /// Run `test` on a one-thread runtime with the two ends of a pipe: the
+    /// client's (ours) and the API's (theirs).
+    fn over_a_pipe<F>(test: impl FnOnce(DuplexStream, DuplexStream) -> F)
+    where
+        F: std::future::Future<Output = ()>,
+    {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let (ours, theirs) = tokio::io::duplex(1 << 16);
+        rt.block_on(test(ours, theirs));
+    }
 
     /// A call's head comes back with its answer (the proxy retries a 401
     /// with it and a new token), as it was sent: one copy per call serves
     /// both that retry and a second try on another connection.
     #[test]
     fn an_answered_call_gives_its_head_back_as_sent() {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            let (ours, theirs) = tokio::io::duplex(1 << 16);
+        over_a_pipe(|ours, theirs| async move {
             let api = tokio::spawn(async move {
                 let mut conn = h2::server::handshake(theirs).await.unwrap();
                 let (req, mut respond) = conn.accept().await.unwrap().unwrap();
@@ -279,12 +289,7 @@ mod tests {
     fn an_upload_the_api_grants_no_window_to_is_cancelled() {
         // Only keeps a hang from stalling the suite (never measures speed).
         const HANG: Duration = Duration::from_secs(120);
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            let (ours, theirs) = tokio::io::duplex(1 << 16);
+        over_a_pipe(|ours, theirs| async move {
             // The API: reads what arrives, never releases it (its windows,
             // 64 KiB, close), and keeps its connection driven.
             let api = tokio::spawn(async move {
