@@ -18,6 +18,7 @@
 mod forward;
 #[cfg_attr(feature = "bench-no-gate", allow(dead_code))]
 mod gate;
+mod headers;
 mod listen;
 mod sink_listener;
 mod tokens;

@@ -1,0 +1,150 @@
+//! What `exec --proxy` changes in the heads it forwards: the request's
+//! credentials and hop-by-hop headers out, the token's `Authorization` and
+//! the provider's OAuth headers in; the response's hop-by-hop headers out.
+
+use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
+
+/// The token's `Authorization`, in place of whatever the head carries (a
+/// kept head carries the rejected token's).
+pub(super) fn set_auth(h: &mut HeaderMap, auth: Option<&HeaderValue>) {
+    match auth {
+        Some(auth) => h.insert(header::AUTHORIZATION, auth.clone()),
+        None => h.remove(header::AUTHORIZATION),
+    };
+}
+
+/// The request's headers minus its credentials, hop-by-hop headers and
+/// `Host`, plus the provider's headers for OAuth tokens: `anthropic-beta`
+/// values are merged into the client's, others are added when absent.
+/// Changed in place (no copy of what stays).
+pub(super) fn outgoing_headers(h: &mut HeaderMap, extra: &[(HeaderName, HeaderValue)]) {
+    use axum::http::header::Entry;
+    strip(h);
+    for (name, value) in extra {
+        let mut present = match h.entry(name.clone()) {
+            Entry::Vacant(e) => {
+                e.insert(value.clone());
+                continue;
+            }
+            Entry::Occupied(e) => e,
+        };
+        if name != "anthropic-beta" {
+            continue; // the client's own wins
+        }
+        let Ok(want) = value.to_str() else { continue };
+        let mut values: Vec<String> = present
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+            .collect();
+        if !values.iter().any(|v| v == want) {
+            values.push(want.to_string());
+        }
+        if let Ok(v) = HeaderValue::from_str(&values.join(",")) {
+            present.insert(v);
+        }
+    }
+}
+
+/// Remove what [`dropped`] names (allocates only when there is some).
+pub(super) fn strip(h: &mut HeaderMap) {
+    let names: Vec<HeaderName> = h.keys().filter(|n| dropped(n)).cloned().collect();
+    for name in names {
+        h.remove(&name);
+    }
+}
+
+fn dropped(name: &HeaderName) -> bool {
+    // One match on the name (a jump on its length, then one comparison):
+    // this runs for every header of every request and response.
+    matches!(
+        name.as_str(),
+        "host"
+            | "authorization"
+            | "x-api-key"
+            | "connection"
+            | "keep-alive"
+            | "proxy-authenticate"
+            | "proxy-authorization"
+            | "proxy-connection"
+            | "te"
+            | "trailer"
+            | "transfer-encoding"
+            | "upgrade"
+    )
+}
+
+pub(super) fn copy_response_headers(from: &HeaderMap, to: &mut HeaderMap) {
+    for (name, value) in from {
+        if !dropped(name) {
+            to.append(name.clone(), value.clone());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A retry's head is the first try's, with the rejected token in it: a
+    /// renewed token that cannot be a header value (so no `Authorization`
+    /// is made of it) must not leave the rejected one there.
+    #[test]
+    fn a_retry_never_carries_the_rejected_token() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer rejected"),
+        );
+        set_auth(&mut h, Some(&HeaderValue::from_static("Bearer renewed")));
+        assert_eq!(h[header::AUTHORIZATION], "Bearer renewed");
+        set_auth(&mut h, None);
+        assert!(h.get(header::AUTHORIZATION).is_none(), "{h:?}");
+    }
+
+    #[test]
+    fn credentials_are_replaced_and_the_oauth_beta_is_merged() {
+        let mut h = HeaderMap::new();
+        h.insert("authorization", HeaderValue::from_static("Bearer cap"));
+        h.insert("x-api-key", HeaderValue::from_static("cap"));
+        h.insert("host", HeaderValue::from_static("127.0.0.1:1"));
+        h.insert("connection", HeaderValue::from_static("keep-alive"));
+        h.insert(
+            "anthropic-beta",
+            HeaderValue::from_static("prompt-caching-2024-07-31, token-counting-2024-11-01"),
+        );
+        h.insert("anthropic-version", HeaderValue::from_static("2099-01-01"));
+        h.insert("content-type", HeaderValue::from_static("application/json"));
+        let extra = [
+            ("anthropic-version", "2023-06-01"),
+            ("anthropic-beta", "oauth-2025-04-20"),
+        ]
+        .map(|(n, v)| (HeaderName::from_static(n), HeaderValue::from_static(v)));
+        let mut out = h.clone();
+        outgoing_headers(&mut out, &extra);
+        for gone in ["authorization", "x-api-key", "host", "connection"] {
+            assert!(!out.contains_key(gone), "{gone}");
+        }
+        assert_eq!(
+            out["anthropic-beta"],
+            "prompt-caching-2024-07-31,token-counting-2024-11-01,oauth-2025-04-20"
+        );
+        assert_eq!(
+            out["anthropic-version"], "2099-01-01",
+            "the client's own wins"
+        );
+        assert_eq!(out["content-type"], "application/json");
+        // a client that names the beta already gets it once
+        let mut h = HeaderMap::new();
+        h.insert(
+            "anthropic-beta",
+            HeaderValue::from_static("oauth-2025-04-20"),
+        );
+        let mut out = h;
+        outgoing_headers(&mut out, &extra);
+        assert_eq!(out["anthropic-beta"], "oauth-2025-04-20");
+        assert_eq!(out["anthropic-version"], "2023-06-01");
+    }
+}
