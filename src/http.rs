@@ -17,6 +17,8 @@ use crate::error::{Error, Result};
 pub mod api;
 mod body;
 mod env_proxy;
+mod h1answer;
+mod h1conn;
 mod h2conn;
 pub mod pool;
 

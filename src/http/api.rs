@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::request::Parts;
-use axum::http::{Request, Response};
+use axum::http::{Request, Response, Uri};
 
 use super::pool::{Failed, Pool, ReqBody};
 use crate::error::{Error, Result};
@@ -68,7 +68,7 @@ impl ApiClient {
                 .map(|(r, head)| (r.map(axum::body::Body::new), head)),
             ApiClient::Proxied(client) => {
                 let (parts, body) = req.into_parts();
-                let kept = keep.then(|| super::pool::head_copy(&parts));
+                let kept = keep.then(|| head_copy(&parts));
                 let mut url = base.clone();
                 url.set_path(parts.uri.path());
                 url.set_query(parts.uri.query());
@@ -102,4 +102,24 @@ fn failed(e: &reqwest::Error) -> Failed {
             root.to_string()
         },
     }
+}
+
+/// A copy of a request's head: method, URI, version and headers (its
+/// extensions are hyper's, and stay).
+pub fn head_copy(parts: &Parts) -> Parts {
+    head_of(&parts.method, &parts.uri, parts.version, &parts.headers)
+}
+
+pub(super) fn head_of(
+    method: &axum::http::Method,
+    uri: &Uri,
+    version: axum::http::Version,
+    headers: &axum::http::HeaderMap,
+) -> Parts {
+    let mut r = Request::new(());
+    *r.method_mut() = method.clone();
+    *r.uri_mut() = uri.clone();
+    *r.version_mut() = version;
+    *r.headers_mut() = headers.clone();
+    r.into_parts().0
 }

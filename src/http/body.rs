@@ -11,10 +11,12 @@ use std::task::{Context, Poll, ready};
 use std::time::Instant;
 
 use axum::body::Bytes;
+use axum::http::Request;
 use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper::client::conn::http1;
 
 use super::api::{API_READ_TIMEOUT, API_TOTAL_TIMEOUT};
+use super::h1answer::Answer;
 use super::pool::Pool;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -173,6 +175,23 @@ impl ApiBody {
         b
     }
 
+    /// The body of an answer on keyless's own HTTP/1.1 connection, which
+    /// goes back to `pool` once its end is read.
+    pub(super) fn own(inner: Answer, pool: Arc<Pool>, started: Instant) -> Self {
+        let mut b = ApiBody {
+            inner: Inner::Own(inner, pool),
+            back: None,
+            handoff: None,
+            timer: None,
+            last: Instant::now(),
+            started,
+        };
+        if b.inner.is_end_stream() {
+            b.give_back();
+        }
+        b
+    }
+
     /// The body of an HTTP/2 response, for a call that started at `started`.
     pub(super) fn h2(inner: h2::RecvStream, started: Instant) -> Self {
         ApiBody {
@@ -186,6 +205,12 @@ impl ApiBody {
     }
 
     fn give_back(&mut self) {
+        if let Inner::Own(a, pool) = &mut self.inner {
+            if let Some(conn) = a.take_idle() {
+                pool.give_back_own(conn);
+            }
+            return;
+        }
         if let Some((s, pool)) = self.back.take() {
             match self.handoff.take() {
                 Some(h) => h.response_read(s, pool),
@@ -255,6 +280,7 @@ impl Body for ApiBody {
 
 /// A response body as the API's connection delivers it.
 enum Inner {
+    Own(Answer, Arc<Pool>),
     H1(Incoming),
     H2(h2::RecvStream),
 }
@@ -262,6 +288,7 @@ enum Inner {
 impl Inner {
     fn poll_frame(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         let s = match self {
+            Inner::Own(a, _) => return a.poll_frame(cx).map_err(Into::into),
             Inner::H1(b) => return Pin::new(b).poll_frame(cx).map_err(Into::into),
             Inner::H2(s) => s,
         };
@@ -282,6 +309,7 @@ impl Inner {
 
     fn is_end_stream(&self) -> bool {
         match self {
+            Inner::Own(a, _) => a.is_end_stream(),
             Inner::H1(b) => b.is_end_stream(),
             Inner::H2(s) => s.is_end_stream(),
         }
@@ -289,9 +317,20 @@ impl Inner {
 
     fn size_hint(&self) -> SizeHint {
         match self {
+            Inner::Own(a, _) => match a.exact_len() {
+                Some(n) => SizeHint::with_exact(n),
+                None => SizeHint::default(),
+            },
             Inner::H1(b) => b.size_hint(),
             // The Content-Length header, if any, is passed on as it is.
             Inner::H2(_) => SizeHint::default(),
         }
     }
+}
+
+/// `req` with its body tracked ([`ReqBody::tracked`]).
+pub(super) fn track(req: Request<ReqBody>) -> (Request<ReqBody>, Option<Arc<Handoff>>) {
+    let (parts, body) = req.into_parts();
+    let (body, handoff) = body.tracked();
+    (Request::from_parts(parts, body), handoff)
 }

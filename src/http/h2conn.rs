@@ -89,7 +89,7 @@ impl H2 {
         // h2 takes the head: a copy goes, `head` stays for a second try,
         // with a held body (a streamed one leaves as it is read), and goes
         // back to the caller with the answer (the proxy's 401 retry).
-        let copy = Request::from_parts(super::pool::head_copy(&head), ());
+        let copy = Request::from_parts(super::api::head_copy(&head), ());
         let held = match &body {
             ReqBody::Held(b) => Some(b.clone()),
             _ => None,

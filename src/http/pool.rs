@@ -1,11 +1,16 @@
 //! `exec --proxy`'s own connections to the API when no HTTP proxy is in
-//! the way: hyper's client connections, pooled here so that their number
-//! is bounded by construction (issue 21).
+//! the way, pooled here so that their number is bounded by construction
+//! (issue 21).
 //!
+//! - HTTP/1.1: a call with a held body (nearly all) is written and read
+//!   on the call's own task ([`super::h1conn`]); one whose body streams
+//!   goes through hyper's client, which sends the body while it reads the
+//!   answer, and its connection stays hyper's from then on.
 //! - HTTP/1.1: a connection goes back to the idle list the moment the end
 //!   of its response is read ([`ApiBody`]), before the proxy writes that
 //!   end to its client (a request whose body streams: once that body's
-//!   end is sent too, as the API may answer before the upload is over). So when the client's next request arrives the
+//!   end is sent too, as the API may answer before the upload is over).
+//!   So when the client's next request arrives the
 //!   connection is already there, and a new one is opened only when every
 //!   open one carries a response not yet read to its end: never more
 //!   connections than calls in flight. (hyper-util's pool put a
@@ -45,6 +50,7 @@ const ATTEMPTS: usize = 4;
 const READY_TIMEOUT: Duration = Duration::from_secs(5);
 use super::body::Handoff;
 pub use super::body::{ApiBody, ReqBody};
+use super::h1conn::{CallError, H1, Io};
 use super::h2conn::{H2, Sent};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -57,7 +63,7 @@ enum Proto {
 struct State {
     proto: Proto,
     /// Idle HTTP/1.1 connections, the most recently used last.
-    idle: Vec<(http1::SendRequest<ReqBody>, Instant)>,
+    idle: Vec<(Idle, Instant)>,
     h2: Option<H2>,
 }
 
@@ -80,8 +86,18 @@ pub struct Pool {
 }
 
 enum Conn {
+    /// keyless's own ([`super::h1conn`]), for a call with a held body.
+    Own(H1),
+    /// hyper's, for a call whose body streams.
     H1(http1::SendRequest<ReqBody>),
     H2(H2),
+}
+
+/// An idle HTTP/1.1 connection: keyless's own, or one that carried a
+/// streamed body through hyper (it stays hyper's).
+enum Idle {
+    Own(H1),
+    Hyper(http1::SendRequest<ReqBody>),
 }
 
 /// Why a call got no response.
@@ -181,6 +197,7 @@ impl Pool {
         // A request that never left is sent again, on another connection,
         // a bounded number of times (an API that keeps refusing, e.g. a
         // connection going away, must not keep the call looping).
+        let mut unsent: Option<Failed> = None;
         for _ in 0..ATTEMPTS {
             let reused = Self::reuse(&mut self.state());
             let conn = match reused {
@@ -191,7 +208,37 @@ impl Pool {
                     .await
                     .map_err(|_| Failed::timeout())??,
             };
+            // A streamed body goes through hyper, which sends it while it
+            // reads the answer.
+            let conn = match conn {
+                Conn::Own(h) if !matches!(req.body(), ReqBody::Held(_)) => {
+                    match h1(TokioIo::new(h.into_io())).await {
+                        Ok(c) => c,
+                        Err(_) => continue, // its handshake writes nothing
+                    }
+                }
+                c => c,
+            };
             let sent = match conn {
+                Conn::Own(h) => {
+                    let (parts, body) = req.into_parts();
+                    let data: &[u8] = match &body {
+                        ReqBody::Held(Some(b)) => b,
+                        _ => &[],
+                    };
+                    match wait(h.call(&parts, path.as_str(), &self.host_header, data)).await? {
+                        Ok(r) => {
+                            let r = r.map(|a| ApiBody::own(a, self.clone(), started));
+                            return Ok((r, keep.then_some(parts)));
+                        }
+                        Err(CallError::NotSent(why)) => {
+                            unsent = Some(why);
+                            req = Request::from_parts(parts, body);
+                            continue;
+                        }
+                        Err(CallError::Failed(f)) => return Err(f),
+                    }
+                }
                 Conn::H1(mut s) => {
                     if !ready(&mut s).await {
                         continue; // closed while idle: the request never left
@@ -200,9 +247,10 @@ impl Pool {
                     req.headers_mut()
                         .insert(header::HOST, self.host_header.clone());
                     *req.version_mut() = axum::http::Version::HTTP_11;
-                    let (req, handoff) = track(req);
-                    let kept = keep
-                        .then(|| head_of(req.method(), req.uri(), req.version(), req.headers()));
+                    let (req, handoff) = super::body::track(req);
+                    let kept = keep.then(|| {
+                        super::api::head_of(req.method(), req.uri(), req.version(), req.headers())
+                    });
                     let call = s.try_send_request(req);
                     match wait(call).await? {
                         Ok(r) => return Ok((self.body(r, Some(s), handoff, started), kept)),
@@ -240,9 +288,9 @@ impl Pool {
                 None => return Err(Failed::new(root(sent.error()))),
             }
         }
-        Err(Failed::new(
-            "the API's connections closed before the request could be sent",
-        ))
+        Err(unsent.unwrap_or_else(|| {
+            Failed::new("the API's connections closed before the request could be sent")
+        }))
     }
 
     fn body(
@@ -282,7 +330,7 @@ impl Pool {
             let c = self.connect().await?;
             let mut st = self.state();
             match &c {
-                Conn::H1(_) => st.proto = Proto::Http1,
+                Conn::H1(_) | Conn::Own(_) => st.proto = Proto::Http1,
                 Conn::H2(h) => {
                     st.proto = Proto::Http2;
                     st.h2 = Some(h.clone());
@@ -303,9 +351,18 @@ impl Pool {
                 }
             },
             Proto::Http1 => {
-                while let Some((s, since)) = st.idle.pop() {
-                    if !s.is_closed() && since.elapsed() < IDLE {
-                        return Some(Conn::H1(s));
+                while let Some((c, since)) = st.idle.pop() {
+                    if since.elapsed() >= IDLE {
+                        continue;
+                    }
+                    match c {
+                        Idle::Own(mut h) => {
+                            if h.is_usable() {
+                                return Some(Conn::Own(h));
+                            }
+                        }
+                        Idle::Hyper(s) if !s.is_closed() => return Some(Conn::H1(s)),
+                        Idle::Hyper(_) => {}
                     }
                 }
                 None
@@ -315,8 +372,12 @@ impl Pool {
 
     pub(super) fn give_back(&self, s: http1::SendRequest<ReqBody>) {
         if !s.is_closed() {
-            self.state().idle.push((s, Instant::now()));
+            self.state().idle.push((Idle::Hyper(s), Instant::now()));
         }
+    }
+
+    pub(super) fn give_back_own(&self, h: H1) {
+        self.state().idle.push((Idle::Own(h), Instant::now()));
     }
 
     /// A new connection: TCP (no delay), TLS when https, then HTTP/2 if
@@ -327,13 +388,13 @@ impl Pool {
             .map_err(Failed::new)?;
         let _ = tcp.set_nodelay(true);
         let Some((tls, name)) = &self.tls else {
-            return h1(TokioIo::new(tcp)).await;
+            return Ok(Conn::Own(H1::new(Io::Plain(tcp))));
         };
         let stream = tls.connect(name.clone(), tcp).await.map_err(Failed::new)?;
         if stream.get_ref().1.alpn_protocol() == Some(b"h2") {
             H2::handshake(stream).await.map(Conn::H2)
         } else {
-            h1(TokioIo::new(stream)).await
+            Ok(Conn::Own(H1::new(Io::Tls(Box::new(stream)))))
         }
     }
 }
@@ -349,33 +410,6 @@ async fn ready(s: &mut http1::SendRequest<ReqBody>) -> bool {
             Ok(Ok(()))
         ),
     }
-}
-
-/// A copy of a request's head: method, URI, version and headers (its
-/// extensions are hyper's, and stay).
-pub fn head_copy(parts: &Parts) -> Parts {
-    head_of(&parts.method, &parts.uri, parts.version, &parts.headers)
-}
-
-fn head_of(
-    method: &axum::http::Method,
-    uri: &Uri,
-    version: axum::http::Version,
-    headers: &axum::http::HeaderMap,
-) -> Parts {
-    let mut r = Request::new(());
-    *r.method_mut() = method.clone();
-    *r.uri_mut() = uri.clone();
-    *r.version_mut() = version;
-    *r.headers_mut() = headers.clone();
-    r.into_parts().0
-}
-
-/// `req` with its body tracked ([`ReqBody::tracked`]).
-fn track(req: Request<ReqBody>) -> (Request<ReqBody>, Option<Arc<Handoff>>) {
-    let (parts, body) = req.into_parts();
-    let (body, handoff) = body.tracked();
-    (Request::from_parts(parts, body), handoff)
 }
 
 async fn h1<T>(io: T) -> Result<Conn, Failed>

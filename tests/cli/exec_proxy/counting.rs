@@ -47,6 +47,13 @@ impl Counting {
         Self::start(Some((pki.ca_pem, cfg)), PAUSE)
     }
 
+    /// TLS with a private CA, ALPN `http/1.1` only.
+    pub fn tls_http1() -> Self {
+        let pki = crate::common::Pki::new(&["localhost"]);
+        let cfg = pki.server_config(&[b"http/1.1"]);
+        Self::start(Some((pki.ca_pem, cfg)), Duration::ZERO)
+    }
+
     fn start(tls: Option<(String, rustls::ServerConfig)>, pause: Duration) -> Self {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
@@ -116,6 +123,7 @@ async fn answer(
 ) -> Result<hyper::Response<axum::body::Body>, Infallible> {
     let version = req.version();
     let echo = req.uri().path().ends_with("/echo");
+    let chunked = req.uri().path().ends_with("/chunked");
     // Read to the end, counting (any size: nothing is kept).
     let mut body = req.into_body();
     let mut len = 0usize;
@@ -129,6 +137,14 @@ async fn answer(
         tokio::time::sleep(pause).await;
     }
     seen.lock().unwrap().push(version);
+    if chunked {
+        // `/chunked`: an answer of unknown length, in three frames (chunked
+        // over HTTP/1.1).
+        let parts = ["{\"len\":", &len.to_string(), "}"]
+            .map(|p| Ok::<_, Infallible>(Bytes::from(p.to_string())));
+        let body = axum::body::Body::from_stream(futures_util::stream::iter(parts));
+        return Ok(hyper::Response::new(body));
+    }
     // `/echo`: how many body bytes arrived.
     let reply = match echo {
         true => Bytes::from(format!("{{\"len\":{len}}}")),

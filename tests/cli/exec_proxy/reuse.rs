@@ -160,16 +160,37 @@ fn sixty_four_concurrent_calls_to_an_h2_api_share_at_most_two_connections() {
 /// Content-Length.
 #[test]
 fn bodies_pass_whole_both_ways_over_h2() {
+    bodies_pass_whole(Counting::tls(), hyper::Version::HTTP_2);
+}
+
+/// Over HTTP/1.1 and TLS (keyless's own client for a held body, hyper's
+/// for one that streams, on the same connection): bodies pass whole both
+/// ways, with a Content-Length or chunked, and every call shares one
+/// connection.
+#[test]
+fn bodies_pass_whole_both_ways_over_http1_and_tls() {
+    bodies_pass_whole(Counting::tls_http1(), hyper::Version::HTTP_11);
+}
+
+fn bodies_pass_whole(api: Counting, version: hyper::Version) {
     let up = Upstream::start(600);
-    let api = Counting::tls();
     let (_env, run) = start(&up, &api);
     let (rt, c) = client();
-    let echo = format!("{}/echo", run.var("OPENAI_BASE_URL"));
+    let base = run.var("OPENAI_BASE_URL");
     let cap = run.var("OPENAI_API_KEY").to_string();
-    for size in [0usize, 5, 1 << 20, 40 << 20] {
+    for (size, path) in [
+        (0usize, "echo"),
+        (5, "echo"),
+        (1 << 20, "echo"),
+        (5, "chunked"),
+        (2 << 20, "chunked"),
+        // streams: hyper's client takes the connection from here on
+        (40 << 20, "echo"),
+        (5, "chunked"),
+    ] {
         let (status, length, body) = rt.block_on(async {
             let r = c
-                .post(&echo)
+                .post(format!("{base}/{path}"))
                 .bearer_auth(&cap)
                 .body(vec![b'x'; size])
                 .send()
@@ -179,12 +200,18 @@ fn bodies_pass_whole_both_ways_over_h2() {
             (r.status(), length, r.text().await.unwrap())
         });
         assert_eq!(status, 200, "{size}: {body}");
-        assert_eq!(body, format!("{{\"len\":{size}}}"), "{size} bytes sent");
-        let length = length.expect("the API's Content-Length is passed on");
-        assert_eq!(length.to_str().unwrap(), body.len().to_string());
+        assert_eq!(
+            body,
+            format!("{{\"len\":{size}}}"),
+            "{size} bytes sent to {path}"
+        );
+        if path == "echo" {
+            let length = length.expect("the API's Content-Length is passed on");
+            assert_eq!(length.to_str().unwrap(), body.len().to_string());
+        }
     }
     assert!(
-        api.versions().iter().all(|v| *v == hyper::Version::HTTP_2),
+        api.versions().iter().all(|v| *v == version),
         "{:?}",
         api.versions()
     );

@@ -1,0 +1,292 @@
+//! `exec --proxy`'s HTTP/1.1 calls to the API with a held body (nearly
+//! all of them), written and read on the call's own task ([`super::pool`]):
+//! the head is encoded straight from the request's header map, head and
+//! body leave in one vectored write, and the answer's head is parsed with
+//! httparse (hyper's parser) into the response handed to the listener.
+//! hyper's client connection ran a task of its own per connection, with a
+//! channel and a wake-up each way per call, and took the request's head,
+//! which the proxy then had to copy for a 401 retry (issue 21). A call
+//! whose body streams still goes through hyper's client, which sends the
+//! body while it reads the answer: its connection is handed to hyper.
+//!
+//! The answer is read by [`super::h1answer`].
+
+use std::io::Write as _;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, Response, StatusCode, header};
+use bytes::BytesMut;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+
+use super::h1answer::{Answer, Framing, parse_head};
+use super::pool::Failed;
+
+/// How much is read at a time.
+const READ_SIZE: usize = 16 << 10;
+
+/// A connection to the API: plain TCP, or TLS over it.
+pub enum Io {
+    Plain(TcpStream),
+    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+}
+
+impl AsyncRead for Io {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Io::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Io::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Io {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            Io::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Io::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            Io::Plain(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+            Io::Tls(s) => Pin::new(s.as_mut()).poll_write_vectored(cx, bufs),
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Io::Plain(s) => Pin::new(s).poll_flush(cx),
+            Io::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Io::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Io::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+        }
+    }
+}
+
+/// An idle HTTP/1.1 connection to the API.
+pub struct H1 {
+    pub(super) io: Io,
+    /// What was read and not yet used (empty between calls).
+    pub(super) buf: BytesMut,
+    /// The request head being written (its allocation kept between calls).
+    out: Vec<u8>,
+}
+
+/// How a call on an [`H1`] ended without an answer.
+pub enum CallError {
+    /// Not a byte left: the request may go on another connection.
+    NotSent(Failed),
+    Failed(Failed),
+}
+
+impl H1 {
+    pub fn new(io: Io) -> Self {
+        H1 {
+            io,
+            buf: BytesMut::new(),
+            out: Vec::new(),
+        }
+    }
+
+    /// Whether an idle connection can take a call: the API has neither
+    /// closed it nor sent anything unasked (a read that would wait).
+    pub fn is_usable(&mut self) -> bool {
+        if !self.buf.is_empty() {
+            return false;
+        }
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let mut one = [0u8; 1];
+        let mut rb = ReadBuf::new(&mut one);
+        matches!(
+            Pin::new(&mut self.io).poll_read(&mut cx, &mut rb),
+            Poll::Pending
+        )
+    }
+
+    /// The connection, for hyper's client (a call whose body streams).
+    pub fn into_io(self) -> Io {
+        self.io
+    }
+
+    /// Send a call (`head`'s method and headers, `path`, `host`, the whole
+    /// `body`) and read its answer's head. `head` is only read: it stays
+    /// the caller's (a 401 is retried with it).
+    pub async fn call(
+        mut self,
+        head: &Parts,
+        path: &str,
+        host: &HeaderValue,
+        body: &[u8],
+    ) -> Result<Response<Answer>, CallError> {
+        encode(&mut self.out, head, path, host, body.len());
+        let mut written = 0usize;
+        let mut write_error: Option<std::io::Error> = None;
+        let total = self.out.len() + body.len();
+        let mut flushed = false;
+        let parsed = std::future::poll_fn(|cx| {
+            // Write while the API reads; read its answer all along (it may
+            // answer before the request is all sent: a 413, a 401).
+            while write_error.is_none() && written < total {
+                let slices = unsent(&self.out, body, written);
+                match Pin::new(&mut self.io).poll_write_vectored(cx, &slices) {
+                    Poll::Ready(Ok(0)) => write_error = Some(std::io::ErrorKind::WriteZero.into()),
+                    Poll::Ready(Ok(n)) => written += n,
+                    Poll::Ready(Err(e)) => write_error = Some(e),
+                    Poll::Pending => break,
+                }
+            }
+            if write_error.is_none() && written == total && !flushed {
+                match Pin::new(&mut self.io).poll_flush(cx) {
+                    Poll::Ready(Ok(())) => flushed = true,
+                    Poll::Ready(Err(e)) => write_error = Some(e),
+                    Poll::Pending => {}
+                }
+            }
+            loop {
+                match parse_head(&mut self.buf) {
+                    Ok(Some(r)) => return Poll::Ready(Ok(r)),
+                    Ok(None) => {}
+                    Err(e) => return Poll::Ready(Err(CallError::Failed(Failed::new(e)))),
+                }
+                match read_more(&mut self.io, &mut self.buf, cx) {
+                    Poll::Ready(Ok(true)) => continue,
+                    Poll::Ready(Ok(false)) => {
+                        return Poll::Ready(Err(closed(written, write_error.take())));
+                    }
+                    Poll::Ready(Err(e)) => {
+                        let e = write_error.take().unwrap_or(e);
+                        return Poll::Ready(Err(closed(written, Some(e))));
+                    }
+                    Poll::Pending => {
+                        return match write_error.take() {
+                            // Nothing to read yet and nothing more can be
+                            // written: the API is gone.
+                            Some(e) => Poll::Ready(Err(closed(written, Some(e)))),
+                            None => Poll::Pending,
+                        };
+                    }
+                }
+            }
+        })
+        .await?;
+        let (parts, framing, keep) = parsed;
+        // An answer before the request was all sent: the connection
+        // carries the rest of nothing, and is not used again.
+        let keep = keep && written == total && !wants_close(&head.headers);
+        let body = if head.method == Method::HEAD
+            || parts.status == StatusCode::NO_CONTENT
+            || parts.status == StatusCode::NOT_MODIFIED
+        {
+            Framing::Length(0)
+        } else {
+            framing
+        };
+        Ok(Response::from_parts(parts, Answer::new(self, body, keep)))
+    }
+}
+
+/// The parts of head and body not yet written.
+fn unsent<'a>(out: &'a [u8], body: &'a [u8], written: usize) -> [std::io::IoSlice<'a>; 2] {
+    let (h, b) = if written < out.len() {
+        (&out[written..], body)
+    } else {
+        (&out[..0], &body[written - out.len()..])
+    };
+    [std::io::IoSlice::new(h), std::io::IoSlice::new(b)]
+}
+
+/// Why a call got no answer: nothing sent is safe to send again.
+fn closed(written: usize, e: Option<std::io::Error>) -> CallError {
+    let f = Failed::new(match e {
+        Some(e) => e.to_string(),
+        None => "the API closed the connection before answering".into(),
+    });
+    if written == 0 {
+        CallError::NotSent(f)
+    } else {
+        CallError::Failed(f)
+    }
+}
+
+/// The request head: request line, `Host`, the headers but the framing
+/// ones, and the body's `Content-Length` (also when empty, if the request
+/// carried one or is a POST, PUT or PATCH: what hyper's client sends).
+fn encode(out: &mut Vec<u8>, head: &Parts, path: &str, host: &HeaderValue, len: usize) {
+    out.clear();
+    out.extend_from_slice(head.method.as_str().as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(path.as_bytes());
+    out.extend_from_slice(b" HTTP/1.1\r\nhost: ");
+    out.extend_from_slice(host.as_bytes());
+    out.extend_from_slice(b"\r\n");
+    let mut had_length = false;
+    for (name, value) in &head.headers {
+        if name == header::CONTENT_LENGTH {
+            had_length = true;
+            continue;
+        }
+        if name == header::HOST || name == header::TRANSFER_ENCODING {
+            continue;
+        }
+        out.extend_from_slice(name.as_str().as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    let needs = matches!(head.method, Method::POST | Method::PUT | Method::PATCH);
+    if len > 0 || had_length || needs {
+        out.extend_from_slice(b"content-length: ");
+        let _ = write!(out, "{len}");
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Whether a `Connection` header names `close`.
+fn wants_close(h: &HeaderMap) -> bool {
+    h.get_all(header::CONNECTION).iter().any(|v| {
+        v.as_bytes()
+            .split(|&b| b == b',')
+            .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"close"))
+    })
+}
+
+/// Read what the connection has into `buf`: false at its end.
+pub(super) fn read_more(
+    io: &mut Io,
+    buf: &mut BytesMut,
+    cx: &mut Context<'_>,
+) -> Poll<std::io::Result<bool>> {
+    buf.reserve(READ_SIZE);
+    let n = ready!(tokio_util::io::poll_read_buf(Pin::new(io), cx, buf))?;
+    Poll::Ready(Ok(n > 0))
+}
+
+#[cfg(test)]
+#[path = "h1conn_tests.rs"]
+mod tests;
