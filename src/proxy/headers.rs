@@ -13,7 +13,7 @@ pub(super) fn set_auth(h: &mut HeaderMap, auth: Option<&HeaderValue>) {
     };
 }
 
-/// The request's headers minus its credentials, hop-by-hop headers and
+/// The request's headers minus its credentials, hop-by-hop headers, `Expect` and
 /// `Host`, plus the provider's headers for OAuth tokens: `anthropic-beta`
 /// values are merged into the client's, others are added when absent.
 /// Changed in place (no copy of what stays).
@@ -65,6 +65,7 @@ fn dropped(name: &HeaderName) -> bool {
             | "authorization"
             | "x-api-key"
             | "connection"
+            | "expect"
             | "keep-alive"
             | "proxy-authenticate"
             | "proxy-authorization"
@@ -117,6 +118,7 @@ mod tests {
         );
         h.insert("anthropic-version", HeaderValue::from_static("2099-01-01"));
         h.insert("content-type", HeaderValue::from_static("application/json"));
+        h.insert("expect", HeaderValue::from_static("100-continue"));
         let extra = [
             ("anthropic-version", "2023-06-01"),
             ("anthropic-beta", "oauth-2025-04-20"),
@@ -124,7 +126,10 @@ mod tests {
         .map(|(n, v)| (HeaderName::from_static(n), HeaderValue::from_static(v)));
         let mut out = h.clone();
         outgoing_headers(&mut out, &extra);
-        for gone in ["authorization", "x-api-key", "host", "connection"] {
+        // `expect`: the listener has answered the child's 100-continue and
+        // the body follows the head at once; an API that answered without
+        // a 100 and kept the connection would read the body as a request.
+        for gone in ["authorization", "x-api-key", "host", "connection", "expect"] {
             assert!(!out.contains_key(gone), "{gone}");
         }
         assert_eq!(
