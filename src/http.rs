@@ -20,6 +20,7 @@ mod env_proxy;
 mod h1answer;
 mod h1conn;
 mod h2conn;
+mod idle;
 pub mod pool;
 
 use env_proxy::env_proxies;

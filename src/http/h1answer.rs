@@ -25,27 +25,30 @@ pub const MAX_HEAD: usize = 64 << 10;
 pub const MAX_HEADERS: usize = 100;
 /// The longest chunk-size line (size and extensions).
 pub const MAX_LINE: usize = 4 << 10;
+/// The most chunk-extension bytes a body may carry in all (hyper's bound).
+pub const MAX_EXTENSIONS: usize = 16 << 10;
 /// The most trailer bytes read (and dropped) after the last chunk.
 pub const MAX_TRAILERS: usize = 16 << 10;
 pub(super) type Head = (axum::http::response::Parts, Framing, bool);
 
 /// The answer's head, once `buf` holds it (informational answers are
-/// passed over); what follows it stays in `buf`.
-pub(super) fn parse_head(buf: &mut BytesMut) -> Result<Option<Head>, String> {
+/// passed over); what follows it stays in `buf`. `no_body`: the answer to
+/// a HEAD request, which has none whatever its headers say.
+pub(super) fn parse_head(buf: &mut BytesMut, no_body: bool) -> Result<Option<Head>, String> {
     loop {
         let mut slots = [const { std::mem::MaybeUninit::uninit() }; MAX_HEADERS];
         let mut r = httparse::Response::new(&mut []);
         let parsed = httparse::ParserConfig::default()
             .parse_response_with_uninit_headers(&mut r, buf, &mut slots);
         let len = match parsed {
-            Ok(httparse::Status::Complete(len)) => len,
-            Ok(httparse::Status::Partial) if buf.len() > MAX_HEAD => {
+            Ok(httparse::Status::Complete(len)) if len <= MAX_HEAD => len,
+            Ok(httparse::Status::Partial) if buf.len() <= MAX_HEAD => return Ok(None),
+            Ok(_) => {
                 return Err(format!(
                     "the API's answer head is over {} KiB",
                     MAX_HEAD >> 10
                 ));
             }
-            Ok(httparse::Status::Partial) => return Ok(None),
             Err(e) => return Err(format!("the API's answer is not HTTP/1.1: {e}")),
         };
         let code = r.code.unwrap_or(0);
@@ -79,6 +82,9 @@ pub(super) fn parse_head(buf: &mut BytesMut) -> Result<Option<Head>, String> {
                     close |= t.eq_ignore_ascii_case(b"close");
                     keep_alive |= t.eq_ignore_ascii_case(b"keep-alive");
                 }
+            } else if name == header::TRANSFER_ENCODING && http10 {
+                // RFC 9112 6.1: faulty framing (hyper refuses it too).
+                return Err("the API's HTTP/1.0 answer has a Transfer-Encoding".into());
             } else if name == header::TRANSFER_ENCODING {
                 // The last coding decides: chunked, or the body runs to
                 // the connection's end.
@@ -96,6 +102,12 @@ pub(super) fn parse_head(buf: &mut BytesMut) -> Result<Option<Head>, String> {
             headers.append(name, value);
         }
         let framing = match framing {
+            _ if no_body
+                || status == StatusCode::NO_CONTENT
+                || status == StatusCode::NOT_MODIFIED =>
+            {
+                Framing::Length(0)
+            }
             Some(f) => {
                 // The transfer coding frames it; a length beside it is not the body's.
                 headers.remove(header::CONTENT_LENGTH);
@@ -155,8 +167,8 @@ pub enum Chunk {
     Data(u64),
     /// The CRLF after a chunk's data.
     End,
-    /// Trailer lines (so many bytes of them read), until an empty one.
-    Trailers(usize),
+    /// The trailer section, until an empty line.
+    Trailers,
 }
 
 /// An answer's body, read from its connection as the listener asks for it;
@@ -165,6 +177,8 @@ pub struct Answer {
     conn: Option<H1>,
     framing: Framing,
     keep: bool,
+    /// Chunk-extension bytes read so far ([`MAX_EXTENSIONS`]).
+    extensions: usize,
 }
 
 impl Answer {
@@ -173,6 +187,7 @@ impl Answer {
             conn: Some(conn),
             framing,
             keep,
+            extensions: 0,
         }
     }
 
@@ -227,48 +242,41 @@ impl Answer {
                 Framing::ToEnd if !buf.is_empty() => {
                     return Poll::Ready(Some(Ok(Frame::data(buf.split().freeze()))));
                 }
-                Framing::Chunked(Chunk::Size) if !buf.is_empty() => {
-                    match httparse::parse_chunk_size(buf) {
-                        Ok(httparse::Status::Complete((used, size))) => {
-                            buf.advance(used);
-                            self.framing = Framing::Chunked(match size {
-                                0 => Chunk::Trailers(0),
-                                n => Chunk::Data(n),
-                            });
-                            continue;
+                Framing::Chunked(Chunk::Size) if !buf.is_empty() => match chunk_line(buf) {
+                    Ok(Some((used, size, ext))) => {
+                        self.extensions += ext;
+                        if self.extensions > MAX_EXTENSIONS {
+                            return Poll::Ready(Some(Err(BAD_CHUNK.into())));
                         }
-                        Ok(httparse::Status::Partial) if buf.len() <= MAX_LINE => {}
-                        _ => {
-                            return Poll::Ready(Some(Err(
-                                "the API's answer has a bad chunk".into()
-                            )));
-                        }
+                        buf.advance(used);
+                        self.framing = Framing::Chunked(match size {
+                            0 => Chunk::Trailers,
+                            n => Chunk::Data(n),
+                        });
+                        continue;
                     }
-                }
+                    Ok(None) => {}
+                    Err(()) => return Poll::Ready(Some(Err(BAD_CHUNK.into()))),
+                },
                 Framing::Chunked(Chunk::End) if buf.len() >= 2 => {
                     if &buf[..2] != b"\r\n" {
-                        return Poll::Ready(Some(Err("the API's answer has a bad chunk".into())));
+                        return Poll::Ready(Some(Err(BAD_CHUNK.into())));
                     }
                     buf.advance(2);
                     self.framing = Framing::Chunked(Chunk::Size);
                     continue;
                 }
-                Framing::Chunked(Chunk::Trailers(seen)) if !buf.is_empty() => {
-                    if let Some(i) = buf.windows(2).position(|w| w == b"\r\n") {
-                        buf.advance(i + 2);
-                        if i == 0 {
-                            self.framing = Framing::Done;
-                            return Poll::Ready(None);
-                        }
-                        *seen += i + 2;
+                Framing::Chunked(Chunk::Trailers) if !buf.is_empty() => match trailers(buf) {
+                    Ok(Some(used)) => {
+                        buf.advance(used);
+                        self.framing = Framing::Done;
+                        return Poll::Ready(None);
                     }
-                    if *seen + buf.len() > MAX_TRAILERS {
-                        return Poll::Ready(Some(Err("the API's trailers are too long".into())));
+                    Ok(None) => {}
+                    Err(()) => {
+                        return Poll::Ready(Some(Err("the API's answer has bad trailers".into())));
                     }
-                    if buf.windows(2).any(|w| w == b"\r\n") {
-                        continue;
-                    }
-                }
+                },
                 _ => {}
             }
             match ready!(read_more(&mut conn.io, &mut conn.buf, cx)) {
@@ -285,5 +293,62 @@ impl Answer {
                 Err(e) => return Poll::Ready(Some(Err(e.to_string()))),
             }
         }
+    }
+}
+
+const BAD_CHUNK: &str = "the API's answer has a bad chunk";
+
+/// A chunk-size line at the start of `buf` (hex digits, optional
+/// whitespace and `;` extensions, CRLF): its length, the size, and its
+/// extensions' length; None until it is whole.
+pub(super) fn chunk_line(buf: &[u8]) -> Result<Option<(usize, u64, usize)>, ()> {
+    let Some(lf) = buf.iter().position(|&b| b == b'\n') else {
+        return if buf.len() > MAX_LINE {
+            Err(())
+        } else {
+            Ok(None)
+        };
+    };
+    if lf == 0 || lf > MAX_LINE || buf[lf - 1] != b'\r' {
+        return Err(());
+    }
+    let line = &buf[..lf - 1];
+    let digits = line.iter().take_while(|b| b.is_ascii_hexdigit()).count();
+    if digits == 0 || digits > 16 {
+        return Err(());
+    }
+    let hex = std::str::from_utf8(&line[..digits]).map_err(|_| ())?;
+    let size = u64::from_str_radix(hex, 16).map_err(|_| ())?;
+    let rest = &line[digits..];
+    let after_space = rest.trim_ascii_start();
+    if !(after_space.is_empty() || after_space.starts_with(b";")) {
+        return Err(());
+    }
+    if rest.iter().any(|&b| b != b'\t' && (b < 0x20 || b == 0x7f)) {
+        return Err(());
+    }
+    Ok(Some((lf + 1, size, rest.len())))
+}
+
+/// The trailer section at the start of `buf` (header lines, then an empty
+/// line), checked and dropped: its length; None until it is whole.
+pub(super) fn trailers(buf: &[u8]) -> Result<Option<usize>, ()> {
+    if buf.starts_with(b"\r\n") {
+        return Ok(Some(2));
+    }
+    let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return if buf.len() > MAX_TRAILERS {
+            Err(())
+        } else {
+            Ok(None)
+        };
+    };
+    if end + 4 > MAX_TRAILERS {
+        return Err(());
+    }
+    let mut slots = [httparse::EMPTY_HEADER; 32];
+    match httparse::parse_headers(&buf[..end + 4], &mut slots) {
+        Ok(httparse::Status::Complete((used, _))) if used == end + 4 => Ok(Some(used)),
+        _ => Err(()),
     }
 }

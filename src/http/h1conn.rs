@@ -11,17 +11,18 @@
 //!
 //! The answer is read by [`super::h1answer`].
 
+use std::future::Future as _;
 use std::io::Write as _;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, Method, Response, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, Response, header};
 use bytes::BytesMut;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
-use super::h1answer::{Answer, Framing, parse_head};
+use super::h1answer::{Answer, Head, parse_head};
 use super::pool::Failed;
 
 /// How much is read at a time.
@@ -97,9 +98,18 @@ pub struct H1 {
     out: Vec<u8>,
 }
 
+/// How long a call whose request could not all be written waits for an
+/// answer the API may still be sending (a 413 before it closes).
+const WRITE_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+/// The most of an early answer's body read while the rest of its request
+/// is still being written.
+const EARLY_HOLD: usize = 1 << 20;
+
 /// How a call on an [`H1`] ended without an answer.
 pub enum CallError {
-    /// Not a byte left: the request may go on another connection.
+    /// No write of the request succeeded: the API cannot hold it whole
+    /// (over TLS part may have left, never its end), so it may go on
+    /// another connection.
     NotSent(Failed),
     Failed(Failed),
 }
@@ -119,13 +129,16 @@ impl H1 {
         if !self.buf.is_empty() {
             return false;
         }
-        let mut cx = Context::from_waker(std::task::Waker::noop());
         let mut one = [0u8; 1];
-        let mut rb = ReadBuf::new(&mut one);
-        matches!(
-            Pin::new(&mut self.io).poll_read(&mut cx, &mut rb),
-            Poll::Pending
-        )
+        let io = &mut self.io;
+        // Outside tokio's cooperative budget: a task that spent it would
+        // see every read wait, a closed connection's too.
+        let probe = tokio::task::unconstrained(std::future::poll_fn(|cx| {
+            let mut rb = ReadBuf::new(&mut one);
+            Poll::Ready(Pin::new(&mut *io).poll_read(cx, &mut rb).is_pending())
+        }));
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        matches!(std::pin::pin!(probe).poll(&mut cx), Poll::Ready(true))
     }
 
     /// The connection, for hyper's client (a call whose body streams).
@@ -144,32 +157,69 @@ impl H1 {
         body: &[u8],
     ) -> Result<Response<Answer>, CallError> {
         encode(&mut self.out, head, path, host, body.len());
-        let mut written = 0usize;
-        let mut write_error: Option<std::io::Error> = None;
+        let no_body = head.method == Method::HEAD;
         let total = self.out.len() + body.len();
-        let mut flushed = false;
-        let parsed = std::future::poll_fn(|cx| {
-            // Write while the API reads; read its answer all along (it may
-            // answer before the request is all sent: a 413, a 401).
-            while write_error.is_none() && written < total {
-                let slices = unsent(&self.out, body, written);
-                match Pin::new(&mut self.io).poll_write_vectored(cx, &slices) {
-                    Poll::Ready(Ok(0)) => write_error = Some(std::io::ErrorKind::WriteZero.into()),
-                    Poll::Ready(Ok(n)) => written += n,
-                    Poll::Ready(Err(e)) => write_error = Some(e),
-                    Poll::Pending => break,
-                }
-            }
-            if write_error.is_none() && written == total && !flushed {
-                match Pin::new(&mut self.io).poll_flush(cx) {
-                    Poll::Ready(Ok(())) => flushed = true,
-                    Poll::Ready(Err(e)) => write_error = Some(e),
-                    Poll::Pending => {}
-                }
-            }
+        let (mut written, mut flushed) = (0usize, false);
+        let mut write_error: Option<std::io::Error> = None;
+        // An answer that came before the request was all sent, waiting
+        // for it to be (the API reads on while it answers).
+        let mut early: Option<Head> = None;
+        let mut grace: Option<Pin<Box<tokio::time::Sleep>>> = None;
+        let (head_read, all_sent) = std::future::poll_fn(|cx| {
             loop {
-                match parse_head(&mut self.buf) {
-                    Ok(Some(r)) => return Poll::Ready(Ok(r)),
+                // Write while the API reads; read its answer all along (it
+                // may answer before the request is all sent: a 413, a 401).
+                while write_error.is_none() && written < total {
+                    let slices = unsent(&self.out, body, written);
+                    match Pin::new(&mut self.io).poll_write_vectored(cx, &slices) {
+                        Poll::Ready(Ok(0)) => {
+                            write_error = Some(std::io::ErrorKind::WriteZero.into())
+                        }
+                        Poll::Ready(Ok(n)) => written += n,
+                        Poll::Ready(Err(e)) => write_error = Some(e),
+                        Poll::Pending => break,
+                    }
+                }
+                if write_error.is_none() && written == total && !flushed {
+                    match Pin::new(&mut self.io).poll_flush(cx) {
+                        Poll::Ready(Ok(())) => flushed = true,
+                        Poll::Ready(Err(e)) => write_error = Some(e),
+                        Poll::Pending => {}
+                    }
+                }
+                let sent = written == total && flushed;
+                if let Some(h) = early.take() {
+                    if sent {
+                        return Poll::Ready(Ok((h, true)));
+                    }
+                    // Past what an answer may hold while the request is
+                    // still going, or no more can be written: answered as
+                    // it is, the connection not used again.
+                    if write_error.is_some() || self.buf.len() >= EARLY_HOLD {
+                        return Poll::Ready(Ok((h, false)));
+                    }
+                    match read_more(&mut self.io, &mut self.buf, cx) {
+                        Poll::Ready(Ok(true)) => {
+                            early = Some(h);
+                            continue;
+                        }
+                        Poll::Ready(_) => return Poll::Ready(Ok((h, false))),
+                        Poll::Pending => {
+                            early = Some(h);
+                            return Poll::Pending;
+                        }
+                    }
+                }
+                match parse_head(&mut self.buf, no_body) {
+                    Ok(Some(h)) if sent => return Poll::Ready(Ok((h, true))),
+                    // An error, or a close: the rest is not sent.
+                    Ok(Some(h)) if h.0.status.as_u16() >= 400 || !h.2 => {
+                        return Poll::Ready(Ok((h, false)));
+                    }
+                    Ok(Some(h)) => {
+                        early = Some(h);
+                        continue;
+                    }
                     Ok(None) => {}
                     Err(e) => return Poll::Ready(Err(CallError::Failed(Failed::new(e)))),
                 }
@@ -182,31 +232,28 @@ impl H1 {
                         let e = write_error.take().unwrap_or(e);
                         return Poll::Ready(Err(closed(written, Some(e))));
                     }
-                    Poll::Pending => {
-                        return match write_error.take() {
-                            // Nothing to read yet and nothing more can be
-                            // written: the API is gone.
-                            Some(e) => Poll::Ready(Err(closed(written, Some(e)))),
-                            None => Poll::Pending,
-                        };
+                    Poll::Pending if write_error.is_some() => {
+                        // No more can be written, but the API may still be
+                        // answering (a 413 before it closes): a little while.
+                        let g =
+                            grace.get_or_insert_with(|| Box::pin(tokio::time::sleep(WRITE_GRACE)));
+                        if g.as_mut().poll(cx).is_ready() {
+                            return Poll::Ready(Err(closed(written, write_error.take())));
+                        }
+                        return Poll::Pending;
                     }
+                    Poll::Pending => return Poll::Pending,
                 }
             }
         })
         .await?;
-        let (parts, framing, keep) = parsed;
-        // An answer before the request was all sent: the connection
-        // carries the rest of nothing, and is not used again.
-        let keep = keep && written == total && !wants_close(&head.headers);
-        let body = if head.method == Method::HEAD
-            || parts.status == StatusCode::NO_CONTENT
-            || parts.status == StatusCode::NOT_MODIFIED
-        {
-            Framing::Length(0)
-        } else {
-            framing
-        };
-        Ok(Response::from_parts(parts, Answer::new(self, body, keep)))
+        let (parts, framing, keep) = head_read;
+        // The connection is used again only after a whole exchange.
+        let keep = keep && all_sent && !wants_close(&head.headers);
+        Ok(Response::from_parts(
+            parts,
+            Answer::new(self, framing, keep),
+        ))
     }
 }
 

@@ -1,6 +1,6 @@
 use super::*;
 use crate::http::h1answer::*;
-use axum::http::HeaderName;
+use axum::http::{HeaderName, StatusCode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn rt() -> tokio::runtime::Runtime {
@@ -19,7 +19,7 @@ async fn pair() -> (H1, TcpStream) {
 }
 
 fn head(raw: &str) -> Result<Option<Head>, String> {
-    parse_head(&mut BytesMut::from(raw.as_bytes()))
+    parse_head(&mut BytesMut::from(raw.as_bytes()), false)
 }
 
 fn post(headers: &[(&str, &str)]) -> Parts {
@@ -71,6 +71,23 @@ fn an_answer_head_is_framed_as_rfc_9112_says() {
     assert!(!p.headers.contains_key("link"));
     // not yet whole
     assert!(head("HTTP/1.1 200 OK\r\ncontent-le").unwrap().is_none());
+    // no body after a HEAD, a 204 or a 304, whatever the headers say; the
+    // connection stays usable without a length
+    let no_body = |raw: &str, head_req| {
+        parse_head(&mut BytesMut::from(raw), head_req)
+            .unwrap()
+            .unwrap()
+    };
+    let (p, f, keep) = no_body("HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n", true);
+    assert!(matches!(f, Framing::Length(0)) && keep);
+    assert_eq!(
+        p.headers["content-length"], "10",
+        "a HEAD's length is the GET's, passed on"
+    );
+    for raw in ["HTTP/1.1 204 No\r\n\r\n", "HTTP/1.1 304 Same\r\n\r\n"] {
+        let (_, f, keep) = no_body(raw, false);
+        assert!(matches!(f, Framing::Length(0)) && keep, "{raw}");
+    }
 }
 
 #[test]
@@ -86,6 +103,7 @@ fn a_malformed_or_oversized_answer_head_is_refused() {
         "HTTP/1.1 101 Switching\r\nupgrade: h2c\r\n\r\n",
         "HTTP/1.1 2000 OK\r\n\r\n",
         "HTTP/2 200 OK\r\n\r\n",
+        "HTTP/1.0 200 OK\r\ntransfer-encoding: chunked\r\n\r\n",
     ] {
         assert!(head(raw).is_err(), "{raw:?}");
     }
@@ -93,6 +111,10 @@ fn a_malformed_or_oversized_answer_head_is_refused() {
     assert!(head(&format!("HTTP/1.1 200 OK\r\n{many}\r\n")).is_err());
     let long = format!("HTTP/1.1 200 OK\r\nx-a: {}", "v".repeat(MAX_HEAD));
     assert!(head(&long).is_err(), "a head past the bound, unfinished");
+    assert!(
+        head(&format!("{long}\r\n\r\n")).is_err(),
+        "a head past the bound, whole"
+    );
 }
 
 #[test]
@@ -202,12 +224,58 @@ fn a_connection_is_not_given_back_after_a_bad_or_unfinished_answer() {
             String::from_utf8_lossy(bad)
         );
     }
+    // an empty line where a size belongs is not the last chunk
+    let extra_crlf = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n\r\n6\r\nworld!\r\n0\r\n\r\n";
+    assert!(call_with(extra_crlf, 4096).is_err());
+    // extensions: at most MAX_EXTENSIONS in all, however many chunks
+    let mut many = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n".to_vec();
+    let ext = format!("1;{}\r\nx\r\n", "e".repeat(1000));
+    for _ in 0..MAX_EXTENSIONS / 1000 + 1 {
+        many.extend_from_slice(ext.as_bytes());
+    }
+    many.extend_from_slice(b"0\r\n\r\n");
+    assert!(call_with(many.leak(), 1 << 20).is_err());
     let mut line = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n1;".to_vec();
     line.extend(std::iter::repeat_n(b'x', MAX_LINE + 10));
     assert!(
         call_with(line.leak(), 4096).is_err(),
         "an endless chunk line"
     );
+}
+
+#[test]
+fn chunk_lines_are_hex_digits_then_extensions_and_crlf() {
+    assert_eq!(chunk_line(b"5\r\nhello"), Ok(Some((3, 5, 0))));
+    assert_eq!(chunk_line(b"1aF \r\n"), Ok(Some((6, 0x1af, 1))));
+    assert_eq!(chunk_line(b"0;a=b;c\r\n\r\n"), Ok(Some((9, 0, 6))));
+    assert_eq!(chunk_line(b"5;a=b"), Ok(None));
+    for bad in [
+        &b"\r\n"[..],
+        b" \r\n",
+        b";x\r\n",
+        b"5\n",
+        b"5;a\nb\r\n",
+        b"5 x\r\n",
+        b"-5\r\n",
+        b"5;\x01\r\n",
+        b"11111111111111111\r\n",
+    ] {
+        assert_eq!(
+            chunk_line(bad),
+            Err(()),
+            "{:?}",
+            String::from_utf8_lossy(bad)
+        );
+    }
+    assert_eq!(
+        chunk_line(&[b'1'; MAX_LINE + 1]),
+        Err(()),
+        "an endless line"
+    );
+    assert_eq!(trailers(b"\r\nnext"), Ok(Some(2)));
+    assert_eq!(trailers(b"x-a: 1\r\nx-b: 2\r\n\r\n"), Ok(Some(18)));
+    assert_eq!(trailers(b"x-a: 1\r\n"), Ok(None));
+    assert_eq!(trailers(b"not a header\r\n\r\n"), Err(()));
 }
 
 #[test]
@@ -251,4 +319,65 @@ fn a_call_on_a_connection_the_api_closed_never_left() {
             Err(CallError::Failed(_) | CallError::NotSent(_))
         ));
     });
+}
+
+/// The API answers after the request's head, `answer_first`, then reads
+/// the body (or not, `reads`) and sends `rest`: the status, the body and
+/// whether the connection came back, for an 8 MiB body.
+fn early(answer_first: &'static [u8], reads: bool, rest: &'static [u8]) -> (u16, Vec<u8>, bool) {
+    rt().block_on(async move {
+        let (h1, mut api) = pair().await;
+        const BODY: usize = 8 << 20;
+        let server = tokio::spawn(async move {
+            let mut got = Vec::new();
+            let mut chunk = vec![0u8; 64 << 10];
+            while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = api.read(&mut chunk).await.unwrap();
+                got.extend_from_slice(&chunk[..n]);
+            }
+            api.write_all(answer_first).await.unwrap();
+            if reads {
+                let head_end = got.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+                let mut body = got.len() - head_end;
+                while body < BODY {
+                    body += api.read(&mut chunk).await.unwrap();
+                }
+            }
+            api.write_all(rest).await.unwrap();
+            api
+        });
+        let h = post(&[]);
+        let big = vec![b'x'; BODY];
+        let host = HeaderValue::from_static("h");
+        let call = h1.call(&h, "/", &host, &big);
+        let resp = match tokio::time::timeout(std::time::Duration::from_secs(30), call).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(_)) => panic!("no answer"),
+            Err(_) => panic!("the call hung"),
+        };
+        let (parts, mut answer) = resp.into_parts();
+        let mut body = Vec::new();
+        while let Some(f) = std::future::poll_fn(|cx| answer.poll_frame(cx)).await {
+            body.extend_from_slice(&f.unwrap().into_data().unwrap());
+        }
+        let back = answer.take_idle().is_some();
+        drop(server);
+        (parts.status.as_u16(), body, back)
+    })
+}
+
+#[test]
+fn an_answer_before_the_upload_ends_is_read_and_the_upload_finished_when_the_api_reads_on() {
+    // An error that does not wait for the body: answered at once, the
+    // connection dropped after it (the API never read the rest).
+    let (status, body, back) = early(
+        b"HTTP/1.1 413 Too big\r\ncontent-length: 3\r\n\r\nbig",
+        false,
+        b"",
+    );
+    assert_eq!((status, &body[..], back), (413, &b"big"[..], false));
+    // A head first, then the body read, then the answer's body: the whole
+    // request is sent and the connection kept.
+    let (status, body, back) = early(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n", true, b"ok");
+    assert_eq!((status, &body[..], back), (200, &b"ok"[..], true));
 }

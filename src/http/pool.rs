@@ -52,6 +52,7 @@ use super::body::Handoff;
 pub use super::body::{ApiBody, ReqBody};
 use super::h1conn::{CallError, H1, Io};
 use super::h2conn::{H2, Sent};
+use super::idle::{Idle, IdleList};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Proto {
@@ -63,7 +64,7 @@ enum Proto {
 struct State {
     proto: Proto,
     /// Idle HTTP/1.1 connections, the most recently used last.
-    idle: Vec<(Idle, Instant)>,
+    idle: IdleList,
     h2: Option<H2>,
 }
 
@@ -91,13 +92,6 @@ enum Conn {
     /// hyper's, for a call whose body streams.
     H1(http1::SendRequest<ReqBody>),
     H2(H2),
-}
-
-/// An idle HTTP/1.1 connection: keyless's own, or one that carried a
-/// streamed body through hyper (it stays hyper's).
-enum Idle {
-    Own(H1),
-    Hyper(http1::SendRequest<ReqBody>),
 }
 
 /// Why a call got no response.
@@ -169,7 +163,7 @@ impl Pool {
             tls,
             state: Mutex::new(State {
                 proto: Proto::Unknown,
-                idle: Vec::new(),
+                idle: IdleList::default(),
                 h2: None,
             }),
             opening: tokio::sync::Mutex::new(()),
@@ -199,7 +193,7 @@ impl Pool {
         // connection going away, must not keep the call looping).
         let mut unsent: Option<Failed> = None;
         for _ in 0..ATTEMPTS {
-            let reused = Self::reuse(&mut self.state());
+            let reused = self.reuse();
             let conn = match reused {
                 Some(c) => c,
                 // Boxed: opening a connection is rare, and its futures
@@ -307,25 +301,18 @@ impl Pool {
     /// A connection to send on: an idle or the shared one, else a new one.
     async fn checkout(&self) -> Result<Conn, Failed> {
         loop {
-            let proto = {
-                let mut st = self.state();
-                if let Some(c) = Self::reuse(&mut st) {
-                    return Ok(c);
-                }
-                st.proto
-            };
-            if proto == Proto::Http1 {
+            if let Some(c) = self.reuse() {
+                return Ok(c);
+            }
+            if self.state().proto == Proto::Http1 {
                 return self.connect().await;
             }
             let _opening = self.opening.lock().await;
-            {
-                let mut st = self.state();
-                if let Some(c) = Self::reuse(&mut st) {
-                    return Ok(c);
-                }
-                if st.proto == Proto::Http1 {
-                    continue; // learned meanwhile: connections open in parallel
-                }
+            if let Some(c) = self.reuse() {
+                return Ok(c);
+            }
+            if self.state().proto == Proto::Http1 {
+                continue; // learned meanwhile: connections open in parallel
             }
             let c = self.connect().await?;
             let mut st = self.state();
@@ -340,7 +327,22 @@ impl Pool {
         }
     }
 
-    fn reuse(st: &mut State) -> Option<Conn> {
+    /// An idle or the shared connection that can take a call (an idle one
+    /// of keyless's own is checked outside the pool's lock).
+    fn reuse(&self) -> Option<Conn> {
+        loop {
+            match Self::pop(&mut self.state())? {
+                Conn::Own(mut h) => {
+                    if h.is_usable() {
+                        return Some(Conn::Own(h));
+                    }
+                }
+                other => return Some(other),
+            }
+        }
+    }
+
+    fn pop(st: &mut State) -> Option<Conn> {
         match st.proto {
             Proto::Unknown => None,
             Proto::Http2 => match &st.h2 {
@@ -350,34 +352,27 @@ impl Pool {
                     None
                 }
             },
-            Proto::Http1 => {
-                while let Some((c, since)) = st.idle.pop() {
-                    if since.elapsed() >= IDLE {
-                        continue;
-                    }
-                    match c {
-                        Idle::Own(mut h) => {
-                            if h.is_usable() {
-                                return Some(Conn::Own(h));
-                            }
-                        }
-                        Idle::Hyper(s) if !s.is_closed() => return Some(Conn::H1(s)),
-                        Idle::Hyper(_) => {}
-                    }
-                }
-                None
-            }
+            Proto::Http1 => match st.idle.pop()? {
+                Idle::Own(h) => Some(Conn::Own(h)),
+                Idle::Hyper(s) => Some(Conn::H1(s)),
+            },
         }
     }
 
-    pub(super) fn give_back(&self, s: http1::SendRequest<ReqBody>) {
+    pub(super) fn give_back(self: &Arc<Self>, s: http1::SendRequest<ReqBody>) {
         if !s.is_closed() {
-            self.state().idle.push((Idle::Hyper(s), Instant::now()));
+            self.idle(Idle::Hyper(s));
         }
     }
 
-    pub(super) fn give_back_own(&self, h: H1) {
-        self.state().idle.push((Idle::Own(h), Instant::now()));
+    pub(super) fn give_back_own(self: &Arc<Self>, h: H1) {
+        self.idle(Idle::Own(h));
+    }
+
+    fn idle(self: &Arc<Self>, c: Idle) {
+        if self.state().idle.push(c) {
+            tokio::spawn(sweep(Arc::downgrade(self)));
+        }
     }
 
     /// A new connection: TCP (no delay), TLS when https, then HTTP/2 if
@@ -396,6 +391,17 @@ impl Pool {
         } else {
             Ok(Conn::Own(H1::new(Io::Tls(Box::new(stream)))))
         }
+    }
+}
+
+/// Now and then, close the idle connections the API closed (each would
+/// keep its socket and buffers until a call came for it) or that were
+/// kept too long, while the pool lives.
+async fn sweep(pool: std::sync::Weak<Pool>) {
+    loop {
+        tokio::time::sleep(IDLE / 3).await;
+        let Some(pool) = pool.upgrade() else { return };
+        pool.state().idle.retain_live();
     }
 }
 
