@@ -48,38 +48,64 @@ pub(super) fn outgoing_headers(h: &mut HeaderMap, extra: &[(HeaderName, HeaderVa
     }
 }
 
-/// Remove what [`dropped`] names (allocates only when there is some).
+/// Remove what [`DROPPED`] names: no allocation, no copy of a name (a
+/// parsed custom name's first copy allocates).
 pub(super) fn strip(h: &mut HeaderMap) {
-    let names: Vec<HeaderName> = h.keys().filter(|n| dropped(n)).cloned().collect();
-    for name in names {
-        h.remove(&name);
+    let mut found = 0u16;
+    for name in h.keys() {
+        if let Some(i) = dropped(name) {
+            found |= 1 << i;
+        }
+    }
+    while found != 0 {
+        h.remove(&DROPPED[found.trailing_zeros() as usize]);
+        found &= found - 1;
     }
 }
 
-fn dropped(name: &HeaderName) -> bool {
+/// The headers that never pass: the child's credentials, `Host`,
+/// `Expect` (answered by the listener) and the hop-by-hop ones.
+const DROPPED: [HeaderName; 13] = [
+    header::HOST,
+    header::AUTHORIZATION,
+    HeaderName::from_static("x-api-key"),
+    header::CONNECTION,
+    header::EXPECT,
+    HeaderName::from_static("keep-alive"),
+    header::PROXY_AUTHENTICATE,
+    header::PROXY_AUTHORIZATION,
+    HeaderName::from_static("proxy-connection"),
+    header::TE,
+    header::TRAILER,
+    header::TRANSFER_ENCODING,
+    header::UPGRADE,
+];
+
+/// Where `name` is in [`DROPPED`].
+fn dropped(name: &HeaderName) -> Option<usize> {
     // One match on the name (a jump on its length, then one comparison):
     // this runs for every header of every request and response.
-    matches!(
-        name.as_str(),
-        "host"
-            | "authorization"
-            | "x-api-key"
-            | "connection"
-            | "expect"
-            | "keep-alive"
-            | "proxy-authenticate"
-            | "proxy-authorization"
-            | "proxy-connection"
-            | "te"
-            | "trailer"
-            | "transfer-encoding"
-            | "upgrade"
-    )
+    Some(match name.as_str() {
+        "host" => 0,
+        "authorization" => 1,
+        "x-api-key" => 2,
+        "connection" => 3,
+        "expect" => 4,
+        "keep-alive" => 5,
+        "proxy-authenticate" => 6,
+        "proxy-authorization" => 7,
+        "proxy-connection" => 8,
+        "te" => 9,
+        "trailer" => 10,
+        "transfer-encoding" => 11,
+        "upgrade" => 12,
+        _ => return None,
+    })
 }
 
 pub(super) fn copy_response_headers(from: &HeaderMap, to: &mut HeaderMap) {
     for (name, value) in from {
-        if !dropped(name) {
+        if dropped(name).is_none() {
             to.append(name.clone(), value.clone());
         }
     }
@@ -103,6 +129,21 @@ mod tests {
         assert_eq!(h[header::AUTHORIZATION], "Bearer renewed");
         set_auth(&mut h, None);
         assert!(h.get(header::AUTHORIZATION).is_none(), "{h:?}");
+    }
+
+    #[test]
+    fn each_dropped_name_is_found_where_it_is_listed() {
+        for (i, name) in DROPPED.iter().enumerate() {
+            assert_eq!(dropped(name), Some(i), "{name}");
+        }
+        assert_eq!(dropped(&header::CONTENT_TYPE), None);
+        let mut h = HeaderMap::new();
+        for name in &DROPPED {
+            h.append(name.clone(), HeaderValue::from_static("x"));
+        }
+        h.append("x-kept", HeaderValue::from_static("y"));
+        strip(&mut h);
+        assert_eq!(h.len(), 1, "{h:?}");
     }
 
     #[test]
