@@ -314,10 +314,11 @@ pub(super) fn chunk_line(buf: &[u8]) -> Result<Option<(usize, u64, usize)>, ()> 
     }
     let line = &buf[..lf - 1];
     let digits = line.iter().take_while(|b| b.is_ascii_hexdigit()).count();
-    if digits == 0 || digits > 16 {
+    let zeros = line[..digits].iter().take_while(|&&b| b == b'0').count();
+    if digits == 0 || digits - zeros > 16 {
         return Err(());
     }
-    let hex = std::str::from_utf8(&line[..digits]).map_err(|_| ())?;
+    let hex = std::str::from_utf8(&line[zeros.min(digits - 1)..digits]).map_err(|_| ())?;
     let size = u64::from_str_radix(hex, 16).map_err(|_| ())?;
     let rest = &line[digits..];
     let after_space = rest.trim_ascii_start();
@@ -346,7 +347,7 @@ pub(super) fn trailers(buf: &[u8]) -> Result<Option<usize>, ()> {
     if end + 4 > MAX_TRAILERS {
         return Err(());
     }
-    let mut slots = [httparse::EMPTY_HEADER; 32];
+    let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
     match httparse::parse_headers(&buf[..end + 4], &mut slots) {
         Ok(httparse::Status::Complete((used, _))) if used == end + 4 => Ok(Some(used)),
         _ => Err(()),

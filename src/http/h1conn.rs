@@ -17,7 +17,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, Method, Response, header};
+use axum::http::{HeaderValue, Method, Response, header};
 use bytes::BytesMut;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
@@ -98,8 +98,9 @@ pub struct H1 {
     out: Vec<u8>,
 }
 
-/// How long a call whose request could not all be written waits for an
-/// answer the API may still be sending (a 413 before it closes).
+/// How long a call whose request stopped moving (a write failed, or the
+/// API answered early and stopped reading) waits before it is answered
+/// with what came (or fails, if nothing did).
 const WRITE_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 /// The most of an early answer's body read while the rest of its request
 /// is still being written.
@@ -157,103 +158,145 @@ impl H1 {
         body: &[u8],
     ) -> Result<Response<Answer>, CallError> {
         encode(&mut self.out, head, path, host, body.len());
-        let no_body = head.method == Method::HEAD;
-        let total = self.out.len() + body.len();
-        let (mut written, mut flushed) = (0usize, false);
-        let mut write_error: Option<std::io::Error> = None;
-        // An answer that came before the request was all sent, waiting
-        // for it to be (the API reads on while it answers).
-        let mut early: Option<Head> = None;
-        let mut grace: Option<Pin<Box<tokio::time::Sleep>>> = None;
-        let (head_read, all_sent) = std::future::poll_fn(|cx| {
-            loop {
-                // Write while the API reads; read its answer all along (it
-                // may answer before the request is all sent: a 413, a 401).
-                while write_error.is_none() && written < total {
-                    let slices = unsent(&self.out, body, written);
-                    match Pin::new(&mut self.io).poll_write_vectored(cx, &slices) {
-                        Poll::Ready(Ok(0)) => {
-                            write_error = Some(std::io::ErrorKind::WriteZero.into())
-                        }
-                        Poll::Ready(Ok(n)) => written += n,
-                        Poll::Ready(Err(e)) => write_error = Some(e),
-                        Poll::Pending => break,
-                    }
-                }
-                if write_error.is_none() && written == total && !flushed {
-                    match Pin::new(&mut self.io).poll_flush(cx) {
-                        Poll::Ready(Ok(())) => flushed = true,
-                        Poll::Ready(Err(e)) => write_error = Some(e),
-                        Poll::Pending => {}
-                    }
-                }
-                let sent = written == total && flushed;
-                if let Some(h) = early.take() {
-                    if sent {
-                        return Poll::Ready(Ok((h, true)));
-                    }
-                    // Past what an answer may hold while the request is
-                    // still going, or no more can be written: answered as
-                    // it is, the connection not used again.
-                    if write_error.is_some() || self.buf.len() >= EARLY_HOLD {
-                        return Poll::Ready(Ok((h, false)));
-                    }
-                    match read_more(&mut self.io, &mut self.buf, cx) {
-                        Poll::Ready(Ok(true)) => {
-                            early = Some(h);
-                            continue;
-                        }
-                        Poll::Ready(_) => return Poll::Ready(Ok((h, false))),
-                        Poll::Pending => {
-                            early = Some(h);
-                            return Poll::Pending;
-                        }
-                    }
-                }
-                match parse_head(&mut self.buf, no_body) {
-                    Ok(Some(h)) if sent => return Poll::Ready(Ok((h, true))),
-                    // An error, or a close: the rest is not sent.
-                    Ok(Some(h)) if h.0.status.as_u16() >= 400 || !h.2 => {
-                        return Poll::Ready(Ok((h, false)));
-                    }
-                    Ok(Some(h)) => {
-                        early = Some(h);
-                        continue;
-                    }
-                    Ok(None) => {}
-                    Err(e) => return Poll::Ready(Err(CallError::Failed(Failed::new(e)))),
-                }
-                match read_more(&mut self.io, &mut self.buf, cx) {
-                    Poll::Ready(Ok(true)) => continue,
-                    Poll::Ready(Ok(false)) => {
-                        return Poll::Ready(Err(closed(written, write_error.take())));
-                    }
-                    Poll::Ready(Err(e)) => {
-                        let e = write_error.take().unwrap_or(e);
-                        return Poll::Ready(Err(closed(written, Some(e))));
-                    }
-                    Poll::Pending if write_error.is_some() => {
-                        // No more can be written, but the API may still be
-                        // answering (a 413 before it closes): a little while.
-                        let g =
-                            grace.get_or_insert_with(|| Box::pin(tokio::time::sleep(WRITE_GRACE)));
-                        if g.as_mut().poll(cx).is_ready() {
-                            return Poll::Ready(Err(closed(written, write_error.take())));
-                        }
-                        return Poll::Pending;
-                    }
-                    Poll::Pending => return Poll::Pending,
-                }
-            }
-        })
-        .await?;
+        let mut ex = Exchange {
+            total: self.out.len() + body.len(),
+            conn: &mut self,
+            body,
+            no_body: head.method == Method::HEAD,
+            written: 0,
+            flushed: false,
+            write_error: None,
+            early: None,
+            answered_early: false,
+            moved: std::time::Instant::now(),
+            stall: None,
+        };
+        let (head_read, reusable) = std::future::poll_fn(|cx| ex.poll(cx)).await?;
         let (parts, framing, keep) = head_read;
-        // The connection is used again only after a whole exchange.
-        let keep = keep && all_sent && !wants_close(&head.headers);
+        // The connection is used again only after a whole exchange, in
+        // order (the request's `Connection` never reaches here: the
+        // proxy strips it).
+        let keep = keep && reusable;
         Ok(Response::from_parts(
             parts,
             Answer::new(self, framing, keep),
         ))
+    }
+}
+
+/// One call on an [`H1`] under way: what is written, and what came back.
+struct Exchange<'a> {
+    conn: &'a mut H1,
+    body: &'a [u8],
+    /// The answer to a HEAD, which has no body.
+    no_body: bool,
+    total: usize,
+    written: usize,
+    flushed: bool,
+    write_error: Option<std::io::Error>,
+    /// An answer that came before the request was all sent, waiting for
+    /// it to be (the API reads on while it answers).
+    early: Option<Head>,
+    /// Whether any of the answer was read before the request was all
+    /// sent: its connection is not used again, whatever the answer says
+    /// (the API may not have read the rest as a body).
+    answered_early: bool,
+    /// When the request last moved, and a timer for a write that stalls.
+    moved: std::time::Instant,
+    stall: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl Exchange<'_> {
+    /// The answer's head, and whether its connection may be used again.
+    fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Result<(Head, bool), CallError>> {
+        loop {
+            // Write while the API reads; read its answer all along (it
+            // may answer before the request is all sent: a 413, a 401).
+            while self.write_error.is_none() && self.written < self.total {
+                let slices = unsent(&self.conn.out, self.body, self.written);
+                match Pin::new(&mut self.conn.io).poll_write_vectored(cx, &slices) {
+                    Poll::Ready(Ok(0)) => {
+                        self.write_error = Some(std::io::ErrorKind::WriteZero.into())
+                    }
+                    Poll::Ready(Ok(n)) => {
+                        self.written += n;
+                        self.moved = std::time::Instant::now();
+                    }
+                    Poll::Ready(Err(e)) => self.write_error = Some(e),
+                    Poll::Pending => break,
+                }
+            }
+            if self.write_error.is_none() && self.written == self.total && !self.flushed {
+                match Pin::new(&mut self.conn.io).poll_flush(cx) {
+                    Poll::Ready(Ok(())) => self.flushed = true,
+                    Poll::Ready(Err(e)) => self.write_error = Some(e),
+                    Poll::Pending => {}
+                }
+            }
+            let sent = self.written == self.total && self.flushed;
+            if let Some(h) = self.early.take() {
+                if sent {
+                    return Poll::Ready(Ok((h, false)));
+                }
+                // Past what an answer may hold while the request is
+                // still going, or no more can be written: answered as
+                // it is, the connection not used again.
+                if self.write_error.is_some() || self.conn.buf.len() >= EARLY_HOLD {
+                    return Poll::Ready(Ok((h, false)));
+                }
+                match read_more(&mut self.conn.io, &mut self.conn.buf, cx) {
+                    Poll::Ready(Ok(true)) => {
+                        self.early = Some(h);
+                        continue;
+                    }
+                    Poll::Ready(_) => return Poll::Ready(Ok((h, false))),
+                    // The API stopped reading the rest: answered as it is.
+                    Poll::Pending if stalled(&mut self.stall, self.moved, cx) => {
+                        return Poll::Ready(Ok((h, false)));
+                    }
+                    Poll::Pending => {
+                        self.early = Some(h);
+                        return Poll::Pending;
+                    }
+                }
+            }
+            match parse_head(&mut self.conn.buf, self.no_body) {
+                Ok(Some(h)) if sent => return Poll::Ready(Ok((h, !self.answered_early))),
+                // An error, or a close: the rest is not sent.
+                Ok(Some(h)) if h.0.status.as_u16() >= 400 || !h.2 => {
+                    return Poll::Ready(Ok((h, false)));
+                }
+                Ok(Some(h)) => {
+                    self.answered_early = true;
+                    self.early = Some(h);
+                    continue;
+                }
+                Ok(None) => {}
+                Err(e) => return Poll::Ready(Err(CallError::Failed(Failed::new(e)))),
+            }
+            match read_more(&mut self.conn.io, &mut self.conn.buf, cx) {
+                Poll::Ready(Ok(true)) => {
+                    self.answered_early |= !sent;
+                    continue;
+                }
+                Poll::Ready(Ok(false)) => {
+                    return Poll::Ready(Err(closed(self.written, self.write_error.take())));
+                }
+                Poll::Ready(Err(e)) => {
+                    let e = self.write_error.take().unwrap_or(e);
+                    return Poll::Ready(Err(closed(self.written, Some(e))));
+                }
+                Poll::Pending if self.write_error.is_some() => {
+                    // No more can be self.written, but the API may still be
+                    // answering (a 413 before it closes): a little while.
+                    if stalled(&mut self.stall, self.moved, cx) {
+                        return Poll::Ready(Err(closed(self.written, self.write_error.take())));
+                    }
+                    return Poll::Pending;
+                }
+                Poll::Pending => return Poll::Pending,
+            }
+        }
     }
 }
 
@@ -314,13 +357,19 @@ fn encode(out: &mut Vec<u8>, head: &Parts, path: &str, host: &HeaderValue, len: 
     out.extend_from_slice(b"\r\n");
 }
 
-/// Whether a `Connection` header names `close`.
-fn wants_close(h: &HeaderMap) -> bool {
-    h.get_all(header::CONNECTION).iter().any(|v| {
-        v.as_bytes()
-            .split(|&b| b == b',')
-            .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"close"))
-    })
+/// Whether the request has not moved for [`WRITE_GRACE`] since `moved`
+/// (else `cx` is woken when it will have).
+fn stalled(
+    timer: &mut Option<Pin<Box<tokio::time::Sleep>>>,
+    moved: std::time::Instant,
+    cx: &mut Context<'_>,
+) -> bool {
+    let deadline = tokio::time::Instant::from_std(moved + WRITE_GRACE);
+    let t = timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+    if t.deadline() != deadline {
+        t.as_mut().reset(deadline);
+    }
+    t.as_mut().poll(cx).is_ready()
 }
 
 /// Read what the connection has into `buf`: false at its end.

@@ -331,7 +331,9 @@ impl Pool {
     /// of keyless's own is checked outside the pool's lock).
     fn reuse(&self) -> Option<Conn> {
         loop {
-            match Self::pop(&mut self.state())? {
+            // Its own statement: the lock is let go before the check.
+            let c = Self::pop(&mut self.state())?;
+            match c {
                 Conn::Own(mut h) => {
                     if h.is_usable() {
                         return Some(Conn::Own(h));

@@ -65,7 +65,7 @@ pub(super) fn strip(h: &mut HeaderMap) {
 
 /// The headers that never pass: the child's credentials, `Host`,
 /// `Expect` (answered by the listener) and the hop-by-hop ones.
-const DROPPED: [HeaderName; 13] = [
+static DROPPED: [HeaderName; 13] = [
     header::HOST,
     header::AUTHORIZATION,
     HeaderName::from_static("x-api-key"),
