@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 pub mod api;
 mod body;
 mod env_proxy;
+pub(crate) mod framing;
 mod h1answer;
 mod h1conn;
 mod h2conn;

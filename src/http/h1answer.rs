@@ -3,8 +3,8 @@
 //! its body read from the connection as the listener asks for it.
 //!
 //! Bounded like hyper's: a head is at most [`MAX_HEAD`] bytes and
-//! [`MAX_HEADERS`] headers, a chunk-size line at most [`MAX_LINE`], the
-//! trailers at most [`MAX_TRAILERS`] (read and dropped); obsolete line
+//! [`MAX_HEADERS`] headers, a chunk-size line, its extensions and the
+//! trailers (read and dropped) as [`super::framing`] bounds them; obsolete line
 //! folding, a Content-Length that is not one number, and an upgrade are
 //! refused. A connection goes back to the pool only after an answer whose
 //! end its framing told (a Content-Length or the last chunk), with nothing
@@ -17,18 +17,13 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, Response, StatusCode, heade
 use bytes::{Buf, BytesMut};
 use hyper::body::Frame;
 
+pub(super) use super::framing::{Bad, Chunk, Framing, Step, chunked_last, content_length, decode};
 use super::h1conn::{H1, read_more};
 
 /// The largest answer head read.
 pub const MAX_HEAD: usize = 64 << 10;
 /// The most headers an answer may carry (hyper's limit).
 pub const MAX_HEADERS: usize = 100;
-/// The longest chunk-size line (size and extensions).
-pub const MAX_LINE: usize = 4 << 10;
-/// The most chunk-extension bytes a body may carry in all (hyper's bound).
-pub const MAX_EXTENSIONS: usize = 16 << 10;
-/// The most trailer bytes read (and dropped) after the last chunk.
-pub const MAX_TRAILERS: usize = 16 << 10;
 pub(super) type Head = (axum::http::response::Parts, Framing, bool);
 
 /// The answer's head, once `buf` holds it (informational answers are
@@ -88,12 +83,7 @@ pub(super) fn parse_head(buf: &mut BytesMut, no_body: bool) -> Result<Option<Hea
             } else if name == header::TRANSFER_ENCODING {
                 // The last coding decides: chunked, or the body runs to
                 // the connection's end.
-                let last = value
-                    .as_bytes()
-                    .rsplit(|&b| b == b',')
-                    .next()
-                    .unwrap_or_default();
-                framing = Some(if last.trim_ascii().eq_ignore_ascii_case(b"chunked") {
+                framing = Some(if chunked_last(value.as_bytes()) {
                     Framing::Chunked(Chunk::Size)
                 } else {
                     Framing::ToEnd
@@ -113,7 +103,9 @@ pub(super) fn parse_head(buf: &mut BytesMut, no_body: bool) -> Result<Option<Hea
                 headers.remove(header::CONTENT_LENGTH);
                 f
             }
-            None => match content_length(&headers)? {
+            None => match content_length(&headers)
+                .map_err(|()| "the API's answer has an invalid or two Content-Lengths")?
+            {
                 Some(n) => Framing::Length(n),
                 None => Framing::ToEnd,
             },
@@ -128,56 +120,13 @@ pub(super) fn parse_head(buf: &mut BytesMut, no_body: bool) -> Result<Option<Hea
     }
 }
 
-/// The answer's Content-Length: every value (and every comma-separated
-/// part) the same number, else the answer is refused.
-fn content_length(h: &HeaderMap) -> Result<Option<u64>, String> {
-    let mut found = None;
-    for v in h.get_all(header::CONTENT_LENGTH) {
-        for part in v.as_bytes().split(|&b| b == b',') {
-            let part = part.trim_ascii();
-            let n = (!part.is_empty() && part.len() <= 19 && part.iter().all(u8::is_ascii_digit))
-                .then(|| std::str::from_utf8(part).ok()?.parse::<u64>().ok())
-                .flatten()
-                .ok_or("the API's answer has an invalid Content-Length")?;
-            if found.is_some_and(|f| f != n) {
-                return Err("the API's answer has two Content-Lengths".into());
-            }
-            found = Some(n);
-        }
-    }
-    Ok(found)
-}
-
-/// How the answer's body ends.
-#[derive(Debug)]
-pub enum Framing {
-    /// This many bytes more.
-    Length(u64),
-    Chunked(Chunk),
-    /// At the connection's end (never reused).
-    ToEnd,
-    Done,
-}
-
-#[derive(Debug)]
-pub enum Chunk {
-    /// A chunk-size line is next.
-    Size,
-    /// This many bytes of a chunk's data, then its CRLF.
-    Data(u64),
-    /// The CRLF after a chunk's data.
-    End,
-    /// The trailer section, until an empty line.
-    Trailers,
-}
-
 /// An answer's body, read from its connection as the listener asks for it;
 /// the connection is given back ([`Answer::take_idle`]) once its end is read.
 pub struct Answer {
     conn: Option<H1>,
     framing: Framing,
     keep: bool,
-    /// Chunk-extension bytes read so far ([`MAX_EXTENSIONS`]).
+    /// Chunk-extension bytes read so far ([`super::framing::MAX_EXTENSIONS`]).
     extensions: usize,
 }
 
@@ -192,7 +141,7 @@ impl Answer {
     }
 
     pub fn is_end_stream(&self) -> bool {
-        matches!(self.framing, Framing::Done | Framing::Length(0))
+        self.framing.is_done()
     }
 
     pub fn exact_len(&self) -> Option<u64> {
@@ -220,64 +169,16 @@ impl Answer {
             return Poll::Ready(None);
         };
         loop {
-            let buf = &mut conn.buf;
-            match &mut self.framing {
-                Framing::Done | Framing::Length(0) => {
-                    self.framing = Framing::Done;
-                    return Poll::Ready(None);
+            match decode(&mut self.framing, &mut conn.buf, &mut self.extensions) {
+                Ok(Step::Data(b)) => return Poll::Ready(Some(Ok(Frame::data(b)))),
+                Ok(Step::End) => return Poll::Ready(None),
+                Ok(Step::More) => {}
+                Err(Bad::Chunk) => {
+                    return Poll::Ready(Some(Err("the API's answer has a bad chunk".into())));
                 }
-                Framing::Length(rem) if !buf.is_empty() => {
-                    let take = (*rem).min(buf.len() as u64) as usize;
-                    *rem -= take as u64;
-                    return Poll::Ready(Some(Ok(Frame::data(buf.split_to(take).freeze()))));
+                Err(Bad::Trailers) => {
+                    return Poll::Ready(Some(Err("the API's answer has bad trailers".into())));
                 }
-                Framing::Chunked(Chunk::Data(rem)) if !buf.is_empty() => {
-                    let take = (*rem).min(buf.len() as u64) as usize;
-                    *rem -= take as u64;
-                    if *rem == 0 {
-                        self.framing = Framing::Chunked(Chunk::End);
-                    }
-                    return Poll::Ready(Some(Ok(Frame::data(buf.split_to(take).freeze()))));
-                }
-                Framing::ToEnd if !buf.is_empty() => {
-                    return Poll::Ready(Some(Ok(Frame::data(buf.split().freeze()))));
-                }
-                Framing::Chunked(Chunk::Size) if !buf.is_empty() => match chunk_line(buf) {
-                    Ok(Some((used, size, ext))) => {
-                        self.extensions += ext;
-                        if self.extensions > MAX_EXTENSIONS {
-                            return Poll::Ready(Some(Err(BAD_CHUNK.into())));
-                        }
-                        buf.advance(used);
-                        self.framing = Framing::Chunked(match size {
-                            0 => Chunk::Trailers,
-                            n => Chunk::Data(n),
-                        });
-                        continue;
-                    }
-                    Ok(None) => {}
-                    Err(()) => return Poll::Ready(Some(Err(BAD_CHUNK.into()))),
-                },
-                Framing::Chunked(Chunk::End) if buf.len() >= 2 => {
-                    if &buf[..2] != b"\r\n" {
-                        return Poll::Ready(Some(Err(BAD_CHUNK.into())));
-                    }
-                    buf.advance(2);
-                    self.framing = Framing::Chunked(Chunk::Size);
-                    continue;
-                }
-                Framing::Chunked(Chunk::Trailers) if !buf.is_empty() => match trailers(buf) {
-                    Ok(Some(used)) => {
-                        buf.advance(used);
-                        self.framing = Framing::Done;
-                        return Poll::Ready(None);
-                    }
-                    Ok(None) => {}
-                    Err(()) => {
-                        return Poll::Ready(Some(Err("the API's answer has bad trailers".into())));
-                    }
-                },
-                _ => {}
             }
             match ready!(read_more(&mut conn.io, &mut conn.buf, cx)) {
                 Ok(true) => {}
@@ -293,63 +194,5 @@ impl Answer {
                 Err(e) => return Poll::Ready(Some(Err(e.to_string()))),
             }
         }
-    }
-}
-
-const BAD_CHUNK: &str = "the API's answer has a bad chunk";
-
-/// A chunk-size line at the start of `buf` (hex digits, optional
-/// whitespace and `;` extensions, CRLF): its length, the size, and its
-/// extensions' length; None until it is whole.
-pub(super) fn chunk_line(buf: &[u8]) -> Result<Option<(usize, u64, usize)>, ()> {
-    let Some(lf) = buf.iter().position(|&b| b == b'\n') else {
-        return if buf.len() > MAX_LINE {
-            Err(())
-        } else {
-            Ok(None)
-        };
-    };
-    if lf == 0 || lf > MAX_LINE || buf[lf - 1] != b'\r' {
-        return Err(());
-    }
-    let line = &buf[..lf - 1];
-    let digits = line.iter().take_while(|b| b.is_ascii_hexdigit()).count();
-    let zeros = line[..digits].iter().take_while(|&&b| b == b'0').count();
-    if digits == 0 || digits - zeros > 16 {
-        return Err(());
-    }
-    let hex = std::str::from_utf8(&line[zeros.min(digits - 1)..digits]).map_err(|_| ())?;
-    let size = u64::from_str_radix(hex, 16).map_err(|_| ())?;
-    let rest = &line[digits..];
-    let after_space = rest.trim_ascii_start();
-    if !(after_space.is_empty() || after_space.starts_with(b";")) {
-        return Err(());
-    }
-    if rest.iter().any(|&b| b != b'\t' && (b < 0x20 || b == 0x7f)) {
-        return Err(());
-    }
-    Ok(Some((lf + 1, size, rest.len())))
-}
-
-/// The trailer section at the start of `buf` (header lines, then an empty
-/// line), checked and dropped: its length; None until it is whole.
-pub(super) fn trailers(buf: &[u8]) -> Result<Option<usize>, ()> {
-    if buf.starts_with(b"\r\n") {
-        return Ok(Some(2));
-    }
-    let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
-        return if buf.len() > MAX_TRAILERS {
-            Err(())
-        } else {
-            Ok(None)
-        };
-    };
-    if end + 4 > MAX_TRAILERS {
-        return Err(());
-    }
-    let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    match httparse::parse_headers(&buf[..end + 4], &mut slots) {
-        Ok(httparse::Status::Complete((used, _))) if used == end + 4 => Ok(Some(used)),
-        _ => Err(()),
     }
 }

@@ -1,4 +1,5 @@
 use super::*;
+use crate::http::framing::*;
 use crate::http::h1answer::*;
 use axum::http::{HeaderName, StatusCode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
