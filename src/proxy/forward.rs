@@ -15,11 +15,11 @@ use axum::http::uri::PathAndQuery;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri, header};
 use axum::response::Response;
 use futures_util::StreamExt;
-use hyper::body::{Body as _, Incoming};
+use hyper::body::Body as _;
 
 use super::gate::{self, Capability, Refusal};
 use super::headers::{copy_response_headers, outgoing_headers, set_auth, strip};
-use super::listen::Conn;
+use super::listen::{ChildBody, Conn};
 use super::tokens::{Current, Tokens};
 use crate::http::api::ApiClient;
 use crate::http::pool::{Failed, ReqBody};
@@ -74,7 +74,7 @@ impl Shared {
 /// the port reserved until it exits too, but is not served.
 pub static CLOSING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-pub async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>, conn: Conn) -> Response {
+pub async fn handle(shared: Arc<Shared>, req: hyper::Request<ChildBody>, conn: Conn) -> Response {
     let p = shared.provider;
     let path = match check(&shared, &req, &conn) {
         Ok(path) => path,
@@ -180,7 +180,7 @@ fn target_uri(path: String, query: Option<&str>) -> Option<Uri> {
 #[cfg(not(feature = "bench-no-gate"))]
 fn check(
     shared: &Shared,
-    req: &hyper::Request<Incoming>,
+    req: &hyper::Request<ChildBody>,
     conn: &Conn,
 ) -> Result<Option<String>, Box<Response>> {
     let p = shared.provider;
@@ -203,7 +203,7 @@ fn check(
 #[cfg(feature = "bench-no-gate")]
 fn check(
     _: &Shared,
-    _: &hyper::Request<Incoming>,
+    _: &hyper::Request<ChildBody>,
     conn: &Conn,
 ) -> Result<Option<String>, Box<Response>> {
     conn.prove();
@@ -226,7 +226,7 @@ enum Held {
 }
 
 /// Read the body up to [`HOLD_CAP`]; past it, keep what was read and the rest.
-async fn hold(mut body: Incoming) -> Result<Held, String> {
+async fn hold(mut body: ChildBody) -> Result<Held, String> {
     let mut chunks: Vec<Bytes> = Vec::new();
     let mut size = 0usize;
     while !body.is_end_stream() {

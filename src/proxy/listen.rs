@@ -6,8 +6,8 @@
 //!   request closes its connection ([`super::gate`] answers `Connection:
 //!   close`).
 //! - A request head may take at most [`HEADER_TIMEOUT`] to arrive, and
-//!   that is also how long a kept-alive connection may sit idle (hyper
-//!   starts the clock when it waits for the next head).
+//!   that is also how long a kept-alive connection may sit idle (the clock
+//!   starts when the listener waits for the next head: [`super::h1serve`]).
 //! - A request head is at most [`MAX_HEADER`] bytes (431 past it).
 //! - At most [`Limits::total`] connections are open (kept below the
 //!   open-file limit, which [`raise_nofile`] raises to the hard one), of
@@ -17,11 +17,12 @@
 //!   turned away.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use hyper_util::rt::{TokioIo, TokioTimer};
+pub use super::h1request::ChildBody;
+use super::h1serve::{HeadWait, NOT_WAITING};
 
 /// How long a connection may stay open without a request passing the gate.
 pub const UNPROVEN_DEADLINE: Duration = Duration::from_secs(10);
@@ -29,8 +30,6 @@ pub const UNPROVEN_DEADLINE: Duration = Duration::from_secs(10);
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(60);
 /// The largest request head (request line and headers) read.
 pub const MAX_HEADER: usize = 32 << 10;
-/// hyper's buffer per connection (at least [`MAX_HEADER`]).
-const MAX_BUF: usize = 64 << 10;
 /// Descriptors kept free for everything else keyless opens.
 const RESERVED_FDS: u64 = 64;
 
@@ -118,6 +117,8 @@ pub fn restore_nofile(cmd: &mut std::process::Command, original: Option<Saved>) 
 struct Entry {
     proven: Arc<AtomicBool>,
     evict: Arc<tokio::sync::Notify>,
+    /// Since when it waits for a request head ([`HeadWait`]).
+    since: Arc<AtomicU64>,
 }
 
 /// The open connections, oldest first.
@@ -125,16 +126,25 @@ struct Entry {
 struct Registry {
     next: u64,
     open: BTreeMap<u64, Entry>,
+    /// The listener's clock, in seconds ([`sweep`]).
+    clock: Arc<AtomicU64>,
+    /// Wakes the sweeper when the first connection opens.
+    work: Arc<tokio::sync::Notify>,
+}
+
+/// A connection let in.
+struct Admitted {
+    id: u64,
+    proven: Arc<AtomicBool>,
+    evict: Arc<tokio::sync::Notify>,
+    wait: HeadWait,
 }
 
 impl Registry {
     /// Room for a new connection: closes the oldest unproven one when the
     /// listener is full (or holds too many unproven); None when every open
     /// connection has passed the gate and there is no room.
-    fn admit(
-        &mut self,
-        limits: Limits,
-    ) -> Option<(u64, Arc<AtomicBool>, Arc<tokio::sync::Notify>)> {
+    fn admit(&mut self, limits: Limits) -> Option<Admitted> {
         if self.open.len() >= limits.unproven {
             let unproven = || {
                 self.open
@@ -153,15 +163,67 @@ impl Registry {
         self.next += 1;
         let proven = Arc::new(AtomicBool::new(false));
         let evict = Arc::new(tokio::sync::Notify::new());
+        let wait = HeadWait {
+            clock: self.clock.clone(),
+            since: Arc::new(AtomicU64::new(NOT_WAITING)),
+        };
+        if self.open.is_empty() {
+            self.work.notify_one();
+        }
         self.open.insert(
             id,
             Entry {
                 proven: proven.clone(),
                 evict: evict.clone(),
+                since: wait.since.clone(),
             },
         );
-        Some((id, proven, evict))
+        Some(Admitted {
+            id,
+            proven,
+            evict,
+            wait,
+        })
     }
+
+    /// Close the connections that have waited longer than
+    /// [`HEADER_TIMEOUT`] for a request head, at clock reading `now`.
+    fn expire(&self, now: u64) {
+        for e in self.open.values() {
+            let since = e.since.load(Ordering::Relaxed);
+            if since != NOT_WAITING && now.saturating_sub(since) > HEADER_TIMEOUT.as_secs() {
+                e.evict.notify_one();
+            }
+        }
+    }
+}
+
+/// The listener's sweeper: while connections are open, ticks its clock
+/// every second and closes those past their head-read limit.
+async fn sweep(registry: std::sync::Weak<Mutex<Registry>>) {
+    let Some((clock, work)) = registry.upgrade().map(|r| {
+        let r = lock(&r);
+        (r.clock.clone(), r.work.clone())
+    }) else {
+        return;
+    };
+    loop {
+        let Some(r) = registry.upgrade() else { return };
+        let idle = lock(&r).open.is_empty();
+        drop(r);
+        if idle {
+            work.notified().await;
+            continue;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let now = clock.fetch_add(1, Ordering::Relaxed) + 1;
+        let Some(r) = registry.upgrade() else { return };
+        lock(&r).expire(now);
+    }
+}
+
+fn lock(r: &Mutex<Registry>) -> std::sync::MutexGuard<'_, Registry> {
+    r.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Removes its connection from the registry when the connection ends.
@@ -172,13 +234,12 @@ struct Slot {
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        let mut r = self.registry.lock().unwrap_or_else(|p| p.into_inner());
-        r.open.remove(&self.id);
+        lock(&self.registry).open.remove(&self.id);
     }
 }
 
 /// What the request handler learns about its connection.
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct Conn {
     proven: Arc<AtomicBool>,
 }
@@ -211,17 +272,11 @@ impl Accept for tokio::net::TcpListener {
 pub async fn serve<L, H, F>(listener: L, limits: Limits, handle: H)
 where
     L: Accept,
-    H: Fn(hyper::Request<hyper::body::Incoming>, Conn) -> F + Clone + Send + Sync + 'static,
+    H: Fn(hyper::Request<ChildBody>, Conn) -> F + Clone + Send + Sync + 'static,
     F: std::future::Future<Output = axum::response::Response> + Send + 'static,
 {
     let registry = Arc::new(Mutex::new(Registry::default()));
-    let mut http = hyper::server::conn::http1::Builder::new();
-    http.timer(TokioTimer::new())
-        .header_read_timeout(HEADER_TIMEOUT)
-        .max_header_size(MAX_HEADER)
-        .max_buf_size(MAX_BUF)
-        .keep_alive(true);
-    let http = Arc::new(http);
+    tokio::spawn(sweep(Arc::downgrade(&registry)));
     loop {
         let tcp = match listener.next().await {
             Ok(tcp) => tcp,
@@ -233,28 +288,26 @@ where
                 continue;
             }
         };
-        let admitted = registry
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .admit(limits);
-        let Some((id, proven, evict)) = admitted else {
+        let Some(Admitted {
+            id,
+            proven,
+            evict,
+            wait,
+        }) = lock(&registry).admit(limits)
+        else {
             continue;
         };
         let slot = Slot {
             id,
             registry: registry.clone(),
         };
-        let (http, handle) = (http.clone(), handle.clone());
+        let handle = handle.clone();
         tokio::spawn(async move {
             let _slot = slot;
             let conn = Conn {
                 proven: proven.clone(),
             };
-            let service = hyper::service::service_fn(move |req| {
-                let answer = handle(req, conn.clone());
-                async move { Ok::<_, std::convert::Infallible>(answer.await) }
-            });
-            let served = http.serve_connection(TokioIo::new(tcp), service);
+            let served = super::h1serve::serve(Box::new(tcp), &handle, &conn, &wait);
             tokio::pin!(served);
             let deadline = tokio::time::sleep(UNPROVEN_DEADLINE);
             tokio::pin!(deadline);
@@ -295,13 +348,17 @@ mod tests {
             unproven: 2,
         };
         let mut r = Registry::default();
-        let (_, child, _) = r.admit(limits).unwrap();
+        let child = r.admit(limits).unwrap().proven;
         child.store(true, Ordering::Relaxed);
-        let (a, _, a_evict) = r.admit(limits).unwrap();
-        let (b, _, _) = r.admit(limits).unwrap();
+        let Admitted {
+            id: a,
+            evict: a_evict,
+            ..
+        } = r.admit(limits).unwrap();
+        let b = r.admit(limits).unwrap().id;
         assert_eq!(r.open.len(), 3);
         // full: the oldest unproven (a) makes room
-        let (c, _, _) = r.admit(limits).unwrap();
+        let c = r.admit(limits).unwrap().id;
         assert!(!r.open.contains_key(&a));
         assert!(r.open.contains_key(&b) && r.open.contains_key(&c));
         let woken = tokio::runtime::Builder::new_current_thread()
@@ -320,5 +377,30 @@ mod tests {
         }
         assert!(r.admit(limits).is_none());
         assert_eq!(r.open.len(), 3);
+    }
+
+    #[test]
+    fn the_sweeper_closes_connections_waiting_too_long_for_a_head() {
+        let limits = Limits {
+            total: 8,
+            unproven: 8,
+        };
+        let mut r = Registry::default();
+        let slow = r.admit(limits).unwrap();
+        let busy = r.admit(limits).unwrap();
+        let fresh = r.admit(limits).unwrap();
+        slow.wait.since.store(3, Ordering::Relaxed);
+        fresh.wait.since.store(50, Ordering::Relaxed);
+        r.expire(3 + HEADER_TIMEOUT.as_secs());
+        let told = |a: &Admitted| {
+            let n = a.evict.notified();
+            let mut n = std::pin::pin!(n);
+            n.as_mut().enable()
+        };
+        assert!(!told(&slow), "closed at the limit, not past it");
+        r.expire(4 + HEADER_TIMEOUT.as_secs());
+        assert!(told(&slow), "past the limit");
+        assert!(!told(&busy), "a connection with a request in hand");
+        assert!(!told(&fresh));
     }
 }

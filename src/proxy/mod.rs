@@ -18,6 +18,8 @@
 mod forward;
 #[cfg_attr(feature = "bench-no-gate", allow(dead_code))]
 mod gate;
+mod h1request;
+mod h1serve;
 mod headers;
 mod listen;
 mod sink_listener;

@@ -31,7 +31,7 @@ impl SinkListener {
         handle: H,
     ) -> std::io::Result<()>
     where
-        H: Fn(hyper::Request<hyper::body::Incoming>, Conn) -> F + Clone + Send + Sync + 'static,
+        H: Fn(hyper::Request<listen::ChildBody>, Conn) -> F + Clone + Send + Sync + 'static,
         F: std::future::Future<Output = axum::response::Response> + Send + 'static,
     {
         match self {

@@ -1,0 +1,344 @@
+use super::*;
+use crate::proxy::h1request::MAX_HEADERS;
+use crate::proxy::h1request::{Link, lock, parse};
+use crate::proxy::listen::MAX_HEADER;
+use axum::body::{Body, Bytes};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// What the test handler does with a request.
+#[derive(Clone, Copy)]
+enum Does {
+    /// Reads the body and answers with what it saw (a sized body).
+    Echo,
+    /// Answers without reading the body.
+    Ignore,
+    /// Reads the body, answers with a body of unknown length, in two pieces.
+    Stream,
+}
+
+async fn answer(does: Does, req: Request<ChildBody>) -> Response {
+    let (parts, body) = req.into_parts();
+    let seen = |b: &[u8]| {
+        format!(
+            "{} {} {:?} {}:{}",
+            parts.method,
+            parts.uri,
+            parts.version,
+            b.len(),
+            String::from_utf8_lossy(b)
+        )
+    };
+    match does {
+        Does::Ignore => Response::new(Body::from("ignored")),
+        Does::Echo => match axum::body::to_bytes(Body::new(body), usize::MAX).await {
+            Ok(b) => Response::new(Body::from(seen(&b))),
+            Err(e) => Response::new(Body::from(format!("body error: {e}"))),
+        },
+        Does::Stream => {
+            let b = axum::body::to_bytes(Body::new(body), usize::MAX)
+                .await
+                .unwrap();
+            let parts = [
+                Ok::<_, std::io::Error>(Bytes::from(seen(&b))),
+                Ok(Bytes::from("|end")),
+            ];
+            Response::new(Body::from_stream(futures_util::stream::iter(parts)))
+        }
+    }
+}
+
+/// Everything the listener writes back for `input` (the client's side
+/// then ends), with the handler doing `does`.
+fn exchange(input: &[u8], does: Does) -> String {
+    rt().block_on(async {
+        let (mut client, server) = tokio::io::duplex(1 << 20);
+        let served = tokio::spawn(async move {
+            let handle = move |req, _| answer(does, req);
+            serve(
+                Box::new(server),
+                &handle,
+                &Conn::default(),
+                &HeadWait::default(),
+            )
+            .await
+        });
+        client.write_all(input).await.unwrap();
+        client.shutdown().await.unwrap();
+        let mut out = Vec::new();
+        tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            client.read_to_end(&mut out),
+        )
+        .await
+        .expect("the listener closed the connection")
+        .unwrap();
+        served.await.unwrap();
+        String::from_utf8(out).unwrap()
+    })
+}
+
+#[test]
+fn requests_on_one_connection_are_answered_in_order_with_their_bodies() {
+    let out = exchange(
+        b"POST /a HTTP/1.1\r\nhost: x\r\ncontent-length: 5\r\n\r\nhelloGET /b?q=1 HTTP/1.1\r\nhost: x\r\n\r\n\
+          POST /c HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\nt: v\r\n\r\n",
+        Does::Echo,
+    );
+    let want = [
+        ("POST /a HTTP/1.1", "5:hello"),
+        ("GET /b?q=1 HTTP/1.1", "0:"),
+        ("POST /c HTTP/1.1", "5:abcde"),
+    ];
+    let answers: Vec<&str> = out.split("HTTP/1.1 200 OK\r\n").skip(1).collect();
+    assert_eq!(answers.len(), 3, "{out}");
+    for ((line, body), a) in want.iter().zip(&answers) {
+        let text = format!("{line} {body}");
+        assert!(a.ends_with(&text), "{a:?} should end with {text:?}");
+        assert!(
+            a.contains(&format!("content-length: {}\r\n", text.len())),
+            "{a}"
+        );
+        assert!(!a.contains("connection: close"), "{a}");
+    }
+}
+
+#[test]
+fn faulty_framing_and_oversized_heads_are_refused_and_close() {
+    let refused = |raw: &str, status: &str| {
+        let out = exchange(raw.as_bytes(), Does::Echo);
+        assert!(out.starts_with(status), "{raw:?}: {out:?}");
+        assert!(out.contains("connection: close\r\n"), "{out}");
+        // nothing after the refusal is read: no second answer
+        assert_eq!(out.matches("HTTP/1.1").count(), 1, "{raw:?}: {out}");
+    };
+    let next = "GET /next HTTP/1.1\r\nhost: x\r\n\r\n";
+    for raw in [
+        "POST / HTTP/1.1\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\nabc",
+        "POST / HTTP/1.1\r\ncontent-length: 2, 3\r\n\r\nabc",
+        "POST / HTTP/1.1\r\ncontent-length: +3\r\n\r\nabc",
+        "POST / HTTP/1.1\r\ntransfer-encoding: chunked, identity\r\n\r\n0\r\n\r\n",
+        "POST / HTTP/1.1\r\ntransfer-encoding: xchunked\r\n\r\n0\r\n\r\n",
+        "POST / HTTP/1.0\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n",
+        "POST / HTTP/1.1\r\ntransfer-encoding : chunked\r\n\r\n0\r\n\r\n",
+        "POST / HTTP/1.1\r\nx: a\r\n folded\r\n\r\n",
+        "G@T / HTTP/1.1\r\n\r\n",
+        "GET / HTTP/2.0\r\n\r\n",
+    ] {
+        refused(&format!("{raw}{next}"), "HTTP/1.1 400 ");
+    }
+    let big = format!("GET / HTTP/1.1\r\nx: {}\r\n\r\n", "a".repeat(MAX_HEADER));
+    refused(&big, "HTTP/1.1 431 ");
+    let partial = format!("GET / HTTP/1.1\r\nx: {}", "a".repeat(MAX_HEADER + 1));
+    refused(&partial, "HTTP/1.1 431 ");
+    let many: String = (0..=MAX_HEADERS).map(|i| format!("x-{i}: v\r\n")).collect();
+    refused(&format!("GET / HTTP/1.1\r\n{many}\r\n"), "HTTP/1.1 431 ");
+    // a bad chunk: the handler sees an error, the connection closes
+    let out = exchange(
+        format!("POST / HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n3\nabc\r\n0\r\n\r\n{next}")
+            .as_bytes(),
+        Does::Echo,
+    );
+    assert!(out.contains("body error"), "{out}");
+    assert_eq!(out.matches("HTTP/1.1").count(), 1, "{out}");
+}
+
+#[test]
+fn chunked_beside_a_length_frames_the_body_and_the_connection_closes_after() {
+    let out = exchange(
+        b"POST /v1/x HTTP/1.1\r\ncontent-length: 2\r\ntransfer-encoding: chunked\r\n\r\n\
+          5\r\nhello\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\n\r\n",
+        Does::Echo,
+    );
+    assert!(out.ends_with("5:hello"), "{out}");
+    assert!(out.contains("connection: close\r\n"), "{out}");
+    assert!(!out.contains("smuggled"), "{out}");
+}
+
+#[test]
+fn an_unread_body_closes_the_connection_after_the_answer() {
+    let out = exchange(
+        b"POST / HTTP/1.1\r\ncontent-length: 5\r\n\r\nhelloGET /next HTTP/1.1\r\n\r\n",
+        Does::Ignore,
+    );
+    assert_eq!(out.matches("HTTP/1.1 200").count(), 1, "{out}");
+    assert!(out.ends_with("ignored"), "{out}");
+    // and the answer says so
+    assert!(out.contains("connection: close\r\n"), "{out}");
+}
+
+#[test]
+fn a_length_given_twice_or_as_a_list_is_passed_on_as_one_value() {
+    for raw in [
+        "POST / HTTP/1.1\r\ncontent-length: 2\r\ncontent-length: 2\r\n\r\nhi",
+        "POST / HTTP/1.1\r\ncontent-length: 2, 2\r\n\r\nhi",
+    ] {
+        let (_client, server) = tokio::io::duplex(64);
+        let shared = Arc::new(Mutex::new(Link::new(Box::new(server))));
+        let p = {
+            let mut l = lock(&shared);
+            l.buf.extend_from_slice(raw.as_bytes());
+            parse(&mut l, &shared, 1).unwrap().unwrap()
+        };
+        let values: Vec<_> = p
+            .req
+            .headers()
+            .get_all(header::CONTENT_LENGTH)
+            .iter()
+            .collect();
+        assert_eq!(values, ["2"], "{raw:?}");
+        assert!(p.keep_alive);
+    }
+}
+
+/// A child that hangs up while its call is with the API: the call is
+/// dropped (it would run on, and be billed, for nobody).
+#[test]
+fn a_child_that_hangs_up_drops_its_call() {
+    rt().block_on(async {
+        let (mut client, server) = tokio::io::duplex(1 << 16);
+        let (dropped_tx, dropped_rx) = tokio::sync::oneshot::channel::<()>();
+        let dropped_tx = Arc::new(Mutex::new(Some(dropped_tx)));
+        let served = tokio::spawn(async move {
+            let handle = move |req: Request<ChildBody>, _| {
+                let tell = dropped_tx.lock().unwrap().take();
+                async move {
+                    struct OnDrop(Option<tokio::sync::oneshot::Sender<()>>);
+                    impl Drop for OnDrop {
+                        fn drop(&mut self) {
+                            if let Some(t) = self.0.take() {
+                                let _ = t.send(());
+                            }
+                        }
+                    }
+                    let _guard = OnDrop(tell);
+                    let _ = axum::body::to_bytes(Body::new(req.into_body()), 1 << 20).await;
+                    std::future::pending::<Response>().await
+                }
+            };
+            serve(
+                Box::new(server),
+                &handle,
+                &Conn::default(),
+                &HeadWait::default(),
+            )
+            .await
+        });
+        client
+            .write_all(b"POST / HTTP/1.1\r\ncontent-length: 2\r\n\r\nhi")
+            .await
+            .unwrap();
+        tokio::task::yield_now().await;
+        drop(client);
+        let wait = std::time::Duration::from_secs(10);
+        tokio::time::timeout(wait, dropped_rx)
+            .await
+            .expect("the call was dropped")
+            .unwrap();
+        tokio::time::timeout(wait, served)
+            .await
+            .expect("the connection ended")
+            .unwrap();
+    });
+}
+
+#[test]
+fn answers_of_unknown_length_are_chunked_or_close_delimited() {
+    let out = exchange(
+        b"POST / HTTP/1.1\r\ncontent-length: 2\r\n\r\nhiGET / HTTP/1.1\r\n\r\n",
+        Does::Stream,
+    );
+    assert_eq!(
+        out.matches("transfer-encoding: chunked\r\n").count(),
+        2,
+        "{out}"
+    );
+    assert!(
+        out.contains("\r\n14\r\nPOST / HTTP/1.1 2:hi\r\n4\r\n|end\r\n0\r\n\r\n"),
+        "{out}"
+    );
+    assert!(out.ends_with("\r\n4\r\n|end\r\n0\r\n\r\n"), "{out}");
+    // HTTP/1.0: no chunked coding; the body ends with the connection
+    let out = exchange(
+        b"GET / HTTP/1.0\r\n\r\nGET / HTTP/1.0\r\n\r\n",
+        Does::Stream,
+    );
+    assert_eq!(out.matches("HTTP/1.1 200").count(), 1, "{out}");
+    assert!(!out.contains("transfer-encoding"), "{out}");
+    assert!(out.contains("connection: close\r\n"), "{out}");
+    assert!(out.ends_with("\r\n\r\nGET / HTTP/1.0 0:|end"), "{out}");
+}
+
+#[test]
+fn a_head_request_is_answered_without_a_body() {
+    let out = exchange(b"HEAD / HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\n\r\n", Does::Echo);
+    assert_eq!(
+        out,
+        "HTTP/1.1 200 OK\r\n\r\nHTTP/1.1 200 OK\r\ncontent-length: 17\r\n\r\nGET / HTTP/1.1 0:"
+    );
+}
+
+#[test]
+fn expect_100_continue_is_answered_when_the_body_is_read() {
+    let out = exchange(
+        b"POST / HTTP/1.1\r\nexpect: 100-continue\r\ncontent-length: 2\r\n\r\nhi",
+        Does::Echo,
+    );
+    assert!(
+        out.starts_with("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n"),
+        "{out}"
+    );
+    // not when the body is not read
+    let out = exchange(
+        b"POST / HTTP/1.1\r\nexpect: 100-continue\r\ncontent-length: 2\r\n\r\nhi",
+        Does::Ignore,
+    );
+    assert!(out.starts_with("HTTP/1.1 200 OK\r\n"), "{out}");
+}
+
+/// The listener's sweeper closes a connection (the child's: it passed
+/// the gate) whose next head has not come whole within the limit.
+#[test]
+fn a_head_that_never_ends_is_closed_after_the_limit() {
+    use crate::proxy::listen::{HEADER_TIMEOUT, Limits};
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        let limits = Limits {
+            total: 16,
+            unproven: 16,
+        };
+        tokio::spawn(crate::proxy::listen::serve(l, limits, |req, conn: Conn| {
+            conn.prove();
+            answer(Does::Echo, req)
+        }));
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let t0 = tokio::time::Instant::now();
+        s.write_all(b"GET / HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\nx: ")
+            .await
+            .unwrap();
+        let mut out = Vec::new();
+        let read = tokio::time::timeout(HEADER_TIMEOUT * 3, s.read_to_end(&mut out)).await;
+        assert!(read.is_ok(), "the connection was never closed");
+        let took = t0.elapsed();
+        let out = String::from_utf8(out).unwrap();
+        assert_eq!(out.matches("HTTP/1.1 200").count(), 1, "{out}");
+        let limit = HEADER_TIMEOUT;
+        assert!(
+            took > limit && took <= limit + Duration::from_secs(2),
+            "{took:?}"
+        );
+    });
+}
