@@ -14,6 +14,7 @@ use axum::http::request::Parts;
 use axum::http::uri::PathAndQuery;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri, header};
 use axum::response::Response;
+use bytes::BytesMut;
 use futures_util::StreamExt;
 use hyper::body::Body as _;
 
@@ -225,10 +226,12 @@ enum Held {
     Streaming(Body),
 }
 
-/// Read the body up to [`HOLD_CAP`]; past it, keep what was read and the rest.
+/// Read the body up to [`HOLD_CAP`]; past it, keep what was read and the
+/// rest. One piece is kept as it came; more are copied into one buffer, so
+/// a body of tiny chunks costs its size, not a buffer per chunk.
 async fn hold(mut body: ChildBody) -> Result<Held, String> {
-    let mut chunks: Vec<Bytes> = Vec::new();
-    let mut size = 0usize;
+    let mut first: Option<Bytes> = None;
+    let mut joined = BytesMut::new();
     while !body.is_end_stream() {
         let frame = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await;
         let Some(frame) = frame else { break };
@@ -236,19 +239,24 @@ async fn hold(mut body: ChildBody) -> Result<Held, String> {
         let Ok(chunk) = frame.into_data() else {
             continue; // trailers are not forwarded
         };
-        size = size.saturating_add(chunk.len());
-        chunks.push(chunk);
+        match first.take() {
+            None if joined.is_empty() => first = Some(chunk),
+            earlier => {
+                if let Some(e) = earlier {
+                    joined.extend_from_slice(&e);
+                }
+                joined.extend_from_slice(&chunk);
+            }
+        }
+        let size = first.as_ref().map_or(joined.len(), Bytes::len);
         if size > HOLD_CAP {
-            let read = futures_util::stream::iter(chunks.into_iter().map(Ok::<_, axum::Error>));
+            let read = first.unwrap_or_else(|| joined.freeze());
+            let read = futures_util::stream::iter([Ok::<_, axum::Error>(read)]);
             let rest = Body::new(body).into_data_stream();
             return Ok(Held::Streaming(Body::from_stream(read.chain(rest))));
         }
     }
-    Ok(Held::All(match chunks.len() {
-        0 => Bytes::new(),
-        1 => chunks.swap_remove(0),
-        _ => Bytes::from(chunks.concat()),
-    }))
+    Ok(Held::All(first.unwrap_or_else(|| joined.freeze())))
 }
 
 /// An upstream response, streamed back frame by frame as it arrives.

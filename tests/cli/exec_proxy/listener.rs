@@ -298,3 +298,42 @@ fn the_childs_idle_or_half_sent_connection_is_closed_by_the_listener() {
     assert_eq!(up.api_count(), 2, "the half-sent head was not forwarded");
     assert_eq!(run.stop(0).0, 0);
 }
+
+/// A body held for a retry (up to 32 MiB) costs about its own size, however
+/// it is chunked: 2 MiB sent as one-byte chunks. Each chunk was kept as a
+/// buffer of its own, each pinning the read buffer it was cut from.
+#[test]
+fn a_body_of_tiny_chunks_is_held_in_about_its_own_size() {
+    let up = Upstream::start(600);
+    let env = proxy_env(&up, Serve::Anthropic);
+    let run = Running::start(&env, &["--type", "anthropic"]);
+    let addr = addr(&run);
+    let cap = run.var("ANTHROPIC_AUTH_TOKEN").to_string();
+    let before = peak_rss_kib(run.keyless.id());
+    const LEN: usize = 2 << 20;
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    write!(
+        s,
+        "POST /v1/echo HTTP/1.1\r\nHost: {addr}\r\nx-api-key: {cap}\r\n\
+         Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let chunks = "1\r\nx\r\n".repeat(LEN / 2);
+    s.write_all(chunks.as_bytes()).unwrap();
+    s.write_all(chunks.as_bytes()).unwrap();
+    s.write_all(b"0\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    let _ = s.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer:.200}");
+    assert!(
+        answer.ends_with(&format!("{{\"len\":{LEN}}}")),
+        "{answer:.400}"
+    );
+    let grew = peak_rss_kib(run.keyless.id()).saturating_sub(before);
+    assert!(
+        grew < 24 << 10,
+        "holding a 2 MiB body of one-byte chunks took {grew} KiB"
+    );
+    assert_eq!(run.stop(0).0, 0);
+}
