@@ -9,7 +9,7 @@
 //! [`MAX_TRAILER_FIELDS`] fields.
 
 use axum::body::Bytes;
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, HeaderName, header};
 use bytes::{Buf, BytesMut};
 
 /// The longest chunk-size line (size and extensions).
@@ -49,6 +49,91 @@ impl Framing {
     pub fn is_done(&self) -> bool {
         matches!(self, Framing::Done | Framing::Length(0))
     }
+}
+
+/// Where a header's name and value lie in the buffer httparse read it
+/// from: (name start, name end, value start, value end).
+pub type Span = (u32, u32, u32, u32);
+
+/// The [`Span`]s of `headers`, parsed from `buf` (at most 4 GiB), into
+/// `out`: the names and values can then be cut from the head once it is
+/// split off the buffer (no copy of them, no allocation).
+pub fn spans<'a>(buf: &[u8], headers: &[httparse::Header<'_>], out: &'a mut [Span]) -> &'a [Span] {
+    let base = buf.as_ptr() as usize;
+    let at = |s: &[u8]| (s.as_ptr() as usize - base) as u32;
+    for (span, h) in out.iter_mut().zip(headers) {
+        let (name, value) = (h.name.as_bytes(), h.value);
+        *span = (
+            at(name),
+            at(name) + name.len() as u32,
+            at(value),
+            at(value) + value.len() as u32,
+        );
+    }
+    &out[..headers.len().min(out.len())]
+}
+
+/// The header names of the SDKs' requests and the APIs' answers that
+/// the http crate has no constant for: parsed into one of these, a name
+/// costs no allocation (each new custom name is otherwise a copy).
+static KNOWN: [HeaderName; 24] = [
+    HeaderName::from_static("x-api-key"),
+    HeaderName::from_static("anthropic-version"),
+    HeaderName::from_static("anthropic-beta"),
+    HeaderName::from_static("anthropic-dangerous-direct-browser-access"),
+    HeaderName::from_static("x-stainless-arch"),
+    HeaderName::from_static("x-stainless-lang"),
+    HeaderName::from_static("x-stainless-os"),
+    HeaderName::from_static("x-stainless-package-version"),
+    HeaderName::from_static("x-stainless-runtime"),
+    HeaderName::from_static("x-stainless-runtime-version"),
+    HeaderName::from_static("x-stainless-retry-count"),
+    HeaderName::from_static("x-stainless-timeout"),
+    HeaderName::from_static("x-stainless-async"),
+    HeaderName::from_static("x-stainless-helper-method"),
+    HeaderName::from_static("openai-organization"),
+    HeaderName::from_static("openai-project"),
+    HeaderName::from_static("openai-beta"),
+    HeaderName::from_static("request-id"),
+    HeaderName::from_static("x-request-id"),
+    HeaderName::from_static("openai-processing-ms"),
+    HeaderName::from_static("openai-version"),
+    HeaderName::from_static("anthropic-organization-id"),
+    HeaderName::from_static("cf-ray"),
+    HeaderName::from_static("keep-alive"),
+];
+
+/// A header's name, from the bytes httparse found (a known custom name
+/// in lower case is one of [`KNOWN`]).
+pub fn header_name(name: &[u8]) -> Result<HeaderName, axum::http::header::InvalidHeaderName> {
+    let known = match name {
+        b"x-api-key" => 0,
+        b"anthropic-version" => 1,
+        b"anthropic-beta" => 2,
+        b"anthropic-dangerous-direct-browser-access" => 3,
+        b"x-stainless-arch" => 4,
+        b"x-stainless-lang" => 5,
+        b"x-stainless-os" => 6,
+        b"x-stainless-package-version" => 7,
+        b"x-stainless-runtime" => 8,
+        b"x-stainless-runtime-version" => 9,
+        b"x-stainless-retry-count" => 10,
+        b"x-stainless-timeout" => 11,
+        b"x-stainless-async" => 12,
+        b"x-stainless-helper-method" => 13,
+        b"openai-organization" => 14,
+        b"openai-project" => 15,
+        b"openai-beta" => 16,
+        b"request-id" => 17,
+        b"x-request-id" => 18,
+        b"openai-processing-ms" => 19,
+        b"openai-version" => 20,
+        b"anthropic-organization-id" => 21,
+        b"cf-ray" => 22,
+        b"keep-alive" => 23,
+        _ => return HeaderName::from_bytes(name),
+    };
+    Ok(KNOWN[known].clone())
 }
 
 /// What [`decode`] found in the buffer.

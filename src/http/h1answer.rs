@@ -13,7 +13,7 @@
 use std::task::{Context, Poll, ready};
 
 use axum::body::Bytes;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Response, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Response, StatusCode, header};
 use bytes::{Buf, BytesMut};
 use hyper::body::Frame;
 
@@ -56,20 +56,16 @@ pub(super) fn parse_head(buf: &mut BytesMut, no_body: bool) -> Result<Option<Hea
         }
         let status = StatusCode::from_u16(code).map_err(|e| e.to_string())?;
         let http10 = r.version == Some(0);
-        // The names now; the values once the head is split off, as
-        // slices of it (no copy of them).
-        let base = buf.as_ptr() as usize;
-        let mut named = Vec::with_capacity(r.headers.len());
-        for h in r.headers.iter() {
-            let name = HeaderName::from_bytes(h.name.as_bytes()).map_err(|e| e.to_string())?;
-            let at = h.value.as_ptr() as usize - base;
-            named.push((name, at, at + h.value.len()));
-        }
+        // Offsets now; names and values once the head is split off.
+        let mut spans = [(0u32, 0u32, 0u32, 0u32); MAX_HEADERS];
+        let spans = super::framing::spans(buf, r.headers, &mut spans);
         let (mut framing, mut close, mut keep_alive) = (None, false, false);
-        let mut headers = HeaderMap::with_capacity(named.len());
+        let mut headers = HeaderMap::with_capacity(spans.len());
         let head = buf.split_to(len).freeze();
-        for (name, v0, v1) in named {
-            let value = HeaderValue::from_maybe_shared(head.slice(v0..v1))
+        for &(n0, n1, v0, v1) in spans {
+            let name = super::framing::header_name(&head[n0 as usize..n1 as usize])
+                .map_err(|e| e.to_string())?;
+            let value = HeaderValue::from_maybe_shared(head.slice(v0 as usize..v1 as usize))
                 .map_err(|e| format!("the API's header {name}: {e}"))?;
             if name == header::CONNECTION {
                 for t in value.as_bytes().split(|&b| b == b',') {

@@ -396,3 +396,33 @@ fn an_answer_before_the_upload_ends_is_read_and_the_upload_finished_while_the_ap
     );
     assert_eq!((status, &body[..], back), (200, &b"ok"[..], false));
 }
+
+#[test]
+fn known_header_names_are_the_names_the_http_crate_parses() {
+    use std::hash::{BuildHasher, RandomState};
+    let hash = RandomState::new();
+    for n in [
+        "x-api-key",
+        "anthropic-version",
+        "keep-alive",
+        "cf-ray",
+        "x-stainless-os",
+    ] {
+        let known = header_name(n.as_bytes()).unwrap();
+        let parsed = HeaderName::from_bytes(n.as_bytes()).unwrap();
+        assert_eq!(known, parsed);
+        assert_eq!(known.as_str(), n);
+        assert_eq!(hash.hash_one(&known), hash.hash_one(&parsed), "{n}");
+        let mut map = axum::http::HeaderMap::new();
+        map.insert(parsed, HeaderValue::from_static("v"));
+        assert!(map.contains_key(&known), "{n}");
+    }
+    // other names, and other cases, as the http crate parses them
+    for n in ["X-Api-Key", "x-other", "content-type"] {
+        assert_eq!(
+            header_name(n.as_bytes()).unwrap(),
+            HeaderName::from_bytes(n.as_bytes()).unwrap()
+        );
+    }
+    assert!(header_name(b"bad name").is_err());
+}

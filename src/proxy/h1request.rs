@@ -19,18 +19,20 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker, ready};
 
 use axum::body::Bytes;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Uri, Version, header};
+use axum::http::{HeaderMap, HeaderValue, Method, Request, Uri, Version, header};
 use bytes::BytesMut;
 use hyper::body::{Frame, SizeHint};
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::listen::MAX_HEADER;
-use crate::http::framing::{Bad, Chunk, Framing, Step, add_length, chunked_last, decode};
+use crate::http::framing::{self, Bad, Chunk, Framing, Step, add_length, chunked_last, decode};
 
 /// The most headers a request may carry (hyper's limit).
 pub const MAX_HEADERS: usize = 100;
 /// How much is read at a time.
 const READ_SIZE: usize = 16 << 10;
+/// Less room than this left in the buffer, and more is made.
+const MIN_ROOM: usize = 4 << 10;
 const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
 
 /// A connection the listener serves.
@@ -55,6 +57,8 @@ pub struct Link {
     /// Whether the current request's body is still held (by the handler,
     /// or whoever it passed the body to).
     pub body_out: bool,
+    /// The last answer's header map, emptied, for the next request's.
+    pub spare: Option<HeaderMap>,
     /// The listener, waiting for the body's end or its reader to go.
     pub waiting: Option<Waker>,
 }
@@ -70,13 +74,18 @@ impl Link {
             continue_owed: None,
             closed: false,
             body_out: false,
+            spare: None,
             waiting: None,
         }
     }
 
     /// Read what the connection has into the buffer: false at its end.
     pub fn read_more(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<bool>> {
-        self.buf.reserve(READ_SIZE);
+        // Room is made only when little is left: while the last head's
+        // bytes are in use, making room is a new buffer.
+        if self.buf.capacity() - self.buf.len() < MIN_ROOM {
+            self.buf.reserve(READ_SIZE);
+        }
         let n = ready!(tokio_util::io::poll_read_buf(
             Pin::new(&mut *self.io),
             cx,
@@ -130,33 +139,23 @@ pub fn parse(
         Method::from_bytes(r.method.unwrap_or_default().as_bytes()).map_err(|_| Refused::Bad)?;
     let http11 = r.version == Some(1);
     let is_head = method == Method::HEAD;
-    // Offsets now; names and values once the head is split off, as
-    // slices of it (no copy of them, no allocation).
-    let base = l.buf.as_ptr() as usize;
-    let at = |s: &[u8]| (s.as_ptr() as usize - base) as u32;
+    // Offsets now; names and values once the head is split off.
     let path = r.path.unwrap_or_default().as_bytes();
-    let path = (at(path), at(path) + path.len() as u32);
+    let path_at = path.as_ptr() as usize - l.buf.as_ptr() as usize;
+    let path = (path_at as u32, (path_at + path.len()) as u32);
     let mut spans = [(0u32, 0u32, 0u32, 0u32); MAX_HEADERS];
-    for (span, h) in spans.iter_mut().zip(r.headers.iter()) {
-        let (name, value) = (h.name.as_bytes(), h.value);
-        *span = (
-            at(name),
-            at(name) + name.len() as u32,
-            at(value),
-            at(value) + value.len() as u32,
-        );
-    }
-    let spans = &spans[..r.headers.len()];
+    let spans = framing::spans(&l.buf, r.headers, &mut spans);
     let head = l.buf.split_to(len).freeze();
     let slice = |(a, b): (u32, u32)| head.slice(a as usize..b as usize);
     let uri = Uri::from_maybe_shared(slice(path)).map_err(|_| Refused::Bad)?;
-    let mut headers = HeaderMap::with_capacity(spans.len());
+    let mut headers = l.spare.take().unwrap_or_default();
+    headers.reserve(spans.len());
     let (mut chunked, mut close, mut expect) = (None, false, false);
     // `lists`: a Content-Length given twice, or as a list (of one number).
     let (mut length, mut bad_length, mut lists) = (None, false, false);
     for &(n0, n1, v0, v1) in spans {
         let name =
-            HeaderName::from_bytes(&head[n0 as usize..n1 as usize]).map_err(|_| Refused::Bad)?;
+            framing::header_name(&head[n0 as usize..n1 as usize]).map_err(|_| Refused::Bad)?;
         let value = HeaderValue::from_maybe_shared(slice((v0, v1))).map_err(|_| Refused::Bad)?;
         if name == header::CONTENT_LENGTH {
             lists |= length.is_some() || value.as_bytes().contains(&b',');
