@@ -243,6 +243,12 @@ async fn hold(mut body: ChildBody) -> Result<Held, String> {
             None if joined.is_empty() => first = Some(chunk),
             earlier => {
                 if let Some(e) = earlier {
+                    // Room for the whole body when its length is known:
+                    // no doubling past it (a body near the cap would
+                    // otherwise hold twice its size).
+                    let rest = usize::try_from(body.size_hint().lower()).unwrap_or(usize::MAX);
+                    let whole = e.len().saturating_add(chunk.len()).saturating_add(rest);
+                    joined.reserve(whole.min(HOLD_CAP + 1));
                     joined.extend_from_slice(&e);
                 }
                 joined.extend_from_slice(&chunk);

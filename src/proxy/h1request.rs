@@ -24,6 +24,7 @@ use bytes::BytesMut;
 use hyper::body::{Frame, SizeHint};
 use tokio::io::{AsyncRead, AsyncWrite};
 
+use super::h1serve::HeadWait;
 use super::listen::MAX_HEADER;
 use crate::http::framing::{self, Bad, Chunk, Framing, Step, add_length, chunked_last, decode};
 
@@ -33,7 +34,7 @@ pub const MAX_HEADERS: usize = 100;
 const READ_SIZE: usize = 16 << 10;
 /// Less room than this left in the buffer, and more is made.
 const MIN_ROOM: usize = 4 << 10;
-const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
+pub const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
 
 /// A connection the listener serves.
 pub trait ChildIo: AsyncRead + AsyncWrite + Send + Unpin {}
@@ -59,12 +60,17 @@ pub struct Link {
     pub body_out: bool,
     /// The last answer's header map, emptied, for the next request's.
     pub spare: Option<HeaderMap>,
+    /// The listener's sweeper's view of the connection: while the
+    /// listener waits for the rest of a body (`draining`), each piece
+    /// read moves it on.
+    pub wait: HeadWait,
+    pub draining: bool,
     /// The listener, waiting for the body's end or its reader to go.
     pub waiting: Option<Waker>,
 }
 
 impl Link {
-    pub fn new(io: Box<dyn ChildIo>) -> Self {
+    pub fn new(io: Box<dyn ChildIo>, wait: HeadWait) -> Self {
         Link {
             io,
             buf: BytesMut::new(),
@@ -75,6 +81,8 @@ impl Link {
             closed: false,
             body_out: false,
             spare: None,
+            wait,
+            draining: false,
             waiting: None,
         }
     }
@@ -274,6 +282,8 @@ impl hyper::body::Body for ChildBody {
                 Ok(Step::Data(b)) => {
                     if l.framing.is_done() {
                         wake(&mut l.waiting);
+                    } else if l.draining {
+                        l.wait.moved();
                     }
                     return Poll::Ready(Some(Ok(Frame::data(b))));
                 }

@@ -31,7 +31,7 @@ use axum::http::{HeaderMap, Request, StatusCode, header};
 use axum::response::Response;
 use hyper::body::Body as _;
 
-use super::h1request::{ChildBody, ChildIo, Link, Parsed, Refused, lock, parse};
+use super::h1request::{CONTINUE, ChildBody, ChildIo, Link, Parsed, Refused, lock, parse};
 use super::listen::Conn;
 use crate::http::framing::add_length;
 
@@ -41,7 +41,7 @@ where
     H: Fn(Request<ChildBody>, Conn) -> F,
     F: Future<Output = Response>,
 {
-    let link = Arc::new(Mutex::new(Link::new(io)));
+    let link = Arc::new(Mutex::new(Link::new(io, wait.clone())));
     // However it ends, a body still held elsewhere reads no more.
     let _closing = Closing(&link);
     let mut out = Vec::new();
@@ -61,13 +61,21 @@ where
         let Some(answer) = unless_gone(&link, handle(req, conn.clone())).await else {
             return close(&link).await;
         };
-        let keep_alive = {
+        let (keep_alive, owed) = {
             let mut l = lock(&link);
-            // Answered: a `100 Continue` is no longer owed; a body
-            // dropped unread closes the connection, which the answer says.
-            l.continue_owed = None;
-            keep_alive && (l.framing.is_done() || l.body_out)
+            // Answered: a `100 Continue` is no longer owed (one begun is
+            // finished first); a body dropped unread closes the
+            // connection, which the answer says.
+            let owed = l.continue_owed.take().filter(|&at| at > 0);
+            (keep_alive && (l.framing.is_done() || l.body_out), owed)
         };
+        if let Some(at) = owed
+            && write_all(&link, &mut [IoSlice::new(&CONTINUE[at..])])
+                .await
+                .is_err()
+        {
+            return;
+        }
         let Ok(keep) = write_answer(&link, &mut out, answer, head, keep_alive).await else {
             return;
         };
@@ -102,8 +110,11 @@ async fn unless_gone<F: Future<Output = Response>>(
         }
         if watching {
             let mut l = lock(link);
-            // Until the body is read it is its reader's to read.
-            if l.framing.is_done() {
+            // Until the body is read it is its reader's to read; its end
+            // (or its reader's going) wakes this watch.
+            if !l.framing.is_done() {
+                l.waiting = Some(cx.waker().clone());
+            } else {
                 if !l.buf.is_empty() {
                     watching = false;
                 } else {
@@ -134,6 +145,18 @@ pub struct HeadWait {
 
 pub const NOT_WAITING: u64 = u64::MAX;
 
+impl HeadWait {
+    /// The wait begins, or moves on: from now.
+    pub fn moved(&self) {
+        let now = self.clock.load(Ordering::Relaxed);
+        self.since.store(now, Ordering::Relaxed);
+    }
+
+    fn done(&self) {
+        self.since.store(NOT_WAITING, Ordering::Relaxed);
+    }
+}
+
 /// The next request head: None when the connection closed.
 async fn read_head(
     link: &Arc<Mutex<Link>>,
@@ -158,8 +181,7 @@ async fn read_head(
                 Poll::Pending => {
                     if !waiting {
                         waiting = true;
-                        let now = wait.clock.load(Ordering::Relaxed);
-                        wait.since.store(now, Ordering::Relaxed);
+                        wait.moved();
                     }
                     return Poll::Pending;
                 }
@@ -193,17 +215,9 @@ async fn write_answer(
         || status.is_informational()
         || status == StatusCode::NO_CONTENT
         || status == StatusCode::NOT_MODIFIED;
-    let (length, close) = match encode_head(out, status, &parts.headers, false) {
-        (Ok(length), close) => (length, close),
-        // Content-Lengths that are not one number are not passed on.
-        (Err(()), close) => (
-            encode_head(out, status, &parts.headers, true)
-                .0
-                .ok()
-                .flatten(),
-            close,
-        ),
-    };
+    // Content-Lengths that are not one number are not passed on.
+    let (length, close) = encode_head(out, status, &parts.headers);
+    let length = length.ok().flatten();
     let framed = match (length, body.size_hint().exact()) {
         _ if bodyless => Framed::None,
         (Some(n), _) | (None, Some(n)) => Framed::Length(n),
@@ -211,7 +225,13 @@ async fn write_answer(
         _ => Framed::ToEnd,
     };
     let keep = keep_alive && framed != Framed::ToEnd && !close;
-    end_head(out, framed, length.is_none(), keep);
+    // A HEAD's or a 304's length is the body's it stands for.
+    let told = match framed {
+        Framed::Length(n) => Some(n),
+        Framed::None if head || status == StatusCode::NOT_MODIFIED => length,
+        _ => None,
+    };
+    end_head(out, framed, told, keep);
     let mut left = match framed {
         Framed::Length(n) => n,
         _ => u64::MAX,
@@ -299,13 +319,13 @@ fn chunk_size(buf: &mut [u8; 20], framed: Framed, len: usize) -> &[u8] {
 }
 
 /// The answer's status line and headers but the framing and connection
-/// ones (and Content-Length, if `no_length`); its Content-Length (Err if
-/// its values are not one number) and whether its `Connection` asks to close.
+/// ones (Content-Length is written once, by [`end_head`]); its
+/// Content-Length (Err if its values are not one number) and whether its
+/// `Connection` asks to close.
 fn encode_head(
     out: &mut Vec<u8>,
     status: StatusCode,
     headers: &HeaderMap,
-    no_length: bool,
 ) -> (Result<Option<u64>, ()>, bool) {
     out.clear();
     out.extend_from_slice(b"HTTP/1.1 ");
@@ -317,9 +337,7 @@ fn encode_head(
     for (name, value) in headers {
         if name == header::CONTENT_LENGTH {
             bad_length |= add_length(&mut length, value.as_bytes()).is_err();
-            if no_length {
-                continue;
-            }
+            continue;
         } else if name == header::CONNECTION {
             close |= value
                 .as_bytes()
@@ -338,13 +356,12 @@ fn encode_head(
 }
 
 /// The listener's headers, and the head's end.
-fn end_head(out: &mut Vec<u8>, framed: Framed, add_length: bool, keep: bool) {
-    match framed {
-        Framed::Length(n) if add_length => {
-            let _ = write!(out, "content-length: {n}\r\n");
-        }
-        Framed::Chunked => out.extend_from_slice(b"transfer-encoding: chunked\r\n"),
-        _ => {}
+fn end_head(out: &mut Vec<u8>, framed: Framed, length: Option<u64>, keep: bool) {
+    if let Some(n) = length {
+        let _ = write!(out, "content-length: {n}\r\n");
+    }
+    if framed == Framed::Chunked {
+        out.extend_from_slice(b"transfer-encoding: chunked\r\n");
     }
     if !keep {
         out.extend_from_slice(b"connection: close\r\n");
@@ -372,9 +389,11 @@ async fn write_all(link: &Mutex<Link>, mut slices: &mut [IoSlice<'_>]) -> std::i
 }
 
 /// Whether the request's body was read to its end: waits while someone
-/// still reads it (an upload the API answered before its end).
+/// still reads it (an upload the API answered before its end), for as
+/// long as pieces of it keep coming within the head-read limit.
 async fn body_read(link: &Arc<Mutex<Link>>) -> bool {
-    std::future::poll_fn(|cx| {
+    let mut counted = false;
+    let read = std::future::poll_fn(|cx| {
         let mut l = lock(link);
         if l.framing.is_done() {
             return Poll::Ready(true);
@@ -382,10 +401,21 @@ async fn body_read(link: &Arc<Mutex<Link>>) -> bool {
         if !l.body_out {
             return Poll::Ready(false);
         }
+        if !counted {
+            counted = true;
+            l.draining = true;
+            l.wait.moved();
+        }
         l.waiting = Some(cx.waker().clone());
         Poll::Pending
     })
-    .await
+    .await;
+    if counted {
+        let mut l = lock(link);
+        l.draining = false;
+        l.wait.done();
+    }
+    read
 }
 
 /// Answer a refused head and close.

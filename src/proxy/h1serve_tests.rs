@@ -22,6 +22,8 @@ enum Does {
     Ignore,
     /// Reads the body, answers with a body of unknown length, in two pieces.
     Stream,
+    /// Answers with the request's header names, and headers of its own.
+    Names,
 }
 
 async fn answer(does: Does, req: Request<ChildBody>) -> Response {
@@ -38,6 +40,20 @@ async fn answer(does: Does, req: Request<ChildBody>) -> Response {
     };
     match does {
         Does::Ignore => Response::new(Body::from("ignored")),
+        Does::Names => {
+            let names: Vec<&str> = parts.headers.keys().map(|k| k.as_str()).collect();
+            let mut r = Response::new(Body::from(names.join(",")));
+            let h = r.headers_mut();
+            h.insert("x-answer", axum::http::HeaderValue::from_static("1"));
+            // given twice, and as a list of one number: written once
+            h.append(
+                header::CONTENT_LENGTH,
+                axum::http::HeaderValue::from(names.join(",").len()),
+            );
+            let both = format!("{0}, {0}", names.join(",").len());
+            h.append(header::CONTENT_LENGTH, both.parse().unwrap());
+            r
+        }
         Does::Echo => match axum::body::to_bytes(Body::new(body), usize::MAX).await {
             Ok(b) => Response::new(Body::from(seen(&b))),
             Err(e) => Response::new(Body::from(format!("body error: {e}"))),
@@ -181,7 +197,7 @@ fn a_length_given_twice_or_as_a_list_is_passed_on_as_one_value() {
         "POST / HTTP/1.1\r\ncontent-length: 2, 2\r\n\r\nhi",
     ] {
         let (_client, server) = tokio::io::duplex(64);
-        let shared = Arc::new(Mutex::new(Link::new(Box::new(server))));
+        let shared = Arc::new(Mutex::new(Link::new(Box::new(server), HeadWait::default())));
         let p = {
             let mut l = lock(&shared);
             l.buf.extend_from_slice(raw.as_bytes());
@@ -198,6 +214,19 @@ fn a_length_given_twice_or_as_a_list_is_passed_on_as_one_value() {
     }
 }
 
+#[test]
+fn an_answer_carries_one_length_and_its_headers_stay_its_own() {
+    let out = exchange(
+        b"GET / HTTP/1.1\r\nx-a: 1\r\nx-b: 2\r\n\r\nGET / HTTP/1.1\r\nx-c: 3\r\n\r\n",
+        Does::Names,
+    );
+    assert_eq!(
+        out,
+        "HTTP/1.1 200 OK\r\nx-answer: 1\r\ncontent-length: 7\r\n\r\nx-a,x-b\
+         HTTP/1.1 200 OK\r\nx-answer: 1\r\ncontent-length: 3\r\n\r\nx-c"
+    );
+}
+
 /// A child that hangs up while its call is with the API: the call is
 /// dropped (it would run on, and be billed, for nobody).
 #[test]
@@ -210,14 +239,6 @@ fn a_child_that_hangs_up_drops_its_call() {
             let handle = move |req: Request<ChildBody>, _| {
                 let tell = dropped_tx.lock().unwrap().take();
                 async move {
-                    struct OnDrop(Option<tokio::sync::oneshot::Sender<()>>);
-                    impl Drop for OnDrop {
-                        fn drop(&mut self) {
-                            if let Some(t) = self.0.take() {
-                                let _ = t.send(());
-                            }
-                        }
-                    }
                     let _guard = OnDrop(tell);
                     let _ = axum::body::to_bytes(Body::new(req.into_body()), 1 << 20).await;
                     std::future::pending::<Response>().await
@@ -341,4 +362,67 @@ fn a_head_that_never_ends_is_closed_after_the_limit() {
             "{took:?}"
         );
     });
+}
+
+/// The same when the body is read on another task (an upload passed on
+/// to the API as it comes): its end wakes the watch.
+#[test]
+fn a_child_that_hangs_up_after_a_body_read_elsewhere_drops_its_call() {
+    rt().block_on(async {
+        let (mut client, server) = tokio::io::duplex(1 << 16);
+        let (dropped_tx, dropped_rx) = tokio::sync::oneshot::channel::<()>();
+        let dropped_tx = Arc::new(Mutex::new(Some(dropped_tx)));
+        let (read_tx, read_rx) = tokio::sync::oneshot::channel::<usize>();
+        let read_tx = Arc::new(Mutex::new(Some(read_tx)));
+        let served = tokio::spawn(async move {
+            let handle = move |req: Request<ChildBody>, _| {
+                let tell = dropped_tx.lock().unwrap().take();
+                let read = read_tx.lock().unwrap().take();
+                async move {
+                    let _guard = OnDrop(tell);
+                    tokio::spawn(async move {
+                        let b = axum::body::to_bytes(Body::new(req.into_body()), 1 << 20).await;
+                        let _ = read.unwrap().send(b.map_or(0, |b| b.len()));
+                    });
+                    std::future::pending::<Response>().await
+                }
+            };
+            serve(
+                Box::new(server),
+                &handle,
+                &Conn::default(),
+                &HeadWait::default(),
+            )
+            .await
+        });
+        client
+            .write_all(b"POST / HTTP/1.1\r\ncontent-length: 2\r\n\r\nhi")
+            .await
+            .unwrap();
+        let wait = std::time::Duration::from_secs(10);
+        assert_eq!(
+            tokio::time::timeout(wait, read_rx).await.unwrap().unwrap(),
+            2
+        );
+        drop(client);
+        tokio::time::timeout(wait, dropped_rx)
+            .await
+            .expect("the call was dropped")
+            .unwrap();
+        tokio::time::timeout(wait, served)
+            .await
+            .expect("the connection ended")
+            .unwrap();
+    });
+}
+
+/// Tells its channel when dropped.
+struct OnDrop(Option<tokio::sync::oneshot::Sender<()>>);
+
+impl Drop for OnDrop {
+    fn drop(&mut self) {
+        if let Some(t) = self.0.take() {
+            let _ = t.send(());
+        }
+    }
 }
