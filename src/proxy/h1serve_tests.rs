@@ -71,6 +71,21 @@ async fn answer(does: Does, req: Request<ChildBody>) -> Response {
     }
 }
 
+/// [`serve`] on the listener's side of a pipe.
+async fn serve_on<H, F>(server: tokio::io::DuplexStream, handle: H)
+where
+    H: Fn(Request<ChildBody>, Conn) -> F,
+    F: Future<Output = Response>,
+{
+    serve(
+        Box::new(server),
+        &handle,
+        &Conn::default(),
+        &HeadWait::default(),
+    )
+    .await
+}
+
 /// Everything the listener writes back for `input` (the client's side
 /// then ends), with the handler doing `does`.
 fn exchange(input: &[u8], does: Does) -> String {
@@ -78,13 +93,7 @@ fn exchange(input: &[u8], does: Does) -> String {
         let (mut client, server) = tokio::io::duplex(1 << 20);
         let served = tokio::spawn(async move {
             let handle = move |req, _| answer(does, req);
-            serve(
-                Box::new(server),
-                &handle,
-                &Conn::default(),
-                &HeadWait::default(),
-            )
-            .await
+            serve_on(server, handle).await
         });
         client.write_all(input).await.unwrap();
         client.shutdown().await.unwrap();
@@ -363,13 +372,7 @@ fn hang_up(elsewhere: bool) {
                     std::future::pending::<Response>().await
                 }
             };
-            serve(
-                Box::new(server),
-                &handle,
-                &Conn::default(),
-                &HeadWait::default(),
-            )
-            .await
+            serve_on(server, handle).await
         });
         client
             .write_all(b"POST / HTTP/1.1\r\ncontent-length: 2\r\n\r\nhi")
