@@ -279,7 +279,8 @@ fn exec_proxy_serves_a_linux_side_client() {
 
 /// The Windows side of "the child never outlives keyless": keyless killed
 /// outright under `exec --proxy` takes its child and the child's own child
-/// with it (the job object closes with keyless's last handle).
+/// with it (the job object closes with keyless's last handle). All three
+/// run without address randomisation ([`wine::unrandomised`]).
 #[test]
 fn killing_keyless_under_exec_proxy_takes_the_child_with_it() {
     let Some(w) = wine() else { return };
@@ -310,7 +311,12 @@ fn killing_keyless_under_exec_proxy_takes_the_child_with_it() {
         env.root.path().file_name().unwrap().to_string_lossy()
     );
     // keyless (its arguments name the file too), the child, the grandchild
-    assert_eq!(pids_with(&marker).len(), 3, "child and grandchild run");
+    let pids = pids_with(&marker);
+    assert_eq!(pids.len(), 3, "child and grandchild run");
+    // Processes Wine started for keyless.exe inherit the suite's setting.
+    for p in pids {
+        assert!(wine::unrandomised(p), "pid {p} runs with a random heap");
+    }
     k.kill().unwrap();
     k.wait().unwrap();
     let t = Instant::now();

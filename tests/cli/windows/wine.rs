@@ -155,9 +155,21 @@ impl Wine {
         }
     }
 
-    /// `program` (a Windows .exe) under Wine, with a clean environment.
+    /// `program` (a Windows .exe) under Wine, with a clean environment and
+    /// without address randomisation (see [`unrandomised`]).
     pub fn command(&self, program: &Path) -> Command {
         let mut c = Command::new(WINE);
+        use std::os::unix::process::CommandExt;
+        // SAFETY: personality(2) is one system call, safe between fork and exec.
+        unsafe {
+            c.pre_exec(|| {
+                let now = libc::personality(0xffff_ffff);
+                if now == -1 || libc::personality((now | libc::ADDR_NO_RANDOMIZE) as _) == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
         c.arg(program)
             .env_clear()
             .env("WINEPREFIX", &self.prefix)
@@ -305,4 +317,20 @@ pub fn pids_with(needle: &str) -> Vec<u32> {
         }
     }
     v
+}
+
+/// Whether process `pid` runs without address randomisation, as every Wine
+/// process of the suite must, and the processes they start inherit.
+///
+/// Debian's wine64 has no preloader: its loader sits at 0x7d000000, and
+/// Wine then needs 0x7ff00000–0x7fff0000 (the shared user data) free.
+/// Linux 6.9 and later place a 64-bit program's heap anywhere in the
+/// 1 GiB after its end, so about one Wine process in a thousand found its
+/// heap there and died at start ("failed to map the shared user data:
+/// c0000018", printed only at WINEDEBUG=err). keyless.exe starting such a
+/// process got "Internal error" from CreateProcess (CI, stop 29). Without
+/// randomisation the heap follows the loader, far below.
+pub fn unrandomised(pid: u32) -> bool {
+    let p = std::fs::read_to_string(format!("/proc/{pid}/personality")).unwrap_or_default();
+    u32::from_str_radix(p.trim(), 16).is_ok_and(|p| p & libc::ADDR_NO_RANDOMIZE as u32 != 0)
 }
