@@ -48,13 +48,19 @@ pub(super) fn outgoing_headers(h: &mut HeaderMap, extra: &[(HeaderName, HeaderVa
     }
 }
 
-/// Remove what [`DROPPED`] names: no allocation, no copy of a name (a
-/// parsed custom name's first copy allocates).
+/// Remove what [`DROPPED`] names, and what the head's `Connection` names
+/// (RFC 9110 §7.6.1): no allocation, no copy of a name (a parsed custom
+/// name's first copy allocates), unless `Connection` names headers.
 pub(super) fn strip(h: &mut HeaderMap) {
     let mut found = 0u16;
     for name in h.keys() {
         if let Some(i) = dropped(name) {
             found |= 1 << i;
+        }
+    }
+    if found & (1 << CONNECTION) != 0 {
+        for name in connection_named(h) {
+            h.remove(&name);
         }
     }
     while found != 0 {
@@ -81,6 +87,21 @@ static DROPPED: [HeaderName; 13] = [
     header::UPGRADE,
 ];
 
+/// [`DROPPED`]'s index of `Connection`.
+const CONNECTION: usize = 3;
+
+/// The headers `h`'s `Connection` names (its options but `close` and
+/// `keep-alive`, which name no header that passes anyway).
+fn connection_named(h: &HeaderMap) -> Vec<HeaderName> {
+    h.get_all(header::CONNECTION)
+        .iter()
+        .flat_map(|v| v.as_bytes().split(|&b| b == b','))
+        .map(|t| t.trim_ascii())
+        .filter(|t| !t.eq_ignore_ascii_case(b"close") && !t.eq_ignore_ascii_case(b"keep-alive"))
+        .filter_map(|t| HeaderName::from_bytes(t).ok())
+        .collect()
+}
+
 /// Where `name` is in [`DROPPED`].
 fn dropped(name: &HeaderName) -> Option<usize> {
     // One match on the name (a jump on its length, then one comparison):
@@ -103,9 +124,11 @@ fn dropped(name: &HeaderName) -> Option<usize> {
     })
 }
 
+/// `from`'s headers into `to`, but those [`strip`] removes.
 pub(super) fn copy_response_headers(from: &HeaderMap, to: &mut HeaderMap) {
+    let named = connection_named(from);
     for (name, value) in from {
-        if dropped(name).is_none() {
+        if dropped(name).is_none() && !named.contains(name) {
             to.append(name.clone(), value.clone());
         }
     }
@@ -137,6 +160,7 @@ mod tests {
             assert_eq!(dropped(name), Some(i), "{name}");
         }
         assert_eq!(dropped(&header::CONTENT_TYPE), None);
+        assert_eq!(DROPPED[CONNECTION], header::CONNECTION);
         let mut h = HeaderMap::new();
         for name in &DROPPED {
             h.append(name.clone(), HeaderValue::from_static("x"));
@@ -192,5 +216,39 @@ mod tests {
         outgoing_headers(&mut out, &extra);
         assert_eq!(out["anthropic-beta"], "oauth-2025-04-20");
         assert_eq!(out["anthropic-version"], "2023-06-01");
+    }
+
+    /// RFC 9110 §7.6.1: a proxy removes the headers its message's
+    /// `Connection` names, both ways, and only those.
+    #[test]
+    fn headers_a_connection_header_names_do_not_pass() {
+        let mut h = HeaderMap::new();
+        h.append("connection", HeaderValue::from_static("close, X-Hop-One"));
+        h.append("connection", HeaderValue::from_static(" x-hop-two ,,"));
+        h.append("x-hop-one", HeaderValue::from_static("1"));
+        h.append("x-hop-two", HeaderValue::from_static("2"));
+        h.append("x-hop-two", HeaderValue::from_static("2b"));
+        h.append("content-type", HeaderValue::from_static("application/json"));
+        let mut out = h.clone();
+        outgoing_headers(&mut out, &[]);
+        assert_eq!(
+            out.keys().map(|k| k.as_str()).collect::<Vec<_>>(),
+            ["content-type"]
+        );
+        let mut answer = h.clone();
+        strip(&mut answer);
+        assert_eq!(answer.len(), 1, "{answer:?}");
+        let mut copied = HeaderMap::new();
+        copy_response_headers(&h, &mut copied);
+        assert_eq!(copied.len(), 1, "{copied:?}");
+        // A name that is not a header name, or names nothing here, changes nothing.
+        let mut h = HeaderMap::new();
+        h.append(
+            "connection",
+            HeaderValue::from_static("keep-alive, b@d, x-absent"),
+        );
+        h.append("x-kept", HeaderValue::from_static("y"));
+        strip(&mut h);
+        assert_eq!(h.keys().map(|k| k.as_str()).collect::<Vec<_>>(), ["x-kept"]);
     }
 }
