@@ -12,7 +12,6 @@
 //! The answer is read by [`super::h1answer`].
 
 use std::future::Future as _;
-use std::io::Write as _;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
@@ -351,7 +350,7 @@ fn encode(out: &mut Vec<u8>, head: &Parts, path: &str, host: &HeaderValue, len: 
     let needs = matches!(head.method, Method::POST | Method::PUT | Method::PATCH);
     if len > 0 || had_length || needs {
         out.extend_from_slice(b"content-length: ");
-        let _ = write!(out, "{len}");
+        out.extend_from_slice(itoa::Buffer::new().format(len).as_bytes());
         out.extend_from_slice(b"\r\n");
     }
     out.extend_from_slice(b"\r\n");

@@ -21,7 +21,7 @@
 //!   short, or either side asking closes it.
 
 use std::future::Future;
-use std::io::{IoSlice, Write as _};
+use std::io::IoSlice;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -312,10 +312,17 @@ fn chunk_size(buf: &mut [u8; 20], framed: Framed, len: usize) -> &[u8] {
     if framed != Framed::Chunked {
         return &buf[..0];
     }
-    let mut w = &mut buf[..];
-    let _ = write!(w, "{len:x}\r\n");
-    let used = 20 - w.len();
-    &buf[..used]
+    // Hex digits from the last; `len` has at most 16 (64-bit usize).
+    buf[18..].copy_from_slice(b"\r\n");
+    let (mut at, mut n) = (18, len);
+    loop {
+        at -= 1;
+        buf[at] = b"0123456789abcdef"[n & 15];
+        n >>= 4;
+        if n == 0 {
+            return &buf[at..];
+        }
+    }
 }
 
 /// The answer's status line and headers but the framing and connection
@@ -358,7 +365,9 @@ fn encode_head(
 /// The listener's headers, and the head's end.
 fn end_head(out: &mut Vec<u8>, framed: Framed, length: Option<u64>, keep: bool) {
     if let Some(n) = length {
-        let _ = write!(out, "content-length: {n}\r\n");
+        out.extend_from_slice(b"content-length: ");
+        out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+        out.extend_from_slice(b"\r\n");
     }
     if framed == Framed::Chunked {
         out.extend_from_slice(b"transfer-encoding: chunked\r\n");

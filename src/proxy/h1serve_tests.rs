@@ -405,3 +405,13 @@ impl Drop for OnDrop {
         }
     }
 }
+
+#[test]
+fn chunk_size_lines_are_the_lengths_in_hex() {
+    let mut buf = [0u8; 20];
+    for len in [0, 1, 9, 10, 15, 16, 0xabc, 1 << 20, usize::MAX] {
+        let line = chunk_size(&mut buf, Framed::Chunked, len);
+        assert_eq!(line, format!("{len:x}\r\n").as_bytes(), "{len}");
+    }
+    assert_eq!(chunk_size(&mut buf, Framed::Length(3), 3), b"");
+}
