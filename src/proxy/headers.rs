@@ -53,15 +53,17 @@ pub(super) fn outgoing_headers(h: &mut HeaderMap, extra: &[(HeaderName, HeaderVa
 /// name's first copy allocates), unless `Connection` names headers.
 pub(super) fn strip(h: &mut HeaderMap) {
     let mut found = 0u16;
-    for name in h.keys() {
+    let mut named = Vec::new();
+    for (name, value) in h.iter() {
         if let Some(i) = dropped(name) {
             found |= 1 << i;
+            if i == CONNECTION {
+                connection_options(value, &mut named);
+            }
         }
     }
-    if found & (1 << CONNECTION) != 0 {
-        for name in connection_named(h) {
-            h.remove(&name);
-        }
+    for name in named {
+        h.remove(&name);
     }
     while found != 0 {
         h.remove(&DROPPED[found.trailing_zeros() as usize]);
@@ -90,16 +92,24 @@ static DROPPED: [HeaderName; 13] = [
 /// [`DROPPED`]'s index of `Connection`.
 const CONNECTION: usize = 3;
 
-/// The headers `h`'s `Connection` names (its options but `close` and
-/// `keep-alive`, which name no header that passes anyway).
-fn connection_named(h: &HeaderMap) -> Vec<HeaderName> {
-    h.get_all(header::CONNECTION)
-        .iter()
-        .flat_map(|v| v.as_bytes().split(|&b| b == b','))
-        .map(|t| t.trim_ascii())
-        .filter(|t| !t.eq_ignore_ascii_case(b"close") && !t.eq_ignore_ascii_case(b"keep-alive"))
-        .filter_map(|t| HeaderName::from_bytes(t).ok())
-        .collect()
+/// The header names a `Connection` header's `value` lists, into `named`:
+/// its options but `close` and `keep-alive` (which name no header that
+/// passes anyway).
+fn connection_options(value: &HeaderValue, named: &mut Vec<HeaderName>) {
+    // As the APIs and SDKs send it: no split, no case folding.
+    if matches!(value.as_bytes(), b"keep-alive" | b"close") {
+        return;
+    }
+    for t in value.as_bytes().split(|&b| b == b',') {
+        let t = t.trim_ascii();
+        if t.is_empty() || t.eq_ignore_ascii_case(b"keep-alive") || t.eq_ignore_ascii_case(b"close")
+        {
+            continue;
+        }
+        if let Ok(name) = HeaderName::from_bytes(t) {
+            named.push(name);
+        }
+    }
 }
 
 /// Where `name` is in [`DROPPED`].
@@ -126,7 +136,10 @@ fn dropped(name: &HeaderName) -> Option<usize> {
 
 /// `from`'s headers into `to`, but those [`strip`] removes.
 pub(super) fn copy_response_headers(from: &HeaderMap, to: &mut HeaderMap) {
-    let named = connection_named(from);
+    let mut named = Vec::new();
+    for value in from.get_all(header::CONNECTION) {
+        connection_options(value, &mut named);
+    }
     for (name, value) in from {
         if dropped(name).is_none() && !named.contains(name) {
             to.append(name.clone(), value.clone());
