@@ -53,7 +53,8 @@ fn logged_pid(log: &Path) -> String {
     rest.split(')').next().unwrap().to_string()
 }
 
-struct Killed(Child);
+/// A child killed and waited for when dropped.
+pub(super) struct Killed(pub Child);
 impl Drop for Killed {
     fn drop(&mut self) {
         let _ = self.0.kill();

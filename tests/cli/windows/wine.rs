@@ -160,15 +160,10 @@ impl Wine {
     pub fn command(&self, program: &Path) -> Command {
         let mut c = Command::new(WINE);
         use std::os::unix::process::CommandExt;
-        // SAFETY: personality(2) is one system call, safe between fork and exec.
+        // SAFETY: personality(2) is one system call, safe between fork and
+        // exec. Where a seccomp policy forbids it, Wine runs as it would.
         unsafe {
-            c.pre_exec(|| {
-                let now = libc::personality(0xffff_ffff);
-                if now == -1 || libc::personality((now | libc::ADDR_NO_RANDOMIZE) as _) == -1 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
+            c.pre_exec(|| unrandomise().map(|_| ()));
         }
         c.arg(program)
             .env_clear()
@@ -319,8 +314,9 @@ pub fn pids_with(needle: &str) -> Vec<u32> {
     v
 }
 
-/// Whether process `pid` runs without address randomisation, as every Wine
-/// process of the suite must, and the processes they start inherit.
+/// Turn address randomisation off for this process and what it starts:
+/// Ok(false) where a seccomp policy forbids it (EPERM: a container's
+/// default profile).
 ///
 /// Debian's wine64 has no preloader: its loader sits at 0x7d000000, and
 /// Wine then needs 0x7ff00000–0x7fff0000 (the shared user data) free.
@@ -330,7 +326,48 @@ pub fn pids_with(needle: &str) -> Vec<u32> {
 /// c0000018", printed only at WINEDEBUG=err). keyless.exe starting such a
 /// process got "Internal error" from CreateProcess (CI, stop 29). Without
 /// randomisation the heap follows the loader, far below.
-pub fn unrandomised(pid: u32) -> bool {
-    let p = std::fs::read_to_string(format!("/proc/{pid}/personality")).unwrap_or_default();
-    u32::from_str_radix(p.trim(), 16).is_ok_and(|p| p & libc::ADDR_NO_RANDOMIZE as u32 != 0)
+fn unrandomise() -> std::io::Result<bool> {
+    // SAFETY: personality(2) reads or sets this process's execution domain.
+    let now = unsafe { libc::personality(0xffff_ffff) };
+    if now == -1 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: as above.
+    if unsafe { libc::personality((now | libc::ADDR_NO_RANDOMIZE) as _) } == -1 {
+        let e = std::io::Error::last_os_error();
+        return match e.raw_os_error() {
+            Some(libc::EPERM) => Ok(false),
+            _ => Err(e),
+        };
+    }
+    Ok(true)
+}
+
+/// Whether this machine lets the suite's Wine processes run without
+/// address randomisation ([`unrandomise`] in a child of its own).
+pub fn can_unrandomise() -> bool {
+    static CAN: OnceLock<bool> = OnceLock::new();
+    *CAN.get_or_init(|| {
+        use std::os::unix::process::CommandExt;
+        let mut c = Command::new("/bin/true");
+        // SAFETY: as in Wine::command.
+        unsafe {
+            c.pre_exec(|| match unrandomise() {
+                Ok(true) => Ok(()),
+                Ok(false) => Err(std::io::ErrorKind::PermissionDenied.into()),
+                Err(e) => Err(e),
+            });
+        }
+        c.status().is_ok_and(|s| s.success())
+    })
+}
+
+/// Whether process `pid` runs without address randomisation, as every Wine
+/// process of the suite does where [`can_unrandomise`], and the processes
+/// they start inherit; None where its personality cannot be read (Yama's
+/// ptrace scope hides a process that is not this one's descendant).
+pub fn unrandomised(pid: u32) -> Option<bool> {
+    let p = std::fs::read_to_string(format!("/proc/{pid}/personality")).ok()?;
+    let p = u32::from_str_radix(p.trim(), 16).ok()?;
+    Some(p & libc::ADDR_NO_RANDOMIZE as u32 != 0)
 }
