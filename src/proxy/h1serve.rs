@@ -58,7 +58,10 @@ where
             keep_alive,
             head,
         } = parsed;
-        let Some(answer) = unless_gone(&link, handle(req, conn.clone())).await else {
+        // Pinned here, not in `unless_gone`: the handler's future is
+        // large (kilobytes), and each move of it is a copy per request.
+        let handler = std::pin::pin!(handle(req, conn.clone()));
+        let Some(answer) = unless_gone(&link, handler).await else {
             return close(&link).await;
         };
         let (keep_alive, owed) = {
@@ -100,9 +103,8 @@ impl Drop for Closing<'_> {
 /// request end the watch.
 async fn unless_gone<F: Future<Output = Response>>(
     link: &Mutex<Link>,
-    handler: F,
+    mut handler: Pin<&mut F>,
 ) -> Option<Response> {
-    let mut handler = std::pin::pin!(handler);
     let mut watching = true;
     std::future::poll_fn(|cx| {
         if let Poll::Ready(answer) = handler.as_mut().poll(cx) {
