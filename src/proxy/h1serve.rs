@@ -26,6 +26,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
+use std::time::Duration;
 
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use axum::response::Response;
@@ -439,11 +440,34 @@ async fn refuse(link: &Mutex<Link>, why: Refused) {
     close(link).await;
 }
 
+/// How long a closing connection's peer may go on sending (what it sends
+/// is read and dropped), and the longest pause in what it sends (nginx's
+/// lingering close: 30 s and 5 s; the listener is on loopback).
+const LINGER: Duration = Duration::from_secs(5);
+const LINGER_PAUSE: Duration = Duration::from_secs(1);
+
 /// Close the connection: no more is read from it (a body still being read
-/// sees an error), and the peer sees its end.
+/// sees an error), and the peer sees its end. What the peer still sends
+/// (an upload refused before it was read) is then read and dropped for a
+/// bounded time: closed with unread bytes, or with bytes still arriving,
+/// the connection would be reset, and a client that sends its whole
+/// upload before it reads (Python's http.client, most SDKs) would get a
+/// broken pipe instead of the answer.
 async fn close(link: &Mutex<Link>) {
     lock(link).closed = true;
     let _ = std::future::poll_fn(|cx| Pin::new(&mut *lock(link).io).poll_shutdown(cx)).await;
+    let end = tokio::time::Instant::now() + LINGER;
+    loop {
+        let read = std::future::poll_fn(|cx| {
+            let mut l = lock(link);
+            l.buf.clear();
+            l.read_more(cx)
+        });
+        let until = end.min(tokio::time::Instant::now() + LINGER_PAUSE);
+        if !matches!(tokio::time::timeout_at(until, read).await, Ok(Ok(true))) {
+            return;
+        }
+    }
 }
 
 #[cfg(test)]

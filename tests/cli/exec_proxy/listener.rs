@@ -337,3 +337,62 @@ fn a_body_of_tiny_chunks_is_held_in_about_its_own_size() {
     );
     assert_eq!(run.stop(0).0, 0);
 }
+
+/// A client that sends its whole upload before it reads the answer (as
+/// Python's http.client and most SDKs do) gets the refusal, not a broken
+/// pipe or a reset: the listener reads and drops what still arrives after
+/// a refusal before it closes (nginx's lingering close), for a bounded
+/// time. Seen failing first: the 30 MB upload failed with "Broken pipe".
+#[test]
+fn a_refused_upload_gets_its_answer_not_a_reset() {
+    let up = Upstream::start(600);
+    let env = proxy_env(&up, Serve::Anthropic);
+    let run = Running::start(&env, &["--type", "anthropic"]);
+    let addr = addr(&run);
+    let body = vec![b'x'; 30 << 20];
+    for (what, head) in [
+        (
+            "a wrong capability",
+            format!(
+                "POST /v1/files HTTP/1.1\r\nHost: {addr}\r\nx-api-key: guess\r\n\
+                 content-length: {}\r\n\r\n",
+                body.len()
+            ),
+        ),
+        (
+            "a wrong Host",
+            format!(
+                "POST /v1/files HTTP/1.1\r\nHost: evil.example\r\n\
+                 x-api-key: {}\r\ncontent-length: {}\r\n\r\n",
+                run.var("ANTHROPIC_AUTH_TOKEN"),
+                body.len()
+            ),
+        ),
+    ] {
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.set_write_timeout(Some(Duration::from_secs(20))).unwrap();
+        s.write_all(head.as_bytes()).unwrap();
+        if let Err(e) = s.write_all(&body) {
+            panic!("{what}: the upload failed: {e}");
+        }
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut got = Vec::new();
+        if let Err(e) = s.read_to_end(&mut got) {
+            panic!(
+                "{what}: reading the answer failed after {} bytes: {e}",
+                got.len()
+            );
+        }
+        let text = String::from_utf8_lossy(&got);
+        assert!(
+            text.starts_with("HTTP/1.1 401 ") || text.starts_with("HTTP/1.1 403 "),
+            "{what}: {text}"
+        );
+        assert!(
+            text.to_ascii_lowercase().contains("connection: close"),
+            "{what}: {text}"
+        );
+    }
+    assert_eq!(up.api_count(), 0, "nothing refused reached the API");
+    assert_eq!(run.stop(0).0, 0);
+}
