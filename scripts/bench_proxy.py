@@ -15,7 +15,7 @@ of the ratio any proxy can reach on this machine.
 
     python3 scripts/bench_proxy.py KEYLESS KEYLESS_WITHOUT_GATE SANDBOX_URL WORKDIR [FLOOR]
 """
-import os, re, signal, socket, statistics, subprocess, sys, time, urllib.request
+import os, re, resource, signal, socket, statistics, subprocess, sys, time, urllib.request
 
 binary, nogate, sandbox, work = sys.argv[1:5]
 floor = sys.argv[5] if len(sys.argv) > 5 else None
@@ -144,13 +144,18 @@ def ms(v):
     return float(n) * {"us": 1e-3, "ms": 1, "s": 1e3}[unit]
 
 
+last_requests = 0
+
+
 def wrk(url, cap, conns):
+    global last_requests
     out = sh("wrk", "-t1", f"-c{conns}", f"-d{secs}s", "--latency", "-s", lua, f"{url}/v1/messages",
              env=dict(os.environ, CAP=cap))
     # The distribution's own line: a Stdev column can end in "99%" too.
     if not re.search(r"^\s*99%\s+[\d.]+[a-z]+\s", out, re.M):
         sys.exit(f"bench_proxy: {url}: no latency figures from wrk:\n{out}")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    last_requests = int(re.search(r"^\s*(\d+) requests in ", out, re.M).group(1))
     p99 = ms(re.search(r"^\s*99%\s+(\S+)", out, re.M).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if errors:
@@ -162,6 +167,18 @@ def big(url, cap):
     t = sh("curl", "-s", "--noproxy", "*", "-o", "/dev/null", "-w", "%{time_total}", "-H", f"x-api-key: {cap}",
            f"{url}/v1/big")
     return float(t)
+
+
+def cpu_s(pid):
+    """CPU time (user and system) `pid` has used, in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu_s():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
 def vmhwm_mib(pid):
@@ -178,11 +195,14 @@ try:
     wrk(kurl, kcap, 64)
     opened64 = accepts() - before - 1
     # h2 over TLS: a cold proxy, 64 concurrent streams.
-    _, h2url, h2cap = proxy(binary, f"https://localhost:{up_h2}", f"{pki}/ca.pem")
+    h2p, h2url, h2cap = proxy(binary, f"https://localhost:{up_h2}", f"{pki}/ca.pem")
     before = accepts()
     wrk(h2url, h2cap, 64)
     opened_h2 = accepts() - before - 1
-    _, h1url, h1cap = proxy(binary, f"https://localhost:{up_h1tls}", f"{pki}/ca.pem")
+    h1p, h1url, h1cap = proxy(binary, f"https://localhost:{up_h1tls}", f"{pki}/ca.pem")
+    # The API's nginx worker (procs[0] is its master), for CPU per call.
+    with open(f"/proc/{procs[0].pid}/task/{procs[0].pid}/children") as f:
+        api_worker = int(f.read().split()[0])
     _, ngurl, ngcap = proxy(nogate, f"http://127.0.0.1:{up}")
 
     res = {}
@@ -200,9 +220,13 @@ try:
                 rps, p99 = wrk(url, cap, c)
                 add((name, c, "rps"), rps)
                 add((name, c, "p99"), p99)
-        tls_pair = [("h2", h2url, h2cap), ("h1", h1url, h1cap)]
-        for name, url, cap in (tls_pair if r % 2 == 0 else tls_pair[::-1]):
+        tls_pair = [("h2", h2url, h2cap, h2p), ("h1", h1url, h1cap, h1p)]
+        for name, url, cap, pp in (tls_pair if r % 2 == 0 else tls_pair[::-1]):
+            before = (cpu_s(pp.pid), cpu_s(api_worker), children_cpu_s())
             add((name, "rps"), wrk(url, cap, 64)[0])
+            after = (cpu_s(pp.pid), cpu_s(api_worker), children_cpu_s())
+            for who, b, a in zip(("keyless", "api", "wrk"), before, after):
+                add((name, who, "cpu"), (a - b) * 1e6 / last_requests)
         gate_pair = [("gate", kurl, kcap), ("nogate", ngurl, ngcap)]
         for name, url, cap in (gate_pair if r % 2 == 0 else gate_pair[::-1]):
             add((name, "rps"), wrk(url, cap, 1)[0])
@@ -235,6 +259,11 @@ try:
     rows.append(("h2 API over TLS, 64 concurrent streams: upstream connections; req/s / HTTP/1.1 to the same API",
                  f"{opened_h2}; {h2 / h1:.2f}× ({h2 / 1000:.1f}k / {h1 / 1000:.1f}k)", "≤ 2; ≥ 1.0×",
                  opened_h2 <= 2 and h2 / h1 >= 1.0))
+    cpu = {(n, w): med[(n, w, "cpu")] for n in ("h2", "h1") for w in ("keyless", "api", "wrk")}
+    rows.append(("for reference, CPU time per call over h2 / over HTTP/1.1 (the runs above): "
+                 "keyless; the API's nginx; wrk",
+                 "; ".join(f"{cpu[('h2', w)]:.1f} / {cpu[('h1', w)]:.1f} µs" for w in ("keyless", "api", "wrk")),
+                 "none", None))
     kb, nb = med[("keyless", "big")], med[("nginx", "big")]
     rows.append(("a 256 MiB response, time through `exec --proxy` / nginx",
                  f"{kb / nb:.2f}× ({kb:.2f} / {nb:.2f} s)", "≤ 1.25×", kb / nb <= 1.25))
