@@ -61,8 +61,13 @@ where
         } = parsed;
         // Pinned here, not in `unless_gone`: the handler's future is
         // large (kilobytes), and each move of it is a copy per request.
-        let handler = std::pin::pin!(handle(req, conn.clone()));
-        let Some(answer) = unless_gone(&link, handler).await else {
+        // In a block of its own: a call the child hung up on is dropped
+        // before the connection closes.
+        let answer = {
+            let handler = std::pin::pin!(handle(req, conn.clone()));
+            unless_gone(&link, handler).await
+        };
+        let Some(answer) = answer else {
             return close(&link).await;
         };
         let (keep_alive, owed) = {
@@ -437,25 +442,45 @@ async fn refuse(link: &Mutex<Link>, why: Refused) {
         Refused::TooLarge => b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
     };
     let _ = write_all(link, &mut [IoSlice::new(answer)]).await;
-    close(link).await;
+    // The head was not read to its end: what follows it may still come.
+    lock(link).closed = true;
+    shut(link, true).await;
 }
 
-/// How long a closing connection's peer may go on sending (what it sends
-/// is read and dropped), and the longest pause in what it sends (nginx's
-/// lingering close: 30 s and 5 s; the listener is on loopback).
-const LINGER: Duration = Duration::from_secs(5);
-const LINGER_PAUSE: Duration = Duration::from_secs(1);
+/// How long a closing connection's peer may go on sending what was not
+/// read (it is read and dropped), and the longest pause in it (nginx's
+/// lingering close: 30 s and 5 s; the listener is on loopback, and a
+/// connection that never passed the gate is cut at its deadline anyway).
+const LINGER: Duration = Duration::from_secs(10);
+const LINGER_PAUSE: Duration = Duration::from_secs(2);
 
 /// Close the connection: no more is read from it (a body still being read
-/// sees an error), and the peer sees its end. What the peer still sends
-/// (an upload refused before it was read) is then read and dropped for a
-/// bounded time: closed with unread bytes, or with bytes still arriving,
-/// the connection would be reset, and a client that sends its whole
-/// upload before it reads (Python's http.client, most SDKs) would get a
-/// broken pipe instead of the answer.
+/// sees an error), and the peer sees its end. If the peer may still be
+/// sending (a body refused before it was read), what it sends is read and
+/// dropped for a bounded time first: closed with bytes unread or still
+/// arriving, the connection would be reset, and a client that sends its
+/// whole upload before it reads (Python's http.client, most SDKs) would
+/// get a broken pipe instead of the answer.
 async fn close(link: &Mutex<Link>) {
-    lock(link).closed = true;
+    let unread = {
+        let mut l = lock(link);
+        l.closed = true;
+        // Not once the body was read to its end, and not while someone
+        // else still reads it: the socket wakes one reader, and it is
+        // theirs (the bytes they wait for end their read with an error).
+        !l.framing.is_done() && !l.body_out
+    };
+    shut(link, unread).await;
+}
+
+/// Shut the connection's sending side; then, if `linger`, read and drop
+/// what the peer sends until its end, a pause of [`LINGER_PAUSE`], or
+/// [`LINGER`] in all.
+async fn shut(link: &Mutex<Link>, linger: bool) {
     let _ = std::future::poll_fn(|cx| Pin::new(&mut *lock(link).io).poll_shutdown(cx)).await;
+    if !linger {
+        return;
+    }
     let end = tokio::time::Instant::now() + LINGER;
     loop {
         let read = std::future::poll_fn(|cx| {
