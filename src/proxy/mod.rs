@@ -18,6 +18,7 @@
 mod forward;
 #[cfg_attr(feature = "bench-no-gate", allow(dead_code))]
 mod gate;
+mod h1close;
 mod h1request;
 mod h1serve;
 mod headers;

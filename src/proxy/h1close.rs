@@ -1,0 +1,88 @@
+//! How the listener's connections end ([`super::h1serve`]): a refused
+//! head answered, and a connection closed so that its peer reads the
+//! answer rather than a reset. Closed with bytes unread, or with bytes
+//! still arriving, a TCP connection is reset, and a client that sends its
+//! whole upload before it reads (Python's http.client, most SDKs) gets a
+//! broken pipe instead of the answer: what the peer still sends is read
+//! and dropped for a bounded time first (nginx's lingering close).
+
+use std::io::IoSlice;
+use std::pin::Pin;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use super::h1request::{Link, Refused, lock};
+use super::h1serve::write_all;
+
+/// Marks the connection closed when its service ends.
+pub(super) struct Closing<'a>(pub(super) &'a Mutex<Link>);
+
+impl Drop for Closing<'_> {
+    fn drop(&mut self) {
+        lock(self.0).closed = true;
+    }
+}
+
+/// Answer a refused head and close.
+pub(super) async fn refuse(link: &Mutex<Link>, why: Refused) {
+    let answer: &[u8] = match why {
+        Refused::Bad => b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+        Refused::TooLarge => b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+    };
+    let _ = write_all(link, &mut [IoSlice::new(answer)]).await;
+    // The head was not read to its end: what follows it may still come.
+    lock(link).closed = true;
+    shut(link, true).await;
+}
+
+/// How long a closing connection's peer may go on sending what was not
+/// read (it is read and dropped), and the longest pause in it (nginx's
+/// lingering close: 30 s and 5 s; the listener is on loopback, and a
+/// connection that never passed the gate is cut at its deadline anyway).
+pub(super) const LINGER: Duration = Duration::from_secs(10);
+pub(super) const LINGER_PAUSE: Duration = Duration::from_secs(2);
+
+/// Close the connection: no more is read from it (a body still being read
+/// sees an error), and the peer sees its end. If the peer may still be
+/// sending (a body refused before it was read), what it sends is read and
+/// dropped for a bounded time first: closed with bytes unread or still
+/// arriving, the connection would be reset, and a client that sends its
+/// whole upload before it reads (Python's http.client, most SDKs) would
+/// get a broken pipe instead of the answer.
+pub(super) async fn close(link: &Mutex<Link>) {
+    let unread = {
+        let mut l = lock(link);
+        l.closed = true;
+        // Not once the body was read to its end, and not while someone
+        // else still reads it: the socket wakes one reader, and it is
+        // theirs (the bytes they wait for end their read with an error).
+        !l.framing.is_done() && !l.body_out
+    };
+    shut(link, unread).await;
+}
+
+/// Shut the connection's sending side; then, if `linger`, read and drop
+/// what the peer sends until its end, a pause of [`LINGER_PAUSE`], or
+/// [`LINGER`] in all.
+async fn shut(link: &Mutex<Link>, linger: bool) {
+    let _ = std::future::poll_fn(|cx| Pin::new(&mut *lock(link).io).poll_shutdown(cx)).await;
+    if !linger {
+        return;
+    }
+    let end = tokio::time::Instant::now() + LINGER;
+    loop {
+        let read = std::future::poll_fn(|cx| {
+            let mut l = lock(link);
+            l.buf.clear();
+            l.read_more(cx)
+        });
+        let until = end.min(tokio::time::Instant::now() + LINGER_PAUSE);
+        if !matches!(tokio::time::timeout_at(until, read).await, Ok(Ok(true))) {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "h1close_tests.rs"]
+mod tests;

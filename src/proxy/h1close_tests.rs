@@ -1,0 +1,184 @@
+use super::*;
+use crate::proxy::h1request::ChildBody;
+use crate::proxy::h1serve::{HeadWait, serve};
+use crate::proxy::listen::Conn;
+use axum::body::Body;
+use axum::http::Request;
+use axum::response::Response;
+use std::future::Future;
+use std::sync::Arc;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// The listener's server on its side of a pipe.
+async fn serve_on<H, F>(server: tokio::io::DuplexStream, handle: H)
+where
+    H: Fn(Request<ChildBody>, Conn) -> F,
+    F: Future<Output = Response>,
+{
+    serve(
+        Box::new(server),
+        &handle,
+        &Conn::default(),
+        &HeadWait::default(),
+    )
+    .await
+}
+
+/// Reads the body and answers with its length and bytes.
+async fn echo(req: Request<ChildBody>) -> Response {
+    let b = axum::body::to_bytes(Body::new(req.into_body()), 1 << 20)
+        .await
+        .unwrap();
+    Response::new(Body::from(format!(
+        "{}:{}",
+        b.len(),
+        String::from_utf8_lossy(&b)
+    )))
+}
+
+fn paused_rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
+        .build()
+        .unwrap()
+}
+
+/// A body answered before it was read: the answer and the connection's
+/// end reach the client while it is still sending, and what it sends
+/// after is read and dropped (no reset) until it pauses for
+/// [`LINGER_PAUSE`], or for [`LINGER`] in all while it keeps sending.
+#[test]
+fn an_unread_body_is_read_and_dropped_for_a_bounded_time_after_the_answer() {
+    for trickle in [false, true] {
+        paused_rt().block_on(async move {
+            let (client, server) = tokio::io::duplex(4096);
+            let served = tokio::spawn(serve_on(server, |_, _| async {
+                Response::new(Body::from("ignored"))
+            }));
+            let (mut rx, mut tx) = tokio::io::split(client);
+            tx.write_all(b"POST / HTTP/1.1\r\ncontent-length: 100000000\r\n\r\n")
+                .await
+                .unwrap();
+            // More than the pipe holds: sent only if the listener reads it.
+            tx.write_all(&[b'x'; 64 << 10]).await.unwrap();
+            let mut out = Vec::new();
+            rx.read_to_end(&mut out).await.unwrap();
+            let out = String::from_utf8(out).unwrap();
+            assert!(out.starts_with("HTTP/1.1 200 "), "{out}");
+            assert!(out.ends_with("ignored"), "{out}");
+            let t0 = tokio::time::Instant::now();
+            if trickle {
+                // A peer that never stops: cut at LINGER.
+                let sending = tokio::spawn(async move {
+                    while tx.write_all(&[b'x'; 100]).await.is_ok() {
+                        tokio::time::sleep(LINGER_PAUSE / 4).await;
+                    }
+                });
+                served.await.unwrap();
+                let took = t0.elapsed();
+                assert!(took >= LINGER - LINGER_PAUSE && took <= LINGER, "{took:?}");
+                sending.await.unwrap();
+            } else {
+                // A peer that stops sending but keeps the connection.
+                served.await.unwrap();
+                let took = t0.elapsed();
+                assert!(took <= LINGER_PAUSE, "{took:?}");
+                drop(tx);
+            }
+        });
+    }
+}
+
+/// A body read to its end leaves nothing to linger for: a `Connection:
+/// close` request's connection ends with its answer, though the client
+/// keeps its side open.
+#[test]
+fn a_read_body_does_not_keep_a_closing_connection() {
+    paused_rt().block_on(async {
+        let (mut client, server) = tokio::io::duplex(4096);
+        let served = tokio::spawn(serve_on(server, |req, _| echo(req)));
+        client
+            .write_all(b"POST / HTTP/1.1\r\nconnection: close\r\ncontent-length: 2\r\n\r\nhi")
+            .await
+            .unwrap();
+        let mut out = Vec::new();
+        client.read_to_end(&mut out).await.unwrap();
+        let t0 = tokio::time::Instant::now();
+        served.await.unwrap();
+        assert_eq!(t0.elapsed(), Duration::ZERO);
+        assert!(String::from_utf8(out).unwrap().ends_with("2:hi"));
+    });
+}
+
+/// An upload read on a task of its own, answered before its end, on a
+/// connection that closes after the answer: the reader still gets the
+/// bytes that come next (and fails, the connection being closed),
+/// instead of the closing connection taking them and leaving it asleep.
+#[test]
+fn a_body_read_elsewhere_is_not_taken_from_its_reader_by_the_close() {
+    rt().block_on(async {
+        let (mut client, server) = tokio::io::duplex(4096);
+        let (done_tx, done_rx) = tokio::sync::oneshot::channel::<bool>();
+        let done_tx = Arc::new(Mutex::new(Some(done_tx)));
+        let served = tokio::spawn(async move {
+            let handle = move |req: Request<ChildBody>, _| {
+                let done = done_tx.lock().unwrap().take();
+                async move {
+                    use hyper::body::Body as _;
+                    // Answered once the reader has the body's first piece
+                    // and waits for the rest.
+                    let (first_tx, first_rx) = tokio::sync::oneshot::channel::<()>();
+                    tokio::spawn(async move {
+                        let mut body = req.into_body();
+                        let mut first = Some(first_tx);
+                        let whole = loop {
+                            match std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx))
+                                .await
+                            {
+                                Some(Ok(_)) => {
+                                    if let Some(t) = first.take() {
+                                        let _ = t.send(());
+                                    }
+                                }
+                                Some(Err(_)) => break false,
+                                None => break true,
+                            }
+                        };
+                        let _ = done.unwrap().send(whole);
+                    });
+                    let _ = first_rx.await;
+                    Response::new(Body::from("early"))
+                }
+            };
+            serve_on(server, handle).await
+        });
+        client
+            .write_all(b"POST / HTTP/1.1\r\nconnection: close\r\ncontent-length: 10\r\n\r\nhello")
+            .await
+            .unwrap();
+        let mut head = [0u8; 1024];
+        let n = client.read(&mut head).await.unwrap();
+        assert!(head[..n].starts_with(b"HTTP/1.1 200 "));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        client.write_all(b"world").await.unwrap();
+        let wait = Duration::from_secs(5);
+        let read = tokio::time::timeout(wait, done_rx)
+            .await
+            .expect("the body's reader was woken")
+            .unwrap();
+        assert!(!read, "a body cut by the close is an error");
+        drop(client);
+        tokio::time::timeout(wait, served)
+            .await
+            .expect("the connection ended")
+            .unwrap();
+    });
+}
