@@ -71,12 +71,18 @@ async fn shut(link: &Mutex<Link>, linger: bool) {
     }
     let end = tokio::time::Instant::now() + LINGER;
     loop {
+        // Checked here too: the timeout below looks at its clock only
+        // when the read waits, and a peer's bytes may always be there.
+        let now = tokio::time::Instant::now();
+        if now >= end {
+            return;
+        }
         let read = std::future::poll_fn(|cx| {
             let mut l = lock(link);
             l.buf.clear();
             l.read_more(cx)
         });
-        let until = end.min(tokio::time::Instant::now() + LINGER_PAUSE);
+        let until = end.min(now + LINGER_PAUSE);
         if !matches!(tokio::time::timeout_at(until, read).await, Ok(Ok(true))) {
             return;
         }

@@ -1,35 +1,11 @@
 use super::*;
 use crate::proxy::h1request::ChildBody;
-use crate::proxy::h1serve::{HeadWait, serve};
-use crate::proxy::listen::Conn;
+use crate::proxy::h1serve::tests::{rt, serve_on};
 use axum::body::Body;
 use axum::http::Request;
 use axum::response::Response;
-use std::future::Future;
 use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-/// The listener's server on its side of a pipe.
-async fn serve_on<H, F>(server: tokio::io::DuplexStream, handle: H)
-where
-    H: Fn(Request<ChildBody>, Conn) -> F,
-    F: Future<Output = Response>,
-{
-    serve(
-        Box::new(server),
-        &handle,
-        &Conn::default(),
-        &HeadWait::default(),
-    )
-    .await
-}
 
 /// Reads the body and answers with its length and bytes.
 async fn echo(req: Request<ChildBody>) -> Response {

@@ -431,4 +431,4 @@ async fn body_read(link: &Arc<Mutex<Link>>) -> bool {
 
 #[cfg(test)]
 #[path = "h1serve_tests.rs"]
-mod tests;
+pub(super) mod tests;

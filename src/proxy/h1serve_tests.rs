@@ -6,7 +6,7 @@ use axum::body::{Body, Bytes};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-fn rt() -> tokio::runtime::Runtime {
+pub(in crate::proxy) fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -72,7 +72,7 @@ async fn answer(does: Does, req: Request<ChildBody>) -> Response {
 }
 
 /// [`serve`] on the listener's side of a pipe.
-async fn serve_on<H, F>(server: tokio::io::DuplexStream, handle: H)
+pub(in crate::proxy) async fn serve_on<H, F>(server: tokio::io::DuplexStream, handle: H)
 where
     H: Fn(Request<ChildBody>, Conn) -> F,
     F: Future<Output = Response>,
