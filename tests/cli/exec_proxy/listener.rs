@@ -350,9 +350,10 @@ fn a_refused_upload_gets_its_answer_not_a_reset() {
     let run = Running::start(&env, &["--type", "anthropic"]);
     let addr = addr(&run);
     let body = vec![b'x'; 30 << 20];
-    for (what, head) in [
+    for (what, want, head) in [
         (
             "a wrong capability",
+            "HTTP/1.1 401 ",
             format!(
                 "POST /v1/files HTTP/1.1\r\nHost: {addr}\r\nx-api-key: guess\r\n\
                  content-length: {}\r\n\r\n",
@@ -361,6 +362,7 @@ fn a_refused_upload_gets_its_answer_not_a_reset() {
         ),
         (
             "a wrong Host",
+            "HTTP/1.1 403 ",
             format!(
                 "POST /v1/files HTTP/1.1\r\nHost: evil.example\r\n\
                  x-api-key: {}\r\ncontent-length: {}\r\n\r\n",
@@ -384,10 +386,7 @@ fn a_refused_upload_gets_its_answer_not_a_reset() {
             );
         }
         let text = String::from_utf8_lossy(&got);
-        assert!(
-            text.starts_with("HTTP/1.1 401 ") || text.starts_with("HTTP/1.1 403 "),
-            "{what}: {text}"
-        );
+        assert!(text.starts_with(want), "{what}: {text}");
         assert!(
             text.to_ascii_lowercase().contains("connection: close"),
             "{what}: {text}"
