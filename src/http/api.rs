@@ -23,6 +23,13 @@ use crate::error::{Error, Result};
 pub const API_READ_TIMEOUT: Duration = Duration::from_secs(600);
 /// The longest a forwarded API call may take in all (a long streamed answer).
 pub const API_TOTAL_TIMEOUT: Duration = Duration::from_secs(6 * 3600);
+/// The largest answer head taken from the API, over either protocol:
+/// bytes as read over HTTP/1.1; over HTTP/2, the header list's size as
+/// RFC 9113 counts it (each field's name and value and 32 bytes more).
+pub const MAX_ANSWER_HEAD: usize = 64 << 10;
+/// The most headers an answer may carry, over either protocol (hyper's
+/// limit).
+pub const MAX_ANSWER_HEADERS: usize = 100;
 /// How long an idle connection to the API is kept.
 pub const IDLE: Duration = Duration::from_secs(90);
 

@@ -3,7 +3,7 @@
 //! its body read from the connection as the listener asks for it.
 //!
 //! Bounded like hyper's: a head is at most [`MAX_HEAD`] bytes and
-//! [`MAX_HEADERS`] headers, a chunk-size line, its extensions and the
+//! [`MAX_HEADERS`] headers (the API's answers over HTTP/2 too), a chunk-size line, its extensions and the
 //! trailers (read and dropped) as [`super::framing`] bounds them; obsolete line
 //! folding, a Content-Length that is not one number, and an upgrade are
 //! refused. A connection goes back to the pool only after an answer whose
@@ -17,13 +17,10 @@ use axum::http::{HeaderMap, HeaderValue, Response, StatusCode, header};
 use bytes::{Buf, BytesMut};
 use hyper::body::Frame;
 
+use super::api::{MAX_ANSWER_HEAD as MAX_HEAD, MAX_ANSWER_HEADERS as MAX_HEADERS};
 pub(super) use super::framing::{Bad, Chunk, Framing, Step, chunked_last, content_length, decode};
 use super::h1conn::{H1, read_more};
 
-/// The largest answer head read.
-pub const MAX_HEAD: usize = 64 << 10;
-/// The most headers an answer may carry (hyper's limit).
-pub const MAX_HEADERS: usize = 100;
 pub(super) type Head = (axum::http::response::Parts, Framing, bool);
 
 /// The answer's head, once `buf` holds it (informational answers are

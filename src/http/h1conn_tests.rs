@@ -1,6 +1,6 @@
 use super::*;
+use crate::http::api::{MAX_ANSWER_HEAD as MAX_HEAD, MAX_ANSWER_HEADERS as MAX_HEADERS};
 use crate::http::framing::*;
-use crate::http::h1answer::*;
 use axum::http::{HeaderName, StatusCode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 

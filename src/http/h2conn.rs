@@ -14,7 +14,7 @@ use axum::http::request::Parts;
 use axum::http::{Request, Response};
 use hyper::body::Body as _;
 
-use super::api::API_READ_TIMEOUT;
+use super::api::{API_READ_TIMEOUT, MAX_ANSWER_HEAD, MAX_ANSWER_HEADERS};
 use super::pool::{Failed, ReqBody};
 
 /// The HTTP/2 connection: its handle for new streams, and whether it
@@ -51,6 +51,11 @@ impl H2 {
         let (send, mut conn) = h2::client::Builder::new()
             .initial_window_size(STREAM_WINDOW)
             .initial_connection_window_size(CONNECTION_WINDOW)
+            // An answer's head is bounded as over HTTP/1.1 (h2's own bound
+            // is 16 MiB), and nothing may be pushed: nothing would read a
+            // pushed stream, whose data would hold the connection's window.
+            .max_header_list_size(MAX_ANSWER_HEAD as u32)
+            .enable_push(false)
             .handshake::<_, Bytes>(io)
             .await
             .map_err(Failed::new)?;
@@ -103,11 +108,16 @@ impl H2 {
         };
         send_body(body, tx);
         let e = match super::pool::wait(response).await? {
+            Ok(r) if r.headers().len() > MAX_ANSWER_HEADERS => {
+                return Err(Failed::new(format!(
+                    "the API's answer carries over {MAX_ANSWER_HEADERS} headers"
+                )));
+            }
             Ok(r) => return Ok(Sent::Answered(r, head)),
             Err(e) => e,
         };
         let Some(gone) = unprocessed(&e) else {
-            return Err(Failed::new(e));
+            return Err(Failed::new(failure(&e)));
         };
         let Some(b) = held else {
             return Err(Failed::new(format!(
@@ -139,6 +149,20 @@ fn unprocessed(e: &h2::Error) -> Option<bool> {
         Some(false)
     } else {
         None
+    }
+}
+
+/// What a call's failure `e` says to the child. h2 resets a stream whose
+/// answer it will not take (a head past [`MAX_ANSWER_HEAD`], or one that
+/// breaks HTTP/2's rules) and calls it an "unspecific protocol error".
+fn failure(e: &h2::Error) -> String {
+    if e.is_library() && e.is_reset() && e.reason() == Some(h2::Reason::PROTOCOL_ERROR) {
+        format!(
+            "its answer was refused: the head is over {} KiB or breaks HTTP/2's rules ({e})",
+            MAX_ANSWER_HEAD >> 10
+        )
+    } else {
+        e.to_string()
     }
 }
 
@@ -280,6 +304,66 @@ mod tests {
             assert_eq!(head.headers["anthropic-version"], "2023-06-01");
             assert_eq!(head.headers.len(), 2);
         });
+    }
+
+    /// The API's answer: `head` built by the test, and whether the API
+    /// could push a stream alongside it.
+    fn answered_with(
+        head: axum::http::response::Builder,
+    ) -> (Result<Response<h2::RecvStream>, String>, bool) {
+        let mut out = (Err(String::new()), false);
+        over_a_pipe(|ours, theirs| async {
+            let api = tokio::spawn(async move {
+                let mut conn = h2::server::handshake(theirs).await.unwrap();
+                let (_req, mut respond) = conn.accept().await.unwrap().unwrap();
+                let promise = Request::get("https://api.test/pushed").body(()).unwrap();
+                let pushed = respond.push_request(promise).is_ok();
+                respond.send_response(head.body(()).unwrap(), true).unwrap();
+                tokio::spawn(async move { while conn.accept().await.is_some() {} });
+                pushed
+            });
+            let h = H2::handshake(ours).await.map_err(|e| e.reason).unwrap();
+            let req = Request::get("https://api.test/v1/models")
+                .body(ReqBody::Held(None))
+                .unwrap();
+            let answer = match h.call(req).await {
+                Ok(Sent::Answered(r, _)) => Ok(r),
+                Ok(Sent::Unprocessed(_)) => Err("unprocessed".into()),
+                Err(e) => Err(e.reason),
+            };
+            out = (answer, api.await.unwrap());
+        });
+        out
+    }
+
+    /// An answer's head is bounded over HTTP/2 as over HTTP/1.1 (h2's own
+    /// default is 16 MiB, with no bound on the number of headers): a
+    /// bigger one fails the call, and is not passed on to the child.
+    #[test]
+    fn an_answer_head_past_the_bounds_fails_the_call() {
+        let fine = Response::builder().header("x-fine", "a".repeat(1000));
+        let (answer, _) = answered_with(fine);
+        assert_eq!(answer.expect("a head within bounds").status(), 200);
+
+        let big = Response::builder().header("x-big", "a".repeat(MAX_ANSWER_HEAD));
+        let (answer, _) = answered_with(big);
+        let e = answer.expect_err("a head of over 64 KiB was taken");
+        assert!(e.contains("over 64 KiB"), "{e}");
+
+        let many = (0..=MAX_ANSWER_HEADERS)
+            .fold(Response::builder(), |b, i| b.header(format!("x-{i}"), "v"));
+        let (answer, _) = answered_with(many);
+        let e = answer.expect_err("an answer of over 100 headers was taken");
+        assert!(e.contains("headers"), "{e}");
+    }
+
+    /// The API cannot push streams: nothing reads them, and their data
+    /// would hold the connection's window until every call stalled.
+    #[test]
+    fn the_api_may_not_push() {
+        let (answer, pushed) = answered_with(Response::builder());
+        assert_eq!(answer.unwrap().status(), 200);
+        assert!(!pushed, "the API pushed a stream");
     }
 
     /// An API that keeps its connection but stops granting window: the
