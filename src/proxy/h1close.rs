@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use super::h1request::{Link, Refused, lock};
 use super::h1serve::write_all;
+use super::headers::date_now;
 
 /// Marks the connection closed when its service ends.
 pub(super) struct Closing<'a>(pub(super) &'a Mutex<Link>);
@@ -25,11 +26,16 @@ impl Drop for Closing<'_> {
 
 /// Answer a refused head and close.
 pub(super) async fn refuse(link: &Mutex<Link>, why: Refused) {
-    let answer: &[u8] = match why {
-        Refused::Bad => b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
-        Refused::TooLarge => b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+    let status = match why {
+        Refused::Bad => "400 Bad Request",
+        Refused::TooLarge => "431 Request Header Fields Too Large",
     };
-    let _ = write_all(link, &mut [IoSlice::new(answer)]).await;
+    let date = date_now()
+        .map(|d| format!("date: {d}\r\n"))
+        .unwrap_or_default();
+    let answer =
+        format!("HTTP/1.1 {status}\r\n{date}content-length: 0\r\nconnection: close\r\n\r\n");
+    let _ = write_all(link, &mut [IoSlice::new(answer.as_bytes())]).await;
     // The head was not read to its end: what follows it may still come.
     lock(link).closed = true;
     shut(link, true).await;

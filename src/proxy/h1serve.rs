@@ -33,6 +33,7 @@ use hyper::body::Body as _;
 
 use super::h1close::{Closing, close, refuse};
 use super::h1request::{CONTINUE, ChildBody, ChildIo, Link, Parsed, Refused, lock, parse};
+use super::headers::date_now;
 use super::listen::Conn;
 use crate::http::framing::add_length;
 
@@ -325,7 +326,8 @@ fn chunk_size(buf: &mut [u8; 20], framed: Framed, len: usize) -> &[u8] {
 }
 
 /// The answer's status line and headers but the framing and connection
-/// ones (Content-Length is written once, by [`end_head`]); its
+/// ones (Content-Length is written once, by [`end_head`]), dated if it
+/// is not (RFC 9110 §6.6.1); its
 /// Content-Length (Err if its values are not one number) and whether its
 /// `Connection` asks to close.
 fn encode_head(
@@ -339,8 +341,9 @@ fn encode_head(
     out.push(b' ');
     out.extend_from_slice(status.canonical_reason().unwrap_or("").as_bytes());
     out.extend_from_slice(b"\r\n");
-    let (mut length, mut bad_length, mut close) = (None, false, false);
+    let (mut length, mut bad_length, mut close, mut dated) = (None, false, false, false);
     for (name, value) in headers {
+        dated |= name == header::DATE;
         if name == header::CONTENT_LENGTH {
             bad_length |= add_length(&mut length, value.as_bytes()).is_err();
             continue;
@@ -357,6 +360,9 @@ fn encode_head(
         out.extend_from_slice(b": ");
         out.extend_from_slice(value.as_bytes());
         out.extend_from_slice(b"\r\n");
+    }
+    if let Some(now) = (!dated).then(date_now).flatten() {
+        out.extend_from_slice(format!("date: {now}\r\n").as_bytes());
     }
     (if bad_length { Err(()) } else { Ok(length) }, close)
 }

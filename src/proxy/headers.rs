@@ -4,6 +4,15 @@
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 
+/// Now as an HTTP date (RFC 9110 §5.6.7's IMF-fixdate), for an answer
+/// that carries none: the listener's own, or one the API sent undated.
+pub(super) fn date_now() -> Option<String> {
+    let fixdate = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    time::OffsetDateTime::now_utc().format(fixdate).ok()
+}
+
 /// The token's `Authorization`, in place of whatever the head carries (a
 /// kept head carries the rejected token's).
 pub(super) fn set_auth(h: &mut HeaderMap, auth: Option<&HeaderValue>) {
