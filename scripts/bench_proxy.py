@@ -181,6 +181,23 @@ def children_cpu_s():
     return r.ru_utime + r.ru_stime
 
 
+def child_of(pid):
+    """A child process of `pid`, found by the parent each /proc/N/stat names
+    (every Linux has these; /proc/N/task/N/children needs CONFIG_PROC_CHILDREN)."""
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                # "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == pid:
+            return int(d)
+    sys.exit(f"bench_proxy: the API's nginx (pid {pid}) has no worker process")
+
+
 def vmhwm_mib(pid):
     for line in open(f"/proc/{pid}/status"):
         if line.startswith("VmHWM:"):
@@ -201,8 +218,7 @@ try:
     opened_h2 = accepts() - before - 1
     h1p, h1url, h1cap = proxy(binary, f"https://localhost:{up_h1tls}", f"{pki}/ca.pem")
     # The API's nginx worker (procs[0] is its master), for CPU per call.
-    with open(f"/proc/{procs[0].pid}/task/{procs[0].pid}/children") as f:
-        api_worker = int(f.read().split()[0])
+    api_worker = child_of(procs[0].pid)
     _, ngurl, ngcap = proxy(nogate, f"http://127.0.0.1:{up}")
 
     res = {}
