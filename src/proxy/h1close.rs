@@ -37,7 +37,13 @@ pub(super) async fn refuse(link: &Mutex<Link>, why: Refused) {
         format!("HTTP/1.1 {status}\r\n{date}content-length: 0\r\nconnection: close\r\n\r\n");
     let _ = write_all(link, &mut [IoSlice::new(answer.as_bytes())]).await;
     // The head was not read to its end: what follows it may still come.
-    lock(link).closed = true;
+    // The wait for a head starts again, so that the listener's sweeper
+    // does not cut the linger short however long the connection sat idle.
+    {
+        let mut l = lock(link);
+        l.closed = true;
+        l.wait.moved();
+    }
     shut(link, true).await;
 }
 

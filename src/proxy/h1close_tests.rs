@@ -158,3 +158,49 @@ fn a_body_read_elsewhere_is_not_taken_from_its_reader_by_the_close() {
             .unwrap();
     });
 }
+
+/// A head refused after a long idle wait: the wait for a head starts
+/// again with the refusal, so the listener's sweeper (which cuts a
+/// connection that waited over 60 s for a head) does not cut the
+/// refusal's linger short and reset an upload the client still sends.
+#[test]
+fn a_refused_head_starts_the_head_wait_again() {
+    use crate::proxy::h1serve::{HeadWait, NOT_WAITING, serve};
+    use crate::proxy::listen::Conn;
+    use std::sync::atomic::Ordering;
+    rt().block_on(async {
+        let wait = HeadWait::default();
+        let (mut client, server) = tokio::io::duplex(4096);
+        let served = tokio::spawn({
+            let wait = wait.clone();
+            async move {
+                let handle = |req, _| echo(req);
+                serve(Box::new(server), &handle, &Conn::default(), &wait).await
+            }
+        });
+        // The connection sits idle: its wait for a head begins at 0.
+        for _ in 0..100 {
+            if wait.since.load(Ordering::Relaxed) != NOT_WAITING {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(wait.since.load(Ordering::Relaxed), 0);
+        wait.clock.store(58, Ordering::Relaxed);
+        client
+            .write_all(b"G@T / HTTP/1.1\r\ncontent-length: 5\r\n\r\nhel")
+            .await
+            .unwrap();
+        let mut out = Vec::new();
+        client.read_to_end(&mut out).await.unwrap();
+        assert!(
+            out.starts_with(b"HTTP/1.1 400 "),
+            "{}",
+            String::from_utf8_lossy(&out)
+        );
+        // lingering now, its wait counted from the refusal
+        assert_eq!(wait.since.load(Ordering::Relaxed), 58);
+        drop(client);
+        served.await.unwrap();
+    });
+}
