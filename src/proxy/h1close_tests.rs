@@ -159,6 +159,47 @@ fn a_body_read_elsewhere_is_not_taken_from_its_reader_by_the_close() {
     });
 }
 
+/// An upload read on a task of its own that gives it up unread after the
+/// answer, on a kept-alive connection: the connection cannot go on (its
+/// next head is somewhere in the body's rest) and closes, reading and
+/// dropping what the client still sends rather than resetting it.
+#[test]
+fn a_body_given_up_after_the_answer_is_read_and_dropped_as_the_connection_closes() {
+    paused_rt().block_on(async {
+        let (client, server) = tokio::io::duplex(4096);
+        let (give_up, given_up) = tokio::sync::oneshot::channel::<()>();
+        let given_up = Arc::new(Mutex::new(Some(given_up)));
+        let served = tokio::spawn(async move {
+            let handle = move |req: Request<ChildBody>, _| {
+                let given_up = given_up.lock().unwrap().take();
+                async move {
+                    let body = req.into_body();
+                    tokio::spawn(async move {
+                        let _ = given_up.unwrap().await;
+                        drop(body);
+                    });
+                    Response::new(Body::from("early"))
+                }
+            };
+            serve_on(server, handle).await
+        });
+        let (mut rx, mut tx) = tokio::io::split(client);
+        tx.write_all(b"POST / HTTP/1.1\r\ncontent-length: 100000000\r\n\r\nhello")
+            .await
+            .unwrap();
+        let mut head = [0u8; 1024];
+        let n = rx.read(&mut head).await.unwrap();
+        assert!(head[..n].starts_with(b"HTTP/1.1 200 "));
+        give_up.send(()).unwrap();
+        // More than the pipe holds: sent only if the listener reads it.
+        tx.write_all(&[b'x'; 64 << 10]).await.unwrap();
+        tx.shutdown().await.unwrap();
+        let mut rest = Vec::new();
+        rx.read_to_end(&mut rest).await.unwrap();
+        served.await.unwrap();
+    });
+}
+
 /// A head refused after a long idle wait: the wait for a head starts
 /// again with the refusal, so the listener's sweeper (which cuts a
 /// connection that waited over 60 s for a head) does not cut the
