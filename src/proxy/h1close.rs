@@ -9,6 +9,7 @@
 use std::io::IoSlice;
 use std::pin::Pin;
 use std::sync::Mutex;
+use std::task::Poll;
 use std::time::Duration;
 
 use super::h1request::{Link, Refused, lock};
@@ -44,7 +45,8 @@ pub(super) async fn refuse(link: &Mutex<Link>, why: Refused) {
         l.closed = true;
         l.wait.moved();
     }
-    shut(link, true).await;
+    shut(link).await;
+    linger(link).await;
 }
 
 /// How long a closing connection's peer may go on sending what was not
@@ -62,25 +64,33 @@ pub(super) const LINGER_PAUSE: Duration = Duration::from_secs(2);
 /// whole upload before it reads (Python's http.client, most SDKs) would
 /// get a broken pipe instead of the answer.
 pub(super) async fn close(link: &Mutex<Link>) {
-    let unread = {
+    lock(link).closed = true;
+    shut(link).await;
+    // A body someone else still reads is theirs until they give it up:
+    // the socket wakes one reader, and the bytes that wake them end their
+    // read with an error. Waited for a bounded time, then what is left of
+    // the body is read and dropped here.
+    let given_up = std::future::poll_fn(|cx| {
         let mut l = lock(link);
-        l.closed = true;
-        // Not once the body was read to its end, and not while someone
-        // else still reads it: the socket wakes one reader, and it is
-        // theirs (the bytes they wait for end their read with an error).
-        !l.framing.is_done() && !l.body_out
-    };
-    shut(link, unread).await;
+        if !l.body_out || l.framing.is_done() {
+            return Poll::Ready(());
+        }
+        l.waiting = Some(cx.waker().clone());
+        Poll::Pending
+    });
+    if tokio::time::timeout(LINGER, given_up).await.is_ok() && !lock(link).framing.is_done() {
+        linger(link).await;
+    }
 }
 
-/// Shut the connection's sending side; then, if `linger`, read and drop
-/// what the peer sends until its end, a pause of [`LINGER_PAUSE`], or
-/// [`LINGER`] in all.
-async fn shut(link: &Mutex<Link>, linger: bool) {
+/// Shut the connection's sending side: the peer sees the answer's end.
+async fn shut(link: &Mutex<Link>) {
     let _ = std::future::poll_fn(|cx| Pin::new(&mut *lock(link).io).poll_shutdown(cx)).await;
-    if !linger {
-        return;
-    }
+}
+
+/// Read and drop what the peer sends until its end, a pause of
+/// [`LINGER_PAUSE`], or [`LINGER`] in all.
+async fn linger(link: &Mutex<Link>) {
     let end = tokio::time::Instant::now() + LINGER;
     loop {
         // Checked here too: the timeout below looks at its clock only

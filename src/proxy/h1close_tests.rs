@@ -160,12 +160,19 @@ fn a_body_read_elsewhere_is_not_taken_from_its_reader_by_the_close() {
 }
 
 /// An upload read on a task of its own that gives it up unread after the
-/// answer, on a kept-alive connection: the connection cannot go on (its
-/// next head is somewhere in the body's rest) and closes, reading and
-/// dropping what the client still sends rather than resetting it.
+/// answer: the connection cannot go on (its next head is somewhere in the
+/// body's rest), or was not to (`Connection: close`), and closes once the
+/// body is given up, reading and dropping what the client still sends
+/// rather than resetting it.
 #[test]
 fn a_body_given_up_after_the_answer_is_read_and_dropped_as_the_connection_closes() {
-    paused_rt().block_on(async {
+    for close in ["", "connection: close\r\n"] {
+        given_up_after_the_answer(close);
+    }
+}
+
+fn given_up_after_the_answer(close: &'static str) {
+    paused_rt().block_on(async move {
         let (client, server) = tokio::io::duplex(4096);
         let (give_up, given_up) = tokio::sync::oneshot::channel::<()>();
         let given_up = Arc::new(Mutex::new(Some(given_up)));
@@ -184,15 +191,15 @@ fn a_body_given_up_after_the_answer_is_read_and_dropped_as_the_connection_closes
             serve_on(server, handle).await
         });
         let (mut rx, mut tx) = tokio::io::split(client);
-        tx.write_all(b"POST / HTTP/1.1\r\ncontent-length: 100000000\r\n\r\nhello")
-            .await
-            .unwrap();
-        let mut head = [0u8; 1024];
-        let n = rx.read(&mut head).await.unwrap();
-        assert!(head[..n].starts_with(b"HTTP/1.1 200 "));
+        let head = format!("POST / HTTP/1.1\r\n{close}content-length: 100000000\r\n\r\nhello");
+        tx.write_all(head.as_bytes()).await.unwrap();
+        let mut answer = [0u8; 1024];
+        let n = rx.read(&mut answer).await.unwrap();
+        assert!(answer[..n].starts_with(b"HTTP/1.1 200 "), "{close:?}");
         give_up.send(()).unwrap();
         // More than the pipe holds: sent only if the listener reads it.
-        tx.write_all(&[b'x'; 64 << 10]).await.unwrap();
+        let sent = tx.write_all(&[b'x'; 64 << 10]).await;
+        assert!(sent.is_ok(), "{close:?}: {sent:?}");
         tx.shutdown().await.unwrap();
         let mut rest = Vec::new();
         rx.read_to_end(&mut rest).await.unwrap();
