@@ -40,7 +40,7 @@ use hyper::body::Incoming;
 use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
 
-use super::api::{API_READ_TIMEOUT, IDLE};
+use super::api::{API_READ_TIMEOUT, IDLE, MAX_ANSWER_HEAD};
 
 /// Tries for a request that never left ([`Pool::send`]).
 const ATTEMPTS: usize = 4;
@@ -424,7 +424,10 @@ async fn h1<T>(io: T) -> Result<Conn, Failed>
 where
     T: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
-    let (send, conn) = http1::handshake(io)
+    // Its answer's head bounded as every other's (hyper's: about 400 KiB).
+    let (send, conn) = http1::Builder::new()
+        .max_buf_size(MAX_ANSWER_HEAD)
+        .handshake(io)
         .await
         .map_err(|e| Failed::new(root(&e)))?;
     tokio::spawn(conn);
@@ -440,3 +443,7 @@ where
         .await
         .map_err(|_| Failed::timeout())
 }
+
+#[cfg(test)]
+#[path = "pool_tests.rs"]
+mod tests;
