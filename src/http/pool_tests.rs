@@ -26,7 +26,9 @@ fn streamed_call_answered_with(header: String) -> Result<u16, String> {
             .unwrap();
         let answer = send.send_request(req).await;
         let _theirs = api.await.unwrap();
-        answer.map(|r| r.status().as_u16()).map_err(|e| e.to_string())
+        answer
+            .map(|r| r.status().as_u16())
+            .map_err(|e| e.to_string())
     })
 }
 
