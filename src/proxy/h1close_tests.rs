@@ -4,6 +4,7 @@ use crate::proxy::h1serve::tests::{rt, serve_on};
 use axum::body::Body;
 use axum::http::Request;
 use axum::response::Response;
+use futures_util::StreamExt;
 use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -213,7 +214,8 @@ fn given_up_after_the_answer(close: &'static str) {
 /// refusal's linger short and reset an upload the client still sends.
 #[test]
 fn a_refused_head_starts_the_head_wait_again() {
-    use crate::proxy::h1serve::{HeadWait, NOT_WAITING, serve};
+    use crate::proxy::h1request::{HeadWait, NOT_WAITING};
+    use crate::proxy::h1serve::serve;
     use crate::proxy::listen::Conn;
     use std::sync::atomic::Ordering;
     rt().block_on(async {
@@ -250,5 +252,51 @@ fn a_refused_head_starts_the_head_wait_again() {
         assert_eq!(wait.since.load(Ordering::Relaxed), 58);
         drop(client);
         served.await.unwrap();
+    });
+}
+
+/// A child that stops reading its answer: the write that cannot go on for
+/// the API's read gap (600 s) fails, and the connection closes, dropping
+/// the answer and what it holds of the API (an h2 stream's window, an
+/// HTTP/1.1 connection) rather than holding them for as long as the child
+/// lives.
+#[test]
+fn a_child_that_stops_reading_its_answer_is_cut_after_the_read_gap() {
+    paused_rt().block_on(async {
+        let (client, server) = tokio::io::duplex(4096);
+        let (dropped_tx, dropped_rx) = tokio::sync::oneshot::channel::<()>();
+        let dropped_tx = Arc::new(Mutex::new(Some(dropped_tx)));
+        struct Tell(Option<tokio::sync::oneshot::Sender<()>>);
+        impl Drop for Tell {
+            fn drop(&mut self) {
+                let _ = self.0.take().unwrap().send(());
+            }
+        }
+        let served = tokio::spawn(serve_on(server, move |_, _| {
+            let tell = Tell(dropped_tx.lock().unwrap().take());
+            async move {
+                // An answer far bigger than the pipe, in pieces, that
+                // tells when it is dropped.
+                let pieces = futures_util::stream::iter(0..64).map(move |_| {
+                    let _ = &tell;
+                    Ok::<_, std::io::Error>(axum::body::Bytes::from(vec![b'x'; 16 << 10]))
+                });
+                Response::new(Body::from_stream(pieces))
+            }
+        }));
+        let mut client = client;
+        client.write_all(b"GET / HTTP/1.1\r\n\r\n").await.unwrap();
+        let t0 = tokio::time::Instant::now();
+        tokio::time::timeout(Duration::from_secs(3600), served)
+            .await
+            .expect("the stalled answer was never cut")
+            .unwrap();
+        assert!(
+            t0.elapsed() >= crate::http::api::API_READ_TIMEOUT,
+            "{:?}",
+            t0.elapsed()
+        );
+        dropped_rx.await.expect("the answer was dropped");
+        drop(client);
     });
 }

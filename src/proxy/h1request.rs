@@ -15,6 +15,7 @@
 
 use std::mem::MaybeUninit;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker, ready};
 
@@ -24,7 +25,6 @@ use bytes::BytesMut;
 use hyper::body::{Frame, SizeHint};
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use super::h1serve::HeadWait;
 use super::listen::MAX_HEADER;
 use crate::http::framing::{self, Bad, Chunk, Framing, Step, add_length, chunked_last, decode};
 
@@ -35,6 +35,32 @@ const READ_SIZE: usize = 16 << 10;
 /// Less room than this left in the buffer, and more is made.
 const MIN_ROOM: usize = 4 << 10;
 pub const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
+
+/// Where a connection tells its listener's sweeper ([`super::listen`])
+/// since when it waits for a request head: one store when the wait
+/// begins and one when the head is read, no timer per request.
+#[derive(Clone, Default)]
+pub struct HeadWait {
+    /// The listener's clock, in seconds, ticked by its sweeper.
+    pub clock: Arc<AtomicU64>,
+    /// The clock's reading when the wait began; [`NOT_WAITING`] while a
+    /// request is in hand.
+    pub since: Arc<AtomicU64>,
+}
+
+pub const NOT_WAITING: u64 = u64::MAX;
+
+impl HeadWait {
+    /// The wait begins, or moves on: from now.
+    pub fn moved(&self) {
+        let now = self.clock.load(Ordering::Relaxed);
+        self.since.store(now, Ordering::Relaxed);
+    }
+
+    pub(super) fn done(&self) {
+        self.since.store(NOT_WAITING, Ordering::Relaxed);
+    }
+}
 
 /// A connection the listener serves.
 pub trait ChildIo: AsyncRead + AsyncWrite + Send + Unpin {}

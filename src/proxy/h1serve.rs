@@ -23,7 +23,7 @@
 use std::future::Future;
 use std::io::IoSlice;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
 
@@ -32,9 +32,12 @@ use axum::response::Response;
 use hyper::body::Body as _;
 
 use super::h1close::{Closing, close, refuse};
-use super::h1request::{CONTINUE, ChildBody, ChildIo, Link, Parsed, Refused, lock, parse};
+use super::h1request::{
+    CONTINUE, ChildBody, ChildIo, HeadWait, Link, NOT_WAITING, Parsed, Refused, lock, parse,
+};
 use super::headers::date_now;
 use super::listen::Conn;
+use crate::http::api::API_READ_TIMEOUT;
 use crate::http::framing::add_length;
 
 /// Serve the requests of one connection with `handle` until it closes.
@@ -129,32 +132,6 @@ async fn unless_gone<F: Future<Output = Response>>(
         Poll::Pending
     })
     .await
-}
-
-/// Where a connection tells its listener's sweeper ([`super::listen`])
-/// since when it waits for a request head: one store when the wait
-/// begins and one when the head is read, no timer per request.
-#[derive(Clone, Default)]
-pub struct HeadWait {
-    /// The listener's clock, in seconds, ticked by its sweeper.
-    pub clock: Arc<AtomicU64>,
-    /// The clock's reading when the wait began; [`NOT_WAITING`] while a
-    /// request is in hand.
-    pub since: Arc<AtomicU64>,
-}
-
-pub const NOT_WAITING: u64 = u64::MAX;
-
-impl HeadWait {
-    /// The wait begins, or moves on: from now.
-    pub fn moved(&self) {
-        let now = self.clock.load(Ordering::Relaxed);
-        self.since.store(now, Ordering::Relaxed);
-    }
-
-    fn done(&self) {
-        self.since.store(NOT_WAITING, Ordering::Relaxed);
-    }
 }
 
 /// The next request head: None when the connection closed.
@@ -383,11 +360,14 @@ fn end_head(out: &mut Vec<u8>, framed: Framed, length: Option<u64>, keep: bool) 
     out.extend_from_slice(b"\r\n");
 }
 
-/// Write all of `slices`.
+/// Write all of `slices`. A child that takes none of it for the API's
+/// read gap fails the write: the answer is dropped, and what it holds of
+/// the API (an h2 stream's window, an HTTP/1.1 connection) with it.
 pub(super) async fn write_all(
     link: &Mutex<Link>,
     mut slices: &mut [IoSlice<'_>],
 ) -> std::io::Result<()> {
+    let mut stalled: Option<Pin<Box<tokio::time::Sleep>>> = None;
     std::future::poll_fn(|cx| {
         let mut l = lock(link);
         while slices.iter().any(|s| !s.is_empty()) {
@@ -395,9 +375,19 @@ pub(super) async fn write_all(
                 Poll::Ready(Ok(0)) => {
                     return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into()));
                 }
-                Poll::Ready(Ok(n)) => IoSlice::advance_slices(&mut slices, n),
+                Poll::Ready(Ok(n)) => {
+                    IoSlice::advance_slices(&mut slices, n);
+                    stalled = None;
+                }
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                Poll::Pending => return Poll::Pending,
+                Poll::Pending => {
+                    let gap = stalled
+                        .get_or_insert_with(|| Box::pin(tokio::time::sleep(API_READ_TIMEOUT)));
+                    if gap.as_mut().poll(cx).is_ready() {
+                        return Poll::Ready(Err(std::io::ErrorKind::TimedOut.into()));
+                    }
+                    return Poll::Pending;
+                }
             }
         }
         Poll::Ready(Ok(()))

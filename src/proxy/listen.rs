@@ -23,7 +23,7 @@ use std::task::Poll;
 use std::time::Duration;
 
 pub use super::h1request::ChildBody;
-use super::h1serve::{HeadWait, NOT_WAITING};
+use super::h1request::{HeadWait, NOT_WAITING};
 
 /// How long a connection may stay open without a request passing the gate.
 pub const UNPROVEN_DEADLINE: Duration = Duration::from_secs(10);
