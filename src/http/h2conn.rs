@@ -37,9 +37,12 @@ pub(super) enum Sent {
 
 /// HTTP/2 flow-control windows for what the API sends: a stream's, and
 /// the connection's (bounding what all streams together may have buffered
-/// before the client reads it).
+/// before the client reads it). An answer its child does not read holds
+/// its stream's window until the write gap ends it; the connection's is
+/// sixteen streams' worth, so that a few such answers do not
+/// hold all of it and stall every other call.
 const STREAM_WINDOW: u32 = 1 << 20;
-const CONNECTION_WINDOW: u32 = 4 << 20;
+const CONNECTION_WINDOW: u32 = 16 << 20;
 
 impl H2 {
     /// The HTTP/2 handshake on `io`, and a task that drives the

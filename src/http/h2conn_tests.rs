@@ -232,3 +232,53 @@ fn before_the_apis_settings_at_most_100_streams_open() {
         assert_eq!(heads, 100);
     });
 }
+
+/// Answers no child reads (a stalled child's, before its write gap ends
+/// it) hold their streams' windows; four of them do not hold the whole
+/// connection's, and a fifth call's answer still arrives.
+#[test]
+fn answers_left_unread_do_not_stall_the_other_calls() {
+    over_a_pipe(|ours, theirs| async move {
+        tokio::spawn(async move {
+            let mut conn = h2::server::handshake(theirs).await.unwrap();
+            let mut sending = Vec::new();
+            let mut n = 0;
+            while let Some(Ok((_, mut respond))) = conn.accept().await {
+                n += 1;
+                let size = if n <= 4 { 3 << 19 } else { 100 << 10 };
+                let mut s = respond.send_response(Response::new(()), false).unwrap();
+                s.send_data(Bytes::from(vec![b'x'; size]), true).unwrap();
+                sending.push(s);
+            }
+        });
+        let h = H2::handshake(ours).await.map_err(|e| e.reason).unwrap();
+        let call = || async {
+            let req = Request::get("https://api.test/v1/files")
+                .body(ReqBody::Held(None))
+                .unwrap();
+            match h.clone().call(req).await {
+                Ok(Sent::Answered(r, _)) => r.into_body(),
+                _ => panic!("the call was not answered"),
+            }
+        };
+        let mut unread = Vec::new();
+        for _ in 0..4 {
+            unread.push(call().await);
+        }
+        let mut body = call().await;
+        let whole = async {
+            let mut got = 0;
+            while let Some(d) = body.data().await {
+                let d = d.unwrap();
+                got += d.len();
+                body.flow_control().release_capacity(d.len()).unwrap();
+            }
+            got
+        };
+        let got = tokio::time::timeout(Duration::from_secs(10), whole)
+            .await
+            .expect("the fifth answer stalled behind four unread ones");
+        assert_eq!(got, 100 << 10);
+        drop(unread);
+    });
+}
