@@ -62,6 +62,8 @@ pub mod redact;
 pub mod secret;
 /// Refresh tokens and client secrets: keyring or 0600 file.
 pub mod secret_store;
+#[cfg(test)]
+mod test_runtime;
 
 use cli::{Cli, Command};
 use error::Result;

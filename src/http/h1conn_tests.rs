@@ -1,15 +1,9 @@
 use super::*;
 use crate::http::api::{MAX_ANSWER_HEAD as MAX_HEAD, MAX_ANSWER_HEADERS as MAX_HEADERS};
 use crate::http::framing::*;
+use crate::test_runtime::rt;
 use axum::http::{HeaderName, StatusCode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
 
 /// A connection to a loopback "API" whose side the test drives.
 async fn pair() -> (H1, TcpStream) {

@@ -1,4 +1,5 @@
 use super::*;
+use crate::test_runtime::{paused_rt, rt};
 use tokio::io::DuplexStream;
 
 /// Run `test` on a one-thread runtime with the two ends of a pipe: the
@@ -7,12 +8,8 @@ fn over_a_pipe<F>(test: impl FnOnce(DuplexStream, DuplexStream) -> F)
 where
     F: std::future::Future<Output = ()>,
 {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
     let (ours, theirs) = tokio::io::duplex(1 << 16);
-    rt.block_on(test(ours, theirs));
+    rt().block_on(test(ours, theirs));
 }
 
 /// A call's head comes back with its answer (the proxy retries a 401
@@ -54,12 +51,7 @@ fn an_answered_call_gives_its_head_back_as_sent() {
 /// opens a new one rather than wait as long on this one).
 #[test]
 fn a_call_left_unanswered_retires_its_connection() {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .start_paused(true)
-        .build()
-        .unwrap();
-    rt.block_on(async {
+    paused_rt().block_on(async {
         let (ours, theirs) = tokio::io::duplex(1 << 16);
         tokio::spawn(async move {
             let mut conn = h2::server::handshake(theirs).await.unwrap();
@@ -197,12 +189,7 @@ fn an_upload_the_api_grants_no_window_to_is_cancelled() {
 /// API's limit.
 #[test]
 fn before_the_apis_settings_at_most_100_streams_open() {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .start_paused(true)
-        .build()
-        .unwrap();
-    rt.block_on(async {
+    paused_rt().block_on(async {
         use tokio::io::AsyncReadExt;
         let (ours, mut theirs) = tokio::io::duplex(1 << 20);
         let h = H2::handshake(ours).await.map_err(|e| e.reason).unwrap();

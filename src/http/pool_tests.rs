@@ -4,11 +4,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 /// The answer to a call on hyper's HTTP/1.1 client (a streamed upload's)
 /// to an API whose answer head carries `header`.
 fn streamed_call_answered_with(header: String) -> Result<u16, String> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async move {
+    crate::test_runtime::rt().block_on(async move {
         let (ours, mut theirs) = tokio::io::duplex(1 << 20);
         let api = tokio::spawn(async move {
             let mut seen = vec![0u8; 4096];

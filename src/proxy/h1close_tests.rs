@@ -1,6 +1,7 @@
 use super::*;
 use crate::proxy::h1request::ChildBody;
-use crate::proxy::h1serve::tests::{rt, serve_on};
+use crate::proxy::h1serve::tests::serve_on;
+use crate::test_runtime::{paused_rt, rt};
 use axum::body::Body;
 use axum::http::Request;
 use axum::response::Response;
@@ -18,14 +19,6 @@ async fn echo(req: Request<ChildBody>) -> Response {
         b.len(),
         String::from_utf8_lossy(&b)
     )))
-}
-
-fn paused_rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .start_paused(true)
-        .build()
-        .unwrap()
 }
 
 /// A body answered before it was read: the answer and the connection's

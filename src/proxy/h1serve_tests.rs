@@ -1,16 +1,10 @@
 use super::*;
 use crate::proxy::h1request::MAX_HEADERS;
 use crate::proxy::listen::MAX_HEADER;
+use crate::test_runtime::{paused_rt, rt};
 use axum::body::{Body, Bytes};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-pub(in crate::proxy) fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
 
 /// What the test handler does with a request.
 #[derive(Clone, Copy)]
@@ -325,12 +319,7 @@ fn expect_100_continue_is_answered_when_the_body_is_read() {
 #[test]
 fn a_head_that_never_ends_is_closed_after_the_limit() {
     use crate::proxy::listen::{HEADER_TIMEOUT, Limits};
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .start_paused(true)
-        .build()
-        .unwrap();
-    rt.block_on(async {
+    paused_rt().block_on(async {
         let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = l.local_addr().unwrap();
         let limits = Limits {
