@@ -69,7 +69,11 @@ fn a_call_left_unanswered_retires_its_connection() {
             panic!("an unanswered call was answered");
         };
         assert!(e.timed_out, "{}", e.reason);
-        assert_eq!(t0.elapsed(), API_READ_TIMEOUT);
+        let took = t0.elapsed();
+        assert!(
+            took >= API_READ_TIMEOUT && took < API_READ_TIMEOUT + Duration::from_secs(1),
+            "{took:?}"
+        );
         assert!(h.is_closed(), "the connection still takes calls");
     });
 }

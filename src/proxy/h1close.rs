@@ -21,7 +21,7 @@ pub(super) struct Closing<'a>(pub(super) &'a Mutex<Link>);
 
 impl Drop for Closing<'_> {
     fn drop(&mut self) {
-        lock(self.0).closed = true;
+        lock(self.0).close_reads();
     }
 }
 
@@ -42,7 +42,7 @@ pub(super) async fn refuse(link: &Mutex<Link>, why: Refused) {
     // does not cut the linger short however long the connection sat idle.
     {
         let mut l = lock(link);
-        l.closed = true;
+        l.close_reads();
         l.wait.moved();
     }
     shut(link).await;
@@ -64,12 +64,12 @@ pub(super) const LINGER_PAUSE: Duration = Duration::from_secs(2);
 /// whole upload before it reads (Python's http.client, most SDKs) would
 /// get a broken pipe instead of the answer.
 pub(super) async fn close(link: &Mutex<Link>) {
-    lock(link).closed = true;
+    lock(link).close_reads();
     shut(link).await;
-    // A body someone else still reads is theirs until they give it up:
-    // the socket wakes one reader, and the bytes that wake them end their
-    // read with an error. Waited for a bounded time, then what is left of
-    // the body is read and dropped here.
+    // A body someone else still reads is theirs until they give it up
+    // (the socket wakes one reader): told of the close, their read fails.
+    // Waited for a bounded time (they may be waiting on something else),
+    // then what is left of the body is read and dropped here.
     let given_up = std::future::poll_fn(|cx| {
         let mut l = lock(link);
         if !l.body_out || l.framing.is_done() {

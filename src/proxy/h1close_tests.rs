@@ -89,9 +89,9 @@ fn a_read_body_does_not_keep_a_closing_connection() {
 }
 
 /// An upload read on a task of its own, answered before its end, on a
-/// connection that closes after the answer: the reader still gets the
-/// bytes that come next (and fails, the connection being closed),
-/// instead of the closing connection taking them and leaving it asleep.
+/// connection that closes after the answer: its reader, waiting for the
+/// body's next bytes, is told at once (its read fails), rather than when
+/// the client sends more; then what the client sends is read and dropped.
 #[test]
 fn a_body_read_elsewhere_is_not_taken_from_its_reader_by_the_close() {
     rt().block_on(async {
@@ -134,17 +134,19 @@ fn a_body_read_elsewhere_is_not_taken_from_its_reader_by_the_close() {
             .write_all(b"POST / HTTP/1.1\r\nconnection: close\r\ncontent-length: 10\r\n\r\nhello")
             .await
             .unwrap();
-        let mut head = [0u8; 1024];
-        let n = client.read(&mut head).await.unwrap();
-        assert!(head[..n].starts_with(b"HTTP/1.1 200 "));
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        client.write_all(b"world").await.unwrap();
+        // The answer, then the connection's end: it is closing.
+        let mut answer = Vec::new();
+        client.read_to_end(&mut answer).await.unwrap();
+        assert!(answer.starts_with(b"HTTP/1.1 200 "));
+        // The reader is told at once, not when the client sends more.
         let wait = Duration::from_secs(5);
         let read = tokio::time::timeout(wait, done_rx)
             .await
-            .expect("the body's reader was woken")
+            .expect("the body's reader was not told of the close")
             .unwrap();
         assert!(!read, "a body cut by the close is an error");
+        // What the client still sends is read and dropped.
+        client.write_all(b"world").await.unwrap();
         drop(client);
         tokio::time::timeout(wait, served)
             .await
@@ -291,5 +293,42 @@ fn a_child_that_stops_reading_its_answer_is_cut_after_the_read_gap() {
         );
         dropped_rx.await.expect("the answer was dropped");
         drop(client);
+    });
+}
+
+/// A body whose holder never gives it up (it waits on something else)
+/// keeps a closing connection at most [`LINGER`]: then it closes without
+/// reading the rest.
+#[test]
+fn a_body_never_given_up_keeps_the_close_at_most_the_linger() {
+    paused_rt().block_on(async {
+        let (mut client, server) = tokio::io::duplex(4096);
+        let (release, released) = tokio::sync::oneshot::channel::<()>();
+        let released = Arc::new(Mutex::new(Some(released)));
+        let served = tokio::spawn(serve_on(server, move |req: Request<ChildBody>, _| {
+            let released = released.lock().unwrap().take().unwrap();
+            async move {
+                let body = req.into_body();
+                tokio::spawn(async move {
+                    let _ = released.await;
+                    drop(body);
+                });
+                Response::new(Body::from("early"))
+            }
+        }));
+        client
+            .write_all(b"POST / HTTP/1.1\r\nconnection: close\r\ncontent-length: 10\r\n\r\nhello")
+            .await
+            .unwrap();
+        let mut answer = Vec::new();
+        client.read_to_end(&mut answer).await.unwrap();
+        let t0 = tokio::time::Instant::now();
+        served.await.unwrap();
+        let took = t0.elapsed();
+        assert!(
+            took >= LINGER && took < LINGER + Duration::from_secs(1),
+            "{took:?}"
+        );
+        let _ = release.send(());
     });
 }

@@ -93,6 +93,8 @@ pub struct Link {
     pub draining: bool,
     /// The listener, waiting for the body's end or its reader to go.
     pub waiting: Option<Waker>,
+    /// The body's reader, waiting for more of it.
+    reader: Option<Waker>,
 }
 
 impl Link {
@@ -110,7 +112,15 @@ impl Link {
             wait,
             draining: false,
             waiting: None,
+            reader: None,
         }
+    }
+
+    /// No more is read: a body's reader waiting for more is told now (its
+    /// read fails), not when the client sends more or goes.
+    pub fn close_reads(&mut self) {
+        self.closed = true;
+        wake(&mut self.reader);
     }
 
     /// Read what the connection has into the buffer: false at its end.
@@ -272,6 +282,58 @@ fn error(why: &str) -> BoxError {
     why.into()
 }
 
+/// [`ChildBody::poll_frame`]'s work, with its connection locked.
+fn poll_body(
+    done: &mut bool,
+    request: u64,
+    l: &mut Link,
+    cx: &mut Context<'_>,
+) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+    if l.closed {
+        *done = true;
+        return Poll::Ready(Some(Err(error("the connection closed"))));
+    }
+    if l.request != request {
+        // The connection moved on only after this body's end.
+        *done = true;
+        return Poll::Ready(None);
+    }
+    while let Some(at) = l.continue_owed {
+        let n = ready!(Pin::new(&mut *l.io).poll_write(cx, &CONTINUE[at..]))?;
+        if n == 0 {
+            let e = std::io::Error::from(std::io::ErrorKind::WriteZero);
+            return Poll::Ready(Some(Err(e.into())));
+        }
+        l.continue_owed = Some(at + n).filter(|&w| w < CONTINUE.len());
+    }
+    loop {
+        let l = &mut *l;
+        match decode(&mut l.framing, &mut l.buf, &mut l.extensions) {
+            Ok(Step::Data(b)) => {
+                if l.framing.is_done() {
+                    wake(&mut l.waiting);
+                } else if l.draining {
+                    l.wait.moved();
+                }
+                return Poll::Ready(Some(Ok(Frame::data(b))));
+            }
+            Ok(Step::End) => {
+                *done = true;
+                wake(&mut l.waiting);
+                return Poll::Ready(None);
+            }
+            Ok(Step::More) => {}
+            Err(Bad::Chunk) => return Poll::Ready(Some(Err(error("a bad chunk")))),
+            Err(Bad::Trailers) => return Poll::Ready(Some(Err(error("bad trailers")))),
+        }
+        if !ready!(l.read_more(cx))? {
+            return Poll::Ready(Some(Err(error(
+                "the connection closed before the request's end",
+            ))));
+        }
+    }
+}
+
 impl hyper::body::Body for ChildBody {
     type Data = Bytes;
     type Error = BoxError;
@@ -285,49 +347,11 @@ impl hyper::body::Body for ChildBody {
             return Poll::Ready(None);
         }
         let mut l = lock(&this.link);
-        if l.closed {
-            this.done = true;
-            return Poll::Ready(Some(Err(error("the connection closed"))));
+        let polled = poll_body(&mut this.done, this.request, &mut l, cx);
+        if polled.is_pending() && !l.reader.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            l.reader = Some(cx.waker().clone());
         }
-        if l.request != this.request {
-            // The connection moved on only after this body's end.
-            this.done = true;
-            return Poll::Ready(None);
-        }
-        while let Some(at) = l.continue_owed {
-            let n = ready!(Pin::new(&mut *l.io).poll_write(cx, &CONTINUE[at..]))?;
-            if n == 0 {
-                let e = std::io::Error::from(std::io::ErrorKind::WriteZero);
-                return Poll::Ready(Some(Err(e.into())));
-            }
-            l.continue_owed = Some(at + n).filter(|&w| w < CONTINUE.len());
-        }
-        loop {
-            let l = &mut *l;
-            match decode(&mut l.framing, &mut l.buf, &mut l.extensions) {
-                Ok(Step::Data(b)) => {
-                    if l.framing.is_done() {
-                        wake(&mut l.waiting);
-                    } else if l.draining {
-                        l.wait.moved();
-                    }
-                    return Poll::Ready(Some(Ok(Frame::data(b))));
-                }
-                Ok(Step::End) => {
-                    this.done = true;
-                    wake(&mut l.waiting);
-                    return Poll::Ready(None);
-                }
-                Ok(Step::More) => {}
-                Err(Bad::Chunk) => return Poll::Ready(Some(Err(error("a bad chunk")))),
-                Err(Bad::Trailers) => return Poll::Ready(Some(Err(error("bad trailers")))),
-            }
-            if !ready!(l.read_more(cx))? {
-                return Poll::Ready(Some(Err(error(
-                    "the connection closed before the request's end",
-                ))));
-            }
-        }
+        polled
     }
 
     fn is_end_stream(&self) -> bool {
