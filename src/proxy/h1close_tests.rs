@@ -67,6 +67,22 @@ fn an_unread_body_is_read_and_dropped_for_a_bounded_time_after_the_answer() {
     }
 }
 
+/// Send `head` (a `Connection: close` request), read the answer to the
+/// connection's end; the answer, and how long after it the connection's
+/// service ended.
+async fn answered_then_ended(
+    client: &mut tokio::io::DuplexStream,
+    served: tokio::task::JoinHandle<()>,
+    head: &[u8],
+) -> (String, Duration) {
+    client.write_all(head).await.unwrap();
+    let mut out = Vec::new();
+    client.read_to_end(&mut out).await.unwrap();
+    let t0 = tokio::time::Instant::now();
+    served.await.unwrap();
+    (String::from_utf8(out).unwrap(), t0.elapsed())
+}
+
 /// A body read to its end leaves nothing to linger for: a `Connection:
 /// close` request's connection ends with its answer, though the client
 /// keeps its side open.
@@ -75,16 +91,10 @@ fn a_read_body_does_not_keep_a_closing_connection() {
     paused_rt().block_on(async {
         let (mut client, server) = tokio::io::duplex(4096);
         let served = tokio::spawn(serve_on(server, |req, _| echo(req)));
-        client
-            .write_all(b"POST / HTTP/1.1\r\nconnection: close\r\ncontent-length: 2\r\n\r\nhi")
-            .await
-            .unwrap();
-        let mut out = Vec::new();
-        client.read_to_end(&mut out).await.unwrap();
-        let t0 = tokio::time::Instant::now();
-        served.await.unwrap();
-        assert_eq!(t0.elapsed(), Duration::ZERO);
-        assert!(String::from_utf8(out).unwrap().ends_with("2:hi"));
+        let head = b"POST / HTTP/1.1\r\nconnection: close\r\ncontent-length: 2\r\n\r\nhi";
+        let (out, took) = answered_then_ended(&mut client, served, head).await;
+        assert_eq!(took, Duration::ZERO);
+        assert!(out.ends_with("2:hi"), "{out}");
     });
 }
 
@@ -155,6 +165,33 @@ fn a_body_read_elsewhere_is_not_taken_from_its_reader_by_the_close() {
     });
 }
 
+/// Serve `server` with a handler that answers at once and hands the
+/// request's body to a task of its own, which holds it unread until the
+/// sender returned is used or dropped.
+fn serve_holding_the_body(
+    server: tokio::io::DuplexStream,
+) -> (
+    tokio::task::JoinHandle<()>,
+    tokio::sync::oneshot::Sender<()>,
+) {
+    let (release, released) = tokio::sync::oneshot::channel::<()>();
+    let released = Arc::new(Mutex::new(Some(released)));
+    let served = tokio::spawn(serve_on(server, move |req: Request<ChildBody>, _| {
+        let released = released.lock().unwrap().take();
+        async move {
+            let body = req.into_body();
+            tokio::spawn(async move {
+                if let Some(released) = released {
+                    let _ = released.await;
+                }
+                drop(body);
+            });
+            Response::new(Body::from("early"))
+        }
+    }));
+    (served, release)
+}
+
 /// An upload read on a task of its own that gives it up unread after the
 /// answer: the connection cannot go on (its next head is somewhere in the
 /// body's rest), or was not to (`Connection: close`), and closes once the
@@ -170,22 +207,7 @@ fn a_body_given_up_after_the_answer_is_read_and_dropped_as_the_connection_closes
 fn given_up_after_the_answer(close: &'static str) {
     paused_rt().block_on(async move {
         let (client, server) = tokio::io::duplex(4096);
-        let (give_up, given_up) = tokio::sync::oneshot::channel::<()>();
-        let given_up = Arc::new(Mutex::new(Some(given_up)));
-        let served = tokio::spawn(async move {
-            let handle = move |req: Request<ChildBody>, _| {
-                let given_up = given_up.lock().unwrap().take();
-                async move {
-                    let body = req.into_body();
-                    tokio::spawn(async move {
-                        let _ = given_up.unwrap().await;
-                        drop(body);
-                    });
-                    Response::new(Body::from("early"))
-                }
-            };
-            serve_on(server, handle).await
-        });
+        let (served, give_up) = serve_holding_the_body(server);
         let (mut rx, mut tx) = tokio::io::split(client);
         let head = format!("POST / HTTP/1.1\r\n{close}content-length: 100000000\r\n\r\nhello");
         tx.write_all(head.as_bytes()).await.unwrap();
@@ -303,28 +325,9 @@ fn a_child_that_stops_reading_its_answer_is_cut_after_the_read_gap() {
 fn a_body_never_given_up_keeps_the_close_at_most_the_linger() {
     paused_rt().block_on(async {
         let (mut client, server) = tokio::io::duplex(4096);
-        let (release, released) = tokio::sync::oneshot::channel::<()>();
-        let released = Arc::new(Mutex::new(Some(released)));
-        let served = tokio::spawn(serve_on(server, move |req: Request<ChildBody>, _| {
-            let released = released.lock().unwrap().take().unwrap();
-            async move {
-                let body = req.into_body();
-                tokio::spawn(async move {
-                    let _ = released.await;
-                    drop(body);
-                });
-                Response::new(Body::from("early"))
-            }
-        }));
-        client
-            .write_all(b"POST / HTTP/1.1\r\nconnection: close\r\ncontent-length: 10\r\n\r\nhello")
-            .await
-            .unwrap();
-        let mut answer = Vec::new();
-        client.read_to_end(&mut answer).await.unwrap();
-        let t0 = tokio::time::Instant::now();
-        served.await.unwrap();
-        let took = t0.elapsed();
+        let (served, release) = serve_holding_the_body(server);
+        let head = b"POST / HTTP/1.1\r\nconnection: close\r\ncontent-length: 10\r\n\r\nhello";
+        let (_, took) = answered_then_ended(&mut client, served, head).await;
         assert!(
             took >= LINGER && took < LINGER + Duration::from_secs(1),
             "{took:?}"
