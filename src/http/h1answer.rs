@@ -2,9 +2,10 @@
 //! ([`super::h1conn`]): its head parsed with httparse (hyper's parser), and
 //! its body read from the connection as the listener asks for it.
 //!
-//! Bounded like hyper's: a head is at most [`MAX_HEAD`] bytes and
-//! [`MAX_HEADERS`] headers (the API's answers over HTTP/2 too), a chunk-size line, its extensions and the
-//! trailers (read and dropped) as [`super::framing`] bounds them; obsolete line
+//! Bounded like hyper's: a head is at most [`MAX_ANSWER_HEAD`] bytes and
+//! [`MAX_ANSWER_HEADERS`] headers (the bounds of every answer from the
+//! API), a chunk-size line, its extensions and the trailers (read and
+//! dropped) as [`super::framing`] bounds them; obsolete line
 //! folding, a Content-Length that is not one number, and an upgrade are
 //! refused. A connection goes back to the pool only after an answer whose
 //! end its framing told (a Content-Length or the last chunk), with nothing
@@ -17,7 +18,7 @@ use axum::http::{HeaderMap, HeaderValue, Response, StatusCode, header};
 use bytes::{Buf, BytesMut};
 use hyper::body::Frame;
 
-use super::api::{MAX_ANSWER_HEAD as MAX_HEAD, MAX_ANSWER_HEADERS as MAX_HEADERS};
+use super::api::{MAX_ANSWER_HEAD, MAX_ANSWER_HEADERS};
 pub(super) use super::framing::{Bad, Chunk, Framing, Step, chunked_last, content_length, decode};
 use super::h1conn::{H1, read_more};
 
@@ -28,17 +29,17 @@ pub(super) type Head = (axum::http::response::Parts, Framing, bool);
 /// a HEAD request, which has none whatever its headers say.
 pub(super) fn parse_head(buf: &mut BytesMut, no_body: bool) -> Result<Option<Head>, String> {
     loop {
-        let mut slots = [const { std::mem::MaybeUninit::uninit() }; MAX_HEADERS];
+        let mut slots = [const { std::mem::MaybeUninit::uninit() }; MAX_ANSWER_HEADERS];
         let mut r = httparse::Response::new(&mut []);
         let parsed = httparse::ParserConfig::default()
             .parse_response_with_uninit_headers(&mut r, buf, &mut slots);
         let len = match parsed {
-            Ok(httparse::Status::Complete(len)) if len <= MAX_HEAD => len,
-            Ok(httparse::Status::Partial) if buf.len() <= MAX_HEAD => return Ok(None),
+            Ok(httparse::Status::Complete(len)) if len <= MAX_ANSWER_HEAD => len,
+            Ok(httparse::Status::Partial) if buf.len() <= MAX_ANSWER_HEAD => return Ok(None),
             Ok(_) => {
                 return Err(format!(
                     "the API's answer head is over {} KiB",
-                    MAX_HEAD >> 10
+                    MAX_ANSWER_HEAD >> 10
                 ));
             }
             Err(e) => return Err(format!("the API's answer is not HTTP/1.1: {e}")),
@@ -54,7 +55,7 @@ pub(super) fn parse_head(buf: &mut BytesMut, no_body: bool) -> Result<Option<Hea
         let status = StatusCode::from_u16(code).map_err(|e| e.to_string())?;
         let http10 = r.version == Some(0);
         // Offsets now; names and values once the head is split off.
-        let mut spans = [(0u32, 0u32, 0u32, 0u32); MAX_HEADERS];
+        let mut spans = [(0u32, 0u32, 0u32, 0u32); MAX_ANSWER_HEADERS];
         let spans = super::framing::spans(buf, r.headers, &mut spans);
         let (mut framing, mut close, mut keep_alive) = (None, false, false);
         let mut headers = HeaderMap::with_capacity(spans.len());

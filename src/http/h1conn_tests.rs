@@ -1,5 +1,5 @@
 use super::*;
-use crate::http::api::{MAX_ANSWER_HEAD as MAX_HEAD, MAX_ANSWER_HEADERS as MAX_HEADERS};
+use crate::http::api::{MAX_ANSWER_HEAD, MAX_ANSWER_HEADERS};
 use crate::http::framing::*;
 use crate::test_runtime::rt;
 use axum::http::{HeaderName, StatusCode};
@@ -102,9 +102,11 @@ fn a_malformed_or_oversized_answer_head_is_refused() {
     ] {
         assert!(head(raw).is_err(), "{raw:?}");
     }
-    let many: String = (0..=MAX_HEADERS).map(|i| format!("x-{i}: v\r\n")).collect();
+    let many: String = (0..=MAX_ANSWER_HEADERS)
+        .map(|i| format!("x-{i}: v\r\n"))
+        .collect();
     assert!(head(&format!("HTTP/1.1 200 OK\r\n{many}\r\n")).is_err());
-    let long = format!("HTTP/1.1 200 OK\r\nx-a: {}", "v".repeat(MAX_HEAD));
+    let long = format!("HTTP/1.1 200 OK\r\nx-a: {}", "v".repeat(MAX_ANSWER_HEAD));
     assert!(head(&long).is_err(), "a head past the bound, unfinished");
     assert!(
         head(&format!("{long}\r\n\r\n")).is_err(),
