@@ -3,7 +3,10 @@ interleaved run, with its target and whether it is met.
 
 An nginx stands in for the API (a canned Messages reply, a 256 MiB file,
 and the token endpoint passed on to keyless's sandbox), in plain HTTP and
-over TLS (a private CA made here) with and without h2. The anchor is a
+over TLS (a private CA made here) with and without h2. Over TLS it reads a
+call's whole body before it answers, as the API does; a second pair of TLS
+servers answers as soon as the head arrives (nginx's `return 200`, which
+over h2 makes nginx reset every stream), for reference. The anchor is a
 second nginx doing what a credential proxy must do: one worker, a
 keep-alive pool of 256 to the API, adding an Authorization header. `wrk`
 drives both with the same POST, alternating which goes first.
@@ -51,13 +54,29 @@ with open(f"{work}/big.bin", "wb") as f:
 reply = ('{"id":"msg_01","type":"message","role":"assistant","model":"claude-test",'
          '"content":[{"type":"text","text":"Hello"}],"stop_reason":"end_turn",'
          '"stop_sequence":null,"usage":{"input_tokens":3,"output_tokens":4}}')
-up, up_h2, up_h1tls, anchor, floor_port = free_port(), free_port(), free_port(), free_port(), free_port()
+up, anchor, floor_port = free_port(), free_port(), free_port()
+# Over TLS, h2 and HTTP/1.1 servers of two kinds: the stand-in that reads the
+# body ("reads") and the one that answers before it ("early").
+tls_ports = {(kind, proto): free_port() for kind in ("reads", "early") for proto in ("h2", "h1")}
 sandbox_hostport = sandbox.removeprefix("http://").rstrip("/")
-api_locations = f"""
-        location = /v1/messages {{ default_type application/json; return 200 '{reply}'; }}
+others = f"""
         location = /v1/big {{ alias {work}/big.bin; }}
         location = /_status {{ stub_status; }}
         location / {{ proxy_pass http://{sandbox_hostport}; }}"""
+answers_early = f"""
+        location = /v1/messages {{ default_type application/json; return 200 '{reply}'; }}""" + others
+# `return` answers in the rewrite phase, before the body is read; the mirror
+# module reads it first (mirror_request_body) and then lets the request go on
+# to the content phase, where a missing file's 404 becomes the reply.
+reads_body = f"""
+        location = /v1/messages {{ mirror /_read; mirror_request_body on; root {work}/none;
+            error_page 404 =200 @reply; }}
+        location = /_read {{ internal; return 204; }}
+        location @reply {{ default_type application/json; return 200 '{reply}'; }}""" + others
+# nginx lifts flow control on a stream whose body it buffers with a
+# WINDOW_UPDATE of its own (a write per call) unless the stream's window is
+# already the largest: so the largest is what it offers.
+h2_window = "http2_body_preread_size 2147483647;"
 def common(name):
     user = "user root; " if os.getuid() == 0 else ""
     return f"""{user}worker_processes 1; daemon off; pid {work}/{name}.pid; error_log {work}/{name}.err crit;
@@ -72,9 +91,11 @@ os.makedirs(f"{work}/tmp", exist_ok=True)
 # TLS 1.3 as the real APIs speak it (Debian's nginx 1.22 offers only 1.2 unless told).
 tls = f"ssl_protocols TLSv1.2 TLSv1.3; ssl_certificate {pki}/leaf.pem; ssl_certificate_key {pki}/leaf.key;"
 api_conf = common("api") + f"""
-    server {{ listen 127.0.0.1:{up}; {api_locations} }}
-    server {{ listen 127.0.0.1:{up_h2} ssl http2; {tls} {api_locations} }}
-    server {{ listen 127.0.0.1:{up_h1tls} ssl; {tls} {api_locations} }}
+    server {{ listen 127.0.0.1:{up}; {answers_early} }}
+    server {{ listen 127.0.0.1:{tls_ports["reads", "h2"]} ssl http2; {tls} {h2_window} {reads_body} }}
+    server {{ listen 127.0.0.1:{tls_ports["reads", "h1"]} ssl; {tls} {reads_body} }}
+    server {{ listen 127.0.0.1:{tls_ports["early", "h2"]} ssl http2; {tls} {answers_early} }}
+    server {{ listen 127.0.0.1:{tls_ports["early", "h1"]} ssl; {tls} {answers_early} }}
 }}"""
 anchor_conf = common("anchor") + f"""
     upstream api {{ server 127.0.0.1:{up}; keepalive 256; keepalive_requests 10000000; }}
@@ -90,7 +111,7 @@ for name, conf in (("api", api_conf), ("anchor", anchor_conf)):
                                    "-p", work], stderr=subprocess.DEVNULL))
 if floor:
     procs.append(subprocess.Popen([floor, f"127.0.0.1:{floor_port}", f"127.0.0.1:{up}"]))
-for port in (up, up_h2, up_h1tls, anchor) + ((floor_port,) if floor else ()):
+for port in (up, anchor, *tls_ports.values()) + ((floor_port,) if floor else ()):
     for _ in range(100):
         try:
             socket.create_connection(("127.0.0.1", port), 0.2).close()
@@ -212,11 +233,13 @@ try:
     wrk(kurl, kcap, 64)
     opened64 = accepts() - before - 1
     # h2 over TLS: a cold proxy, 64 concurrent streams.
-    h2p, h2url, h2cap = proxy(binary, f"https://localhost:{up_h2}", f"{pki}/ca.pem")
+    tls_proxies = {}
+    for kind in ("reads", "early"):
+        for proto in ("h2", "h1"):
+            tls_proxies[kind, proto] = proxy(binary, f"https://localhost:{tls_ports[kind, proto]}", f"{pki}/ca.pem")
     before = accepts()
-    wrk(h2url, h2cap, 64)
+    wrk(*tls_proxies["reads", "h2"][1:], 64)
     opened_h2 = accepts() - before - 1
-    h1p, h1url, h1cap = proxy(binary, f"https://localhost:{up_h1tls}", f"{pki}/ca.pem")
     # The API's nginx worker (procs[0] is its master), for CPU per call.
     api_worker = child_of(procs[0].pid)
     _, ngurl, ngcap = proxy(nogate, f"http://127.0.0.1:{up}")
@@ -236,13 +259,14 @@ try:
                 rps, p99 = wrk(url, cap, c)
                 add((name, c, "rps"), rps)
                 add((name, c, "p99"), p99)
-        tls_pair = [("h2", h2url, h2cap, h2p), ("h1", h1url, h1cap, h1p)]
-        for name, url, cap, pp in (tls_pair if r % 2 == 0 else tls_pair[::-1]):
-            before = (cpu_s(pp.pid), cpu_s(api_worker), children_cpu_s())
-            add((name, "rps"), wrk(url, cap, 64)[0])
-            after = (cpu_s(pp.pid), cpu_s(api_worker), children_cpu_s())
-            for who, b, a in zip(("keyless", "api", "wrk"), before, after):
-                add((name, who, "cpu"), (a - b) * 1e6 / last_requests)
+        for kind in ("reads", "early"):
+            for proto in (("h2", "h1") if r % 2 == 0 else ("h1", "h2")):
+                pp, url, cap = tls_proxies[kind, proto]
+                before = (cpu_s(pp.pid), cpu_s(api_worker), children_cpu_s())
+                add((kind, proto, "rps"), wrk(url, cap, 64)[0])
+                after = (cpu_s(pp.pid), cpu_s(api_worker), children_cpu_s())
+                for who, b, a in zip(("keyless", "api", "wrk"), before, after):
+                    add((kind, proto, who, "cpu"), (a - b) * 1e6 / last_requests)
         gate_pair = [("gate", kurl, kcap), ("nogate", ngurl, ngcap)]
         for name, url, cap in (gate_pair if r % 2 == 0 else gate_pair[::-1]):
             add((name, "rps"), wrk(url, cap, 1)[0])
@@ -271,15 +295,21 @@ try:
                      f"{k / n:.2f}× ({k:.2f} / {n:.2f} ms)", "≤ 1.0×", k / n <= 1.0))
     rows.append(("upstream connections a cold proxy opened during a 64-connection run",
                  f"{opened64}", "≤ 64", opened64 <= 64))
-    h2, h1 = med[("h2", "rps")], med[("h1", "rps")]
+    def cpu_row(kind, what):
+        cpu = {(p, w): med[(kind, p, w, "cpu")] for p in ("h2", "h1") for w in ("keyless", "api", "wrk")}
+        return (f"for reference, CPU time per call over h2 / over HTTP/1.1 ({what}): keyless; the API's nginx; wrk",
+                "; ".join(f"{cpu[('h2', w)]:.1f} / {cpu[('h1', w)]:.1f} µs" for w in ("keyless", "api", "wrk")),
+                "none", None)
+    h2, h1 = med[("reads", "h2", "rps")], med[("reads", "h1", "rps")]
     rows.append(("h2 API over TLS, 64 concurrent streams: upstream connections; req/s / HTTP/1.1 to the same API",
                  f"{opened_h2}; {h2 / h1:.2f}× ({h2 / 1000:.1f}k / {h1 / 1000:.1f}k)", "≤ 2; ≥ 1.0×",
                  opened_h2 <= 2 and h2 / h1 >= 1.0))
-    cpu = {(n, w): med[(n, w, "cpu")] for n in ("h2", "h1") for w in ("keyless", "api", "wrk")}
-    rows.append(("for reference, CPU time per call over h2 / over HTTP/1.1 (the runs above): "
-                 "keyless; the API's nginx; wrk",
-                 "; ".join(f"{cpu[('h2', w)]:.1f} / {cpu[('h1', w)]:.1f} µs" for w in ("keyless", "api", "wrk")),
-                 "none", None))
+    rows.append(cpu_row("reads", "the runs above"))
+    h2, h1 = med[("early", "h2", "rps")], med[("early", "h1", "rps")]
+    rows.append(("for reference, the same with an API that answers before it reads the body "
+                 "(and so resets each h2 stream): req/s over h2 / HTTP/1.1",
+                 f"{h2 / h1:.2f}× ({h2 / 1000:.1f}k / {h1 / 1000:.1f}k)", "none", None))
+    rows.append(cpu_row("early", "that API"))
     kb, nb = med[("keyless", "big")], med[("nginx", "big")]
     rows.append(("a 256 MiB response, time through `exec --proxy` / nginx",
                  f"{kb / nb:.2f}× ({kb:.2f} / {nb:.2f} s)", "≤ 1.25×", kb / nb <= 1.25))
