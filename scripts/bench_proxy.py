@@ -190,11 +190,11 @@ def big(url, cap):
     return float(t)
 
 
-def cpu_s(pid):
-    """CPU time (user and system) `pid` has used, in seconds."""
+def cpu_s(pid, user_only=False):
+    """CPU time (user and system, or only user) `pid` has used, in seconds."""
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + (0 if user_only else int(fields[12]))) / os.sysconf("SC_CLK_TCK")
 
 
 def children_cpu_s():
@@ -242,6 +242,10 @@ try:
     opened_h2 = accepts() - before - 1
     # The API's nginx worker (procs[0] is its master), for CPU per call.
     api_worker = child_of(procs[0].pid)
+    # The process doing each proxy's work, for its CPU per call.
+    proxy_pid = {"keyless": kp.pid, "nginx": child_of(procs[1].pid)}
+    if floor:
+        proxy_pid["floor"] = procs[2].pid
     _, ngurl, ngcap = proxy(nogate, f"http://127.0.0.1:{up}")
 
     res = {}
@@ -256,7 +260,12 @@ try:
                 pair = [("floor", f"http://127.0.0.1:{floor_port}", "x")] + pair
                 pair = pair[r % 3:] + pair[:r % 3]
             for name, url, cap in (pair if floor or r % 2 == 0 else pair[::-1]):
+                pid = proxy_pid[name]
+                before = (cpu_s(pid), cpu_s(pid, True), cpu_s(api_worker), children_cpu_s())
                 rps, p99 = wrk(url, cap, c)
+                after = (cpu_s(pid), cpu_s(pid, True), cpu_s(api_worker), children_cpu_s())
+                for who, b, a in zip(("proxy", "user", "api", "wrk"), before, after):
+                    add((name, c, who, "cpu"), (a - b) * 1e6 / last_requests)
                 add((name, c, "rps"), rps)
                 add((name, c, "p99"), p99)
         for kind in ("reads", "early"):
@@ -289,6 +298,14 @@ try:
             rows.append((f"for reference, the floor: req/s through a bare forwarder that checks nothing / nginx, "
                          f"{c} connection{'s' if c > 1 else ''}",
                          f"{f / n:.2f}× ({f / 1000:.1f}k / {n / 1000:.1f}k)", "none", None))
+    names = ("keyless", "nginx") + (("floor",) if floor else ())
+    rows.append((f"for reference, CPU time per call at 64 connections, {' / '.join(names)}: "
+                 "the proxy (its user time); the API's nginx; wrk",
+                 "; ".join(" / ".join(f"{med[(n, 64, w, 'cpu')]:.1f}" + (f" ({med[(n, 64, 'user', 'cpu')]:.1f})"
+                                                                          if w == "proxy" else "")
+                                      for n in names) + " µs"
+                           for w in ("proxy", "api", "wrk")),
+                 "none", None))
     for c in (1, 64):
         k, n = med[("keyless", c, "p99")], med[("nginx", c, "p99")]
         rows.append((f"p99 latency through `exec --proxy` / nginx, {c} connection{'s' if c > 1 else ''}",
