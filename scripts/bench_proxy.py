@@ -67,15 +67,19 @@ answers_early = f"""
         location = /v1/messages {{ default_type application/json; return 200 '{reply}'; }}""" + others
 # `return` answers in the rewrite phase, before the body is read; the mirror
 # module reads it first (mirror_request_body) and then lets the request go on
-# to the content phase, where a missing file's 404 becomes the reply.
+# to the content phase, where a missing file's 404 becomes the reply (its
+# lookup cached, so that it costs no open() per call). Over HTTP/1.1 both
+# stand-ins send the same bytes; the mirror is only nginx's own work.
 reads_body = f"""
         location = /v1/messages {{ mirror /_read; mirror_request_body on; root {work}/none;
-            error_page 404 =200 @reply; }}
+            open_file_cache max=16; open_file_cache_errors on; error_page 404 =200 @reply; }}
         location = /_read {{ internal; return 204; }}
         location @reply {{ default_type application/json; return 200 '{reply}'; }}""" + others
 # nginx lifts flow control on a stream whose body it buffers with a
 # WINDOW_UPDATE of its own (a write per call) unless the stream's window is
-# already the largest: so the largest is what it offers.
+# already the largest: so the largest is what it offers. A preread buffer of
+# that size is never made: the mirror asks for the body as soon as the
+# stream's head is in, before its DATA.
 h2_window = "http2_body_preread_size 2147483647;"
 def common(name):
     user = "user root; " if os.getuid() == 0 else ""
@@ -202,8 +206,8 @@ def children_cpu_s():
     return r.ru_utime + r.ru_stime
 
 
-def child_of(pid):
-    """A child process of `pid`, found by the parent each /proc/N/stat names
+def child_of(pid, what):
+    """A child process of `pid` (`what`: an nginx master), found by the parent each /proc/N/stat names
     (every Linux has these; /proc/N/task/N/children needs CONFIG_PROC_CHILDREN)."""
     for d in os.listdir("/proc"):
         if not d.isdigit():
@@ -216,7 +220,7 @@ def child_of(pid):
             continue
         if ppid == pid:
             return int(d)
-    sys.exit(f"bench_proxy: the API's nginx (pid {pid}) has no worker process")
+    sys.exit(f"bench_proxy: {what} (pid {pid}) has no worker process")
 
 
 def vmhwm_mib(pid):
@@ -240,10 +244,14 @@ try:
     before = accepts()
     wrk(*tls_proxies["reads", "h2"][1:], 64)
     opened_h2 = accepts() - before - 1
+    # The others warm too, so that no measured run pays for 64 handshakes.
+    for key, (_, url, cap) in tls_proxies.items():
+        if key != ("reads", "h2"):
+            wrk(url, cap, 64)
     # The API's nginx worker (procs[0] is its master), for CPU per call.
-    api_worker = child_of(procs[0].pid)
+    api_worker = child_of(procs[0].pid, "the API's nginx")
     # The process doing each proxy's work, for its CPU per call.
-    proxy_pid = {"keyless": kp.pid, "nginx": child_of(procs[1].pid)}
+    proxy_pid = {"keyless": kp.pid, "nginx": child_of(procs[1].pid, "the anchor's nginx")}
     if floor:
         proxy_pid["floor"] = procs[2].pid
     _, ngurl, ngcap = proxy(nogate, f"http://127.0.0.1:{up}")
@@ -268,8 +276,8 @@ try:
                     add((name, c, who, "cpu"), (a - b) * 1e6 / last_requests)
                 add((name, c, "rps"), rps)
                 add((name, c, "p99"), p99)
-        for kind in ("reads", "early"):
-            for proto in (("h2", "h1") if r % 2 == 0 else ("h1", "h2")):
+        for kind in (("reads", "early") if r % 2 == 0 else ("early", "reads")):
+            for proto in (("h2", "h1") if r // 2 % 2 == 0 else ("h1", "h2")):
                 pp, url, cap = tls_proxies[kind, proto]
                 before = (cpu_s(pp.pid), cpu_s(api_worker), children_cpu_s())
                 add((kind, proto, "rps"), wrk(url, cap, 64)[0])
@@ -317,10 +325,14 @@ try:
         return (f"for reference, CPU time per call over h2 / over HTTP/1.1 ({what}): keyless; the API's nginx; wrk",
                 "; ".join(f"{cpu[('h2', w)]:.1f} / {cpu[('h1', w)]:.1f} µs" for w in ("keyless", "api", "wrk")),
                 "none", None)
-    h2, h1 = med[("reads", "h2", "rps")], med[("reads", "h1", "rps")]
-    rows.append(("h2 API over TLS, 64 concurrent streams: upstream connections; req/s / HTTP/1.1 to the same API",
-                 f"{opened_h2}; {h2 / h1:.2f}× ({h2 / 1000:.1f}k / {h1 / 1000:.1f}k)", "≤ 2; ≥ 1.0×",
-                 opened_h2 <= 2 and h2 / h1 >= 1.0))
+    # Against the faster HTTP/1.1 of the two stand-ins: over HTTP/1.1 they
+    # differ only in nginx's own work, which shares the CPUs with keyless.
+    h2, h1r, h1e = (med[(kind, proto, "rps")] for kind, proto in (("reads", "h2"), ("reads", "h1"), ("early", "h1")))
+    h1 = max(h1r, h1e)
+    rows.append(("h2 API over TLS, 64 concurrent streams: upstream connections; req/s / HTTP/1.1 to the same API "
+                 "(the faster of its two stand-ins; HTTP/1.1 to the one that reads the body)",
+                 f"{opened_h2}; {h2 / h1:.2f}× ({h2 / 1000:.1f}k / {h1 / 1000:.1f}k; {h1r / 1000:.1f}k)",
+                 "≤ 2; ≥ 1.0×", opened_h2 <= 2 and h2 / h1 >= 1.0))
     rows.append(cpu_row("reads", "the runs above"))
     h2, h1 = med[("early", "h2", "rps")], med[("early", "h1", "rps")]
     rows.append(("for reference, the same with an API that answers before it reads the body "
