@@ -259,6 +259,17 @@ try:
     res = {}
     def add(key, v):
         res.setdefault(key, []).append(v)
+
+    def measured(key, pid, url, cap, conns):
+        """wrk's figures, and the CPU per call of the proxy `pid` (and its
+        user time), the API's nginx and wrk, recorded under `key`."""
+        def now():
+            return cpu_s(pid), cpu_s(pid, True), cpu_s(api_worker), children_cpu_s()
+        before = now()
+        rps, p99 = wrk(url, cap, conns)
+        for who, b, a in zip(("proxy", "user", "api", "wrk"), before, now()):
+            add(key + (who, "cpu"), (a - b) * 1e6 / last_requests)
+        return rps, p99
     loads = [os.getloadavg()[0]]
     for r in range(rounds):
         for c in (1, 8, 64, 256):
@@ -268,22 +279,13 @@ try:
                 pair = [("floor", f"http://127.0.0.1:{floor_port}", "x")] + pair
                 pair = pair[r % 3:] + pair[:r % 3]
             for name, url, cap in (pair if floor or r % 2 == 0 else pair[::-1]):
-                pid = proxy_pid[name]
-                before = (cpu_s(pid), cpu_s(pid, True), cpu_s(api_worker), children_cpu_s())
-                rps, p99 = wrk(url, cap, c)
-                after = (cpu_s(pid), cpu_s(pid, True), cpu_s(api_worker), children_cpu_s())
-                for who, b, a in zip(("proxy", "user", "api", "wrk"), before, after):
-                    add((name, c, who, "cpu"), (a - b) * 1e6 / last_requests)
+                rps, p99 = measured((name, c), proxy_pid[name], url, cap, c)
                 add((name, c, "rps"), rps)
                 add((name, c, "p99"), p99)
         for kind in (("reads", "early") if r % 2 == 0 else ("early", "reads")):
             for proto in (("h2", "h1") if r // 2 % 2 == 0 else ("h1", "h2")):
                 pp, url, cap = tls_proxies[kind, proto]
-                before = (cpu_s(pp.pid), cpu_s(api_worker), children_cpu_s())
-                add((kind, proto, "rps"), wrk(url, cap, 64)[0])
-                after = (cpu_s(pp.pid), cpu_s(api_worker), children_cpu_s())
-                for who, b, a in zip(("keyless", "api", "wrk"), before, after):
-                    add((kind, proto, who, "cpu"), (a - b) * 1e6 / last_requests)
+                add((kind, proto, "rps"), measured((kind, proto), pp.pid, url, cap, 64)[0])
         gate_pair = [("gate", kurl, kcap), ("nogate", ngurl, ngcap)]
         for name, url, cap in (gate_pair if r % 2 == 0 else gate_pair[::-1]):
             add((name, "rps"), wrk(url, cap, 1)[0])
@@ -321,9 +323,9 @@ try:
     rows.append(("upstream connections a cold proxy opened during a 64-connection run",
                  f"{opened64}", "≤ 64", opened64 <= 64))
     def cpu_row(kind, what):
-        cpu = {(p, w): med[(kind, p, w, "cpu")] for p in ("h2", "h1") for w in ("keyless", "api", "wrk")}
+        cpu = {(p, w): med[(kind, p, w, "cpu")] for p in ("h2", "h1") for w in ("proxy", "api", "wrk")}
         return (f"for reference, CPU time per call over h2 / over HTTP/1.1 ({what}): keyless; the API's nginx; wrk",
-                "; ".join(f"{cpu[('h2', w)]:.1f} / {cpu[('h1', w)]:.1f} µs" for w in ("keyless", "api", "wrk")),
+                "; ".join(f"{cpu[('h2', w)]:.1f} / {cpu[('h1', w)]:.1f} µs" for w in ("proxy", "api", "wrk")),
                 "none", None)
     # Against the faster HTTP/1.1 of the two stand-ins: over HTTP/1.1 they
     # differ only in nginx's own work, which shares the CPUs with keyless.
