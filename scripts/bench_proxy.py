@@ -80,9 +80,8 @@ reads_body = f"""
 # already the largest: so the largest is what it offers. A preread buffer of
 # that size (for DATA that comes before the body is asked for) is never
 # made: every location here asks for the body (the mirror, proxy_pass) or
-# drops it as soon as the stream's head is in, before its DATA; were one
-# asked for, nginx would fail that call and wrk's count of failures stop
-# the bench.
+# drops it as soon as the stream's head is in, before its DATA (were one
+# made, it would be address space the DATA never fills, not memory).
 h2_window = "http2_body_preread_size 2147483647;"
 def common(name):
     user = "user root; " if os.getuid() == 0 else ""
