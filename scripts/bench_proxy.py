@@ -231,6 +231,25 @@ def vmhwm_mib(pid):
             return int(line.split()[1]) / 1024
 
 
+def in_turn(runs, r):
+    """The order of `runs` in round `r`: a row of a Williams design. Over
+    len(runs) rounds (twice that for an odd number) each run takes each
+    place equally often and follows each other run equally often, so that
+    neither its place in a round nor what ran just before favours a run."""
+    n = len(runs)
+    first, lo, hi = [0], 1, n - 1
+    while len(first) < n:
+        first.append(lo)
+        lo += 1
+        if len(first) < n:
+            first.append(hi)
+            hi -= 1
+    rows = [[(i + shift) % n for i in first] for shift in range(n)]
+    if n % 2:
+        rows += [row[::-1] for row in rows]
+    return [runs[i] for i in rows[r % len(rows)]]
+
+
 try:
     nginx_url = f"http://127.0.0.1:{anchor}"
     # Upstream connections opened by a cold proxy during a 64-connection run.
@@ -275,41 +294,59 @@ try:
     loads = [os.getloadavg()[0]]
     for r in range(rounds):
         for c in (1, 8, 64, 256):
-            pair = [("nginx", nginx_url, "x"), ("keyless", kurl, kcap)]
+            # nginx runs twice in each round: keyless is compared with both
+            # runs, and the second run with the first says how far two runs
+            # of the same proxy differ (the bench's own resolution).
+            runs = [("nginx", nginx_url, "x"), ("keyless", kurl, kcap), ("nginx again", nginx_url, "x")]
             if floor:
-                # Rotated, so that each goes first in some round.
-                pair = [("floor", f"http://127.0.0.1:{floor_port}", "x")] + pair
-                pair = pair[r % 3:] + pair[:r % 3]
-            for name, url, cap in (pair if floor or r % 2 == 0 else pair[::-1]):
-                rps, p99 = measured((name, c), proxy_pid[name], url, cap, c)
+                runs.append(("floor", f"http://127.0.0.1:{floor_port}", "x"))
+            for name, url, cap in in_turn(runs, r):
+                rps, p99 = measured((name, c), proxy_pid[name.split()[0]], url, cap, c)
                 add((name, c, "rps"), rps)
                 add((name, c, "p99"), p99)
-        for kind in (("reads", "early") if r % 2 == 0 else ("early", "reads")):
-            for proto in (("h2", "h1") if r // 2 % 2 == 0 else ("h1", "h2")):
-                pp, url, cap = tls_proxies[kind, proto]
-                add((kind, proto, "rps"), measured((kind, proto), pp.pid, url, cap, 64)[0])
-        gate_pair = [("gate", kurl, kcap), ("nogate", ngurl, ngcap)]
-        for name, url, cap in (gate_pair if r % 2 == 0 else gate_pair[::-1]):
+        for kind, proto in in_turn(list(tls_proxies), r):
+            pp, url, cap = tls_proxies[kind, proto]
+            add((kind, proto, "rps"), measured((kind, proto), pp.pid, url, cap, 64)[0])
+        for name, url, cap in in_turn([("gate", kurl, kcap), ("nogate", ngurl, ngcap)], r):
             add((name, "rps"), wrk(url, cap, 1)[0])
         loads.append(os.getloadavg()[0])
     rss = vmhwm_mib(kp.pid)
     for r in range(rounds):
-        pair = [("nginx", nginx_url, "x"), ("keyless", kurl, kcap)]
-        for name, url, cap in (pair if r % 2 == 0 else pair[::-1]):
+        for name, url, cap in in_turn([("nginx", nginx_url, "x"), ("keyless", kurl, kcap)], r):
             add((name, "big"), big(url, cap))
+    if os.environ.get("BENCH_PROXY_RAW"):
+        # Every run's figures, in the order of the rounds, for a closer look.
+        with open(os.environ["BENCH_PROXY_RAW"], "w") as f:
+            for k, v in res.items():
+                print(" ".join(map(str, k)), *(f"{x:.4g}" for x in v), sep="\t", file=f)
     med = {k: statistics.median(v) for k, v in res.items()}
 
+    def paired(num, dens, f=lambda a, b: a / b):
+        """The median and range of f(num, den) over the rounds, each run of
+        `num` taken with the runs of each of `dens` in its own round, so that
+        the machine's drift from round to round cancels out."""
+        v = [f(a, b) for den in dens for a, b in zip(res[num], res[den], strict=True)]
+        return statistics.median(v), min(v), max(v)
+
+    def spread(lo, hi):
+        return f"{lo:.2f}-{hi:.2f}×"
+
+    nginxes = ("nginx", "nginx again")
     rows = []
     for c in (1, 8, 64, 256):
-        k, n = med[("keyless", c, "rps")], med[("nginx", c, "rps")]
+        (r, lo, hi), k, n = paired(("keyless", c, "rps"), [(n, c, "rps") for n in nginxes]), \
+            med[("keyless", c, "rps")], med[("nginx", c, "rps")]
         rows.append((f"req/s through `exec --proxy` / nginx, {c} connection{'s' if c > 1 else ''}",
-                     f"{k / n:.2f}× ({k / 1000:.1f}k / {n / 1000:.1f}k)", "≥ 1.0×", k / n >= 1.0))
+                     f"{r:.2f}× ({spread(lo, hi)}; {k / 1000:.1f}k / {n / 1000:.1f}k)", "≥ 1.0×", r >= 1.0))
+    aa = [paired(("nginx again", c, "rps"), [("nginx", c, "rps")]) for c in (1, 8, 64, 256)]
+    rows.append(("for reference, the bench's resolution: req/s of nginx's second run in each round / its first, "
+                 "1 / 8 / 64 / 256 connections",
+                 " / ".join(f"{r:.2f}× ({spread(lo, hi)})" for r, lo, hi in aa), "none", None))
     if floor:
-        for c in (1, 8, 64, 256):
-            f, n = med[("floor", c, "rps")], med[("nginx", c, "rps")]
-            rows.append((f"for reference, the floor: req/s through a bare forwarder that checks nothing / nginx, "
-                         f"{c} connection{'s' if c > 1 else ''}",
-                         f"{f / n:.2f}× ({f / 1000:.1f}k / {n / 1000:.1f}k)", "none", None))
+        fl = [paired(("floor", c, "rps"), [(n, c, "rps") for n in nginxes]) for c in (1, 8, 64, 256)]
+        rows.append(("for reference, the floor: req/s through a bare forwarder that checks nothing / nginx, "
+                     "1 / 8 / 64 / 256 connections",
+                     " / ".join(f"{r:.2f}× ({spread(lo, hi)})" for r, lo, hi in fl), "none", None))
     names = ("keyless", "nginx") + (("floor",) if floor else ())
     rows.append((f"for reference, CPU time per call at 64 connections, {' / '.join(names)}: "
                  "the proxy (its user time); the API's nginx; wrk",
@@ -319,9 +356,13 @@ try:
                            for w in ("proxy", "api", "wrk")),
                  "none", None))
     for c in (1, 64):
-        k, n = med[("keyless", c, "p99")], med[("nginx", c, "p99")]
-        rows.append((f"p99 latency through `exec --proxy` / nginx, {c} connection{'s' if c > 1 else ''}",
-                     f"{k / n:.2f}× ({k:.2f} / {n:.2f} ms)", "≤ 1.0×", k / n <= 1.0))
+        (r, lo, hi), k, n = paired(("keyless", c, "p99"), [(n, c, "p99") for n in nginxes]), \
+            med[("keyless", c, "p99")], med[("nginx", c, "p99")]
+        aa_r, aa_lo, aa_hi = paired(("nginx again", c, "p99"), [("nginx", c, "p99")])
+        rows.append((f"p99 latency through `exec --proxy` / nginx, {c} connection{'s' if c > 1 else ''} "
+                     "(nginx's second run / its first)",
+                     f"{r:.2f}× ({spread(lo, hi)}; {k:.2f} / {n:.2f} ms) ({aa_r:.2f}×, {spread(aa_lo, aa_hi)})",
+                     "≤ 1.0×", r <= 1.0))
     rows.append(("upstream connections a cold proxy opened during a 64-connection run",
                  f"{opened64}", "≤ 64", opened64 <= 64))
     def cpu_row(kind, what):
@@ -329,32 +370,36 @@ try:
         return (f"for reference, CPU time per call over h2 / over HTTP/1.1 ({what}): keyless; the API's nginx; wrk",
                 "; ".join(f"{cpu[('h2', w)]:.1f} / {cpu[('h1', w)]:.1f} µs" for w in ("proxy", "api", "wrk")),
                 "none", None)
-    # Against the faster HTTP/1.1 of the two stand-ins: over HTTP/1.1 they
-    # differ only in nginx's own work, which shares the CPUs with keyless.
-    h2, h1r, h1e = (med[(kind, proto, "rps")] for kind, proto in (("reads", "h2"), ("reads", "h1"), ("early", "h1")))
-    h1 = max(h1r, h1e)
+    # Against the faster HTTP/1.1 of the two stand-ins in each round: over
+    # HTTP/1.1 they differ only in nginx's own work, which shares the CPUs
+    # with keyless.
+    res["faster h1"] = [max(a, b) for a, b in zip(res[("reads", "h1", "rps")], res[("early", "h1", "rps")])]
+    r, lo, hi = paired(("reads", "h2", "rps"), ["faster h1"])
+    h2, h1r, h1 = med[("reads", "h2", "rps")], med[("reads", "h1", "rps")], statistics.median(res["faster h1"])
     rows.append(("h2 API over TLS, 64 concurrent streams: upstream connections; req/s / HTTP/1.1 to the same API "
-                 "(the faster of its two stand-ins; HTTP/1.1 to the one that reads the body)",
-                 f"{opened_h2}; {h2 / h1:.2f}× ({h2 / 1000:.1f}k / {h1 / 1000:.1f}k; {h1r / 1000:.1f}k)",
-                 "≤ 2; ≥ 1.0×", opened_h2 <= 2 and h2 / h1 >= 1.0))
+                 "(the faster of its two stand-ins in each round; HTTP/1.1 to the one that reads the body)",
+                 f"{opened_h2}; {r:.2f}× ({spread(lo, hi)}; {h2 / 1000:.1f}k / {h1 / 1000:.1f}k; {h1r / 1000:.1f}k)",
+                 "≤ 2; ≥ 1.0×", opened_h2 <= 2 and r >= 1.0))
     rows.append(cpu_row("reads", "the runs above"))
+    r, lo, hi = paired(("early", "h2", "rps"), [("early", "h1", "rps")])
     h2, h1 = med[("early", "h2", "rps")], med[("early", "h1", "rps")]
     rows.append(("for reference, the same with an API that answers before it reads the body "
                  "(and so resets each h2 stream): req/s over h2 / HTTP/1.1",
-                 f"{h2 / h1:.2f}× ({h2 / 1000:.1f}k / {h1 / 1000:.1f}k)", "none", None))
+                 f"{r:.2f}× ({spread(lo, hi)}; {h2 / 1000:.1f}k / {h1 / 1000:.1f}k)", "none", None))
     rows.append(cpu_row("early", "that API"))
-    kb, nb = med[("keyless", "big")], med[("nginx", "big")]
+    (r, lo, hi), kb, nb = paired(("keyless", "big"), [("nginx", "big")]), med[("keyless", "big")], med[("nginx", "big")]
     rows.append(("a 256 MiB response, time through `exec --proxy` / nginx",
-                 f"{kb / nb:.2f}× ({kb:.2f} / {nb:.2f} s)", "≤ 1.25×", kb / nb <= 1.25))
+                 f"{r:.2f}× ({spread(lo, hi)}; {kb:.2f} / {nb:.2f} s)", "≤ 1.25×", r <= 1.25))
     rows.append(("peak RSS of the proxy after the 256-connection runs", f"{rss:.1f} MiB", "≤ 64 MiB", rss <= 64))
+    added, lo, hi = paired(("gate", "rps"), [("nogate", "rps")], lambda g, ng: 1e6 / g - 1e6 / ng)
     g, ng = med[("gate", "rps")], med[("nogate", "rps")]
-    added = (1e6 / g - 1e6 / ng)
     rows.append(("the gate's added latency per request (1 connection, mean, against the proxy built without it)",
-                 f"{added:+.1f} µs ({1e6 / g:.1f} / {1e6 / ng:.1f} µs)", "a number", True))
+                 f"{added:+.1f} µs ({lo:+.1f} to {hi:+.1f}; {1e6 / g:.1f} / {1e6 / ng:.1f} µs)", "a number", True))
     print("| figure | value | target | met |\n|---|---|---|---|")
     for figure, value, target, ok in rows:
         print(f"| {figure} | {value} | {target} | {'reference' if ok is None else 'met' if ok else 'NOT MET'} |")
-    print(f"\n{rounds} interleaved rounds of {secs} s `wrk -t1` runs; medians; "
+    print(f"\n{rounds} interleaved rounds of {secs} s `wrk -t1` runs; each ratio is the median over the rounds "
+          "of the ratios within a round (their range in brackets), then the medians of the figures themselves; "
           f"load average (1 min) during the run: {min(loads):.1f}-{max(loads):.1f} on {os.cpu_count()} CPUs")
     missed = [r[0] for r in rows if r[3] is not None and not r[3]]
     print("all proxy targets met" if not missed else f"{len(missed)} proxy target(s) not met", file=sys.stderr)
