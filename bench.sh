@@ -9,7 +9,7 @@
 # Debian's packages when root).
 #   ./bench.sh            # BENCH_ROUNDS=N for more rounds (default 8)
 #   ./bench.sh hit        # only the cache-hit and exchange figures
-#   ./bench.sh proxy      # only exec --proxy's (BENCH_ROUNDS_PROXY, default 3)
+#   ./bench.sh proxy      # only exec --proxy's (BENCH_ROUNDS_PROXY, default 4: one whole turn of its order)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 

@@ -22,7 +22,7 @@ import os, re, resource, signal, socket, statistics, subprocess, sys, time, urll
 
 binary, nogate, sandbox, work = sys.argv[1:5]
 floor = sys.argv[5] if len(sys.argv) > 5 else None
-rounds = int(os.environ.get("BENCH_ROUNDS_PROXY", "3"))
+rounds = int(os.environ.get("BENCH_ROUNDS_PROXY", "4"))
 secs = os.environ.get("BENCH_PROXY_SECONDS", "3")
 procs = []
 
