@@ -18,7 +18,7 @@ of the ratio any proxy can reach on this machine.
 
     python3 scripts/bench_proxy.py KEYLESS KEYLESS_WITHOUT_GATE SANDBOX_URL WORKDIR [FLOOR]
 """
-import os, re, resource, signal, socket, statistics, subprocess, sys, time, urllib.request
+import math, os, random, re, resource, signal, socket, statistics, subprocess, sys, time, urllib.request
 
 binary, nogate, sandbox, work = sys.argv[1:5]
 floor = sys.argv[5] if len(sys.argv) > 5 else None
@@ -277,9 +277,10 @@ try:
         proxy_pid["floor"] = procs[2].pid
     _, ngurl, ngcap = proxy(nogate, f"http://127.0.0.1:{up}")
 
-    res = {}
+    res, log = {}, []
     def add(key, v):
         res.setdefault(key, []).append(v)
+        log.append((r, key, v))
 
     def measured(key, pid, url, cap, conns):
         """wrk's figures, and the CPU per call of the proxy `pid` (and its
@@ -293,14 +294,16 @@ try:
         return rps, p99
     loads = [os.getloadavg()[0]]
     for r in range(rounds):
-        for c in (1, 8, 64, 256):
+        for ci, c in enumerate((1, 8, 64, 256)):
             # nginx runs twice in each round: keyless is compared with both
             # runs, and the second run with the first says how far two runs
             # of the same proxy differ (the bench's own resolution).
             runs = [("nginx", nginx_url, "x"), ("keyless", kurl, kcap), ("nginx again", nginx_url, "x")]
             if floor:
                 runs.append(("floor", f"http://127.0.0.1:{floor_port}", "x"))
-            for name, url, cap in in_turn(runs, r):
+            # A row further on for each connection count, so that what ran
+            # last at one count does not always go before the same run.
+            for name, url, cap in in_turn(runs, r + ci):
                 rps, p99 = measured((name, c), proxy_pid[name.split()[0]], url, cap, c)
                 add((name, c, "rps"), rps)
                 add((name, c, "p99"), p99)
@@ -315,35 +318,47 @@ try:
         for name, url, cap in in_turn([("nginx", nginx_url, "x"), ("keyless", kurl, kcap)], r):
             add((name, "big"), big(url, cap))
     if os.environ.get("BENCH_PROXY_RAW"):
-        # Every run's figures, in the order of the rounds, for a closer look.
+        # Every figure, in the order it was measured, for a closer look.
         with open(os.environ["BENCH_PROXY_RAW"], "w") as f:
-            for k, v in res.items():
-                print(" ".join(map(str, k)), *(f"{x:.4g}" for x in v), sep="\t", file=f)
+            for r, k, v in log:
+                print(r, " ".join(map(str, k)), f"{v:.6g}", sep="\t", file=f)
     med = {k: statistics.median(v) for k, v in res.items()}
 
-    def paired(num, dens, f=lambda a, b: a / b):
-        """The median and range of f(num, den) over the rounds, each run of
-        `num` taken with the runs of each of `dens` in its own round, so that
-        the machine's drift from round to round cancels out."""
-        v = [f(a, b) for den in dens for a, b in zip(res[num], res[den], strict=True)]
-        return statistics.median(v), min(v), max(v)
+    def per_round(num, dens):
+        """`num`'s figure in each round over the geometric mean of `dens`'
+        figures in the same round (runs seconds apart)."""
+        return [a / math.prod(b) ** (1 / len(b))
+                for a, *b in zip(res[num], *(res[d] for d in dens), strict=True)]
+
+    rng = random.Random(21)
+    def estimate(ratios):
+        """The geometric mean of per-round ratios and its 95% interval, by
+        resampling the rounds (a median of ratios would sit near 1.0 for two
+        sides that each jump between the same two levels, however unequally
+        often)."""
+        logs = [math.log(x) for x in ratios]
+        means = sorted(statistics.fmean(rng.choices(logs, k=len(logs))) for _ in range(4000))
+        return tuple(math.exp(m) for m in (statistics.fmean(logs), means[100], means[3899]))
+
+    def ratio(num, dens):
+        return estimate(per_round(num, dens))
 
     def spread(lo, hi):
-        return f"{lo:.2f}-{hi:.2f}×"
+        return f"95%: {lo:.2f}-{hi:.2f}×"
 
     nginxes = ("nginx", "nginx again")
     rows = []
     for c in (1, 8, 64, 256):
-        (r, lo, hi), k, n = paired(("keyless", c, "rps"), [(n, c, "rps") for n in nginxes]), \
-            med[("keyless", c, "rps")], med[("nginx", c, "rps")]
+        r, lo, hi = ratio(("keyless", c, "rps"), [(n, c, "rps") for n in nginxes])
+        k, n = med[("keyless", c, "rps")], statistics.median(res[("nginx", c, "rps")] + res[("nginx again", c, "rps")])
         rows.append((f"req/s through `exec --proxy` / nginx, {c} connection{'s' if c > 1 else ''}",
-                     f"{r:.2f}× ({spread(lo, hi)}; {k / 1000:.1f}k / {n / 1000:.1f}k)", "≥ 1.0×", r >= 1.0))
-    aa = [paired(("nginx again", c, "rps"), [("nginx", c, "rps")]) for c in (1, 8, 64, 256)]
+                     f"{r:.2f}× ({spread(lo, hi)}; medians {k / 1000:.1f}k / {n / 1000:.1f}k)", "≥ 1.0×", r >= 1.0))
+    aa = [ratio(("nginx again", c, "rps"), [("nginx", c, "rps")]) for c in (1, 8, 64, 256)]
     rows.append(("for reference, the bench's resolution: req/s of nginx's second run in each round / its first, "
                  "1 / 8 / 64 / 256 connections",
                  " / ".join(f"{r:.2f}× ({spread(lo, hi)})" for r, lo, hi in aa), "none", None))
     if floor:
-        fl = [paired(("floor", c, "rps"), [(n, c, "rps") for n in nginxes]) for c in (1, 8, 64, 256)]
+        fl = [ratio(("floor", c, "rps"), [(n, c, "rps") for n in nginxes]) for c in (1, 8, 64, 256)]
         rows.append(("for reference, the floor: req/s through a bare forwarder that checks nothing / nginx, "
                      "1 / 8 / 64 / 256 connections",
                      " / ".join(f"{r:.2f}× ({spread(lo, hi)})" for r, lo, hi in fl), "none", None))
@@ -356,12 +371,12 @@ try:
                            for w in ("proxy", "api", "wrk")),
                  "none", None))
     for c in (1, 64):
-        (r, lo, hi), k, n = paired(("keyless", c, "p99"), [(n, c, "p99") for n in nginxes]), \
-            med[("keyless", c, "p99")], med[("nginx", c, "p99")]
-        aa_r, aa_lo, aa_hi = paired(("nginx again", c, "p99"), [("nginx", c, "p99")])
+        r, lo, hi = ratio(("keyless", c, "p99"), [(n, c, "p99") for n in nginxes])
+        k, n = med[("keyless", c, "p99")], statistics.median(res[("nginx", c, "p99")] + res[("nginx again", c, "p99")])
+        aa_r, aa_lo, aa_hi = ratio(("nginx again", c, "p99"), [("nginx", c, "p99")])
         rows.append((f"p99 latency through `exec --proxy` / nginx, {c} connection{'s' if c > 1 else ''} "
                      "(nginx's second run / its first)",
-                     f"{r:.2f}× ({spread(lo, hi)}; {k:.2f} / {n:.2f} ms) ({aa_r:.2f}×, {spread(aa_lo, aa_hi)})",
+                     f"{r:.2f}× ({spread(lo, hi)}; medians {k:.2f} / {n:.2f} ms) ({aa_r:.2f}×, {spread(aa_lo, aa_hi)})",
                      "≤ 1.0×", r <= 1.0))
     rows.append(("upstream connections a cold proxy opened during a 64-connection run",
                  f"{opened64}", "≤ 64", opened64 <= 64))
@@ -373,33 +388,33 @@ try:
     # Against the faster HTTP/1.1 of the two stand-ins in each round: over
     # HTTP/1.1 they differ only in nginx's own work, which shares the CPUs
     # with keyless.
-    res["faster h1"] = [max(a, b) for a, b in zip(res[("reads", "h1", "rps")], res[("early", "h1", "rps")])]
-    r, lo, hi = paired(("reads", "h2", "rps"), ["faster h1"])
+    res["faster h1"] = [max(a, b) for a, b in zip(res[("reads", "h1", "rps")], res[("early", "h1", "rps")], strict=True)]
+    r, lo, hi = ratio(("reads", "h2", "rps"), ["faster h1"])
     h2, h1r, h1 = med[("reads", "h2", "rps")], med[("reads", "h1", "rps")], statistics.median(res["faster h1"])
     rows.append(("h2 API over TLS, 64 concurrent streams: upstream connections; req/s / HTTP/1.1 to the same API "
                  "(the faster of its two stand-ins in each round; HTTP/1.1 to the one that reads the body)",
                  f"{opened_h2}; {r:.2f}× ({spread(lo, hi)}; {h2 / 1000:.1f}k / {h1 / 1000:.1f}k; {h1r / 1000:.1f}k)",
                  "≤ 2; ≥ 1.0×", opened_h2 <= 2 and r >= 1.0))
     rows.append(cpu_row("reads", "the runs above"))
-    r, lo, hi = paired(("early", "h2", "rps"), [("early", "h1", "rps")])
+    r, lo, hi = ratio(("early", "h2", "rps"), [("early", "h1", "rps")])
     h2, h1 = med[("early", "h2", "rps")], med[("early", "h1", "rps")]
     rows.append(("for reference, the same with an API that answers before it reads the body "
                  "(and so resets each h2 stream): req/s over h2 / HTTP/1.1",
                  f"{r:.2f}× ({spread(lo, hi)}; {h2 / 1000:.1f}k / {h1 / 1000:.1f}k)", "none", None))
     rows.append(cpu_row("early", "that API"))
-    (r, lo, hi), kb, nb = paired(("keyless", "big"), [("nginx", "big")]), med[("keyless", "big")], med[("nginx", "big")]
+    (r, lo, hi), kb, nb = ratio(("keyless", "big"), [("nginx", "big")]), med[("keyless", "big")], med[("nginx", "big")]
     rows.append(("a 256 MiB response, time through `exec --proxy` / nginx",
                  f"{r:.2f}× ({spread(lo, hi)}; {kb:.2f} / {nb:.2f} s)", "≤ 1.25×", r <= 1.25))
     rows.append(("peak RSS of the proxy after the 256-connection runs", f"{rss:.1f} MiB", "≤ 64 MiB", rss <= 64))
-    added, lo, hi = paired(("gate", "rps"), [("nogate", "rps")], lambda g, ng: 1e6 / g - 1e6 / ng)
-    g, ng = med[("gate", "rps")], med[("nogate", "rps")]
+    g, ng = (statistics.fmean(1e6 / x for x in res[(k, "rps")]) for k in ("gate", "nogate"))
     rows.append(("the gate's added latency per request (1 connection, mean, against the proxy built without it)",
-                 f"{added:+.1f} µs ({lo:+.1f} to {hi:+.1f}; {1e6 / g:.1f} / {1e6 / ng:.1f} µs)", "a number", True))
+                 f"{g - ng:+.1f} µs ({g:.1f} / {ng:.1f} µs)", "a number", True))
     print("| figure | value | target | met |\n|---|---|---|---|")
     for figure, value, target, ok in rows:
         print(f"| {figure} | {value} | {target} | {'reference' if ok is None else 'met' if ok else 'NOT MET'} |")
-    print(f"\n{rounds} interleaved rounds of {secs} s `wrk -t1` runs; each ratio is the median over the rounds "
-          "of the ratios within a round (their range in brackets), then the medians of the figures themselves; "
+    print(f"\n{rounds} interleaved rounds of {secs} s `wrk -t1` runs; each ratio is the geometric mean over the rounds "
+          "of a round's ratio (against the geometric mean of nginx's two runs in that round), with its 95% interval "
+          "(resampling the rounds), then the medians of the figures themselves; "
           f"load average (1 min) during the run: {min(loads):.1f}-{max(loads):.1f} on {os.cpu_count()} CPUs")
     missed = [r[0] for r in rows if r[3] is not None and not r[3]]
     print("all proxy targets met" if not missed else f"{len(missed)} proxy target(s) not met", file=sys.stderr)
